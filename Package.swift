@@ -1,0 +1,73 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .treatWarning("ExplicitSendable", as: .error),
+]
+
+let package = Package(
+    name: "quill",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "QuillCore", targets: ["QuillCore"]),
+        .library(name: "Quill", targets: ["Quill"]),
+        .executable(name: "quill", targets: ["QuillTool"]),
+        .executable(name: "quill-peer-bench", targets: ["QuillPeerBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "QuillCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Quill",
+            dependencies: [
+                "QuillCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "QuillCLI",
+            dependencies: [
+                "QuillCore",
+                "Quill",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillTool",
+            dependencies: ["QuillCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillPeerBench",
+            dependencies: ["Quill", "QuillCore"],
+            path: "bench/peers/QuillPeerBench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillCoreTests",
+            dependencies: ["QuillCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillTests",
+            dependencies: ["Quill", "QuillCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillCLITests",
+            dependencies: ["QuillCLI", "Quill", "QuillCore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

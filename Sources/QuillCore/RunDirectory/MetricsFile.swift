@@ -1,0 +1,149 @@
+import Foundation
+
+/// Reading and appending `metrics.jsonl`.
+///
+/// Each line is one object: `_idx` (increasing from 0), `_timestamp` (UTC ISO 8601), an optional `step`,
+/// then the metric keys. Appenders hold the run's lock, find the last index from the file's tail and
+/// continue from it, so several processes (a `quill run` child, `quill log` in a shell script, a resumed
+/// program) can log into one run without repeating an index.
+package enum MetricsFile {
+    /// The keys of a row that are not metrics.
+    package static let reservedKeys: Set<String> = ["_idx", "_timestamp", "step"]
+
+    /// Reads every row. Values that are not numbers (or the non-finite strings) are ignored.
+    package static func read(_ path: String) throws -> (rows: [MetricRow], diagnostics: ReadDiagnostics) {
+        var diagnostics = ReadDiagnostics()
+        guard let bytes = try FileIO.read(path) else { return ([], diagnostics) }
+        var rows: [MetricRow] = []
+        var fallbackIndex = 0
+        JSONLines.forEachObject(in: bytes, diagnostics: &diagnostics) { members in
+            var values: [String: Double] = [:]
+            values.reserveCapacity(members.count)
+            for (key, value) in members where !reservedKeys.contains(key) {
+                if let number = value.doubleValue { values[key] = number }
+            }
+            let index = members["_idx"]?.intValue ?? fallbackIndex
+            fallbackIndex = index + 1
+            let time = members["_timestamp"]?.stringValue.flatMap(Timestamp.parse) ?? Date(timeIntervalSince1970: 0)
+            rows.append(MetricRow(index: index, timestamp: time, step: members["step"]?.intValue, values: values))
+        }
+        return (rows, diagnostics)
+    }
+
+    /// Prepares an open `metrics.jsonl` for appending and returns the next `_idx`.
+    ///
+    /// When the file ends in a partial line (the previous writer died mid-write), the partial line is cut
+    /// off, because no reader ever counted it. Call with the run's lock held.
+    package static func prepareForAppend(fd: Int32, path: String) throws -> Int {
+        let size = lseek(fd, 0, SEEK_END)
+        guard size > 0 else { return 0 }
+        var windowSize: Int64 = 4096
+        while true {
+            let start = max(0, Int64(size) - windowSize)
+            var tail = [UInt8](repeating: 0, count: Int(Int64(size) - start))
+            let count = tail.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+            guard count == tail.count else { throw QuillError.posix("reading", path: path, errno: errno) }
+            // Cut a partial last line.
+            var end = tail.count
+            if tail[end - 1] != UInt8(ascii: "\n") {
+                if let newline = tail.lastIndex(of: UInt8(ascii: "\n")) {
+                    end = newline + 1
+                } else if start > 0 {
+                    windowSize *= 4
+                    continue
+                } else {
+                    end = 0
+                }
+                guard ftruncate(fd, off_t(start) + off_t(end)) == 0 else {
+                    throw QuillError.posix("repairing", path: path, errno: errno)
+                }
+            }
+            // Find the last complete line with an _idx.
+            var lineEnd = end
+            while lineEnd > 0 {
+                var lineStart = lineEnd - 1
+                while lineStart > 0, tail[lineStart - 1] != UInt8(ascii: "\n") { lineStart -= 1 }
+                if lineStart == 0, start > 0 {
+                    break  // The line may begin before the window: widen it.
+                }
+                let line = Array(tail[lineStart..<(lineEnd - 1)])
+                if let value = try? JSONParser.parse(line), let index = value["_idx"]?.intValue {
+                    return index + 1
+                }
+                lineEnd = lineStart
+            }
+            if start == 0 {
+                return try countLines(fd: fd, path: path)
+            }
+            windowSize *= 4
+        }
+    }
+
+    /// The number of newline-terminated lines, used as the next index when no line carries an `_idx`.
+    private static func countLines(fd: Int32, path: String) throws -> Int {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var offset: off_t = 0
+        var lines = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            if count < 0 { throw QuillError.posix("reading", path: path, errno: errno) }
+            if count == 0 { return lines }
+            lines += buffer[0..<count].reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+            offset += off_t(count)
+        }
+    }
+
+    /// Appends one encoded row: `{"_idx":…,"_timestamp":"…","step":…,"key":value,…}` and a newline.
+    ///
+    /// Keys are written in the order given.
+    @inline(__always)
+    package static func encodeRow(
+        index: Int,
+        microseconds: Int64,
+        step: Int?,
+        values: some Sequence<(key: String, value: Double)>,
+        into out: inout [UInt8]
+    ) {
+        out.append(contentsOf: #"{"_idx":"#.utf8)
+        out.append(contentsOf: String(index).utf8)
+        out.append(contentsOf: #","_timestamp":""#.utf8)
+        Timestamp.append(microseconds: microseconds, into: &out)
+        out.append(UInt8(ascii: "\""))
+        if let step {
+            out.append(contentsOf: #","step":"#.utf8)
+            out.append(contentsOf: String(step).utf8)
+        }
+        for (key, value) in values {
+            out.append(UInt8(ascii: ","))
+            JSONWriter.appendString(key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONWriter.appendDouble(value, into: &out)
+        }
+        out.append(contentsOf: "}\n".utf8)
+    }
+
+    /// Appends rows to a run's `metrics.jsonl` under the run's lock, numbering them after the last row.
+    ///
+    /// Used by `quill log` and any one-shot writer; the SDK's background writer keeps the file open instead.
+    /// - Returns: The index of the first appended row.
+    @discardableResult
+    package static func appendLocked(
+        directory: RunDirectory,
+        rows: [(step: Int?, values: [(key: String, value: Double)])]
+    ) throws -> Int {
+        try FileIO.withLock(directory.lockPath) {
+            let path = directory.metricsPath
+            let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw QuillError.posix("opening", path: path, errno: errno) }
+            defer { close(fd) }
+            let first = try prepareForAppend(fd: fd, path: path)
+            var out: [UInt8] = []
+            let now = Timestamp.nowMicroseconds()
+            for (offset, row) in rows.enumerated() {
+                encodeRow(index: first + offset, microseconds: now, step: row.step, values: row.values, into: &out)
+            }
+            try FileIO.writeAll(fd, out, path: path)
+            return first
+        }
+    }
+}
