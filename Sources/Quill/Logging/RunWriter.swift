@@ -63,7 +63,7 @@ final class RunWriter: @unchecked Sendable {
 
     // writer thread
     private var spare: [PendingRow] = []
-    private var encoded: [UInt8] = []
+    private let encoder = RowEncoder()
     private var metricsFD: Int32 = -1
     private var lockFD: Int32 = -1
     private var intervalMicros: Int64
@@ -287,13 +287,12 @@ final class RunWriter: @unchecked Sendable {
         }
         defer { flock(lockFD, LOCK_UN) }
         var index = try MetricsFile.prepareForAppend(fd: metricsFD, path: directory.metricsPath)
-        encoded.removeAll(keepingCapacity: true)
+        encoder.reset()
         for row in spare {
-            MetricsFile.encodeRow(index: index, microseconds: row.microseconds, step: row.step, values: row.values, into: &encoded)
+            encoder.appendRow(index: index, microseconds: row.microseconds, step: row.step, values: row.values)
             index += 1
         }
-        try FileIO.writeAll(metricsFD, encoded, path: directory.metricsPath)
-        if encoded.capacity > 16 << 20 { encoded = [] }
+        try encoder.withBytes { try FileIO.writeAll(metricsFD, $0, path: directory.metricsPath) }
     }
 
     private func writeAppends(_ batch: [(AppendTarget, [UInt8])]) throws {

@@ -93,35 +93,6 @@ package enum MetricsFile {
         }
     }
 
-    /// Appends one encoded row: `{"_idx":…,"_timestamp":"…","step":…,"key":value,…}` and a newline.
-    ///
-    /// Keys are written in the order given.
-    @inline(__always)
-    package static func encodeRow(
-        index: Int,
-        microseconds: Int64,
-        step: Int?,
-        values: some Sequence<(key: String, value: Double)>,
-        into out: inout [UInt8]
-    ) {
-        out.append(contentsOf: #"{"_idx":"#.utf8)
-        out.append(contentsOf: String(index).utf8)
-        out.append(contentsOf: #","_timestamp":""#.utf8)
-        Timestamp.append(microseconds: microseconds, into: &out)
-        out.append(UInt8(ascii: "\""))
-        if let step {
-            out.append(contentsOf: #","step":"#.utf8)
-            out.append(contentsOf: String(step).utf8)
-        }
-        for (key, value) in values {
-            out.append(UInt8(ascii: ","))
-            JSONWriter.appendString(key, into: &out)
-            out.append(UInt8(ascii: ":"))
-            JSONWriter.appendDouble(value, into: &out)
-        }
-        out.append(contentsOf: "}\n".utf8)
-    }
-
     /// Appends rows to a run's `metrics.jsonl` under the run's lock, numbering them after the last row.
     ///
     /// Used by `quill log` and any one-shot writer; the SDK's background writer keeps the file open instead.
@@ -129,7 +100,7 @@ package enum MetricsFile {
     @discardableResult
     package static func appendLocked(
         directory: RunDirectory,
-        rows: [(step: Int?, values: [(key: String, value: Double)])]
+        rows: [(step: Int?, values: [String: Double])]
     ) throws -> Int {
         try FileIO.withLock(directory.lockPath) {
             let path = directory.metricsPath
@@ -137,12 +108,12 @@ package enum MetricsFile {
             guard fd >= 0 else { throw QuillError.posix("opening", path: path, errno: errno) }
             defer { close(fd) }
             let first = try prepareForAppend(fd: fd, path: path)
-            var out: [UInt8] = []
+            let encoder = RowEncoder(capacity: 4096)
             let now = Timestamp.nowMicroseconds()
             for (offset, row) in rows.enumerated() {
-                encodeRow(index: first + offset, microseconds: now, step: row.step, values: row.values, into: &out)
+                encoder.appendRow(index: first + offset, microseconds: now, step: row.step, values: row.values)
             }
-            try FileIO.writeAll(fd, out, path: path)
+            try encoder.withBytes { try FileIO.writeAll(fd, $0, path: path) }
             return first
         }
     }
