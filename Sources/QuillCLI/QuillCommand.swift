@@ -1,1 +1,71 @@
+public import ArgumentParser
+import Foundation
+import QuillCore
 
+/// The `quill` command: tracks runs on this machine and shows them.
+public struct QuillCommand: AsyncParsableCommand, Sendable {
+    /// The command's help and subcommands.
+    public static let configuration = CommandConfiguration(
+        commandName: "quill",
+        abstract: "Quill: track, compare and reproduce model training runs.",
+        discussion: """
+            Runs are kept in run directories under QUILL_HOME (default ~/.quill). A run is named on the \
+            command line by its id, a unique id prefix, or its name.
+            """,
+        version: QuillVersion.current,
+        subcommands: [
+            RunsCommand.self, ShowCommand.self, CompareCommand.self, MetricsCommand.self, RunCommand.self,
+            LogCommand.self, DemoCommand.self,
+        ]
+    )
+
+    /// Creates the command (argument-parser calls this).
+    public init() {}
+
+    /// Parses the arguments, runs the subcommand and exits: `error: …` on standard error (or an error object
+    /// with `--json`) and a non-zero status when it fails.
+    public static func runAndExit(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            Glibc.exit(0)
+        } catch let error as QuillError {
+            report(error, json: arguments.contains("--json"))
+            Glibc.exit(error.code == .invalidArgument ? 2 : 1)
+        } catch let exitCode as ExitCode {
+            Glibc.exit(exitCode.rawValue)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    static func report(_ error: QuillError, json: Bool) {
+        if json {
+            Console.printJSON(["error": ["code": .string(error.code.description), "message": .string(error.description)]])
+        } else {
+            Console.printError("error: \(error.description)")
+        }
+    }
+}
+
+/// The version of Quill.
+enum QuillVersion {
+    static let current = "0.1.0"
+}
+
+/// Options every command that reads runs takes.
+struct HomeOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The Quill home holding the runs (default: $QUILL_HOME or ~/.quill).", valueName: "dir"))
+    var home: String?
+
+    var quillHome: QuillHome {
+        if let home { return QuillHome(path: home) }
+        return QuillHome.fromEnvironment()
+    }
+
+    var store: LocalRunStore { LocalRunStore(home: quillHome) }
+}

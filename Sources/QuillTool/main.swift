@@ -1,1 +1,3 @@
 import QuillCLI
+
+await QuillCommand.runAndExit()

@@ -39,7 +39,7 @@ enum EnvironmentCapture {
         let pid = getpid()
         return HostInfo(
             hostname: ProcessLiveness.hostname(),
-            user: environment["USER"] ?? environment["LOGNAME"] ?? String(getuid()),
+            user: environment["USER"] ?? environment["LOGNAME"] ?? userName(),
             pid: pid,
             processStartTicks: ProcessLiveness.startTicks(of: pid),
             os: operatingSystem(),
@@ -48,6 +48,13 @@ enum EnvironmentCapture {
                 ?? CommandLine.arguments.first ?? "",
             commandLine: CommandLine.arguments
         )
+    }
+
+    private static func userName() -> String {
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name {
+            return String(cString: name)
+        }
+        return String(getuid())
     }
 
     private static func operatingSystem() -> String {

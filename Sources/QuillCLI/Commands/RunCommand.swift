@@ -1,0 +1,100 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Quill
+import QuillCore
+
+/// `quill run -- COMMAND ARGS…`: runs any command as a run.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a command as a tracked run, capturing its output and exit status.",
+        discussion: """
+            The command's standard output and error are shown as usual and also written to the run's \
+            output.log. The command gets QUILL_RUN_DIR and QUILL_RUN_ID, so it can log into the same run \
+            (with the Swift SDK, `quill log`, or by appending lines to $QUILL_RUN_DIR/metrics.jsonl). The run \
+            ends completed on exit code 0, failed on any other code, killed when SIGINT, SIGTERM, SIGHUP or \
+            SIGKILL ended the command, crashed on any other signal. quill exits with the command's status.
+
+            Example: quill run --project mnist --name baseline --config lr=0.001 -- python train.py
+            """
+    )
+
+    @OptionGroup var homeOptions: HomeOptions
+
+    @Option(name: .shortAndLong, help: "The run's name (a random one by default).")
+    var name: String?
+
+    @Option(name: .shortAndLong, help: "The project (default: $QUILL_PROJECT or 'default').")
+    var project: String?
+
+    @Option(name: .shortAndLong, help: "A tag: a label, or key:value. Repeatable.")
+    var tag: [String] = []
+
+    @Option(name: .shortAndLong, help: "A config value, key=value; the value is read as JSON when it parses, else as text. Repeatable.")
+    var config: [String] = []
+
+    @Option(name: .long, help: "The run's kind: training, evaluation, compile, quantize, benchmark, or any label.")
+    var kind: String = "training"
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        if commandLine.isEmpty {
+            throw ValidationError("give the command to run after --, e.g. `quill run -- python train.py`")
+        }
+        _ = try parsedConfig()
+    }
+
+    private var commandLine: [String] {
+        command.first == "--" ? Array(command.dropFirst()) : command
+    }
+
+    func parsedConfig() throws -> [String: JSONValue] {
+        var result: [String: JSONValue] = [:]
+        for item in config {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("--config takes key=value, got '\(item)'")
+            }
+            result[parts[0]] = (try? JSONParser.parse(parts[1])) ?? .string(parts[1])
+        }
+        return result
+    }
+
+    func run() async throws {
+        var options = RunOptions.fromEnvironment()
+        options.home = homeOptions.quillHome
+        options.attachToEnvironmentRun = false
+        options.handleSignals = false
+        let arguments = commandLine
+        let run = try Quill.startRun(
+            project: project, name: name, config: try parsedConfig(), tags: tag, kind: RunKind(kind), options: options
+        )
+        Console.printError("quill: run \(run.name) (\(run.id)) in project \(run.project.displayName): \(arguments.joined(separator: " "))")
+
+        let outcome = ChildProcess.run(arguments, environment: [
+            "QUILL_RUN_DIR": run.directory.path, "QUILL_RUN_ID": run.id.rawValue, "QUILL_HOME": homeOptions.quillHome.path,
+        ]) { bytes, isError in
+            FileHandle(fileDescriptor: isError ? 2 : 1, closeOnDealloc: false).write(Data(bytes))
+            try? run.appendOutput(bytes)
+        }
+        switch outcome {
+        case .failedToStart(let message):
+            try run.finish(.failed, error: message, exitCode: 127, signal: nil)
+            Console.printError("error: \(message); check the command name and your PATH")
+            throw ExitCode(127)
+        case .exited(let code):
+            try run.finish(code == 0 ? .completed : .failed, error: code == 0 ? nil : "exited with code \(code)", exitCode: code, signal: nil)
+            Console.printError("quill: run \(run.name) \(code == 0 ? "completed" : "failed (exit code \(code))")")
+            if code != 0 { throw ExitCode(code) }
+        case .signalled(let signal):
+            let killed = [SIGINT, SIGTERM, SIGHUP, SIGKILL, SIGQUIT].contains(signal)
+            let status: RunStatus = killed ? .killed : .crashed
+            try run.finish(status, error: "ended by signal \(signal)", exitCode: nil, signal: signal)
+            Console.printError("quill: run \(run.name) \(status.rawValue) (signal \(signal))")
+            throw ExitCode(128 + signal)
+        }
+    }
+}
