@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the system packages Quill's build and tests need, when they are missing (Debian 12; run as root).
+set -euo pipefail
+
+need=()
+command -v git >/dev/null 2>&1 || need+=(git)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "error: no Swift toolchain on PATH; install Swift 6.2 or later (https://swift.org/install) and re-run" >&2
+    exit 1
+fi
+
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "error: missing packages: ${need[*]}; install them with: sudo apt-get install -y ${need[*]}" >&2
+        exit 1
+    fi
+    echo "==> installing ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
