@@ -54,19 +54,23 @@ let package = Package(
             path: "bench/peers/QuillPeerBench",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "QuillTesting",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "QuillCoreTests",
-            dependencies: ["QuillCore"],
+            dependencies: ["QuillCore", "QuillTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "QuillTests",
-            dependencies: ["Quill", "QuillCore"],
+            dependencies: ["Quill", "QuillCore", "QuillTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "QuillCLITests",
-            dependencies: ["QuillCLI", "Quill", "QuillCore"],
+            dependencies: ["QuillCLI", "Quill", "QuillCore", "QuillTesting"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -241,6 +241,12 @@ package struct JSONParser: ~Copyable {
         }
         var isInteger = true
         let digitsStart = position
+        if position + 1 < bytes.count, bytes[position] == UInt8(ascii: "0"),
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position + 1])
+        {
+            position += 1
+            throw fail("leading zero in number")
+        }
         while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) {
             position += 1
         }
