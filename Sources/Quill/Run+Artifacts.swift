@@ -24,12 +24,27 @@ extension Run {
     ///   path, a NUL byte), or ``QuillError/Code/runFinished`` after the run ended.
     @discardableResult
     public func logArtifact(_ path: String, name: String? = nil, fileName: String? = nil) throws -> ArtifactRecord {
+        try logArtifact(path, name: name, fileName: fileName, workingDirectory: nil)
+    }
+
+    /// Stores an artifact, resolving a relative source path against `workingDirectory` (the process's
+    /// working directory when `nil`).
+    @discardableResult
+    package func logArtifact(
+        _ relativeOrAbsolute: String,
+        name: String?,
+        fileName: String?,
+        workingDirectory: String?
+    ) throws -> ArtifactRecord {
+        let base = workingDirectory ?? FileManager.default.currentDirectoryPath
+        let source = relativeOrAbsolute.hasPrefix("/") ? relativeOrAbsolute : base + "/" + relativeOrAbsolute
+        let path = relativeOrAbsolute
         if isFinished {
             throw QuillError(.runFinished, "run '\(self.name)' (\(id)) has finished; log artifacts before finish()")
         }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw QuillError(.notFound, "artifact source '\(path)' does not exist; check the path (relative paths start at \(FileManager.default.currentDirectoryPath))")
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
+            throw QuillError(.notFound, "artifact source '\(path)' does not exist; check the path (relative paths start at \(base))")
         }
         let sourceName = (path as NSString).lastPathComponent
         let storedName = fileName ?? sourceName
@@ -50,7 +65,7 @@ extension Run {
         let temporary = destination + ".quill-tmp-\(getpid())"
         do {
             try? FileManager.default.removeItem(atPath: temporary)
-            try FileManager.default.copyItem(atPath: path, toPath: temporary)
+            try FileManager.default.copyItem(atPath: source, toPath: temporary)
             if FileManager.default.fileExists(atPath: destination) {
                 try FileManager.default.removeItem(atPath: destination)
             }

@@ -83,8 +83,10 @@ enum EnvironmentCapture {
 
     /// The dependency snapshot: `pip freeze` when a Python virtualenv is active, else the `Package.resolved`
     /// of the SwiftPM package enclosing the working directory.
-    static func dependencies(in directory: String) -> (fileName: String, bytes: [UInt8])? {
-        let environment = ProcessInfo.processInfo.environment
+    static func dependencies(
+        in directory: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> (fileName: String, bytes: [UInt8])? {
         if let venv = environment["VIRTUAL_ENV"], !venv.isEmpty {
             let python = venv + "/bin/python"
             if let (bytes, _) = ProcessCapture.run(python, ["-m", "pip", "freeze"]), !bytes.isEmpty {
