@@ -283,7 +283,12 @@ public final class Run: Sendable {
             current.status = status
             return true
         }
-        guard first else { return }
+        guard first else {
+            // Another thread (a signal handler, the exit hook) is finishing the run: wait for it, so the
+            // process does not exit with the run half-closed.
+            try? writer.finish { _ in }
+            return
+        }
         sampler?.stop()
         let finishedAt = state.withLock { $0.finishedAt } ?? Date()
         let owns = ownsStatus

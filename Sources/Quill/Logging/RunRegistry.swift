@@ -13,6 +13,7 @@ final class RunRegistry: Sendable {
         var all: [Run] = []
         var exitHookInstalled = false
         var signalHooksInstalled = false
+        var pendingSignal: Int32?
         var signalSources: SignalSources?
     }
 
@@ -31,6 +32,10 @@ final class RunRegistry: Sendable {
         if needsHooks.exit {
             atexit {
                 RunRegistry.shared.closeAll(status: .crashed, signal: nil, reason: "the process exited without finishing the run")
+                // The program exited while a signal was being handled: die of that signal, as it would have.
+                if let pending = RunRegistry.shared.pendingSignal {
+                    RunRegistry.dieOf(pending)
+                }
             }
         }
         if needsHooks.signals { installSignalHandlers() }
@@ -42,12 +47,26 @@ final class RunRegistry: Sendable {
 
     var allRuns: [Run] { state.withLock { $0.all } }
 
+    var pendingSignal: Int32? { state.withLock { $0.pendingSignal } }
+
     /// Finishes every open run with a status; used at exit and on a signal.
     func closeAll(status: RunStatus, signal: Int32?, reason: String) {
         let runs = state.withLock { Array($0.open.values) }
         for run in runs {
             try? run.finish(status, error: reason, exitCode: nil, signal: signal)
         }
+    }
+
+    /// Ends the process by a signal, with its default action, so the parent sees the usual status.
+    ///
+    /// Dispatch signal sources block the signal in every thread; it is unblocked here first.
+    static func dieOf(_ number: Int32) {
+        signal(number, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, number)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        raise(number)
     }
 
     /// On SIGINT or SIGTERM: close open runs as killed, then die of the same signal as before.
@@ -61,10 +80,10 @@ final class RunRegistry: Sendable {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
+                RunRegistry.shared.state.withLock { $0.pendingSignal = number }
                 let name = number == SIGINT ? "SIGINT" : "SIGTERM"
                 RunRegistry.shared.closeAll(status: .killed, signal: number, reason: "stopped by \(name)")
-                signal(number, SIG_DFL)
-                kill(getpid(), number)
+                RunRegistry.dieOf(number)
             }
             source.resume()
             sources.append(source)

@@ -31,6 +31,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Throw an error halfway, to see a failed run.")
     var fail = false
 
+    @Flag(help: .hidden)
+    var abandon = false
+
     func validate() throws {
         guard steps > 0 else { throw ValidationError("--steps must be at least 1") }
         guard delayMs >= 0 else { throw ValidationError("--delay-ms cannot be negative") }
@@ -74,12 +77,22 @@ struct DemoCommand: AsyncParsableCommand {
                 if delayMs > 0 { try await Task.sleep(for: .milliseconds(delayMs)) }
             }
             if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+            if abandon {
+                // Exit with the run still open, as a program that forgets finish() does: the SDK's exit
+                // hook closes it as crashed.
+                try run.flush()
+                Glibc.exit(0)
+            }
             let card = FileManager.default.temporaryDirectory.appendingPathComponent("quill-demo-\(run.id)-model-card.md")
             try Data("# Demo model\n\nlr: \(lr)\nbest val/loss: \(best)\n".utf8).write(to: card)
             try run.logArtifact(card.path, fileName: "model-card.md")
             try? FileManager.default.removeItem(at: card)
             try run.logSummary(["best_val_loss": .double(best), "steps": .int(steps)])
             try run.finish()
+        } catch let error as QuillError where error.code == .runFinished && run.status == .killed {
+            // SIGINT or SIGTERM closed the run; the SDK ends the process with that signal.
+            Console.printError("Run \(run.name) was stopped by a signal.")
+            throw ExitCode(130)
         } catch {
             try? run.finish(.failed, error: String(describing: error))
             throw QuillError(.process, "demo run \(run.name) failed: \(error)")
