@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 ./scripts/check-imports.sh
+echo "==> checking format"
+swift format lint --strict --recursive Sources Tests bench/peers/QuillPeerBench
 echo "==> building (warnings are errors)"
 swift build --build-tests -Xswiftc -warnings-as-errors
 echo "==> testing"

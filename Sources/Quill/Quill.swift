@@ -1,6 +1,6 @@
 import Foundation
-public import QuillCore
 import Logging
+public import QuillCore
 
 /// The entry points of the Quill SDK: start, scope and resume runs.
 ///
@@ -91,8 +91,14 @@ public enum Quill: Sendable {
         options: RunOptions = .fromEnvironment()
     ) throws -> Run {
         try startRun(
-            project: project, name: name, config: encodeConfig(config), tags: tags, kind: kind, parent: parent,
-            description: description, options: options
+            project: project,
+            name: name,
+            config: encodeConfig(config),
+            tags: tags,
+            kind: kind,
+            parent: parent,
+            description: description,
+            options: options
         )
     }
 
@@ -100,19 +106,28 @@ public enum Quill: Sendable {
     package static func encodeConfig<Config: Encodable>(_ config: Config) throws -> [String: JSONValue] {
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN"
+            positiveInfinity: "Infinity",
+            negativeInfinity: "-Infinity",
+            nan: "NaN"
         )
         encoder.dateEncodingStrategy = .iso8601
         do {
             let data = try encoder.encode(config)
             guard case .object(let members) = try JSONParser.parse(Array(data)) else {
-                throw QuillError(.invalidArgument, "a run config must encode to a JSON object (a struct or dictionary), not \(Config.self)")
+                throw QuillError(
+                    .invalidArgument,
+                    "a run config must encode to a JSON object (a struct or dictionary), not \(Config.self)"
+                )
             }
             return members
         } catch let error as QuillError {
             throw error
         } catch {
-            throw QuillError(.invalidArgument, "could not encode the run config of type \(Config.self)", underlying: error)
+            throw QuillError(
+                .invalidArgument,
+                "could not encode the run config of type \(Config.self)",
+                underlying: error
+            )
         }
     }
 
@@ -134,7 +149,15 @@ public enum Quill: Sendable {
         options: RunOptions = .fromEnvironment(),
         _ body: (Run) throws -> T
     ) throws -> T {
-        let run = try startRun(project: project, name: name, config: config, tags: tags, kind: kind, parent: parent, options: options)
+        let run = try startRun(
+            project: project,
+            name: name,
+            config: config,
+            tags: tags,
+            kind: kind,
+            parent: parent,
+            options: options
+        )
         let result: T
         do {
             result = try body(run)
@@ -158,7 +181,15 @@ public enum Quill: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (Run) async throws -> T
     ) async throws -> T {
-        let run = try startRun(project: project, name: name, config: config, tags: tags, kind: kind, parent: parent, options: options)
+        let run = try startRun(
+            project: project,
+            name: name,
+            config: config,
+            tags: tags,
+            kind: kind,
+            parent: parent,
+            options: options
+        )
         let result: T
         do {
             result = try await body(run)
@@ -195,7 +226,10 @@ public enum Quill: Sendable {
         let found = try store.resolve(reference)
         if found.meta.status == .running {
             let pid = found.meta.host.map { String($0.pid) } ?? "?"
-            throw QuillError(.invalidArgument, "run '\(found.meta.name)' (\(found.meta.id)) is still running (pid \(pid)); stop that process before resuming")
+            throw QuillError(
+                .invalidArgument,
+                "run '\(found.meta.name)' (\(found.meta.id)) is still running (pid \(pid)); stop that process before resuming"
+            )
         }
         let directory = found.directory
         let host = options.captureHost ? EnvironmentCapture.host() : nil
@@ -265,7 +299,14 @@ public enum Quill: Sendable {
         let writer = RunWriter(directory: directory, configuration: options.writerConfiguration, logger: options.logger)
         try writer.start()
         let sampler = sampling ? options.systemMetricsInterval.map { SystemSampler(interval: $0) } : nil
-        let run = Run(meta: meta, directory: directory, writer: writer, ownsStatus: ownsStatus, sampler: sampler, logger: options.logger)
+        let run = Run(
+            meta: meta,
+            directory: directory,
+            writer: writer,
+            ownsStatus: ownsStatus,
+            sampler: sampler,
+            logger: options.logger
+        )
         RunRegistry.shared.add(run, handleSignals: options.handleSignals)
         sampler?.start(writingTo: run)
         return run

@@ -1,5 +1,5 @@
-public import QuillCore
 import Foundation
+public import QuillCore
 
 extension Run {
     /// Copies a file or folder into the run's `artifacts/` folder and records it.
@@ -44,7 +44,10 @@ extension Run {
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
-            throw QuillError(.notFound, "artifact source '\(path)' does not exist; check the path (relative paths start at \(base))")
+            throw QuillError(
+                .notFound,
+                "artifact source '\(path)' does not exist; check the path (relative paths start at \(base))"
+            )
         }
         let sourceName = (path as NSString).lastPathComponent
         let storedName = fileName ?? sourceName
@@ -72,7 +75,11 @@ extension Run {
             try FileManager.default.moveItem(atPath: temporary, toPath: destination)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            throw QuillError(.io, "could not copy artifact '\(path)' to '\(destination)'; check free space and permissions", underlying: error)
+            throw QuillError(
+                .io,
+                "could not copy artifact '\(path)' to '\(destination)'; check free space and permissions",
+                underlying: error
+            )
         }
         let size = ArtifactPath.size(of: destination)
         let record = ArtifactRecord(name: name ?? relative, path: relative, size: size, timestamp: Date())
@@ -91,7 +98,10 @@ package enum ArtifactPath {
     /// Normalizes a relative folder path: `a/./b` → `a/b`; refuses `..`, absolute paths and NUL bytes.
     package static func normalize(_ path: String, what: String) throws -> String {
         if path.hasPrefix("/") {
-            throw QuillError(.invalidArgument, "\(what) '\(path)' is absolute; give a path relative to the artifacts folder")
+            throw QuillError(
+                .invalidArgument,
+                "\(what) '\(path)' is absolute; give a path relative to the artifacts folder"
+            )
         }
         var parts: [String] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
@@ -103,8 +113,13 @@ package enum ArtifactPath {
 
     /// Refuses a single path component that is empty, `.`, `..`, or holds `/` or a NUL byte.
     package static func validateComponent(_ component: String, what: String) throws {
-        if component.isEmpty || component == "." || component == ".." || component.contains("/") || component.utf8.contains(0) {
-            throw QuillError(.invalidArgument, "\(what) '\(component.replacingOccurrences(of: "\0", with: "\\0"))' is not allowed: it must not be empty, '.', '..', or contain '/' or NUL")
+        if component.isEmpty || component == "." || component == ".." || component.contains("/")
+            || component.utf8.contains(0)
+        {
+            throw QuillError(
+                .invalidArgument,
+                "\(what) '\(component.replacingOccurrences(of: "\0", with: "\\0"))' is not allowed: it must not be empty, '.', '..', or contain '/' or NUL"
+            )
         }
     }
 

@@ -1,7 +1,7 @@
 public import Foundation
+import Logging
 public import QuillCore
 import Synchronization
-import Logging
 
 /// One entry of a ``Run/logBatch(metrics:params:tags:links:)`` call: the values logged at one step.
 public struct MetricEntry: Sendable, Hashable {
@@ -169,7 +169,9 @@ public final class Run: Sendable {
     ) throws {
         if !metrics.isEmpty {
             let now = Timestamp.nowMicroseconds()
-            try writer.enqueue(contentsOf: metrics.map { PendingRow(microseconds: now, step: $0.step, values: $0.values) })
+            try writer.enqueue(
+                contentsOf: metrics.map { PendingRow(microseconds: now, step: $0.step, values: $0.values) }
+            )
         }
         if !params.isEmpty { try logParams(params) }
         for (key, value) in tags.sorted(by: { $0.key < $1.key }) { try setTag(key, value) }
@@ -215,7 +217,11 @@ public final class Run: Sendable {
     /// - Throws: ``QuillError`` with code ``QuillError/Code/runFinished`` after the run has ended.
     public func addLink(_ label: String, url: String) throws {
         let link = RunLink(label: label, url: url)
-        let line = RunEvent(kind: .link, timestamp: link.timestamp, fields: ["label": .string(label), "url": .string(url)]).line
+        let line = RunEvent(
+            kind: .link,
+            timestamp: link.timestamp,
+            fields: ["label": .string(label), "url": .string(url)]
+        ).line
         try writer.enqueue(.events, line) { $0.links.append(link) }
     }
 
@@ -316,10 +322,20 @@ public final class Run: Sendable {
         let current = state.withLock { $0 }
         let stats = writer.statistics()
         return RunSnapshot(
-            id: id, name: name, project: project.displayName, kind: kind, status: current.status,
-            startedAt: startedAt, finishedAt: current.finishedAt, rowsWritten: stats.written,
-            rowsPending: stats.pending, lastValues: stats.lastRow, params: current.params, tags: current.tags,
-            summary: current.summary, directory: directory.path
+            id: id,
+            name: name,
+            project: project.displayName,
+            kind: kind,
+            status: current.status,
+            startedAt: startedAt,
+            finishedAt: current.finishedAt,
+            rowsWritten: stats.written,
+            rowsPending: stats.pending,
+            lastValues: stats.lastRow,
+            params: current.params,
+            tags: current.tags,
+            summary: current.summary,
+            directory: directory.path
         )
     }
 

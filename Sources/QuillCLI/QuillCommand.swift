@@ -45,7 +45,9 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
 
     static func report(_ error: QuillError, json: Bool) {
         if json {
-            Console.printJSON(["error": ["code": .string(error.code.description), "message": .string(error.description)]])
+            Console.printJSON([
+                "error": ["code": .string(error.code.description), "message": .string(error.description)]
+            ])
         } else {
             Console.printError("error: \(error.description)")
         }
@@ -59,7 +61,10 @@ enum QuillVersion {
 
 /// Options every command that reads runs takes.
 struct HomeOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The Quill home holding the runs (default: $QUILL_HOME or ~/.quill).", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The Quill home holding the runs (default: $QUILL_HOME or ~/.quill).", valueName: "dir")
+    )
     var home: String?
 
     var quillHome: QuillHome {

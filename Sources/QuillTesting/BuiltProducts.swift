@@ -68,7 +68,11 @@ public enum BuiltProducts: Sendable {
     }
 
     /// Starts an executable without waiting; the caller signals and waits for it.
-    public static func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+    public static func start(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:]
+    ) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -14,13 +14,18 @@ struct QuillBinary {
     var environment: [String: String] {
         [
             "QUILL_HOME": home.path, "QUILL_CAPTURE_GIT": "0", "QUILL_CAPTURE_DEPS": "0",
-            "QUILL_SYSTEM_METRICS_INTERVAL": "0", "QUILL_RUN_DIR": "", "PATH": BuiltProducts.directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+            "QUILL_SYSTEM_METRICS_INTERVAL": "0", "QUILL_RUN_DIR": "",
+            "PATH": BuiltProducts.directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
         ]
     }
 
     @discardableResult
     func run(_ arguments: String..., extra: [String: String] = [:]) throws -> BuiltProducts.Result {
-        try BuiltProducts.run(BuiltProducts.path("quill"), arguments, environment: environment.merging(extra) { _, new in new })
+        try BuiltProducts.run(
+            BuiltProducts.path("quill"),
+            arguments,
+            environment: environment.merging(extra) { _, new in new }
+        )
     }
 
     func json(_ arguments: String...) throws -> JSONValue {
@@ -124,8 +129,21 @@ struct RunCommandTests {
     func completed() throws {
         let quill = QuillBinary()
         let result = try quill.run(
-            "run", "--name", "shell", "--project", "scripts", "--tag", "kind:shell", "--config", "lr=0.1", "--config", "opt=adam", "--",
-            "sh", "-c", "echo hello; echo oops >&2; quill log loss=0.5 acc=nan --step 3; quill log --summary best=0.9; echo $QUILL_RUN_ID"
+            "run",
+            "--name",
+            "shell",
+            "--project",
+            "scripts",
+            "--tag",
+            "kind:shell",
+            "--config",
+            "lr=0.1",
+            "--config",
+            "opt=adam",
+            "--",
+            "sh",
+            "-c",
+            "echo hello; echo oops >&2; quill log loss=0.5 acc=nan --step 3; quill log --summary best=0.9; echo $QUILL_RUN_ID"
         )
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("hello"))
@@ -157,9 +175,12 @@ struct RunCommandTests {
         #expect(run.meta.exitCode == 3)
     }
 
-    @Test("a command ended by SIGTERM is killed; by SIGSEGV, crashed; the signal is recorded", arguments: [
-        ("TERM", SIGTERM, RunStatus.killed), ("KILL", SIGKILL, .killed), ("SEGV", SIGSEGV, .crashed),
-    ])
+    @Test(
+        "a command ended by SIGTERM is killed; by SIGSEGV, crashed; the signal is recorded",
+        arguments: [
+            ("TERM", SIGTERM, RunStatus.killed), ("KILL", SIGKILL, .killed), ("SEGV", SIGSEGV, .crashed),
+        ]
+    )
     func signalled(name: String, number: Int32, status: RunStatus) throws {
         let quill = QuillBinary()
         let result = try quill.run("run", "--", "sh", "-c", "kill -\(name) $$; sleep 5")
@@ -181,7 +202,19 @@ struct RunCommandTests {
     @Test("the Swift SDK inside `quill run` logs into the same run instead of starting another")
     func attach() throws {
         let quill = QuillBinary()
-        let result = try quill.run("run", "--name", "outer", "--", "quill", "demo", "--steps", "5", "--delay-ms", "0", extra: ["QUILL_SYSTEM_METRICS_INTERVAL": "0"])
+        let result = try quill.run(
+            "run",
+            "--name",
+            "outer",
+            "--",
+            "quill",
+            "demo",
+            "--steps",
+            "5",
+            "--delay-ms",
+            "0",
+            extra: ["QUILL_SYSTEM_METRICS_INTERVAL": "0"]
+        )
         #expect(result.status == 0, "\(result.stderr)")
         let run = try onlyRun(quill)
         #expect(run.meta.name == "outer")
@@ -209,7 +242,9 @@ struct CrashTests {
     func sigkill() async throws {
         let quill = QuillBinary()
         let process = try BuiltProducts.start(
-            BuiltProducts.path("quill"), ["demo", "--steps", "1000000", "--delay-ms", "1", "--name", "victim"], environment: quill.environment
+            BuiltProducts.path("quill"),
+            ["demo", "--steps", "1000000", "--delay-ms", "1", "--name", "victim"],
+            environment: quill.environment
         )
         let started = await eventually(timeout: .seconds(30)) {
             guard let run = quill.store.list(repair: false).runs.first else { return false }
@@ -233,7 +268,9 @@ struct CrashTests {
     func sigterm() async throws {
         let quill = QuillBinary()
         let process = try BuiltProducts.start(
-            BuiltProducts.path("quill"), ["demo", "--steps", "1000000", "--delay-ms", "1", "--name", "stopped"], environment: quill.environment
+            BuiltProducts.path("quill"),
+            ["demo", "--steps", "1000000", "--delay-ms", "1", "--name", "stopped"],
+            environment: quill.environment
         )
         let started = await eventually(timeout: .seconds(30)) {
             ((try? quill.store.resolve("stopped", repair: false).directory.readMetricRows().rows.count) ?? 0) > 5

@@ -33,9 +33,12 @@ struct JSONTests {
         #expect(parsed["c"]?.doubleValue == -.infinity)
     }
 
-    @Test("malformed documents report the offending byte", arguments: [
-        ("{\"a\": }", 6), ("[1, 2", 5), ("{\"a\" 1}", 5), ("tru", 0), ("\"abc", 4), ("{} x", 3), ("01x", 1),
-    ])
+    @Test(
+        "malformed documents report the offending byte",
+        arguments: [
+            ("{\"a\": }", 6), ("[1, 2", 5), ("{\"a\" 1}", 5), ("tru", 0), ("\"abc", 4), ("{} x", 3), ("01x", 1),
+        ]
+    )
     func malformed(text: String, offset: Int) {
         do {
             _ = try JSONParser.parse(text)

@@ -15,7 +15,14 @@ struct LocalRunStoreTests {
         let directory = try home.makeRunDirectory()
         let id = try #require(RunID(directory.name))
         let reserved = try home.reserveRunName(name, project: Project(displayName: project), runID: id)
-        var meta = RunMeta(id: id, name: reserved, project: Project(displayName: project), kind: .training, parent: nil, startedAt: Date())
+        var meta = RunMeta(
+            id: id,
+            name: reserved,
+            project: Project(displayName: project),
+            kind: .training,
+            parent: nil,
+            startedAt: Date()
+        )
         meta.host = host
         if let heartbeat {
             meta.heartbeatAt = heartbeat
@@ -27,8 +34,14 @@ struct LocalRunStoreTests {
 
     func host(pid: Int32, hostname: String = "") -> HostInfo {
         HostInfo(
-            hostname: hostname.isEmpty ? ProcessLiveness.hostname() : hostname, user: "u", pid: pid,
-            processStartTicks: nil, os: "", swiftVersion: "", executable: "", commandLine: []
+            hostname: hostname.isEmpty ? ProcessLiveness.hostname() : hostname,
+            user: "u",
+            pid: pid,
+            processStartTicks: nil,
+            os: "",
+            swiftVersion: "",
+            executable: "",
+            commandLine: []
         )
     }
 
@@ -37,9 +50,13 @@ struct LocalRunStoreTests {
         let temp = TemporaryDirectory()
         let home = QuillHome(path: temp.path)
         let project = Project(displayName: "p")
-        let names = try (0..<4).map { _ in try home.reserveRunName("baseline", project: project, runID: RunID.random()) }
+        let names = try (0..<4).map { _ in try home.reserveRunName("baseline", project: project, runID: RunID.random())
+        }
         #expect(names == ["baseline", "baseline_1", "baseline_2", "baseline_3"])
-        #expect(try home.reserveRunName("baseline", project: Project(displayName: "other"), runID: RunID.random()) == "baseline")
+        #expect(
+            try home.reserveRunName("baseline", project: Project(displayName: "other"), runID: RunID.random())
+                == "baseline"
+        )
     }
 
     @Test("random names look like brave_pasta_123 and are unique")
@@ -61,7 +78,9 @@ struct LocalRunStoreTests {
         let home = QuillHome(path: temp.path)
         let names = await withTaskGroup(of: String?.self) { group in
             for _ in 0..<32 {
-                group.addTask { try? home.reserveRunName("race", project: Project(displayName: "p"), runID: RunID.random()) }
+                group.addTask {
+                    try? home.reserveRunName("race", project: Project(displayName: "p"), runID: RunID.random())
+                }
             }
             var names: [String] = []
             for await name in group { if let name { names.append(name) } }
@@ -151,7 +170,12 @@ struct LocalRunStoreTests {
         let temp = TemporaryDirectory()
         let home = QuillHome(path: temp.path)
         let fresh = try makeRun(home, name: "fresh", host: host(pid: 1, hostname: "elsewhere"), heartbeat: Date())
-        let stale = try makeRun(home, name: "stale", host: host(pid: 1, hostname: "elsewhere"), heartbeat: Date(timeIntervalSinceNow: -3600))
+        let stale = try makeRun(
+            home,
+            name: "stale",
+            host: host(pid: 1, hostname: "elsewhere"),
+            heartbeat: Date(timeIntervalSinceNow: -3600)
+        )
         let store = LocalRunStore(home: home)
         #expect(try store.load(fresh).meta.status == .running)
         #expect(try store.load(stale).meta.status == .crashed)

@@ -5,11 +5,14 @@ import Testing
 
 @Suite("Model types")
 struct ModelTests {
-    @Test("a string names a known kind case-insensitively; anything else is a custom kind", arguments: [
-        ("training", RunKind.training), ("TRAINING", .training), ("Evaluation", .evaluation), ("eval", .evaluation),
-        ("compile", .compile), ("Quantize", .quantize), ("benchmark", .benchmark), ("distill", .custom("distill")),
-        ("  Distill  ", .custom("Distill")),
-    ])
+    @Test(
+        "a string names a known kind case-insensitively; anything else is a custom kind",
+        arguments: [
+            ("training", RunKind.training), ("TRAINING", .training), ("Evaluation", .evaluation), ("eval", .evaluation),
+            ("compile", .compile), ("Quantize", .quantize), ("benchmark", .benchmark), ("distill", .custom("distill")),
+            ("  Distill  ", .custom("Distill")),
+        ]
+    )
     func kindCoercion(label: String, kind: RunKind) {
         #expect(RunKind(label) == kind)
     }
@@ -21,10 +24,13 @@ struct ModelTests {
         #expect(!RunKind.training.isCustom)
     }
 
-    @Test("project slugs are derived from display names", arguments: [
-        ("Image Classifier", "image-classifier"), ("  NLP / v2 (final) ", "nlp-v2-final"), ("mnist", "mnist"),
-        ("Ünïcode Prøject", "n-code-pr-ject"),
-    ])
+    @Test(
+        "project slugs are derived from display names",
+        arguments: [
+            ("Image Classifier", "image-classifier"), ("  NLP / v2 (final) ", "nlp-v2-final"), ("mnist", "mnist"),
+            ("Ünïcode Prøject", "n-code-pr-ject"),
+        ]
+    )
     func slugs(name: String, slug: String) {
         #expect(Project(displayName: name).slug == slug)
     }
@@ -80,8 +86,12 @@ struct ModelTests {
     @Test("meta.json keeps whirr's fields, Quill's fields and unknown fields through a round trip")
     func metaRoundTrip() throws {
         var meta = RunMeta(
-            id: try #require(RunID("abc12345")), name: "baseline", project: Project(displayName: "Vision"),
-            kind: .custom("distill"), parent: RunID("parent01"), startedAt: Date(timeIntervalSince1970: 1_700_000_000)
+            id: try #require(RunID("abc12345")),
+            name: "baseline",
+            project: Project(displayName: "Vision"),
+            kind: .custom("distill"),
+            parent: RunID("parent01"),
+            startedAt: Date(timeIntervalSince1970: 1_700_000_000)
         )
         meta.setTag("baseline", "")
         meta.setTag("team", "vision")
@@ -89,7 +99,13 @@ struct ModelTests {
         meta.summary = ["best": .double(.nan), "final": 0.5]
         meta.params = ["lr": 0.01]
         meta.links = [RunLink(label: "paper", url: "https://example.org", timestamp: meta.startedAt)]
-        meta.git = GitInfo(commit: "0123456789abcdef", branch: "main", dirty: true, remote: "git@x:y.git", diffFile: "git.diff")
+        meta.git = GitInfo(
+            commit: "0123456789abcdef",
+            branch: "main",
+            dirty: true,
+            remote: "git@x:y.git",
+            diffFile: "git.diff"
+        )
         meta.resumes = [ResumePoint(atIndex: 10, fromStep: 5, timestamp: meta.startedAt)]
         meta.status = .completed
         meta.finishedAt = Date(timeIntervalSince1970: 1_700_000_090)

@@ -9,7 +9,16 @@ struct RunDirectoryTests {
         let home = QuillHome(path: temp.path)
         let directory = try home.makeRunDirectory()
         let id = try #require(RunID(directory.name))
-        try directory.writeMeta(RunMeta(id: id, name: "r", project: Project(displayName: "p"), kind: .training, parent: nil, startedAt: Date()))
+        try directory.writeMeta(
+            RunMeta(
+                id: id,
+                name: "r",
+                project: Project(displayName: "p"),
+                kind: .training,
+                parent: nil,
+                startedAt: Date()
+            )
+        )
         return directory
     }
 
@@ -64,7 +73,10 @@ struct RunDirectoryTests {
     func appendAfterCrash() throws {
         let temp = TemporaryDirectory()
         let directory = try makeRun(temp)
-        try FileIO.append(directory.metricsPath, Array((#"{"_idx":0,"loss":1}"# + "\n" + #"{"_idx":1,"loss":2}"# + "\n" + #"{"_idx":2,"lo"#).utf8))
+        try FileIO.append(
+            directory.metricsPath,
+            Array((#"{"_idx":0,"loss":1}"# + "\n" + #"{"_idx":1,"loss":2}"# + "\n" + #"{"_idx":2,"lo"#).utf8)
+        )
         let first = try MetricsFile.appendLocked(directory: directory, rows: [(5, ["loss": 3]), (6, ["loss": .nan])])
         #expect(first == 2)
         let (rows, diagnostics) = try directory.readMetricRows()
@@ -96,9 +108,17 @@ struct RunDirectoryTests {
     @Test("encoded rows round-trip every double exactly, NaN and infinities included")
     func encoderRoundTrip() throws {
         let encoder = RowEncoder(capacity: 16)
-        let values: [Double] = [0, -0.0, 1, 0.1, 1e-300, 1.7976931348623157e308, Double.leastNonzeroMagnitude, -2.5, .nan, .infinity, -.infinity, 123456789.123456789]
+        let values: [Double] = [
+            0, -0.0, 1, 0.1, 1e-300, 1.7976931348623157e308, Double.leastNonzeroMagnitude, -2.5, .nan, .infinity,
+            -.infinity, 123456789.123456789,
+        ]
         for (index, value) in values.enumerated() {
-            encoder.appendRow(index: index, microseconds: 1_700_000_000_000_000 + Int64(index), step: index * 10, values: ["v": value, "we\"ird\nkey": 1])
+            encoder.appendRow(
+                index: index,
+                microseconds: 1_700_000_000_000_000 + Int64(index),
+                step: index * 10,
+                values: ["v": value, "we\"ird\nkey": 1]
+            )
         }
         let temp = TemporaryDirectory()
         try FileIO.append(temp.file("metrics.jsonl"), encoder.bytes)
@@ -136,7 +156,9 @@ struct RunDirectoryTests {
         }
         try await writer.value
         #expect(try directory.readMeta().summary["round"] == 299)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".tmp-") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter {
+            $0.contains(".tmp-")
+        }
         #expect(leftovers.isEmpty)
     }
 
@@ -158,7 +180,11 @@ struct RunDirectoryTests {
 
     @Test("log lines written by the SDK parse back with time and level; other lines are plain output")
     func logLines() {
-        let line = LogLine(timestamp: Date(timeIntervalSince1970: 1_700_000_000), level: .warning, message: "disk [almost] full")
+        let line = LogLine(
+            timestamp: Date(timeIntervalSince1970: 1_700_000_000),
+            level: .warning,
+            message: "disk [almost] full"
+        )
         let parsed = LogLine(parsing: line.text)
         #expect(parsed == line)
         #expect(LogLine(parsing: "Epoch 1 [====>    ]").level == nil)

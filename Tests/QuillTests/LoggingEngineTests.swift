@@ -149,7 +149,12 @@ struct ArtifactTests {
         try work.write("checkpoints/epoch1/model.bin", "weights")
         let absolute = try work.write("report.html", "<html>")
         let run = try Quill.startRun(options: testOptions(temp))
-        let kept = try run.logArtifact("checkpoints/epoch1/model.bin", name: nil, fileName: nil, workingDirectory: work.path)
+        let kept = try run.logArtifact(
+            "checkpoints/epoch1/model.bin",
+            name: nil,
+            fileName: nil,
+            workingDirectory: work.path
+        )
         let renamed = try run.logArtifact(absolute, name: "reports/eval", fileName: "eval.html")
         let plain = try run.logArtifact(absolute)
         try run.finish()
@@ -158,7 +163,11 @@ struct ArtifactTests {
         #expect(renamed.path == "reports/eval/eval.html")
         #expect(renamed.name == "reports/eval")
         #expect(plain.path == "report.html")
-        #expect(run.directory.listArtifacts().map(\.path) == ["checkpoints/epoch1/model.bin", "report.html", "reports/eval/eval.html"])
+        #expect(
+            run.directory.listArtifacts().map(\.path) == [
+                "checkpoints/epoch1/model.bin", "report.html", "reports/eval/eval.html",
+            ]
+        )
         #expect(try String(contentsOfFile: work.file("checkpoints/epoch1/model.bin"), encoding: .utf8) == "weights")
         let events = try run.directory.readEvents().events.filter { $0.kind == .artifact }
         #expect(events.count == 3)
@@ -177,9 +186,13 @@ struct ArtifactTests {
         #expect(run.directory.listArtifacts().map(\.path) == ["out/a.txt", "out/sub/b.txt"])
     }
 
-    @Test("names that would leave artifacts/ are refused, and nothing is written outside", arguments: [
-        ("../escape", nil as String?), ("/etc", nil), ("ok", "../x"), ("ok", "a/b"), ("nul\0byte", nil), ("a/../../b", nil),
-    ])
+    @Test(
+        "names that would leave artifacts/ are refused, and nothing is written outside",
+        arguments: [
+            ("../escape", nil as String?), ("/etc", nil), ("ok", "../x"), ("ok", "a/b"), ("nul\0byte", nil),
+            ("a/../../b", nil),
+        ]
+    )
     func traversal(name: String, fileName: String?) throws {
         let temp = TemporaryDirectory()
         let work = TemporaryDirectory("quill-work")
@@ -215,7 +228,8 @@ struct CaptureTests {
     func git(_ arguments: [String], in directory: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"] + arguments
+        process.arguments =
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -284,9 +298,14 @@ struct CaptureTests {
         #expect(String(decoding: found.bytes, as: UTF8.self) == #"{"pins": []}"#)
 
         let venv = TemporaryDirectory("quill-venv")
-        let python = try venv.write("bin/python", "#!/bin/sh\n[ \"$1 $2 $3\" = \"-m pip freeze\" ] && echo 'numpy==2.0.0'\n")
+        let python = try venv.write(
+            "bin/python",
+            "#!/bin/sh\n[ \"$1 $2 $3\" = \"-m pip freeze\" ] && echo 'numpy==2.0.0'\n"
+        )
         chmod(python, 0o755)
-        let frozen = try #require(EnvironmentCapture.dependencies(in: package.path, environment: ["VIRTUAL_ENV": venv.path]))
+        let frozen = try #require(
+            EnvironmentCapture.dependencies(in: package.path, environment: ["VIRTUAL_ENV": venv.path])
+        )
         #expect(frozen.fileName == "requirements.txt")
         #expect(String(decoding: frozen.bytes, as: UTF8.self) == "numpy==2.0.0\n")
         #expect(EnvironmentCapture.dependencies(in: "/", environment: [:]) == nil)
@@ -308,6 +327,8 @@ struct CaptureTests {
         #expect(last.values["memory_percent"].map { $0 > 0 && $0 <= 100 } == true)
         #expect(last.values["process_rss_mb"].map { $0 > 1 } == true)
         #expect(last.values["cpu_percent"] != nil)
-        #expect(last.values.keys.allSatisfy { !$0.hasPrefix("gpu") } || ProcessCapture.findExecutable("nvidia-smi") != nil)
+        #expect(
+            last.values.keys.allSatisfy { !$0.hasPrefix("gpu") } || ProcessCapture.findExecutable("nvidia-smi") != nil
+        )
     }
 }

@@ -21,15 +21,22 @@ struct SDKRoundTripTests {
     func everyKind() throws {
         let temp = TemporaryDirectory()
         let run = try Quill.startRun(
-            project: "Image Classifier", name: "baseline", config: ["lr": 0.01, "nested": ["depth": 3]],
-            tags: ["baseline", "team:vision"], kind: RunKind("Evaluation"), description: "first try", options: testOptions(temp)
+            project: "Image Classifier",
+            name: "baseline",
+            config: ["lr": 0.01, "nested": ["depth": 3]],
+            tags: ["baseline", "team:vision"],
+            kind: RunKind("Evaluation"),
+            description: "first try",
+            options: testOptions(temp)
         )
         try run.log(["loss": 0.5, "acc": 0.8], step: 10)
         try run.log("val/loss", 0.42, step: 10)
         try run.log(["no_step": 1])
         try run.logBatch(
             metrics: [MetricEntry(step: 11, values: ["loss": 0.4]), MetricEntry(step: 12, values: ["loss": 0.3])],
-            params: ["batch": 32], tags: ["stage": "2"], links: [RunLink(label: "paper", url: "https://arxiv.org/abs/1")]
+            params: ["batch": 32],
+            tags: ["stage": "2"],
+            links: [RunLink(label: "paper", url: "https://arxiv.org/abs/1")]
         )
         try run.logParam("warmup", 100)
         try run.setTag("owner", "ada")

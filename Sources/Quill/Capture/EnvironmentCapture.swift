@@ -8,7 +8,8 @@ enum EnvironmentCapture {
 
     /// The git state of the checkout holding `directory`, and the diff when it is dirty.
     static func git(in directory: String) -> (info: GitInfo, diff: [UInt8]?)? {
-        guard let lines = ProcessCapture.text("git", ["rev-parse", "HEAD", "--abbrev-ref", "HEAD"], in: directory) else {
+        guard let lines = ProcessCapture.text("git", ["rev-parse", "HEAD", "--abbrev-ref", "HEAD"], in: directory)
+        else {
             return nil
         }
         let parts = lines.split(separator: "\n").map(String.init)
@@ -59,7 +60,8 @@ enum EnvironmentCapture {
 
     private static func operatingSystem() -> String {
         if let bytes = try? FileIO.read("/etc/os-release") {
-            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("PRETTY_NAME=") {
+            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+            where line.hasPrefix("PRETTY_NAME=") {
                 return line.dropFirst("PRETTY_NAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             }
         }
@@ -69,15 +71,15 @@ enum EnvironmentCapture {
     /// The Swift version the SDK was compiled with.
     static var swiftVersion: String {
         #if compiler(>=6.4)
-            return "6.4 or later"
+        return "6.4 or later"
         #elseif compiler(>=6.3.1)
-            return "6.3.1"
+        return "6.3.1"
         #elseif compiler(>=6.3)
-            return "6.3"
+        return "6.3"
         #elseif compiler(>=6.2)
-            return "6.2"
+        return "6.2"
         #else
-            return "6.1 or earlier"
+        return "6.1 or earlier"
         #endif
     }
 

@@ -112,7 +112,10 @@ final class SystemSampler: @unchecked Sendable {
         guard
             let text = ProcessCapture.text(
                 "nvidia-smi",
-                ["--query-gpu=index,utilization.gpu,memory.used,memory.total,temperature.gpu", "--format=csv,noheader,nounits"]
+                [
+                    "--query-gpu=index,utilization.gpu,memory.used,memory.total,temperature.gpu",
+                    "--format=csv,noheader,nounits",
+                ]
             )
         else { return [:] }
         var values: [String: Double] = [:]

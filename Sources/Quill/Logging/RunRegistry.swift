@@ -31,7 +31,11 @@ final class RunRegistry: Sendable {
         }
         if needsHooks.exit {
             atexit {
-                RunRegistry.shared.closeAll(status: .crashed, signal: nil, reason: "the process exited without finishing the run")
+                RunRegistry.shared.closeAll(
+                    status: .crashed,
+                    signal: nil,
+                    reason: "the process exited without finishing the run"
+                )
                 // The program exited while a signal was being handled: die of that signal, as it would have.
                 if let pending = RunRegistry.shared.pendingSignal {
                     RunRegistry.dieOf(pending)

@@ -216,7 +216,9 @@ final class RunWriter: @unchecked Sendable {
                     delta.heartbeat = true
                     break
                 }
-                let deadline = hasWork ? lastWrite + intervalMicros : min(now + intervalMicros * 10, lastHeartbeat + heartbeatMicros)
+                let deadline =
+                    hasWork
+                    ? lastWrite + intervalMicros : min(now + intervalMicros * 10, lastHeartbeat + heartbeatMicros)
                 lock.waitForWork(untilMicroseconds: deadline)
             }
             swap(&rows, &spare)
@@ -254,7 +256,10 @@ final class RunWriter: @unchecked Sendable {
 
             lock.lock()
             if let error = writeError {
-                logger.error("quill: run writer failed", metadata: ["error": "\(error)", "run_dir": "\(directory.path)"])
+                logger.error(
+                    "quill: run writer failed",
+                    metadata: ["error": "\(error)", "run_dir": "\(directory.path)"]
+                )
                 failure = QuillError(
                     .writerFailed,
                     "writing run \(directory.name) failed, \(count) row(s) of the last batch were not written: \(error.message); free disk space or fix permissions, then resume the run",

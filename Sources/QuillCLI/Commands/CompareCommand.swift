@@ -20,7 +20,9 @@ struct CompareCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard runs.count >= 2 else { throw ValidationError("compare needs at least two runs, e.g. `quill compare baseline baseline_1`") }
+        guard runs.count >= 2 else {
+            throw ValidationError("compare needs at least two runs, e.g. `quill compare baseline baseline_1`")
+        }
     }
 
     func run() async throws {

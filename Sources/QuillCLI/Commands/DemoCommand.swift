@@ -8,7 +8,8 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Record a short simulated training run, to see Quill work.",
-        discussion: "Logs a config, metrics at each step, validation metrics, messages, a summary and an artifact. Then try `quill runs` and `quill show NAME`."
+        discussion:
+            "Logs a config, metrics at each step, validation metrics, messages, a summary and an artifact. Then try `quill runs` and `quill show NAME`."
     )
 
     @OptionGroup var homeOptions: HomeOptions
@@ -53,7 +54,13 @@ struct DemoCommand: AsyncParsableCommand {
         ]
         let interactive = isatty(2) == 1
         let started = Date()
-        let run = try Quill.startRun(project: project, name: name, config: config, tags: ["demo", "team:quill"], options: options)
+        let run = try Quill.startRun(
+            project: project,
+            name: name,
+            config: config,
+            tags: ["demo", "team:quill"],
+            options: options
+        )
         Console.printError("Recording run \(run.name) (\(run.id)) in project \(run.project.displayName)")
         do {
             try run.logMessage("demo training started with lr=\(lr)")
@@ -70,7 +77,9 @@ struct DemoCommand: AsyncParsableCommand {
                     try run.log(["val/loss": validation, "val/acc": accuracy - 0.03], step: step)
                     try run.logMessage("step \(step + 1)/\(steps): val/loss \(Formatting.number(validation))")
                     if interactive {
-                        FileHandle.standardError.write(Data("\r  step \(step + 1)/\(steps)  loss \(Formatting.number(loss))   ".utf8))
+                        FileHandle.standardError.write(
+                            Data("\r  step \(step + 1)/\(steps)  loss \(Formatting.number(loss))   ".utf8)
+                        )
                     }
                 }
                 if fail, step == steps / 2 { throw SimulatedFailure(step: step) }
@@ -83,7 +92,9 @@ struct DemoCommand: AsyncParsableCommand {
                 try run.flush()
                 Glibc.exit(0)
             }
-            let card = FileManager.default.temporaryDirectory.appendingPathComponent("quill-demo-\(run.id)-model-card.md")
+            let card = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "quill-demo-\(run.id)-model-card.md"
+            )
             try Data("# Demo model\n\nlr: \(lr)\nbest val/loss: \(best)\n".utf8).write(to: card)
             try run.logArtifact(card.path, fileName: "model-card.md")
             try? FileManager.default.removeItem(at: card)

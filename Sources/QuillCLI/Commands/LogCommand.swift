@@ -38,7 +38,9 @@ struct LogCommand: AsyncParsableCommand {
                 throw ValidationError("'\(item)' is not key=value")
             }
             guard let number = Self.number(parts[1]) else {
-                throw ValidationError("the value of '\(parts[0])' is '\(parts[1])', not a number (nan, inf and -inf are allowed)")
+                throw ValidationError(
+                    "the value of '\(parts[0])' is '\(parts[1])', not a number (nan, inf and -inf are allowed)"
+                )
             }
             result[parts[0]] = number
         }
@@ -56,11 +58,17 @@ struct LogCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let path = runDir ?? ProcessInfo.processInfo.environment["QUILL_RUN_DIR"], !path.isEmpty else {
-            throw QuillError(.invalidArgument, "no run to log into: run this under `quill run -- …` (which sets QUILL_RUN_DIR) or pass --run-dir")
+            throw QuillError(
+                .invalidArgument,
+                "no run to log into: run this under `quill run -- …` (which sets QUILL_RUN_DIR) or pass --run-dir"
+            )
         }
         let directory = RunDirectory(path: path)
         guard directory.exists else {
-            throw QuillError(.notFound, "'\(path)' is not a run directory (no meta.json); check QUILL_RUN_DIR or --run-dir")
+            throw QuillError(
+                .notFound,
+                "'\(path)' is not a run directory (no meta.json); check QUILL_RUN_DIR or --run-dir"
+            )
         }
         let parsed = try parsedValues()
         if summary {

@@ -7,7 +7,8 @@ struct MetricsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metrics",
         abstract: "Export a run's metrics as CSV or JSON.",
-        discussion: "Rows superseded by a resume are left out. CSV columns: _idx, step, _timestamp, then one column per key."
+        discussion:
+            "Rows superseded by a resume are left out. CSV columns: _idx, step, _timestamp, then one column per key."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -32,7 +33,9 @@ struct MetricsCommand: AsyncParsableCommand {
         let wanted = Set(key)
         let allKeys = Set(rows.flatMap(\.values.keys))
         for missing in wanted.subtracting(allKeys).sorted() {
-            Console.warn("run \(found.meta.name) has no metric '\(missing)'; it has: \(allKeys.sorted().joined(separator: ", "))")
+            Console.warn(
+                "run \(found.meta.name) has no metric '\(missing)'; it has: \(allKeys.sorted().joined(separator: ", "))"
+            )
         }
         let keys = (wanted.isEmpty ? allKeys : allKeys.intersection(wanted)).sorted()
         let selected = rows.filter { row in wanted.isEmpty || row.values.keys.contains(where: wanted.contains) }

@@ -31,7 +31,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "A tag: a label, or key:value. Repeatable.")
     var tag: [String] = []
 
-    @Option(name: .shortAndLong, help: "A config value, key=value; the value is read as JSON when it parses, else as text. Repeatable.")
+    @Option(
+        name: .shortAndLong,
+        help: "A config value, key=value; the value is read as JSON when it parses, else as text. Repeatable."
+    )
     var config: [String] = []
 
     @Option(name: .long, help: "The run's kind: training, evaluation, compile, quantize, benchmark, or any label.")
@@ -70,13 +73,24 @@ struct RunCommand: AsyncParsableCommand {
         options.handleSignals = false
         let arguments = commandLine
         let run = try Quill.startRun(
-            project: project, name: name, config: try parsedConfig(), tags: tag, kind: RunKind(kind), options: options
+            project: project,
+            name: name,
+            config: try parsedConfig(),
+            tags: tag,
+            kind: RunKind(kind),
+            options: options
         )
-        Console.printError("quill: run \(run.name) (\(run.id)) in project \(run.project.displayName): \(arguments.joined(separator: " "))")
+        Console.printError(
+            "quill: run \(run.name) (\(run.id)) in project \(run.project.displayName): \(arguments.joined(separator: " "))"
+        )
 
-        let outcome = ChildProcess.run(arguments, environment: [
-            "QUILL_RUN_DIR": run.directory.path, "QUILL_RUN_ID": run.id.rawValue, "QUILL_HOME": homeOptions.quillHome.path,
-        ]) { bytes, isError in
+        let outcome = ChildProcess.run(
+            arguments,
+            environment: [
+                "QUILL_RUN_DIR": run.directory.path, "QUILL_RUN_ID": run.id.rawValue,
+                "QUILL_HOME": homeOptions.quillHome.path,
+            ]
+        ) { bytes, isError in
             FileHandle(fileDescriptor: isError ? 2 : 1, closeOnDealloc: false).write(Data(bytes))
             try? run.appendOutput(bytes)
         }
@@ -86,7 +100,12 @@ struct RunCommand: AsyncParsableCommand {
             Console.printError("error: \(message); check the command name and your PATH")
             throw ExitCode(127)
         case .exited(let code):
-            try run.finish(code == 0 ? .completed : .failed, error: code == 0 ? nil : "exited with code \(code)", exitCode: code, signal: nil)
+            try run.finish(
+                code == 0 ? .completed : .failed,
+                error: code == 0 ? nil : "exited with code \(code)",
+                exitCode: code,
+                signal: nil
+            )
             Console.printError("quill: run \(run.name) \(code == 0 ? "completed" : "failed (exit code \(code))")")
             if code != 0 { throw ExitCode(code) }
         case .signalled(let signal):

@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import QuillCore
 
 /// `quill runs`: lists runs, newest first.
@@ -15,7 +15,10 @@ struct RunsCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Only runs of this project (display name or slug).")
     var project: String?
 
-    @Option(name: .shortAndLong, help: "Only runs with this status: running, completed, failed, crashed, killed. Repeatable.")
+    @Option(
+        name: .shortAndLong,
+        help: "Only runs with this status: running, completed, failed, crashed, killed. Repeatable."
+    )
     var status: [String] = []
 
     @Option(name: .shortAndLong, help: "Only runs with this tag: a label, or key=value. Repeatable.")
@@ -29,7 +32,9 @@ struct RunsCommand: AsyncParsableCommand {
 
     func validate() throws {
         for value in status where RunStatus(rawValue: value.lowercased()) == nil {
-            throw ValidationError("unknown status '\(value)'; use one of: \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown status '\(value)'; use one of: \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
     }
@@ -57,14 +62,23 @@ struct RunsCommand: AsyncParsableCommand {
         }
         if runs.isEmpty {
             let home = homeOptions.quillHome.runsPath
-            Console.print(all.isEmpty ? "No runs in \(home) yet. Try `quill demo`." : "No runs match these filters (\(all.count) runs in \(home)).")
+            Console.print(
+                all.isEmpty
+                    ? "No runs in \(home) yet. Try `quill demo`."
+                    : "No runs match these filters (\(all.count) runs in \(home))."
+            )
             return
         }
-        var table = Table(headers: ["NAME", "ID", "PROJECT", "STATUS", "STARTED", "DURATION", "SUMMARY"], rightAligned: [5])
+        var table = Table(
+            headers: ["NAME", "ID", "PROJECT", "STATUS", "STARTED", "DURATION", "SUMMARY"],
+            rightAligned: [5]
+        )
         for run in runs {
             let meta = run.meta
-            let duration = meta.durationSeconds ?? (meta.status == .running ? Date().timeIntervalSince(meta.startedAt) : nil)
-            let summary = meta.summary.keys.sorted().prefix(3).map { "\($0)=\(Formatting.value(meta.summary[$0]))" }.joined(separator: " ")
+            let duration =
+                meta.durationSeconds ?? (meta.status == .running ? Date().timeIntervalSince(meta.startedAt) : nil)
+            let summary = meta.summary.keys.sorted().prefix(3).map { "\($0)=\(Formatting.value(meta.summary[$0]))" }
+                .joined(separator: " ")
             table.append([
                 meta.name, meta.id.rawValue, meta.project, meta.status.rawValue, Formatting.time(meta.startedAt),
                 Formatting.duration(duration), summary,

@@ -36,13 +36,16 @@ struct ShowCommand: AsyncParsableCommand {
             members["metrics"] = .object(
                 statistics.mapValues { stats in
                     [
-                        "count": .int(stats.count), "last": .double(stats.last), "last_step": stats.lastStep.map(JSONValue.int) ?? .null,
+                        "count": .int(stats.count), "last": .double(stats.last),
+                        "last_step": stats.lastStep.map(JSONValue.int) ?? .null,
                         "min": .double(stats.min), "max": .double(stats.max),
                     ]
                 }
             )
             members["artifacts"] = .array(artifacts.map { ["path": .string($0.path), "size": .int(Int($0.size))] })
-            members["warnings"] = .array([diagnostics.warning(file: RunDirectory.metricsFileName)].compactMap { $0.map(JSONValue.string) })
+            members["warnings"] = .array(
+                [diagnostics.warning(file: RunDirectory.metricsFileName)].compactMap { $0.map(JSONValue.string) }
+            )
             Console.printJSON(.object(members))
             return
         }
@@ -68,11 +71,15 @@ struct ShowCommand: AsyncParsableCommand {
         section("Summary", meta.summary.sorted { $0.key < $1.key }.map { ($0.key, Formatting.value($0.value)) })
 
         if !statistics.isEmpty {
-            var table = Table(headers: ["METRIC", "LAST", "STEP", "MIN", "MAX", "COUNT"], rightAligned: [1, 2, 3, 4, 5])
+            var table = Table(
+                headers: ["METRIC", "LAST", "STEP", "MIN", "MAX", "COUNT"],
+                rightAligned: [1, 2, 3, 4, 5]
+            )
             for key in statistics.keys.sorted() {
                 guard let stats = statistics[key] else { continue }
                 table.append([
-                    key, Formatting.number(stats.last), stats.lastStep.map(String.init) ?? "-", Formatting.number(stats.min),
+                    key, Formatting.number(stats.last), stats.lastStep.map(String.init) ?? "-",
+                    Formatting.number(stats.min),
                     Formatting.number(stats.max), String(stats.count),
                 ])
             }
@@ -89,14 +96,19 @@ struct ShowCommand: AsyncParsableCommand {
         if let git = meta.git {
             var items = [("commit", git.commit), ("branch", git.branch), ("dirty", git.dirty ? "yes" : "no")]
             if let remote = git.remote { items.append(("remote", remote)) }
-            if let diff = git.diffFile { items.append(("diff", directory.file(diff) + (git.diffTruncated ? " (truncated)" : ""))) }
+            if let diff = git.diffFile {
+                items.append(("diff", directory.file(diff) + (git.diffTruncated ? " (truncated)" : "")))
+            }
             section("Git", items)
         }
         if let host = meta.host {
-            section("Host", [
-                ("hostname", host.hostname), ("user", host.user), ("pid", String(host.pid)), ("os", host.os),
-                ("swift", host.swiftVersion), ("command", host.commandLine.joined(separator: " ")),
-            ])
+            section(
+                "Host",
+                [
+                    ("hostname", host.hostname), ("user", host.user), ("pid", String(host.pid)), ("os", host.os),
+                    ("swift", host.swiftVersion), ("command", host.commandLine.joined(separator: " ")),
+                ]
+            )
         }
     }
 

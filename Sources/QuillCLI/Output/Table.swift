@@ -61,7 +61,8 @@ struct KeyValueList {
     func render(indent: Int = 2) -> String {
         let width = items.map(\.0.displayWidth).max() ?? 0
         return items.map { key, value in
-            String(repeating: " ", count: indent) + key + String(repeating: " ", count: width - key.displayWidth) + "  " + value.replacingNewlines()
+            String(repeating: " ", count: indent) + key + String(repeating: " ", count: width - key.displayWidth) + "  "
+                + value.replacingNewlines()
         }.joined(separator: "\n")
     }
 }

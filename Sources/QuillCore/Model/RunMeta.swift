@@ -167,14 +167,18 @@ extension RunMeta {
         members["summary"] = .object(summary)
         members["links"] = .array(
             links.map { link in
-                ["label": .string(link.label), "url": .string(link.url), "timestamp": .string(Timestamp.string(link.timestamp))]
+                [
+                    "label": .string(link.label), "url": .string(link.url),
+                    "timestamp": .string(Timestamp.string(link.timestamp)),
+                ]
             }
         )
         members["git_info"] = git?.json ?? .null
         members["git"] = git?.json ?? .null
         members["host"] = host?.json ?? .null
         members["dependency_file"] = dependencyFile.map(JSONValue.string) ?? .null
-        members["requirements_file"] = dependencyFile == RunDirectory.requirementsFileName ? .string(RunDirectory.requirementsFileName) : .null
+        members["requirements_file"] =
+            dependencyFile == RunDirectory.requirementsFileName ? .string(RunDirectory.requirementsFileName) : .null
         members["resumes"] = .array(
             resumes.map { point in
                 [

@@ -93,7 +93,11 @@ package enum FileIO {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw QuillError(.io, "could not create directory '\(path)'; check permissions and free space", underlying: error)
+            throw QuillError(
+                .io,
+                "could not create directory '\(path)'; check permissions and free space",
+                underlying: error
+            )
         }
     }
 

@@ -15,7 +15,9 @@ public struct ReadDiagnostics: Sendable, Hashable {
         var parts: [String] = []
         if malformedLines > 0 {
             let lines = malformedLineNumbers.map(String.init).joined(separator: ", ")
-            parts.append("skipped \(malformedLines) malformed line(s) in \(file) (line \(lines)\(malformedLines > malformedLineNumbers.count ? ", …" : ""))")
+            parts.append(
+                "skipped \(malformedLines) malformed line(s) in \(file) (line \(lines)\(malformedLines > malformedLineNumbers.count ? ", …" : ""))"
+            )
         }
         if truncatedTail {
             parts.append("ignored an incomplete last line in \(file) (the writer stopped mid-line)")
@@ -57,7 +59,9 @@ package enum JSONLines {
                 }
                 guard let value = try? JSONParser.parse(buffer: line), case .object(let members) = value else {
                     diagnostics.malformedLines += 1
-                    if diagnostics.malformedLineNumbers.count < 5 { diagnostics.malformedLineNumbers.append(lineNumber) }
+                    if diagnostics.malformedLineNumbers.count < 5 {
+                        diagnostics.malformedLineNumbers.append(lineNumber)
+                    }
                     continue
                 }
                 body(members)

@@ -91,7 +91,9 @@ public struct LocalRunStore: Sendable {
         for path in [directory.metricsPath, directory.logPath, directory.eventsPath, directory.systemPath] {
             var info = stat()
             if stat(path, &info) == 0 {
-                let modified = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+                let modified = Date(
+                    timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+                )
                 latest = max(latest, modified)
             }
         }
@@ -118,7 +120,10 @@ public struct LocalRunStore: Sendable {
         if byPrefix.count == 1, !reference.isEmpty { return byPrefix[0] }
         if byName.count > 1 {
             let where_ = byName.map { "\($0.meta.id) (\($0.meta.project))" }.joined(separator: ", ")
-            throw QuillError(.ambiguous, "run name '\(reference)' is used in several projects: \(where_); pass --project or an id")
+            throw QuillError(
+                .ambiguous,
+                "run name '\(reference)' is used in several projects: \(where_); pass --project or an id"
+            )
         }
         if byPrefix.count > 1 {
             let ids = byPrefix.prefix(5).map(\.meta.id.rawValue).joined(separator: ", ")

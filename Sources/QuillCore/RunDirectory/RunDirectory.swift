@@ -88,7 +88,11 @@ public struct RunDirectory: Sendable, Hashable {
         do {
             json = try JSONParser.parse(bytes)
         } catch {
-            throw QuillError(.malformed, "'\(metaPath)' is not valid JSON (\(error)); restore it from a backup or remove the run", underlying: error)
+            throw QuillError(
+                .malformed,
+                "'\(metaPath)' is not valid JSON (\(error)); restore it from a backup or remove the run",
+                underlying: error
+            )
         }
         return try RunMeta(json: json, directoryName: name)
     }

@@ -37,19 +37,29 @@ func writeProgress(_ count: Int, to path: String) {
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let mode = arguments.first, let home = argument("--home", in: arguments) else {
-    FileHandle.standardError.write(Data("usage: quill-peer-bench throughput|sigkill-child --home DIR [--steps N] [--progress FILE]\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: quill-peer-bench throughput|sigkill-child --home DIR [--steps N] [--progress FILE]\n".utf8)
+    )
     exit(2)
 }
 
 switch mode {
 case "throughput":
     let steps = Int(argument("--steps", in: arguments) ?? "") ?? 333_334
-    let run = try Quill.startRun(project: "bench", name: "throughput", config: ["steps": .int(steps)], options: options(home: home))
+    let run = try Quill.startRun(
+        project: "bench",
+        name: "throughput",
+        config: ["steps": .int(steps)],
+        options: options(home: home)
+    )
     let clock = ContinuousClock()
     let start = clock.now
     for step in 0..<steps {
         let x = Double(step)
-        try run.log(["loss": 1.0 / (1.0 + x), "acc": x / Double(steps), "lr": 0.001 * (1.0 - x / Double(steps))], step: step)
+        try run.log(
+            ["loss": 1.0 / (1.0 + x), "acc": x / Double(steps), "lr": 0.001 * (1.0 - x / Double(steps))],
+            step: step
+        )
     }
     try run.flush()
     try run.finish()
