@@ -54,10 +54,7 @@ public enum Quill: Sendable {
         let runName = try home.reserveRunName(name, project: project, runID: id)
         var meta = RunMeta(id: id, name: runName, project: project, kind: kind, parent: parent, startedAt: Date())
         meta.description = description
-        for tag in tags {
-            let parts = tag.split(separator: ":", maxSplits: 1)
-            meta.setTag(String(parts.first ?? ""), parts.count > 1 ? String(parts[1]) : "")
-        }
+        meta.addTags(tags)
         let workingDirectory = options.workingDirectory ?? FileManager.default.currentDirectoryPath
         if options.captureHost {
             meta.host = EnvironmentCapture.host()
@@ -158,15 +155,7 @@ public enum Quill: Sendable {
             parent: parent,
             options: options
         )
-        let result: T
-        do {
-            result = try body(run)
-        } catch {
-            try? run.finish(.failed, error: String(describing: error))
-            throw error
-        }
-        try run.finish(.completed)
-        return result
+        return try closeScoped(run, after: Result { try body(run) })
     }
 
     /// Runs an async body inside a run and finishes it, as the synchronous form does.
@@ -190,15 +179,25 @@ public enum Quill: Sendable {
             parent: parent,
             options: options
         )
-        let result: T
+        let outcome: Result<T, any Error>
         do {
-            result = try await body(run)
+            outcome = .success(try await body(run))
         } catch {
+            outcome = .failure(error)
+        }
+        return try closeScoped(run, after: outcome)
+    }
+
+    /// Finishes a scoped run: `completed` with the body's value, or `failed` re-throwing the body's error.
+    private static func closeScoped<T>(_ run: Run, after outcome: Result<T, any Error>) throws -> T {
+        switch outcome {
+        case .success(let value):
+            try run.finish(.completed)
+            return value
+        case .failure(let error):
             try? run.finish(.failed, error: String(describing: error))
             throw error
         }
-        try run.finish(.completed)
-        return result
     }
 
     /// Reopens a run whose process ended, to keep logging into it (training restarted from a checkpoint).
@@ -273,12 +272,7 @@ public enum Quill: Sendable {
         tags: [String],
         options: RunOptions
     ) throws -> Run {
-        let meta = try directory.updateMeta { meta in
-            for tag in tags {
-                let parts = tag.split(separator: ":", maxSplits: 1)
-                meta.setTag(String(parts.first ?? ""), parts.count > 1 ? String(parts[1]) : "")
-            }
-        }
+        let meta = try directory.updateMeta { meta in meta.addTags(tags) }
         if !config.isEmpty {
             try FileIO.withLock(directory.lockPath) {
                 var merged = try directory.readConfig().objectValue ?? [:]

@@ -129,6 +129,14 @@ public struct RunMeta: Sendable, Hashable {
         tags.append(rendered)
     }
 
+    /// Adds tags written as text: a plain word is a label tag, `key:value` a key-value tag.
+    public mutating func addTags(_ tags: [String]) {
+        for tag in tags {
+            let parts = tag.split(separator: ":", maxSplits: 1)
+            setTag(String(parts.first ?? ""), parts.count > 1 ? String(parts[1]) : "")
+        }
+    }
+
     /// Whether a row is superseded by a later resume.
     public func isSuperseded(index: Int, step: Int?) -> Bool {
         resumes.contains { $0.supersedes(index: index, step: step) }
