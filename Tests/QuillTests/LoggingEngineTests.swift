@@ -332,3 +332,25 @@ struct CaptureTests {
         )
     }
 }
+
+@Suite("SDK: huge payloads")
+struct HugePayloadTests {
+    @Test("a row with 100,000 keys and a 1 MiB key name round-trips")
+    func hugeRow() throws {
+        let temp = TemporaryDirectory()
+        let run = try Quill.startRun(options: testOptions(temp))
+        var wide: [String: Double] = [:]
+        for index in 0..<100_000 { wide["m\(index)"] = Double(index) }
+        let longKey = String(repeating: "k", count: 1 << 20)
+        try run.log(wide, step: 0)
+        try run.log([longKey: 1.5], step: 1)
+        try run.logSummary(["blob": .string(String(repeating: "x", count: 1 << 20))])
+        try run.finish()
+        let rows = try run.readMetrics()
+        #expect(rows.count == 2)
+        #expect(rows[0].values.count == 100_000)
+        #expect(rows[0].values["m99999"] == 99_999)
+        #expect(rows[1].values[longKey] == 1.5)
+        #expect(try run.directory.readMeta().summary["blob"]?.stringValue?.count == 1 << 20)
+    }
+}
