@@ -124,18 +124,40 @@ public final class Run: Sendable {
     ///
     /// Returns without waiting for disk: the row joins the current batch and the writer appends it within
     /// 100 ms. When the writer falls behind by 32,768 rows the call waits for it rather than drop a row.
+    /// A dictionary literal is taken as ordered pairs, so no hashing happens in the call and the keys are
+    /// written in the order you wrote them.
     ///
     /// ```swift
     /// try run.log(["loss": 0.5, "acc": 0.8], step: 10)
     /// ```
     ///
     /// - Parameters:
-    ///   - metrics: Values by metric name. NaN and infinities are stored faithfully.
+    ///   - metrics: Values by metric name. NaN and infinities are stored faithfully. A key given twice keeps
+    ///     its last value.
     ///   - step: The training step the values belong to.
     /// - Throws: ``QuillError`` with code ``QuillError/Code/runFinished`` after the run has ended.
     @inline(__always)
+    public func log(_ metrics: KeyValuePairs<String, Double>, step: Int? = nil) throws {
+        try writer.enqueue(PendingRow(microseconds: Timestamp.nowMicroseconds(), step: step, values: .pairs(metrics)))
+    }
+
+    /// Records metric values held in a dictionary, optionally at a training step.
+    ///
+    /// ```swift
+    /// var metrics: [String: Double] = [:]
+    /// metrics["loss"] = loss
+    /// try run.log(metrics, step: step)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - metrics: Values by metric name. NaN and infinities are stored faithfully.
+    ///   - step: The training step the values belong to.
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/runFinished`` after the run has ended.
+    @_disfavoredOverload
     public func log(_ metrics: [String: Double], step: Int? = nil) throws {
-        try writer.enqueue(PendingRow(microseconds: Timestamp.nowMicroseconds(), step: step, values: metrics))
+        try writer.enqueue(
+            PendingRow(microseconds: Timestamp.nowMicroseconds(), step: step, values: .dictionary(metrics))
+        )
     }
 
     /// Records one value of a metric.
@@ -170,7 +192,7 @@ public final class Run: Sendable {
         if !metrics.isEmpty {
             let now = Timestamp.nowMicroseconds()
             try writer.enqueue(
-                contentsOf: metrics.map { PendingRow(microseconds: now, step: $0.step, values: $0.values) }
+                contentsOf: metrics.map { PendingRow(microseconds: now, step: $0.step, values: .dictionary($0.values)) }
             )
         }
         if !params.isEmpty { try logParams(params) }

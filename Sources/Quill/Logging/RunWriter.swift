@@ -6,7 +6,22 @@ import QuillCore
 struct PendingRow: Sendable {
     var microseconds: Int64
     var step: Int?
-    var values: [String: Double]
+    var values: MetricValues
+}
+
+/// The values of one row, as the caller passed them: a dictionary, or a dictionary literal kept as
+/// ordered pairs (cheaper to build than a hashed dictionary, and written in the caller's key order).
+enum MetricValues: Sendable {
+    case dictionary([String: Double])
+    case pairs(KeyValuePairs<String, Double>)
+
+    var dictionary: [String: Double] {
+        switch self {
+        case .dictionary(let values): return values
+        case .pairs(let pairs):
+            return Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        }
+    }
 }
 
 /// The files besides `metrics.jsonl` that the writer appends to.
@@ -63,7 +78,13 @@ final class RunWriter: @unchecked Sendable {
 
     // writer thread
     private var spare: [PendingRow] = []
-    private let encoder = RowEncoder()
+    private let encoders = [RowEncoder(), RowEncoder()]
+    private var nextEncoder = 0
+    private var appender: BackgroundAppender?
+    /// Whether this writer holds the run's file lock: taken for the first batch of a burst, kept while
+    /// batches stream, released when the writer goes idle, flushes or updates `meta.json`.
+    private var holdingFileLock = false
+    private var nextIndex = 0
     private var metricsFD: Int32 = -1
     private var lockFD: Int32 = -1
     private var intervalMicros: Int64
@@ -94,6 +115,9 @@ final class RunWriter: @unchecked Sendable {
             close(metricsFD)
             throw QuillError.posix("opening lock", path: directory.lockPath, errno: errno)
         }
+        let appender = BackgroundAppender(fd: metricsFD, path: path)
+        appender.start()
+        self.appender = appender
         let thread = Thread { [self] in self.runLoop() }
         thread.name = "quill-writer"
         thread.stackSize = 1 << 20
@@ -216,6 +240,25 @@ final class RunWriter: @unchecked Sendable {
                     delta.heartbeat = true
                     break
                 }
+                if holdingFileLock {
+                    // About to sleep: finish the write in flight and let other processes append.
+                    lock.unlock()
+                    let released = Result { try finishStreaming() }
+                    lock.lock()
+                    if case .failure(let error) = released {
+                        failure = QuillError(
+                            .writerFailed,
+                            "writing run \(directory.name) failed: \(error)",
+                            underlying: error
+                        )
+                        stopped = true
+                        lock.broadcastProgress()
+                        lock.unlock()
+                        closeFiles()
+                        return
+                    }
+                    continue
+                }
                 let deadline =
                     hasWork
                     ? lastWrite + intervalMicros : min(now + intervalMicros * 10, lastHeartbeat + heartbeatMicros)
@@ -235,6 +278,9 @@ final class RunWriter: @unchecked Sendable {
             do {
                 try writeRows()
                 try writeAppends(batchAppends)
+                if target > completedFlushSnapshot() || stop || !batchDelta.isEmpty {
+                    try finishStreaming()
+                }
                 if !batchDelta.isEmpty {
                     let now = Date()
                     try directory.updateMeta { meta in batchDelta.apply(to: &meta, now: now) }
@@ -249,7 +295,7 @@ final class RunWriter: @unchecked Sendable {
                 writeError = QuillError(.writerFailed, "the run writer failed: \(error)")
             }
             let count = spare.count
-            let lastValues = spare.last?.values
+            let lastValues = spare.last?.values.dictionary
             // Release the rows outside the lock: freeing thousands of dictionaries takes a while.
             spare.removeAll(keepingCapacity: true)
             lastWrite = Timestamp.nowMicroseconds()
@@ -273,10 +319,10 @@ final class RunWriter: @unchecked Sendable {
             if stop || failure != nil {
                 if rows.isEmpty && appends.isEmpty || failure != nil {
                     stopped = true
-                    close(metricsFD)
-                    close(lockFD)
                     lock.broadcastProgress()
                     lock.unlock()
+                    if holdingFileLock { try? finishStreaming() }
+                    closeFiles()
                     return
                 }
             }
@@ -284,20 +330,54 @@ final class RunWriter: @unchecked Sendable {
         }
     }
 
-    /// Encodes the swapped-out rows and appends them with one write, under the run's lock.
+    /// Encodes the swapped-out rows and hands them to the appender thread, under the run's file lock.
+    ///
+    /// The lock is taken (and the next `_idx` read from the file's tail) at the first batch of a burst
+    /// and kept while batches stream, so the indexes counted in memory stay right.
     private func writeRows() throws {
-        guard !spare.isEmpty else { return }
-        while flock(lockFD, LOCK_EX) != 0 {
-            if errno != EINTR { throw QuillError.posix("locking", path: directory.lockPath, errno: errno) }
+        guard !spare.isEmpty, let appender else { return }
+        if !holdingFileLock {
+            while flock(lockFD, LOCK_EX) != 0 {
+                if errno != EINTR { throw QuillError.posix("locking", path: directory.lockPath, errno: errno) }
+            }
+            holdingFileLock = true
+            nextIndex = try MetricsFile.prepareForAppend(fd: metricsFD, path: directory.metricsPath)
         }
-        defer { flock(lockFD, LOCK_UN) }
-        var index = try MetricsFile.prepareForAppend(fd: metricsFD, path: directory.metricsPath)
+        let encoder = encoders[nextEncoder]
+        nextEncoder ^= 1
         encoder.reset()
         for row in spare {
-            encoder.appendRow(index: index, microseconds: row.microseconds, step: row.step, values: row.values)
-            index += 1
+            switch row.values {
+            case .pairs(let pairs):
+                encoder.appendRow(index: nextIndex, microseconds: row.microseconds, step: row.step, pairs: pairs)
+            case .dictionary(let values):
+                encoder.appendRow(index: nextIndex, microseconds: row.microseconds, step: row.step, values: values)
+            }
+            nextIndex += 1
         }
-        try encoder.withBytes { try FileIO.writeAll(metricsFD, $0, path: directory.metricsPath) }
+        try appender.submit(encoder)
+    }
+
+    /// Waits for the batch in flight and releases the run's file lock.
+    private func finishStreaming() throws {
+        guard holdingFileLock else { return }
+        defer {
+            flock(lockFD, LOCK_UN)
+            holdingFileLock = false
+        }
+        try appender?.drain()
+    }
+
+    private func completedFlushSnapshot() -> UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return completedFlush
+    }
+
+    private func closeFiles() {
+        appender?.stop()
+        close(metricsFD)
+        close(lockFD)
     }
 
     private func writeAppends(_ batch: [(AppendTarget, [UInt8])]) throws {

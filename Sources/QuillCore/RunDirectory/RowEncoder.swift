@@ -1,5 +1,6 @@
 /// Encodes metric rows as `metrics.jsonl` lines into a reusable byte buffer, as fast as the writer thread
-/// can go: no intermediate strings except for the shortest-digits text of each double, and the
+/// can go: one capacity check per row, writes through a raw pointer held in a local (no exclusivity
+/// checks per byte), no intermediate strings except the shortest-digits text of each double, and the
 /// `YYYY-MM-DDTHH:MM:SS.` part of the timestamp recomputed only when the second changes.
 ///
 /// Not thread-safe: one encoder belongs to one writer thread.
@@ -10,19 +11,23 @@ package final class RowEncoder {
     /// Bytes encoded since the last ``reset()``.
     package private(set) var count = 0
     private var cachedSecond: Int64 = .min
-    private var secondPrefix: [UInt8] = []
+    private let secondPrefix: UnsafeMutablePointer<UInt8>
+    private static let prefixLength = 20
 
     /// Creates an encoder with an initial capacity in bytes.
     package init(capacity: Int = 1 << 20) {
         self.capacity = max(capacity, 256)
         self.base = .allocate(capacity: self.capacity)
+        self.secondPrefix = .allocate(capacity: Self.prefixLength)
+        secondPrefix.initialize(repeating: UInt8(ascii: "0"), count: Self.prefixLength)
     }
 
     deinit {
         base.deallocate()
+        secondPrefix.deallocate()
     }
 
-    /// Forgets the encoded bytes, keeping the buffer.
+    /// Forgets the encoded bytes, keeping the buffer (or shrinking it when a huge row grew it).
     package func reset() {
         count = 0
         if capacity > 16 << 20 {
@@ -40,9 +45,44 @@ package final class RowEncoder {
     /// The encoded bytes, copied.
     package var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
+    /// Appends one row: `{"_idx":…,"_timestamp":"…","step":…,"key":value,…}` and a newline.
+    package func appendRow(index: Int, microseconds: Int64, step: Int?, values: [String: Double]) {
+        encode(index: index, microseconds: microseconds, step: step, values: values)
+    }
+
+    /// Appends one row whose keys are written in the order given.
+    package func appendRow(index: Int, microseconds: Int64, step: Int?, pairs: KeyValuePairs<String, Double>) {
+        encode(index: index, microseconds: microseconds, step: step, values: pairs)
+    }
+
     @inline(__always)
-    private func reserve(_ extra: Int) {
-        if count + extra > capacity { grow(count + extra) }
+    private func encode<Values: Sequence>(index: Int, microseconds: Int64, step: Int?, values: Values)
+    where Values.Element == (key: String, value: Double) {
+        // An upper bound of the row's size: the fixed part, then per key its escaped name and a double.
+        var bound = 96
+        for (key, _) in values { bound += key.utf8.count * 6 + 36 }
+        if count + bound > capacity { grow(count + bound) }
+
+        var out = base + count
+        out = Self.put(#"{"_idx":"#, at: out)
+        out = Self.putInteger(index, at: out)
+        out = Self.put(#","_timestamp":""#, at: out)
+        out = putTimestamp(microseconds, at: out)
+        out.pointee = UInt8(ascii: "\"")
+        out += 1
+        if let step {
+            out = Self.put(#","step":"#, at: out)
+            out = Self.putInteger(step, at: out)
+        }
+        for (key, value) in values {
+            out.pointee = UInt8(ascii: ",")
+            out = Self.putString(key, at: out + 1)
+            out.pointee = UInt8(ascii: ":")
+            out = Self.putDouble(value, at: out + 1)
+        }
+        out[0] = UInt8(ascii: "}")
+        out[1] = UInt8(ascii: "\n")
+        count = out + 2 - base
     }
 
     private func grow(_ needed: Int) {
@@ -56,104 +96,90 @@ package final class RowEncoder {
     }
 
     @inline(__always)
-    private func put(_ byte: UInt8) {
-        base[count] = byte
-        count += 1
-    }
-
-    @inline(__always)
-    private func put(_ text: StaticString) {
+    private static func put(_ text: StaticString, at out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         let length = text.utf8CodeUnitCount
-        (base + count).update(from: text.utf8Start, count: length)
-        count += length
+        out.update(from: text.utf8Start, count: length)
+        return out + length
     }
 
     @inline(__always)
-    private func putInteger(_ value: Int) {
+    private static func putInteger(_ value: Int, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        var out = start
         var magnitude = value.magnitude
-        if value < 0 { put(UInt8(ascii: "-")) }
+        if value < 0 {
+            out.pointee = UInt8(ascii: "-")
+            out += 1
+        }
         var digits = 1
         var probe = magnitude
         while probe >= 10 {
             probe /= 10
             digits += 1
         }
-        var position = count + digits - 1
+        var position = digits - 1
         repeat {
-            base[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+            out[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
             magnitude /= 10
             position -= 1
         } while magnitude > 0
-        count += digits
+        return out + digits
     }
 
+    /// Writes a JSON string literal: bytes that need no escape are copied as they are.
     @inline(__always)
-    private func putFixed(_ value: Int64, digits: Int) {
-        var rest = value
-        var position = count + digits - 1
-        for _ in 0..<digits {
-            base[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-            rest /= 10
-            position -= 1
-        }
-        count += digits
-    }
-
-    /// Appends a JSON string literal: ASCII without escapes is copied as is; anything else goes the slow way.
-    @inline(__always)
-    private func putString(_ text: String) {
+    private static func putString(_ text: String, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8>
+    {
         var text = text
-        text.withUTF8 { utf8 in
-            reserve(utf8.count * 6 + 2)
-            put(UInt8(ascii: "\""))
+        return text.withUTF8 { utf8 in
+            var out = start
+            out.pointee = UInt8(ascii: "\"")
+            out += 1
             for byte in utf8 {
                 if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
-                    put(byte)
+                    out.pointee = byte
+                    out += 1
                 } else {
-                    putEscaped(byte)
+                    out = putEscaped(byte, at: out)
                 }
             }
-            put(UInt8(ascii: "\""))
+            out.pointee = UInt8(ascii: "\"")
+            return out + 1
         }
     }
 
-    private func putEscaped(_ byte: UInt8) {
+    private static func putEscaped(_ byte: UInt8, at out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         switch byte {
-        case UInt8(ascii: "\""): put("\\\"")
-        case UInt8(ascii: "\\"): put("\\\\")
-        case UInt8(ascii: "\n"): put("\\n")
-        case UInt8(ascii: "\r"): put("\\r")
-        case UInt8(ascii: "\t"): put("\\t")
+        case UInt8(ascii: "\""): return put("\\\"", at: out)
+        case UInt8(ascii: "\\"): return put("\\\\", at: out)
+        case UInt8(ascii: "\n"): return put("\\n", at: out)
+        case UInt8(ascii: "\r"): return put("\\r", at: out)
+        case UInt8(ascii: "\t"): return put("\\t", at: out)
         default:
-            put("\\u00")
             let hex: StaticString = "0123456789abcdef"
-            put(hex.utf8Start[Int(byte >> 4)])
-            put(hex.utf8Start[Int(byte & 0xF)])
+            let next = put("\\u00", at: out)
+            next[0] = hex.utf8Start[Int(byte >> 4)]
+            next[1] = hex.utf8Start[Int(byte & 0xF)]
+            return next + 2
         }
     }
 
     @inline(__always)
-    private func putDouble(_ value: Double) {
-        reserve(32)
+    private static func putDouble(_ value: Double, at out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         if value.isFinite {
             var text = value.description
-            text.withUTF8 { utf8 in
-                if let source = utf8.baseAddress {
-                    (base + count).update(from: source, count: utf8.count)
-                    count += utf8.count
-                }
+            return text.withUTF8 { utf8 in
+                guard let source = utf8.baseAddress else { return out }
+                out.update(from: source, count: utf8.count)
+                return out + utf8.count
             }
-        } else if value.isNaN {
-            put("\"NaN\"")
-        } else if value > 0 {
-            put("\"Infinity\"")
-        } else {
-            put("\"-Infinity\"")
         }
+        if value.isNaN { return put("\"NaN\"", at: out) }
+        return value > 0 ? put("\"Infinity\"", at: out) : put("\"-Infinity\"", at: out)
     }
 
     @inline(__always)
-    private func putTimestamp(_ microseconds: Int64) {
+    private func putTimestamp(_ microseconds: Int64, at out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8>
+    {
         var second = microseconds / 1_000_000
         var micros = microseconds % 1_000_000
         if micros < 0 {
@@ -161,43 +187,19 @@ package final class RowEncoder {
             second -= 1
         }
         if second != cachedSecond {
-            var prefix: [UInt8] = []
-            Timestamp.append(microseconds: second * 1_000_000, into: &prefix)
-            secondPrefix = Array(prefix.prefix(20))
+            var text: [UInt8] = []
+            Timestamp.append(microseconds: second * 1_000_000, into: &text)
+            for index in 0..<Self.prefixLength { secondPrefix[index] = text[index] }
             cachedSecond = second
         }
-        secondPrefix.withUnsafeBufferPointer { prefix in
-            if let source = prefix.baseAddress {
-                (base + count).update(from: source, count: prefix.count)
-                count += prefix.count
-            }
+        out.update(from: secondPrefix, count: Self.prefixLength)
+        var position = Self.prefixLength + 5
+        for _ in 0..<6 {
+            out[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: micros % 10)
+            micros /= 10
+            position -= 1
         }
-        putFixed(micros, digits: 6)
-        put(UInt8(ascii: "Z"))
-    }
-
-    /// Appends one row: `{"_idx":…,"_timestamp":"…","step":…,"key":value,…}` and a newline.
-    package func appendRow(index: Int, microseconds: Int64, step: Int?, values: [String: Double]) {
-        reserve(96)
-        put(#"{"_idx":"#)
-        putInteger(index)
-        put(#","_timestamp":""#)
-        putTimestamp(microseconds)
-        put(UInt8(ascii: "\""))
-        if let step {
-            put(#","step":"#)
-            putInteger(step)
-        }
-        for (key, value) in values {
-            reserve(1)
-            put(UInt8(ascii: ","))
-            putString(key)
-            reserve(1)
-            put(UInt8(ascii: ":"))
-            putDouble(value)
-        }
-        reserve(2)
-        put(UInt8(ascii: "}"))
-        put(UInt8(ascii: "\n"))
+        out[Self.prefixLength + 6] = UInt8(ascii: "Z")
+        return out + Self.prefixLength + 7
     }
 }
