@@ -126,12 +126,20 @@ final class RunWriter: @unchecked Sendable {
 
     // MARK: Producer side
 
+    /// The error of a logging call after the run finished.
+    private func finishedError() -> QuillError {
+        QuillError(
+            .runFinished,
+            "run \(directory.name) has finished, so nothing more can be logged to it; start a new run, or reopen this one with Quill.resumeRun(\"\(directory.name)\")"
+        )
+    }
+
     /// Queues one row; waits only when the buffer is full.
     @inline(__always)
     func enqueue(_ row: PendingRow) throws {
         lock.lock()
         if stopping || failure != nil {
-            let error = failure ?? QuillError(.runFinished, "the run has finished; start a new run to log more")
+            let error = failure ?? finishedError()
             lock.unlock()
             throw error
         }
@@ -149,7 +157,7 @@ final class RunWriter: @unchecked Sendable {
         defer { lock.unlock() }
         for row in batch {
             if stopping || failure != nil {
-                throw failure ?? QuillError(.runFinished, "the run has finished; start a new run to log more")
+                throw failure ?? finishedError()
             }
             if rows.count >= configuration.capacity { waitForRoom() }
             rows.append(row)
@@ -170,7 +178,7 @@ final class RunWriter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if stopping || failure != nil {
-            throw failure ?? QuillError(.runFinished, "the run has finished; start a new run to log more")
+            throw failure ?? finishedError()
         }
         if let target { appends.append((target, bytes)) }
         change?(&delta)

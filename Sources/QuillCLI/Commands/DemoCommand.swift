@@ -32,6 +32,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Throw an error halfway, to see a failed run.")
     var fail = false
 
+    @Flag(help: "Print the recorded run as JSON when done.")
+    var json = false
+
     @Flag(help: .hidden)
     var abandon = false
 
@@ -109,6 +112,13 @@ struct DemoCommand: AsyncParsableCommand {
             throw QuillError(.process, "demo run \(run.name) failed: \(error)")
         }
         let seconds = Date().timeIntervalSince(started)
+        if json {
+            Console.printJSON([
+                "id": .string(run.id.rawValue), "name": .string(run.name), "project": .string(run.project.displayName),
+                "status": .string(run.status.rawValue), "dir": .string(run.directory.path), "seconds": .double(seconds),
+            ])
+            return
+        }
         Console.print("Run \(run.name) (\(run.id)) completed in \(Formatting.duration(seconds)).")
         Console.print("Next: `quill runs` to list runs, `quill show \(run.name)` for details.")
     }

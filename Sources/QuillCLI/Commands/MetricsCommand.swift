@@ -26,7 +26,11 @@ struct MetricsCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "csv, json (one array) or jsonl (one object a line).")
     var format: Format = .csv
 
+    @Flag(help: "Print JSON (the same as --format json).")
+    var json = false
+
     func run() async throws {
+        let format = json ? .json : format
         let found = try homeOptions.store.resolve(run)
         let (rows, diagnostics) = try found.directory.readMetrics(meta: found.meta)
         if let warning = diagnostics.warning(file: found.directory.metricsPath) { Console.warn(warning) }
