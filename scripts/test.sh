@@ -19,7 +19,7 @@ fi
 export QUILL_TEST_WHIRR_PYTHON="$PWD/$venv/bin/python"
 echo "==> testing"
 set +e
-swift test --skip-build --disable-xctest 2>&1 | tee .build/test-output.txt | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^Test Case .* (started|passed)|^􀟈 Test .* started'
+swift test --skip-build --disable-xctest 2>&1 | tee .build/test-output.txt | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^◇ Test .* started'
 status=${PIPESTATUS[0]}
 set -e
 exit "$status"
