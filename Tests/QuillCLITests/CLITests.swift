@@ -238,19 +238,24 @@ struct RunCommandTests {
 
 @Suite("Crashes and signals through real processes")
 struct CrashTests {
-    @Test("a logging process killed with SIGKILL leaves a run that reads back and is reported crashed")
-    func sigkill() async throws {
-        let quill = QuillBinary()
+    /// Starts `quill demo` logging for a long time and returns once its run has `rows` rows on disk.
+    func startLongDemo(_ quill: QuillBinary, name: String, rows: Int) async throws -> Process {
         let process = try BuiltProducts.start(
             BuiltProducts.path("quill"),
-            ["demo", "--steps", "1000000", "--delay-ms", "1", "--name", "victim"],
+            ["demo", "--steps", "1000000", "--delay-ms", "1", "--name", name],
             environment: quill.environment
         )
         let started = await eventually(timeout: .seconds(30)) {
-            guard let run = quill.store.list(repair: false).runs.first else { return false }
-            return ((try? run.directory.readMetricRows().rows.count) ?? 0) >= 20
+            ((try? quill.store.resolve(name, repair: false).directory.readMetricRows().rows.count) ?? 0) >= rows
         }
         #expect(started)
+        return process
+    }
+
+    @Test("a logging process killed with SIGKILL leaves a run that reads back and is reported crashed")
+    func sigkill() async throws {
+        let quill = QuillBinary()
+        let process = try await startLongDemo(quill, name: "victim", rows: 20)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let run = try quill.store.resolve("victim")
@@ -267,15 +272,7 @@ struct CrashTests {
     @Test("SIGTERM to a program using the SDK closes its run as killed")
     func sigterm() async throws {
         let quill = QuillBinary()
-        let process = try BuiltProducts.start(
-            BuiltProducts.path("quill"),
-            ["demo", "--steps", "1000000", "--delay-ms", "1", "--name", "stopped"],
-            environment: quill.environment
-        )
-        let started = await eventually(timeout: .seconds(30)) {
-            ((try? quill.store.resolve("stopped", repair: false).directory.readMetricRows().rows.count) ?? 0) > 5
-        }
-        #expect(started)
+        let process = try await startLongDemo(quill, name: "stopped", rows: 5)
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
