@@ -39,7 +39,21 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
         } catch let exitCode as ExitCode {
             Glibc.exit(exitCode.rawValue)
         } catch {
-            exit(withError: error)
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                // --help and --version
+                Console.print(message)
+                Glibc.exit(0)
+            }
+            if arguments.contains("--json") {
+                Console.printJSON(["error": ["code": "invalid_argument", "message": .string(message)]])
+            } else {
+                Console.printError(
+                    message.hasPrefix("Error: ") ? "error: " + message.dropFirst(7) : "error: " + message
+                )
+            }
+            Glibc.exit(code.rawValue)
         }
     }
 

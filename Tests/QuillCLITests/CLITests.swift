@@ -98,6 +98,21 @@ struct CLITests {
         #expect(try quill.json("runs", "--tag", "team=quill", "--json").arrayValue?.count == 3)
         #expect(try quill.json("runs", "--tag", "team=other", "--json").arrayValue?.count == 0)
         #expect(try quill.json("runs", "--limit", "1", "--json").arrayValue?.count == 1)
+        let nlp = try quill.json("runs", "--where", "project = nlp and status = completed", "--json")
+        #expect(nlp.arrayValue?.count == 1)
+        let lowLoss = try quill.json(
+            "runs",
+            "--where",
+            "metrics.train/loss.min < 10 and params.batch_size = 64",
+            "--json"
+        )
+        #expect(lowLoss.arrayValue?.count == 3)
+        let sorted = try quill.json("runs", "--sort", "metrics.train/loss.count desc", "--json")
+        #expect(sorted.arrayValue?.first?["status"] == "failed")  // the --fail run logged 10 steps before failing
+        let query = try quill.run("runs", "--where", "metrics.loss.min <")
+        #expect(query.status != 0)
+        #expect(query.stderr.hasPrefix("error: invalid query at column 19"))
+        #expect(query.stderr.contains("^"))
         let bad = try quill.run("runs", "--status", "exploded")
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("unknown status"))

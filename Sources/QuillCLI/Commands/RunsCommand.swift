@@ -7,7 +7,12 @@ struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List runs, newest first.",
-        discussion: "Filters combine: --project vision --status completed --tag team=nlp lists runs matching all three."
+        discussion: """
+            Filters combine: --project vision --status completed --tag team=nlp lists runs matching all three. \
+            --where takes Quill's query language, e.g. \
+            --where 'params.lr in (0.01, 0.001) and metrics.loss.min < 0.5 or tags.team = "vision"'; \
+            --sort takes a field, optionally followed by desc: --sort 'metrics.loss.min' or --sort 'created desc'.
+            """
     )
 
     @OptionGroup var homeOptions: HomeOptions
@@ -27,6 +32,16 @@ struct RunsCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Show at most this many runs.")
     var limit: Int = 50
 
+    @Option(
+        name: .shortAndLong,
+        help:
+            "A query: params.KEY, metrics.KEY[.min|.max|.latest|.count], tags.KEY, summary.KEY, status, name, … (see --help)."
+    )
+    var `where`: String?
+
+    @Option(name: .long, help: "Sort by a field, e.g. 'metrics.loss.min' or 'created desc' (default: newest first).")
+    var sort: String?
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -37,6 +52,8 @@ struct RunsCommand: AsyncParsableCommand {
             )
         }
         guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+        if let query = `where` { _ = try RunQuery(parsing: query) }
+        if let sort { _ = try RunSort(parsing: sort) }
     }
 
     func run() async throws {
@@ -54,6 +71,7 @@ struct RunsCommand: AsyncParsableCommand {
             }
             return true
         }
+        runs = try applyQuery(to: runs)
         let total = runs.count
         runs = Array(runs.prefix(limit))
         if json {
@@ -88,6 +106,34 @@ struct RunsCommand: AsyncParsableCommand {
         if total > runs.count {
             Console.print("(\(total - runs.count) more; raise --limit to see them)")
         }
+    }
+}
+
+extension RunsCommand {
+    /// Filters with --where and orders with --sort, loading configs and metrics only when they are used.
+    func applyQuery(to runs: [LocalRun]) throws -> [LocalRun] {
+        let query = try `where`.map { try RunQuery(parsing: $0) }
+        let order = try sort.map { try RunSort(parsing: $0) }
+        guard query != nil || order != nil else { return runs }
+        let fields = (query?.fields ?? []) + (order.map { [$0.field] } ?? [])
+        let needsMetrics = fields.contains { if case .metric = $0 { true } else { false } }
+        let needsConfig = fields.contains { if case .param = $0 { true } else { false } }
+        var candidates: [(run: LocalRun, values: QueryableRun)] = []
+        for run in runs {
+            let config = needsConfig ? (try? run.directory.readConfig()) ?? .object([:]) : .object([:])
+            let statistics =
+                needsMetrics
+                ? MetricStatistics.compute((try? run.directory.readMetrics(meta: run.meta).rows) ?? []) : [:]
+            let values = QueryableRun(meta: run.meta, config: config, metrics: statistics)
+            if query?.matches(values) ?? true { candidates.append((run, values)) }
+        }
+        guard let order else { return candidates.map(\.run) }
+        // Stable: runs that tie keep their newest-first order.
+        return candidates.enumerated().sorted { lhs, rhs in
+            if order.precedes(lhs.element.values, rhs.element.values) { return true }
+            if order.precedes(rhs.element.values, lhs.element.values) { return false }
+            return lhs.offset < rhs.offset
+        }.map(\.element.run)
     }
 }
 
