@@ -83,6 +83,9 @@ struct CLITests {
         let csvLines = csv.stdout.split(separator: "\n")
         #expect(csvLines.first == "_idx,step,_timestamp,val/loss")
         #expect(csvLines.count == 11)
+        let downsampled = try quill.run("metrics", "baseline", "--key", "train/loss", "--max-points", "6")
+        #expect(downsampled.stdout.split(separator: "\n").count <= 7)
+        #expect(downsampled.stdout.split(separator: "\n").count >= 4)
         let exported = try quill.json("metrics", "baseline", "--format", "json")
         #expect(exported.arrayValue?.count == 30)
     }

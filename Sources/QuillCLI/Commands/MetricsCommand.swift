@@ -26,6 +26,21 @@ struct MetricsCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "csv, json (one array) or jsonl (one object a line).")
     var format: Format = .csv
 
+    @Option(
+        name: .long,
+        help: "With one --key: downsample to at most this many points, keeping each bucket's min and max."
+    )
+    var maxPoints: Int?
+
+    func validate() throws {
+        if let maxPoints {
+            guard key.count == 1 else {
+                throw ValidationError("--max-points works on one metric: give exactly one --key")
+            }
+            guard maxPoints >= 4 else { throw ValidationError("--max-points must be at least 4") }
+        }
+    }
+
     @Flag(help: "Print JSON (the same as --format json).")
     var json = false
 
@@ -42,7 +57,16 @@ struct MetricsCommand: AsyncParsableCommand {
             )
         }
         let keys = (wanted.isEmpty ? allKeys : allKeys.intersection(wanted)).sorted()
-        let selected = rows.filter { row in wanted.isEmpty || row.values.keys.contains(where: wanted.contains) }
+        var selected = rows.filter { row in wanted.isEmpty || row.values.keys.contains(where: wanted.contains) }
+        if let maxPoints, let only = key.first {
+            let points = selected.compactMap { row in
+                row.values[only].map {
+                    MetricPoint(index: row.index, step: row.step, timestamp: row.timestamp, value: $0)
+                }
+            }
+            let kept = Set(MetricDownsampling.minMax(points, maxPoints: maxPoints).map(\.index))
+            selected = selected.filter { kept.contains($0.index) }
+        }
         var out = ""
         switch format {
         case .csv:
