@@ -14,12 +14,14 @@ let package = Package(
     products: [
         .library(name: "QuillCore", targets: ["QuillCore"]),
         .library(name: "Quill", targets: ["Quill"]),
+        .library(name: "QuillStore", targets: ["QuillStore"]),
         .executable(name: "quill", targets: ["QuillTool"]),
         .executable(name: "quill-peer-bench", targets: ["QuillPeerBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -31,6 +33,20 @@ let package = Package(
             dependencies: [
                 "QuillCore",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "QuillStore",
+            dependencies: ["QuillCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "QuillStoreSQLite",
+            dependencies: [
+                "QuillCore",
+                "QuillStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -56,6 +72,7 @@ let package = Package(
         ),
         .target(
             name: "QuillTesting",
+            dependencies: ["QuillCore", "QuillStore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -66,6 +83,11 @@ let package = Package(
         .testTarget(
             name: "QuillTests",
             dependencies: ["Quill", "QuillCore", "QuillTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillStoreSQLiteTests",
+            dependencies: ["QuillStoreSQLite", "QuillStore", "QuillCore", "QuillTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

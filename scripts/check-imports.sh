@@ -13,6 +13,7 @@ check() { # module, forbidden-regex, reason
 }
 check QuillCore 'Quill|QuillCLI|QuillStore[A-Za-z]*|QuillServer|Logging|ArgumentParser|GRDB|Hummingbird' "the core uses Foundation only"
 check Quill 'QuillCLI|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|PostgresNIO|ArgumentParser' "the SDK links only the core, swift-log and an HTTP client"
+check QuillStore 'Quill|QuillCLI|QuillStoreSQLite|QuillStorePostgres|QuillServer|GRDB|PostgresNIO|Hummingbird|ArgumentParser' "the store protocol knows no backend"
 for module in Sources/*/; do
     name=$(basename "$module")
     [ "$name" = QuillTool ] || [ "$name" = QuillCLI ] && continue

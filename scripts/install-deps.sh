@@ -5,6 +5,8 @@ set -euo pipefail
 need=()
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# GRDB (the embedded SQLite store) builds against the system SQLite.
+[ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "error: no Swift toolchain on PATH; install Swift 6.2 or later (https://swift.org/install) and re-run" >&2

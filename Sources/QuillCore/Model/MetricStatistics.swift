@@ -11,6 +11,15 @@ public struct MetricStatistics: Sendable, Hashable {
     /// The largest value, ignoring NaN (NaN when every value is NaN).
     public var max: Double
 
+    /// Creates statistics.
+    public init(count: Int, last: Double, lastStep: Int?, min: Double, max: Double) {
+        self.count = count
+        self.last = last
+        self.lastStep = lastStep
+        self.min = min
+        self.max = max
+    }
+
     /// Computes the statistics of every key in rows, in row order.
     public static func compute(_ rows: [MetricRow]) -> [String: MetricStatistics] {
         var result: [String: MetricStatistics] = [:]

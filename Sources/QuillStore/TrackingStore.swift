@@ -1,0 +1,81 @@
+public import QuillCore
+
+/// Where runs, their metrics and everything logged with them are kept on a server.
+///
+/// One protocol for every backend (SQLite by default, PostgreSQL later); the server's handlers see only
+/// `any TrackingStore`. Each backend runs the shared conformance suite in `QuillTesting`.
+///
+/// The contract:
+/// - ``project(namespace:displayName:)`` gets or creates; the slug is derived from the display name and
+///   is unique in its namespace.
+/// - ``createRun(_:)`` refuses an unknown project or parent with ``QuillError/Code/notFound``; a taken
+///   name gets the first free numeric suffix, as the SDK does.
+/// - ``logBatch(_:_:)`` is the single write path for a run's data. It is atomic: the whole batch or
+///   nothing. A metric value whose key and index the store has is ignored; a value without a step gets the
+///   key's next step.
+/// - Every method on a run that does not exist throws ``QuillError/Code/notFound``.
+public protocol TrackingStore: Sendable {
+    /// Gets a project by display name, creating it (private) when the namespace has none of that slug.
+    func project(namespace: String, displayName: String) async throws -> StoredProject
+
+    /// A project by namespace and slug, or `nil`.
+    func project(namespace: String, slug: String) async throws -> StoredProject?
+
+    /// A project by id, or `nil`.
+    func project(id: Int64) async throws -> StoredProject?
+
+    /// Every project, ordered by namespace and slug.
+    func projects() async throws -> [StoredProject]
+
+    /// Changes who may see a project.
+    func setVisibility(projectID: Int64, _ visibility: ProjectVisibility) async throws -> StoredProject
+
+    /// Creates a run.
+    func createRun(_ run: NewRun) async throws -> StoredRun
+
+    /// A run and everything logged with it, or `nil`.
+    func runDetails(_ id: RunID) async throws -> RunDetails?
+
+    /// Changes a run.
+    func updateRun(_ id: RunID, _ update: RunUpdate) async throws -> StoredRun
+
+    /// Deletes a run and everything logged with it; its children lose their parent.
+    func deleteRun(_ id: RunID) async throws
+
+    /// Searches runs with a filter, an order and cursor paging.
+    func searchRuns(_ search: RunSearch) async throws -> RunPage
+
+    /// Writes a batch of metrics, params, tags, links and log lines for a run, atomically.
+    func logBatch(_ run: RunID, _ batch: LogBatch) async throws -> BatchResult
+
+    /// A metric's points in index order, optionally within a step range.
+    func metricHistory(_ run: RunID, key: String, steps: ClosedRange<Int>?) async throws -> [MetricPoint]
+
+    /// A run's log lines, oldest first.
+    func logLines(_ run: RunID, limit: Int) async throws -> [LogLine]
+}
+
+extension TrackingStore {
+    /// A run record, or `nil`.
+    public func run(_ id: RunID) async throws -> StoredRun? {
+        try await runDetails(id)?.run
+    }
+
+    /// Logs one metric value (through ``logBatch(_:_:)``).
+    @discardableResult
+    public func logMetric(_ run: RunID, _ value: MetricValue) async throws -> BatchResult {
+        var batch = LogBatch()
+        batch.metrics = [value]
+        return try await logBatch(run, batch)
+    }
+
+    /// A metric's history downsampled to at most `maxPoints`, keeping each bucket's min and max.
+    public func metricHistory(
+        _ run: RunID,
+        key: String,
+        steps: ClosedRange<Int>?,
+        maxPoints: Int
+    ) async throws -> [MetricPoint] {
+        MetricDownsampling.minMax(try await metricHistory(run, key: key, steps: steps), maxPoints: maxPoints)
+    }
+}

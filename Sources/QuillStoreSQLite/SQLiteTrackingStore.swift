@@ -1,0 +1,556 @@
+import Foundation
+import GRDB
+package import QuillCore
+package import QuillStore
+
+/// The embedded store: one SQLite database file in WAL mode, through GRDB.
+///
+/// Writes are serialized by SQLite; reads run concurrently with them. Every method is a transaction.
+///
+/// ```swift
+/// let store = try SQLiteTrackingStore(path: dataDirectory + "/quill.db")
+/// let project = try await store.project(namespace: "ada", displayName: "MNIST")
+/// ```
+package final class SQLiteTrackingStore: TrackingStore {
+    private let pool: DatabasePool
+
+    /// Opens (creating when missing) the database at a path and brings its schema up to date.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/io`` when the file cannot be opened or migrated.
+    package init(path: String) throws {
+        do {
+            let folder = (path as NSString).deletingLastPathComponent
+            if !folder.isEmpty {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            }
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Migrations.migrator.migrate(pool)
+        } catch {
+            throw QuillError(
+                .io,
+                "could not open the SQLite store at '\(path)'; check the path and permissions",
+                underlying: error
+            )
+        }
+    }
+
+    // MARK: Projects
+
+    package func project(namespace: String, displayName: String) async throws -> StoredProject {
+        let project = Project(displayName: displayName)
+        return try await write { db in
+            if let existing = try Self.fetchProject(db, sql: "namespace = ? AND slug = ?", [namespace, project.slug]) {
+                return existing
+            }
+            try db.execute(
+                sql: "INSERT INTO projects (namespace, slug, display_name, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [namespace, project.slug, project.displayName, Self.now()]
+            )
+            guard let created = try Self.fetchProject(db, sql: "id = ?", [db.lastInsertedRowID]) else {
+                preconditionFailure("a project just inserted can be read back")
+            }
+            return created
+        }
+    }
+
+    package func project(namespace: String, slug: String) async throws -> StoredProject? {
+        try await read { db in try Self.fetchProject(db, sql: "namespace = ? AND slug = ?", [namespace, slug]) }
+    }
+
+    package func project(id: Int64) async throws -> StoredProject? {
+        try await read { db in try Self.fetchProject(db, sql: "id = ?", [id]) }
+    }
+
+    package func projects() async throws -> [StoredProject] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM projects ORDER BY namespace, slug").map(Self.project(from:))
+        }
+    }
+
+    package func setVisibility(projectID: Int64, _ visibility: ProjectVisibility) async throws -> StoredProject {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE projects SET visibility = ? WHERE id = ?",
+                arguments: [visibility.rawValue, projectID]
+            )
+            guard let project = try Self.fetchProject(db, sql: "id = ?", [projectID]) else {
+                throw QuillError(.notFound, "project \(projectID) not found")
+            }
+            return project
+        }
+    }
+
+    private static func fetchProject(
+        _ db: Database,
+        sql condition: String,
+        _ arguments: StatementArguments
+    ) throws -> StoredProject? {
+        try Row.fetchOne(db, sql: "SELECT * FROM projects WHERE \(condition)", arguments: arguments).map(project(from:))
+    }
+
+    private static func project(from row: Row) -> StoredProject {
+        StoredProject(
+            id: row["id"],
+            namespace: row["namespace"],
+            slug: row["slug"],
+            displayName: row["display_name"],
+            visibility: ProjectVisibility(rawValue: row["visibility"]) ?? .private,
+            createdAt: Timestamp.date(microseconds: row["created_at"])
+        )
+    }
+
+    // MARK: Runs
+
+    package func createRun(_ request: NewRun) async throws -> StoredRun {
+        try await write { db in
+            guard try Self.fetchProject(db, sql: "id = ?", [request.projectID]) != nil else {
+                throw QuillError(.notFound, "project \(request.projectID) not found; create it first")
+            }
+            if let parent = request.parent, try !Self.runExists(db, parent) {
+                throw QuillError(.notFound, "parent run '\(parent)' not found")
+            }
+            var id = request.id ?? RunID.random()
+            if request.id == nil {
+                while try Self.runExists(db, id) { id = RunID.random() }
+            } else if try Self.runExists(db, id) {
+                throw QuillError(.invalidArgument, "a run with id '\(id)' already exists")
+            }
+            let name = try Self.freeName(db, request.name, projectID: request.projectID)
+            let now = Self.now()
+            try db.execute(
+                sql: """
+                    INSERT INTO runs (id, project_id, name, description, kind, parent_id, status, created_at, updated_at,
+                                      started_at, ended_at, user, host, git, environment, config, summary)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}')
+                    """,
+                arguments: [
+                    id.rawValue, request.projectID, name, request.description, request.kind.label,
+                    request.parent?.rawValue,
+                    request.status.rawValue, now, now, request.startedAt.map(Timestamp.microseconds) ?? now,
+                    request.endedAt.map(Timestamp.microseconds), request.user, request.host,
+                    request.git.map(JSONWriter.string), request.environment.map(JSONWriter.string),
+                    JSONWriter.string(.object(request.config)),
+                ]
+            )
+            for (key, value) in request.tags {
+                try db.execute(
+                    sql: "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)",
+                    arguments: [id.rawValue, key, value]
+                )
+            }
+            return try Self.fetchRun(db, id)
+        }
+    }
+
+    package func runDetails(_ id: RunID) async throws -> RunDetails? {
+        try await read { db in
+            guard try Self.runExists(db, id) else { return nil }
+            return try Self.details(db, Self.fetchRun(db, id))
+        }
+    }
+
+    package func updateRun(_ id: RunID, _ update: RunUpdate) async throws -> StoredRun {
+        try await write { db in
+            var run = try Self.fetchRun(db, id)
+            if let status = update.status { run.status = status }
+            if let endedAt = update.endedAt { run.endedAt = endedAt }
+            if let description = update.description { run.description = description }
+            if let name = update.name, name != run.name {
+                let taken = try Bool.fetchOne(
+                    db,
+                    sql: "SELECT 1 FROM runs WHERE project_id = ? AND name = ?",
+                    arguments: [run.projectID, name]
+                )
+                if taken == true {
+                    throw QuillError(
+                        .invalidArgument,
+                        "the project already has a run named '\(name)'; choose another name"
+                    )
+                }
+                run.name = name
+            }
+            if let parent = update.parent {
+                if let parent {
+                    guard parent != id else { throw QuillError(.invalidArgument, "a run cannot be its own parent") }
+                    guard try Self.runExists(db, parent) else {
+                        throw QuillError(.notFound, "parent run '\(parent)' not found")
+                    }
+                    if try Self.isDescendant(db, parent, of: id) {
+                        throw QuillError(
+                            .invalidArgument,
+                            "run '\(parent)' descends from '\(id)'; a parent cannot be its own descendant"
+                        )
+                    }
+                }
+                run.parent = parent
+            }
+            if let summary = update.summary { run.summary.merge(summary) { _, new in new } }
+            try db.execute(
+                sql: """
+                    UPDATE runs SET status = ?, ended_at = ?, description = ?, name = ?, parent_id = ?, summary = ?,
+                                    updated_at = ? WHERE id = ?
+                    """,
+                arguments: [
+                    run.status.rawValue, run.endedAt.map(Timestamp.microseconds), run.description, run.name,
+                    run.parent?.rawValue, JSONWriter.string(.object(run.summary)), Self.now(), id.rawValue,
+                ]
+            )
+            return try Self.fetchRun(db, id)
+        }
+    }
+
+    package func deleteRun(_ id: RunID) async throws {
+        try await write { db in
+            guard try Self.runExists(db, id) else { throw Self.missing(id) }
+            try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [id.rawValue])
+        }
+    }
+
+    package func searchRuns(_ search: RunSearch) async throws -> RunPage {
+        let offset =
+            try search.cursor.map { cursor -> Int in
+                guard let value = Int(cursor), value >= 0 else {
+                    throw QuillError(
+                        .invalidArgument,
+                        "invalid cursor '\(cursor)'; pass the nextCursor of the previous page"
+                    )
+                }
+                return value
+            } ?? 0
+        let limit = max(1, min(search.limit, 1000))
+        return try await read { db in
+            guard !search.projectIDs.isEmpty else { return RunPage(runs: [], nextCursor: nil) }
+            let placeholders = Array(repeating: "?", count: search.projectIDs.count).joined(separator: ", ")
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM runs WHERE project_id IN (\(placeholders)) ORDER BY started_at DESC, id DESC",
+                arguments: StatementArguments(search.projectIDs)
+            )
+            var matches: [RunDetails] = []
+            for row in rows {
+                let details = try Self.details(db, Self.run(from: row))
+                if search.query?.matches(details.queryable) ?? true { matches.append(details) }
+            }
+            if let sort = search.sort {
+                matches = matches.enumerated().sorted { lhs, rhs in
+                    let (left, right) = (lhs.element.queryable, rhs.element.queryable)
+                    if sort.precedes(left, right) { return true }
+                    if sort.precedes(right, left) { return false }
+                    return lhs.offset < rhs.offset
+                }.map(\.element)
+            }
+            let page = Array(matches.dropFirst(offset).prefix(limit))
+            let next = offset + page.count < matches.count ? String(offset + page.count) : nil
+            return RunPage(runs: page, nextCursor: next)
+        }
+    }
+
+    // MARK: Logging
+
+    package func logBatch(_ run: RunID, _ batch: LogBatch) async throws -> BatchResult {
+        try await write { db in
+            guard try Self.runExists(db, run) else { throw Self.missing(run) }
+            let id = run.rawValue
+            var written = 0
+            var ignored = 0
+            if !batch.metrics.isEmpty {
+                var stats: [String: StatsRow] = [:]
+                for key in Set(batch.metrics.map(\.key)) {
+                    stats[key] = try StatsRow.fetch(db, run: id, key: key)
+                }
+                let insert = try db.cachedStatement(
+                    sql: "INSERT OR IGNORE INTO metrics (run_id, key, idx, step, value, ts) VALUES (?, ?, ?, ?, ?, ?)"
+                )
+                for metric in batch.metrics {
+                    var current = stats[metric.key] ?? StatsRow()
+                    let index = metric.index ?? (current.lastIndex + 1)
+                    let step = metric.step ?? (current.maxStep + 1)
+                    let stored: Double? = metric.value.isNaN ? nil : metric.value
+                    try insert.execute(arguments: [
+                        id, metric.key, index, step, stored, Timestamp.microseconds(metric.timestamp),
+                    ])
+                    guard db.changesCount > 0 else {
+                        ignored += 1
+                        continue
+                    }
+                    written += 1
+                    current.add(index: index, step: step, value: metric.value)
+                    stats[metric.key] = current
+                }
+                for (key, row) in stats where row.count > 0 {
+                    try row.save(db, run: id, key: key)
+                }
+            }
+            for (key, value) in batch.params {
+                try db.execute(
+                    sql:
+                        "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                    arguments: [id, key, JSONWriter.string(value)]
+                )
+            }
+            for (key, value) in batch.tags {
+                try db.execute(
+                    sql:
+                        "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                    arguments: [id, key, value]
+                )
+            }
+            for link in batch.links {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO links (run_id, label, url, created_at) VALUES (?, ?, ?, ?)",
+                    arguments: [id, link.label, link.url, Timestamp.microseconds(link.timestamp)]
+                )
+            }
+            for line in batch.logs {
+                try db.execute(
+                    sql: "INSERT INTO logs (run_id, ts, level, message) VALUES (?, ?, ?, ?)",
+                    arguments: [id, line.timestamp.map(Timestamp.microseconds), line.level?.rawValue, line.message]
+                )
+            }
+            if !batch.isEmpty {
+                try db.execute(sql: "UPDATE runs SET updated_at = ? WHERE id = ?", arguments: [Self.now(), id])
+            }
+            return BatchResult(metricsWritten: written, metricsIgnored: ignored)
+        }
+    }
+
+    package func metricHistory(_ run: RunID, key: String, steps: ClosedRange<Int>?) async throws -> [MetricPoint] {
+        try await read { db in
+            guard try Self.runExists(db, run) else { throw Self.missing(run) }
+            var sql = "SELECT idx, step, value, ts FROM metrics WHERE run_id = ? AND key = ?"
+            var arguments: StatementArguments = [run.rawValue, key]
+            if let steps {
+                sql += " AND step BETWEEN ? AND ?"
+                arguments += [steps.lowerBound, steps.upperBound]
+            }
+            sql += " ORDER BY idx"
+            var points: [MetricPoint] = []
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try cursor.next() {
+                let value: Double? = row[2]
+                points.append(
+                    MetricPoint(
+                        index: row[0],
+                        step: row[1],
+                        timestamp: Timestamp.date(microseconds: row[3]),
+                        value: value ?? .nan
+                    )
+                )
+            }
+            return points
+        }
+    }
+
+    package func logLines(_ run: RunID, limit: Int) async throws -> [LogLine] {
+        try await read { db in
+            guard try Self.runExists(db, run) else { throw Self.missing(run) }
+            return try Row.fetchAll(
+                db,
+                sql: "SELECT ts, level, message FROM logs WHERE run_id = ? ORDER BY id LIMIT ?",
+                arguments: [run.rawValue, max(0, limit)]
+            ).map { row in
+                let time: Int64? = row["ts"]
+                let level: String? = row["level"]
+                return LogLine(
+                    timestamp: time.map(Timestamp.date(microseconds:)),
+                    level: level.flatMap(LogLevel.init(rawValue:)),
+                    message: row["message"]
+                )
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as QuillError {
+            throw error
+        } catch {
+            throw QuillError(.io, "reading the SQLite store failed", underlying: error)
+        }
+    }
+
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as QuillError {
+            throw error
+        } catch {
+            throw QuillError(.io, "writing the SQLite store failed", underlying: error)
+        }
+    }
+
+    private static func now() -> Int64 { Timestamp.nowMicroseconds() }
+
+    private static func missing(_ id: RunID) -> QuillError {
+        QuillError(.notFound, "run '\(id)' not found")
+    }
+
+    private static func runExists(_ db: Database, _ id: RunID) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [id.rawValue]) ?? false
+    }
+
+    private static func isDescendant(_ db: Database, _ candidate: RunID, of ancestor: RunID) throws -> Bool {
+        var current: String? = candidate.rawValue
+        var seen = Set<String>()
+        while let id = current, seen.insert(id).inserted {
+            if id == ancestor.rawValue { return true }
+            current = try String.fetchOne(db, sql: "SELECT parent_id FROM runs WHERE id = ?", arguments: [id])
+        }
+        return false
+    }
+
+    private static func freeName(_ db: Database, _ requested: String?, projectID: Int64) throws -> String {
+        func taken(_ name: String) throws -> Bool {
+            try Bool.fetchOne(
+                db,
+                sql: "SELECT 1 FROM runs WHERE project_id = ? AND name = ?",
+                arguments: [projectID, name]
+            ) ?? false
+        }
+        if let requested = requested?.trimmingWhitespace(), !requested.isEmpty {
+            if try !taken(requested) { return requested }
+            var suffix = 1
+            while try taken("\(requested)_\(suffix)") { suffix += 1 }
+            return "\(requested)_\(suffix)"
+        }
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            let name = RunNames.random(using: &generator)
+            if try !taken(name) { return name }
+        }
+    }
+
+    private static func fetchRun(_ db: Database, _ id: RunID) throws -> StoredRun {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id.rawValue]) else {
+            throw missing(id)
+        }
+        return try run(from: row)
+    }
+
+    private static func json(_ text: String?) -> JSONValue? {
+        guard let text else { return nil }
+        return try? JSONParser.parse(text)
+    }
+
+    private static func run(from row: Row) throws -> StoredRun {
+        let idText: String = row["id"]
+        guard let id = RunID(idText) else {
+            throw QuillError(.malformed, "the store holds an invalid run id '\(idText)'")
+        }
+        let parent: String? = row["parent_id"]
+        let ended: Int64? = row["ended_at"]
+        return StoredRun(
+            id: id,
+            projectID: row["project_id"],
+            name: row["name"],
+            description: row["description"],
+            kind: RunKind(row["kind"] as String),
+            parent: parent.flatMap(RunID.init),
+            status: RunStatus(rawValue: row["status"]) ?? .running,
+            createdAt: Timestamp.date(microseconds: row["created_at"]),
+            updatedAt: Timestamp.date(microseconds: row["updated_at"]),
+            startedAt: Timestamp.date(microseconds: row["started_at"]),
+            endedAt: ended.map(Timestamp.date(microseconds:)),
+            user: row["user"],
+            host: row["host"],
+            git: json(row["git"]),
+            environment: json(row["environment"]),
+            config: json(row["config"])?.objectValue ?? [:],
+            summary: json(row["summary"])?.objectValue ?? [:]
+        )
+    }
+
+    private static func details(_ db: Database, _ run: StoredRun) throws -> RunDetails {
+        let id = run.id.rawValue
+        var params: [String: JSONValue] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT key, value FROM params WHERE run_id = ?", arguments: [id]) {
+            params[row["key"]] = json(row["value"]) ?? .null
+        }
+        var tags: [String: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT key, value FROM tags WHERE run_id = ?", arguments: [id]) {
+            tags[row["key"]] = row["value"]
+        }
+        let links = try Row.fetchAll(
+            db,
+            sql: "SELECT label, url, created_at FROM links WHERE run_id = ? ORDER BY id",
+            arguments: [id]
+        )
+        .map { RunLink(label: $0["label"], url: $0["url"], timestamp: Timestamp.date(microseconds: $0["created_at"])) }
+        var metrics: [String: MetricStatistics] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM metric_stats WHERE run_id = ?", arguments: [id]) {
+            let last: Double? = row["last_value"]
+            let minimum: Double? = row["min_value"]
+            let maximum: Double? = row["max_value"]
+            metrics[row["key"]] = MetricStatistics(
+                count: row["count"],
+                last: last ?? .nan,
+                lastStep: row["last_step"],
+                min: minimum ?? .nan,
+                max: maximum ?? .nan
+            )
+        }
+        return RunDetails(run: run, params: params, tags: tags, links: links, metrics: metrics)
+    }
+}
+
+/// The running statistics of one metric of one run, kept in `metric_stats` so searches and run pages do
+/// not scan the points.
+private struct StatsRow {
+    var count = 0
+    var lastIndex = -1
+    var lastValue: Double?
+    var lastStep: Int?
+    var maxStep = -1
+    var minValue: Double?
+    var maxValue: Double?
+
+    static func fetch(_ db: Database, run: String, key: String) throws -> StatsRow? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM metric_stats WHERE run_id = ? AND key = ?",
+                arguments: [run, key]
+            )
+        else { return nil }
+        return StatsRow(
+            count: row["count"],
+            lastIndex: row["last_idx"],
+            lastValue: row["last_value"],
+            lastStep: row["last_step"],
+            maxStep: row["max_step"],
+            minValue: row["min_value"],
+            maxValue: row["max_value"]
+        )
+    }
+
+    mutating func add(index: Int, step: Int, value: Double) {
+        count += 1
+        maxStep = max(maxStep, step)
+        if index > lastIndex {
+            lastIndex = index
+            lastValue = value.isNaN ? nil : value
+            lastStep = step
+        }
+        guard !value.isNaN else { return }
+        minValue = minValue.map { min($0, value) } ?? value
+        maxValue = maxValue.map { max($0, value) } ?? value
+    }
+
+    func save(_ db: Database, run: String, key: String) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO metric_stats (run_id, key, count, last_idx, last_value, last_step, max_step, min_value, max_value)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (run_id, key) DO UPDATE SET count = excluded.count, last_idx = excluded.last_idx,
+                    last_value = excluded.last_value, last_step = excluded.last_step, max_step = excluded.max_step,
+                    min_value = excluded.min_value, max_value = excluded.max_value
+                """,
+            arguments: [run, key, count, lastIndex, lastValue, lastStep, maxStep, minValue, maxValue]
+        )
+    }
+}
