@@ -38,6 +38,10 @@ public struct QuillError: Error, Sendable, CustomStringConvertible {
         public static let process = Code("process")
         /// The background writer failed; rows that were not written are counted in the message.
         public static let writerFailed = Code("writer_failed")
+        /// A request or upload is larger than the server accepts.
+        public static let payloadTooLarge = Code("payload_too_large")
+        /// The request conflicts with the current state (a taken name, a finished run).
+        public static let conflict = Code("conflict")
     }
 
     /// What kind of failure this is.

@@ -53,6 +53,26 @@ public protocol TrackingStore: Sendable {
 
     /// A run's log lines, oldest first.
     func logLines(_ run: RunID, limit: Int) async throws -> [LogLine]
+
+    /// How many projects, runs and metric points the store holds.
+    func counts() async throws -> StoreCounts
+}
+
+/// Sizes of a store, for the server's status page.
+public struct StoreCounts: Sendable, Hashable {
+    /// Projects.
+    public var projects: Int
+    /// Runs.
+    public var runs: Int
+    /// Metric points.
+    public var metricPoints: Int
+
+    /// Creates counts.
+    public init(projects: Int, runs: Int, metricPoints: Int) {
+        self.projects = projects
+        self.runs = runs
+        self.metricPoints = metricPoints
+    }
 }
 
 extension TrackingStore {

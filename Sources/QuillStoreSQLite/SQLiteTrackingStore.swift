@@ -362,6 +362,16 @@ package final class SQLiteTrackingStore: TrackingStore {
         }
     }
 
+    package func counts() async throws -> StoreCounts {
+        try await read { db in
+            StoreCounts(
+                projects: try Int.fetchOne(db, sql: "SELECT count(*) FROM projects") ?? 0,
+                runs: try Int.fetchOne(db, sql: "SELECT count(*) FROM runs") ?? 0,
+                metricPoints: try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM metric_stats") ?? 0
+            )
+        }
+    }
+
     // MARK: Helpers
 
     private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

@@ -102,7 +102,7 @@ extension JSONValue {
     }
 
     /// Maps the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (and `"inf"`, `"-inf"`) to doubles.
-    static func nonFiniteDouble(_ text: String) -> Double? {
+    package static func nonFiniteDouble(_ text: String) -> Double? {
         switch text {
         case "NaN", "nan": return .nan
         case "Infinity", "inf", "+Infinity": return .infinity

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import QuillCore
+import QuillServer
+import QuillStore
+import QuillStoreSQLite
+
+/// `quill serve`: the REST API over the embedded SQLite store.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the REST API on the embedded SQLite store.",
+        discussion: """
+            The store is one SQLite database (WAL mode) in the data folder. SIGTERM or SIGINT stops the server \
+            after the requests in flight. Without users the server runs in single-user mode, which is only \
+            allowed on a loopback address unless you pass --insecure.
+            """
+    )
+
+    @Option(help: "The address to bind.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The port to bind; 0 picks a free one.")
+    var port: Int = 8080
+
+    @Option(help: ArgumentHelp("The data folder (default: $QUILL_HOME/server).", valueName: "dir"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("The largest request body accepted, in MiB.", valueName: "mib"))
+    var maxBodyMib: Int = 32
+
+    @Flag(
+        help:
+            "Allow single-user mode (no API keys) on an address other than loopback. Anyone who can reach the port can read and write every run."
+    )
+    var insecure = false
+
+    @OptionGroup var homeOptions: HomeOptions
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard maxBodyMib > 0 else { throw ValidationError("--max-body-mib must be at least 1") }
+        if !Self.isLoopback(host) && !insecure {
+            throw ValidationError(
+                "binding to \(host) without authentication would let anyone on the network read and write every run; bind to 127.0.0.1, or pass --insecure to do it anyway"
+            )
+        }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    func run() async throws {
+        let folder = data ?? homeOptions.quillHome.path + "/server"
+        let store = try SQLiteTrackingStore(path: folder + "/quill.db")
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.maxBodyBytes = maxBodyMib << 20
+        var logger = Logger(label: "quill.server")
+        logger.logLevel = .warning
+        let app = QuillServer.application(store: store, configuration: configuration, logger: logger) { bound in
+            Console.print("quill serve: listening on http://\(host):\(bound) (data: \(folder))")
+        }
+        try await app.runService()
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+package import Hummingbird
+package import Logging
+import NIOCore
+import QuillCore
+package import QuillStore
+
+/// How `quill serve` runs.
+package struct ServerConfiguration: Sendable {
+    /// The address to bind.
+    package var host: String = "127.0.0.1"
+    /// The port to bind; 0 picks a free one.
+    package var port: Int = 8080
+    /// The largest request body accepted, in bytes. Default 32 MiB.
+    package var maxBodyBytes: Int = 32 << 20
+    /// The namespace projects go in when a request names none (single-user mode).
+    package var defaultNamespace: String = "local"
+
+    /// Creates a configuration with defaults.
+    package init() {}
+}
+
+/// Builds the Quill server over a store.
+package enum QuillServer {
+    /// The server's version, reported by `/api/v1/status`.
+    package static let version = "0.1.0"
+
+    /// The application: routes, middleware and error handling, not yet running.
+    package static func application(
+        store: any TrackingStore,
+        configuration: ServerConfiguration,
+        logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let metrics = ServerMetrics()
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        let api = APIContext(store: store, configuration: configuration, metrics: metrics, started: Date())
+        StatusRoutes(api: api).register(router)
+        ProjectRoutes(api: api).register(router.group("api/v1/projects"))
+        RunRoutes(api: api).register(router.group("api/v1/runs"))
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "quill"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger
+        )
+    }
+}
+
+/// What every route handler shares.
+struct APIContext: Sendable {
+    let store: any TrackingStore
+    let configuration: ServerConfiguration
+    let metrics: ServerMetrics
+    let started: Date
+
+    /// Reads the request body as JSON, refusing bodies over the limit with 413.
+    func json(_ request: Request) async throws -> JSONValue {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw QuillError(
+                .payloadTooLarge,
+                "the request body is larger than \(configuration.maxBodyBytes) bytes; send smaller batches"
+            )
+        }
+        let bytes = Array(buffer.readableBytesView)
+        guard !bytes.isEmpty else { throw QuillError(.invalidArgument, "the request needs a JSON body") }
+        do {
+            return try JSONParser.parse(bytes)
+        } catch {
+            throw QuillError(.malformed, "the request body is not valid JSON: \(error)")
+        }
+    }
+
+    /// The run id in the path.
+    func runID(_ context: BasicRequestContext) throws -> RunID {
+        let text = try context.parameters.require("id")
+        guard let id = RunID(text) else { throw QuillError(.notFound, "run '\(text)' not found") }
+        return id
+    }
+}

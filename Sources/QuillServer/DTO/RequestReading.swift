@@ -1,0 +1,80 @@
+import Foundation
+import QuillCore
+
+/// Reads request JSON strictly: wrong types and unknown fields are errors that name the field.
+struct JSONObjectReader {
+    let members: [String: JSONValue]
+    let path: String
+
+    init(_ value: JSONValue, path: String = "body") throws {
+        guard case .object(let members) = value else {
+            throw QuillError(.invalidArgument, "\(path) must be a JSON object")
+        }
+        self.members = members
+        self.path = path
+    }
+
+    /// Refuses fields other than the allowed ones.
+    func allowOnly(_ allowed: Set<String>) throws {
+        let unknown = Set(members.keys).subtracting(allowed)
+        if !unknown.isEmpty {
+            throw QuillError(
+                .invalidArgument,
+                "unknown field(s) in \(path): \(unknown.sorted().joined(separator: ", ")); allowed: \(allowed.sorted().joined(separator: ", "))"
+            )
+        }
+    }
+
+    func string(_ key: String) throws -> String? {
+        guard let value = members[key], value != .null else { return nil }
+        guard case .string(let text) = value else { throw typeError(key, "a string") }
+        return text
+    }
+
+    func requiredString(_ key: String) throws -> String {
+        guard let text = try string(key) else { throw QuillError(.invalidArgument, "\(path).\(key) is required") }
+        return text
+    }
+
+    func int(_ key: String) throws -> Int? {
+        guard let value = members[key], value != .null else { return nil }
+        guard let number = value.intValue else { throw typeError(key, "an integer") }
+        return number
+    }
+
+    /// A metric value: a number, or one of the strings "NaN", "Infinity", "-Infinity".
+    func double(_ key: String) throws -> Double? {
+        guard let value = members[key], value != .null else { return nil }
+        switch value {
+        case .int, .double: return value.doubleValue
+        case .string(let text):
+            guard let number = JSONValue.nonFiniteDouble(text) else { throw typeError(key, "a number") }
+            return number
+        default: throw typeError(key, "a number")
+        }
+    }
+
+    func object(_ key: String) throws -> [String: JSONValue]? {
+        guard let value = members[key], value != .null else { return nil }
+        guard case .object(let object) = value else { throw typeError(key, "an object") }
+        return object
+    }
+
+    func array(_ key: String) throws -> [JSONValue]? {
+        guard let value = members[key], value != .null else { return nil }
+        guard case .array(let array) = value else { throw typeError(key, "an array") }
+        return array
+    }
+
+    func time(_ key: String) throws -> Date? {
+        guard let text = try string(key) else { return nil }
+        guard let date = Timestamp.parse(text) else {
+            throw QuillError(.invalidArgument, "\(path).\(key) must be an ISO 8601 time such as 2026-11-24T16:20:01Z")
+        }
+        return date
+    }
+
+    private func typeError(_ key: String, _ expected: String) -> QuillError {
+        QuillError(.invalidArgument, "\(path).\(key) must be \(expected)")
+    }
+}

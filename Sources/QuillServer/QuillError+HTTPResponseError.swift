@@ -1,0 +1,39 @@
+import Foundation
+public import HTTPTypes
+public import Hummingbird
+public import QuillCore
+
+/// The one place error codes become HTTP statuses. The body is always `{"error": {"code", "message"}}`;
+/// errors that are not ``QuillError`` become a bare 500 whose text never reaches the client.
+extension QuillError: HTTPResponseError {
+    public var status: HTTPResponse.Status {
+        switch code {
+        case .notFound: .notFound
+        case .invalidArgument, .malformed: .badRequest
+        case .ambiguous, .conflict, .runFinished: .conflict
+        case .payloadTooLarge: .contentTooLarge
+        default: .internalServerError
+        }
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let message = status == .internalServerError ? "internal error; the server log has the details" : description
+        return JSONResponse.make(
+            ["error": ["code": .string(code.description), "message": .string(message)]],
+            status: status
+        )
+    }
+}
+
+/// JSON responses.
+enum JSONResponse {
+    static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        var bytes = JSONWriter.bytes(value)
+        bytes.append(UInt8(ascii: "\n"))
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+}

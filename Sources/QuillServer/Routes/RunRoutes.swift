@@ -1,0 +1,322 @@
+import Foundation
+import Hummingbird
+import QuillCore
+import QuillStore
+
+/// `/api/v1/runs`: create, get, update, delete, search; logging (the batch endpoint and single items);
+/// metric history and log lines.
+struct RunRoutes {
+    let api: APIContext
+
+    func register(_ group: RouterGroup<BasicRequestContext>) {
+        group.post { request, _ in try await create(request) }
+        group.get { request, _ in try await search(request) }
+        group.get(":id") { _, context in
+            let id = try api.runID(context)
+            guard let details = try await api.store.runDetails(id) else {
+                throw QuillError(.notFound, "run '\(id)' not found")
+            }
+            return JSONResponse.make(DTO.details(details))
+        }
+        group.patch(":id") { request, context in try await update(request, context) }
+        group.delete(":id") { _, context in
+            try await api.store.deleteRun(try api.runID(context))
+            return Response(status: .noContent)
+        }
+        group.post(":id/batch") { request, context in
+            let batch = try LogBatchReader.batch(from: try await api.json(request))
+            let result = try await api.store.logBatch(try api.runID(context), batch)
+            api.metrics.recordIngest(points: result.metricsWritten)
+            return JSONResponse.make([
+                "metrics_written": .int(result.metricsWritten), "metrics_ignored": .int(result.metricsIgnored),
+            ])
+        }
+        group.post(":id/metrics") { request, context in
+            let body = try JSONObjectReader(try await api.json(request))
+            try body.allowOnly(["key", "value", "step", "timestamp", "idx"])
+            var batch = LogBatch()
+            batch.metrics = [try LogBatchReader.metric(body)]
+            let result = try await api.store.logBatch(try api.runID(context), batch)
+            api.metrics.recordIngest(points: result.metricsWritten)
+            return JSONResponse.make([
+                "metrics_written": .int(result.metricsWritten), "metrics_ignored": .int(result.metricsIgnored),
+            ])
+        }
+        group.post(":id/params") { request, context in
+            let body = try JSONObjectReader(try await api.json(request))
+            try body.allowOnly(["key", "value"])
+            var batch = LogBatch()
+            batch.params = [try body.requiredString("key"): body.members["value"] ?? .null]
+            _ = try await api.store.logBatch(try api.runID(context), batch)
+            return Response(status: .noContent)
+        }
+        group.post(":id/tags") { request, context in
+            let body = try JSONObjectReader(try await api.json(request))
+            try body.allowOnly(["key", "value"])
+            var batch = LogBatch()
+            batch.tags = [try body.requiredString("key"): try body.string("value") ?? ""]
+            _ = try await api.store.logBatch(try api.runID(context), batch)
+            return Response(status: .noContent)
+        }
+        group.post(":id/links") { request, context in
+            let body = try JSONObjectReader(try await api.json(request))
+            try body.allowOnly(["label", "url"])
+            var batch = LogBatch()
+            batch.links = [RunLink(label: try body.requiredString("label"), url: try body.requiredString("url"))]
+            _ = try await api.store.logBatch(try api.runID(context), batch)
+            return Response(status: .noContent)
+        }
+        group.post(":id/logs") { request, context in
+            let body = try JSONObjectReader(try await api.json(request))
+            var batch = LogBatch()
+            batch.logs = [try LogBatchReader.logLine(body)]
+            _ = try await api.store.logBatch(try api.runID(context), batch)
+            return Response(status: .noContent)
+        }
+        group.get(":id/metrics") { request, context in try await history(request, context) }
+        group.get(":id/logs") { request, context in
+            let limit = try Self.intQuery(request, "limit") ?? 1000
+            let lines = try await api.store.logLines(try api.runID(context), limit: min(max(limit, 0), 100_000))
+            return JSONResponse.make(["logs": .array(lines.map(DTO.logLine))])
+        }
+    }
+
+    private func create(_ request: Request) async throws -> Response {
+        let body = try JSONObjectReader(try await api.json(request))
+        try body.allowOnly([
+            "id", "project", "project_id", "name", "description", "kind", "parent", "status", "started_at", "ended_at",
+            "user", "host", "git", "environment", "config", "tags",
+        ])
+        let projectID: Int64
+        if let id = try body.int("project_id") {
+            projectID = Int64(id)
+        } else if let reference = try body.string("project") {
+            let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
+            if parts.count == 2 {
+                guard let project = try await api.store.project(namespace: parts[0], slug: parts[1]) else {
+                    throw QuillError(
+                        .notFound,
+                        "project '\(reference)' not found; create it with POST /api/v1/projects"
+                    )
+                }
+                projectID = project.id
+            } else {
+                projectID = try await api.store.project(
+                    namespace: api.configuration.defaultNamespace,
+                    displayName: reference
+                ).id
+            }
+        } else {
+            throw QuillError(
+                .invalidArgument,
+                "body.project (a name, or namespace/slug) or body.project_id is required"
+            )
+        }
+        var run = NewRun(projectID: projectID)
+        if let id = try body.string("id") {
+            guard let runID = RunID(id) else {
+                throw QuillError(.invalidArgument, "body.id '\(id)' is not a valid run id")
+            }
+            run.id = runID
+        }
+        run.name = try body.string("name")
+        run.description = try body.string("description")
+        if let kind = try body.string("kind") { run.kind = RunKind(kind) }
+        if let parent = try body.string("parent") {
+            guard let parentID = RunID(parent) else { throw QuillError(.notFound, "parent run '\(parent)' not found") }
+            run.parent = parentID
+        }
+        if let status = try body.string("status") { run.status = try Self.status(status) }
+        run.startedAt = try body.time("started_at")
+        run.endedAt = try body.time("ended_at")
+        run.user = try body.string("user")
+        run.host = try body.string("host")
+        run.git = body.members["git"].flatMap { $0 == .null ? nil : $0 }
+        run.environment = body.members["environment"].flatMap { $0 == .null ? nil : $0 }
+        run.config = try body.object("config") ?? [:]
+        run.tags = try Self.stringMap(try body.object("tags") ?? [:], field: "body.tags")
+        let created = try await api.store.createRun(run)
+        return JSONResponse.make(DTO.run(created), status: .created)
+    }
+
+    private func update(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try api.runID(context)
+        let body = try JSONObjectReader(try await api.json(request))
+        try body.allowOnly(["status", "ended_at", "name", "description", "parent", "summary"])
+        var update = RunUpdate()
+        if let status = try body.string("status") { update.status = try Self.status(status) }
+        update.endedAt = try body.time("ended_at")
+        update.name = try body.string("name")
+        update.description = try body.string("description")
+        if let parent = body.members["parent"] {
+            switch parent {
+            case .null: update.parent = .some(nil)
+            case .string(let text):
+                guard let parentID = RunID(text) else { throw QuillError(.notFound, "parent run '\(text)' not found") }
+                update.parent = .some(parentID)
+            default: throw QuillError(.invalidArgument, "body.parent must be a run id or null")
+            }
+        }
+        update.summary = try body.object("summary")
+        return JSONResponse.make(DTO.run(try await api.store.updateRun(id, update)))
+    }
+
+    private func search(_ request: Request) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        var projectIDs: [Int64]
+        if let reference = parameters["project"].map(String.init) {
+            let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
+            let namespace = parts.count == 2 ? parts[0] : api.configuration.defaultNamespace
+            let slug = parts.count == 2 ? parts[1] : Project.slug(for: reference)
+            guard let project = try await api.store.project(namespace: namespace, slug: slug) else {
+                throw QuillError(.notFound, "project '\(reference)' not found")
+            }
+            projectIDs = [project.id]
+        } else {
+            projectIDs = try await api.store.projects().map(\.id)
+        }
+        var search = RunSearch(projectIDs: projectIDs)
+        search.query = try parameters["q"].map { try RunQuery(parsing: String($0)) }
+        search.sort = try parameters["sort"].map { try RunSort(parsing: String($0)) }
+        search.limit = try Self.intQuery(request, "limit") ?? 100
+        search.cursor = parameters["cursor"].map(String.init)
+        let page = try await api.store.searchRuns(search)
+        return JSONResponse.make([
+            "runs": .array(page.runs.map(DTO.details)), "next_cursor": page.nextCursor.map(JSONValue.string) ?? .null,
+        ])
+    }
+
+    private func history(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let id = try api.runID(context)
+        guard let key = request.uri.queryParameters["key"].map(String.init) else {
+            guard let details = try await api.store.runDetails(id) else {
+                throw QuillError(.notFound, "run '\(id)' not found")
+            }
+            return JSONResponse.make(["metrics": .object(details.metrics.mapValues(DTO.statistics))])
+        }
+        let from = try Self.intQuery(request, "from")
+        let to = try Self.intQuery(request, "to")
+        var steps: ClosedRange<Int>?
+        if from != nil || to != nil {
+            let lower = from ?? Int.min
+            let upper = to ?? Int.max
+            guard lower <= upper else { throw QuillError(.invalidArgument, "from must not be greater than to") }
+            steps = lower...upper
+        }
+        let points = try await api.store.metricHistory(id, key: key, steps: steps)
+        var shown = points
+        if let maxPoints = try Self.intQuery(request, "max_points") {
+            guard maxPoints >= 4 else { throw QuillError(.invalidArgument, "max_points must be at least 4") }
+            shown = MetricDownsampling.minMax(points, maxPoints: maxPoints)
+        }
+        return JSONResponse.make([
+            "key": .string(key), "total_points": .int(points.count), "downsampled": .bool(shown.count < points.count),
+            "points": .array(shown.map(DTO.point)),
+        ])
+    }
+
+    static func intQuery(_ request: Request, _ name: String) throws -> Int? {
+        guard let text = request.uri.queryParameters[name[...]] else { return nil }
+        guard let value = Int(text) else {
+            throw QuillError(.invalidArgument, "query parameter \(name) must be an integer")
+        }
+        return value
+    }
+
+    static func status(_ text: String) throws -> RunStatus {
+        guard let status = RunStatus(rawValue: text) else {
+            throw QuillError(
+                .invalidArgument,
+                "status must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        return status
+    }
+
+    static func stringMap(_ object: [String: JSONValue], field: String) throws -> [String: String] {
+        try object.mapValues { value in
+            guard case .string(let text) = value else {
+                throw QuillError(.invalidArgument, "\(field) values must be strings")
+            }
+            return text
+        }
+    }
+}
+
+/// Reads the batch endpoint's body.
+///
+/// ```json
+/// {"metrics": [{"key": "loss", "value": 0.5, "step": 1, "timestamp": "…", "idx": 0}],
+///  "rows": [{"_idx": 0, "_timestamp": "…", "step": 1, "loss": 0.5, "acc": 0.9}],
+///  "params": {"lr": 0.01}, "tags": {"team": "vision"}, "links": [{"label": "…", "url": "…"}],
+///  "logs": [{"level": "info", "message": "…", "timestamp": "…"}]}
+/// ```
+/// `rows` takes `metrics.jsonl` lines as they are, so a run directory syncs without rewriting.
+enum LogBatchReader {
+    static func batch(from value: JSONValue) throws -> LogBatch {
+        let body = try JSONObjectReader(value)
+        try body.allowOnly(["metrics", "rows", "params", "tags", "links", "logs"])
+        var batch = LogBatch()
+        for (offset, item) in (try body.array("metrics") ?? []).enumerated() {
+            let reader = try JSONObjectReader(item, path: "body.metrics[\(offset)]")
+            try reader.allowOnly(["key", "value", "step", "timestamp", "idx"])
+            batch.metrics.append(try metric(reader))
+        }
+        for (offset, item) in (try body.array("rows") ?? []).enumerated() {
+            let reader = try JSONObjectReader(item, path: "body.rows[\(offset)]")
+            let index = try reader.int("_idx")
+            let step = try reader.int("step")
+            let time = try reader.time("_timestamp") ?? Date()
+            for key in reader.members.keys where !MetricsFile.reservedKeys.contains(key) {
+                guard let number = try reader.double(key) else { continue }
+                batch.metrics.append(MetricValue(key: key, value: number, step: step, timestamp: time, index: index))
+            }
+        }
+        batch.params = try body.object("params") ?? [:]
+        batch.tags = try RunRoutes.stringMap(try body.object("tags") ?? [:], field: "body.tags")
+        for (offset, item) in (try body.array("links") ?? []).enumerated() {
+            let reader = try JSONObjectReader(item, path: "body.links[\(offset)]")
+            try reader.allowOnly(["label", "url"])
+            batch.links.append(
+                RunLink(label: try reader.requiredString("label"), url: try reader.requiredString("url"))
+            )
+        }
+        for (offset, item) in (try body.array("logs") ?? []).enumerated() {
+            batch.logs.append(try logLine(try JSONObjectReader(item, path: "body.logs[\(offset)]")))
+        }
+        return batch
+    }
+
+    static func metric(_ reader: JSONObjectReader) throws -> MetricValue {
+        let key = try reader.requiredString("key")
+        guard !key.isEmpty else { throw QuillError(.invalidArgument, "\(reader.path).key must not be empty") }
+        guard let value = try reader.double("value") else {
+            throw QuillError(
+                .invalidArgument,
+                "\(reader.path).value is required (a number, or \"NaN\", \"Infinity\", \"-Infinity\")"
+            )
+        }
+        return MetricValue(
+            key: key,
+            value: value,
+            step: try reader.int("step"),
+            timestamp: try reader.time("timestamp") ?? Date(),
+            index: try reader.int("idx")
+        )
+    }
+
+    static func logLine(_ reader: JSONObjectReader) throws -> LogLine {
+        try reader.allowOnly(["message", "level", "timestamp"])
+        let level = try reader.string("level").map { text in
+            guard let level = LogLevel(rawValue: text) else {
+                throw QuillError(.invalidArgument, "\(reader.path).level must be debug, info, warning or error")
+            }
+            return level
+        }
+        return LogLine(
+            timestamp: try reader.time("timestamp") ?? Date(),
+            level: level ?? .info,
+            message: try reader.requiredString("message")
+        )
+    }
+}
