@@ -6,6 +6,7 @@ public import QuillCore
 /// The one place error codes become HTTP statuses. The body is always `{"error": {"code", "message"}}`;
 /// errors that are not ``QuillError`` become a bare 500 whose text never reaches the client.
 extension QuillError: HTTPResponseError {
+    /// The HTTP status for the error's code.
     public var status: HTTPResponse.Status {
         switch code {
         case .notFound: .notFound
@@ -16,6 +17,7 @@ extension QuillError: HTTPResponseError {
         }
     }
 
+    /// The error as a JSON response; internal errors keep their text out of the response.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let message = status == .internalServerError ? "internal error; the server log has the details" : description
         return JSONResponse.make(
