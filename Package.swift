@@ -107,6 +107,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "QuillServerTests",
+            dependencies: ["QuillCore", "QuillTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "QuillCLITests",
             dependencies: ["QuillCLI", "Quill", "QuillCore", "QuillTesting"],
             swiftSettings: swiftSettings

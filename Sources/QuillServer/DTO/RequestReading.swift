@@ -28,7 +28,16 @@ struct JSONObjectReader {
     func string(_ key: String) throws -> String? {
         guard let value = members[key], value != .null else { return nil }
         guard case .string(let text) = value else { throw typeError(key, "a string") }
+        try Self.refuseNUL(text, "\(path).\(key)")
         return text
+    }
+
+    /// Names, keys and labels become database keys and, later, file names: a NUL byte in one is refused
+    /// rather than silently cut.
+    static func refuseNUL(_ text: String, _ what: String) throws {
+        if text.utf8.contains(0) {
+            throw QuillError(.invalidArgument, "\(what) must not contain a NUL byte")
+        }
     }
 
     func requiredString(_ key: String) throws -> String {

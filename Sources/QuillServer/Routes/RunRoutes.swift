@@ -268,11 +268,13 @@ enum LogBatchReader {
             let step = try reader.int("step")
             let time = try reader.time("_timestamp") ?? Date()
             for key in reader.members.keys where !MetricsFile.reservedKeys.contains(key) {
+                try JSONObjectReader.refuseNUL(key, "a metric name in body.rows[\(offset)]")
                 guard let number = try reader.double(key) else { continue }
                 batch.metrics.append(MetricValue(key: key, value: number, step: step, timestamp: time, index: index))
             }
         }
         batch.params = try body.object("params") ?? [:]
+        for key in batch.params.keys { try JSONObjectReader.refuseNUL(key, "a key of body.params") }
         batch.tags = try RunRoutes.stringMap(try body.object("tags") ?? [:], field: "body.tags")
         for (offset, item) in (try body.array("links") ?? []).enumerated() {
             let reader = try JSONObjectReader(item, path: "body.links[\(offset)]")

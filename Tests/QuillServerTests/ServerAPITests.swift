@@ -1,0 +1,345 @@
+import Foundation
+import QuillCore
+import QuillTesting
+import Testing
+
+@Suite("REST API through a real quill serve process")
+struct ServerAPITests {
+    func createRun(
+        _ server: ServerProcess,
+        project: String = "Vision",
+        name: String? = nil,
+        config: JSONValue = [:]
+    ) async throws -> String {
+        var body: [String: JSONValue] = ["project": .string(project), "config": config]
+        if let name { body["name"] = .string(name) }
+        let (status, json) = try await server.request("POST", "/api/v1/runs", json: .object(body))
+        #expect(status == 201)
+        return try #require(json?["id"]?.stringValue)
+    }
+
+    @Test("projects: get-or-create by display name, list, get, visibility")
+    func projects() async throws {
+        let temp = TemporaryDirectory("quill-server")
+        let server = try ServerProcess(data: temp.path)
+        let (status, first) = try await server.request("POST", "/api/v1/projects", json: ["name": "Image Classifier"])
+        #expect(status == 200)
+        #expect(first?["slug"] == "image-classifier")
+        #expect(first?["visibility"] == "private")
+        let (_, again) = try await server.request("POST", "/api/v1/projects", json: ["name": "image classifier"])
+        #expect(again?["id"] == first?["id"])
+        #expect(try await server.request("GET", "/api/v1/projects").body?["projects"]?.arrayValue?.count == 1)
+        #expect(try await server.request("GET", "/api/v1/projects/local/image-classifier").status == 200)
+        #expect(try await server.request("GET", "/api/v1/projects/local/nope").status == 404)
+        let (patched, changed) = try await server.request(
+            "PATCH",
+            "/api/v1/projects/local/image-classifier",
+            json: ["visibility": "public"]
+        )
+        #expect(patched == 200)
+        #expect(changed?["visibility"] == "public")
+        #expect(
+            try await server.request(
+                "PATCH",
+                "/api/v1/projects/local/image-classifier",
+                json: ["visibility": "everyone"]
+            ).status == 400
+        )
+    }
+
+    @Test("runs: create with a dashboard URL, get, update, delete; names get suffixes")
+    func runs() async throws {
+        let temp = TemporaryDirectory("quill-server")
+        let server = try ServerProcess(data: temp.path)
+        let id = try await createRun(server, name: "baseline", config: ["lr": 0.01])
+        let second = try await server.request("POST", "/api/v1/runs", json: ["project": "Vision", "name": "baseline"])
+        #expect(second.body?["name"] == "baseline_1")
+        #expect(second.body?["url"] == .string("/runs/\(second.body?["id"]?.stringValue ?? "")"))
+        let (status, run) = try await server.request("GET", "/api/v1/runs/\(id)")
+        #expect(status == 200)
+        #expect(run?["config"]?["lr"] == 0.01)
+        let (updated, body) = try await server.request(
+            "PATCH",
+            "/api/v1/runs/\(id)",
+            json: ["status": "completed", "description": "first", "summary": ["acc": 0.9]]
+        )
+        #expect(updated == 200)
+        #expect(body?["status"] == "completed")
+        #expect(body?["summary"]?["acc"] == 0.9)
+        #expect(try await server.request("PATCH", "/api/v1/runs/\(id)", json: ["name": "baseline_1"]).status == 400)
+        #expect(try await server.request("DELETE", "/api/v1/runs/\(id)").status == 204)
+        #expect(try await server.request("GET", "/api/v1/runs/\(id)").status == 404)
+    }
+
+    @Test("the batch endpoint stores metrics, rows, params, tags, links and logs; a repeated sync stores nothing twice")
+    func batch() async throws {
+        let temp = TemporaryDirectory("quill-server")
+        let server = try ServerProcess(data: temp.path)
+        let id = try await createRun(server)
+        let rows: [JSONValue] = (0..<100).map { index in
+            [
+                "_idx": .int(index), "_timestamp": "2026-11-24T10:00:00Z", "step": .int(index),
+                "loss": .double(1 / Double(index + 1)),
+            ]
+        }
+        let body: JSONValue = [
+            "rows": .array(rows), "metrics": [["key": "grad", "value": "NaN"], ["key": "grad", "value": "Infinity"]],
+            "params": ["lr": 0.1], "tags": ["team": "vision"],
+            "links": [["label": "paper", "url": "https://example.org"]],
+            "logs": [["message": "hello", "level": "warning"]],
+        ]
+        let (status, result) = try await server.request("POST", "/api/v1/runs/\(id)/batch", json: body)
+        #expect(status == 200)
+        #expect(result?["metrics_written"] == 102)
+        let (_, again) = try await server.request("POST", "/api/v1/runs/\(id)/batch", json: ["rows": .array(rows)])
+        #expect(again?["metrics_written"] == 0)
+        #expect(again?["metrics_ignored"] == 100)
+        let (_, run) = try await server.request("GET", "/api/v1/runs/\(id)")
+        #expect(run?["params"]?["lr"] == 0.1)
+        #expect(run?["tags"]?["team"] == "vision")
+        #expect(run?["links"]?.arrayValue?.count == 1)
+        #expect(run?["metrics"]?["loss"]?["count"] == 100)
+        let (_, grad) = try await server.request("GET", "/api/v1/runs/\(id)/metrics?key=grad")
+        let values = grad?["points"]?.arrayValue?.compactMap { $0["value"]?.doubleValue } ?? []
+        #expect(values.count == 2)
+        #expect(values.first?.isNaN == true)
+        #expect(values.last == .infinity)
+        #expect(grad?["points"]?.arrayValue?.map { $0["step"] } == [0, 1])
+        let (_, logs) = try await server.request("GET", "/api/v1/runs/\(id)/logs")
+        #expect(logs?["logs"]?.arrayValue?.first?["level"] == "warning")
+        // Single-item endpoints.
+        #expect(
+            try await server.request("POST", "/api/v1/runs/\(id)/metrics", json: ["key": "loss", "value": 0.001]).status
+                == 200
+        )
+        #expect(
+            try await server.request("POST", "/api/v1/runs/\(id)/params", json: ["key": "wd", "value": 0.1]).status
+                == 204
+        )
+        #expect(
+            try await server.request("POST", "/api/v1/runs/\(id)/tags", json: ["key": "stage", "value": "2"]).status
+                == 204
+        )
+        #expect(
+            try await server.request("POST", "/api/v1/runs/\(id)/links", json: ["label": "pr", "url": "https://x"])
+                .status == 204
+        )
+        #expect(try await server.request("POST", "/api/v1/runs/\(id)/logs", json: ["message": "bye"]).status == 204)
+        let (_, after) = try await server.request("GET", "/api/v1/runs/\(id)/metrics?key=loss")
+        #expect(after?["points"]?.arrayValue?.last?["step"] == 100)
+    }
+
+    @Test("metric history by step range and downsampled to a bound that keeps the spike")
+    func history() async throws {
+        let temp = TemporaryDirectory("quill-server")
+        let server = try ServerProcess(data: temp.path)
+        let id = try await createRun(server)
+        let metrics: [JSONValue] = (0..<5000).map { step in
+            [
+                "key": "loss", "value": .double(step == 3333 ? 100 : sin(Double(step))), "step": .int(step),
+                "idx": .int(step),
+            ]
+        }
+        #expect(
+            try await server.request("POST", "/api/v1/runs/\(id)/batch", json: ["metrics": .array(metrics)]).status
+                == 200
+        )
+        let (_, range) = try await server.request("GET", "/api/v1/runs/\(id)/metrics?key=loss&from=10&to=19")
+        #expect(range?["points"]?.arrayValue?.map { $0["step"] } == (10...19).map { .int($0) })
+        let (_, small) = try await server.request("GET", "/api/v1/runs/\(id)/metrics?key=loss&max_points=100")
+        let points = small?["points"]?.arrayValue ?? []
+        #expect(points.count <= 100)
+        #expect(small?["downsampled"] == true)
+        #expect(small?["total_points"] == 5000)
+        #expect(points.contains { $0["value"]?.doubleValue == 100 })
+        #expect(try await server.request("GET", "/api/v1/runs/\(id)/metrics?key=loss&max_points=2").status == 400)
+    }
+
+    @Test("search with the query language, sorting and cursor pages; a bad query points at the column")
+    func search() async throws {
+        let temp = TemporaryDirectory("quill-server")
+        let server = try ServerProcess(data: temp.path)
+        for (index, lr) in [0.1, 0.01, 0.001].enumerated() {
+            let id = try await createRun(server, name: "r\(index)", config: ["lr": .double(lr)])
+            _ = try await server.request(
+                "POST",
+                "/api/v1/runs/\(id)/metrics",
+                json: ["key": "loss", "value": .double(Double(index))]
+            )
+        }
+        let query = "params.lr%20in%20(0.01,%200.001)%20and%20metrics.loss.min%20%3C%202"
+        let (status, found) = try await server.request("GET", "/api/v1/runs?project=Vision&q=\(query)")
+        #expect(status == 200)
+        #expect(found?["runs"]?.arrayValue?.map { $0["name"] } == ["r1"])
+        let (_, page) = try await server.request("GET", "/api/v1/runs?sort=metrics.loss.min%20desc&limit=2")
+        #expect(page?["runs"]?.arrayValue?.map { $0["name"] } == ["r2", "r1"])
+        let cursor = try #require(page?["next_cursor"]?.stringValue)
+        let (_, rest) = try await server.request(
+            "GET",
+            "/api/v1/runs?sort=metrics.loss.min%20desc&limit=2&cursor=\(cursor)"
+        )
+        #expect(rest?["runs"]?.arrayValue?.map { $0["name"] } == ["r0"])
+        let (bad, error) = try await server.request("GET", "/api/v1/runs?q=params.lr%20%3C")
+        #expect(bad == 400)
+        #expect(error?["error"]?["message"]?.stringValue?.contains("column 12") == true)
+    }
+
+    @Test("status, healthz and Prometheus metrics")
+    func status() async throws {
+        let temp = TemporaryDirectory("quill-server")
+        let server = try ServerProcess(data: temp.path)
+        _ = try await createRun(server)
+        #expect(try await server.request("GET", "/healthz").body == ["status": "ok"])
+        let (_, status) = try await server.request("GET", "/api/v1/status")
+        #expect(status?["counts"]?["runs"] == 1)
+        #expect(status?["version"]?.stringValue?.isEmpty == false)
+        let metrics = try await server.text("/metrics")
+        #expect(metrics.contains("quill_http_requests_total{method=\"POST\",status=\"201\"} 1"))
+        #expect(metrics.contains("quill_uptime_seconds"))
+    }
+}
+
+@Suite("REST API: bad input and failures")
+struct ServerBadInputTests {
+    @Test("malformed JSON, wrong types, unknown fields, unknown runs and oversized bodies get clear errors")
+    func badInput() async throws {
+        let temp = TemporaryDirectory("quill-server")
+        let server = try ServerProcess(data: temp.path, extraArguments: ["--max-body-mib", "1"])
+        let (_, created) = try await server.request("POST", "/api/v1/runs", json: ["project": "p"])
+        let id = try #require(created?["id"]?.stringValue)
+        let cases: [(JSONValue?, [UInt8]?, Int, String)] = [
+            (nil, Array("{not json".utf8), 400, "malformed"),
+            (["metrics": "loss"], nil, 400, "invalid_argument"),
+            (["metrics": [["key": "loss", "value": "fast"]]], nil, 400, "invalid_argument"),
+            (["metrics": [["key": "loss"]]], nil, 400, "invalid_argument"),
+            (["metrics": [["key": "loss", "value": 1, "colour": "red"]]], nil, 400, "invalid_argument"),
+            (["surprise": 1], nil, 400, "invalid_argument"),
+            (nil, Array(repeating: UInt8(ascii: " "), count: 2 << 20), 413, "payload_too_large"),
+        ]
+        for (json, raw, expected, code) in cases {
+            let (status, body) = try await server.request("POST", "/api/v1/runs/\(id)/batch", json: json, raw: raw)
+            #expect(status == expected, "\(String(describing: json))")
+            #expect(body?["error"]?["code"] == .string(code), "\(String(describing: body))")
+            #expect(body?["error"]?["message"]?.stringValue?.isEmpty == false)
+        }
+        let (missing, body) = try await server.request(
+            "POST",
+            "/api/v1/runs/zzzz9999/batch",
+            json: ["params": ["a": 1]]
+        )
+        #expect(missing == 404)
+        #expect(body?["error"]?["code"] == "not_found")
+        #expect(try await server.request("GET", "/api/v1/runs/..%2F..%2Fetc").status == 404)
+        // Odd names are stored as data, never as paths.
+        let odd = try await server.request(
+            "POST",
+            "/api/v1/runs",
+            json: ["project": "p", "name": "../../etc/passwd\u{202E}☃"]
+        )
+        #expect(odd.status == 201)
+        #expect(odd.body?["name"] == "../../etc/passwd\u{202E}☃")
+        let nul = try await server.request("POST", "/api/v1/runs", json: ["project": "p", "name": "a\u{0}b"])
+        #expect(nul.status == 400)
+        #expect(nul.body?["error"]?["message"]?.stringValue?.contains("NUL") == true)
+        let nulKey = try await server.request(
+            "POST",
+            "/api/v1/runs/\(id)/batch",
+            json: ["rows": [["_idx": 0, "lo\u{0}ss": 1]]]
+        )
+        #expect(nulKey.status == 400)
+        let entries = try FileManager.default.contentsOfDirectory(atPath: temp.path).sorted()
+        #expect(entries.allSatisfy { $0.hasPrefix("quill.db") })
+    }
+
+    @Test("100 concurrent writers to one run lose nothing")
+    func concurrentWriters() async throws {
+        let temp = TemporaryDirectory("quill-server")
+        let server = try ServerProcess(data: temp.path)
+        let (_, created) = try await server.request("POST", "/api/v1/runs", json: ["project": "p"])
+        let id = try #require(created?["id"]?.stringValue)
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for writer in 0..<100 {
+                group.addTask {
+                    let metrics: [JSONValue] = (0..<20).map {
+                        ["key": .string("w\(writer)"), "value": .double(Double($0))]
+                    }
+                    return try await server.request(
+                        "POST",
+                        "/api/v1/runs/\(id)/batch",
+                        json: ["metrics": .array(metrics)]
+                    ).status
+                }
+            }
+            for try await status in group { #expect(status == 200) }
+        }
+        let (_, status) = try await server.request("GET", "/api/v1/status")
+        #expect(status?["counts"]?["metric_points"] == 2000)
+    }
+
+    @Test("a server killed with SIGKILL during ingest keeps every batch it acknowledged")
+    func killedDuringIngest() async throws {
+        let temp = TemporaryDirectory("quill-server")
+        let server = try ServerProcess(data: temp.path)
+        let (_, created) = try await server.request("POST", "/api/v1/runs", json: ["project": "p"])
+        let id = try #require(created?["id"]?.stringValue)
+        let acknowledged = Acknowledged()
+        let writer = Task {
+            var batch = 0
+            while !Task.isCancelled {
+                let metrics: [JSONValue] = (0..<500).map {
+                    ["key": "loss", "value": .double(Double($0)), "idx": .int(batch * 500 + $0)]
+                }
+                guard
+                    let (status, _) = try? await server.request(
+                        "POST",
+                        "/api/v1/runs/\(id)/batch",
+                        json: ["metrics": .array(metrics)]
+                    ),
+                    status == 200
+                else { return }
+                acknowledged.add(500)
+                batch += 1
+            }
+        }
+        let running = await eventually(timeout: .seconds(30)) { acknowledged.value >= 5000 }
+        #expect(running)
+        server.kill(SIGKILL)
+        writer.cancel()
+        _ = await writer.result
+        let count = acknowledged.value
+        let restarted = try ServerProcess(data: temp.path)
+        let (_, history) = try await restarted.request("GET", "/api/v1/runs/\(id)/metrics?key=loss")
+        let stored = history?["total_points"]?.intValue ?? -1
+        #expect(stored >= count, "acknowledged \(count), stored \(stored)")
+        #expect(stored <= count + 500)
+    }
+
+    @Test("binding to a non-loopback address without --insecure is refused with the reason")
+    func insecureBinding() throws {
+        let temp = TemporaryDirectory("quill-server")
+        let result = try BuiltProducts.run(
+            BuiltProducts.path("quill"),
+            ["serve", "--host", "0.0.0.0", "--port", "0", "--data", temp.path]
+        )
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--insecure"))
+    }
+}
+
+final class Acknowledged: @unchecked Sendable {
+    // @unchecked Sendable: `count` is only touched under `lock`.
+    private let lock = NSLock()
+    private var count = 0
+
+    func add(_ amount: Int) {
+        lock.lock()
+        count += amount
+        lock.unlock()
+    }
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import QuillCore
+import QuillTesting
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real `quill serve` process on 127.0.0.1 with an ephemeral port and its own data folder.
+final class ServerProcess: @unchecked Sendable {
+    // @unchecked Sendable: all stored properties are set in init and only read afterwards.
+    let process: Process
+    let port: Int
+    let data: String
+
+    init(data: String, extraArguments: [String] = []) throws {
+        self.data = data
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("quill"))
+        process.arguments = ["serve", "--port", "0", "--data", data] + extraArguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        var collected = ""
+        let handle = pipe.fileHandleForReading
+        var port: Int?
+        while port == nil {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            collected += String(decoding: chunk, as: UTF8.self)
+            if let match = collected.firstMatch(of: /127\.0\.0\.1:([0-9]+)/) { port = Int(match.1) }
+        }
+        guard let port else { throw QuillError(.process, "quill serve did not report a port: \(collected)") }
+        self.port = port
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    func kill(_ signal: Int32) {
+        Glibc.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+
+    /// Sends a request and returns the status and the parsed JSON body (nil when empty).
+    @discardableResult
+    func request(
+        _ method: String,
+        _ path: String,
+        json: JSONValue? = nil,
+        raw: [UInt8]? = nil
+    ) async throws -> (status: Int, body: JSONValue?) {
+        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else {
+            throw QuillError(.invalidArgument, "bad path \(path)")
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        if let json { request.httpBody = Data(JSONWriter.bytes(json)) }
+        if let raw { request.httpBody = Data(raw) }
+        if request.httpBody != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let body = data.isEmpty ? nil : try? JSONParser.parse(Array(data))
+        return (status, body)
+    }
+
+    /// Sends a request whose body is text, for endpoints that return text.
+    func text(_ path: String) async throws -> String {
+        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { return "" }
+        let (data, _) = try await URLSession.shared.data(from: url)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
