@@ -293,14 +293,21 @@ public enum Quill: Sendable {
         let writer = RunWriter(directory: directory, configuration: options.writerConfiguration, logger: options.logger)
         try writer.start()
         let sampler = sampling ? options.systemMetricsInterval.map { SystemSampler(interval: $0) } : nil
+        let streamer =
+            ownsStatus
+            ? options.trackingURI.map {
+                RunStreamer(directory: directory, runName: meta.name, serverURL: $0, apiKey: options.apiKey)
+            } : nil
         let run = Run(
             meta: meta,
             directory: directory,
             writer: writer,
             ownsStatus: ownsStatus,
             sampler: sampler,
+            streamer: streamer,
             logger: options.logger
         )
+        streamer?.start()
         RunRegistry.shared.add(run, handleSignals: options.handleSignals)
         sampler?.start(writingTo: run)
         return run

@@ -85,6 +85,7 @@ public final class Run: Sendable {
     /// owner sets the final status.
     let ownsStatus: Bool
     private let sampler: SystemSampler?
+    private let streamer: RunStreamer?
     private let state: Mutex<State>
     private let logger: Logger
 
@@ -102,6 +103,7 @@ public final class Run: Sendable {
         writer: RunWriter,
         ownsStatus: Bool,
         sampler: SystemSampler?,
+        streamer: RunStreamer?,
         logger: Logger
     ) {
         self.id = meta.id
@@ -114,6 +116,7 @@ public final class Run: Sendable {
         self.writer = writer
         self.ownsStatus = ownsStatus
         self.sampler = sampler
+        self.streamer = streamer
         self.logger = logger
         self.state = Mutex(State(params: meta.params, tags: meta.tagValues, summary: meta.summary))
     }
@@ -330,6 +333,7 @@ public final class Run: Sendable {
             }
         }
         if owns { try FileIO.append(directory.eventsPath, event) }
+        streamer?.finish()
         logger.debug("quill: run finished", metadata: ["run": "\(id)", "status": "\(status)"])
     }
 

@@ -17,6 +17,8 @@ public import QuillCore
 /// | `QUILL_CAPTURE_DEPS` | `0` turns off the dependency snapshot | on |
 /// | `QUILL_FLUSH_INTERVAL_MS` | the longest a row waits before it is written (1–200) | `100` |
 /// | `QUILL_HANDLE_SIGNALS` | `0` leaves SIGINT and SIGTERM alone | on |
+/// | `QUILL_TRACKING_URI` | a server (`http://host:8080`) to stream runs to | none |
+/// | `QUILL_API_KEY` | the API key sent to that server | none |
 public struct RunOptions: Sendable {
     /// Where runs are kept.
     public var home: QuillHome
@@ -40,6 +42,10 @@ public struct RunOptions: Sendable {
     public var handleSignals: Bool = true
     /// Log into the run named by `QUILL_RUN_DIR` (set by `quill run`) instead of starting a new one.
     public var attachToEnvironmentRun: Bool = true
+    /// A server to stream runs to while they are logged (`http://host:8080`); `nil` logs locally only.
+    public var trackingURI: String?
+    /// The API key sent to the server.
+    public var apiKey: String?
     /// The folder git and dependency capture start from; the working directory by default.
     public var workingDirectory: String?
     /// Where the SDK reports its own problems. Quiet by default.
@@ -66,6 +72,8 @@ public struct RunOptions: Sendable {
         options.captureHost = !off("QUILL_CAPTURE_HOST")
         options.captureDependencies = !off("QUILL_CAPTURE_DEPS")
         options.handleSignals = !off("QUILL_HANDLE_SIGNALS")
+        options.trackingURI = environment["QUILL_TRACKING_URI"].flatMap { $0.isEmpty ? nil : $0 }
+        options.apiKey = environment["QUILL_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         if let text = environment["QUILL_SYSTEM_METRICS_INTERVAL"], let seconds = Double(text) {
             options.systemMetricsInterval = seconds > 0 ? .milliseconds(Int64(seconds * 1000)) : nil
         }

@@ -1,0 +1,85 @@
+import Foundation
+import QuillCore
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A small JSON-over-HTTP client for the uploader's own thread: each call blocks that thread (never the
+/// caller's training loop) until the response arrives or the timeout passes.
+struct BlockingHTTPClient: Sendable {
+    /// The server's base URL, e.g. `http://127.0.0.1:8080`.
+    let baseURL: String
+    /// Sent as `Authorization: Bearer …` when set.
+    let apiKey: String?
+    /// Seconds before a request fails.
+    var timeout: TimeInterval = 30
+
+    struct Response {
+        var status: Int
+        var body: JSONValue?
+    }
+
+    /// Sends a request; throws when the server cannot be reached.
+    func send(_ method: String, _ path: String, json: JSONValue? = nil) throws -> Response {
+        guard let url = URL(string: baseURL + path) else {
+            throw QuillError(
+                .invalidArgument,
+                "'\(baseURL + path)' is not a URL; set QUILL_TRACKING_URI to http://HOST:PORT"
+            )
+        }
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = method
+        if let json {
+            request.httpBody = Data(JSONWriter.bytes(json))
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        let task = URLSession.shared.dataTask(with: request) { data, response, error in
+            if let error {
+                box.set(.failure(error))
+            } else {
+                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                let body = data.flatMap { $0.isEmpty ? nil : try? JSONParser.parse(Array($0)) }
+                box.set(.success(Response(status: status, body: body)))
+            }
+            done.signal()
+        }
+        task.resume()
+        if done.wait(timeout: .now() + timeout + 5) == .timedOut {
+            task.cancel()
+            throw QuillError(.io, "the server at \(baseURL) did not answer \(method) \(path) within \(Int(timeout)) s")
+        }
+        switch box.get() {
+        case .success(let response): return response
+        case .failure(let error):
+            throw QuillError(
+                .io,
+                "could not reach the server at \(baseURL) (\(error.localizedDescription)); is `quill serve` running?",
+                underlying: error
+            )
+        case nil: throw QuillError(.io, "no response from \(baseURL)")
+        }
+    }
+}
+
+/// Hands a result from URLSession's callback thread to the waiting thread.
+private final class ResultBox: @unchecked Sendable {
+    // @unchecked Sendable: `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value: Result<BlockingHTTPClient.Response, any Error>?
+
+    func set(_ result: Result<BlockingHTTPClient.Response, any Error>) {
+        lock.lock()
+        value = result
+        lock.unlock()
+    }
+
+    func get() -> Result<BlockingHTTPClient.Response, any Error>? {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+}

@@ -1,0 +1,225 @@
+import Foundation
+package import QuillCore
+
+/// Uploads a run directory to a server, picking up where the last upload stopped.
+///
+/// The run directory is the write-ahead log: the uploader reads what was appended to `metrics.jsonl`,
+/// `events.jsonl` and `output.log` since its last successful request and sends it through the batch
+/// endpoint. Metric rows carry their `_idx`, so the server ignores rows it already has: uploading twice,
+/// or after a crash between a request and saving the offsets, never duplicates a point. Offsets are kept
+/// per server in the run's `sync.json`.
+package struct RunUploader: Sendable {
+    /// What one pass sent.
+    package struct Report: Sendable, Hashable {
+        /// Metric rows sent.
+        package var rowsSent = 0
+        /// Metric points the server stored (the rest it already had).
+        package var pointsWritten = 0
+        /// Whether the server now has everything the directory holds, final status included.
+        package var complete = false
+    }
+
+    let directory: RunDirectory
+    let client: BlockingHTTPClient
+    /// Rows per request.
+    var rowsPerRequest = 1000
+
+    package init(directory: RunDirectory, serverURL: String, apiKey: String?, timeout: Double = 30) {
+        self.directory = directory
+        var base = serverURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.client = BlockingHTTPClient(baseURL: base, apiKey: apiKey, timeout: timeout)
+    }
+
+    /// Sends everything new, then the final status when the run has ended.
+    package func syncOnce() throws -> Report {
+        let meta = try directory.readMeta()
+        var state = SyncState.load(directory, server: client.baseURL)
+        var report = Report()
+        try ensureRemoteRun(meta)
+
+        // Metrics: complete lines after the offset, in requests of `rowsPerRequest` rows.
+        try forEachChunk(of: directory.metricsPath, from: state.metricsOffset) { lines, endOffset in
+            var rows: [JSONValue] = []
+            for line in lines {
+                guard let value = try? JSONParser.parse(line), case .object = value else { continue }
+                rows.append(value)
+            }
+            for start in stride(from: 0, to: rows.count, by: rowsPerRequest) {
+                let chunk = Array(rows[start..<min(rows.count, start + rowsPerRequest)])
+                let response = try post("/api/v1/runs/\(meta.id)/batch", ["rows": .array(chunk)])
+                report.rowsSent += chunk.count
+                report.pointsWritten += response?["metrics_written"]?.intValue ?? 0
+            }
+            state.metricsOffset = endOffset
+            try state.save(directory)
+        }
+
+        // Events: params, tags and links in one batch; summaries merged with a PATCH.
+        try forEachChunk(of: directory.eventsPath, from: state.eventsOffset) { lines, endOffset in
+            var params: [String: JSONValue] = [:]
+            var tags: [String: JSONValue] = [:]
+            var links: [JSONValue] = []
+            var summary: [String: JSONValue] = [:]
+            for line in lines {
+                guard case .object(let members) = try? JSONParser.parse(line), let event = RunEvent(members: members)
+                else { continue }
+                switch event.kind {
+                case .param:
+                    if let key = event.fields["key"]?.stringValue { params[key] = event.fields["value"] ?? .null }
+                case .tag:
+                    if let key = event.fields["key"]?.stringValue { tags[key] = event.fields["value"] ?? "" }
+                case .link:
+                    if let label = event.fields["label"], let url = event.fields["url"] {
+                        links.append(["label": label, "url": url])
+                    }
+                case .summary:
+                    summary.merge(event.fields["values"]?.objectValue ?? [:]) { _, new in new }
+                case .artifact, .status, .resume:
+                    break
+                }
+            }
+            if !params.isEmpty || !tags.isEmpty || !links.isEmpty {
+                _ = try post(
+                    "/api/v1/runs/\(meta.id)/batch",
+                    ["params": .object(params), "tags": .object(tags), "links": .array(links)]
+                )
+            }
+            if !summary.isEmpty {
+                _ = try request("PATCH", "/api/v1/runs/\(meta.id)", ["summary": .object(summary)])
+            }
+            state.eventsOffset = endOffset
+            try state.save(directory)
+        }
+
+        // Log lines.
+        try forEachChunk(of: directory.logPath, from: state.logOffset) { lines, endOffset in
+            let logs: [JSONValue] = lines.map { bytes in
+                let line = LogLine(parsing: String(decoding: bytes, as: UTF8.self))
+                var entry: [String: JSONValue] = ["message": .string(line.message)]
+                if let level = line.level { entry["level"] = .string(level.rawValue) }
+                if let time = line.timestamp { entry["timestamp"] = .string(Timestamp.string(time)) }
+                return .object(entry)
+            }
+            for start in stride(from: 0, to: logs.count, by: 1000) {
+                _ = try post(
+                    "/api/v1/runs/\(meta.id)/batch",
+                    ["logs": .array(Array(logs[start..<min(logs.count, start + 1000)]))]
+                )
+            }
+            state.logOffset = endOffset
+            try state.save(directory)
+        }
+
+        // The end of the run.
+        if meta.status.isTerminal {
+            var update: [String: JSONValue] = [
+                "status": .string(meta.status.rawValue), "summary": .object(meta.summary),
+            ]
+            if let finished = meta.finishedAt { update["ended_at"] = .string(Timestamp.string(finished)) }
+            _ = try request("PATCH", "/api/v1/runs/\(meta.id)", .object(update))
+            report.complete = true
+        }
+        return report
+    }
+
+    private func ensureRemoteRun(_ meta: RunMeta) throws {
+        let existing = try client.send("GET", "/api/v1/runs/\(meta.id)")
+        if existing.status == 200 { return }
+        guard existing.status == 404 else { throw failure(existing, "GET /api/v1/runs/\(meta.id)") }
+        var body: [String: JSONValue] = [
+            "id": .string(meta.id.rawValue), "project": .string(meta.project), "name": .string(meta.name),
+            "kind": .string(meta.kind.label), "started_at": .string(Timestamp.string(meta.startedAt)),
+            "config": (try? directory.readConfig()) ?? .object([:]),
+            "tags": .object(meta.tagValues.mapValues(JSONValue.string)),
+        ]
+        if let description = meta.description { body["description"] = .string(description) }
+        if let host = meta.host {
+            body["user"] = .string(host.user)
+            body["host"] = .string(host.hostname)
+            body["environment"] = host.json
+        }
+        if let git = meta.git { body["git"] = git.json }
+        if let parent = meta.parent, try client.send("GET", "/api/v1/runs/\(parent)").status == 200 {
+            body["parent"] = .string(parent.rawValue)
+        }
+        let created = try client.send("POST", "/api/v1/runs", json: .object(body))
+        guard created.status == 201 else { throw failure(created, "POST /api/v1/runs") }
+    }
+
+    @discardableResult
+    private func post(_ path: String, _ body: JSONValue) throws -> JSONValue? {
+        try request("POST", path, body)
+    }
+
+    @discardableResult
+    private func request(_ method: String, _ path: String, _ body: JSONValue) throws -> JSONValue? {
+        let response = try client.send(method, path, json: body)
+        guard (200..<300).contains(response.status) else { throw failure(response, "\(method) \(path)") }
+        return response.body
+    }
+
+    private func failure(_ response: BlockingHTTPClient.Response, _ what: String) -> QuillError {
+        let message = response.body?["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
+        return QuillError(.io, "\(what) on \(client.baseURL) failed: \(message)")
+    }
+
+    /// Calls `body` with the complete lines after `offset`, about 4 MiB at a time, and the offset just past
+    /// them. An unfinished last line is left for the next pass.
+    private func forEachChunk(
+        of path: String,
+        from offset: Int64,
+        _ body: ([ArraySlice<UInt8>], Int64) throws -> Void
+    ) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var position = offset
+        var size = 4 << 20
+        while true {
+            var buffer = [UInt8](repeating: 0, count: size)
+            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(position)) }
+            if count <= 0 { return }
+            guard let lastNewline = buffer[0..<count].lastIndex(of: UInt8(ascii: "\n")) else {
+                if count < size { return }  // an unfinished line at the end of the file
+                size *= 2  // one line longer than the buffer: read more at once
+                continue
+            }
+            let lines = buffer[...lastNewline].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+            position += Int64(lastNewline + 1)
+            try body(lines, position)
+        }
+    }
+}
+
+/// Upload progress of one run to one server, kept in the run's `sync.json`.
+struct SyncState {
+    var server: String
+    var metricsOffset: Int64 = 0
+    var eventsOffset: Int64 = 0
+    var logOffset: Int64 = 0
+
+    static func path(_ directory: RunDirectory) -> String { directory.file("sync.json") }
+
+    static func load(_ directory: RunDirectory, server: String) -> SyncState {
+        var state = SyncState(server: server)
+        guard let bytes = try? FileIO.read(path(directory)), let json = try? JSONParser.parse(bytes),
+            let entry = json["servers"]?[server]
+        else { return state }
+        state.metricsOffset = Int64(entry["metrics_offset"]?.intValue ?? 0)
+        state.eventsOffset = Int64(entry["events_offset"]?.intValue ?? 0)
+        state.logOffset = Int64(entry["log_offset"]?.intValue ?? 0)
+        return state
+    }
+
+    func save(_ directory: RunDirectory) throws {
+        let file = Self.path(directory)
+        var servers = (try? FileIO.read(file)).flatMap { try? JSONParser.parse($0) }?["servers"]?.objectValue ?? [:]
+        servers[server] = [
+            "metrics_offset": .int(Int(metricsOffset)), "events_offset": .int(Int(eventsOffset)),
+            "log_offset": .int(Int(logOffset)),
+            "updated_at": .string(Timestamp.string(Date())),
+        ]
+        try FileIO.replaceAtomically(file, with: JSONWriter.pretty(["servers": .object(servers)]))
+    }
+}

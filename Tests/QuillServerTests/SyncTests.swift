@@ -1,0 +1,91 @@
+import Foundation
+import QuillCore
+import QuillTesting
+import Testing
+
+@Suite("The SDK and quill sync against a real server")
+struct SyncTests {
+    func environment(home: String, server: String?) -> [String: String] {
+        var environment = [
+            "QUILL_HOME": home, "QUILL_CAPTURE_GIT": "0", "QUILL_CAPTURE_DEPS": "0",
+            "QUILL_SYSTEM_METRICS_INTERVAL": "0",
+            "QUILL_RUN_DIR": "", "QUILL_TRACKING_URI": "",
+        ]
+        if let server { environment["QUILL_TRACKING_URI"] = server }
+        return environment
+    }
+
+    func quill(_ arguments: [String], _ environment: [String: String]) throws -> BuiltProducts.Result {
+        try BuiltProducts.run(BuiltProducts.path("quill"), arguments, environment: environment)
+    }
+
+    func pointCounts(_ server: ServerProcess, run name: String) async throws -> (counts: [String: Int], run: JSONValue?)
+    {
+        let (_, page) = try await server.request("GET", "/api/v1/runs?q=name%20%3D%20\(name)")
+        let run = page?["runs"]?.arrayValue?.first
+        let counts = (run?["metrics"]?.objectValue ?? [:]).compactMapValues { $0["count"]?.intValue }
+        return (counts, run)
+    }
+
+    @Test("with QUILL_TRACKING_URI the SDK streams a run to the server while it logs")
+    func streaming() async throws {
+        let data = TemporaryDirectory("quill-server")
+        let home = TemporaryDirectory("quill-home")
+        let server = try ServerProcess(data: data.path)
+        let result = try quill(
+            ["demo", "--steps", "40", "--delay-ms", "1", "--name", "streamed"],
+            environment(home: home.path, server: "http://127.0.0.1:\(server.port)")
+        )
+        #expect(result.status == 0, "\(result.stderr)")
+        let (counts, run) = try await pointCounts(server, run: "streamed")
+        #expect(counts["train/loss"] == 40)
+        #expect(counts["val/loss"] == 10)
+        #expect(run?["status"] == "completed")
+        #expect(run?["summary"]?["steps"] == 40)
+        #expect(run?["tags"]?["team"] == "quill")
+        #expect(run?["config"]?["batch_size"] == 64)
+    }
+
+    @Test("runs logged while the server is down are uploaded by quill sync; syncing again adds nothing")
+    func offlineThenSync() async throws {
+        let data = TemporaryDirectory("quill-server")
+        let home = TemporaryDirectory("quill-home")
+        // Nothing listens on this port: the run logs locally and finishes without waiting long.
+        let started = Date()
+        let offline = try quill(
+            ["demo", "--steps", "30", "--delay-ms", "0", "--name", "offline"],
+            environment(home: home.path, server: "http://127.0.0.1:9")
+        )
+        #expect(offline.status == 0, "\(offline.stderr)")
+        #expect(offline.stderr.contains("quill sync offline"))
+        #expect(Date().timeIntervalSince(started) < 20)
+
+        let server = try ServerProcess(data: data.path)
+        let url = "http://127.0.0.1:\(server.port)"
+        let first = try quill(["sync", "--all", "--server", url, "--json"], environment(home: home.path, server: nil))
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try JSONParser.parse(first.stdout)["runs"]?.arrayValue?.first?["points_written"] == 110)
+        // Forget the upload offsets: the server still stores no point twice.
+        let runs = try FileManager.default.contentsOfDirectory(atPath: home.path + "/runs")
+        for run in runs { try? FileManager.default.removeItem(atPath: home.path + "/runs/\(run)/sync.json") }
+        let second = try quill(
+            ["sync", "offline", "--server", url, "--json"],
+            environment(home: home.path, server: nil)
+        )
+        #expect(second.status == 0, "\(second.stderr)")
+        let report = try JSONParser.parse(second.stdout)["runs"]?.arrayValue?.first
+        #expect(report?["rows_sent"] == 40)
+        #expect(report?["points_written"] == 0)
+        let (counts, run) = try await pointCounts(server, run: "offline")
+        #expect(counts["train/loss"] == 30)
+        #expect(run?["status"] == "completed")
+    }
+
+    @Test("sync without a server says what to set")
+    func noServer() throws {
+        let home = TemporaryDirectory("quill-home")
+        let result = try quill(["sync", "--all"], environment(home: home.path, server: nil))
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("QUILL_TRACKING_URI"))
+    }
+}
