@@ -88,3 +88,19 @@ struct HomeOptions: ParsableArguments {
 
     var store: LocalRunStore { LocalRunStore(home: quillHome) }
 }
+
+/// `--server` and `--local`, for the commands that read runs.
+struct ServerOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Read runs from this server instead of local run directories (default: $QUILL_TRACKING_URI when set).",
+            valueName: "url"
+        )
+    )
+    var server: String?
+
+    @Flag(help: "Read local run directories even when QUILL_TRACKING_URI is set.")
+    var local = false
+
+    var remote: RemoteRuns? { RemoteRuns(server: server, local: local) }
+}

@@ -81,6 +81,41 @@ struct SyncTests {
         #expect(run?["status"] == "completed")
     }
 
+    @Test("quill runs, show, compare and metrics read from a server with --server")
+    func readersAgainstServer() async throws {
+        let data = TemporaryDirectory("quill-server")
+        let home = TemporaryDirectory("quill-home")
+        let server = try ServerProcess(data: data.path)
+        let url = "http://127.0.0.1:\(server.port)"
+        for (name, lr) in [("a", "0.01"), ("b", "0.05")] {
+            let result = try quill(
+                ["demo", "--steps", "20", "--delay-ms", "0", "--name", name, "--lr", lr],
+                environment(home: home.path, server: url)
+            )
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        // A fresh home: everything below is read from the server.
+        let elsewhere = TemporaryDirectory("quill-home")
+        let env = environment(home: elsewhere.path, server: nil)
+        let runs = try JSONParser.parse(
+            try quill(["runs", "--server", url, "--where", "params.lr > 0.02", "--json"], env).stdout
+        )
+        #expect(runs.arrayValue?.map { $0["name"] } == ["b"])
+        let table = try quill(["runs", "--server", url, "--status", "completed", "--tag", "team=quill"], env)
+        #expect(table.stdout.split(separator: "\n").count == 3, "\(table.stdout)\(table.stderr)")
+        let shown = try JSONParser.parse(try quill(["show", "a", "--server", url, "--json"], env).stdout)
+        #expect(shown["config"]?["lr"] == 0.01)
+        #expect(shown["project"] == "demo")
+        let compared = try JSONParser.parse(try quill(["compare", "a", "b", "--server", url, "--json"], env).stdout)
+        #expect(compared["rows"]?.arrayValue?.first { $0["key"] == "config.lr" }?["different"] == true)
+        let csv = try quill(["metrics", "a", "--server", url, "--key", "train/loss"], env).stdout.split(separator: "\n")
+        #expect(csv.first == "_idx,step,_timestamp,train/loss")
+        #expect(csv.count == 21)
+        let missing = try quill(["show", "nope", "--server", url], env)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("not found on \(url)"))
+    }
+
     @Test("sync without a server says what to set")
     func noServer() throws {
         let home = TemporaryDirectory("quill-home")

@@ -1,5 +1,5 @@
 import Foundation
-import QuillCore
+package import QuillCore
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -7,21 +7,30 @@ import FoundationNetworking
 
 /// A small JSON-over-HTTP client for the uploader's own thread: each call blocks that thread (never the
 /// caller's training loop) until the response arrives or the timeout passes.
-struct BlockingHTTPClient: Sendable {
+package struct BlockingHTTPClient: Sendable {
     /// The server's base URL, e.g. `http://127.0.0.1:8080`.
-    let baseURL: String
+    package let baseURL: String
     /// Sent as `Authorization: Bearer …` when set.
     let apiKey: String?
     /// Seconds before a request fails.
-    var timeout: TimeInterval = 30
+    var timeout: Double = 30
 
-    struct Response {
-        var status: Int
-        var body: JSONValue?
+    /// A client for a server.
+    package init(baseURL: String, apiKey: String?, timeout: Double = 30) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.apiKey = apiKey
+        self.timeout = timeout
+    }
+
+    package struct Response {
+        package var status: Int
+        package var body: JSONValue?
     }
 
     /// Sends a request; throws when the server cannot be reached.
-    func send(_ method: String, _ path: String, json: JSONValue? = nil) throws -> Response {
+    package func send(_ method: String, _ path: String, json: JSONValue? = nil) throws -> Response {
         guard let url = URL(string: baseURL + path) else {
             throw QuillError(
                 .invalidArgument,

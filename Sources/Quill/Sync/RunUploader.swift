@@ -26,9 +26,7 @@ package struct RunUploader: Sendable {
 
     package init(directory: RunDirectory, serverURL: String, apiKey: String?, timeout: Double = 30) {
         self.directory = directory
-        var base = serverURL
-        while base.hasSuffix("/") { base.removeLast() }
-        self.client = BlockingHTTPClient(baseURL: base, apiKey: apiKey, timeout: timeout)
+        self.client = BlockingHTTPClient(baseURL: serverURL, apiKey: apiKey, timeout: timeout)
     }
 
     /// Sends everything new, then the final status when the run has ended.

@@ -19,6 +19,8 @@ struct CompareCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @OptionGroup var serverOptions: ServerOptions
+
     func validate() throws {
         guard runs.count >= 2 else {
             throw ValidationError("compare needs at least two runs, e.g. `quill compare baseline baseline_1`")
@@ -26,12 +28,23 @@ struct CompareCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = homeOptions.store
-        let found = try runs.map { try store.resolve($0) }
+        var found: [(meta: RunMeta, config: JSONValue)] = []
+        if let remote = serverOptions.remote {
+            found = try runs.map { reference in
+                let run = try remote.find(reference)
+                return (run.meta, run.config)
+            }
+        } else {
+            let store = homeOptions.store
+            found = try runs.map { reference in
+                let run = try store.resolve(reference)
+                return (run.meta, try run.directory.readConfig())
+            }
+        }
         var columns: [[String: JSONValue]] = []
         for run in found {
             var values: [String: JSONValue] = [:]
-            for (key, value) in try run.directory.readConfig().flattened() { values["config.\(key)"] = value }
+            for (key, value) in run.config.flattened() { values["config.\(key)"] = value }
             for (key, value) in run.meta.params { values["params.\(key)"] = value }
             for (key, value) in run.meta.summary { values["summary.\(key)"] = value }
             values["status"] = .string(run.meta.status.rawValue)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Quill
 import QuillCore
 
 /// `quill metrics RUN`: exports a run's metrics.
@@ -44,16 +45,49 @@ struct MetricsCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON (the same as --format json).")
     var json = false
 
+    @OptionGroup var serverOptions: ServerOptions
+
+    /// A server's metric histories merged into rows by index (the server downsamples when asked).
+    static func rows(_ remote: RemoteRuns, _ run: RemoteRuns.Run, keys: [String], maxPoints: Int?) throws -> [MetricRow]
+    {
+        var byIndex: [Int: MetricRow] = [:]
+        for key in keys {
+            for point in try remote.history(run.meta.id, key: key, maxPoints: maxPoints) {
+                var row =
+                    byIndex[point.index]
+                    ?? MetricRow(index: point.index, timestamp: point.timestamp, step: point.step, values: [:])
+                row.values[key] = point.value
+                byIndex[point.index] = row
+            }
+        }
+        return byIndex.values.sorted { $0.index < $1.index }
+    }
+
     func run() async throws {
         let format = json ? .json : format
-        let found = try homeOptions.store.resolve(run)
-        let (rows, diagnostics) = try found.directory.readMetrics(meta: found.meta)
-        if let warning = diagnostics.warning(file: found.directory.metricsPath) { Console.warn(warning) }
+        let rows: [MetricRow]
+        let runName: String
+        if let remote = serverOptions.remote {
+            let found = try remote.find(run)
+            runName = found.meta.name
+            rows = try Self.rows(
+                remote,
+                found,
+                keys: key.isEmpty ? found.statistics.keys.sorted() : key,
+                maxPoints: maxPoints
+            )
+        } else {
+            let found = try homeOptions.store.resolve(run)
+            runName = found.meta.name
+            let (local, diagnostics) = try found.directory.readMetrics(meta: found.meta)
+            if let warning = diagnostics.warning(file: found.directory.metricsPath) { Console.warn(warning) }
+            rows = local
+        }
         let wanted = Set(key)
         let allKeys = Set(rows.flatMap(\.values.keys))
         for missing in wanted.subtracting(allKeys).sorted() {
             Console.warn(
-                "run \(found.meta.name) has no metric '\(missing)'; it has: \(allKeys.sorted().joined(separator: ", "))"
+                "run \(runName) has no metric '\(missing)'; it has: \(allKeys.sorted().joined(separator: ", "))"
             )
         }
         let keys = (wanted.isEmpty ? allKeys : allKeys.intersection(wanted)).sorted()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Quill
 import QuillCore
 
 /// `quill runs`: lists runs, newest first.
@@ -45,6 +46,8 @@ struct RunsCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @OptionGroup var serverOptions: ServerOptions
+
     func validate() throws {
         for value in status where RunStatus(rawValue: value.lowercased()) == nil {
             throw ValidationError(
@@ -57,6 +60,10 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let remote = serverOptions.remote {
+            try listRemote(remote)
+            return
+        }
         let (all, unreadable) = homeOptions.store.list()
         for problem in unreadable { Console.warn("skipped unreadable run \(problem)") }
         let statuses = Set(status.compactMap { RunStatus(rawValue: $0.lowercased()) })
@@ -87,12 +94,21 @@ struct RunsCommand: AsyncParsableCommand {
             )
             return
         }
+        Console.print(Self.table(runs.map(\.meta)))
+        if total > runs.count {
+            Console.print("(\(total - runs.count) more; raise --limit to see them)")
+        }
+    }
+}
+
+extension RunsCommand {
+    /// The runs table: name, id, project, status, start, duration and the first summary values.
+    static func table(_ metas: [RunMeta]) -> String {
         var table = Table(
             headers: ["NAME", "ID", "PROJECT", "STATUS", "STARTED", "DURATION", "SUMMARY"],
             rightAligned: [5]
         )
-        for run in runs {
-            let meta = run.meta
+        for meta in metas {
             let duration =
                 meta.durationSeconds ?? (meta.status == .running ? Date().timeIntervalSince(meta.startedAt) : nil)
             let summary = meta.summary.keys.sorted().prefix(3).map { "\($0)=\(Formatting.value(meta.summary[$0]))" }
@@ -102,14 +118,36 @@ struct RunsCommand: AsyncParsableCommand {
                 Formatting.duration(duration), summary,
             ])
         }
-        Console.print(table.render())
-        if total > runs.count {
-            Console.print("(\(total - runs.count) more; raise --limit to see them)")
+        return table.render()
+    }
+
+    /// Lists runs of a server: --status and --tag become part of the query the server evaluates.
+    func listRemote(_ remote: RemoteRuns) throws {
+        var clauses: [String] = []
+        if let query = `where` { clauses.append("(\(query))") }
+        let statuses = status.map { $0.lowercased() }
+        if !statuses.isEmpty { clauses.append("status in (\(statuses.joined(separator: ", ")))") }
+        for filter in tag {
+            let parts = filter.split(separator: "=", maxSplits: 1).map(String.init)
+            let key = "tags.`" + parts[0].replacingOccurrences(of: "`", with: "``") + "`"
+            let value = parts.count == 2 ? parts[1] : "*"
+            clauses.append("\(key) ~ \"\(value.replacingOccurrences(of: "\"", with: "\\\""))\"")
+        }
+        let runs = try remote.list(
+            project: project,
+            query: clauses.isEmpty ? nil : clauses.joined(separator: " and "),
+            sort: sort,
+            limit: limit
+        )
+        if json {
+            Console.printJSON(.array(runs.map(\.json)))
+        } else if runs.isEmpty {
+            Console.print("No runs on \(remote.client.baseURL) match.")
+        } else {
+            Console.print(Self.table(runs.map(\.meta)))
         }
     }
-}
 
-extension RunsCommand {
     /// Filters with --where and orders with --sort, loading configs and metrics only when they are used.
     func applyQuery(to runs: [LocalRun]) throws -> [LocalRun] {
         let query = try `where`.map { try RunQuery(parsing: $0) }

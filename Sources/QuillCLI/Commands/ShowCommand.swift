@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Quill
 import QuillCore
 
 /// `quill show RUN`: everything about one run.
@@ -20,7 +21,24 @@ struct ShowCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @OptionGroup var serverOptions: ServerOptions
+
     func run() async throws {
+        if let remote = serverOptions.remote {
+            let found = try remote.find(run)
+            if json {
+                Console.printJSON(found.json)
+            } else {
+                render(
+                    meta: found.meta,
+                    config: found.config,
+                    statistics: found.statistics,
+                    artifacts: [],
+                    location: remote.client.baseURL + "/runs/\(found.meta.id)"
+                )
+            }
+            return
+        }
         let found = try homeOptions.store.resolve(run, project: project)
         let meta = found.meta
         let directory = found.directory
@@ -49,7 +67,17 @@ struct ShowCommand: AsyncParsableCommand {
             Console.printJSON(.object(members))
             return
         }
+        render(meta: meta, config: config, statistics: statistics, artifacts: artifacts, location: directory.path)
+    }
 
+    /// Prints a run as sections of aligned text.
+    private func render(
+        meta: RunMeta,
+        config: JSONValue,
+        statistics: [String: MetricStatistics],
+        artifacts: [(path: String, size: Int64)],
+        location: String
+    ) {
         var header = KeyValueList()
         header.append("id", meta.id.rawValue)
         header.append("project", meta.project)
@@ -63,7 +91,7 @@ struct ShowCommand: AsyncParsableCommand {
         if let signal = meta.signal { header.append("signal", String(signal)) }
         if !meta.tags.isEmpty { header.append("tags", meta.tags.joined(separator: ", ")) }
         if let description = meta.description { header.append("description", description) }
-        header.append("dir", directory.path)
+        header.append(location.hasPrefix("http") ? "url" : "dir", location)
         Console.print("Run \(meta.name)\n" + header.render())
 
         section("Config", config.flattened().sorted { $0.key < $1.key }.map { ($0.key, Formatting.value($0.value)) })
@@ -96,8 +124,8 @@ struct ShowCommand: AsyncParsableCommand {
         if let git = meta.git {
             var items = [("commit", git.commit), ("branch", git.branch), ("dirty", git.dirty ? "yes" : "no")]
             if let remote = git.remote { items.append(("remote", remote)) }
-            if let diff = git.diffFile {
-                items.append(("diff", directory.file(diff) + (git.diffTruncated ? " (truncated)" : "")))
+            if let diff = git.diffFile, !location.hasPrefix("http") {
+                items.append(("diff", location + "/" + diff + (git.diffTruncated ? " (truncated)" : "")))
             }
             section("Git", items)
         }

@@ -33,8 +33,12 @@ enum DTO {
         return .object(members)
     }
 
-    static func details(_ details: RunDetails) -> JSONValue {
+    static func details(_ details: RunDetails, project: StoredProject?) -> JSONValue {
         var members = run(details.run).objectValue ?? [:]
+        if let project {
+            members["project"] = .string(project.displayName)
+            members["project_path"] = .string("\(project.namespace)/\(project.slug)")
+        }
         members["params"] = .object(details.params)
         members["tags"] = .object(details.tags.mapValues(JSONValue.string))
         members["links"] = .array(

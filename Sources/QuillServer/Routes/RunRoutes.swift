@@ -16,7 +16,8 @@ struct RunRoutes {
             guard let details = try await api.store.runDetails(id) else {
                 throw QuillError(.notFound, "run '\(id)' not found")
             }
-            return JSONResponse.make(DTO.details(details))
+            let project = try await api.store.project(id: details.run.projectID)
+            return JSONResponse.make(DTO.details(details, project: project))
         }
         group.patch(":id") { request, context in try await update(request, context) }
         group.delete(":id") { _, context in
@@ -181,9 +182,14 @@ struct RunRoutes {
         search.limit = try Self.intQuery(request, "limit") ?? 100
         search.cursor = parameters["cursor"].map(String.init)
         let page = try await api.store.searchRuns(search)
-        return JSONResponse.make([
-            "runs": .array(page.runs.map(DTO.details)), "next_cursor": page.nextCursor.map(JSONValue.string) ?? .null,
-        ])
+        var projects: [Int64: StoredProject] = [:]
+        var runs: [JSONValue] = []
+        for details in page.runs {
+            let projectID = details.run.projectID
+            if projects[projectID] == nil { projects[projectID] = try await api.store.project(id: projectID) }
+            runs.append(DTO.details(details, project: projects[projectID]))
+        }
+        return JSONResponse.make(["runs": .array(runs), "next_cursor": page.nextCursor.map(JSONValue.string) ?? .null])
     }
 
     private func history(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
