@@ -14,7 +14,7 @@ struct QuillBinary {
     var environment: [String: String] {
         [
             "QUILL_HOME": home.path, "QUILL_CAPTURE_GIT": "0", "QUILL_CAPTURE_DEPS": "0",
-            "QUILL_SYSTEM_METRICS_INTERVAL": "0", "QUILL_RUN_DIR": "",
+            "QUILL_SYSTEM_METRICS_INTERVAL": "0", "QUILL_RUN_DIR": "", "QUILL_TRACKING_URI": "",
             "PATH": BuiltProducts.directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
         ]
     }

@@ -29,13 +29,13 @@ struct InteropTests {
 
     @Test(
         "whirr's own readers read a Quill run directory",
-        .enabled(if: ProcessInfo.processInfo.environment["QUILL_TEST_WHIRR_PYTHON"] != nil, "set by scripts/test.sh")
+        .enabled(if: ProcessInfo.processInfo.environment["QUILL_TEST_PYTHON"] != nil, "set by scripts/test.sh")
     )
     func whirrReads() throws {
         let quill = QuillBinary()
         #expect(try quill.run("demo", "--steps", "10", "--delay-ms", "0", "--name", "for-whirr").status == 0)
         let run = try quill.store.resolve("for-whirr")
-        let python = try #require(ProcessInfo.processInfo.environment["QUILL_TEST_WHIRR_PYTHON"])
+        let python = try #require(ProcessInfo.processInfo.environment["QUILL_TEST_PYTHON"])
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Interop/whirr_reads_quill.py").path
         let result = try BuiltProducts.run(python, [script, run.directory.path])

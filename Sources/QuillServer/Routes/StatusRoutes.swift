@@ -9,6 +9,8 @@ struct StatusRoutes {
 
     func register(_ router: Router<BasicRequestContext>) {
         router.get("healthz") { _, _ in JSONResponse.make(["status": "ok"]) }
+        let openAPI = OpenAPIDocument.document
+        router.get("api/v1/openapi.json") { _, _ in JSONResponse.make(openAPI) }
         router.get("api/v1/status") { _, _ in
             let counts = try await api.store.counts()
             return JSONResponse.make([

@@ -1,0 +1,103 @@
+import Foundation
+import QuillCore
+import QuillTesting
+import Testing
+
+@Suite("The OpenAPI document")
+struct OpenAPITests {
+    @Test(
+        "is valid OpenAPI 3.1 and describes the real responses of every endpoint",
+        .enabled(if: ProcessInfo.processInfo.environment["QUILL_TEST_PYTHON"] != nil, "set by scripts/test.sh")
+    )
+    func documentMatchesResponses() async throws {
+        let temp = TemporaryDirectory("quill-openapi")
+        let server = try ServerProcess(data: temp.file("data"))
+        var recorded: [JSONValue] = []
+        func call(_ method: String, _ path: String, template: String, json: JSONValue? = nil) async throws -> JSONValue?
+        {
+            let (status, body) = try await server.request(method, path, json: json)
+            recorded.append([
+                "method": .string(method), "path": .string(template), "status": .int(status), "body": body ?? .null,
+            ])
+            return body
+        }
+        _ = try await call("POST", "/api/v1/projects", template: "/api/v1/projects", json: ["name": "Vision"])
+        _ = try await call("GET", "/api/v1/projects", template: "/api/v1/projects")
+        _ = try await call("GET", "/api/v1/projects/local/vision", template: "/api/v1/projects/{namespace}/{slug}")
+        _ = try await call("GET", "/api/v1/projects/local/nope", template: "/api/v1/projects/{namespace}/{slug}")
+        _ = try await call(
+            "PATCH",
+            "/api/v1/projects/local/vision",
+            template: "/api/v1/projects/{namespace}/{slug}",
+            json: ["visibility": "public"]
+        )
+        let run = try await call(
+            "POST",
+            "/api/v1/runs",
+            template: "/api/v1/runs",
+            json: ["project": "Vision", "config": ["lr": 0.1]]
+        )
+        let id = try #require(run?["id"]?.stringValue)
+        let batch: JSONValue = [
+            "metrics": [["key": "loss", "value": 0.5, "step": 0], ["key": "loss", "value": "NaN", "step": 1]],
+            "params": ["a": 1], "tags": ["t": "x"], "links": [["label": "l", "url": "https://x"]],
+            "logs": [["message": "m"]],
+        ]
+        _ = try await call("POST", "/api/v1/runs/\(id)/batch", template: "/api/v1/runs/{id}/batch", json: batch)
+        _ = try await call("POST", "/api/v1/runs/\(id)/batch", template: "/api/v1/runs/{id}/batch", json: ["bogus": 1])
+        _ = try await call(
+            "POST",
+            "/api/v1/runs/\(id)/metrics",
+            template: "/api/v1/runs/{id}/metrics",
+            json: ["key": "acc", "value": 1]
+        )
+        _ = try await call(
+            "POST",
+            "/api/v1/runs/\(id)/params",
+            template: "/api/v1/runs/{id}/params",
+            json: ["key": "b", "value": 2]
+        )
+        _ = try await call(
+            "POST",
+            "/api/v1/runs/\(id)/tags",
+            template: "/api/v1/runs/{id}/tags",
+            json: ["key": "k", "value": "v"]
+        )
+        _ = try await call(
+            "POST",
+            "/api/v1/runs/\(id)/links",
+            template: "/api/v1/runs/{id}/links",
+            json: ["label": "a", "url": "b"]
+        )
+        _ = try await call("GET", "/api/v1/runs/\(id)", template: "/api/v1/runs/{id}")
+        _ = try await call("GET", "/api/v1/runs/zzzz9999", template: "/api/v1/runs/{id}")
+        _ = try await call("GET", "/api/v1/runs?q=params.lr%20%3E%200", template: "/api/v1/runs")
+        _ = try await call("GET", "/api/v1/runs?q=params.lr%20%3E", template: "/api/v1/runs")
+        _ = try await call(
+            "GET",
+            "/api/v1/runs/\(id)/metrics?key=loss&max_points=10",
+            template: "/api/v1/runs/{id}/metrics"
+        )
+        _ = try await call("GET", "/api/v1/runs/\(id)/metrics", template: "/api/v1/runs/{id}/metrics")
+        _ = try await call("GET", "/api/v1/runs/\(id)/logs", template: "/api/v1/runs/{id}/logs")
+        _ = try await call("PATCH", "/api/v1/runs/\(id)", template: "/api/v1/runs/{id}", json: ["status": "completed"])
+        _ = try await call("GET", "/api/v1/status", template: "/api/v1/status")
+        _ = try await call("GET", "/healthz", template: "/healthz")
+        _ = try await call("DELETE", "/api/v1/runs/\(id)", template: "/api/v1/runs/{id}")
+        let document = try #require(try await server.request("GET", "/api/v1/openapi.json").body)
+        // Every path the server routes is documented, and the recorded calls cover every one of them.
+        let documented = Set(document["paths"]?.objectValue?.keys.map { $0 } ?? [])
+        #expect(documented.count == 14)
+        let exercised = Set(recorded.compactMap { $0["path"]?.stringValue }).union(["/metrics", "/api/v1/openapi.json"])
+        #expect(documented.subtracting(exercised).isEmpty)
+
+        let specPath = try temp.write("openapi.json", JSONWriter.string(document))
+        let responsesPath = try temp.write("responses.json", JSONWriter.string(.array(recorded)))
+        let python = try #require(ProcessInfo.processInfo.environment["QUILL_TEST_PYTHON"])
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Interop/validate_openapi.py").path
+        let result = try BuiltProducts.run(python, [script, specPath, responsesPath])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("\(recorded.count) responses checked, 0 problems"))
+    }
+}
