@@ -58,14 +58,6 @@ enum DTO {
         ]
     }
 
-    static func point(_ point: MetricPoint) -> JSONValue {
-        [
-            "idx": .int(point.index), "step": point.step.map(JSONValue.int) ?? .null,
-            "timestamp": time(point.timestamp),
-            "value": .double(point.value),
-        ]
-    }
-
     static func logLine(_ line: LogLine) -> JSONValue {
         [
             "timestamp": time(line.timestamp), "level": line.level.map { .string($0.rawValue) } ?? .null,

@@ -215,10 +215,20 @@ struct RunRoutes {
             guard maxPoints >= 4 else { throw QuillError(.invalidArgument, "max_points must be at least 4") }
             shown = MetricDownsampling.minMax(points, maxPoints: maxPoints)
         }
-        return JSONResponse.make([
-            "key": .string(key), "total_points": .int(points.count), "downsampled": .bool(shown.count < points.count),
-            "points": .array(shown.map(DTO.point)),
-        ])
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(
+                byteBuffer: ByteBuffer(
+                    bytes: HistoryEncoder.encode(
+                        key: key,
+                        points: shown,
+                        totalPoints: points.count,
+                        downsampled: shown.count < points.count
+                    )
+                )
+            )
+        )
     }
 
     static func intQuery(_ request: Request, _ name: String) throws -> Int? {
