@@ -1,30 +1,80 @@
 #!/usr/bin/env bash
-# Quill vs whirr vs expman-rs: logging throughput, memory and SIGKILL survival, side by side in one run.
+# Quill vs whirr vs expman-rs: logging throughput, peak memory and SIGKILL survival, side by side in one run.
 #
-#   bench/peers/run.sh [--skip-build] [any option of `peers.py compare`: --steps N --repeats R --memory-steps N --out FILE]
+#   bench/peers/run.sh [--skip-build] [--quill-bin PATH] [--tools quill,expman,whirr]
+#                      [--steps 333334] [--repeats 3] [--memory-steps 1000000] [--kill-after 1.0] [--out FILE]
 #
-# The peers are installed from PyPI into a throwaway virtualenv that is deleted at the end.
+# The peers are installed from PyPI into a throwaway virtualenv made here and deleted at the end.
+# Quill's worker is the release build of `quill-peer-bench` (built here unless --skip-build). If that
+# binary is missing, Quill is skipped with a message and the peers still run.
+# The Markdown report goes to stdout, progress to stderr.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+
+WHIRR_SPEC="${WHIRR_SPEC:-whirr==0.5.3}"
+EXPMAN_SPEC="${EXPMAN_SPEC:-expman-rs==1.3.0}"
+
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+
+invoked_from="$(pwd)"
+absolute() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$invoked_from" "$1" ;; esac; }
 
 build=1
+quill_bin=""
+tools="quill,expman,whirr"
 args=()
-for arg in "$@"; do
-    if [ "$arg" = "--skip-build" ]; then build=0; else args+=("$arg"); fi
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --skip-build) build=0 ;;
+        --quill-bin) quill_bin="$(absolute "${2:?--quill-bin needs a path}")"; shift ;;
+        --quill-bin=*) quill_bin="$(absolute "${1#*=}")" ;;
+        --tools) tools="${2:?--tools needs a list}"; args+=(--tools "$2"); shift ;;
+        --tools=*) tools="${1#*=}"; args+=("$1") ;;
+        --out) args+=(--out "$(absolute "${2:?--out needs a path}")"); shift ;;
+        --out=*) args+=(--out "$(absolute "${1#*=}")") ;;
+        -h|--help) usage; exit 0 ;;
+        *) args+=("$1") ;;
+    esac
+    shift
 done
 
-if [ "$build" = 1 ]; then
-    echo "==> building quill-peer-bench (release)" >&2
-    swift build -c release --product quill-peer-bench >&2
-fi
-quill_bin="$(swift build -c release --show-bin-path)/quill-peer-bench"
+cd "$(dirname "$0")/../.."
+repo="$(pwd)"
 
-venv="$(mktemp -d /tmp/quill-peers-venv.XXXXXX)"
-trap 'rm -rf "$venv"' EXIT
-echo "==> installing whirr and expman-rs into a throwaway virtualenv" >&2
-python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check whirr expman-rs
-"$venv/bin/pip" freeze --disable-pip-version-check | grep -iE '^(whirr|expman)' >&2
+# ---------------------------------------------------------------- Quill's release binary
+case ",$tools," in
+    *,quill,*)
+        if [ -z "$quill_bin" ]; then
+            if [ "$build" = 1 ]; then
+                echo "==> building quill-peer-bench (release)" >&2
+                if ! swift build -c release --product quill-peer-bench >&2; then
+                    echo "*** swift build failed: Quill will be skipped ***" >&2
+                fi
+            fi
+            bin_dir=""
+            if command -v swift >/dev/null 2>&1; then
+                bin_dir="$(timeout 120 swift build -c release --show-bin-path 2>/dev/null || true)"
+            fi
+            [ -n "$bin_dir" ] || bin_dir="$repo/.build/release"
+            quill_bin="$bin_dir/quill-peer-bench"
+        fi
+        if [ -x "$quill_bin" ]; then
+            newer="$(find "$repo/Sources" "$repo/bench/peers/QuillPeerBench" "$repo/Package.swift" -newer "$quill_bin" -type f 2>/dev/null | head -1 || true)"
+            if [ "$build" = 0 ] && [ -n "$newer" ]; then
+                echo "note: $quill_bin is older than $newer (run without --skip-build to rebuild)" >&2
+            fi
+        else
+            echo "*** quill-peer-bench not found at $quill_bin: Quill will be skipped ***" >&2
+        fi
+        ;;
+esac
 
-echo "==> running (machine: $(nproc) cores, $(uname -r))" >&2
-"$venv/bin/python" bench/peers/peers.py compare --quill-bin "$quill_bin" "${args[@]}"
+# ---------------------------------------------------------------- throwaway virtualenv with the peers
+work="$(mktemp -d "${TMPDIR:-/tmp}/quill-peers-venv.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+echo "==> installing $WHIRR_SPEC and $EXPMAN_SPEC from PyPI into a throwaway virtualenv ($work)" >&2
+python3 -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "$WHIRR_SPEC" "$EXPMAN_SPEC" >&2
+
+echo "==> running ($(nproc) cores, Linux $(uname -r))" >&2
+"$work/venv/bin/python" "$repo/bench/peers/peers.py" compare --quill-bin "$quill_bin" ${args[@]+"${args[@]}"}

@@ -4,23 +4,28 @@ import QuillCore
 /// Reads request JSON strictly: wrong types and unknown fields are errors that name the field.
 struct JSONObjectReader {
     let members: [String: JSONValue]
-    let path: String
+    private let base: String
+    private let index: Int?
 
-    init(_ value: JSONValue, path: String = "body") throws {
+    /// Where the object is in the request, for error messages (built only when one is needed).
+    var path: String { index.map { "\(base)[\($0)]" } ?? base }
+
+    init(_ value: JSONValue, path: String = "body", index: Int? = nil) throws {
+        self.base = path
+        self.index = index
         guard case .object(let members) = value else {
-            throw QuillError(.invalidArgument, "\(path) must be a JSON object")
+            throw QuillError(.invalidArgument, "\(index.map { "\(path)[\($0)]" } ?? path) must be a JSON object")
         }
         self.members = members
-        self.path = path
     }
 
-    /// Refuses fields other than the allowed ones.
+    /// Refuses fields other than the allowed ones. Pass a stored set: this runs once per metric object.
     func allowOnly(_ allowed: Set<String>) throws {
-        let unknown = Set(members.keys).subtracting(allowed)
-        if !unknown.isEmpty {
+        for key in members.keys where !allowed.contains(key) {
+            let unknown = members.keys.filter { !allowed.contains($0) }.sorted()
             throw QuillError(
                 .invalidArgument,
-                "unknown field(s) in \(path): \(unknown.sorted().joined(separator: ", ")); allowed: \(allowed.sorted().joined(separator: ", "))"
+                "unknown field(s) in \(path): \(unknown.joined(separator: ", ")); allowed: \(allowed.sorted().joined(separator: ", "))"
             )
         }
     }

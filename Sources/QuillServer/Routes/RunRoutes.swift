@@ -269,17 +269,21 @@ struct RunRoutes {
 /// ```
 /// `rows` takes `metrics.jsonl` lines as they are, so a run directory syncs without rewriting.
 enum LogBatchReader {
+    static let batchFields: Set<String> = ["metrics", "rows", "params", "tags", "links", "logs"]
+    static let metricFields: Set<String> = ["key", "value", "step", "timestamp", "idx"]
+    static let linkFields: Set<String> = ["label", "url"]
+    static let logFields: Set<String> = ["message", "level", "timestamp"]
     static func batch(from value: JSONValue) throws -> LogBatch {
         let body = try JSONObjectReader(value)
-        try body.allowOnly(["metrics", "rows", "params", "tags", "links", "logs"])
+        try body.allowOnly(batchFields)
         var batch = LogBatch()
         for (offset, item) in (try body.array("metrics") ?? []).enumerated() {
-            let reader = try JSONObjectReader(item, path: "body.metrics[\(offset)]")
-            try reader.allowOnly(["key", "value", "step", "timestamp", "idx"])
+            let reader = try JSONObjectReader(item, path: "body.metrics", index: offset)
+            try reader.allowOnly(metricFields)
             batch.metrics.append(try metric(reader))
         }
         for (offset, item) in (try body.array("rows") ?? []).enumerated() {
-            let reader = try JSONObjectReader(item, path: "body.rows[\(offset)]")
+            let reader = try JSONObjectReader(item, path: "body.rows", index: offset)
             let index = try reader.int("_idx")
             let step = try reader.int("step")
             let time = try reader.time("_timestamp") ?? Date()
@@ -293,14 +297,14 @@ enum LogBatchReader {
         for key in batch.params.keys { try JSONObjectReader.refuseNUL(key, "a key of body.params") }
         batch.tags = try RunRoutes.stringMap(try body.object("tags") ?? [:], field: "body.tags")
         for (offset, item) in (try body.array("links") ?? []).enumerated() {
-            let reader = try JSONObjectReader(item, path: "body.links[\(offset)]")
-            try reader.allowOnly(["label", "url"])
+            let reader = try JSONObjectReader(item, path: "body.links", index: offset)
+            try reader.allowOnly(linkFields)
             batch.links.append(
                 RunLink(label: try reader.requiredString("label"), url: try reader.requiredString("url"))
             )
         }
         for (offset, item) in (try body.array("logs") ?? []).enumerated() {
-            batch.logs.append(try logLine(try JSONObjectReader(item, path: "body.logs[\(offset)]")))
+            batch.logs.append(try logLine(try JSONObjectReader(item, path: "body.logs", index: offset)))
         }
         return batch
     }
@@ -324,7 +328,7 @@ enum LogBatchReader {
     }
 
     static func logLine(_ reader: JSONObjectReader) throws -> LogLine {
-        try reader.allowOnly(["message", "level", "timestamp"])
+        try reader.allowOnly(logFields)
         let level = try reader.string("level").map { text in
             guard let level = LogLevel(rawValue: text) else {
                 throw QuillError(.invalidArgument, "\(reader.path).level must be debug, info, warning or error")
