@@ -42,6 +42,14 @@ public struct QuillError: Error, Sendable, CustomStringConvertible {
         public static let payloadTooLarge = Code("payload_too_large")
         /// The request conflicts with the current state (a taken name, a finished run).
         public static let conflict = Code("conflict")
+        /// The request carries no valid credentials (missing, unknown or revoked API key).
+        public static let unauthorized = Code("unauthorized")
+        /// The caller is known but may not do this (for example, write to a project it may only read).
+        public static let forbidden = Code("forbidden")
+        /// An uploaded file is larger than the server's per-file limit.
+        public static let artifactTooLarge = Code("artifact_too_large")
+        /// A namespace has used up its storage quota.
+        public static let quotaExceeded = Code("quota_exceeded")
     }
 
     /// What kind of failure this is.

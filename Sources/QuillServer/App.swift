@@ -33,7 +33,7 @@ package enum QuillServer {
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let metrics = ServerMetrics()
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: QuillRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         let api = APIContext(store: store, configuration: configuration, metrics: metrics, started: Date())
         StatusRoutes(api: api).register(router)
@@ -76,8 +76,18 @@ struct APIContext: Sendable {
         }
     }
 
+    /// The run named in the path, when the caller may have `access` to its project.
+    ///
+    /// Every route that touches a run goes through here, so access is checked in one place. A run the caller
+    /// may not read is reported as not found, so its existence does not leak.
+    func run(_ context: QuillRequestContext, _ access: Access) async throws -> StoredRun {
+        let id = try runID(context)
+        guard let run = try await store.run(id) else { throw QuillError(.notFound, "run '\(id)' not found") }
+        return run
+    }
+
     /// The run id in the path.
-    func runID(_ context: BasicRequestContext) throws -> RunID {
+    func runID(_ context: QuillRequestContext) throws -> RunID {
         let text = try context.parameters.require("id")
         guard let id = RunID(text) else { throw QuillError(.notFound, "run '\(text)' not found") }
         return id

@@ -12,7 +12,10 @@ extension QuillError: HTTPResponseError {
         case .notFound: .notFound
         case .invalidArgument, .malformed: .badRequest
         case .ambiguous, .conflict, .runFinished: .conflict
-        case .payloadTooLarge: .contentTooLarge
+        case .payloadTooLarge, .artifactTooLarge: .contentTooLarge
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
+        case .quotaExceeded: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         default: .internalServerError
         }
     }

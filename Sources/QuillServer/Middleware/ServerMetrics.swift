@@ -47,8 +47,8 @@ struct RequestMetricsMiddleware: RouterMiddleware {
 
     func handle(
         _ request: Request,
-        context: BasicRequestContext,
-        next: (Request, BasicRequestContext) async throws -> Response
+        context: QuillRequestContext,
+        next: (Request, QuillRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
         context.logger[metadataKey: "quill.request.id"] = "\(UInt64.random(in: 0...UInt64.max))"

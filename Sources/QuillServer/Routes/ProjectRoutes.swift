@@ -6,7 +6,7 @@ import QuillStore
 struct ProjectRoutes {
     let api: APIContext
 
-    func register(_ group: RouterGroup<BasicRequestContext>) {
+    func register(_ group: RouterGroup<QuillRequestContext>) {
         group.post { request, _ in
             let body = try JSONObjectReader(try await api.json(request))
             try body.allowOnly(["name", "namespace"])
@@ -36,7 +36,7 @@ struct ProjectRoutes {
         }
     }
 
-    private func find(_ context: BasicRequestContext) async throws -> StoredProject {
+    private func find(_ context: QuillRequestContext) async throws -> StoredProject {
         let namespace = try context.parameters.require("namespace")
         let slug = try context.parameters.require("slug")
         guard let project = try await api.store.project(namespace: namespace, slug: slug) else {

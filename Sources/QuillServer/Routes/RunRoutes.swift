@@ -8,7 +8,7 @@ import QuillStore
 struct RunRoutes {
     let api: APIContext
 
-    func register(_ group: RouterGroup<BasicRequestContext>) {
+    func register(_ group: RouterGroup<QuillRequestContext>) {
         group.post { request, _ in try await create(request) }
         group.get { request, _ in try await search(request) }
         group.get(":id") { _, context in
@@ -140,7 +140,7 @@ struct RunRoutes {
         return JSONResponse.make(DTO.run(created), status: .created)
     }
 
-    private func update(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func update(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let id = try api.runID(context)
         let body = try JSONObjectReader(try await api.json(request))
         try body.allowOnly(["status", "ended_at", "name", "description", "parent", "summary"])
@@ -192,7 +192,7 @@ struct RunRoutes {
         return JSONResponse.make(["runs": .array(runs), "next_cursor": page.nextCursor.map(JSONValue.string) ?? .null])
     }
 
-    private func history(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func history(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let id = try api.runID(context)
         guard let key = request.uri.queryParameters["key"].map(String.init) else {
             guard let details = try await api.store.runDetails(id) else {

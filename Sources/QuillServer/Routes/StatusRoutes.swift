@@ -7,7 +7,7 @@ import QuillStore
 struct StatusRoutes {
     let api: APIContext
 
-    func register(_ router: Router<BasicRequestContext>) {
+    func register(_ router: Router<QuillRequestContext>) {
         router.get("healthz") { _, _ in JSONResponse.make(["status": "ok"]) }
         let openAPI = OpenAPIDocument.document
         router.get("api/v1/openapi.json") { _, _ in JSONResponse.make(openAPI) }
