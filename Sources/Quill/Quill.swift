@@ -296,7 +296,12 @@ public enum Quill: Sendable {
         let streamer =
             ownsStatus
             ? options.trackingURI.map {
-                RunStreamer(directory: directory, runName: meta.name, serverURL: $0, apiKey: options.apiKey)
+                RunStreamer(
+                    directory: directory,
+                    runName: meta.name,
+                    serverURL: $0,
+                    apiKey: options.apiKey ?? Credentials.apiKey(server: $0)
+                )
             } : nil
         let run = Run(
             meta: meta,

@@ -44,7 +44,7 @@ public struct RunOptions: Sendable {
     public var attachToEnvironmentRun: Bool = true
     /// A server to stream runs to while they are logged (`http://host:8080`); `nil` logs locally only.
     public var trackingURI: String?
-    /// The API key sent to the server.
+    /// The API key sent to the server; when `nil`, the key `quill login` saved for the server is used.
     public var apiKey: String?
     /// The folder git and dependency capture start from; the working directory by default.
     public var workingDirectory: String?

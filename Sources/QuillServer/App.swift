@@ -15,6 +15,9 @@ package struct ServerConfiguration: Sendable {
     package var maxBodyBytes: Int = 32 << 20
     /// The namespace projects go in when a request names none (single-user mode).
     package var defaultNamespace: String = "local"
+    /// The address users reach the server at (`https://quill.example.com`), for links to the dashboard;
+    /// when `nil`, links use the address each request was sent to.
+    package var publicURL: String?
 
     /// Creates a configuration with defaults.
     package init() {}
@@ -27,7 +30,7 @@ package enum QuillServer {
 
     /// The application: routes, middleware and error handling, not yet running.
     package static func application(
-        store: any TrackingStore,
+        store: any TrackingStore & AccountStore,
         configuration: ServerConfiguration,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -35,10 +38,20 @@ package enum QuillServer {
         let metrics = ServerMetrics()
         let router = Router(context: QuillRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
-        let api = APIContext(store: store, configuration: configuration, metrics: metrics, started: Date())
+        let authenticator = Authenticator(accounts: store)
+        let api = APIContext(
+            store: store,
+            accounts: store,
+            authenticator: authenticator,
+            configuration: configuration,
+            metrics: metrics,
+            started: Date()
+        )
         StatusRoutes(api: api).register(router)
-        ProjectRoutes(api: api).register(router.group("api/v1/projects"))
-        RunRoutes(api: api).register(router.group("api/v1/runs"))
+        let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: authenticator))
+        AccountRoutes(api: api).register(authenticated.group("api/v1"))
+        ProjectRoutes(api: api).register(authenticated.group("api/v1/projects"))
+        RunRoutes(api: api).register(authenticated.group("api/v1/runs"))
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "quill"),
@@ -51,12 +64,14 @@ package enum QuillServer {
 /// What every route handler shares.
 struct APIContext: Sendable {
     let store: any TrackingStore
+    let accounts: any AccountStore
+    let authenticator: Authenticator
     let configuration: ServerConfiguration
     let metrics: ServerMetrics
     let started: Date
 
     /// Reads the request body as JSON, refusing bodies over the limit with 413.
-    func json(_ request: Request) async throws -> JSONValue {
+    func json(_ request: Request, allowEmpty: Bool = false) async throws -> JSONValue {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -68,6 +83,7 @@ struct APIContext: Sendable {
             )
         }
         let bytes = Array(buffer.readableBytesView)
+        if bytes.isEmpty && allowEmpty { return .object([:]) }
         guard !bytes.isEmpty else { throw QuillError(.invalidArgument, "the request needs a JSON body") }
         do {
             return try JSONParser.parse(bytes)
@@ -81,9 +97,76 @@ struct APIContext: Sendable {
     /// Every route that touches a run goes through here, so access is checked in one place. A run the caller
     /// may not read is reported as not found, so its existence does not leak.
     func run(_ context: QuillRequestContext, _ access: Access) async throws -> StoredRun {
-        let id = try runID(context)
-        guard let run = try await store.run(id) else { throw QuillError(.notFound, "run '\(id)' not found") }
+        try await run(try runID(context), context.caller, access)
+    }
+
+    /// A run by id, when the caller may have `access` to its project.
+    func run(_ id: RunID, _ caller: Caller, _ access: Access) async throws -> StoredRun {
+        try refuseAnonymousWrite(caller, access)
+        let notFound = QuillError(.notFound, "run '\(id)' not found\(Self.signInHint(caller))")
+        guard let run = try await store.run(id) else { throw notFound }
+        if caller == .singleUser { return run }
+        guard let project = try await store.project(id: run.projectID) else { throw notFound }
+        try authorize(caller, access, project, notFound: notFound)
         return run
+    }
+
+    /// A project by namespace and slug, when the caller may have `access` to it.
+    func project(namespace: String, slug: String, _ caller: Caller, _ access: Access) async throws -> StoredProject {
+        try refuseAnonymousWrite(caller, access)
+        let notFound = QuillError(
+            .notFound,
+            "project '\(namespace)/\(slug)' not found\(Self.signInHint(caller)); list projects with GET /api/v1/projects"
+        )
+        guard let project = try await store.project(namespace: namespace, slug: slug) else { throw notFound }
+        try authorize(caller, access, project, notFound: notFound)
+        return project
+    }
+
+    /// Refuses a request the access rules do not allow: 403 when the caller may read but not write, and
+    /// `notFound` when the caller may not even read (so a private project's existence does not leak).
+    func authorize(_ caller: Caller, _ access: Access, _ project: StoredProject, notFound: QuillError) throws {
+        if AccessPolicy.allows(caller, access, project) { return }
+        if access == .write, AccessPolicy.allows(caller, .read, project) {
+            throw QuillError(
+                .forbidden,
+                "you may read but not write project '\(project.namespace)/\(project.slug)'; ask an owner of '\(project.namespace)' to add you as a member"
+            )
+        }
+        throw notFound
+    }
+
+    /// Writes need a signed-in caller.
+    func refuseAnonymousWrite(_ caller: Caller, _ access: Access) throws {
+        if caller == .anonymous, access == .write {
+            throw QuillError(
+                .unauthorized,
+                "this server requires an API key to write; set QUILL_API_KEY or run `quill login --server URL`"
+            )
+        }
+    }
+
+    /// The run's page on the dashboard: `<base>/<namespace>/<project>/runs/<id>`, where the base is
+    /// ``ServerConfiguration/publicURL`` or else the address the request was sent to.
+    func dashboardURL(_ request: Request, _ project: StoredProject, _ id: RunID) -> String {
+        let authority = request.head.authority ?? "\(configuration.host):\(configuration.port)"
+        let base = configuration.publicURL ?? "http://\(authority)"
+        let namespace = project.namespace.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? ""
+        return "\(base)/\(namespace)/\(project.slug)/runs/\(id)"
+    }
+
+    /// The namespace a caller's new projects go in when the request names none.
+    func defaultNamespace(_ caller: Caller) -> String {
+        caller.userName ?? configuration.defaultNamespace
+    }
+
+    /// The projects the caller may read.
+    func readableProjects(_ caller: Caller) async throws -> [StoredProject] {
+        try await store.projects().filter { AccessPolicy.allows(caller, .read, $0) }
+    }
+
+    private static func signInHint(_ caller: Caller) -> String {
+        caller == .anonymous ? " (if it is private, send an API key: set QUILL_API_KEY or run `quill login`)" : ""
     }
 
     /// The run id in the path.

@@ -3,7 +3,8 @@ public import QuillCore
 
 /// Who may see a project.
 public enum ProjectVisibility: String, Sendable, Hashable, CaseIterable {
-    /// Only the namespace's owner (and, for an organization, nobody else without a grant).
+    /// Only the namespace's owner: the user of a personal namespace; for an organization, its owners and
+    /// the member who created the project.
     case `private`
     /// Every member of the namespace.
     case `internal`
@@ -25,6 +26,8 @@ public struct StoredProject: Sendable, Hashable {
     public var visibility: ProjectVisibility
     /// When it was created.
     public var createdAt: Date
+    /// The user who created it, when a signed-in user did (`nil` in single-user mode).
+    public var createdBy: String?
 
     /// Creates a value.
     public init(
@@ -33,8 +36,10 @@ public struct StoredProject: Sendable, Hashable {
         slug: String,
         displayName: String,
         visibility: ProjectVisibility,
-        createdAt: Date
+        createdAt: Date,
+        createdBy: String? = nil
     ) {
+        self.createdBy = createdBy
         self.id = id
         self.namespace = namespace
         self.slug = slug

@@ -15,8 +15,9 @@ public import QuillCore
 ///   key's next step.
 /// - Every method on a run that does not exist throws ``QuillError/Code/notFound``.
 public protocol TrackingStore: Sendable {
-    /// Gets a project by display name, creating it (private) when the namespace has none of that slug.
-    func project(namespace: String, displayName: String) async throws -> StoredProject
+    /// Gets a project by display name, creating it (private, recording `createdBy`) when the namespace has
+    /// none of that slug.
+    func project(namespace: String, displayName: String, createdBy: String?) async throws -> StoredProject
 
     /// A project by namespace and slug, or `nil`.
     func project(namespace: String, slug: String) async throws -> StoredProject?
@@ -32,6 +33,9 @@ public protocol TrackingStore: Sendable {
 
     /// Creates a run.
     func createRun(_ run: NewRun) async throws -> StoredRun
+
+    /// A run's record alone (cheaper than ``runDetails(_:)``), or `nil`.
+    func run(_ id: RunID) async throws -> StoredRun?
 
     /// A run and everything logged with it, or `nil`.
     func runDetails(_ id: RunID) async throws -> RunDetails?
@@ -76,9 +80,9 @@ public struct StoreCounts: Sendable, Hashable {
 }
 
 extension TrackingStore {
-    /// A run record, or `nil`.
-    public func run(_ id: RunID) async throws -> StoredRun? {
-        try await runDetails(id)?.run
+    /// Gets or creates a project with no recorded creator.
+    public func project(namespace: String, displayName: String) async throws -> StoredProject {
+        try await project(namespace: namespace, displayName: displayName, createdBy: nil)
     }
 
     /// Logs one metric value (through ``logBatch(_:_:)``).

@@ -94,6 +94,41 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v2: accounts") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE projects ADD COLUMN created_by TEXT;
+                    CREATE TABLE users (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE,
+                        is_admin INTEGER NOT NULL DEFAULT 0,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE organizations (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE memberships (
+                        organization_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        role TEXT NOT NULL CHECK (role IN ('owner', 'member')),
+                        PRIMARY KEY (organization_id, user_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX memberships_by_user ON memberships (user_id);
+                    CREATE TABLE api_keys (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        label TEXT NOT NULL,
+                        prefix TEXT NOT NULL,
+                        hash TEXT NOT NULL UNIQUE,
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    );
+                    CREATE INDEX api_keys_by_user ON api_keys (user_id);
+                    """
+            )
+        }
         return migrator
     }
 }

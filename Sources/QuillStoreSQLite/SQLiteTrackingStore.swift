@@ -38,15 +38,16 @@ package final class SQLiteTrackingStore: TrackingStore {
 
     // MARK: Projects
 
-    package func project(namespace: String, displayName: String) async throws -> StoredProject {
+    package func project(namespace: String, displayName: String, createdBy: String?) async throws -> StoredProject {
         let project = Project(displayName: displayName)
         return try await write { db in
             if let existing = try Self.fetchProject(db, sql: "namespace = ? AND slug = ?", [namespace, project.slug]) {
                 return existing
             }
             try db.execute(
-                sql: "INSERT INTO projects (namespace, slug, display_name, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [namespace, project.slug, project.displayName, Self.now()]
+                sql:
+                    "INSERT INTO projects (namespace, slug, display_name, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
+                arguments: [namespace, project.slug, project.displayName, Self.now(), createdBy]
             )
             guard let created = try Self.fetchProject(db, sql: "id = ?", [db.lastInsertedRowID]) else {
                 preconditionFailure("a project just inserted can be read back")
@@ -97,7 +98,8 @@ package final class SQLiteTrackingStore: TrackingStore {
             slug: row["slug"],
             displayName: row["display_name"],
             visibility: ProjectVisibility(rawValue: row["visibility"]) ?? .private,
-            createdAt: Timestamp.date(microseconds: row["created_at"])
+            createdAt: Timestamp.date(microseconds: row["created_at"]),
+            createdBy: row["created_by"]
         )
     }
 
@@ -142,6 +144,10 @@ package final class SQLiteTrackingStore: TrackingStore {
             }
             return try Self.fetchRun(db, id)
         }
+    }
+
+    package func run(_ id: RunID) async throws -> StoredRun? {
+        try await read { db in try Self.runExists(db, id) ? Self.fetchRun(db, id) : nil }
     }
 
     package func runDetails(_ id: RunID) async throws -> RunDetails? {
@@ -374,7 +380,7 @@ package final class SQLiteTrackingStore: TrackingStore {
 
     // MARK: Helpers
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
         } catch let error as QuillError {
@@ -384,7 +390,7 @@ package final class SQLiteTrackingStore: TrackingStore {
         }
     }
 
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
         } catch let error as QuillError {
@@ -394,7 +400,7 @@ package final class SQLiteTrackingStore: TrackingStore {
         }
     }
 
-    private static func now() -> Int64 { Timestamp.nowMicroseconds() }
+    static func now() -> Int64 { Timestamp.nowMicroseconds() }
 
     private static func missing(_ id: RunID) -> QuillError {
         QuillError(.notFound, "run '\(id)' not found")

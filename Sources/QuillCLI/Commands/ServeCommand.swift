@@ -14,8 +14,12 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve the REST API on the embedded SQLite store.",
         discussion: """
             The store is one SQLite database (WAL mode) in the data folder. SIGTERM or SIGINT stops the server \
-            after the requests in flight. Without users the server runs in single-user mode, which is only \
-            allowed on a loopback address unless you pass --insecure.
+            after the requests in flight.
+
+            Without users the server runs in single-user mode: every request may do everything, so it only \
+            binds to a loopback address unless you pass --insecure. Create the first user with \
+            `quill users create NAME` (it prints an API key); from then on requests need a key \
+            (`Authorization: Bearer …`, which the SDK and CLI send from QUILL_API_KEY or `quill login`).
             """
     )
 
@@ -31,6 +35,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The largest request body accepted, in MiB.", valueName: "mib"))
     var maxBodyMib: Int = 32
 
+    @Option(
+        help: ArgumentHelp(
+            "The address users reach the server at, for dashboard links (default: the address each request used).",
+            valueName: "url"
+        )
+    )
+    var publicURL: String?
+
     @Flag(
         help:
             "Allow single-user mode (no API keys) on an address other than loopback. Anyone who can reach the port can read and write every run."
@@ -42,11 +54,6 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBodyMib > 0 else { throw ValidationError("--max-body-mib must be at least 1") }
-        if !Self.isLoopback(host) && !insecure {
-            throw ValidationError(
-                "binding to \(host) without authentication would let anyone on the network read and write every run; bind to 127.0.0.1, or pass --insecure to do it anyway"
-            )
-        }
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -56,14 +63,23 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let folder = data ?? homeOptions.quillHome.path + "/server"
         let store = try SQLiteTrackingStore(path: folder + "/quill.db")
+        let users = try await store.userCount()
+        if users == 0 && !Self.isLoopback(host) && !insecure {
+            throw QuillError(
+                .invalidArgument,
+                "the server has no users, so it would run without authentication and anyone who can reach \(host) could read and write every run; create a user first (`quill users create NAME --data \(folder)`), bind to 127.0.0.1, or pass --insecure"
+            )
+        }
         var configuration = ServerConfiguration()
+        configuration.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         configuration.host = host
         configuration.port = port
         configuration.maxBodyBytes = maxBodyMib << 20
         var logger = Logger(label: "quill.server")
         logger.logLevel = .warning
         let app = QuillServer.application(store: store, configuration: configuration, logger: logger) { bound in
-            Console.print("quill serve: listening on http://\(host):\(bound) (data: \(folder))")
+            let mode = users == 0 ? "single-user mode, no API keys" : "\(users) user(s), API keys required"
+            Console.print("quill serve: listening on http://\(host):\(bound) (data: \(folder); \(mode))")
         }
         try await app.runService()
     }

@@ -44,7 +44,7 @@ struct SyncCommand: AsyncParsableCommand {
             let uploader = RunUploader(
                 directory: local.directory,
                 serverURL: serverURL,
-                apiKey: environment["QUILL_API_KEY"]
+                apiKey: Credentials.apiKey(server: serverURL, environment: environment)
             )
             do {
                 let report = try uploader.syncOnce()

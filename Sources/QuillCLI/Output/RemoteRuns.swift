@@ -21,7 +21,7 @@ struct RemoteRuns {
         guard !local, let url = server ?? environment["QUILL_TRACKING_URI"].flatMap({ $0.isEmpty ? nil : $0 }) else {
             return nil
         }
-        client = BlockingHTTPClient(baseURL: url, apiKey: environment["QUILL_API_KEY"])
+        client = BlockingHTTPClient(baseURL: url, apiKey: Credentials.apiKey(server: url, environment: environment))
     }
 
     private func get(_ path: String) throws -> JSONValue {

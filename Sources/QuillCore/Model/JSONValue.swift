@@ -71,8 +71,16 @@ extension JSONValue {
     }
 
     /// Looks up a member of an object by key; `nil` for other values or a missing key.
+    ///
+    /// Setting a member of an object adds, replaces or (with `nil`) removes it; setting on another value does
+    /// nothing.
     public subscript(key: String) -> JSONValue? {
-        objectValue?[key]
+        get { objectValue?[key] }
+        set {
+            guard case .object(var members) = self else { return }
+            members[key] = newValue
+            self = .object(members)
+        }
     }
 
     /// Looks up a nested member by a dotted path (`"optimizer.lr"`).

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import Glibc
 
 /// Small POSIX file helpers: whole-file reads, atomic replacement, appends and advisory locks.
@@ -50,9 +50,9 @@ package enum FileIO {
 
     /// Replaces a file atomically: writes a temporary file beside it, syncs it, renames it over the target
     /// and syncs the directory, so a crash leaves either the old or the new contents, never half of one.
-    package static func replaceAtomically(_ path: String, with bytes: [UInt8]) throws {
+    package static func replaceAtomically(_ path: String, with bytes: [UInt8], permissions: mode_t = 0o644) throws {
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions)
         guard fd >= 0 else { throw QuillError.posix("creating", path: temporary, errno: errno) }
         do {
             try writeAll(fd, bytes, path: temporary)

@@ -1,12 +1,30 @@
 import Hummingbird
 import QuillStore
 
-/// Who sent a request, as the authentication middleware resolved it.
+/// A signed-in user, as the authentication middleware resolved the request's API key.
+struct AuthenticatedUser: Sendable, Hashable {
+    /// The user's name, which is also the user's personal namespace.
+    let name: String
+    /// Whether the user administers the server.
+    let isAdmin: Bool
+    /// The organizations the user belongs to, with the user's role in each.
+    let organizations: [String: MembershipRole]
+}
+
+/// Who sent a request.
 enum Caller: Sendable, Hashable {
-    /// No credentials were sent (public projects only, unless the server runs in single-user mode).
+    /// No credentials were sent on a server with users: public projects only, read only.
     case anonymous
-    /// Single-user mode (a loopback server with no users): the caller may do everything.
+    /// Single-user mode (a server with no users): the caller may do everything.
     case singleUser
+    /// A user, by API key.
+    case user(AuthenticatedUser)
+
+    /// The user's name, when a user is signed in.
+    var userName: String? {
+        if case .user(let user) = self { return user.name }
+        return nil
+    }
 }
 
 /// What a request needs on a project.

@@ -58,6 +58,17 @@ enum DTO {
         ]
     }
 
+    static func user(_ user: StoredUser) -> JSONValue {
+        ["name": .string(user.name), "is_admin": .bool(user.isAdmin), "created_at": time(user.createdAt)]
+    }
+
+    static func apiKey(_ key: StoredAPIKey) -> JSONValue {
+        [
+            "id": .int(Int(key.id)), "user": .string(key.user), "label": .string(key.label),
+            "prefix": .string(key.prefix), "created_at": time(key.createdAt), "revoked_at": time(key.revokedAt),
+        ]
+    }
+
     static func logLine(_ line: LogLine) -> JSONValue {
         [
             "timestamp": time(line.timestamp), "level": line.level.map { .string($0.rawValue) } ?? .null,

@@ -7,25 +7,31 @@ struct ProjectRoutes {
     let api: APIContext
 
     func register(_ group: RouterGroup<QuillRequestContext>) {
-        group.post { request, _ in
+        group.post { request, context in
             let body = try JSONObjectReader(try await api.json(request))
             try body.allowOnly(["name", "namespace"])
             let name = try body.requiredString("name")
             guard !name.trimmingWhitespace().isEmpty else {
                 throw QuillError(.invalidArgument, "body.name must not be empty")
             }
-            let namespace = try body.string("namespace") ?? api.configuration.defaultNamespace
-            let project = try await api.store.project(namespace: namespace, displayName: name)
+            let namespace = try body.string("namespace") ?? api.defaultNamespace(context.caller)
+            let project = try await api.createProject(namespace: namespace, displayName: name, context.caller)
             return JSONResponse.make(DTO.project(project))
         }
-        group.get { _, _ in
-            JSONResponse.make(["projects": .array(try await api.store.projects().map(DTO.project))])
+        group.get { _, context in
+            JSONResponse.make(["projects": .array(try await api.readableProjects(context.caller).map(DTO.project))])
         }
         group.get(":namespace/:slug") { _, context in
-            JSONResponse.make(DTO.project(try await find(context)))
+            JSONResponse.make(DTO.project(try await find(context, .read)))
         }
         group.patch(":namespace/:slug") { request, context in
-            let project = try await find(context)
+            let project = try await find(context, .read)
+            guard AccessPolicy.mayManage(context.caller, project) else {
+                throw QuillError(
+                    .forbidden,
+                    "only an owner of '\(project.namespace)' or the project's creator may change its visibility"
+                )
+            }
             let body = try JSONObjectReader(try await api.json(request))
             try body.allowOnly(["visibility"])
             let text = try body.requiredString("visibility")
@@ -36,12 +42,37 @@ struct ProjectRoutes {
         }
     }
 
-    private func find(_ context: QuillRequestContext) async throws -> StoredProject {
+    private func find(_ context: QuillRequestContext, _ access: Access) async throws -> StoredProject {
         let namespace = try context.parameters.require("namespace")
         let slug = try context.parameters.require("slug")
-        guard let project = try await api.store.project(namespace: namespace, slug: slug) else {
-            throw QuillError(.notFound, "project '\(namespace)/\(slug)' not found")
+        return try await api.project(namespace: namespace, slug: slug, context.caller, access)
+    }
+}
+
+extension APIContext {
+    /// Gets or creates a project in a namespace, when the caller may write there.
+    ///
+    /// An existing project needs write access; a new one needs membership of the namespace.
+    func createProject(namespace: String, displayName: String, _ caller: Caller) async throws -> StoredProject {
+        try refuseAnonymousWrite(caller, .write)
+        if let existing = try await store.project(namespace: namespace, slug: Project.slug(for: displayName)) {
+            try authorize(
+                caller,
+                .write,
+                existing,
+                notFound: QuillError(
+                    .forbidden,
+                    "you may not create projects in '\(namespace)': it is neither your namespace nor an organization you belong to"
+                )
+            )
+            return existing
         }
-        return project
+        guard AccessPolicy.mayCreateProject(caller, in: namespace) else {
+            throw QuillError(
+                .forbidden,
+                "you may not create projects in '\(namespace)': it is neither your namespace nor an organization you belong to"
+            )
+        }
+        return try await store.project(namespace: namespace, displayName: displayName, createdBy: caller.userName)
     }
 }

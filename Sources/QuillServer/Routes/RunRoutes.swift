@@ -9,24 +9,27 @@ struct RunRoutes {
     let api: APIContext
 
     func register(_ group: RouterGroup<QuillRequestContext>) {
-        group.post { request, _ in try await create(request) }
-        group.get { request, _ in try await search(request) }
-        group.get(":id") { _, context in
-            let id = try api.runID(context)
-            guard let details = try await api.store.runDetails(id) else {
-                throw QuillError(.notFound, "run '\(id)' not found")
+        group.post { request, context in try await create(request, context) }
+        group.get { request, context in try await search(request, context) }
+        group.get(":id") { request, context in
+            let run = try await api.run(context, .read)
+            guard let details = try await api.store.runDetails(run.id) else {
+                throw QuillError(.notFound, "run '\(run.id)' not found")
             }
             let project = try await api.store.project(id: details.run.projectID)
-            return JSONResponse.make(DTO.details(details, project: project))
+            var json = DTO.details(details, project: project)
+            json["dashboard_url"] = project.map { .string(api.dashboardURL(request, $0, run.id)) }
+            return JSONResponse.make(json)
         }
         group.patch(":id") { request, context in try await update(request, context) }
         group.delete(":id") { _, context in
-            try await api.store.deleteRun(try api.runID(context))
+            try await api.store.deleteRun(try await api.run(context, .write).id)
             return Response(status: .noContent)
         }
         group.post(":id/batch") { request, context in
+            let id = try await api.run(context, .write).id
             let batch = try LogBatchReader.batch(from: try await api.json(request))
-            let result = try await api.store.logBatch(try api.runID(context), batch)
+            let result = try await api.store.logBatch(id, batch)
             api.metrics.recordIngest(points: result.metricsWritten)
             return JSONResponse.make([
                 "metrics_written": .int(result.metricsWritten), "metrics_ignored": .int(result.metricsIgnored),
@@ -37,7 +40,7 @@ struct RunRoutes {
             try body.allowOnly(["key", "value", "step", "timestamp", "idx"])
             var batch = LogBatch()
             batch.metrics = [try LogBatchReader.metric(body)]
-            let result = try await api.store.logBatch(try api.runID(context), batch)
+            let result = try await api.store.logBatch(try await api.run(context, .write).id, batch)
             api.metrics.recordIngest(points: result.metricsWritten)
             return JSONResponse.make([
                 "metrics_written": .int(result.metricsWritten), "metrics_ignored": .int(result.metricsIgnored),
@@ -48,7 +51,7 @@ struct RunRoutes {
             try body.allowOnly(["key", "value"])
             var batch = LogBatch()
             batch.params = [try body.requiredString("key"): body.members["value"] ?? .null]
-            _ = try await api.store.logBatch(try api.runID(context), batch)
+            _ = try await api.store.logBatch(try await api.run(context, .write).id, batch)
             return Response(status: .noContent)
         }
         group.post(":id/tags") { request, context in
@@ -56,7 +59,7 @@ struct RunRoutes {
             try body.allowOnly(["key", "value"])
             var batch = LogBatch()
             batch.tags = [try body.requiredString("key"): try body.string("value") ?? ""]
-            _ = try await api.store.logBatch(try api.runID(context), batch)
+            _ = try await api.store.logBatch(try await api.run(context, .write).id, batch)
             return Response(status: .noContent)
         }
         group.post(":id/links") { request, context in
@@ -64,48 +67,49 @@ struct RunRoutes {
             try body.allowOnly(["label", "url"])
             var batch = LogBatch()
             batch.links = [RunLink(label: try body.requiredString("label"), url: try body.requiredString("url"))]
-            _ = try await api.store.logBatch(try api.runID(context), batch)
+            _ = try await api.store.logBatch(try await api.run(context, .write).id, batch)
             return Response(status: .noContent)
         }
         group.post(":id/logs") { request, context in
             let body = try JSONObjectReader(try await api.json(request))
             var batch = LogBatch()
             batch.logs = [try LogBatchReader.logLine(body)]
-            _ = try await api.store.logBatch(try api.runID(context), batch)
+            _ = try await api.store.logBatch(try await api.run(context, .write).id, batch)
             return Response(status: .noContent)
         }
         group.get(":id/metrics") { request, context in try await history(request, context) }
         group.get(":id/logs") { request, context in
             let limit = try Self.intQuery(request, "limit") ?? 1000
-            let lines = try await api.store.logLines(try api.runID(context), limit: min(max(limit, 0), 100_000))
+            let id = try await api.run(context, .read).id
+            let lines = try await api.store.logLines(id, limit: min(max(limit, 0), 100_000))
             return JSONResponse.make(["logs": .array(lines.map(DTO.logLine))])
         }
     }
 
-    private func create(_ request: Request) async throws -> Response {
+    private func create(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
+        let caller = context.caller
+        try api.refuseAnonymousWrite(caller, .write)
         let body = try JSONObjectReader(try await api.json(request))
         try body.allowOnly([
             "id", "project", "project_id", "name", "description", "kind", "parent", "status", "started_at", "ended_at",
             "user", "host", "git", "environment", "config", "tags",
         ])
-        let projectID: Int64
+        let project: StoredProject
         if let id = try body.int("project_id") {
-            projectID = Int64(id)
+            let notFound = QuillError(.notFound, "project \(id) not found; create it with POST /api/v1/projects")
+            guard let found = try await api.store.project(id: Int64(id)) else { throw notFound }
+            try api.authorize(caller, .write, found, notFound: notFound)
+            project = found
         } else if let reference = try body.string("project") {
             let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
             if parts.count == 2 {
-                guard let project = try await api.store.project(namespace: parts[0], slug: parts[1]) else {
-                    throw QuillError(
-                        .notFound,
-                        "project '\(reference)' not found; create it with POST /api/v1/projects"
-                    )
-                }
-                projectID = project.id
+                project = try await api.project(namespace: parts[0], slug: parts[1], caller, .write)
             } else {
-                projectID = try await api.store.project(
-                    namespace: api.configuration.defaultNamespace,
-                    displayName: reference
-                ).id
+                project = try await api.createProject(
+                    namespace: api.defaultNamespace(caller),
+                    displayName: reference,
+                    caller
+                )
             }
         } else {
             throw QuillError(
@@ -113,7 +117,7 @@ struct RunRoutes {
                 "body.project (a name, or namespace/slug) or body.project_id is required"
             )
         }
-        var run = NewRun(projectID: projectID)
+        var run = NewRun(projectID: project.id)
         if let id = try body.string("id") {
             guard let runID = RunID(id) else {
                 throw QuillError(.invalidArgument, "body.id '\(id)' is not a valid run id")
@@ -125,7 +129,7 @@ struct RunRoutes {
         if let kind = try body.string("kind") { run.kind = RunKind(kind) }
         if let parent = try body.string("parent") {
             guard let parentID = RunID(parent) else { throw QuillError(.notFound, "parent run '\(parent)' not found") }
-            run.parent = parentID
+            run.parent = try await api.run(parentID, caller, .read).id
         }
         if let status = try body.string("status") { run.status = try Self.status(status) }
         run.startedAt = try body.time("started_at")
@@ -137,11 +141,13 @@ struct RunRoutes {
         run.config = try body.object("config") ?? [:]
         run.tags = try Self.stringMap(try body.object("tags") ?? [:], field: "body.tags")
         let created = try await api.store.createRun(run)
-        return JSONResponse.make(DTO.run(created), status: .created)
+        var json = DTO.run(created)
+        json["dashboard_url"] = .string(api.dashboardURL(request, project, created.id))
+        return JSONResponse.make(json, status: .created)
     }
 
     private func update(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let id = try api.runID(context)
+        let id = try await api.run(context, .write).id
         let body = try JSONObjectReader(try await api.json(request))
         try body.allowOnly(["status", "ended_at", "name", "description", "parent", "summary"])
         var update = RunUpdate()
@@ -154,7 +160,7 @@ struct RunRoutes {
             case .null: update.parent = .some(nil)
             case .string(let text):
                 guard let parentID = RunID(text) else { throw QuillError(.notFound, "parent run '\(text)' not found") }
-                update.parent = .some(parentID)
+                update.parent = .some(try await api.run(parentID, context.caller, .read).id)
             default: throw QuillError(.invalidArgument, "body.parent must be a run id or null")
             }
         }
@@ -162,19 +168,16 @@ struct RunRoutes {
         return JSONResponse.make(DTO.run(try await api.store.updateRun(id, update)))
     }
 
-    private func search(_ request: Request) async throws -> Response {
+    private func search(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         var projectIDs: [Int64]
         if let reference = parameters["project"].map(String.init) {
             let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
-            let namespace = parts.count == 2 ? parts[0] : api.configuration.defaultNamespace
+            let namespace = parts.count == 2 ? parts[0] : api.defaultNamespace(context.caller)
             let slug = parts.count == 2 ? parts[1] : Project.slug(for: reference)
-            guard let project = try await api.store.project(namespace: namespace, slug: slug) else {
-                throw QuillError(.notFound, "project '\(reference)' not found")
-            }
-            projectIDs = [project.id]
+            projectIDs = [try await api.project(namespace: namespace, slug: slug, context.caller, .read).id]
         } else {
-            projectIDs = try await api.store.projects().map(\.id)
+            projectIDs = try await api.readableProjects(context.caller).map(\.id)
         }
         var search = RunSearch(projectIDs: projectIDs)
         search.query = try parameters["q"].map { try RunQuery(parsing: String($0)) }
@@ -193,7 +196,7 @@ struct RunRoutes {
     }
 
     private func history(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let id = try api.runID(context)
+        let id = try await api.run(context, .read).id
         guard let key = request.uri.queryParameters["key"].map(String.init) else {
             guard let details = try await api.store.runDetails(id) else {
                 throw QuillError(.notFound, "run '\(id)' not found")

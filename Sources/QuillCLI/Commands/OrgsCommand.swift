@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import QuillCore
+
+/// `quill orgs create|show|add-member|remove-member`: organizations on a server.
+struct OrgsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orgs",
+        abstract: "Create organizations and manage their members.",
+        discussion: """
+            An organization is a namespace its members share: `quill run --project ORG/NAME`, or a project \
+            created with namespace ORG. Its owners manage members and see all its projects; members see its \
+            internal and public projects and the private ones they created.
+            """,
+        subcommands: [Create.self, Show.self, AddMember.self, RemoveMember.self]
+    )
+
+    static func printOrganization(_ organization: JSONValue, json: Bool) {
+        if json { return Console.printJSON(organization) }
+        Console.print("organization \(organization["name"]?.stringValue ?? "?")")
+        var table = Table(headers: ["MEMBER", "ROLE"])
+        for member in organization["members"]?.arrayValue ?? [] {
+            table.append([member["user"]?.stringValue ?? "", member["role"]?.stringValue ?? ""])
+        }
+        Console.print(table.render())
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an organization; you become its owner.")
+
+        @OptionGroup var options: AccountServerOptions
+
+        @Argument(help: "The name (a-z, 0-9, '-', '_').")
+        var name: String
+
+        func run() async throws {
+            let server = try ServerClient(server: options.server)
+            printOrganization(
+                try server.call("POST", "/api/v1/orgs", json: ["name": .string(name)]),
+                json: options.json
+            )
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an organization's members.")
+
+        @OptionGroup var options: AccountServerOptions
+
+        @Argument(help: "The organization.")
+        var name: String
+
+        func run() async throws {
+            let server = try ServerClient(server: options.server)
+            printOrganization(
+                try server.call("GET", "/api/v1/orgs/\(ServerClient.component(name))"),
+                json: options.json
+            )
+        }
+    }
+
+    struct AddMember: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-member",
+            abstract: "Add a user to an organization, or change the user's role."
+        )
+
+        @OptionGroup var options: AccountServerOptions
+
+        @Argument(help: "The organization.")
+        var organization: String
+
+        @Argument(help: "The user.")
+        var user: String
+
+        @Option(help: "owner or member.")
+        var role: String = "member"
+
+        func run() async throws {
+            let server = try ServerClient(server: options.server)
+            let path = "/api/v1/orgs/\(ServerClient.component(organization))/members/\(ServerClient.component(user))"
+            printOrganization(try server.call("PUT", path, json: ["role": .string(role)]), json: options.json)
+        }
+    }
+
+    struct RemoveMember: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remove-member",
+            abstract: "Remove a user from an organization."
+        )
+
+        @OptionGroup var options: AccountServerOptions
+
+        @Argument(help: "The organization.")
+        var organization: String
+
+        @Argument(help: "The user.")
+        var user: String
+
+        func run() async throws {
+            let server = try ServerClient(server: options.server)
+            let path = "/api/v1/orgs/\(ServerClient.component(organization))/members/\(ServerClient.component(user))"
+            printOrganization(try server.call("DELETE", path), json: options.json)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import QuillCore
+import QuillStore
+import QuillStoreSQLite
+
+/// `quill users create|list`: a server's users, managed on the server's machine through its data folder.
+struct UsersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "users",
+        abstract: "Create and list a server's users (on the server's machine).",
+        discussion: """
+            These commands open the server's database directly (--data, default $QUILL_HOME/server), so they \
+            work while `quill serve` runs and before any user exists. The first user turns authentication on: \
+            from then on every request needs an API key. An administrator can also create users through the \
+            API (POST /api/v1/users).
+            """,
+        subcommands: [Create.self, List.self]
+    )
+
+    struct DataOptions: ParsableArguments {
+        @Option(help: ArgumentHelp("The server's data folder (default: $QUILL_HOME/server).", valueName: "dir"))
+        var data: String?
+
+        @OptionGroup var homeOptions: HomeOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func store() throws -> SQLiteTrackingStore {
+            let folder = data ?? homeOptions.quillHome.path + "/server"
+            return try SQLiteTrackingStore(path: folder + "/quill.db")
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a user and print the user's first API key.",
+            discussion: "The first user of a server is always an administrator."
+        )
+
+        @OptionGroup var options: DataOptions
+
+        @Argument(help: "The user's name (a-z, 0-9, '-', '_'), also the user's namespace.")
+        var name: String
+
+        @Flag(help: "Make the user an administrator (may create users and see every project).")
+        var admin = false
+
+        func run() async throws {
+            let store = try options.store()
+            let first = try await store.userCount() == 0
+            let user = try await store.createUser(name: name, isAdmin: admin || first)
+            let secret = APIKeySecret.generate()
+            _ = try await store.createAPIKey(
+                NewAPIKey(
+                    user: user.name,
+                    label: "default",
+                    prefix: APIKeySecret.prefix(of: secret),
+                    hash: APIKeySecret.hash(secret)
+                )
+            )
+            if options.json {
+                return Console.printJSON([
+                    "user": .string(user.name), "is_admin": .bool(user.isAdmin), "api_key": .string(secret),
+                ])
+            }
+            var list = KeyValueList()
+            list.append("user", user.name + (user.isAdmin ? " (administrator)" : ""))
+            list.append("API key", secret)
+            Console.print("created a user")
+            Console.print(list.render())
+            Console.print("the key is shown only now: save it with `quill login --server URL --key …`")
+            if first {
+                Console.print("this is the server's first user: from now on every request needs an API key")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the users.")
+
+        @OptionGroup var options: DataOptions
+
+        func run() async throws {
+            let users = try await options.store().users()
+            if options.json {
+                return Console.printJSON([
+                    "users": .array(
+                        users.map {
+                            [
+                                "name": .string($0.name), "is_admin": .bool($0.isAdmin),
+                                "created_at": .string(Timestamp.string($0.createdAt)),
+                            ]
+                        }
+                    )
+                ])
+            }
+            var table = Table(headers: ["USER", "ADMIN", "CREATED"])
+            for user in users {
+                table.append([
+                    user.name, user.isAdmin ? "yes" : "", String(Timestamp.string(user.createdAt).prefix(19)),
+                ])
+            }
+            Console.print(users.isEmpty ? "no users: the server runs in single-user mode" : table.render())
+        }
+    }
+}

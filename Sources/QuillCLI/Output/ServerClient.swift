@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import Quill
+import QuillCore
+
+/// A connection to a Quill server for the account commands (`login`, `keys`, `orgs`), with the caller's
+/// API key.
+struct ServerClient {
+    let client: BlockingHTTPClient
+
+    /// The server named by `--server`, else `QUILL_TRACKING_URI`; the key is `apiKey`, else
+    /// `QUILL_API_KEY`, else the one `quill login` saved.
+    init(server: String?, apiKey: String? = nil) throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let url = server ?? environment["QUILL_TRACKING_URI"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            throw QuillError(.invalidArgument, "no server: pass --server http://HOST:PORT or set QUILL_TRACKING_URI")
+        }
+        let base = Credentials.normalize(url)
+        client = BlockingHTTPClient(
+            baseURL: base,
+            apiKey: apiKey ?? Credentials.apiKey(server: base, environment: environment)
+        )
+    }
+
+    var baseURL: String { client.baseURL }
+
+    /// Sends a request and returns the JSON body of a 2xx answer; any other answer throws the server's
+    /// error with its code.
+    @discardableResult
+    func call(_ method: String, _ path: String, json: JSONValue? = nil) throws -> JSONValue {
+        let response = try client.send(method, path, json: json)
+        guard (200..<300).contains(response.status) else {
+            let message = response.body?["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
+            let code: QuillError.Code =
+                switch response.body?["error"]?["code"]?.stringValue {
+                case "not_found": .notFound
+                case "unauthorized": .unauthorized
+                case "forbidden": .forbidden
+                case "conflict": .conflict
+                case "invalid_argument": .invalidArgument
+                default: .io
+                }
+            throw QuillError(code, "\(baseURL): \(message)")
+        }
+        return response.body ?? .null
+    }
+
+    /// A path component, percent-encoded.
+    static func component(_ text: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/?#")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
+
+/// `--server` for the account commands.
+struct AccountServerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The server (default: $QUILL_TRACKING_URI).", valueName: "url"))
+    var server: String?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import QuillCore
+import QuillStore
+import Synchronization
+
+/// Resolves the caller of every request from its `Authorization: Bearer …` header.
+///
+/// - A server whose store has no users runs in single-user mode: every request is ``Caller/singleUser``
+///   and the header is ignored. The first user created turns authentication on (seen within
+///   ``Authenticator/cacheSeconds`` when the user is created by another process).
+/// - Otherwise a request without the header is ``Caller/anonymous``, one with a valid key is that key's
+///   user, and one with an unknown or revoked key is refused with 401.
+struct AuthMiddleware: RouterMiddleware {
+    let authenticator: Authenticator
+
+    func handle(
+        _ request: Request,
+        context: QuillRequestContext,
+        next: (Request, QuillRequestContext) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        context.caller = try await authenticator.caller(authorization: request.headers[.authorization])
+        return try await next(request, context)
+    }
+}
+
+/// Turns API keys into callers, with a short cache so the logging hot path does not query the accounts
+/// tables on every request.
+final class Authenticator: Sendable {
+    /// How long a resolved key (and its memberships) is reused. Changes made through this server's API
+    /// clear the cache at once; changes made by another process show within this time.
+    static let cacheSeconds: Double = 5
+
+    private struct Entry {
+        var caller: Caller
+        var expires: Double
+    }
+
+    private struct State {
+        var hasUsers = false
+        var hasUsersCheckedAt = -Double.infinity
+        var keys: [String: Entry] = [:]
+    }
+
+    private let accounts: any AccountStore
+    private let state = Mutex(State())
+
+    init(accounts: any AccountStore) {
+        self.accounts = accounts
+    }
+
+    /// Forgets every cached key and the single-user flag, after users, keys or memberships changed.
+    func invalidate() {
+        state.withLock { $0 = State() }
+    }
+
+    /// The caller for an `Authorization` header value (or none).
+    func caller(authorization: String?) async throws -> Caller {
+        let now = Date().timeIntervalSinceReferenceDate
+        guard try await hasUsers(now: now) else { return .singleUser }
+        guard let authorization else { return .anonymous }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw QuillError(
+                .unauthorized,
+                "the Authorization header must be 'Bearer <API key>'; set QUILL_API_KEY or run `quill login`"
+            )
+        }
+        let hash = APIKeySecret.hash(String(parts[1]).trimmingWhitespace())
+        if let entry = state.withLock({ $0.keys[hash] }), entry.expires > now { return entry.caller }
+        guard let (_, user) = try await accounts.apiKey(hash: hash) else {
+            throw QuillError(
+                .unauthorized,
+                "the API key is not valid (mistyped or revoked); create a key with `quill keys create` and set QUILL_API_KEY, or run `quill login`"
+            )
+        }
+        var organizations: [String: MembershipRole] = [:]
+        for membership in try await accounts.memberships(user: user.name) {
+            organizations[membership.organization] = membership.role
+        }
+        let caller = Caller.user(
+            AuthenticatedUser(name: user.name, isAdmin: user.isAdmin, organizations: organizations)
+        )
+        state.withLock { state in
+            if state.keys.count > 10_000 { state.keys.removeAll() }
+            state.keys[hash] = Entry(caller: caller, expires: now + Self.cacheSeconds)
+        }
+        return caller
+    }
+
+    /// Whether the store has users; once it has, that is remembered (users are never deleted).
+    private func hasUsers(now: Double) async throws -> Bool {
+        let known = state.withLock { state -> Bool? in
+            if state.hasUsers { return true }
+            return now - state.hasUsersCheckedAt < 0.5 ? false : nil
+        }
+        if let known { return known }
+        let count = try await accounts.userCount()
+        state.withLock { state in
+            state.hasUsers = count > 0
+            state.hasUsersCheckedAt = now
+        }
+        return count > 0
+    }
+}
