@@ -108,7 +108,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QuillServerTests",
-            dependencies: ["QuillCore", "QuillTesting"],
+            dependencies: ["QuillCore", "QuillServer", "QuillStore", "QuillTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

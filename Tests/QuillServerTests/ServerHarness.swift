@@ -31,7 +31,7 @@ final class ServerProcess: @unchecked Sendable {
             let chunk = handle.availableData
             if chunk.isEmpty { break }
             collected += String(decoding: chunk, as: UTF8.self)
-            if let match = collected.firstMatch(of: /127\.0\.0\.1:([0-9]+)/) { port = Int(match.1) }
+            if let match = collected.firstMatch(of: #/listening on http://[^ ]+:([0-9]+) /#) { port = Int(match.1) }
         }
         guard let port else { throw QuillError(.process, "quill serve did not report a port: \(collected)") }
         self.port = port
@@ -42,6 +42,17 @@ final class ServerProcess: @unchecked Sendable {
             process.terminate()
             process.waitUntilExit()
         }
+    }
+
+    /// Creates a user with `quill users create` on the server's data folder and returns the user's API key.
+    func createUser(_ name: String, admin: Bool = false) throws -> String {
+        let result = try BuiltProducts.run(
+            BuiltProducts.path("quill"),
+            ["users", "create", name, "--data", data, "--json"] + (admin ? ["--admin"] : [])
+        )
+        guard result.status == 0, let key = (try? JSONParser.parse(Array(result.stdout.utf8)))?["api_key"]?.stringValue
+        else { throw QuillError(.process, "quill users create failed: \(result.stderr)") }
+        return key
     }
 
     func kill(_ signal: Int32) {
@@ -55,7 +66,8 @@ final class ServerProcess: @unchecked Sendable {
         _ method: String,
         _ path: String,
         json: JSONValue? = nil,
-        raw: [UInt8]? = nil
+        raw: [UInt8]? = nil,
+        key: String? = nil
     ) async throws -> (status: Int, body: JSONValue?) {
         guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else {
             throw QuillError(.invalidArgument, "bad path \(path)")
@@ -65,6 +77,7 @@ final class ServerProcess: @unchecked Sendable {
         if let json { request.httpBody = Data(JSONWriter.bytes(json)) }
         if let raw { request.httpBody = Data(raw) }
         if request.httpBody != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
         let (data, response) = try await URLSession.shared.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         let body = data.isEmpty ? nil : try? JSONParser.parse(Array(data))

@@ -50,3 +50,12 @@ struct SQLiteTrackingStoreTests {
         #expect(throws: QuillError.self) { try StoreURL(parsing: "sqlite://") }
     }
 }
+
+@Suite("SQLite account store")
+struct SQLiteAccountStoreTests {
+    @Test("conforms to the AccountStore contract", arguments: AccountStoreConformance.allCases)
+    func conformance(check: AccountStoreConformance) async throws {
+        let temp = TemporaryDirectory("quill-sqlite")
+        try await check.check(SQLiteTrackingStore(path: temp.file("quill.db")))
+    }
+}

@@ -25,6 +25,7 @@ struct ProjectRoutes {
             JSONResponse.make(DTO.project(try await find(context, .read)))
         }
         group.patch(":namespace/:slug") { request, context in
+            try api.refuseAnonymousWrite(context.caller, .write)
             let project = try await find(context, .read)
             guard AccessPolicy.mayManage(context.caller, project) else {
                 throw QuillError(
