@@ -182,7 +182,8 @@ struct AuthTests {
         let added = try await server.request("PUT", "/api/v1/orgs/vision/members/bob", json: [:], key: ada)
         #expect(added.body?["members"]?.arrayValue?.count == 2)
         #expect(try await server.request("PUT", "/api/v1/orgs/vision/members/eve", json: [:], key: ada).status == 404)
-        #expect(try await server.request("DELETE", "/api/v1/orgs/vision/members/ada", key: ada).status == 409)  // last owner
+        // The last owner cannot leave.
+        #expect(try await server.request("DELETE", "/api/v1/orgs/vision/members/ada", key: ada).status == 409)
 
         let shared = try await server.request(
             "POST",
