@@ -82,6 +82,7 @@ enum OpenAPIDocument {
                     "duration_seconds": ["type": ["number", "null"]], "user": nullableString, "host": nullableString,
                     "git": ["type": ["object", "null"]], "environment": ["type": ["object", "null"]], "config": object,
                     "summary": object, "url": ["type": "string"],
+                    "dashboard_url": ["type": "string", "description": "The run's page on the dashboard"],
                 ],
             ],
             "MetricStatistics": [
@@ -374,8 +375,17 @@ enum OpenAPIDocument {
                 "description": "Experiment tracking: projects, runs, metrics, params, tags, links, logs.",
             ],
             "servers": [["url": "/"]],
-            "paths": .object(paths),
-            "components": ["schemas": .object(schemas)],
+            "paths": .object(paths.merging(accountPaths) { first, _ in first }),
+            "components": [
+                "schemas": .object(schemas.merging(accountSchemas) { first, _ in first }),
+                "securitySchemes": [
+                    "apiKey": [
+                        "type": "http", "scheme": "bearer",
+                        "description": "An API key (`quill keys create`); not needed on a server without users",
+                    ]
+                ],
+            ],
+            "security": [["apiKey": []], [:]],
         ]
     }
 }
