@@ -60,6 +60,18 @@ struct SyncTests {
         #expect(offline.stderr.contains("quill sync offline"))
         #expect(Date().timeIntervalSince(started) < 20)
 
+        // System samples, as the SDK's sampler writes them (one line is damaged and is skipped).
+        let runFolder = try #require(try FileManager.default.contentsOfDirectory(atPath: home.path + "/runs").first)
+        try Data(
+            """
+            {"_timestamp": "2026-11-25T10:00:00.000000Z", "cpu_percent": 12.5, "memory_percent": 40}
+            {"_timestamp": "2026-11-25T10:00:10.000000Z", "cpu_percent": 50, "memory_percent": 41}
+            {"_timestamp": "2026-11-25T10:00:20.0
+            {"_timestamp": "2026-11-25T10:00:30.000000Z", "cpu_percent": 75, "memory_percent": 42}
+
+            """.utf8
+        ).write(to: URL(fileURLWithPath: home.path + "/runs/\(runFolder)/system.jsonl"))
+
         let server = try ServerProcess(data: data.path)
         let url = "http://127.0.0.1:\(server.port)"
         let first = try quill(["sync", "--all", "--server", url, "--json"], environment(home: home.path, server: nil))
@@ -78,6 +90,8 @@ struct SyncTests {
         #expect(report?["points_written"] == 0)
         let (counts, run) = try await pointCounts(server, run: "offline")
         #expect(counts["train/loss"] == 30)
+        #expect(counts["system/cpu_percent"] == 3)
+        #expect(run?["metrics"]?["system/memory_percent"]?["max"]?.doubleValue == 42)
         #expect(run?["status"] == "completed")
     }
 

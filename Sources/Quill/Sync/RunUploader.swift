@@ -53,6 +53,29 @@ package struct RunUploader: Sendable {
             try state.save(directory)
         }
 
+        // System samples, as metrics named `system/<field>`, numbered by their line in `system.jsonl`.
+        try forEachChunk(of: directory.systemPath, from: state.systemOffset) { lines, endOffset in
+            var metrics: [JSONValue] = []
+            for line in lines {
+                let number = state.systemLines
+                state.systemLines += 1
+                guard case .object(let fields) = try? JSONParser.parse(line) else { continue }
+                let time = fields["_timestamp"] ?? .null
+                for (key, value) in fields where !key.hasPrefix("_") && value.doubleValue != nil {
+                    metrics.append([
+                        "key": .string("system/" + key), "value": value, "step": .int(number), "idx": .int(number),
+                        "timestamp": time,
+                    ])
+                }
+            }
+            for start in stride(from: 0, to: metrics.count, by: rowsPerRequest) {
+                let chunk = Array(metrics[start..<min(metrics.count, start + rowsPerRequest)])
+                _ = try post("/api/v1/runs/\(meta.id)/batch", ["metrics": .array(chunk)])
+            }
+            state.systemOffset = endOffset
+            try state.save(directory)
+        }
+
         // Events: params, tags and links in one batch; summaries merged with a PATCH.
         try forEachChunk(of: directory.eventsPath, from: state.eventsOffset) { lines, endOffset in
             var params: [String: JSONValue] = [:]
@@ -196,6 +219,9 @@ struct SyncState {
     var metricsOffset: Int64 = 0
     var eventsOffset: Int64 = 0
     var logOffset: Int64 = 0
+    var systemOffset: Int64 = 0
+    /// Lines of `system.jsonl` read so far: the next sample's number.
+    var systemLines = 0
 
     static func path(_ directory: RunDirectory) -> String { directory.file("sync.json") }
 
@@ -207,6 +233,8 @@ struct SyncState {
         state.metricsOffset = Int64(entry["metrics_offset"]?.intValue ?? 0)
         state.eventsOffset = Int64(entry["events_offset"]?.intValue ?? 0)
         state.logOffset = Int64(entry["log_offset"]?.intValue ?? 0)
+        state.systemOffset = Int64(entry["system_offset"]?.intValue ?? 0)
+        state.systemLines = entry["system_lines"]?.intValue ?? 0
         return state
     }
 
@@ -215,7 +243,8 @@ struct SyncState {
         var servers = (try? FileIO.read(file)).flatMap { try? JSONParser.parse($0) }?["servers"]?.objectValue ?? [:]
         servers[server] = [
             "metrics_offset": .int(Int(metricsOffset)), "events_offset": .int(Int(eventsOffset)),
-            "log_offset": .int(Int(logOffset)),
+            "log_offset": .int(Int(logOffset)), "system_offset": .int(Int(systemOffset)),
+            "system_lines": .int(systemLines),
             "updated_at": .string(Timestamp.string(Date())),
         ]
         try FileIO.replaceAtomically(file, with: JSONWriter.pretty(["servers": .object(servers)]))
