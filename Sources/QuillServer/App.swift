@@ -15,6 +15,12 @@ package struct ServerConfiguration: Sendable {
     package var maxBodyBytes: Int = 32 << 20
     /// The namespace projects go in when a request names none (single-user mode).
     package var defaultNamespace: String = "local"
+    /// The folder holding artifact bytes (`sha256/`, `tmp/`); `quill serve` uses `<data>/artifacts`.
+    package var artifactDirectory: String = "artifacts"
+    /// The largest artifact file accepted, in bytes. Default 5 GiB.
+    package var maxArtifactBytes: Int64 = 5 << 30
+    /// The bytes of artifacts one namespace may store (each distinct content counted once); `nil` is no limit.
+    package var namespaceQuotaBytes: Int64?
 
     /// Creates a configuration with defaults.
     package init() {}
@@ -28,6 +34,7 @@ package enum QuillServer {
     /// The application: routes, middleware and error handling, not yet running.
     package static func application(
         store: any TrackingStore,
+        artifacts: any ArtifactStore,
         configuration: ServerConfiguration,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -39,6 +46,8 @@ package enum QuillServer {
         StatusRoutes(api: api).register(router)
         ProjectRoutes(api: api).register(router.group("api/v1/projects"))
         RunRoutes(api: api).register(router.group("api/v1/runs"))
+        ArtifactRoutes(api: api, artifacts: artifacts, blobs: BlobStore(root: configuration.artifactDirectory))
+            .register(router.group("api/v1/runs/:id/artifacts"))
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "quill"),

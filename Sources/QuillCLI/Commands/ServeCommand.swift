@@ -31,6 +31,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The largest request body accepted, in MiB.", valueName: "mib"))
     var maxBodyMib: Int = 32
 
+    @Option(help: ArgumentHelp("The largest artifact file accepted, in MiB (default: 5 GiB).", valueName: "mib"))
+    var maxArtifactMib: Int64 = 5 << 10
+
+    @Option(
+        help: ArgumentHelp(
+            "The artifact bytes one namespace may store, in MiB; the same bytes count once (default: no limit).",
+            valueName: "mib"
+        )
+    )
+    var quotaMib: Int64?
+
     @Flag(
         help:
             "Allow single-user mode (no API keys) on an address other than loopback. Anyone who can reach the port can read and write every run."
@@ -42,6 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBodyMib > 0 else { throw ValidationError("--max-body-mib must be at least 1") }
+        guard maxArtifactMib > 0 else { throw ValidationError("--max-artifact-mib must be at least 1") }
+        if let quotaMib, quotaMib < 0 { throw ValidationError("--quota-mib must not be negative") }
         if !Self.isLoopback(host) && !insecure {
             throw ValidationError(
                 "binding to \(host) without authentication would let anyone on the network read and write every run; bind to 127.0.0.1, or pass --insecure to do it anyway"
@@ -60,9 +73,17 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.maxBodyBytes = maxBodyMib << 20
+        configuration.artifactDirectory = folder + "/artifacts"
+        configuration.maxArtifactBytes = maxArtifactMib << 20
+        configuration.namespaceQuotaBytes = quotaMib.map { $0 << 20 }
         var logger = Logger(label: "quill.server")
         logger.logLevel = .warning
-        let app = QuillServer.application(store: store, configuration: configuration, logger: logger) { bound in
+        let app = QuillServer.application(
+            store: store,
+            artifacts: store,
+            configuration: configuration,
+            logger: logger
+        ) { bound in
             Console.print("quill serve: listening on http://\(host):\(bound) (data: \(folder))")
         }
         try await app.runService()
