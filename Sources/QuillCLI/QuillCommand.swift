@@ -15,7 +15,7 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
         version: QuillVersion.current,
         subcommands: [
             RunsCommand.self, ShowCommand.self, CompareCommand.self, MetricsCommand.self, RunCommand.self,
-            LogCommand.self, DemoCommand.self, ServeCommand.self, SyncCommand.self,
+            LogCommand.self, DemoCommand.self, ServeCommand.self, SyncCommand.self, ArtifactsCommand.self,
         ]
     )
 

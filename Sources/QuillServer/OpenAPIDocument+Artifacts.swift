@@ -23,6 +23,7 @@ extension OpenAPIDocument {
                         "properties": [
                             "path": ["type": "string"], "size": ["type": "integer", "minimum": 0],
                             "sha256": ["type": "string", "pattern": "^[0-9a-fA-F]{64}$"],
+                            "logged_at": ["type": "string", "format": "date-time"],
                         ],
                     ],
                     responses: [

@@ -20,7 +20,7 @@ struct ArtifactRoutes {
     let artifacts: any ArtifactStore
     let blobs: BlobStore
 
-    static let createFields: Set<String> = ["path", "size", "sha256"]
+    static let createFields: Set<String> = ["path", "size", "sha256", "logged_at"]
 
     func register(_ group: RouterGroup<QuillRequestContext>) {
         group.post { request, context in try await create(request, context) }
@@ -52,7 +52,7 @@ struct ArtifactRoutes {
         let body = try JSONObjectReader(try await api.json(request))
         try body.allowOnly(Self.createFields)
         let path = try ArtifactPathRules.validate(try body.requiredString("path"))
-        var new = NewArtifact(run: run.id, path: path)
+        var new = NewArtifact(run: run.id, path: path, loggedAt: try body.time("logged_at"))
         if let size = try body.int("size") {
             guard size >= 0 else { throw QuillError(.invalidArgument, "body.size must not be negative") }
             try Self.checkLimit(Int64(size), api.configuration)
