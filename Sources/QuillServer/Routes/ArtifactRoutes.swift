@@ -10,7 +10,7 @@ import QuillStore
 ///   (200); a failed record, or one announced with another size or hash, goes back to pending.
 /// - `GET` lists the run's artifacts; `PATCH ?path=` `{"status": "failed"}` gives an upload up.
 /// - `PUT content?path=` streams the raw body into the content-addressed blob store (never collected in
-///   memory), checking the per-file limit (413) and the namespace quota (507) as bytes arrive, and the
+///   memory; the record is created when missing), checking the per-file limit (413) and the namespace quota (507) as bytes arrive, and the
 ///   announced size and hash at the end (400, the record is marked failed).
 /// - `GET content?path=` streams the bytes back, with single `Range` requests (206, or 416).
 ///
