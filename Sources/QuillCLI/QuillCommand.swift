@@ -15,8 +15,8 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
         version: QuillVersion.current,
         subcommands: [
             RunsCommand.self, ShowCommand.self, CompareCommand.self, MetricsCommand.self, RunCommand.self,
-            LogCommand.self, DemoCommand.self, ServeCommand.self, SyncCommand.self, LoginCommand.self,
-            KeysCommand.self, OrgsCommand.self, UsersCommand.self,
+            LogCommand.self, DemoCommand.self, ServeCommand.self, SyncCommand.self, ArtifactsCommand.self,
+            LoginCommand.self, KeysCommand.self, OrgsCommand.self, UsersCommand.self,
         ]
     )
 

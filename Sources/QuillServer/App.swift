@@ -18,6 +18,12 @@ package struct ServerConfiguration: Sendable {
     /// The address users reach the server at (`https://quill.example.com`), for links to the dashboard;
     /// when `nil`, links use the address each request was sent to.
     package var publicURL: String?
+    /// The folder holding artifact bytes (`sha256/`, `tmp/`); `quill serve` uses `<data>/artifacts`.
+    package var artifactDirectory: String = "artifacts"
+    /// The largest artifact file accepted, in bytes. Default 5 GiB.
+    package var maxArtifactBytes: Int64 = 5 << 30
+    /// The bytes of artifacts one namespace may store (each distinct content counted once); `nil` is no limit.
+    package var namespaceQuotaBytes: Int64?
 
     /// Creates a configuration with defaults.
     package init() {}
@@ -31,6 +37,7 @@ package enum QuillServer {
     /// The application: routes, middleware and error handling, not yet running.
     package static func application(
         store: any TrackingStore & AccountStore,
+        artifacts: any ArtifactStore,
         configuration: ServerConfiguration,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -52,6 +59,8 @@ package enum QuillServer {
         AccountRoutes(api: api).register(authenticated.group("api/v1"))
         ProjectRoutes(api: api).register(authenticated.group("api/v1/projects"))
         RunRoutes(api: api).register(authenticated.group("api/v1/runs"))
+        ArtifactRoutes(api: api, artifacts: artifacts, blobs: BlobStore(root: configuration.artifactDirectory))
+            .register(authenticated.group("api/v1/runs/:id/artifacts"))
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "quill"),

@@ -132,12 +132,26 @@ enum OpenAPIDocument {
                     "links": ["type": "array", "items": object], "logs": ["type": "array", "items": object],
                 ],
             ],
+            "Artifact": [
+                "type": "object",
+                "required": [
+                    "run_id", "path", "file_name", "status", "size", "sha256", "logged_at", "modified_at",
+                    "download_url",
+                ],
+                "properties": [
+                    "run_id": ["type": "string"], "path": ["type": "string"], "file_name": ["type": "string"],
+                    "status": ["type": "string", "enum": ["pending", "uploaded", "failed"]],
+                    "size": ["type": ["integer", "null"]], "sha256": nullableString,
+                    "logged_at": ["type": "string", "format": "date-time"],
+                    "modified_at": ["type": "string", "format": "date-time"], "download_url": ["type": "string"],
+                ],
+            ],
             "BatchResult": [
                 "type": "object", "required": ["metrics_written", "metrics_ignored"],
                 "properties": ["metrics_written": ["type": "integer"], "metrics_ignored": ["type": "integer"]],
             ],
         ]
-        let paths: [String: JSONValue] = [
+        var paths: [String: JSONValue] = [
             "/healthz": ["get": operation("Liveness", responses: ["200": json(object, "The server is up")])],
             "/metrics": [
                 "get": operation(
@@ -368,11 +382,12 @@ enum OpenAPIDocument {
                 ),
             ],
         ]
+        paths.merge(artifactPaths) { _, new in new }
         return [
             "openapi": "3.1.0",
             "info": [
                 "title": "Quill", "version": .string(QuillServer.version),
-                "description": "Experiment tracking: projects, runs, metrics, params, tags, links, logs.",
+                "description": "Experiment tracking: projects, runs, metrics, params, tags, links, logs, artifacts.",
             ],
             "servers": [["url": "/"]],
             "paths": .object(paths.merging(accountPaths) { first, _ in first }),

@@ -20,6 +20,6 @@ public enum APIKeySecret: Sendable {
 
     /// The stored form of a key: its SHA-256 as lowercase hex.
     public static func hash(_ key: String) -> String {
-        SHA256Digest.hex(Array(key.utf8))
+        SHA256.hex(of: key.utf8)
     }
 }

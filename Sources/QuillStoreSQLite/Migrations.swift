@@ -129,6 +129,24 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v3: artifacts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE artifacts (
+                        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                        path TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('pending', 'uploaded', 'failed')),
+                        size INTEGER CHECK (size >= 0),
+                        sha256 TEXT CHECK (sha256 IS NULL OR length(sha256) = 64),
+                        logged_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        PRIMARY KEY (run_id, path),
+                        CHECK (status <> 'uploaded' OR (size IS NOT NULL AND sha256 IS NOT NULL))
+                    ) WITHOUT ROWID;
+                    CREATE INDEX artifacts_by_sha256 ON artifacts (sha256);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -87,6 +87,8 @@ struct AuthTests {
             ).status == 200
         )
         #expect(try await server.request("GET", "/api/v1/runs/\(id)", key: ada).status == 200)
+        let upload = "/api/v1/runs/\(id)/artifacts/content?path=model.bin"
+        #expect(try await server.request("PUT", upload, raw: Array("weights".utf8), key: ada).status == 200)
 
         let attempts: [(String, String, JSONValue?)] = [
             ("GET", "/api/v1/projects/ada/secret", nil),
@@ -106,6 +108,11 @@ struct AuthTests {
             ("GET", "/api/v1/runs/\(id)/metrics", nil),
             ("GET", "/api/v1/runs/\(id)/metrics?key=loss", nil),
             ("GET", "/api/v1/runs/\(id)/logs", nil),
+            ("GET", "/api/v1/runs/\(id)/artifacts", nil),
+            ("POST", "/api/v1/runs/\(id)/artifacts", ["path": "stolen.bin"]),
+            ("PATCH", "/api/v1/runs/\(id)/artifacts?path=model.bin", ["status": "failed"]),
+            ("PUT", "/api/v1/runs/\(id)/artifacts/content?path=model.bin", ["overwritten": true]),
+            ("GET", "/api/v1/runs/\(id)/artifacts/content?path=model.bin", nil),
         ]
         for (method, path, body) in attempts {
             let (status, json) = try await server.request(method, path, json: body, key: bob)
@@ -123,6 +130,8 @@ struct AuthTests {
         let bobsProjects = try await server.request("GET", "/api/v1/projects", key: bob).body?["projects"]?.arrayValue
         #expect(bobsProjects?.map { $0["path"] } == ["bob/mine"])  // made by the parent attempt; nothing of ada's
         // Nothing bob sent changed the run.
+        let artifacts = try await server.request("GET", "/api/v1/runs/\(id)/artifacts", key: ada).body
+        #expect(artifacts?["artifacts"]?.arrayValue?.map { $0["status"] } == ["uploaded"])
         let history = try await server.request("GET", "/api/v1/runs/\(id)/metrics?key=loss", key: ada).body
         #expect(history?["points"]?.arrayValue?.count == 1)
         #expect(try await server.request("GET", "/api/v1/runs/\(id)", key: root).status == 200)  // the administrator

@@ -82,6 +82,53 @@ struct OpenAPITests {
         _ = try await call("GET", "/api/v1/runs/\(id)/metrics", template: "/api/v1/runs/{id}/metrics")
         _ = try await call("GET", "/api/v1/runs/\(id)/logs", template: "/api/v1/runs/{id}/logs")
         _ = try await call("PATCH", "/api/v1/runs/\(id)", template: "/api/v1/runs/{id}", json: ["status": "completed"])
+        let artifacts = "/api/v1/runs/{id}/artifacts"
+        let content = "/api/v1/runs/{id}/artifacts/content"
+        func rawCall(_ method: String, _ path: String, range: String? = nil, body: Data? = nil) async throws {
+            let response = try await server.raw(method, path, body: body, headers: range.map { ["Range": $0] } ?? [:])
+            recorded.append([
+                "method": .string(method), "path": .string(content), "status": .int(response.status),
+                "body": response.json ?? .null,
+            ])
+        }
+        _ = try await call(
+            "POST",
+            "/api/v1/runs/\(id)/artifacts",
+            template: artifacts,
+            json: ["path": "a/b.txt", "size": 3]
+        )
+        _ = try await call("POST", "/api/v1/runs/\(id)/artifacts", template: artifacts, json: ["path": "a/b.txt"])
+        _ = try await call("POST", "/api/v1/runs/\(id)/artifacts", template: artifacts, json: ["path": "../x"])
+        _ = try await call(
+            "POST",
+            "/api/v1/runs/\(id)/artifacts",
+            template: artifacts,
+            json: ["path": "x", "size": .int(1 << 40)]
+        )
+        _ = try await call("POST", "/api/v1/runs/zzzz9999/artifacts", template: artifacts, json: ["path": "x"])
+        try await rawCall("PUT", "/api/v1/runs/\(id)/artifacts/content?path=a/b.txt", body: Data("abc".utf8))
+        try await rawCall("PUT", "/api/v1/runs/\(id)/artifacts/content?path=..", body: Data("abc".utf8))
+        try await rawCall("PUT", "/api/v1/runs/zzzz9999/artifacts/content?path=a", body: Data("abc".utf8))
+        try await rawCall("GET", "/api/v1/runs/\(id)/artifacts/content?path=a/b.txt")
+        try await rawCall("GET", "/api/v1/runs/\(id)/artifacts/content?path=a/b.txt", range: "bytes=1-")
+        try await rawCall("GET", "/api/v1/runs/\(id)/artifacts/content?path=a/b.txt", range: "bytes=9-")
+        try await rawCall("GET", "/api/v1/runs/\(id)/artifacts/content?path=nope")
+        _ = try await call("POST", "/api/v1/runs/\(id)/artifacts", template: artifacts, json: ["path": "c"])
+        _ = try await call(
+            "PATCH",
+            "/api/v1/runs/\(id)/artifacts?path=c",
+            template: artifacts,
+            json: ["status": "failed"]
+        )
+        _ = try await call("PATCH", "/api/v1/runs/\(id)/artifacts?path=c", template: artifacts, json: ["status": "x"])
+        _ = try await call(
+            "PATCH",
+            "/api/v1/runs/\(id)/artifacts?path=none",
+            template: artifacts,
+            json: ["status": "failed"]
+        )
+        _ = try await call("GET", "/api/v1/runs/\(id)/artifacts", template: artifacts)
+        _ = try await call("GET", "/api/v1/runs/zzzz9999/artifacts", template: artifacts)
         _ = try await call("GET", "/api/v1/status", template: "/api/v1/status")
         _ = try await call("GET", "/healthz", template: "/healthz")
         _ = try await call("DELETE", "/api/v1/runs/\(id)", template: "/api/v1/runs/{id}")
@@ -107,7 +154,7 @@ struct OpenAPITests {
         let document = try #require(try await server.request("GET", "/api/v1/openapi.json").body)
         // Every path the server routes is documented, and the recorded calls cover every one of them.
         let documented = Set(document["paths"]?.objectValue?.keys.map { $0 } ?? [])
-        #expect(documented.count == 21)
+        #expect(documented.count == 23)
         let exercised = Set(recorded.compactMap { $0["path"]?.stringValue }).union(["/metrics", "/api/v1/openapi.json"])
         #expect(documented.subtracting(exercised).isEmpty)
 

@@ -14,6 +14,13 @@ struct SQLiteTrackingStoreTests {
         try await check.check(store)
     }
 
+    @Test("conforms to the ArtifactStore contract", arguments: ArtifactStoreConformance.allCases)
+    func artifactConformance(check: ArtifactStoreConformance) async throws {
+        let temp = TemporaryDirectory("quill-sqlite")
+        let store = try SQLiteTrackingStore(path: temp.file("quill.db"))
+        try await check.check(store)
+    }
+
     @Test("data survives closing and reopening the database file")
     func reopen() async throws {
         let temp = TemporaryDirectory("quill-sqlite")

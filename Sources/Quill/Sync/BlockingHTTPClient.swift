@@ -75,7 +75,7 @@ package struct BlockingHTTPClient: Sendable {
 }
 
 /// Hands a result from URLSession's callback thread to the waiting thread.
-private final class ResultBox: @unchecked Sendable {
+final class ResultBox: @unchecked Sendable {
     // @unchecked Sendable: `value` is only touched under `lock`.
     private let lock = NSLock()
     private var value: Result<BlockingHTTPClient.Response, any Error>?

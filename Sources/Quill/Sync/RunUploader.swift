@@ -17,6 +17,12 @@ package struct RunUploader: Sendable {
         package var pointsWritten = 0
         /// Whether the server now has everything the directory holds, final status included.
         package var complete = false
+        /// Artifact files whose bytes were sent.
+        package var artifactsUploaded = 0
+        /// The bytes of those files.
+        package var artifactBytesSent: Int64 = 0
+        /// Artifact files the server refused (too large, over quota, a path it does not accept), with why.
+        package var artifactsRefused: [String] = []
     }
 
     let directory: RunDirectory
@@ -82,6 +88,7 @@ package struct RunUploader: Sendable {
             var tags: [String: JSONValue] = [:]
             var links: [JSONValue] = []
             var summary: [String: JSONValue] = [:]
+            var artifacts: [RunEvent] = []
             for line in lines {
                 guard case .object(let members) = try? JSONParser.parse(line), let event = RunEvent(members: members)
                 else { continue }
@@ -96,7 +103,9 @@ package struct RunUploader: Sendable {
                     }
                 case .summary:
                     summary.merge(event.fields["values"]?.objectValue ?? [:]) { _, new in new }
-                case .artifact, .status, .resume:
+                case .artifact:
+                    artifacts.append(event)
+                case .status, .resume:
                     break
                 }
             }
@@ -109,6 +118,7 @@ package struct RunUploader: Sendable {
             if !summary.isEmpty {
                 _ = try request("PATCH", "/api/v1/runs/\(meta.id)", ["summary": .object(summary)])
             }
+            try uploadArtifacts(artifacts, run: meta.id, state: &state, report: &report)
             state.eventsOffset = endOffset
             try state.save(directory)
         }
@@ -174,13 +184,13 @@ package struct RunUploader: Sendable {
     }
 
     @discardableResult
-    private func request(_ method: String, _ path: String, _ body: JSONValue) throws -> JSONValue? {
+    func request(_ method: String, _ path: String, _ body: JSONValue) throws -> JSONValue? {
         let response = try client.send(method, path, json: body)
         guard (200..<300).contains(response.status) else { throw failure(response, "\(method) \(path)") }
         return response.body
     }
 
-    private func failure(_ response: BlockingHTTPClient.Response, _ what: String) -> QuillError {
+    func failure(_ response: BlockingHTTPClient.Response, _ what: String) -> QuillError {
         let message = response.body?["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
         return QuillError(.io, "\(what) on \(client.baseURL) failed: \(message)")
     }
@@ -222,6 +232,8 @@ struct SyncState {
     var systemOffset: Int64 = 0
     /// Lines of `system.jsonl` read so far: the next sample's number.
     var systemLines = 0
+    /// Artifact files done, by path: `{"marker": "SIZE:MTIME_NS", "sha256": …}` (or `"refused"`).
+    var artifacts: [String: JSONValue] = [:]
 
     static func path(_ directory: RunDirectory) -> String { directory.file("sync.json") }
 
@@ -235,6 +247,7 @@ struct SyncState {
         state.logOffset = Int64(entry["log_offset"]?.intValue ?? 0)
         state.systemOffset = Int64(entry["system_offset"]?.intValue ?? 0)
         state.systemLines = entry["system_lines"]?.intValue ?? 0
+        state.artifacts = entry["artifacts"]?.objectValue ?? [:]
         return state
     }
 
@@ -244,7 +257,7 @@ struct SyncState {
         servers[server] = [
             "metrics_offset": .int(Int(metricsOffset)), "events_offset": .int(Int(eventsOffset)),
             "log_offset": .int(Int(logOffset)), "system_offset": .int(Int(systemOffset)),
-            "system_lines": .int(systemLines),
+            "system_lines": .int(systemLines), "artifacts": .object(artifacts),
             "updated_at": .string(Timestamp.string(Date())),
         ]
         try FileIO.replaceAtomically(file, with: JSONWriter.pretty(["servers": .object(servers)]))

@@ -42,6 +42,16 @@ struct ServeCommand: AsyncParsableCommand {
         )
     )
     var publicURL: String?
+    @Option(help: ArgumentHelp("The largest artifact file accepted, in MiB (default: 5 GiB).", valueName: "mib"))
+    var maxArtifactMib: Int64 = 5 << 10
+
+    @Option(
+        help: ArgumentHelp(
+            "The artifact bytes one namespace may store, in MiB; the same bytes count once (default: no limit).",
+            valueName: "mib"
+        )
+    )
+    var quotaMib: Int64?
 
     @Flag(
         help:
@@ -54,6 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBodyMib > 0 else { throw ValidationError("--max-body-mib must be at least 1") }
+        guard maxArtifactMib > 0 else { throw ValidationError("--max-artifact-mib must be at least 1") }
+        if let quotaMib, quotaMib < 0 { throw ValidationError("--quota-mib must not be negative") }
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -75,9 +87,17 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.maxBodyBytes = maxBodyMib << 20
+        configuration.artifactDirectory = folder + "/artifacts"
+        configuration.maxArtifactBytes = maxArtifactMib << 20
+        configuration.namespaceQuotaBytes = quotaMib.map { $0 << 20 }
         var logger = Logger(label: "quill.server")
         logger.logLevel = .warning
-        let app = QuillServer.application(store: store, configuration: configuration, logger: logger) { bound in
+        let app = QuillServer.application(
+            store: store,
+            artifacts: store,
+            configuration: configuration,
+            logger: logger
+        ) { bound in
             let mode = users == 0 ? "single-user mode, no API keys" : "\(users) user(s), API keys required"
             Console.print("quill serve: listening on http://\(host):\(bound) (data: \(folder); \(mode))")
         }

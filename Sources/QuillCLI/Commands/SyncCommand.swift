@@ -52,11 +52,17 @@ struct SyncCommand: AsyncParsableCommand {
                     "id": .string(local.meta.id.rawValue), "name": .string(local.meta.name),
                     "rows_sent": .int(report.rowsSent),
                     "points_written": .int(report.pointsWritten), "complete": .bool(report.complete),
+                    "artifacts_uploaded": .int(report.artifactsUploaded),
+                    "artifact_bytes_sent": .int(Int(report.artifactBytesSent)),
+                    "artifacts_refused": .array(report.artifactsRefused.map(JSONValue.string)),
                 ])
                 if !json {
                     Console.printError(
-                        "[\(offset + 1)/\(runs.count)] \(local.meta.name): sent \(report.rowsSent) rows, \(report.pointsWritten) new points\(report.complete ? "" : " (still running)")"
+                        "[\(offset + 1)/\(runs.count)] \(local.meta.name): sent \(report.rowsSent) rows, \(report.pointsWritten) new points, \(report.artifactsUploaded) artifact file(s)\(report.complete ? "" : " (still running)")"
                     )
+                    for refused in report.artifactsRefused {
+                        Console.warn("artifact refused by the server: \(refused)")
+                    }
                 }
             } catch {
                 failures += 1

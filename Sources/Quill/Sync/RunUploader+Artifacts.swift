@@ -1,0 +1,107 @@
+import Foundation
+import QuillCore
+
+extension RunUploader {
+    /// Uploads the files of `artifact` events: each file of a logged folder, its record first (with size
+    /// and SHA-256), then its bytes streamed from disk, unless the server already has them.
+    ///
+    /// A file whose size and modification time match what `sync.json` saved for it is skipped without
+    /// being read, so a re-sync sends nothing; when `sync.json` is lost, the server's record (same hash,
+    /// uploaded) still saves the upload. A file the server refuses (4xx: too large, over quota, a path it
+    /// does not take) is reported and not retried; other failures throw, to be retried on the next pass.
+    func uploadArtifacts(_ events: [RunEvent], run: RunID, state: inout SyncState, report: inout Report) throws {
+        var seen = Set<String>()
+        for event in events {
+            guard let logged = event.fields["path"]?.stringValue else { continue }
+            for path in files(logged) where seen.insert(path).inserted {
+                try uploadArtifact(path, loggedAt: event.timestamp, run: run, state: &state, report: &report)
+            }
+        }
+    }
+
+    /// The files (paths relative to `artifacts/`) of a logged file or folder, sorted.
+    private func files(_ logged: String) -> [String] {
+        let root = directory.artifactsPath
+        var info = stat()
+        guard stat(root + "/" + logged, &info) == 0 else { return [] }
+        if (info.st_mode & S_IFMT) == S_IFREG { return [logged] }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else { return [] }
+        var found: [String] = []
+        let enumerator = FileManager.default.enumerator(atPath: root + "/" + logged)
+        while let relative = enumerator?.nextObject() as? String {
+            var child = stat()
+            if stat(root + "/" + logged + "/" + relative, &child) == 0, (child.st_mode & S_IFMT) == S_IFREG {
+                found.append(logged + "/" + relative)
+            }
+        }
+        return found.sorted()
+    }
+
+    private func uploadArtifact(
+        _ path: String,
+        loggedAt: Date,
+        run: RunID,
+        state: inout SyncState,
+        report: inout Report
+    ) throws {
+        let file = directory.artifactsPath + "/" + path
+        var info = stat()
+        guard stat(file, &info) == 0 else { return }
+        #if canImport(Glibc)
+        let modified = info.st_mtim
+        #else
+        let modified = info.st_mtimespec
+        #endif
+        let marker = "\(info.st_size):\(Int64(modified.tv_sec) * 1_000_000_000 + Int64(modified.tv_nsec))"
+        if state.artifacts[path]?["marker"]?.stringValue == marker { return }
+        let (sha256, size) = try SHA256.hex(ofFileAt: file)
+        let base = "/api/v1/runs/\(run)/artifacts"
+        let created = try client.send(
+            "POST",
+            base,
+            json: [
+                "path": .string(path), "size": .int(Int(size)), "sha256": .string(sha256),
+                "logged_at": .string(Timestamp.string(loggedAt)),
+            ]
+        )
+        if (400..<500).contains(created.status) {
+            refuse(path, marker, created, &state, &report)
+            try state.save(directory)
+            return
+        }
+        guard created.status == 200 || created.status == 201 else { throw failure(created, "POST \(base)") }
+        let record = created.body
+        if record?["status"]?.stringValue != "uploaded" || record?["sha256"]?.stringValue != sha256 {
+            let target = "\(base)/content?path=\(Self.queryEncoded(path))"
+            let uploaded = try client.upload("PUT", target, fromFile: file)
+            if (400..<500).contains(uploaded.status), uploaded.status != 404 {
+                refuse(path, marker, uploaded, &state, &report)
+                try state.save(directory)
+                return
+            }
+            guard uploaded.status == 200 else { throw failure(uploaded, "PUT \(base)/content") }
+            report.artifactsUploaded += 1
+            report.artifactBytesSent += size
+        }
+        state.artifacts[path] = ["marker": .string(marker), "sha256": .string(sha256)]
+        try state.save(directory)
+    }
+
+    private func refuse(
+        _ path: String,
+        _ marker: String,
+        _ response: BlockingHTTPClient.Response,
+        _ state: inout SyncState,
+        _ report: inout Report
+    ) {
+        let message = response.body?["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
+        report.artifactsRefused.append("\(path): \(message)")
+        state.artifacts[path] = ["marker": .string(marker), "refused": .string(message)]
+    }
+
+    static func queryEncoded(_ text: String) -> String {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+?#")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Quill
+import QuillCore
+
+/// `quill artifacts get RUN PATH [-o FILE]`: downloads one artifact file.
+struct ArtifactsGetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "Download an artifact file from the server (or copy it from the local run directory).",
+        discussion: "The file is written to -o FILE, or to its own file name in the current folder; -o - prints it."
+    )
+
+    @OptionGroup var homeOptions: HomeOptions
+
+    @Argument(help: "The run: id, unique id prefix, or name.")
+    var run: String
+
+    @Argument(help: "The artifact's path, as `quill artifacts RUN` lists it.")
+    var path: String
+
+    @Option(
+        name: .shortAndLong,
+        help: ArgumentHelp("Where to write the file ('-' for standard output).", valueName: "file")
+    )
+    var output: String?
+
+    @Option(name: .shortAndLong, help: "The project, when several projects have a run of this name.")
+    var project: String?
+
+    @OptionGroup var serverOptions: ServerOptions
+
+    func run() async throws {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let destination = output ?? name
+        let toStandardOutput = destination == "-"
+        let target = toStandardOutput ? NSTemporaryDirectory() + "/quill-get-\(UUID().uuidString)" : destination
+        defer { if toStandardOutput { try? FileManager.default.removeItem(atPath: target) } }
+        if let remote = serverOptions.remote {
+            let found = try remote.find(run)
+            let query = "path=" + RemoteRuns.encode(path)
+            let response = try remote.client.download(
+                "/api/v1/runs/\(found.meta.id)/artifacts/content?\(query)",
+                to: target
+            )
+            guard response.status == 200 else {
+                let message = response.body?["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
+                throw QuillError(
+                    response.status == 404 ? .notFound : .io,
+                    "\(remote.client.baseURL): \(message); list the run's artifacts with `quill artifacts \(run)`"
+                )
+            }
+        } else {
+            let found = try homeOptions.store.resolve(run, project: project)
+            let relative = try ArtifactPath.normalize(path, what: "artifact path")
+            let source = found.directory.artifactsPath + "/" + relative
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), !isDirectory.boolValue
+            else {
+                throw QuillError(
+                    .notFound,
+                    "run '\(found.meta.name)' has no artifact file '\(path)'; list them with `quill artifacts \(run)`"
+                )
+            }
+            if FileManager.default.fileExists(atPath: target) { try FileManager.default.removeItem(atPath: target) }
+            try FileManager.default.copyItem(atPath: source, toPath: target)
+        }
+        if toStandardOutput {
+            guard let handle = FileHandle(forReadingAtPath: target) else {
+                throw QuillError(.io, "could not read the downloaded file '\(target)'")
+            }
+            defer { try? handle.close() }
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                FileHandle.standardOutput.write(chunk)
+            }
+        } else {
+            Console.printError("wrote \(destination)")
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import QuillCore
+
+/// Artifact bytes as content-addressed files: `<root>/sha256/ab/<the other 62 hex digits>`.
+///
+/// An upload streams into a temporary file in `<root>/tmp`, hashed as it arrives, and is renamed into place
+/// only once complete and `fsync`ed; when a file of that hash already exists, the temporary file is
+/// dropped, so the same bytes are stored once however often they are logged. File names are always made
+/// from the hash, never from anything a client sends. Blocking file calls run on NIO's thread pool, in
+/// writes of about 1 MiB.
+struct BlobStore: Sendable {
+    /// The folder holding `sha256/` and `tmp/`.
+    let root: String
+    /// Bytes gathered before one write to the temporary file.
+    var writeSize = 1 << 20
+
+    /// What an upload may take.
+    struct Limits: Sendable {
+        /// The largest file accepted.
+        var maximumBytes: Int64
+        /// The bytes left in the namespace's quota, or `nil` for no quota.
+        var quotaRemaining: Int64?
+    }
+
+    /// The expected size and hash of an upload, as the client announced them.
+    struct Expectation: Sendable {
+        /// The announced size.
+        var size: Int64?
+        /// The announced SHA-256, lowercase hexadecimal.
+        var sha256: String?
+    }
+
+    /// Opens the store, removing temporary files left by an earlier process; folders are made on first use.
+    init(root: String) {
+        self.root = root
+        // One server owns a data folder, so nothing in tmp/ is in flight at start-up.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/tmp")) ?? [] {
+            unlink(root + "/tmp/" + name)
+        }
+    }
+
+    /// The file holding the bytes of a hash.
+    func path(sha256: String) -> String {
+        let utf8 = Array(sha256.utf8)
+        let prefix = String(decoding: utf8.prefix(2), as: UTF8.self)
+        let rest = String(decoding: utf8.dropFirst(2), as: UTF8.self)
+        return "\(root)/sha256/\(prefix)/\(rest)"
+    }
+
+    /// The size of the stored bytes of a hash, or `nil` when they are not stored.
+    func size(sha256: String) -> Int64? {
+        guard SHA256.isHexDigest(sha256) else { return nil }
+        var info = stat()
+        guard stat(path(sha256: sha256), &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int64(info.st_size)
+    }
+
+    /// Streams bytes into the store, hashing them, and returns their hash and size.
+    ///
+    /// - Throws: ``QuillError`` with ``QuillError/Code/artifactTooLarge`` past `limits.maximumBytes`,
+    ///   ``QuillError/Code/quotaExceeded`` past `limits.quotaRemaining`, ``QuillError/Code/invalidArgument``
+    ///   when the bytes differ from `expected` (they are then not kept), ``QuillError/Code/io`` when writing
+    ///   fails. Nothing is left behind in `tmp/` after an error.
+    func store<Body: AsyncSequence>(
+        _ body: Body,
+        limits: Limits,
+        expected: Expectation
+    ) async throws -> (sha256: String, size: Int64) where Body.Element == ByteBuffer {
+        try FileIO.makeDirectory(root + "/tmp")
+        let temporary = "\(root)/tmp/upload-\(UUID().uuidString)"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw QuillError.posix("creating", path: temporary, errno: errno) }
+        var closed = false
+        do {
+            var hash = SHA256()
+            var received: Int64 = 0
+            var gathered = ByteBuffer()
+            for try await buffer in body {
+                received += Int64(buffer.readableBytes)
+                try Self.check(received, limits)
+                var buffer = buffer
+                gathered.writeBuffer(&buffer)
+                if gathered.readableBytes >= writeSize {
+                    hash = try await Self.append(gathered, to: fd, path: temporary, hashing: hash)
+                    gathered.clear()
+                }
+            }
+            hash = try await Self.append(gathered, to: fd, path: temporary, hashing: hash)
+            let digest = hash.hexDigest()
+            try Self.verify(digest, received, expected)
+            let destination = path(sha256: digest)
+            closed = true
+            try await NIOThreadPool.singleton.runIfActive {
+                let synced = fsync(fd)
+                let code = errno
+                close(fd)
+                guard synced == 0 else { throw QuillError.posix("syncing", path: temporary, errno: code) }
+                try Self.moveIntoPlace(temporary, destination)
+            }
+            return (digest, received)
+        } catch {
+            if !closed { close(fd) }
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    private static func verify(_ digest: String, _ size: Int64, _ expected: Expectation) throws {
+        if let announced = expected.size, announced != size {
+            throw QuillError(
+                .invalidArgument,
+                "the upload has \(size) bytes but the record announced \(announced); upload the whole file again"
+            )
+        }
+        if let sha256 = expected.sha256, sha256 != digest {
+            throw QuillError(
+                .invalidArgument,
+                "the uploaded bytes have SHA-256 \(digest) but the record announced \(sha256); the file changed or was cut, upload it again"
+            )
+        }
+    }
+
+    private static func check(_ received: Int64, _ limits: Limits) throws {
+        if received > limits.maximumBytes {
+            throw QuillError(
+                .artifactTooLarge,
+                "the file is larger than this server's limit of \(limits.maximumBytes) bytes per artifact; split it or ask the operator to raise --max-artifact-mib"
+            )
+        }
+        if let remaining = limits.quotaRemaining, received > remaining {
+            throw QuillError(
+                .quotaExceeded,
+                "the namespace's artifact quota is used up (\(max(0, remaining)) bytes left); delete runs or ask the operator to raise --quota-mib"
+            )
+        }
+    }
+
+    /// Hashes and writes a buffer on the thread pool; returns the updated hash.
+    private static func append(
+        _ buffer: ByteBuffer,
+        to fd: Int32,
+        path: String,
+        hashing hash: SHA256
+    ) async throws
+        -> SHA256
+    {
+        guard buffer.readableBytes > 0 else { return hash }
+        return try await NIOThreadPool.singleton.runIfActive {
+            var hash = hash
+            try buffer.withUnsafeReadableBytes { raw in
+                hash.update(raw)
+                var offset = 0
+                while offset < raw.count {
+                    let written = write(fd, raw.baseAddress?.advanced(by: offset), raw.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        throw QuillError.posix("writing", path: path, errno: errno)
+                    }
+                    offset += written
+                }
+            }
+            return hash
+        }
+    }
+
+    /// Renames a complete temporary file to its hash's path, or drops it when that path exists.
+    private static func moveIntoPlace(_ temporary: String, _ destination: String) throws {
+        let folder = (destination as NSString).deletingLastPathComponent
+        try FileIO.makeDirectory(folder)
+        var info = stat()
+        if stat(destination, &info) == 0 {
+            unlink(temporary)
+            return
+        }
+        guard rename(temporary, destination) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw QuillError.posix("renaming into", path: destination, errno: code)
+        }
+        let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
+    }
+}

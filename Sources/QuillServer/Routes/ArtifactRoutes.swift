@@ -1,0 +1,189 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import QuillCore
+import QuillStore
+
+/// `/api/v1/runs/{id}/artifacts`: the records and bytes of a run's artifacts.
+///
+/// - `POST` `{"path", "size"?, "sha256"?}` creates the record of a path (201), or returns the existing one
+///   (200); a failed record, or one announced with another size or hash, goes back to pending.
+/// - `GET` lists the run's artifacts; `PATCH ?path=` `{"status": "failed"}` gives an upload up.
+/// - `PUT content?path=` streams the raw body into the content-addressed blob store (never collected in
+///   memory; the record is created when missing), checking the per-file limit (413) and the namespace quota (507) as bytes arrive, and the
+///   announced size and hash at the end (400, the record is marked failed).
+/// - `GET content?path=` streams the bytes back, with single `Range` requests (206, or 416).
+///
+/// Every handler gets its run through ``APIContext/run(_:_:)``, which checks the caller's access.
+struct ArtifactRoutes {
+    let api: APIContext
+    let artifacts: any ArtifactStore
+    let blobs: BlobStore
+
+    static let createFields: Set<String> = ["path", "size", "sha256", "logged_at"]
+
+    func register(_ group: RouterGroup<QuillRequestContext>) {
+        group.post { request, context in try await create(request, context) }
+        group.get { _, context in
+            let run = try await api.run(context, .read)
+            let list = try await artifacts.artifacts(run.id)
+            return JSONResponse.make(["artifacts": .array(list.map(DTO.artifact))])
+        }
+        group.patch { request, context in
+            let run = try await api.run(context, .write)
+            let path = try Self.path(request)
+            let body = try JSONObjectReader(try await api.json(request))
+            try body.allowOnly(["status"])
+            guard try body.string("status") == ArtifactStatus.failed.rawValue else {
+                throw QuillError(
+                    .invalidArgument,
+                    "body.status must be \"failed\"; upload the bytes to mark it uploaded"
+                )
+            }
+            guard try await artifacts.artifact(run.id, path: path) != nil else { throw Self.noRecord(run.id, path) }
+            return JSONResponse.make(DTO.artifact(try await artifacts.markArtifactFailed(run.id, path: path)))
+        }
+        group.put("content") { request, context in try await upload(request, context) }
+        group.get("content") { request, context in try await download(request, context) }
+    }
+
+    private func create(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
+        let run = try await api.run(context, .write)
+        let body = try JSONObjectReader(try await api.json(request))
+        try body.allowOnly(Self.createFields)
+        let path = try ArtifactPathRules.validate(try body.requiredString("path"))
+        var new = NewArtifact(run: run.id, path: path, loggedAt: try body.time("logged_at"))
+        if let size = try body.int("size") {
+            guard size >= 0 else { throw QuillError(.invalidArgument, "body.size must not be negative") }
+            try Self.checkLimit(Int64(size), api.configuration)
+            new.expectedSize = Int64(size)
+        }
+        if let hash = try body.string("sha256")?.lowercased() {
+            guard SHA256.isHexDigest(hash) else {
+                throw QuillError(.invalidArgument, "body.sha256 must be 64 hexadecimal digits")
+            }
+            new.expectedSHA256 = hash
+        }
+        let result = try await artifacts.createArtifact(new)
+        return JSONResponse.make(DTO.artifact(result.artifact), status: result.created ? .created : .ok)
+    }
+
+    private func upload(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
+        let run = try await api.run(context, .write)
+        let path = try Self.path(request)
+        let record = try await artifacts.createArtifact(NewArtifact(run: run.id, path: path)).artifact
+        do {
+            let configuration = api.configuration
+            var remaining: Int64?
+            if let quota = configuration.namespaceQuotaBytes {
+                let namespace =
+                    try await api.store.project(id: run.projectID)?.namespace ?? configuration.defaultNamespace
+                remaining = quota - (try await artifacts.artifactBytes(namespace: namespace))
+            }
+            let limits = BlobStore.Limits(maximumBytes: configuration.maxArtifactBytes, quotaRemaining: remaining)
+            let expected = BlobStore.Expectation(
+                size: record.status == .pending ? record.size : nil,
+                sha256: record.status == .pending ? record.sha256 : nil
+            )
+            // A declared length over a limit is refused before a byte is read.
+            if let length = request.headers[.contentLength].flatMap({ Int64($0) }) {
+                try Self.checkLimit(length, configuration)
+                if let remaining, length > remaining { try Self.checkQuota(length, remaining) }
+            }
+            let stored = try await blobs.store(request.body, limits: limits, expected: expected)
+            let uploaded = try await artifacts.markArtifactUploaded(
+                run.id,
+                path: path,
+                size: stored.size,
+                sha256: stored.sha256
+            )
+            return JSONResponse.make(DTO.artifact(uploaded))
+        } catch {
+            _ = try? await artifacts.markArtifactFailed(run.id, path: path)
+            throw error
+        }
+    }
+
+    private func download(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
+        let run = try await api.run(context, .read)
+        let path = try Self.path(request)
+        guard let record = try await artifacts.artifact(run.id, path: path) else { throw Self.noRecord(run.id, path) }
+        guard record.status == .uploaded, let hash = record.sha256, let size = blobs.size(sha256: hash) else {
+            throw QuillError(
+                .notFound,
+                "artifact '\(path)' of run '\(run.id)' has no stored bytes (status \(record.status.rawValue)); upload them with PUT /api/v1/runs/\(run.id)/artifacts/content?path=…"
+            )
+        }
+        var headers: HTTPFields = [
+            .contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: "\"\(hash)\"",
+            .contentDisposition: Self.attachment(record.fileName),
+        ]
+        let file = blobs.path(sha256: hash)
+        switch ByteRange.parse(request.headers[.range], size: size) {
+        case .whole:
+            guard size > 0 else { return Response(status: .ok, headers: headers, body: ResponseBody()) }
+            let body = try await Hummingbird.FileIO().loadFile(path: file, range: 0...Int(size - 1), context: context)
+            return Response(status: .ok, headers: headers, body: body)
+        case .partial(let range):
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+            let body = try await Hummingbird.FileIO().loadFile(
+                path: file,
+                range: Int(range.lowerBound)...Int(range.upperBound),
+                context: context
+            )
+            return Response(status: .partialContent, headers: headers, body: body)
+        case .unsatisfiable:
+            var response = JSONResponse.make(
+                [
+                    "error": [
+                        "code": "range_not_satisfiable",
+                        "message": .string("the range starts past the end of the \(size)-byte file; ask for bytes=0-"),
+                    ]
+                ],
+                status: .rangeNotSatisfiable
+            )
+            response.headers[.contentRange] = "bytes */\(size)"
+            return response
+        }
+    }
+
+    /// The `path` query parameter, checked.
+    static func path(_ request: Request) throws -> String {
+        guard let text = request.uri.queryParameters["path"] else {
+            throw QuillError(.invalidArgument, "the query parameter path is required, e.g. ?path=checkpoints/best.ckpt")
+        }
+        return try ArtifactPathRules.validate(String(text))
+    }
+
+    static func noRecord(_ run: RunID, _ path: String) -> QuillError {
+        QuillError(
+            .notFound,
+            "run '\(run)' has no artifact '\(path)'; list them with GET /api/v1/runs/\(run)/artifacts"
+        )
+    }
+
+    static func checkLimit(_ size: Int64, _ configuration: ServerConfiguration) throws {
+        guard size <= configuration.maxArtifactBytes else {
+            throw QuillError(
+                .artifactTooLarge,
+                "the file has \(size) bytes; this server takes at most \(configuration.maxArtifactBytes) bytes per artifact (quill serve --max-artifact-mib)"
+            )
+        }
+    }
+
+    static func checkQuota(_ size: Int64, _ remaining: Int64) throws {
+        throw QuillError(
+            .quotaExceeded,
+            "the file has \(size) bytes but the namespace's artifact quota has \(max(0, remaining)) bytes left; delete runs or ask the operator to raise --quota-mib"
+        )
+    }
+
+    /// A `Content-Disposition` value naming the file, ASCII-safe (RFC 6266 `filename*`).
+    static func attachment(_ name: String) -> String {
+        let ascii = String(
+            name.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0.value >= 0x20 ? Character($0) : "_" }
+        )
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ascii
+        return "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
+    }
+}

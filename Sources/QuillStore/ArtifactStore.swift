@@ -1,0 +1,173 @@
+public import Foundation
+public import QuillCore
+
+/// Where the records of a run's artifacts are kept: one record per (run, path), pointing at bytes stored
+/// by their SHA-256.
+///
+/// The bytes themselves live outside the store, in content-addressed files (the server's data folder), so
+/// the same bytes logged twice, under two paths or by two runs, are stored once. A record moves from
+/// ``ArtifactStatus/pending`` to ``ArtifactStatus/uploaded`` (with its size and hash) or
+/// ``ArtifactStatus/failed``.
+///
+/// The contract:
+/// - ``createArtifact(_:)`` gets or creates the record of a path. An existing record is returned as it is,
+///   unless it failed or the new request expects other bytes (another size or hash: a new version of the
+///   file); then it goes back to pending with the new expectations.
+/// - Records belong to their run: deleting the run deletes them.
+/// - Every method on a run that does not exist throws ``QuillError/Code/notFound``; marking a path that
+///   has no record does too.
+///
+/// ```swift
+/// let created = try await store.createArtifact(NewArtifact(run: run.id, path: "checkpoints/best.ckpt"))
+/// // … store the bytes, hashing them …
+/// try await store.markArtifactUploaded(run.id, path: "checkpoints/best.ckpt", size: 1024, sha256: hex)
+/// ```
+public protocol ArtifactStore: Sendable {
+    /// Gets or creates the record of an artifact of a run.
+    func createArtifact(_ artifact: NewArtifact) async throws -> ArtifactCreation
+
+    /// Records that an artifact's bytes are stored: their size and SHA-256 (lowercase hexadecimal).
+    func markArtifactUploaded(_ run: RunID, path: String, size: Int64, sha256: String) async throws -> StoredArtifact
+
+    /// Records that an artifact's upload failed.
+    func markArtifactFailed(_ run: RunID, path: String) async throws -> StoredArtifact
+
+    /// The artifacts of a run, ordered by path.
+    func artifacts(_ run: RunID) async throws -> [StoredArtifact]
+
+    /// One artifact of a run, or `nil` when the run has no record of that path.
+    func artifact(_ run: RunID, path: String) async throws -> StoredArtifact?
+
+    /// The bytes a namespace's uploaded artifacts take, counting each distinct content once (as it is
+    /// stored), for the namespace's quota.
+    func artifactBytes(namespace: String) async throws -> Int64
+}
+
+/// Whether an artifact's bytes have arrived.
+public enum ArtifactStatus: String, Sendable, Hashable, CaseIterable {
+    /// The record exists; the bytes have not arrived (yet).
+    case pending
+    /// The bytes are stored and match the record's size and hash.
+    case uploaded
+    /// The upload failed: refused, cut off, or the bytes did not match what the client announced.
+    case failed
+}
+
+/// A request to record an artifact of a run.
+public struct NewArtifact: Sendable, Hashable {
+    /// The run the artifact belongs to.
+    public var run: RunID
+    /// Where the artifact sits among the run's artifacts: relative, `/`-separated (see ``ArtifactPathRules``).
+    public var path: String
+    /// The size the client announces, checked when the bytes arrive.
+    public var expectedSize: Int64?
+    /// The SHA-256 the client announces (lowercase hexadecimal), checked when the bytes arrive.
+    public var expectedSHA256: String?
+    /// When the artifact was logged; now when `nil`.
+    public var loggedAt: Date?
+
+    /// Creates a request.
+    public init(
+        run: RunID,
+        path: String,
+        expectedSize: Int64? = nil,
+        expectedSHA256: String? = nil,
+        loggedAt: Date? = nil
+    ) {
+        self.run = run
+        self.path = path
+        self.expectedSize = expectedSize
+        self.expectedSHA256 = expectedSHA256
+        self.loggedAt = loggedAt
+    }
+}
+
+/// What ``ArtifactStore/createArtifact(_:)`` did.
+public struct ArtifactCreation: Sendable, Hashable {
+    /// The record, new or existing.
+    public var artifact: StoredArtifact
+    /// Whether the record is new.
+    public var created: Bool
+
+    /// Creates a result.
+    public init(artifact: StoredArtifact, created: Bool) {
+        self.artifact = artifact
+        self.created = created
+    }
+}
+
+/// The record of one artifact of a run.
+public struct StoredArtifact: Sendable, Hashable {
+    /// The run it belongs to.
+    public var run: RunID
+    /// Its path among the run's artifacts, e.g. `checkpoints/best.ckpt`.
+    public var path: String
+    /// Whether its bytes have arrived.
+    public var status: ArtifactStatus
+    /// Its size in bytes, once uploaded; the announced size before.
+    public var size: Int64?
+    /// The SHA-256 of its bytes (lowercase hexadecimal), once uploaded; the announced hash before.
+    public var sha256: String?
+    /// When it was logged.
+    public var loggedAt: Date
+    /// When its record last changed (created, uploaded or failed).
+    public var updatedAt: Date
+
+    /// The last component of the path.
+    public var fileName: String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    /// Creates a record.
+    public init(
+        run: RunID,
+        path: String,
+        status: ArtifactStatus,
+        size: Int64?,
+        sha256: String?,
+        loggedAt: Date,
+        updatedAt: Date
+    ) {
+        self.run = run
+        self.path = path
+        self.status = status
+        self.size = size
+        self.sha256 = sha256
+        self.loggedAt = loggedAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// What an artifact path may be.
+///
+/// Relative and `/`-separated; every component non-empty and not `.` or `..`; no NUL byte, backslash or
+/// other control character; at most 1,024 bytes of UTF-8; normalized to Unicode NFC so that the same name
+/// typed on two systems is one artifact. The path is a key, never a file path: bytes are stored by hash.
+public enum ArtifactPathRules: Sendable {
+    /// The longest path accepted, in bytes of UTF-8.
+    public static let maximumBytes = 1024
+
+    /// The path in NFC form, or an error that says what is wrong with it.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/invalidArgument``.
+    public static func validate(_ path: String) throws -> String {
+        func refuse(_ reason: String) -> QuillError {
+            let shown = path.unicodeScalars.map { $0.value < 0x20 ? "\\u{\(String($0.value, radix: 16))}" : String($0) }
+                .joined()
+            return QuillError(.invalidArgument, "artifact path '\(shown)' is not allowed: \(reason)")
+        }
+        let normalized = path.precomposedStringWithCanonicalMapping
+        guard !normalized.isEmpty else { throw refuse("it is empty") }
+        guard normalized.utf8.count <= maximumBytes else { throw refuse("it is longer than \(maximumBytes) bytes") }
+        if normalized.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) }) {
+            throw refuse("it contains a NUL byte or another control character")
+        }
+        guard !normalized.contains("\\") else { throw refuse("it contains a backslash; separate folders with '/'") }
+        guard !normalized.hasPrefix("/") else { throw refuse("it is absolute; give a path relative to the run") }
+        for component in normalized.split(separator: "/", omittingEmptySubsequences: false) {
+            if component.isEmpty { throw refuse("it has an empty component ('//' or a trailing '/')") }
+            if component == "." || component == ".." { throw refuse("it has a '.' or '..' component") }
+        }
+        return normalized
+    }
+}

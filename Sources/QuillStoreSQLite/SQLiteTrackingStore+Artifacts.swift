@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+package import QuillCore
+package import QuillStore
+
+/// Artifact records in the `artifacts` table (migration "v3: artifacts"): one row per (run, path).
+extension SQLiteTrackingStore: ArtifactStore {
+    package func createArtifact(_ request: NewArtifact) async throws -> ArtifactCreation {
+        try await write { db in
+            try Self.requireRun(db, request.run)
+            let now = Timestamp.nowMicroseconds()
+            if let existing = try Self.fetchArtifact(db, request.run, request.path) {
+                let otherSize = request.expectedSize.map { $0 != existing.size } ?? false
+                let otherHash = request.expectedSHA256.map { $0 != existing.sha256 } ?? false
+                guard existing.status == .failed || otherSize || otherHash else {
+                    return ArtifactCreation(artifact: existing, created: false)
+                }
+                try db.execute(
+                    sql: """
+                        UPDATE artifacts SET status = 'pending', size = ?, sha256 = ?, logged_at = ?, updated_at = ?
+                        WHERE run_id = ? AND path = ?
+                        """,
+                    arguments: [
+                        request.expectedSize, request.expectedSHA256,
+                        request.loggedAt.map(Timestamp.microseconds) ?? now, now, request.run.rawValue, request.path,
+                    ]
+                )
+                return ArtifactCreation(
+                    artifact: try Self.requireArtifact(db, request.run, request.path),
+                    created: false
+                )
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO artifacts (run_id, path, status, size, sha256, logged_at, updated_at)
+                    VALUES (?, ?, 'pending', ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    request.run.rawValue, request.path, request.expectedSize, request.expectedSHA256,
+                    request.loggedAt.map(Timestamp.microseconds) ?? now, now,
+                ]
+            )
+            return ArtifactCreation(artifact: try Self.requireArtifact(db, request.run, request.path), created: true)
+        }
+    }
+
+    package func markArtifactUploaded(
+        _ run: RunID,
+        path: String,
+        size: Int64,
+        sha256: String
+    ) async throws -> StoredArtifact {
+        try await write { db in
+            try Self.requireRun(db, run)
+            _ = try Self.requireArtifact(db, run, path)
+            try db.execute(
+                sql: """
+                    UPDATE artifacts SET status = 'uploaded', size = ?, sha256 = ?, updated_at = ?
+                    WHERE run_id = ? AND path = ?
+                    """,
+                arguments: [size, sha256, Timestamp.nowMicroseconds(), run.rawValue, path]
+            )
+            return try Self.requireArtifact(db, run, path)
+        }
+    }
+
+    package func markArtifactFailed(_ run: RunID, path: String) async throws -> StoredArtifact {
+        try await write { db in
+            try Self.requireRun(db, run)
+            _ = try Self.requireArtifact(db, run, path)
+            try db.execute(
+                sql: "UPDATE artifacts SET status = 'failed', updated_at = ? WHERE run_id = ? AND path = ?",
+                arguments: [Timestamp.nowMicroseconds(), run.rawValue, path]
+            )
+            return try Self.requireArtifact(db, run, path)
+        }
+    }
+
+    package func artifacts(_ run: RunID) async throws -> [StoredArtifact] {
+        try await read { db in
+            try Self.requireRun(db, run)
+            return try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM artifacts WHERE run_id = ? ORDER BY path",
+                arguments: [run.rawValue]
+            ).map(Self.artifact(from:))
+        }
+    }
+
+    package func artifact(_ run: RunID, path: String) async throws -> StoredArtifact? {
+        try await read { db in
+            try Self.requireRun(db, run)
+            return try Self.fetchArtifact(db, run, path)
+        }
+    }
+
+    package func artifactBytes(namespace: String) async throws -> Int64 {
+        try await read { db in
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT coalesce(sum(size), 0) FROM (
+                        SELECT DISTINCT a.sha256, a.size FROM artifacts a
+                        JOIN runs r ON r.id = a.run_id
+                        JOIN projects p ON p.id = r.project_id
+                        WHERE p.namespace = ? AND a.status = 'uploaded'
+                    )
+                    """,
+                arguments: [namespace]
+            ) ?? 0
+        }
+    }
+
+    private static func requireRun(_ db: Database, _ run: RunID) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [run.rawValue]) ?? false else {
+            throw QuillError(.notFound, "run '\(run)' not found")
+        }
+    }
+
+    private static func fetchArtifact(_ db: Database, _ run: RunID, _ path: String) throws -> StoredArtifact? {
+        try Row.fetchOne(
+            db,
+            sql: "SELECT * FROM artifacts WHERE run_id = ? AND path = ?",
+            arguments: [run.rawValue, path]
+        ).map(artifact(from:))
+    }
+
+    private static func requireArtifact(_ db: Database, _ run: RunID, _ path: String) throws -> StoredArtifact {
+        guard let artifact = try fetchArtifact(db, run, path) else {
+            throw QuillError(
+                .notFound,
+                "run '\(run)' has no artifact '\(path)'; create its record with POST /api/v1/runs/\(run)/artifacts"
+            )
+        }
+        return artifact
+    }
+
+    private static func artifact(from row: Row) throws -> StoredArtifact {
+        let runText: String = row["run_id"]
+        guard let run = RunID(runText) else {
+            throw QuillError(.malformed, "the store holds an invalid run id '\(runText)'")
+        }
+        return StoredArtifact(
+            run: run,
+            path: row["path"],
+            status: ArtifactStatus(rawValue: row["status"]) ?? .failed,
+            size: row["size"],
+            sha256: row["sha256"],
+            loggedAt: Timestamp.date(microseconds: row["logged_at"]),
+            updatedAt: Timestamp.date(microseconds: row["updated_at"])
+        )
+    }
+}
