@@ -5,6 +5,8 @@ set -euo pipefail
 need=()
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
 # GRDB (the embedded SQLite store) builds against the system SQLite.
 [ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
 
