@@ -84,15 +84,8 @@ extension SQLiteTrackingStore: AccountStore {
 
     package func memberships(user: String) async throws -> [Membership] {
         try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT o.name AS organization, u.name AS user, m.role AS role FROM memberships m
-                    JOIN organizations o ON o.id = m.organization_id JOIN users u ON u.id = m.user_id
-                    WHERE u.name = ? ORDER BY o.name
-                    """,
-                arguments: [user]
-            ).map(Self.membership(from:))
+            try Row.fetchAll(db, sql: "\(Self.membershipSelect) WHERE u.name = ? ORDER BY o.name", arguments: [user])
+                .map(Self.membership(from:))
         }
     }
 
@@ -101,11 +94,7 @@ extension SQLiteTrackingStore: AccountStore {
             _ = try Self.requireOrganization(db, organization)
             return try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT o.name AS organization, u.name AS user, m.role AS role FROM memberships m
-                    JOIN organizations o ON o.id = m.organization_id JOIN users u ON u.id = m.user_id
-                    WHERE o.name = ? ORDER BY u.name
-                    """,
+                sql: "\(Self.membershipSelect) WHERE o.name = ? ORDER BY u.name",
                 arguments: [organization]
             ).map(Self.membership(from:))
         }
@@ -157,6 +146,11 @@ extension SQLiteTrackingStore: AccountStore {
     }
 
     // MARK: Rows
+
+    private static let membershipSelect = """
+        SELECT o.name AS organization, u.name AS user, m.role AS role FROM memberships m
+        JOIN organizations o ON o.id = m.organization_id JOIN users u ON u.id = m.user_id
+        """
 
     private static let keySelect = """
         SELECT k.id AS id, u.name AS user, k.label AS label, k.prefix AS prefix, k.created_at AS created_at,

@@ -14,6 +14,12 @@ struct AuthTests {
         Issue.record("the server did not turn authentication on")
     }
 
+    /// Creates a user through the API as an administrator and returns the user's first key.
+    func user(_ name: String, on server: ServerProcess, by admin: String) async throws -> String {
+        let created = try await server.request("POST", "/api/v1/users", json: ["name": .string(name)], key: admin)
+        return try #require(created.body?["api_key"]?["key"]?.stringValue)
+    }
+
     @Test("single-user mode until the first user; then writes need a valid key, and revoked keys stop working")
     func singleUserThenKeys() async throws {
         let temp = TemporaryDirectory("quill-auth")
@@ -62,18 +68,8 @@ struct AuthTests {
         let server = try ServerProcess(data: temp.path)
         let root = try server.createUser("root")
         try await waitForAuth(server)
-        let ada = try #require(
-            try await server.request("POST", "/api/v1/users", json: ["name": "ada"], key: root).body?["api_key"]?[
-                "key"
-            ]?
-            .stringValue
-        )
-        let bob = try #require(
-            try await server.request("POST", "/api/v1/users", json: ["name": "bob"], key: root).body?["api_key"]?[
-                "key"
-            ]?
-            .stringValue
-        )
+        let ada = try await user("ada", on: server, by: root)
+        let bob = try await user("bob", on: server, by: root)
         #expect(try await server.request("POST", "/api/v1/users", json: ["name": "eve"], key: bob).status == 403)
 
         let run = try await server.request("POST", "/api/v1/runs", json: ["project": "Secret", "name": "r"], key: ada)
@@ -169,18 +165,8 @@ struct AuthTests {
         let server = try ServerProcess(data: temp.path)
         let root = try server.createUser("root")
         try await waitForAuth(server)
-        let ada = try #require(
-            try await server.request("POST", "/api/v1/users", json: ["name": "ada"], key: root).body?["api_key"]?[
-                "key"
-            ]?
-            .stringValue
-        )
-        let bob = try #require(
-            try await server.request("POST", "/api/v1/users", json: ["name": "bob"], key: root).body?["api_key"]?[
-                "key"
-            ]?
-            .stringValue
-        )
+        let ada = try await user("ada", on: server, by: root)
+        let bob = try await user("bob", on: server, by: root)
         #expect(try await server.request("POST", "/api/v1/orgs", json: ["name": "vision"], key: ada).status == 201)
         #expect(try await server.request("POST", "/api/v1/orgs", json: ["name": "bob"], key: ada).status == 409)
         #expect(try await server.request("GET", "/api/v1/orgs/vision", key: bob).status == 404)
@@ -226,12 +212,7 @@ struct AuthTests {
             )
             .status == 200
         )
-        let carol = try #require(
-            try await server.request("POST", "/api/v1/users", json: ["name": "carol"], key: root).body?["api_key"]?[
-                "key"
-            ]?
-            .stringValue
-        )
+        let carol = try await user("carol", on: server, by: root)
         _ = try await server.request("PUT", "/api/v1/orgs/vision/members/carol", json: [:], key: ada)
         #expect(try await server.request("GET", "/api/v1/projects/vision/bob-only", key: bob).status == 200)
         #expect(try await server.request("GET", "/api/v1/projects/vision/bob-only", key: ada).status == 200)

@@ -314,17 +314,6 @@ struct ServerBadInputTests {
         #expect(stored >= count, "acknowledged \(count), stored \(stored)")
         #expect(stored <= count + 500)
     }
-
-    @Test("binding to a non-loopback address without --insecure is refused with the reason")
-    func insecureBinding() throws {
-        let temp = TemporaryDirectory("quill-server")
-        let result = try BuiltProducts.run(
-            BuiltProducts.path("quill"),
-            ["serve", "--host", "0.0.0.0", "--port", "0", "--data", temp.path]
-        )
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("--insecure"))
-    }
 }
 
 final class Acknowledged: @unchecked Sendable {
