@@ -7,8 +7,8 @@ import Synchronization
 /// Resolves the caller of every request from its `Authorization: Bearer …` header.
 ///
 /// - A server whose store has no users runs in single-user mode: every request is ``Caller/singleUser``
-///   and the header is ignored. The first user created turns authentication on (seen within
-///   ``Authenticator/cacheSeconds`` when the user is created by another process).
+///   and the header is ignored. The first user created turns authentication on (seen within half a second
+///   when another process, such as `quill users create`, creates it).
 /// - Otherwise a request without the header is ``Caller/anonymous``, one with a valid key is that key's
 ///   user, and one with an unknown or revoked key is refused with 401.
 struct AuthMiddleware: RouterMiddleware {
