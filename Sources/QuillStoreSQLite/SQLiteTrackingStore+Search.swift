@@ -1,5 +1,5 @@
 import GRDB
-package import QuillCore
+import QuillCore
 package import QuillStore
 
 extension SQLiteTrackingStore {
