@@ -110,7 +110,8 @@ struct SQLiteQueryTranslator {
         switch Self.source(of: field) {
         case .fields(let code, let key, let isTime):
             let test = Self.fieldTest(op, values, isTime: isTime) ?? fallback(expression, value: "s.json")
-            return "EXISTS (SELECT 1 FROM search_fields s WHERE s.run_id = r.id AND s.field = \(code) AND s.key = ? AND "
+            return
+                "EXISTS (SELECT 1 FROM search_fields s WHERE s.run_id = r.id AND s.field = \(code) AND s.key = ? AND "
                 + SQLFragment("", [key]) + test + ")"
         case .metric(let key, let column):
             let test = Self.metricTest(op, values, column: "m." + column) ?? fallback(expression, value: "m." + column)
@@ -133,12 +134,15 @@ struct SQLiteQueryTranslator {
         case .notEqual: return values.first.map { fieldEqual($0, isTime: isTime).negated } ?? .alwaysFalse
         case .in, .notIn:
             let any: SQLFragment
-            if !isTime, !values.isEmpty, values.allSatisfy({ if case .number(let n) = $0 { !n.isNaN } else { false } }) {
+            if !isTime, !values.isEmpty, values.allSatisfy({ if case .number(let n) = $0 { !n.isNaN } else { false } })
+            {
                 let numbers = values.compactMap { if case .number(let n) = $0 { n } else { nil } }
                 let placeholders = Array(repeating: "?", count: numbers.count).joined(separator: ", ")
                 any = SQLFragment("s.num IN (\(placeholders))", StatementArguments(numbers))
             } else {
-                any = values.isEmpty ? .alwaysFalse : .joined(values.map { fieldEqual($0, isTime: isTime) }, separator: "OR")
+                any =
+                    values.isEmpty
+                    ? .alwaysFalse : .joined(values.map { fieldEqual($0, isTime: isTime) }, separator: "OR")
             }
             return op == .in ? any : any.negated
         case .less, .lessOrEqual, .greater, .greaterOrEqual:

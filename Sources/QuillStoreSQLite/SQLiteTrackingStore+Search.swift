@@ -61,11 +61,19 @@ extension SQLiteTrackingStore {
         let list = "(" + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ")"
         let arguments = StatementArguments(ids)
         var params: [String: [String: JSONValue]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT run_id, key, value FROM params WHERE run_id IN \(list)", arguments: arguments) {
+        for row in try Row.fetchAll(
+            db,
+            sql: "SELECT run_id, key, value FROM params WHERE run_id IN \(list)",
+            arguments: arguments
+        ) {
             params[row[0], default: [:]][row[1]] = json(row[2]) ?? .null
         }
         var tags: [String: [String: String]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT run_id, key, value FROM tags WHERE run_id IN \(list)", arguments: arguments) {
+        for row in try Row.fetchAll(
+            db,
+            sql: "SELECT run_id, key, value FROM tags WHERE run_id IN \(list)",
+            arguments: arguments
+        ) {
             tags[row[0], default: [:]][row[1]] = row[2]
         }
         var links: [String: [RunLink]] = [:]
@@ -79,7 +87,8 @@ extension SQLiteTrackingStore {
             )
         }
         var metrics: [String: [String: MetricStatistics]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT * FROM metric_stats WHERE run_id IN \(list)", arguments: arguments) {
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM metric_stats WHERE run_id IN \(list)", arguments: arguments)
+        {
             metrics[row["run_id"], default: [:]][row["key"]] = statistics(from: row)
         }
         return runs.map { run in

@@ -67,7 +67,9 @@ struct SearchOrder {
                     [cursorValue, cursorValue, cursorValue, cursor.startedAt, cursor.id]
                 )
             }
-            let columns = value.hasSuffix("txt") ? "NULL AS sort_num, \(value) AS sort_txt" : "\(value) AS sort_num, NULL AS sort_txt"
+            let columns =
+                value.hasSuffix("txt")
+                ? "NULL AS sort_num, \(value) AS sort_txt" : "\(value) AS sort_num, NULL AS sort_txt"
             return "SELECT r.*, \(columns) " + from + " AND " + filter + keyset
                 + " ORDER BY \(value) \(direction), \(defaultOrder)" + tail
         }
@@ -80,7 +82,11 @@ struct SearchOrder {
             let join = "FROM search_fields o CROSS JOIN runs r ON r.id = o.run_id WHERE o.field = \(code) AND o.key = ?"
             switch bucket {
             case .number:
-                return sorted(SQLFragment(join + " AND o.num IS NOT NULL", [key]), value: "o.num", cursorValue: cursor?.numberValue)
+                return sorted(
+                    SQLFragment(join + " AND o.num IS NOT NULL", [key]),
+                    value: "o.num",
+                    cursorValue: cursor?.numberValue
+                )
             case .nan:
                 return unsorted(SQLFragment(join + " AND o.isnum = 1 AND o.num IS NULL", [key]))
             case .text:

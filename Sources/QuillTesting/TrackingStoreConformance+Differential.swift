@@ -77,7 +77,10 @@ extension TrackingStoreConformance {
             if let first = page.runs.first, let details = all.first(where: { $0.run.id == first.run.id }) {
                 // Compared field by field: NaN statistics are never equal to themselves.
                 #expect(first.run == details.run && first.params == details.params && first.tags == details.tags)
-                #expect(first.links == details.links && first.metrics.mapValues(\.count) == details.metrics.mapValues(\.count))
+                #expect(
+                    first.links == details.links
+                        && first.metrics.mapValues(\.count) == details.metrics.mapValues(\.count)
+                )
             }
         }
         for (index, sortText) in Self.differentialSorts.enumerated() {
@@ -88,7 +91,10 @@ extension TrackingStoreConformance {
                 search.sort = sort
                 search.limit = 37
                 let walked = try await Self.walk(store, search)
-                #expect(walked == Self.expected(all, query: query, sort: sort), "sort \(sortText), query \(query.map(String.init(describing:)) ?? "-")")
+                #expect(
+                    walked == Self.expected(all, query: query, sort: sort),
+                    "sort \(sortText), query \(query.map(String.init(describing:)) ?? "-")"
+                )
             }
         }
     }
@@ -114,11 +120,15 @@ extension TrackingStoreConformance {
         let lr = pick([0.1, 0.01, 0.01, 0.001, "0.01", "NaN", .double(.infinity), "fast", nil] as [JSONValue?])
         if let lr { request.config["lr"] = lr }
         if Bool.random(using: &random) {
-            var optimizer: [String: JSONValue] = ["name": pick(["adam", "sgd", "Adam", "e\u{301}te\u{301}", "été", "zeta"])]
+            var optimizer: [String: JSONValue] = [
+                "name": pick(["adam", "sgd", "Adam", "e\u{301}te\u{301}", "été", "zeta"])
+            ]
             if Bool.random(using: &random) { optimizer["momentum"] = pick([0.9, 0.5, 0.95]) }
             request.config["optimizer"] = .object(optimizer)
         }
-        if let layers = pick([3, 4, .double(3.0), "3", "three", nil] as [JSONValue?]) { request.config["layers"] = layers }
+        if let layers = pick([3, 4, .double(3.0), "3", "three", nil] as [JSONValue?]) {
+            request.config["layers"] = layers
+        }
         if let flag = pick([true, false, .null, nil] as [JSONValue?]) { request.config["flag"] = flag }
         if let mixed = pick([10, "10", "abc", "Zed", true, .null, [1, 2], ["a": 1], 2.5, "-3", nil] as [JSONValue?]) {
             request.config["mixed"] = mixed
@@ -136,7 +146,9 @@ extension TrackingStoreConformance {
         for step in 0..<Int.random(in: 0..<4, using: &random) {
             batch.metrics.append(MetricValue(key: "loss", value: pick(losses), step: step))
         }
-        if Bool.random(using: &random) { batch.metrics.append(MetricValue(key: "acc", value: pick([1, 2, 0.5]), step: 0)) }
+        if Bool.random(using: &random) {
+            batch.metrics.append(MetricValue(key: "acc", value: pick([1, 2, 0.5]), step: 0))
+        }
         if Int.random(in: 0..<3, using: &random) == 0 {
             batch.metrics.append(MetricValue(key: "val loss", value: pick([0.3, 0.5]), step: 0))
         }

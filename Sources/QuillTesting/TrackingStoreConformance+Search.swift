@@ -44,17 +44,23 @@ extension TrackingStoreConformance {
             var request = NewRun(projectID: project.id)
             request.name = "run-\(index)"
             // Few distinct start times and values, so many runs tie.
-            request.startedAt = Date(timeIntervalSince1970: 1_700_000_000 + Double(Int.random(in: 0..<4, using: &random)))
+            request.startedAt = Date(
+                timeIntervalSince1970: 1_700_000_000 + Double(Int.random(in: 0..<4, using: &random))
+            )
             let lrs: [JSONValue?] = [0.1, 0.01, 0.01, .double(.nan), "high", "low", nil]
             if let lr = lrs.randomElement(using: &random) ?? nil { request.config["lr"] = lr }
             if Bool.random(using: &random) { request.tags["team"] = ["vision", "nlp"].randomElement(using: &random) }
-            if Int.random(in: 0..<4, using: &random) == 0 { request.endedAt = Date(timeIntervalSince1970: 1_700_000_100) }
+            if Int.random(in: 0..<4, using: &random) == 0 {
+                request.endedAt = Date(timeIntervalSince1970: 1_700_000_100)
+            }
             let run = try await store.createRun(request)
             ids.append(run.id)
             var batch = LogBatch()
             let losses: [Double] = [0.5, 0.25, .nan, 0.25, .infinity]
             for step in 0..<Int.random(in: 0..<3, using: &random) {
-                batch.metrics.append(MetricValue(key: "loss", value: losses.randomElement(using: &random) ?? 0, step: step))
+                batch.metrics.append(
+                    MetricValue(key: "loss", value: losses.randomElement(using: &random) ?? 0, step: step)
+                )
             }
             if !batch.isEmpty { _ = try await store.logBatch(run.id, batch) }
             if Bool.random(using: &random) {
@@ -78,7 +84,10 @@ extension TrackingStoreConformance {
                 search.sort = sort
                 search.limit = limit
                 let walked = try await Self.walk(store, search)
-                #expect(Set(walked).count == walked.count, "no run twice: sort \(sortText ?? "default"), limit \(limit)")
+                #expect(
+                    Set(walked).count == walked.count,
+                    "no run twice: sort \(sortText ?? "default"), limit \(limit)"
+                )
                 #expect(walked == expected, "order: sort \(sortText ?? "default"), limit \(limit)")
             }
         }

@@ -19,7 +19,9 @@ struct Options {
             case "--repeats": repeats = iterator.next().flatMap(Int.init) ?? repeats
             case "--db": path = iterator.next()
             default:
-                FileHandle.standardError.write(Data("usage: quill-search-bench [--runs N] [--repeats N] [--db PATH]\n".utf8))
+                FileHandle.standardError.write(
+                    Data("usage: quill-search-bench [--runs N] [--repeats N] [--db PATH]\n".utf8)
+                )
                 exit(2)
             }
         }
@@ -73,7 +75,9 @@ func fill(path: String, projectID: Int64, runs: Int) throws {
             let lr = [0.1, 0.03, 0.01, 0.003, 0.001, 0.0003][Int.random(in: 0..<6, using: &random)]
             let batch = [32, 64, 128, 256][Int.random(in: 0..<4, using: &random)]
             let optimizer = ["adam", "sgd", "adamw"][Int.random(in: 0..<3, using: &random)]
-            let config = JSONWriter.string(["lr": .double(lr), "batch_size": .int(batch), "optimizer": ["name": .string(optimizer)]])
+            let config = JSONWriter.string([
+                "lr": .double(lr), "batch_size": .int(batch), "optimizer": ["name": .string(optimizer)],
+            ])
             let accuracy = Double.random(in: 0.5..<1, using: &random)
             try run.execute(arguments: [
                 id, projectID, "run-\(index)", statuses[index % statuses.count], started, started, started,
@@ -111,7 +115,8 @@ func time(_ repeats: Int, _ body: () async throws -> RunPage) async throws -> (m
 }
 
 let options = Options(CommandLine.arguments)
-let directory = options.path.map { ($0 as NSString).deletingLastPathComponent }
+let directory =
+    options.path.map { ($0 as NSString).deletingLastPathComponent }
     ?? NSTemporaryDirectory() + "quill-search-bench-\(getpid())"
 let path = options.path ?? directory + "/quill.db"
 let fresh = !FileManager.default.fileExists(atPath: path)
@@ -130,7 +135,9 @@ print("| search | runs returned | median ms | min ms |")
 print("|---|---:|---:|---:|")
 
 func report(_ name: String, _ result: (median: Double, min: Double, runs: Int)) {
-    print("| \(name) | \(result.runs) | \(String(format: "%.2f", result.median)) | \(String(format: "%.2f", result.min)) |")
+    print(
+        "| \(name) | \(result.runs) | \(String(format: "%.2f", result.median)) | \(String(format: "%.2f", result.min)) |"
+    )
 }
 
 var search = RunSearch(projectIDs: [project.id])
@@ -142,36 +149,59 @@ report("first page, default order (limit 50)", try await time(options.repeats) {
 var deep = search
 for _ in 0..<1000 { deep.cursor = try await store.searchRuns(deep).nextCursor }
 let deepSearch = deep
-report("page 1,001 via cursor, default order", try await time(options.repeats) { try await store.searchRuns(deepSearch) })
+report(
+    "page 1,001 via cursor, default order",
+    try await time(options.repeats) { try await store.searchRuns(deepSearch) }
+)
 
 var filtered = search
-filtered.query = try RunQuery(parsing: "params.lr in (0.01, 0.001) and metrics.loss.min < 0.5 or tags.team = \"vision\"")
+filtered.query = try RunQuery(
+    parsing: "params.lr in (0.01, 0.001) and metrics.loss.min < 0.5 or tags.team = \"vision\""
+)
 let filteredSearch = filtered
-report("`params.lr in (0.01, 0.001) and metrics.loss.min < 0.5 or tags.team = \"vision\"`", try await time(options.repeats) { try await store.searchRuns(filteredSearch) })
+report(
+    "`params.lr in (0.01, 0.001) and metrics.loss.min < 0.5 or tags.team = \"vision\"`",
+    try await time(options.repeats) { try await store.searchRuns(filteredSearch) }
+)
 
 var selective = search
 selective.query = try RunQuery(parsing: "params.seed = 7 and tags.team = audio and status = failed")
 let selectiveSearch = selective
-report("`params.seed = 7 and tags.team = audio and status = failed` (few matches: full scan)", try await time(options.repeats) { try await store.searchRuns(selectiveSearch) })
+report(
+    "`params.seed = 7 and tags.team = audio and status = failed` (few matches: full scan)",
+    try await time(options.repeats) { try await store.searchRuns(selectiveSearch) }
+)
 
 var sorted = search
 sorted.sort = try RunSort(parsing: "metrics.loss.min")
 let sortedSearch = sorted
-report("sort `metrics.loss.min`, first page", try await time(options.repeats) { try await store.searchRuns(sortedSearch) })
+report(
+    "sort `metrics.loss.min`, first page",
+    try await time(options.repeats) { try await store.searchRuns(sortedSearch) }
+)
 
 var sortedDeep = sorted
 for _ in 0..<200 { sortedDeep.cursor = try await store.searchRuns(sortedDeep).nextCursor }
 let sortedDeepSearch = sortedDeep
-report("sort `metrics.loss.min`, page 201 via cursor", try await time(options.repeats) { try await store.searchRuns(sortedDeepSearch) })
+report(
+    "sort `metrics.loss.min`, page 201 via cursor",
+    try await time(options.repeats) { try await store.searchRuns(sortedDeepSearch) }
+)
 
 var sortedParam = search
 sortedParam.sort = try RunSort(parsing: "params.lr desc")
 let sortedParamSearch = sortedParam
-report("sort `params.lr desc` (many ties), first page", try await time(options.repeats) { try await store.searchRuns(sortedParamSearch) })
+report(
+    "sort `params.lr desc` (many ties), first page",
+    try await time(options.repeats) { try await store.searchRuns(sortedParamSearch) }
+)
 
 var sortedFiltered = sorted
 sortedFiltered.query = filtered.query
 let sortedFilteredSearch = sortedFiltered
-report("the filter above, sorted by `metrics.loss.min`", try await time(options.repeats) { try await store.searchRuns(sortedFilteredSearch) })
+report(
+    "the filter above, sorted by `metrics.loss.min`",
+    try await time(options.repeats) { try await store.searchRuns(sortedFilteredSearch) }
+)
 
 if options.path == nil { try? FileManager.default.removeItem(atPath: directory) }
