@@ -15,7 +15,8 @@ import QuillStore
 ///   are Swift's `String` order and equality;
 /// - `raw`: the text as it is when NFC changed it (glob matching works on the text as it is), else NULL;
 /// - `tm`: for `created`, the time in microseconds;
-/// - `json`: the value as JSON, for comparisons evaluated in Swift (see ``SQLiteQueryTranslator``).
+/// - `json`: the value as JSON, for comparisons evaluated in Swift (see ``SQLiteQueryTranslator``);
+/// - `started_at`: a copy of the run's, so the indexes serve a sort's ties (newest first) too.
 ///
 /// Every write that changes a run's record, params, tags or summary calls ``refresh(_:runID:)`` in the same
 /// transaction; deleting a run deletes its rows (foreign key cascade).
@@ -43,10 +44,15 @@ enum SearchIndex {
                     raw TEXT,
                     tm INTEGER,
                     json TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
                     PRIMARY KEY (run_id, field, key)
                 ) WITHOUT ROWID;
-                CREATE INDEX search_fields_by_number ON search_fields (field, key, num);
-                CREATE INDEX search_fields_by_text ON search_fields (field, key, txt);
+                CREATE INDEX search_fields_by_number ON search_fields (field, key, num, started_at DESC, run_id DESC);
+                CREATE INDEX search_fields_by_number_desc
+                    ON search_fields (field, key, num DESC, started_at DESC, run_id DESC);
+                CREATE INDEX search_fields_by_text ON search_fields (field, key, txt, started_at DESC, run_id DESC);
+                CREATE INDEX search_fields_by_text_desc
+                    ON search_fields (field, key, txt DESC, started_at DESC, run_id DESC);
                 CREATE INDEX runs_by_start ON runs (started_at DESC, id DESC);
                 CREATE INDEX metric_stats_by_last ON metric_stats (key, last_value);
                 CREATE INDEX metric_stats_by_min ON metric_stats (key, min_value);
@@ -74,7 +80,7 @@ enum SearchIndex {
         for row in runs {
             let run = try SQLiteTrackingStore.run(from: row)
             let id = run.id.rawValue
-            try insert(db, runID: id, run: run, params: params[id] ?? [:], tags: tags[id] ?? [:])
+            try insert(db, run: run, startedAt: row["started_at"], params: params[id] ?? [:], tags: tags[id] ?? [:])
         }
     }
 
@@ -93,21 +99,22 @@ enum SearchIndex {
         for row in try Row.fetchAll(db, sql: "SELECT key, value FROM tags WHERE run_id = ?", arguments: [runID]) {
             tags[row[0]] = row[1]
         }
-        try insert(db, runID: runID, run: run, params: params, tags: tags)
+        try insert(db, run: run, startedAt: row["started_at"], params: params, tags: tags)
     }
 
     private static func insert(
         _ db: Database,
-        runID: String,
         run: StoredRun,
+        startedAt: Int64,
         params: [String: JSONValue],
         tags: [String: String]
     ) throws {
+        let runID = run.id.rawValue
         let values = RunDetails(run: run, params: params, tags: tags, links: [], metrics: [:]).queryable
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO search_fields (run_id, field, key, kind, isnum, num, txt, raw, tm, json)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO search_fields (run_id, field, key, kind, isnum, num, txt, raw, tm, json, started_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
         func add(_ field: Int, _ key: String, _ value: JSONValue) throws {
@@ -119,6 +126,7 @@ enum SearchIndex {
             try statement.execute(arguments: [
                 runID, field, key, kind(of: value), number != nil, number.flatMap { $0.isNaN ? nil : $0 },
                 normalized, normalized.utf8.elementsEqual(text.utf8) ? nil : text, time, JSONWriter.string(value),
+                startedAt,
             ])
         }
         for (key, value) in values.attributes { try add(FieldCode.attribute, key, value) }

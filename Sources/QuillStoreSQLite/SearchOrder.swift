@@ -58,12 +58,18 @@ struct SearchOrder {
         let direction = sort.descending ? "DESC" : "ASC"
         let beyond = sort.descending ? "<" : ">"
         // `value` is the sorted column of `o`; the keyset continues after the cursor's value, then among
-        // equal values after its start and id.
-        func sorted(_ from: SQLFragment, value: String, cursorValue: (any DatabaseValueConvertible)?) -> SQLFragment {
+        // equal values after its start and id. `tie` names the start and id columns: those of
+        // `search_fields` (a copy of the run's) let its indexes serve the whole order, ties included.
+        func sorted(
+            _ from: SQLFragment,
+            value: String,
+            cursorValue: (any DatabaseValueConvertible)?,
+            tie: (start: String, id: String)
+        ) -> SQLFragment {
             var keyset = SQLFragment("")
             if let cursor, let cursorValue {
                 keyset = SQLFragment(
-                    " AND \(value) \(beyond)= ? AND (\(value) \(beyond) ? OR (\(value) = ? AND (r.started_at, r.id) < (?, ?)))",
+                    " AND \(value) \(beyond)= ? AND (\(value) \(beyond) ? OR (\(value) = ? AND (\(tie.start), \(tie.id)) < (?, ?)))",
                     [cursorValue, cursorValue, cursorValue, cursor.startedAt, cursor.id]
                 )
             }
@@ -71,12 +77,17 @@ struct SearchOrder {
                 value.hasSuffix("txt")
                 ? "NULL AS sort_num, \(value) AS sort_txt" : "\(value) AS sort_num, NULL AS sort_txt"
             return "SELECT r.*, \(columns) " + from + " AND " + filter + keyset
-                + " ORDER BY \(value) \(direction), \(defaultOrder)" + tail
+                + " ORDER BY \(value) \(direction), \(tie.start) DESC, \(tie.id) DESC" + tail
         }
-        func unsorted(_ from: SQLFragment) -> SQLFragment {
-            "SELECT r.*, NULL AS sort_num, NULL AS sort_txt " + from + " AND " + filter + afterDefault
-                + " ORDER BY \(defaultOrder)" + tail
+        func unsorted(_ from: SQLFragment, tie: (start: String, id: String) = ("r.started_at", "r.id")) -> SQLFragment {
+            var keyset = SQLFragment("")
+            if let cursor {
+                keyset = SQLFragment(" AND (\(tie.start), \(tie.id)) < (?, ?)", [cursor.startedAt, cursor.id])
+            }
+            return "SELECT r.*, NULL AS sort_num, NULL AS sort_txt " + from + " AND " + filter + keyset
+                + " ORDER BY \(tie.start) DESC, \(tie.id) DESC" + tail
         }
+        let copied = (start: "o.started_at", id: "o.run_id")
         switch SQLiteQueryTranslator.source(of: sort.field) {
         case .fields(let code, let key, _):
             let join = "FROM search_fields o CROSS JOIN runs r ON r.id = o.run_id WHERE o.field = \(code) AND o.key = ?"
@@ -85,12 +96,18 @@ struct SearchOrder {
                 return sorted(
                     SQLFragment(join + " AND o.num IS NOT NULL", [key]),
                     value: "o.num",
-                    cursorValue: cursor?.numberValue
+                    cursorValue: cursor?.numberValue,
+                    tie: copied
                 )
             case .nan:
-                return unsorted(SQLFragment(join + " AND o.isnum = 1 AND o.num IS NULL", [key]))
+                return unsorted(SQLFragment(join + " AND o.isnum = 1 AND o.num IS NULL", [key]), tie: copied)
             case .text:
-                return sorted(SQLFragment(join + " AND o.isnum = 0", [key]), value: "o.txt", cursorValue: cursor?.text)
+                return sorted(
+                    SQLFragment(join + " AND o.isnum = 0", [key]),
+                    value: "o.txt",
+                    cursorValue: cursor?.text,
+                    tie: copied
+                )
             case .missing, .all:
                 return unsorted(
                     SQLFragment(
@@ -106,7 +123,8 @@ struct SearchOrder {
                 return sorted(
                     SQLFragment(join + " AND o.\(column) IS NOT NULL", [key]),
                     value: "o.\(column)",
-                    cursorValue: cursor?.numberValue
+                    cursorValue: cursor?.numberValue,
+                    tie: ("r.started_at", "r.id")
                 )
             case .nan, .text:
                 return unsorted(SQLFragment(join + " AND o.\(column) IS NULL", [key]))

@@ -196,6 +196,14 @@ report(
     try await time(options.repeats) { try await store.searchRuns(sortedParamSearch) }
 )
 
+var sortedStatus = search
+sortedStatus.sort = try RunSort(parsing: "status")
+let sortedStatusSearch = sortedStatus
+report(
+    "sort `status` (text, 4 values), first page",
+    try await time(options.repeats) { try await store.searchRuns(sortedStatusSearch) }
+)
+
 var sortedFiltered = sorted
 sortedFiltered.query = filtered.query
 let sortedFilteredSearch = sortedFiltered
