@@ -47,12 +47,12 @@ enum SearchIndex {
                     started_at INTEGER NOT NULL,
                     PRIMARY KEY (run_id, field, key)
                 ) WITHOUT ROWID;
-                CREATE INDEX search_fields_by_number ON search_fields (field, key, num, started_at DESC, run_id DESC);
+                CREATE INDEX search_fields_by_number ON search_fields (field, key, isnum, num, started_at DESC, run_id DESC);
                 CREATE INDEX search_fields_by_number_desc
-                    ON search_fields (field, key, num DESC, started_at DESC, run_id DESC);
-                CREATE INDEX search_fields_by_text ON search_fields (field, key, txt, started_at DESC, run_id DESC);
+                    ON search_fields (field, key, isnum, num DESC, started_at DESC, run_id DESC);
+                CREATE INDEX search_fields_by_text ON search_fields (field, key, isnum, txt, started_at DESC, run_id DESC);
                 CREATE INDEX search_fields_by_text_desc
-                    ON search_fields (field, key, txt DESC, started_at DESC, run_id DESC);
+                    ON search_fields (field, key, isnum, txt DESC, started_at DESC, run_id DESC);
                 CREATE INDEX runs_by_start ON runs (started_at DESC, id DESC);
                 CREATE INDEX metric_stats_by_last ON metric_stats (key, last_value);
                 CREATE INDEX metric_stats_by_min ON metric_stats (key, min_value);

@@ -94,7 +94,7 @@ struct SearchOrder {
             switch bucket {
             case .number:
                 return sorted(
-                    SQLFragment(join + " AND o.num IS NOT NULL", [key]),
+                    SQLFragment(join + " AND o.isnum = 1 AND o.num IS NOT NULL", [key]),
                     value: "o.num",
                     cursorValue: cursor?.numberValue,
                     tie: copied
