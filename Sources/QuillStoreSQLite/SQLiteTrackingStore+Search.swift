@@ -20,7 +20,11 @@ extension SQLiteTrackingStore {
         return try await read { db in
             var translator = SQLiteQueryTranslator()
             let placeholders = Array(repeating: "?", count: projectIDs.count).joined(separator: ", ")
-            var filter = SQLFragment("r.project_id IN (\(placeholders))", StatementArguments(projectIDs))
+            // One project: its index (project, start, id) gives the default order. Several (the server's
+            // search over every project): `+` keeps SQLite from that index, which would sort all their runs,
+            // and lets it read `runs_by_start` in order instead.
+            let column = projectIDs.count == 1 ? "r.project_id" : "+r.project_id"
+            var filter = SQLFragment("\(column) IN (\(placeholders))", StatementArguments(projectIDs))
             if let query { filter = filter + " AND " + translator.condition(query.expression) }
             let evaluator = translator.fallbacks.isEmpty ? nil : translator.evaluator()
             if let evaluator { db.add(function: evaluator) }
