@@ -246,3 +246,53 @@ struct SQLiteQueryTranslator {
         }
     }
 }
+
+extension SQLiteQueryTranslator {
+    /// For the comparisons every match must pass (the query, or the operands of its top `and`) that an
+    /// index answers, a query of the ids of the runs that pass it.
+    ///
+    /// Adding `r.id IN (that query)` to the condition changes no result, but when few runs pass, SQLite
+    /// tests each run against that small list first instead of running every comparison on it.
+    static func narrowing(_ expression: RunQuery.Expression) -> [SQLFragment] {
+        let operands: [RunQuery.Expression]
+        if case .and(let list) = expression { operands = list } else { operands = [expression] }
+        return operands.compactMap { operand in
+            guard case .comparison(let field, let op, let values) = operand, !values.isEmpty else { return nil }
+            switch source(of: field) {
+            case .fields(let code, let key, let isTime):
+                guard !isTime, op == .equal || op == .in else { return nil }
+                let placeholders = Array(repeating: "?", count: values.count).joined(separator: ", ")
+                let prefix = "SELECT run_id FROM search_fields WHERE field = \(code) AND key = ?"
+                let numbers = values.compactMap { value -> Double? in
+                    if case .number(let number) = value, !number.isNaN { number } else { nil }
+                }
+                if numbers.count == values.count {
+                    return SQLFragment(
+                        prefix + " AND isnum = 1 AND num IN (\(placeholders))",
+                        [key] + StatementArguments(numbers)
+                    )
+                }
+                let texts = values.compactMap { value -> String? in
+                    if case .text(let text) = value, QueryComparison.number(value) == nil {
+                        SearchIndex.normalize(text)
+                    } else {
+                        nil
+                    }
+                }
+                guard texts.count == values.count else { return nil }
+                return SQLFragment(
+                    prefix + " AND isnum IN (0, 1) AND txt IN (\(placeholders))",
+                    [key] + StatementArguments(texts)
+                )
+            case .metric(let key, let column):
+                guard [.equal, .less, .lessOrEqual, .greater, .greaterOrEqual].contains(op), values.count == 1,
+                    let number = QueryComparison.number(values[0]), !number.isNaN
+                else { return nil }
+                return SQLFragment(
+                    "SELECT run_id FROM metric_stats WHERE key = ? AND \(column) \(op.rawValue) ?",
+                    [key, number]
+                )
+            }
+        }
+    }
+}

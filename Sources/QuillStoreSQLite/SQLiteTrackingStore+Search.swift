@@ -25,7 +25,18 @@ extension SQLiteTrackingStore {
             // and lets it read `runs_by_start` in order instead.
             let column = projectIDs.count == 1 ? "r.project_id" : "+r.project_id"
             var filter = SQLFragment("\(column) IN (\(placeholders))", StatementArguments(projectIDs))
-            if let query { filter = filter + " AND " + translator.condition(query.expression) }
+            if let query {
+                filter = filter + " AND " + translator.condition(query.expression)
+                // The comparison the fewest runs pass, when fewer than `sparse` do (counted on its index).
+                let sparse = 5000
+                var narrowest: (count: Int, runs: SQLFragment)?
+                for runs in SQLiteQueryTranslator.narrowing(query.expression) {
+                    let probe = "SELECT count(*) FROM (" + runs + " LIMIT \(sparse))"
+                    let count = try Int.fetchOne(db, sql: probe.sql, arguments: probe.arguments) ?? sparse
+                    if count < sparse, count < narrowest?.count ?? .max { narrowest = (count, runs) }
+                }
+                if let narrowest { filter = filter + " AND r.id IN (" + narrowest.runs + ")" }
+            }
             let evaluator = translator.fallbacks.isEmpty ? nil : translator.evaluator()
             if let evaluator { db.add(function: evaluator) }
             defer { if let evaluator { db.remove(function: evaluator) } }
