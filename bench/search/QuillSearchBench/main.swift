@@ -177,7 +177,7 @@ var selective = search
 selective.query = try RunQuery(parsing: "params.seed = 7 and tags.team = audio and status = failed")
 let selectiveSearch = selective
 report(
-    "`params.seed = 7 and tags.team = audio and status = failed` (few matches: full scan)",
+    "`params.seed = 7 and tags.team = audio and status = failed` (no match; 100 runs have seed 7)",
     try await time(options.repeats) { try await store.searchRuns(selectiveSearch) }
 )
 
