@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "QuillStore", targets: ["QuillStore"]),
         .executable(name: "quill", targets: ["QuillTool"]),
         .executable(name: "quill-peer-bench", targets: ["QuillPeerBench"]),
+        .executable(name: "quill-search-bench", targets: ["QuillSearchBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -84,6 +85,17 @@ let package = Package(
             name: "QuillPeerBench",
             dependencies: ["Quill", "QuillCore"],
             path: "bench/peers/QuillPeerBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillSearchBench",
+            dependencies: [
+                "QuillCore",
+                "QuillStore",
+                "QuillStoreSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "bench/search/QuillSearchBench",
             swiftSettings: swiftSettings
         ),
         .target(

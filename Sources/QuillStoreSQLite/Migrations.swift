@@ -147,6 +147,9 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v4: search indexes") { db in
+            try SearchIndex.migrate(db)
+        }
         return migrator
     }
 }

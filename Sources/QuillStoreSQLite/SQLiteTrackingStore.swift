@@ -142,6 +142,7 @@ package final class SQLiteTrackingStore: TrackingStore {
                     arguments: [id.rawValue, key, value]
                 )
             }
+            try SearchIndex.refresh(db, runID: id.rawValue)
             return try Self.fetchRun(db, id)
         }
     }
@@ -203,6 +204,7 @@ package final class SQLiteTrackingStore: TrackingStore {
                     run.parent?.rawValue, JSONWriter.string(.object(run.summary)), Self.now(), id.rawValue,
                 ]
             )
+            try SearchIndex.refresh(db, runID: id.rawValue)
             return try Self.fetchRun(db, id)
         }
     }
@@ -211,45 +213,6 @@ package final class SQLiteTrackingStore: TrackingStore {
         try await write { db in
             guard try Self.runExists(db, id) else { throw Self.missing(id) }
             try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [id.rawValue])
-        }
-    }
-
-    package func searchRuns(_ search: RunSearch) async throws -> RunPage {
-        let offset =
-            try search.cursor.map { cursor -> Int in
-                guard let value = Int(cursor), value >= 0 else {
-                    throw QuillError(
-                        .invalidArgument,
-                        "invalid cursor '\(cursor)'; pass the nextCursor of the previous page"
-                    )
-                }
-                return value
-            } ?? 0
-        let limit = max(1, min(search.limit, 1000))
-        return try await read { db in
-            guard !search.projectIDs.isEmpty else { return RunPage(runs: [], nextCursor: nil) }
-            let placeholders = Array(repeating: "?", count: search.projectIDs.count).joined(separator: ", ")
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM runs WHERE project_id IN (\(placeholders)) ORDER BY started_at DESC, id DESC",
-                arguments: StatementArguments(search.projectIDs)
-            )
-            var matches: [RunDetails] = []
-            for row in rows {
-                let details = try Self.details(db, Self.run(from: row))
-                if search.query?.matches(details.queryable) ?? true { matches.append(details) }
-            }
-            if let sort = search.sort {
-                matches = matches.enumerated().sorted { lhs, rhs in
-                    let (left, right) = (lhs.element.queryable, rhs.element.queryable)
-                    if sort.precedes(left, right) { return true }
-                    if sort.precedes(right, left) { return false }
-                    return lhs.offset < rhs.offset
-                }.map(\.element)
-            }
-            let page = Array(matches.dropFirst(offset).prefix(limit))
-            let next = offset + page.count < matches.count ? String(offset + page.count) : nil
-            return RunPage(runs: page, nextCursor: next)
         }
     }
 
@@ -317,6 +280,9 @@ package final class SQLiteTrackingStore: TrackingStore {
             }
             if !batch.isEmpty {
                 try db.execute(sql: "UPDATE runs SET updated_at = ? WHERE id = ?", arguments: [Self.now(), id])
+            }
+            if !batch.params.isEmpty || !batch.tags.isEmpty {
+                try SearchIndex.refresh(db, runID: id)
             }
             return BatchResult(metricsWritten: written, metricsIgnored: ignored)
         }
@@ -448,12 +414,12 @@ package final class SQLiteTrackingStore: TrackingStore {
         return try run(from: row)
     }
 
-    private static func json(_ text: String?) -> JSONValue? {
+    static func json(_ text: String?) -> JSONValue? {
         guard let text else { return nil }
         return try? JSONParser.parse(text)
     }
 
-    private static func run(from row: Row) throws -> StoredRun {
+    static func run(from row: Row) throws -> StoredRun {
         let idText: String = row["id"]
         guard let id = RunID(idText) else {
             throw QuillError(.malformed, "the store holds an invalid run id '\(idText)'")

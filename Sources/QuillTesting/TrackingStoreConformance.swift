@@ -14,6 +14,8 @@ public enum TrackingStoreConformance: String, CaseIterable, Sendable, CustomTest
     case nonFiniteValues
     case metricHistoryRangesAndDownsampling
     case searchFiltersSortsAndPages
+    case searchPagesNeitherSkipNorRepeat
+    case searchMatchesInMemoryEvaluation
     case missingRunsAreNotFound
 
     /// The check's name in test output.
@@ -30,6 +32,8 @@ public enum TrackingStoreConformance: String, CaseIterable, Sendable, CustomTest
         case .nonFiniteValues: try await nonFinite(store)
         case .metricHistoryRangesAndDownsampling: try await history(store)
         case .searchFiltersSortsAndPages: try await search(store)
+        case .searchPagesNeitherSkipNorRepeat: try await pagesNeitherSkipNorRepeat(store)
+        case .searchMatchesInMemoryEvaluation: try await searchMatchesInMemoryEvaluation(store)
         case .missingRunsAreNotFound: try await missing(store)
         }
     }

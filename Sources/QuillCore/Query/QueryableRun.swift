@@ -109,8 +109,8 @@ extension RunQuery {
 
 /// How query values compare: as numbers when both sides are numbers (or numeric text), as times for
 /// `created`, else as text.
-enum QueryComparison {
-    static func number(_ value: JSONValue) -> Double? {
+package enum QueryComparison {
+    package static func number(_ value: JSONValue) -> Double? {
         switch value {
         case .int, .double: return value.doubleValue
         case .string(let text): return Double(text) ?? JSONValue.nonFiniteDouble(text)
@@ -118,7 +118,7 @@ enum QueryComparison {
         }
     }
 
-    static func number(_ value: RunQuery.Value) -> Double? {
+    package static func number(_ value: RunQuery.Value) -> Double? {
         switch value {
         case .number(let number): return number
         case .text(let text): return Double(text)
@@ -126,7 +126,7 @@ enum QueryComparison {
         }
     }
 
-    static func text(_ value: JSONValue) -> String {
+    package static func text(_ value: JSONValue) -> String {
         if case .string(let text) = value { return text }
         return value.description
     }
