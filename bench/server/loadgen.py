@@ -49,6 +49,23 @@ class Connection:
             raise RuntimeError("the server closed the connection")
         self.buffer += chunk
 
+    def _read_exactly(self, length: int) -> bytes:
+        """The next `length` bytes; large bodies are gathered in one preallocated buffer, not by concatenation."""
+        if len(self.buffer) >= length:
+            body, self.buffer = self.buffer[:length], self.buffer[length:]
+            return body
+        body = bytearray(length)
+        view = memoryview(body)
+        filled = len(self.buffer)
+        view[:filled] = self.buffer
+        self.buffer = b""
+        while filled < length:
+            received = self.sock.recv_into(view[filled:], length - filled)
+            if not received:
+                raise RuntimeError("the server closed the connection")
+            filled += received
+        return bytes(body)
+
     def _response(self) -> tuple[int, bytes]:
         while (end := self.buffer.find(b"\r\n\r\n")) < 0:
             self._fill()
@@ -60,11 +77,7 @@ class Connection:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         if "content-length" in headers:
-            length = int(headers["content-length"])
-            while len(self.buffer) < length:
-                self._fill()
-            body, self.buffer = self.buffer[:length], self.buffer[length:]
-            return status, body
+            return status, self._read_exactly(int(headers["content-length"]))
         if headers.get("transfer-encoding", "").lower() == "chunked":
             body = b""
             while True:

@@ -25,7 +25,7 @@ struct RunRoutes {
             return Response(status: .noContent)
         }
         group.post(":id/batch") { request, context in
-            let batch = try LogBatchReader.batch(from: try await api.json(request))
+            let batch = try LogBatchReader.batch(from: try await api.bodyBytes(request))
             let result = try await api.store.logBatch(try api.runID(context), batch)
             api.metrics.recordIngest(points: result.metricsWritten)
             return JSONResponse.make([
