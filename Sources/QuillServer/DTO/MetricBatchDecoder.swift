@@ -77,7 +77,10 @@ struct MetricBatchDecoder: ~Copyable {
                 {
                     key = last.text
                 } else {
-                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<start + count]), as: UTF8.self)
+                    let text = String(
+                        decoding: UnsafeBufferPointer(rebasing: bytes[start..<start + count]),
+                        as: UTF8.self
+                    )
                     lastKey = (start, count, text)
                     key = text
                 }
@@ -201,7 +204,9 @@ struct MetricBatchDecoder: ~Copyable {
     private mutating func numberExtent() -> (start: Int, end: Int, integer: Bool)? {
         let start = position
         var index = position
-        func isDigit(_ at: Int) -> Bool { at < bytes.count && bytes[at] >= UInt8(ascii: "0") && bytes[at] <= UInt8(ascii: "9") }
+        func isDigit(_ at: Int) -> Bool {
+            at < bytes.count && bytes[at] >= UInt8(ascii: "0") && bytes[at] <= UInt8(ascii: "9")
+        }
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard isDigit(index) else { return nil }
         if bytes[index] == UInt8(ascii: "0") {
@@ -220,7 +225,9 @@ struct MetricBatchDecoder: ~Copyable {
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             integer = false
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard isDigit(index) else { return nil }
             while isDigit(index) { index += 1 }
         }
