@@ -2,13 +2,14 @@
 # Server ingest: Quill's batch endpoint vs MLflow's tracking server (log-batch, SQLite backend), side by
 # side in one run, with the same load generator (bench/server/loadgen.py).
 #
-#   bench/server/run.sh [--skip-build] [--repeats N] [--points N] [--mlflow-points N] [--connections N]
-#                       [--mlflow-workers N] [--out FILE]
+#   bench/server/run.sh [--skip-build] [--repeats N] [--points N] [--mlflow-points N] [--mlflow-many-points N]
+#                       [--connections N] [--mlflow-workers N] [--out FILE]
 #
 # Each repeat starts a fresh `quill serve` (release build, SQLite) and a fresh `mlflow server` (SQLite),
 # one after the other, and runs the same generator against each; the summary gives medians over repeats
-# and the ratios. MLflow is slow (a few thousand points/s), so by default it gets 100,000 points per case
-# instead of 1,000,000; points per second are compared. MLflow is installed from PyPI into a throwaway
+# and the ratios. MLflow is slow (a few hundred to a few thousand points/s), so by default it gets 20,000
+# points in one run and 50,000 points over the 50 concurrent runs (one full batch of 1,000 per run) instead of
+# 1,000,000 each; points per second are compared, and batches are 1,000 points for both tools. MLflow is installed from PyPI into a throwaway
 # virtualenv that is deleted at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,7 +17,8 @@ cd "$(dirname "$0")/../.."
 build=1
 repeats=3
 points=1000000
-mlflow_points=100000
+mlflow_points=20000
+mlflow_many_points=50000
 connections=1
 mlflow_workers=""
 out=""
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
         --repeats) repeats="$2"; shift ;;
         --points) points="$2"; shift ;;
         --mlflow-points) mlflow_points="$2"; shift ;;
+        --mlflow-many-points) mlflow_many_points="$2"; shift ;;
         --connections) connections="$2"; shift ;;
         --mlflow-workers) mlflow_workers="$2"; shift ;;
         --out) out="$2"; shift ;;
@@ -72,7 +75,7 @@ for repeat in $(seq "$repeats"); do
     rm -rf "$work/quill-$repeat"
     cat "$work/quill-$repeat.json" >&2
 
-    echo "==> repeat $repeat/$repeats: mlflow server (SQLite), $mlflow_points points" >&2
+    echo "==> repeat $repeat/$repeats: mlflow server (SQLite), $mlflow_points points, $mlflow_many_points in 50 runs" >&2
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     "$work/venv/bin/mlflow" server --backend-store-uri "sqlite:///$work/mlflow-$repeat.db" \
         --default-artifact-root "$work/mlflow-artifacts" --host 127.0.0.1 --port "$port" "${workers_option[@]}" \
@@ -80,7 +83,7 @@ for repeat in $(seq "$repeats"); do
     server_pid=$!
     for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.2; done
     python3 bench/server/loadgen.py --tool mlflow --url "http://127.0.0.1:$port" --points "$mlflow_points" \
-        --connections "$connections" > "$work/mlflow-$repeat.json"
+        --many-points "$mlflow_many_points" --single 300 --connections "$connections" > "$work/mlflow-$repeat.json"
     stop_server
     cat "$work/mlflow-$repeat.json" >&2
 done
