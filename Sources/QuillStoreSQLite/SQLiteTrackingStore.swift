@@ -25,6 +25,9 @@ package final class SQLiteTrackingStore: TrackingStore {
             }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
+            // Long metric histories are read by mapping the file rather than copying it through read(2) a page
+            // at a time (pages still in the WAL are read as usual).
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 1073741824") }
             pool = try DatabasePool(path: path, configuration: configuration)
             try Migrations.migrator.migrate(pool)
         } catch {
