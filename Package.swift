@@ -49,6 +49,7 @@ let package = Package(
                 "QuillCore",
                 "QuillStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

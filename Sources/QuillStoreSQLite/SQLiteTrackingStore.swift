@@ -25,6 +25,9 @@ package final class SQLiteTrackingStore: TrackingStore {
             }
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
+            // Long metric histories are read by mapping the file rather than copying it through read(2) a page
+            // at a time (pages still in the WAL are read as usual).
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 1073741824") }
             pool = try DatabasePool(path: path, configuration: configuration)
             try Migrations.migrator.migrate(pool)
         } catch {
@@ -226,28 +229,40 @@ package final class SQLiteTrackingStore: TrackingStore {
             var ignored = 0
             if !batch.metrics.isEmpty {
                 var stats: [String: StatsRow] = [:]
-                for key in Set(batch.metrics.map(\.key)) {
-                    stats[key] = try StatsRow.fetch(db, run: id, key: key)
-                }
-                let insert = try db.cachedStatement(
+                let insert = try RawStatement(
+                    db,
                     sql: "INSERT OR IGNORE INTO metrics (run_id, key, idx, step, value, ts) VALUES (?, ?, ?, ?, ?, ?)"
                 )
+                insert.bind(id, at: 1)
+                // Points come grouped by key, so the key's statistics and binding change only at a new key.
+                var currentKey: String?
+                var current = StatsRow()
                 for metric in batch.metrics {
-                    var current = stats[metric.key] ?? StatsRow()
+                    if metric.key != currentKey {
+                        if let currentKey { stats[currentKey] = current }
+                        if let known = stats[metric.key] {
+                            current = known
+                        } else {
+                            current = try StatsRow.fetch(db, run: id, key: metric.key) ?? StatsRow()
+                        }
+                        currentKey = metric.key
+                        insert.bind(metric.key, at: 2)
+                    }
                     let index = metric.index ?? (current.lastIndex + 1)
                     let step = metric.step ?? (current.maxStep + 1)
-                    let stored: Double? = metric.value.isNaN ? nil : metric.value
-                    try insert.execute(arguments: [
-                        id, metric.key, index, step, stored, Timestamp.microseconds(metric.timestamp),
-                    ])
-                    guard db.changesCount > 0 else {
+                    insert.bind(Int64(index), at: 3)
+                    insert.bind(Int64(step), at: 4)
+                    insert.bind(metric.value.isNaN ? nil : metric.value, at: 5)
+                    insert.bind(Timestamp.microseconds(metric.timestamp), at: 6)
+                    try insert.run()
+                    guard insert.changes > 0 else {
                         ignored += 1
                         continue
                     }
                     written += 1
                     current.add(index: index, step: step, value: metric.value)
-                    stats[metric.key] = current
                 }
+                if let currentKey { stats[currentKey] = current }
                 for (key, row) in stats where row.count > 0 {
                     try row.save(db, run: id, key: key)
                 }
@@ -292,22 +307,30 @@ package final class SQLiteTrackingStore: TrackingStore {
         try await read { db in
             guard try Self.runExists(db, run) else { throw Self.missing(run) }
             var sql = "SELECT idx, step, value, ts FROM metrics WHERE run_id = ? AND key = ?"
-            var arguments: StatementArguments = [run.rawValue, key]
-            if let steps {
-                sql += " AND step BETWEEN ? AND ?"
-                arguments += [steps.lowerBound, steps.upperBound]
-            }
+            if steps != nil { sql += " AND step BETWEEN ? AND ?" }
             sql += " ORDER BY idx"
+            let statement = try RawStatement(db, sql: sql)
+            statement.bind(run.rawValue, at: 1)
+            statement.bind(key, at: 2)
+            if let steps {
+                statement.bind(Int64(steps.lowerBound), at: 3)
+                statement.bind(Int64(steps.upperBound), at: 4)
+            }
             var points: [MetricPoint] = []
-            let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-            while let row = try cursor.next() {
-                let value: Double? = row[2]
+            // The key's point count is an upper bound: one allocation instead of a growing array.
+            let count = try Int.fetchOne(
+                db,
+                sql: "SELECT count FROM metric_stats WHERE run_id = ? AND key = ?",
+                arguments: [run.rawValue, key]
+            )
+            points.reserveCapacity(count ?? 0)
+            while try statement.next() {
                 points.append(
                     MetricPoint(
-                        index: row[0],
-                        step: row[1],
-                        timestamp: Timestamp.date(microseconds: row[3]),
-                        value: value ?? .nan
+                        index: Int(statement.int64(0)),
+                        step: Int(statement.int64(1)),
+                        timestamp: Timestamp.date(microseconds: statement.int64(3)),
+                        value: statement.double(2) ?? .nan
                     )
                 )
             }

@@ -155,6 +155,50 @@ struct ServerAPITests {
         #expect(try await server.request("GET", "/api/v1/runs/\(id)/metrics?key=loss&max_points=2").status == 400)
     }
 
+    @Test("a metrics-only batch (decoded straight from bytes) stores what the general parser stores")
+    func batchFastPathMatchesGeneralPath() async throws {
+        let temp = TemporaryDirectory("quill-server")
+        let server = try ServerProcess(data: temp.path)
+        let metrics: [JSONValue] = [
+            ["key": "loss", "value": 0.25, "step": 1, "idx": 0, "timestamp": "2026-11-24T16:20:01.123456Z"],
+            ["key": "loss", "value": "NaN", "step": 2, "idx": 1],
+            ["key": "loss", "value": "-Infinity", "step": .null, "idx": 2],
+            ["key": "loss", "value": -3, "idx": -7],
+            ["key": "acc", "value": 1.5e-300, "step": 9_000_000_000],
+            ["key": "acc", "value": 1e19],
+            ["key": "loss", "value": 0.125, "idx": 0],
+        ]
+        // An empty `params` member sends the second body down the general path.
+        let bodies: [JSONValue] = [["metrics": .array(metrics)], ["metrics": .array(metrics), "params": [:]]]
+        var histories: [[JSONValue]] = []
+        for body in bodies {
+            let id = try await createRun(server)
+            let (status, result) = try await server.request("POST", "/api/v1/runs/\(id)/batch", json: body)
+            #expect(status == 200)
+            #expect(result?["metrics_written"] == 6)
+            #expect(result?["metrics_ignored"] == 1)
+            var history: [JSONValue] = []
+            for key in ["loss", "acc"] {
+                let (_, points) = try await server.request("GET", "/api/v1/runs/\(id)/metrics?key=\(key)")
+                for point in points?["points"]?.arrayValue ?? [] {
+                    // Times the body did not give differ between requests; the one it gave must come back.
+                    if key == "loss", point["idx"] == 0 {
+                        #expect(point["timestamp"] == "2026-11-24T16:20:01.123456Z")
+                    }
+                    history.append(
+                        [
+                            "key": .string(key), "idx": point["idx"] ?? .null, "step": point["step"] ?? .null,
+                            "value": point["value"] ?? .null,
+                        ]
+                    )
+                }
+            }
+            histories.append(history)
+        }
+        #expect(histories[0].count == 6)
+        #expect(histories[0] == histories[1])
+    }
+
     @Test("search with the query language, sorting and cursor pages; a bad query points at the column")
     func search() async throws {
         let temp = TemporaryDirectory("quill-server")

@@ -1,90 +1,262 @@
 """Server ingest benchmark: Quill's batch endpoint against MLflow's log-batch, with the same generator.
 
   python loadgen.py --tool quill|mlflow --url http://127.0.0.1:PORT [--points 1000000] [--batch 1000]
-                    [--runs 50] [--single 1000] [--history]
+                    [--runs 50] [--single 1000] [--history] [--connections 1]
 
 Prints one JSON object: points/s for one run, points/s for --runs concurrent runs, the median and p99
 of single-point requests, and (Quill only, with --history) the time to fetch a 100,000-point history and
-a downsampled 1,000,000-point history. Standard library only (http.client, threads).
+a downsampled history of the one-run metric.
+
+The generator must not be what is measured, so every request (headers and JSON body) is encoded before
+its timer starts, and requests go over raw keep-alive sockets (TCP_NODELAY) with a minimal HTTP/1.1
+reader: a timed batch costs the client one `sendall` and one response read. The client's own CPU time
+during each timed phase is reported (`*_client_cpu_s`), so its share of the wall time can be checked.
+The concurrent case opens one connection per run, and all runs start together at a barrier.
+Standard library only.
 """
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
+import socket
 import statistics
 import threading
 import time
 import urllib.parse
 
 
-class Client:
-    def __init__(self, url: str):
-        parsed = urllib.parse.urlparse(url)
-        self.host, self.port = parsed.hostname, parsed.port
-        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=300)
+class Connection:
+    """One keep-alive HTTP/1.1 connection that sends pre-encoded requests."""
 
-    def call(self, method: str, path: str, body=None):
-        payload = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if payload is not None else {}
-        self.conn.request(method, path, body=payload, headers=headers)
-        response = self.conn.getresponse()
-        data = response.read()
-        if response.status >= 300:
-            raise RuntimeError(f"{method} {path}: HTTP {response.status}: {data[:300]!r}")
-        return json.loads(data) if data else None
+    def __init__(self, host: str, port: int):
+        self.sock = socket.create_connection((host, port), timeout=600)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def send(self, request: bytes) -> tuple[int, bytes]:
+        self.sock.sendall(request)
+        return self._response()
+
+    def call(self, request: bytes, what: str):
+        status, body = self.send(request)
+        if status >= 300:
+            raise RuntimeError(f"{what}: HTTP {status}: {body[:300]!r}")
+        return json.loads(body) if body else None
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise RuntimeError("the server closed the connection")
+        self.buffer += chunk
+
+    def _read_exactly(self, length: int) -> bytes:
+        """The next `length` bytes; large bodies are gathered in one preallocated buffer, not by concatenation."""
+        if len(self.buffer) >= length:
+            body, self.buffer = self.buffer[:length], self.buffer[length:]
+            return body
+        body = bytearray(length)
+        view = memoryview(body)
+        filled = len(self.buffer)
+        view[:filled] = self.buffer
+        self.buffer = b""
+        while filled < length:
+            received = self.sock.recv_into(view[filled:], length - filled)
+            if not received:
+                raise RuntimeError("the server closed the connection")
+            filled += received
+        return bytes(body)
+
+    def _response(self) -> tuple[int, bytes]:
+        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
+            self._fill()
+        head = self.buffer[:end].decode("latin-1").split("\r\n")
+        self.buffer = self.buffer[end + 4:]
+        status = int(head[0].split(" ", 2)[1])
+        headers = {}
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if "content-length" in headers:
+            return status, self._read_exactly(int(headers["content-length"]))
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                while (line_end := self.buffer.find(b"\r\n")) < 0:
+                    self._fill()
+                size = int(self.buffer[:line_end].split(b";")[0], 16)
+                while len(self.buffer) < line_end + 2 + size + 2:
+                    self._fill()
+                body += self.buffer[line_end + 2:line_end + 2 + size]
+                self.buffer = self.buffer[line_end + 2 + size + 2:]
+                if size == 0:
+                    return status, body
+        if status in (204, 304) or 100 <= status < 200:
+            return status, b""
+        raise RuntimeError(f"response without length: {head!r}")
+
+
+def encode(method: str, path: str, host: str, body: bytes | None = None) -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
+    if body is None:
+        return (head + "\r\n").encode()
+    head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+def value_text(step: int) -> str:
+    return repr(1.0 / (1 + step))
 
 
 class Quill:
     def __init__(self, url):
-        self.client = Client(url)
+        parsed = urllib.parse.urlparse(url)
+        self.host, self.port = parsed.hostname, parsed.port
+        self.hostport = f"{self.host}:{self.port}"
 
-    def new_run(self, name):
-        return self.client.call("POST", "/api/v1/runs", {"project": "bench", "name": name})["id"]
+    def connect(self):
+        return Connection(self.host, self.port)
 
-    def log(self, run, points):  # points: list of (key, value, step)
-        body = {"metrics": [{"key": k, "value": v, "step": s, "idx": s} for k, v, s in points]}
-        self.client.call("POST", f"/api/v1/runs/{run}/batch", body)
+    def new_run(self, conn, name):
+        body = json.dumps({"project": "bench", "name": name}).encode()
+        return conn.call(encode("POST", "/api/v1/runs", self.hostport, body), "create run")["id"]
 
-    def log_one(self, run, key, value, step):
-        self.client.call("POST", f"/api/v1/runs/{run}/metrics", {"key": key, "value": value, "step": step})
+    def batch_request(self, run, first, last):
+        items = ",".join(
+            f'{{"key":"loss","value":{value_text(s)},"step":{s},"idx":{s}}}' for s in range(first, last)
+        )
+        return encode("POST", f"/api/v1/runs/{run}/batch", self.hostport, f'{{"metrics":[{items}]}}'.encode())
+
+    def single_request(self, run, step):
+        body = f'{{"key":"loss","value":0.5,"step":{step}}}'.encode()
+        return encode("POST", f"/api/v1/runs/{run}/metrics", self.hostport, body)
 
 
 class MLflow:
     def __init__(self, url):
-        self.client = Client(url)
+        parsed = urllib.parse.urlparse(url)
+        self.host, self.port = parsed.hostname, parsed.port
+        self.hostport = f"{self.host}:{self.port}"
         self.experiment = None
 
-    def new_run(self, name):
+    def connect(self):
+        return Connection(self.host, self.port)
+
+    def new_run(self, conn, name):
         if self.experiment is None:
             try:
-                self.experiment = self.client.call("POST", "/api/2.0/mlflow/experiments/create", {"name": "bench"})["experiment_id"]
+                body = json.dumps({"name": "bench"}).encode()
+                self.experiment = conn.call(
+                    encode("POST", "/api/2.0/mlflow/experiments/create", self.hostport, body), "create experiment"
+                )["experiment_id"]
             except RuntimeError:
-                self.experiment = self.client.call("GET", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=bench")["experiment"]["experiment_id"]
-        body = {"experiment_id": self.experiment, "run_name": name, "start_time": int(time.time() * 1000)}
-        return self.client.call("POST", "/api/2.0/mlflow/runs/create", body)["run"]["info"]["run_id"]
+                self.experiment = conn.call(
+                    encode("GET", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=bench", self.hostport),
+                    "get experiment",
+                )["experiment"]["experiment_id"]
+        body = json.dumps({"experiment_id": self.experiment, "run_name": name, "start_time": int(time.time() * 1000)})
+        request = encode("POST", "/api/2.0/mlflow/runs/create", self.hostport, body.encode())
+        return conn.call(request, "create run")["run"]["info"]["run_id"]
 
-    def log(self, run, points):
+    def batch_request(self, run, first, last):
         now = int(time.time() * 1000)
-        body = {"run_id": run, "metrics": [{"key": k, "value": v, "timestamp": now, "step": s} for k, v, s in points]}
-        self.client.call("POST", "/api/2.0/mlflow/runs/log-batch", body)
+        items = ",".join(
+            f'{{"key":"loss","value":{value_text(s)},"timestamp":{now},"step":{s}}}' for s in range(first, last)
+        )
+        body = f'{{"run_id":"{run}","metrics":[{items}]}}'.encode()
+        return encode("POST", "/api/2.0/mlflow/runs/log-batch", self.hostport, body)
 
-    def log_one(self, run, key, value, step):
-        body = {"run_id": run, "key": key, "value": value, "timestamp": int(time.time() * 1000), "step": step}
-        self.client.call("POST", "/api/2.0/mlflow/runs/log-metric", body)
+    def single_request(self, run, step):
+        now = int(time.time() * 1000)
+        body = f'{{"run_id":"{run}","key":"loss","value":0.5,"timestamp":{now},"step":{step}}}'.encode()
+        return encode("POST", "/api/2.0/mlflow/runs/log-metric", self.hostport, body)
 
 
 def tool(name, url):
     return Quill(url) if name == "quill" else MLflow(url)
 
 
-def ingest(name, url, run_name, points, batch):
-    t = tool(name, url)
-    run = t.new_run(run_name)
+def batches(t, run, points, batch):
+    return [t.batch_request(run, first, min(points, first + batch)) for first in range(0, points, batch)]
+
+
+def send_all(conn, requests):
+    for request in requests:
+        status, body = conn.send(request)
+        if status >= 300:
+            raise RuntimeError(f"HTTP {status}: {body[:300]!r}")
+
+
+def timed(body):
+    """Runs `body`, returning (wall seconds, client CPU seconds)."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    body()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def one_run(t, points, batch, connections):
+    """One run, batches sent in order; with several connections, batch i goes over connection i mod n."""
+    conns = [t.connect() for _ in range(connections)]
+    run = t.new_run(conns[0], "one")
+    requests = batches(t, run, points, batch)
+    if connections == 1:
+        wall, cpu = timed(lambda: send_all(conns[0], requests))
+        return run, wall, cpu
+    errors = []
+
+    def worker(index):
+        try:
+            send_all(conns[index], requests[index::connections])
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+
+    def go():
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    wall, cpu = timed(go)
+    if errors:
+        raise errors[0]
+    return run, wall, cpu
+
+
+def many_runs(t, runs, per_run, batch):
+    """`runs` runs at once, one connection and one thread each, released together at a barrier."""
+    conns = [t.connect() for _ in range(runs)]
+    plans = []
+    for index in range(runs):
+        run = t.new_run(conns[index], f"many-{index}")
+        plans.append(batches(t, run, per_run, batch))
+    barrier = threading.Barrier(runs + 1)
+    errors = []
+    completed = []
+    finished = []
+
+    def worker(index):
+        barrier.wait()
+        try:
+            send_all(conns[index], plans[index])
+            completed.append(per_run)
+        except Exception as error:  # noqa: BLE001
+            errors.append(str(error)[:200])
+        finished.append(time.perf_counter())
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(runs)]
+    for thread in threads:
+        thread.start()
+    cpu = time.process_time()
+    barrier.wait()
     start = time.perf_counter()
-    for first in range(0, points, batch):
-        t.log(run, [("loss", 1.0 / (1 + s), s) for s in range(first, min(points, first + batch))])
-    return run, time.perf_counter() - start
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    finished.sort()
+    # How concurrent it was: when the first run finished, as a share of the whole.
+    first_done = (finished[0] - start) / wall if finished else 0
+    return completed, errors, wall, cpu, first_done
 
 
 def main():
@@ -94,68 +266,68 @@ def main():
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--many-points", type=int, default=None, help="total points of the concurrent case")
+    parser.add_argument("--connections", type=int, default=1, help="connections for the one-run case")
     parser.add_argument("--single", type=int, default=1000)
     parser.add_argument("--history", action="store_true")
     args = parser.parse_args()
-    result = {"tool": args.tool, "points": args.points, "batch": args.batch}
+    t = tool(args.tool, args.url)
+    result = {"tool": args.tool, "points": args.points, "batch": args.batch, "connections": args.connections}
 
-    run, seconds = ingest(args.tool, args.url, "one", args.points, args.batch)
+    run, seconds, cpu = one_run(t, args.points, args.batch, args.connections)
     result["one_run_seconds"] = seconds
     result["one_run_points_per_s"] = args.points / seconds
+    result["one_run_client_cpu_s"] = cpu
 
-    per_run = args.points // args.runs
-    errors = []
-    completed = []
-    def worker(index):
-        try:
-            ingest(args.tool, args.url, f"many-{index}", per_run, args.batch)
-            completed.append(per_run)
-        except Exception as error:  # noqa: BLE001
-            errors.append(str(error)[:200])
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.runs)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - start
+    many_points = args.many_points or args.points
+    per_run = many_points // args.runs
+    completed, errors, seconds, cpu, first_done = many_runs(t, args.runs, per_run, args.batch)
     result["many_runs"] = args.runs
+    result["many_runs_points"] = per_run * args.runs
+    result["many_runs_seconds"] = seconds
     # Only runs whose every batch was accepted count; a failed run's points are not counted at all.
     result["many_runs_points_per_s"] = sum(completed) / seconds
+    result["many_runs_client_cpu_s"] = cpu
+    result["many_runs_first_finished_at"] = first_done
     result["many_runs_errors"] = len(errors)
     result["many_runs_first_error"] = errors[0] if errors else None
 
-    t = tool(args.tool, args.url)
-    single_run = t.new_run("single")
+    conn = t.connect()
+    single_run = t.new_run(conn, "single")
+    requests = [t.single_request(single_run, step) for step in range(args.single + 50)]
     latencies = []
-    for step in range(args.single):
+    for index, request in enumerate(requests):
         start = time.perf_counter()
-        t.log_one(single_run, "loss", 0.5, step)
-        latencies.append(time.perf_counter() - start)
+        status, body = conn.send(request)
+        elapsed = time.perf_counter() - start
+        if status >= 300:
+            raise RuntimeError(f"single point: HTTP {status}: {body[:300]!r}")
+        if index >= 50:  # the first 50 warm the connection and the statement cache
+            latencies.append(elapsed)
     latencies.sort()
     result["single_point_median_ms"] = statistics.median(latencies) * 1000
     result["single_point_p99_ms"] = latencies[int(len(latencies) * 0.99) - 1] * 1000
 
     if args.history and args.tool == "quill":
-        client = Client(args.url)
-        history_run = Quill(args.url).new_run("history")
-        q = Quill(args.url)
-        for first in range(0, 100_000, args.batch):
-            q.log(history_run, [("loss", 1.0 / (1 + s), s) for s in range(first, first + args.batch)])
-        times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            body = client.call("GET", f"/api/v1/runs/{history_run}/metrics?key=loss")
-            times.append(time.perf_counter() - start)
-            assert body["total_points"] == 100_000
-        result["history_100k_full_ms_median"] = statistics.median(times) * 1000
-        times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            body = client.call("GET", f"/api/v1/runs/{run}/metrics?key=loss&max_points=2000")
-            times.append(time.perf_counter() - start)
-            assert body["total_points"] == args.points and len(body["points"]) <= 2000
-        result["history_1m_downsampled_ms_median"] = statistics.median(times) * 1000
+        history_run = t.new_run(conn, "history")
+        send_all(conn, batches(t, history_run, 100_000, args.batch))
+        full = encode("GET", f"/api/v1/runs/{history_run}/metrics?key=loss", t.hostport)
+        downsampled = encode("GET", f"/api/v1/runs/{run}/metrics?key=loss&max_points=2000", t.hostport)
+        for name, request, total, shown in (
+            ("history_100k_full_ms", full, 100_000, 100_000),
+            ("history_1m_downsampled_ms", downsampled, args.points, 2000),
+        ):
+            conn.send(request)  # warm-up
+            times = []
+            for _ in range(7):
+                start = time.perf_counter()
+                status, body = conn.send(request)
+                times.append(time.perf_counter() - start)
+                assert status == 200, body[:300]
+                document = json.loads(body)
+                assert document["total_points"] == total and 0 < len(document["points"]) <= shown, document["total_points"]
+            result[name + "_median"] = statistics.median(times) * 1000
+            result[name + "_bytes"] = len(body)
     print(json.dumps(result))
 
 

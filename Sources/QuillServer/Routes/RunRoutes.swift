@@ -28,7 +28,7 @@ struct RunRoutes {
         }
         group.post(":id/batch") { request, context in
             let id = try await api.run(context, .write).id
-            let batch = try LogBatchReader.batch(from: try await api.json(request))
+            let batch = try LogBatchReader.batch(from: try await api.bodyBytes(request))
             let result = try await api.store.logBatch(id, batch)
             api.metrics.recordIngest(points: result.metricsWritten)
             return JSONResponse.make([
