@@ -75,6 +75,7 @@ struct APIContext: Sendable {
     let store: any TrackingStore
     let accounts: any AccountStore
     let authenticator: Authenticator
+    let accessCache = AccessCache()
     let configuration: ServerConfiguration
     let metrics: ServerMetrics
     let started: Date
@@ -109,13 +110,31 @@ struct APIContext: Sendable {
         try await run(try runID(context), context.caller, access)
     }
 
+    /// The id of the run named in the path, when the caller may have `access` to its project.
+    ///
+    /// The cheap form of ``run(_:_:)`` for the logging hot path: in single-user mode it does not read the
+    /// store (the store call that follows reports a missing run), and otherwise it answers from
+    /// ``AccessCache``.
+    func runID(_ context: QuillRequestContext, _ access: Access) async throws -> RunID {
+        let id = try runID(context)
+        let caller = context.caller
+        try refuseAnonymousWrite(caller, access)
+        if caller == .singleUser { return id }
+        let notFound = QuillError(.notFound, "run '\(id)' not found\(Self.signInHint(caller))")
+        guard let projectID = try await accessCache.projectID(of: id, store: store),
+            let project = try await accessCache.project(id: projectID, store: store)
+        else { throw notFound }
+        try authorize(caller, access, project, notFound: notFound)
+        return id
+    }
+
     /// A run by id, when the caller may have `access` to its project.
     func run(_ id: RunID, _ caller: Caller, _ access: Access) async throws -> StoredRun {
         try refuseAnonymousWrite(caller, access)
         let notFound = QuillError(.notFound, "run '\(id)' not found\(Self.signInHint(caller))")
         guard let run = try await store.run(id) else { throw notFound }
         if caller == .singleUser { return run }
-        guard let project = try await store.project(id: run.projectID) else { throw notFound }
+        guard let project = try await accessCache.project(id: run.projectID, store: store) else { throw notFound }
         try authorize(caller, access, project, notFound: notFound)
         return run
     }

@@ -39,7 +39,9 @@ struct ProjectRoutes {
             guard let visibility = ProjectVisibility(rawValue: text) else {
                 throw QuillError(.invalidArgument, "body.visibility must be private, internal or public")
             }
-            return JSONResponse.make(DTO.project(try await api.store.setVisibility(projectID: project.id, visibility)))
+            let changed = try await api.store.setVisibility(projectID: project.id, visibility)
+            api.accessCache.forget(project: project.id)
+            return JSONResponse.make(DTO.project(changed))
         }
     }
 

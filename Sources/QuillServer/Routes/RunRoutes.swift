@@ -23,11 +23,13 @@ struct RunRoutes {
         }
         group.patch(":id") { request, context in try await update(request, context) }
         group.delete(":id") { _, context in
-            try await api.store.deleteRun(try await api.run(context, .write).id)
+            let id = try await api.runID(context, .write)
+            try await api.store.deleteRun(id)
+            api.accessCache.forget(run: id)
             return Response(status: .noContent)
         }
         group.post(":id/batch") { request, context in
-            let id = try await api.run(context, .write).id
+            let id = try await api.runID(context, .write)
             let batch = try LogBatchReader.batch(from: try await api.bodyBytes(request))
             let result = try await api.store.logBatch(id, batch)
             api.metrics.recordIngest(points: result.metricsWritten)
@@ -40,7 +42,7 @@ struct RunRoutes {
             try body.allowOnly(["key", "value", "step", "timestamp", "idx"])
             var batch = LogBatch()
             batch.metrics = [try LogBatchReader.metric(body)]
-            let result = try await api.store.logBatch(try await api.run(context, .write).id, batch)
+            let result = try await api.store.logBatch(try await api.runID(context, .write), batch)
             api.metrics.recordIngest(points: result.metricsWritten)
             return JSONResponse.make([
                 "metrics_written": .int(result.metricsWritten), "metrics_ignored": .int(result.metricsIgnored),
@@ -51,7 +53,7 @@ struct RunRoutes {
             try body.allowOnly(["key", "value"])
             var batch = LogBatch()
             batch.params = [try body.requiredString("key"): body.members["value"] ?? .null]
-            _ = try await api.store.logBatch(try await api.run(context, .write).id, batch)
+            _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
             return Response(status: .noContent)
         }
         group.post(":id/tags") { request, context in
@@ -59,7 +61,7 @@ struct RunRoutes {
             try body.allowOnly(["key", "value"])
             var batch = LogBatch()
             batch.tags = [try body.requiredString("key"): try body.string("value") ?? ""]
-            _ = try await api.store.logBatch(try await api.run(context, .write).id, batch)
+            _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
             return Response(status: .noContent)
         }
         group.post(":id/links") { request, context in
@@ -67,20 +69,20 @@ struct RunRoutes {
             try body.allowOnly(["label", "url"])
             var batch = LogBatch()
             batch.links = [RunLink(label: try body.requiredString("label"), url: try body.requiredString("url"))]
-            _ = try await api.store.logBatch(try await api.run(context, .write).id, batch)
+            _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
             return Response(status: .noContent)
         }
         group.post(":id/logs") { request, context in
             let body = try JSONObjectReader(try await api.json(request))
             var batch = LogBatch()
             batch.logs = [try LogBatchReader.logLine(body)]
-            _ = try await api.store.logBatch(try await api.run(context, .write).id, batch)
+            _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
             return Response(status: .noContent)
         }
         group.get(":id/metrics") { request, context in try await history(request, context) }
         group.get(":id/logs") { request, context in
             let limit = try Self.intQuery(request, "limit") ?? 1000
-            let id = try await api.run(context, .read).id
+            let id = try await api.runID(context, .read)
             let lines = try await api.store.logLines(id, limit: min(max(limit, 0), 100_000))
             return JSONResponse.make(["logs": .array(lines.map(DTO.logLine))])
         }
@@ -147,7 +149,7 @@ struct RunRoutes {
     }
 
     private func update(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let id = try await api.run(context, .write).id
+        let id = try await api.runID(context, .write)
         let body = try JSONObjectReader(try await api.json(request))
         try body.allowOnly(["status", "ended_at", "name", "description", "parent", "summary"])
         var update = RunUpdate()
@@ -196,7 +198,7 @@ struct RunRoutes {
     }
 
     private func history(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let id = try await api.run(context, .read).id
+        let id = try await api.runID(context, .read)
         guard let key = request.uri.queryParameters["key"].map(String.init) else {
             guard let details = try await api.store.runDetails(id) else {
                 throw QuillError(.notFound, "run '\(id)' not found")
