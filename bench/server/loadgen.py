@@ -95,8 +95,12 @@ class Connection:
         raise RuntimeError(f"response without length: {head!r}")
 
 
+# Sent with every request: `Authorization: Bearer KEY` with --api-key (a server with users).
+EXTRA_HEADERS = ""
+
+
 def encode(method: str, path: str, host: str, body: bytes | None = None) -> bytes:
-    head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
+    head = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{EXTRA_HEADERS}"
     if body is None:
         return (head + "\r\n").encode()
     head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -270,7 +274,11 @@ def main():
     parser.add_argument("--connections", type=int, default=1, help="connections for the one-run case")
     parser.add_argument("--single", type=int, default=1000)
     parser.add_argument("--history", action="store_true")
+    parser.add_argument("--api-key", default=None, help="send this key (Quill with users: the access checks run)")
     args = parser.parse_args()
+    if args.api_key:
+        global EXTRA_HEADERS
+        EXTRA_HEADERS = f"Authorization: Bearer {args.api_key}\r\n"
     t = tool(args.tool, args.url)
     result = {"tool": args.tool, "points": args.points, "batch": args.batch, "connections": args.connections}
 

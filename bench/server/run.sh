@@ -3,7 +3,9 @@
 # side in one run, with the same load generator (bench/server/loadgen.py).
 #
 #   bench/server/run.sh [--skip-build] [--repeats N] [--points N] [--mlflow-points N] [--mlflow-many-points N]
-#                       [--connections N] [--mlflow-workers N] [--out FILE]
+#                       [--connections N] [--mlflow-workers N] [--users] [--out FILE]
+#
+# --users creates a user first, so Quill runs with authentication on and every request carries its API key.
 #
 # Each repeat starts a fresh `quill serve` (release build, SQLite) and a fresh `mlflow server` (SQLite),
 # one after the other, and runs the same generator against each; the summary gives medians over repeats
@@ -32,10 +34,13 @@ while [ $# -gt 0 ]; do
         --connections) connections="$2"; shift ;;
         --mlflow-workers) mlflow_workers="$2"; shift ;;
         --out) out="$2"; shift ;;
+        --users) users=1 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
+
+if [ "${users:-0}" = 1 ]; then echo "==> Quill with a user: every request carries an API key and is access-checked" >&2; fi
 
 if [ "$build" = 1 ]; then
     echo "==> building quill (release)" >&2
@@ -65,12 +70,17 @@ if [ -n "$mlflow_workers" ]; then workers_option=(--workers "$mlflow_workers"); 
 
 for repeat in $(seq "$repeats"); do
     echo "==> repeat $repeat/$repeats: quill serve (SQLite), $points points" >&2
+    key_option=()
+    if [ "${users:-0}" = 1 ]; then
+        key="$("$quill" users create bench --data "$work/quill-$repeat" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["api_key"])')"
+        key_option=(--api-key "$key")
+    fi
     "$quill" serve --port 0 --data "$work/quill-$repeat" > "$work/quill-$repeat.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 100); do grep -q "listening" "$work/quill-$repeat.log" 2>/dev/null && break; sleep 0.1; done
     quill_url="http://$(grep -o '127.0.0.1:[0-9]*' "$work/quill-$repeat.log")"
     python3 bench/server/loadgen.py --tool quill --url "$quill_url" --points "$points" \
-        --connections "$connections" --history > "$work/quill-$repeat.json"
+        --connections "$connections" --history "${key_option[@]}" > "$work/quill-$repeat.json"
     stop_server
     rm -rf "$work/quill-$repeat"
     cat "$work/quill-$repeat.json" >&2
