@@ -259,6 +259,9 @@ struct AuthTests {
         let missing = try BuiltProducts.run(quill, ["keys", "list", "--server", url], environment: environment)
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("QUILL_API_KEY") && missing.stderr.contains("quill login"))
+        let anonymous = try BuiltProducts.run(quill, ["runs", "--server", url], environment: environment)
+        #expect(anonymous.status == 0)
+        #expect(anonymous.stderr.contains("no API key was sent"), "\(anonymous.stderr)")
 
         let login = try BuiltProducts.run(
             quill,

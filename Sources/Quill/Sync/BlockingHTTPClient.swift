@@ -11,7 +11,7 @@ package struct BlockingHTTPClient: Sendable {
     /// The server's base URL, e.g. `http://127.0.0.1:8080`.
     package let baseURL: String
     /// Sent as `Authorization: Bearer …` when set.
-    let apiKey: String?
+    package let apiKey: String?
     /// Seconds before a request fails.
     var timeout: Double = 30
 

@@ -143,6 +143,13 @@ extension RunsCommand {
             Console.printJSON(.array(runs.map(\.json)))
         } else if runs.isEmpty {
             Console.print("No runs on \(remote.client.baseURL) match.")
+            if remote.client.apiKey == nil,
+                (try? remote.client.send("GET", "/api/v1/whoami"))?.body?["mode"]?.stringValue == "anonymous"
+            {
+                Console.warn(
+                    "no API key was sent, so only public projects are visible; set QUILL_API_KEY or run `quill login --server \(remote.client.baseURL)`"
+                )
+            }
         } else {
             Console.print(Self.table(runs.map(\.meta)))
         }
