@@ -232,6 +232,28 @@ struct ArtifactTests {
         #expect(server.blobFiles.isEmpty)
     }
 
+    @Test("two uploads in flight at once cannot share the quota's last space")
+    func concurrentQuota() async throws {
+        let temp = TemporaryDirectory("quill-artifacts")
+        let server = try ServerProcess(data: temp.file("data"), extraArguments: ["--quota-mib", "1"])
+        let run = try await server.newRun()
+        let size = 700_000
+        let first = try RawConnection(port: server.port)
+        first.send(
+            "PUT /api/v1/runs/\(run)/artifacts/content?path=first.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: application/octet-stream\r\nContent-Length: \(size)\r\nConnection: close\r\n\r\n"
+        )
+        try await Task.sleep(for: .milliseconds(300))  // the first upload has claimed its 700,000 bytes
+        let second = try await server.put(run, "second.bin", Data(repeating: 2, count: size))
+        #expect(second.status == 507)
+        #expect(second.json?["error"]?["code"] == "quota_exceeded")
+        first.send(String(repeating: "a", count: size))
+        #expect(first.receiveAll(seconds: 10).hasPrefix("HTTP/1.1 200"))
+        #expect(server.blobFiles.count == 1)
+        // Once the first upload ended, its claim is gone: what is left of the quota is usable again.
+        #expect(try await server.put(run, "small.bin", Data(repeating: 3, count: 100_000)).status == 200)
+    }
+
     @Test("uploads past the namespace quota are refused with 507 quota_exceeded")
     func quota() async throws {
         let temp = TemporaryDirectory("quill-artifacts")

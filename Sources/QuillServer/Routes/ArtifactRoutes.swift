@@ -19,6 +19,7 @@ struct ArtifactRoutes {
     let api: APIContext
     let artifacts: any ArtifactStore
     let blobs: BlobStore
+    let reservations = QuotaReservations()
 
     static let createFields: Set<String> = ["path", "size", "sha256", "logged_at"]
 
@@ -72,24 +73,34 @@ struct ArtifactRoutes {
         let run = try await api.run(context, .write)
         let path = try Self.path(request)
         let record = try await artifacts.createArtifact(NewArtifact(run: run.id, path: path)).artifact
+        var reservation: (bytes: Int64, namespace: String)?
+        defer { if let reservation { reservations.release(reservation.bytes, in: reservation.namespace) } }
         do {
             let configuration = api.configuration
+            let length = request.headers[.contentLength].flatMap { Int64($0) }
             var remaining: Int64?
             if let quota = configuration.namespaceQuotaBytes {
                 let namespace =
                     try await api.store.project(id: run.projectID)?.namespace ?? configuration.defaultNamespace
-                remaining = quota - (try await artifacts.artifactBytes(namespace: namespace))
+                let available = quota - (try await artifacts.artifactBytes(namespace: namespace))
+                if let length {
+                    // Claimed before the first byte is read, so concurrent uploads cannot share the space.
+                    guard reservations.reserve(length, in: namespace, available: available) else {
+                        throw Self.quotaExceeded(length, available - reservations.inFlight(namespace))
+                    }
+                    reservation = (length, namespace)
+                    remaining = length
+                } else {
+                    remaining = available - reservations.inFlight(namespace)
+                }
             }
             let limits = BlobStore.Limits(maximumBytes: configuration.maxArtifactBytes, quotaRemaining: remaining)
             let expected = BlobStore.Expectation(
                 size: record.status == .pending ? record.size : nil,
                 sha256: record.status == .pending ? record.sha256 : nil
             )
-            // A declared length over a limit is refused before a byte is read.
-            if let length = request.headers[.contentLength].flatMap({ Int64($0) }) {
-                try Self.checkLimit(length, configuration)
-                if let remaining, length > remaining { try Self.checkQuota(length, remaining) }
-            }
+            // A declared length over the file limit is refused before a byte is read.
+            if let length { try Self.checkLimit(length, configuration) }
             let stored = try await blobs.store(request.body, limits: limits, expected: expected)
             let uploaded = try await artifacts.markArtifactUploaded(
                 run.id,
@@ -171,8 +182,8 @@ struct ArtifactRoutes {
         }
     }
 
-    static func checkQuota(_ size: Int64, _ remaining: Int64) throws {
-        throw QuillError(
+    static func quotaExceeded(_ size: Int64, _ remaining: Int64) -> QuillError {
+        QuillError(
             .quotaExceeded,
             "the file has \(size) bytes but the namespace's artifact quota has \(max(0, remaining)) bytes left; delete runs or ask the operator to raise --quota-mib"
         )
