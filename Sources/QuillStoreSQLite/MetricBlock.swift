@@ -164,7 +164,12 @@ struct MetricBlock: Sendable, Equatable {
                 summary = MetricBlock()
             }
             current = (run, key, block)
-            summary.add(index: index, step: Int(statement.int64(3)), value: statement.double(4), timestamp: statement.int64(5))
+            summary.add(
+                index: index,
+                step: Int(statement.int64(3)),
+                value: statement.double(4),
+                timestamp: statement.int64(5)
+            )
         }
         if let open = current { try summary.save(db, run: open.run, key: open.key, block: open.block) }
     }

@@ -392,7 +392,8 @@ package final class SQLiteTrackingStore: TrackingStore {
     }
 
     /// The downsampled history from block summaries, or `nil` when the exact path should answer.
-    private static func blockHistory(_ db: Database, run: String, key: String, limit: Int) throws -> DownsampledHistory? {
+    private static func blockHistory(_ db: Database, run: String, key: String, limit: Int) throws -> DownsampledHistory?
+    {
         guard let total = try pointCount(db, run: run, key: key), total > 4 * limit else { return nil }
         let buckets = (limit - 2) / 2
         guard
@@ -413,7 +414,10 @@ package final class SQLiteTrackingStore: TrackingStore {
         blocks.reserveCapacity(blockCount)
         while try statement.next() { blocks.append(MetricBlock(statement)) }
         guard blocks.count >= buckets, let first = blocks.first, let last = blocks.last else { return nil }
-        let lookup = try RawStatement(db, sql: "SELECT step, value, ts FROM metrics WHERE run_id = ? AND key = ? AND idx = ?")
+        let lookup = try RawStatement(
+            db,
+            sql: "SELECT step, value, ts FROM metrics WHERE run_id = ? AND key = ? AND idx = ?"
+        )
         lookup.bind(run, at: 1)
         lookup.bind(key, at: 2)
         func point(at index: Int) throws -> MetricPoint? {

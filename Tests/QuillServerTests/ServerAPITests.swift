@@ -159,7 +159,10 @@ struct ServerAPITests {
         #expect(blocks?["downsampled"] == true)
         #expect(blocks?["total_points"] == 5000)
         #expect(blockPoints.contains { $0["value"]?.doubleValue == 100 })
-        let (_, ranged) = try await server.request("GET", "/api/v1/runs/\(id)/metrics?key=loss&from=0&to=999&max_points=20")
+        let (_, ranged) = try await server.request(
+            "GET",
+            "/api/v1/runs/\(id)/metrics?key=loss&from=0&to=999&max_points=20"
+        )
         #expect(ranged?["total_points"] == 1000)
         #expect(try await server.request("GET", "/api/v1/runs/\(id)/metrics?key=loss&max_points=2").status == 400)
     }

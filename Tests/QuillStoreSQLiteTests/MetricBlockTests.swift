@@ -93,21 +93,26 @@ struct MetricBlockTests {
             var indexes = Array(start..<start + 100)
             if start % 200 == 0 { indexes.reverse() }
             batch.metrics = indexes.map { MetricValue(key: "loss", value: value($0), step: $0, index: $0) }
-            batch.metrics += (0..<10).map { MetricValue(key: "acc", value: Double($0), step: start + $0, index: start + $0) }
+            batch.metrics += (0..<10).map {
+                MetricValue(key: "acc", value: Double($0), step: start + $0, index: start + $0)
+            }
             _ = try await store.logBatch(run, batch)
         }
     }
 
     private static func blockCount(_ path: String, _ run: RunID) throws -> Int {
         try DatabaseQueue(path: path).read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM metric_blocks WHERE run_id = ?", arguments: [run.rawValue]) ?? 0
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM metric_blocks WHERE run_id = ?", arguments: [run.rawValue])
+                ?? 0
         }
     }
 
     private static func blockRows(_ path: String) throws -> [[DatabaseValue]] {
         let queue = try DatabaseQueue(path: path)
         return try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM metric_blocks ORDER BY run_id, key, block").map { Array($0.databaseValues) }
+            try Row.fetchAll(db, sql: "SELECT * FROM metric_blocks ORDER BY run_id, key, block").map {
+                Array($0.databaseValues)
+            }
         }
     }
 
