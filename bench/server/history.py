@@ -26,7 +26,10 @@ def main():
     t = Quill(args.url)
     conn = t.connect()
     run = t.new_run(conn, "history")
-    send_all(conn, batches(t, run, args.points, 1000))
+    requests = batches(t, run, args.points, 1000)
+    started = time.perf_counter()
+    send_all(conn, requests)
+    ingest_seconds = time.perf_counter() - started
     request = encode("GET", f"/api/v1/runs/{run}/metrics?key=loss&max_points={args.max_points}", t.hostport)
     conn.send(request)  # warm-up
     times = []
@@ -40,6 +43,7 @@ def main():
         assert 0 < len(document["points"]) <= args.max_points, len(document["points"])
     print(json.dumps({
         "points": args.points,
+        "ingest_points_per_s": round(args.points / ingest_seconds),
         "max_points": args.max_points,
         "shown": len(document["points"]),
         "repeats": args.repeats,
