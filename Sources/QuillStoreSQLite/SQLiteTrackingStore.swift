@@ -394,7 +394,7 @@ package final class SQLiteTrackingStore: TrackingStore {
     /// The downsampled history from block summaries, or `nil` when the exact path should answer.
     private static func blockHistory(_ db: Database, run: String, key: String, limit: Int) throws -> DownsampledHistory?
     {
-        guard let total = try pointCount(db, run: run, key: key), total > 4 * limit else { return nil }
+        guard let total = try pointCount(db, run: run, key: key), limit < total / 4 else { return nil }
         let buckets = (limit - 2) / 2
         guard
             let blockCount = try Int.fetchOne(
