@@ -252,6 +252,8 @@ package final class SQLiteTrackingStore: TrackingStore {
                         }
                         currentKey = metric.key
                         insert.bind(metric.key, at: 2)
+                        if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
+                        openBlock = nil
                     }
                     let index = metric.index ?? (current.lastIndex + 1)
                     let step = metric.step ?? (current.maxStep + 1)
@@ -269,7 +271,7 @@ package final class SQLiteTrackingStore: TrackingStore {
                     written += 1
                     current.add(index: index, step: step, value: metric.value)
                     let block = MetricBlock.number(of: index)
-                    if openBlock?.block != block || openBlock?.key != metric.key {
+                    if openBlock?.block != block {
                         if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
                         openBlock = MetricBlock.Key(key: metric.key, block: block)
                         open = MetricBlock()
