@@ -116,7 +116,10 @@ let package = Package(
         ),
         .testTarget(
             name: "QuillStoreSQLiteTests",
-            dependencies: ["QuillStoreSQLite", "QuillStore", "QuillCore", "QuillTesting"],
+            dependencies: [
+                "QuillStoreSQLite", "QuillStore", "QuillCore", "QuillTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -55,6 +55,20 @@ public protocol TrackingStore: Sendable {
     /// A metric's points in index order, optionally within a step range.
     func metricHistory(_ run: RunID, key: String, steps: ClosedRange<Int>?) async throws -> [MetricPoint]
 
+    /// A metric's history downsampled to at most `maxPoints` points (at least 4), keeping each bucket's
+    /// minimum and maximum, with the number of points it was taken from.
+    ///
+    /// The default reads the whole history and applies ``MetricDownsampling/minMax(_:maxPoints:)``. A
+    /// backend may answer a long history without a step range from per-block summaries instead: the result
+    /// is then still at most `maxPoints` real points of the metric in index order, with every bucket's
+    /// minimum and maximum (NaN values as in `minMax`), but its buckets follow the backend's blocks.
+    func downsampledHistory(
+        _ run: RunID,
+        key: String,
+        steps: ClosedRange<Int>?,
+        maxPoints: Int
+    ) async throws -> DownsampledHistory
+
     /// A run's log lines, oldest first.
     func logLines(_ run: RunID, limit: Int) async throws -> [LogLine]
 
@@ -79,6 +93,20 @@ public struct StoreCounts: Sendable, Hashable {
     }
 }
 
+/// A downsampled metric history: the points shown and how many points they stand for.
+public struct DownsampledHistory: Sendable, Hashable {
+    /// The points kept, in index order.
+    public var points: [MetricPoint]
+    /// How many points the metric has (within the step range, when one was given).
+    public var totalPoints: Int
+
+    /// Creates a downsampled history.
+    public init(points: [MetricPoint], totalPoints: Int) {
+        self.points = points
+        self.totalPoints = totalPoints
+    }
+}
+
 extension TrackingStore {
     /// Gets or creates a project with no recorded creator.
     public func project(namespace: String, displayName: String) async throws -> StoredProject {
@@ -100,6 +128,20 @@ extension TrackingStore {
         steps: ClosedRange<Int>?,
         maxPoints: Int
     ) async throws -> [MetricPoint] {
-        MetricDownsampling.minMax(try await metricHistory(run, key: key, steps: steps), maxPoints: maxPoints)
+        try await downsampledHistory(run, key: key, steps: steps, maxPoints: maxPoints).points
+    }
+
+    /// Reads the whole history and downsamples it in memory (exact `minMax` buckets).
+    public func downsampledHistory(
+        _ run: RunID,
+        key: String,
+        steps: ClosedRange<Int>?,
+        maxPoints: Int
+    ) async throws -> DownsampledHistory {
+        let points = try await metricHistory(run, key: key, steps: steps)
+        return DownsampledHistory(
+            points: MetricDownsampling.minMax(points, maxPoints: maxPoints),
+            totalPoints: points.count
+        )
     }
 }

@@ -150,6 +150,33 @@ enum Migrations {
         migrator.registerMigration("v4: search indexes") { db in
             try SearchIndex.migrate(db)
         }
+        migrator.registerMigration("v5: metric blocks") { db in
+            // One row per block of `MetricBlock.size` (256) consecutive indexes of a metric: block = idx / 256.
+            // The *_idx/_step/_value/_ts columns hold the block's smallest and largest non-NaN point (NULL when
+            // every value of the block is NaN). Kept current by logBatch in the same transaction.
+            try db.execute(
+                sql: """
+                    CREATE TABLE metric_blocks (
+                        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                        key TEXT NOT NULL,
+                        block INTEGER NOT NULL,
+                        count INTEGER NOT NULL,
+                        min_idx INTEGER,
+                        min_step INTEGER,
+                        min_value REAL,
+                        min_ts INTEGER,
+                        max_idx INTEGER,
+                        max_step INTEGER,
+                        max_value REAL,
+                        max_ts INTEGER,
+                        first_idx INTEGER NOT NULL,
+                        last_idx INTEGER NOT NULL,
+                        PRIMARY KEY (run_id, key, block)
+                    ) WITHOUT ROWID;
+                    """
+            )
+            try MetricBlock.backfill(db)
+        }
         return migrator
     }
 }

@@ -66,6 +66,11 @@ struct RawStatement: ~Copyable {
     /// Rows changed by the last statement of the connection.
     var changes: Int32 { sqlite3_changes(connection) }
 
+    /// Rewinds a statement that returned rows, so it can run again (bindings stay).
+    func reset() {
+        sqlite3_reset(handle)
+    }
+
     /// Steps to the next row: `true` when there is one, `false` at the end.
     func next() throws -> Bool {
         switch sqlite3_step(handle) {
@@ -76,6 +81,12 @@ struct RawStatement: ~Copyable {
     }
 
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    /// A TEXT column (empty when it is NULL).
+    func text(_ column: Int32) -> String {
+        guard let bytes = sqlite3_column_text(handle, column) else { return "" }
+        return String(cString: bytes)
+    }
 
     /// A REAL column, `nil` when it is NULL.
     func double(_ column: Int32) -> Double? {

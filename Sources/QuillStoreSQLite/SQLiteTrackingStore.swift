@@ -237,6 +237,11 @@ package final class SQLiteTrackingStore: TrackingStore {
                 // Points come grouped by key, so the key's statistics and binding change only at a new key.
                 var currentKey: String?
                 var current = StatsRow()
+                // The new points' block summaries, gathered in memory and merged into `metric_blocks` once
+                // per touched block; points usually come in index order, so one block is open at a time.
+                var blocks: [MetricBlock.Key: MetricBlock] = [:]
+                var openBlock: MetricBlock.Key?
+                var open = MetricBlock()
                 for metric in batch.metrics {
                     if metric.key != currentKey {
                         if let currentKey { stats[currentKey] = current }
@@ -247,13 +252,17 @@ package final class SQLiteTrackingStore: TrackingStore {
                         }
                         currentKey = metric.key
                         insert.bind(metric.key, at: 2)
+                        if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
+                        openBlock = nil
                     }
                     let index = metric.index ?? (current.lastIndex + 1)
                     let step = metric.step ?? (current.maxStep + 1)
+                    let value = metric.value.isNaN ? nil : metric.value
+                    let timestamp = Timestamp.microseconds(metric.timestamp)
                     insert.bind(Int64(index), at: 3)
                     insert.bind(Int64(step), at: 4)
-                    insert.bind(metric.value.isNaN ? nil : metric.value, at: 5)
-                    insert.bind(Timestamp.microseconds(metric.timestamp), at: 6)
+                    insert.bind(value, at: 5)
+                    insert.bind(timestamp, at: 6)
                     try insert.run()
                     guard insert.changes > 0 else {
                         ignored += 1
@@ -261,11 +270,20 @@ package final class SQLiteTrackingStore: TrackingStore {
                     }
                     written += 1
                     current.add(index: index, step: step, value: metric.value)
+                    let block = MetricBlock.number(of: index)
+                    if openBlock?.block != block {
+                        if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
+                        openBlock = MetricBlock.Key(key: metric.key, block: block)
+                        open = MetricBlock()
+                    }
+                    open.add(index: index, step: step, value: value, timestamp: timestamp)
                 }
                 if let currentKey { stats[currentKey] = current }
+                if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
                 for (key, row) in stats where row.count > 0 {
                     try row.save(db, run: id, key: key)
                 }
+                try MetricBlock.add(db, run: id, blocks)
             }
             for (key, value) in batch.params {
                 try db.execute(
@@ -306,36 +324,140 @@ package final class SQLiteTrackingStore: TrackingStore {
     package func metricHistory(_ run: RunID, key: String, steps: ClosedRange<Int>?) async throws -> [MetricPoint] {
         try await read { db in
             guard try Self.runExists(db, run) else { throw Self.missing(run) }
-            var sql = "SELECT idx, step, value, ts FROM metrics WHERE run_id = ? AND key = ?"
-            if steps != nil { sql += " AND step BETWEEN ? AND ?" }
-            sql += " ORDER BY idx"
-            let statement = try RawStatement(db, sql: sql)
-            statement.bind(run.rawValue, at: 1)
-            statement.bind(key, at: 2)
-            if let steps {
-                statement.bind(Int64(steps.lowerBound), at: 3)
-                statement.bind(Int64(steps.upperBound), at: 4)
-            }
-            var points: [MetricPoint] = []
-            // The key's point count is an upper bound: one allocation instead of a growing array.
-            let count = try Int.fetchOne(
-                db,
-                sql: "SELECT count FROM metric_stats WHERE run_id = ? AND key = ?",
-                arguments: [run.rawValue, key]
-            )
-            points.reserveCapacity(count ?? 0)
-            while try statement.next() {
-                points.append(
-                    MetricPoint(
-                        index: Int(statement.int64(0)),
-                        step: Int(statement.int64(1)),
-                        timestamp: Timestamp.date(microseconds: statement.int64(3)),
-                        value: statement.double(2) ?? .nan
-                    )
-                )
-            }
-            return points
+            return try Self.history(db, run: run.rawValue, key: key, steps: steps)
         }
+    }
+
+    /// Without a step range, a history of more than `4 * maxPoints` points is downsampled from its block
+    /// summaries (`metric_blocks`, see ``MetricBlock``) when it has at least as many blocks as buckets:
+    /// consecutive blocks are grouped into `(maxPoints - 2) / 2` buckets and each bucket gives its minimum
+    /// and maximum point; the first and last points are kept, as in ``MetricDownsampling/minMax(_:maxPoints:)``.
+    /// Otherwise (a step range, or a short history) the points are read and downsampled exactly.
+    package func downsampledHistory(
+        _ run: RunID,
+        key: String,
+        steps: ClosedRange<Int>?,
+        maxPoints: Int
+    ) async throws -> DownsampledHistory {
+        try await read { db in
+            guard try Self.runExists(db, run) else { throw Self.missing(run) }
+            let limit = max(4, maxPoints)
+            if steps == nil, let fromBlocks = try Self.blockHistory(db, run: run.rawValue, key: key, limit: limit) {
+                return fromBlocks
+            }
+            let points = try Self.history(db, run: run.rawValue, key: key, steps: steps)
+            return DownsampledHistory(
+                points: MetricDownsampling.minMax(points, maxPoints: limit),
+                totalPoints: points.count
+            )
+        }
+    }
+
+    private static func history(
+        _ db: Database,
+        run: String,
+        key: String,
+        steps: ClosedRange<Int>?
+    ) throws -> [MetricPoint] {
+        var sql = "SELECT idx, step, value, ts FROM metrics WHERE run_id = ? AND key = ?"
+        if steps != nil { sql += " AND step BETWEEN ? AND ?" }
+        sql += " ORDER BY idx"
+        let statement = try RawStatement(db, sql: sql)
+        statement.bind(run, at: 1)
+        statement.bind(key, at: 2)
+        if let steps {
+            statement.bind(Int64(steps.lowerBound), at: 3)
+            statement.bind(Int64(steps.upperBound), at: 4)
+        }
+        var points: [MetricPoint] = []
+        // The key's point count is an upper bound: one allocation instead of a growing array.
+        points.reserveCapacity(try pointCount(db, run: run, key: key) ?? 0)
+        while try statement.next() {
+            points.append(
+                MetricPoint(
+                    index: Int(statement.int64(0)),
+                    step: Int(statement.int64(1)),
+                    timestamp: Timestamp.date(microseconds: statement.int64(3)),
+                    value: statement.double(2) ?? .nan
+                )
+            )
+        }
+        return points
+    }
+
+    private static func pointCount(_ db: Database, run: String, key: String) throws -> Int? {
+        try Int.fetchOne(
+            db,
+            sql: "SELECT count FROM metric_stats WHERE run_id = ? AND key = ?",
+            arguments: [run, key]
+        )
+    }
+
+    /// The downsampled history from block summaries, or `nil` when the exact path should answer.
+    private static func blockHistory(_ db: Database, run: String, key: String, limit: Int) throws -> DownsampledHistory?
+    {
+        guard let total = try pointCount(db, run: run, key: key), limit < total / 4 else { return nil }
+        let buckets = (limit - 2) / 2
+        guard
+            let blockCount = try Int.fetchOne(
+                db,
+                sql: "SELECT count(*) FROM metric_blocks WHERE run_id = ? AND key = ?",
+                arguments: [run, key]
+            ),
+            blockCount >= buckets
+        else { return nil }
+        let statement = try RawStatement(
+            db,
+            sql: "SELECT \(MetricBlock.columns) FROM metric_blocks WHERE run_id = ? AND key = ? ORDER BY block"
+        )
+        statement.bind(run, at: 1)
+        statement.bind(key, at: 2)
+        var blocks: [MetricBlock] = []
+        blocks.reserveCapacity(blockCount)
+        while try statement.next() { blocks.append(MetricBlock(statement)) }
+        guard blocks.count >= buckets, let first = blocks.first, let last = blocks.last else { return nil }
+        let lookup = try RawStatement(
+            db,
+            sql: "SELECT step, value, ts FROM metrics WHERE run_id = ? AND key = ? AND idx = ?"
+        )
+        lookup.bind(run, at: 1)
+        lookup.bind(key, at: 2)
+        func point(at index: Int) throws -> MetricPoint? {
+            lookup.bind(Int64(index), at: 3)
+            defer { lookup.reset() }
+            guard try lookup.next() else { return nil }
+            return MetricPoint(
+                index: index,
+                step: Int(lookup.int64(0)),
+                timestamp: Timestamp.date(microseconds: lookup.int64(2)),
+                value: lookup.double(1) ?? .nan
+            )
+        }
+        var points: [MetricPoint] = []
+        points.reserveCapacity(limit)
+        if let point = try point(at: first.firstIndex) { points.append(point) }
+        for bucket in 0..<buckets {
+            let start = bucket * blocks.count / buckets
+            let end = (bucket + 1) * blocks.count / buckets
+            guard start < end else { continue }
+            var summary = MetricBlock()
+            for block in blocks[start..<end] { summary.merge(block) }
+            guard let minimum = summary.minimum, let maximum = summary.maximum else {
+                // Every value in the bucket is NaN: keep one, so the gap shows.
+                if summary.firstIndex > (points.last?.index ?? Int.min), let point = try point(at: summary.firstIndex) {
+                    points.append(point)
+                }
+                continue
+            }
+            let pair = minimum.index <= maximum.index ? [minimum, maximum] : [maximum, minimum]
+            for kept in pair where kept.index > (points.last?.index ?? Int.min) {
+                points.append(kept.metricPoint)
+            }
+        }
+        if last.lastIndex > (points.last?.index ?? Int.min), let point = try point(at: last.lastIndex) {
+            points.append(point)
+        }
+        return DownsampledHistory(points: points, totalPoints: total)
     }
 
     package func logLines(_ run: RunID, limit: Int) async throws -> [LogLine] {

@@ -13,6 +13,7 @@ public enum TrackingStoreConformance: String, CaseIterable, Sendable, CustomTest
     case batchesAreIdempotentAndNumbered
     case nonFiniteValues
     case metricHistoryRangesAndDownsampling
+    case downsampledHistoryKeepsSpikes
     case searchFiltersSortsAndPages
     case searchPagesNeitherSkipNorRepeat
     case searchMatchesInMemoryEvaluation
@@ -31,6 +32,7 @@ public enum TrackingStoreConformance: String, CaseIterable, Sendable, CustomTest
         case .batchesAreIdempotentAndNumbered: try await batches(store)
         case .nonFiniteValues: try await nonFinite(store)
         case .metricHistoryRangesAndDownsampling: try await history(store)
+        case .downsampledHistoryKeepsSpikes: try await downsampledSpikes(store)
         case .searchFiltersSortsAndPages: try await search(store)
         case .searchPagesNeitherSkipNorRepeat: try await pagesNeitherSkipNorRepeat(store)
         case .searchMatchesInMemoryEvaluation: try await searchMatchesInMemoryEvaluation(store)
@@ -199,6 +201,58 @@ public enum TrackingStoreConformance: String, CaseIterable, Sendable, CustomTest
         #expect(small.count <= 200)
         #expect(small.contains { $0.value == 1000 })
         #expect(try await store.metricHistory(run.id, key: "nope", steps: nil).isEmpty)
+    }
+
+    /// A long history (long enough for a backend's block summaries) downsampled: every spike shows, at
+    /// most `maxPoints` real points in index order, and the total is the metric's point count.
+    private func downsampledSpikes(_ store: any TrackingStore) async throws {
+        let project = try await store.project(namespace: "ada", displayName: "p")
+        let run = try await store.createRun(NewRun(projectID: project.id))
+        let count = 100_000
+        func value(_ index: Int) -> Double {
+            switch index {
+            case 31_337: 1e9
+            case 77_777: -1e9
+            case 12_345: .nan
+            case 50_000..<53_000: .nan  // long enough to fill whole buckets
+            default: sin(Double(index) / 100)
+            }
+        }
+        for start in stride(from: 0, to: count, by: 10_000) {
+            var batch = LogBatch()
+            batch.metrics = (start..<start + 10_000).map {
+                MetricValue(key: "loss", value: value($0), step: $0, index: $0)
+            }
+            _ = try await store.logBatch(run.id, batch)
+        }
+        let all = try await store.metricHistory(run.id, key: "loss", steps: nil)
+        for maxPoints in [4, 200, 1000] {
+            let history = try await store.downsampledHistory(run.id, key: "loss", steps: nil, maxPoints: maxPoints)
+            #expect(history.totalPoints == count)
+            #expect(history.points.count <= maxPoints)
+            #expect(zip(history.points, history.points.dropFirst()).allSatisfy { $0.index < $1.index })
+            #expect(history.points.allSatisfy { Self.same($0, all[$0.index]) })
+            #expect(history.points.contains { $0.value == 1e9 })
+            #expect(history.points.contains { $0.value == -1e9 })
+            #expect(history.points.first?.index == 0)
+            #expect(history.points.last?.index == count - 1)
+            if maxPoints >= 200 {
+                #expect(history.points.contains { $0.value.isNaN })
+                #expect(history.points.count > maxPoints / 2)
+            }
+        }
+        let range = try await store.downsampledHistory(run.id, key: "loss", steps: 1000...1999, maxPoints: 10)
+        #expect(range.totalPoints == 1000)
+        #expect(range.points == MetricDownsampling.minMax(Array(all[1000...1999]), maxPoints: 10))
+        let short = try await store.downsampledHistory(run.id, key: "loss", steps: nil, maxPoints: 50_000)
+        let exact = MetricDownsampling.minMax(all, maxPoints: 50_000)
+        #expect(short.points.count == exact.count && zip(short.points, exact).allSatisfy(Self.same))
+    }
+
+    /// Two points are the same point (NaN values compare equal).
+    private static func same(_ left: MetricPoint, _ right: MetricPoint) -> Bool {
+        left.index == right.index && left.step == right.step && left.timestamp == right.timestamp
+            && (left.value == right.value || (left.value.isNaN && right.value.isNaN))
     }
 
     private func search(_ store: any TrackingStore) async throws {

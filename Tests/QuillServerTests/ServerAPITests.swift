@@ -152,6 +152,18 @@ struct ServerAPITests {
         #expect(small?["downsampled"] == true)
         #expect(small?["total_points"] == 5000)
         #expect(points.contains { $0["value"]?.doubleValue == 100 })
+        // Few enough buckets for the store's block summaries (20 blocks of 256 points for 9 buckets).
+        let (_, blocks) = try await server.request("GET", "/api/v1/runs/\(id)/metrics?key=loss&max_points=20")
+        let blockPoints = blocks?["points"]?.arrayValue ?? []
+        #expect(blockPoints.count <= 20)
+        #expect(blocks?["downsampled"] == true)
+        #expect(blocks?["total_points"] == 5000)
+        #expect(blockPoints.contains { $0["value"]?.doubleValue == 100 })
+        let (_, ranged) = try await server.request(
+            "GET",
+            "/api/v1/runs/\(id)/metrics?key=loss&from=0&to=999&max_points=20"
+        )
+        #expect(ranged?["total_points"] == 1000)
         #expect(try await server.request("GET", "/api/v1/runs/\(id)/metrics?key=loss&max_points=2").status == 400)
     }
 

@@ -214,11 +214,17 @@ struct RunRoutes {
             guard lower <= upper else { throw QuillError(.invalidArgument, "from must not be greater than to") }
             steps = lower...upper
         }
-        let points = try await api.store.metricHistory(id, key: key, steps: steps)
-        var shown = points
+        let shown: [MetricPoint]
+        let total: Int
         if let maxPoints = try Self.intQuery(request, "max_points") {
             guard maxPoints >= 4 else { throw QuillError(.invalidArgument, "max_points must be at least 4") }
-            shown = MetricDownsampling.minMax(points, maxPoints: maxPoints)
+            // Long histories are downsampled by the store from its block summaries, without reading every point.
+            let history = try await api.store.downsampledHistory(id, key: key, steps: steps, maxPoints: maxPoints)
+            shown = history.points
+            total = history.totalPoints
+        } else {
+            shown = try await api.store.metricHistory(id, key: key, steps: steps)
+            total = shown.count
         }
         return Response(
             status: .ok,
@@ -228,8 +234,8 @@ struct RunRoutes {
                     bytes: HistoryEncoder.encode(
                         key: key,
                         points: shown,
-                        totalPoints: points.count,
-                        downsampled: shown.count < points.count
+                        totalPoints: total,
+                        downsampled: shown.count < total
                     )
                 )
             )
