@@ -15,8 +15,10 @@ let package = Package(
         .library(name: "QuillCore", targets: ["QuillCore"]),
         .library(name: "Quill", targets: ["Quill"]),
         .library(name: "QuillStore", targets: ["QuillStore"]),
+        .library(name: "QuillSteps", targets: ["QuillSteps"]),
         .executable(name: "quill", targets: ["QuillTool"]),
         .executable(name: "quill-peer-bench", targets: ["QuillPeerBench"]),
+        .executable(name: "quill-steps-example", targets: ["QuillStepsExample"]),
         .executable(name: "quill-search-bench", targets: ["QuillSearchBench"]),
     ],
     dependencies: [
@@ -54,6 +56,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "QuillSteps",
+            dependencies: [
+                "QuillCore",
+                "Quill",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "QuillServer",
             dependencies: [
                 "QuillCore",
@@ -80,6 +91,12 @@ let package = Package(
         .executableTarget(
             name: "QuillTool",
             dependencies: ["QuillCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillStepsExample",
+            dependencies: ["QuillSteps", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/StepsExample",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -125,6 +142,13 @@ let package = Package(
         .testTarget(
             name: "QuillServerTests",
             dependencies: ["QuillCore", "QuillServer", "QuillStore", "QuillTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillStepsTests",
+            dependencies: [
+                "QuillSteps", "QuillCore", "QuillTesting", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

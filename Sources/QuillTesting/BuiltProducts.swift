@@ -27,6 +27,14 @@ public enum BuiltProducts: Sendable {
         public var stdout: String
         /// Everything it wrote to standard error.
         public var stderr: String
+
+        /// A result of a process the caller ran itself.
+        public init(status: Int32, signalled: Bool, stdout: String, stderr: String) {
+            self.status = status
+            self.signalled = signalled
+            self.stdout = stdout
+            self.stderr = stderr
+        }
     }
 
     /// Runs an executable with arguments and extra environment variables, and waits for it.

@@ -1,13 +1,13 @@
 import Foundation
-import QuillCore
+package import QuillCore
 
 /// What the SDK records about the environment at start.
-enum EnvironmentCapture {
+package enum EnvironmentCapture {
     /// The uncommitted diff is cut at this many bytes.
     static let diffLimit = 1 << 20
 
     /// The git state of the checkout holding `directory`, and the diff when it is dirty.
-    static func git(in directory: String) -> (info: GitInfo, diff: [UInt8]?)? {
+    package static func git(in directory: String) -> (info: GitInfo, diff: [UInt8]?)? {
         guard let lines = ProcessCapture.text("git", ["rev-parse", "HEAD", "--abbrev-ref", "HEAD"], in: directory)
         else {
             return nil
@@ -35,7 +35,7 @@ enum EnvironmentCapture {
     }
 
     /// This host and process.
-    static func host() -> HostInfo {
+    package static func host() -> HostInfo {
         let environment = ProcessInfo.processInfo.environment
         let pid = getpid()
         return HostInfo(

@@ -1,0 +1,305 @@
+import Foundation
+import Logging
+import Quill
+import QuillCore
+
+/// How `loadOrCreate` decides: load a valid result, compute a missing one under the compute lock, or wait
+/// for the process that computes it.
+enum StepEngine {
+    /// The files of one step result.
+    struct Paths {
+        let directory: String
+        let quill: String
+        var metadata: String { quill + "/metadata.json" }
+        var state: String { quill + "/state.json" }
+        var log: String { quill + "/log.txt" }
+        var success: String { quill + "/SUCCESS" }
+        var guardFile: String { quill + "/guard" }
+
+        init(_ directory: String) {
+            self.directory = directory
+            quill = directory + "/.quill"
+        }
+    }
+
+    static func loadOrCreate<S: Step>(_ step: S, options: StepOptions, backend: String) async throws -> S.Output {
+        let config = try StepEncoder.stepValue(step)
+        guard case .step(let namespace, let hash, let typeName, let configuration) = config else {
+            preconditionFailure("a step encodes as a step")
+        }
+        let directory = options.directory(namespace: namespace, hash: hash, versionControlled: S.isVersionControlled)
+        let paths = Paths(directory)
+        let label = "\(typeName) \(hash.prefix(7))"
+        let logger = options.logger
+        func status(_ decision: String) {
+            logger.info("loadOrCreate \(label) (\(decision))")
+        }
+        do {
+            try FileIO.makeDirectory(paths.quill)
+        } catch {
+            throw StepLockError(path: paths.quill, reason: "\(error)")
+        }
+        let recorder = DependencyRecorder()
+        let context = StepContext(
+            directory: directory,
+            namespace: namespace,
+            hash: hash,
+            options: options,
+            logger: logger,
+            dependencies: recorder
+        )
+        let lock = StepLock(folder: paths.quill)
+        let started = Date()
+        var announcedWait = false
+        var preemptions = 0
+        while true {
+            try Task.checkCancellation()
+            if FileIO.exists(paths.success) {
+                if try await step.validate(context) {
+                    status("success→load")
+                    return try await step.load(context)
+                }
+                status("invalid→create")
+                try FileIO.withLock(paths.guardFile) {
+                    if FileIO.exists(paths.success) {
+                        unlink(paths.success)
+                        var state = StepState.read(paths.state)
+                        state.status = .incomplete
+                        try state.write(paths.state)
+                    }
+                }
+            }
+            var holder = StepLock.Holder(token: newAttemptID(), lease: options.lease)
+            if try lock.tryAcquire(holder) {
+                // Another process may have finished between our look and our lock.
+                if FileIO.exists(paths.success), try await step.validate(context) {
+                    lock.release(holder)
+                    status("success→load")
+                    return try await step.load(context)
+                }
+                let previous = StepState.read(paths.state).status
+                status("\(previous == .absent ? "missing" : previous.rawValue)→create")
+                do {
+                    try await compute(
+                        step,
+                        context: context,
+                        paths: paths,
+                        lock: lock,
+                        holder: &holder,
+                        configuration: configuration,
+                        typeName: typeName,
+                        backend: backend
+                    )
+                } catch let preempted as StepPreempted {
+                    preemptions += 1
+                    if preemptions > options.preemptMax {
+                        throw StepCreateError(
+                            step: configuration.swiftSource,
+                            statePath: paths.state,
+                            underlying: preempted
+                        )
+                    }
+                    status("preempted→retry \(preemptions)/\(options.preemptMax)")
+                    continue
+                }
+                status("created→load")
+                return try await step.load(context)
+            }
+            let tookOver = try lock.breakIfStale(staleAfter: options.staleAfter) { dead in
+                var state = StepState.read(paths.state)
+                if let dead {
+                    state.update(dead.token) { attempt in
+                        attempt.status = .crashed
+                        attempt.endedAt = Date()
+                        attempt.error = "the process \(dead.owner) died or stopped renewing its lease"
+                    }
+                }
+                if state.status != .success { state.status = .incomplete }
+                try state.write(paths.state)
+            }
+            if tookOver {
+                status("stale→takeover")
+                continue
+            }
+            if !announcedWait {
+                status("running→wait")
+                announcedWait = true
+            }
+            let waited = Date().timeIntervalSince(started)
+            if waited > options.maxWait {
+                throw StepWaitTimeoutError(
+                    step: configuration.swiftSource,
+                    waited: waited,
+                    holder: lock.holder()?.owner
+                )
+            }
+            try await Task.sleep(for: .milliseconds(Int64(options.pollInterval * 1000)))
+        }
+    }
+
+    /// Runs `create` while holding the lock, renewing its lease, and records the outcome.
+    private static func compute<S: Step>(
+        _ step: S,
+        context: StepContext,
+        paths: Paths,
+        lock: StepLock,
+        holder: inout StepLock.Holder,
+        configuration: StepValue,
+        typeName: String,
+        backend: String
+    ) async throws {
+        defer { lock.release(holder) }
+        let attemptID = holder.token
+        try clearResult(paths)
+        try writeMetadata(paths, context: context, configuration: configuration, typeName: typeName, recorded: [])
+        try FileIO.withLock(paths.guardFile) {
+            var state = StepState.read(paths.state)
+            var attempt = StepAttempt(
+                id: attemptID,
+                status: .running,
+                owner: holder.owner,
+                backend: backend,
+                startedAt: Date()
+            )
+            attempt.heartbeatAt = Date()
+            state.attempts.append(attempt)
+            state.status = .incomplete
+            try state.write(paths.state)
+        }
+        let creating = StepContext(
+            directory: context.directory,
+            namespace: context.namespace,
+            hash: context.hash,
+            options: context.options,
+            logger: Logger(label: "quill.steps") { _ in
+                StepLogHandler(path: paths.log, next: context.logger, logLevel: .trace)
+            },
+            dependencies: context.dependencies
+        )
+        let heartbeatHolder = holder
+        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+            group.addTask {
+                do {
+                    try await step.create(creating)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                var renewing = heartbeatHolder
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(Int64(context.options.heartbeat * 1000)))
+                    if Task.isCancelled { break }
+                    guard (try? lock.renew(&renewing)) == true else {
+                        context.logger.warning(
+                            "lost the compute lock of \(context.namespace)/\(context.hash.prefix(7))"
+                        )
+                        break
+                    }
+                    try? FileIO.withLock(paths.guardFile) {
+                        var state = StepState.read(paths.state)
+                        state.update(attemptID) { $0.heartbeatAt = renewing.heartbeatAt }
+                        try state.write(paths.state)
+                    }
+                }
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .success(())
+        }
+        switch outcome {
+        case .success:
+            try writeMetadata(
+                paths,
+                context: context,
+                configuration: configuration,
+                typeName: typeName,
+                recorded: context.dependencies.all
+            )
+            try FileIO.withLock(paths.guardFile) {
+                try FileIO.replaceAtomically(
+                    paths.success,
+                    with: JSONWriter.pretty([
+                        "hash": .string(context.hash), "attempt": .string(attemptID),
+                        "completed_at": .string(Timestamp.string(Date())),
+                    ])
+                )
+                var state = StepState.read(paths.state)
+                state.update(attemptID) { attempt in
+                    attempt.status = .success
+                    attempt.endedAt = Date()
+                }
+                state.status = .success
+                try state.write(paths.state)
+            }
+        case .failure(let error):
+            let preempted = error is StepPreempted
+            let cancelled = error is CancellationError
+            try? FileIO.withLock(paths.guardFile) {
+                var state = StepState.read(paths.state)
+                state.update(attemptID) { attempt in
+                    attempt.status = preempted ? .preempted : cancelled ? .cancelled : .failed
+                    attempt.endedAt = Date()
+                    attempt.error = String(describing: error)
+                }
+                state.status = preempted || cancelled ? .incomplete : .failed
+                try state.write(paths.state)
+            }
+            if preempted || cancelled { throw error }
+            context.logger.info("loadOrCreate \(typeName) \(context.hash.prefix(7)) (create failed: \(error))")
+            throw StepCreateError(step: configuration.swiftSource, statePath: paths.state, underlying: error)
+        }
+    }
+
+    /// Removes what an earlier attempt left in the folder (everything but `.quill/`).
+    private static func clearResult(_ paths: Paths) throws {
+        let manager = FileManager.default
+        for name in (try? manager.contentsOfDirectory(atPath: paths.directory)) ?? [] where name != ".quill" {
+            try manager.removeItem(atPath: paths.directory + "/" + name)
+        }
+        unlink(paths.log)
+    }
+
+    static func writeMetadata(
+        _ paths: Paths,
+        context: StepContext,
+        configuration: StepValue,
+        typeName: String,
+        recorded: [StepReference]
+    ) throws {
+        var dependencies = configuration.nestedSteps.map { StepReference(namespace: $0.namespace, hash: $0.hash) }
+        for edge in recorded where !dependencies.contains(edge) { dependencies.append(edge) }
+        let host = EnvironmentCapture.host()
+        let git = EnvironmentCapture.git(in: FileManager.default.currentDirectoryPath)
+        var gitJSON: JSONValue = .null
+        if let git {
+            gitJSON = [
+                "commit": .string(git.info.commit), "branch": .string(git.info.branch), "dirty": .bool(git.info.dirty),
+                "remote": git.info.remote.map(JSONValue.string) ?? .null,
+                "diff": git.diff.map { .string(String(decoding: $0, as: UTF8.self)) } ?? .null,
+            ]
+        }
+        let metadata: JSONValue = [
+            "namespace": .string(context.namespace), "hash": .string(context.hash), "type": .string(typeName),
+            "swift": .string(configuration.swiftSource), "config": configuration.json,
+            "canonical": .string(CanonicalEncoding.string(configuration)),
+            "dependencies": .array(dependencies.map(\.json)),
+            "created_at": .string(Timestamp.string(Date())), "git": gitJSON,
+            "command": .array(host.commandLine.map(JSONValue.string)), "swift_version": .string(host.swiftVersion),
+            "executable": .string(host.executable), "platform": .string(host.os), "hostname": .string(host.hostname),
+            "user": .string(host.user), "pid": .int(Int(host.pid)),
+        ]
+        try FileIO.replaceAtomically(paths.metadata, with: JSONWriter.pretty(metadata))
+    }
+
+    static func newAttemptID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        return String(
+            decoding: (0..<12).map { _ in alphabet[Int(generator.next(upperBound: UInt64(36)))] },
+            as: UTF8.self
+        )
+    }
+}

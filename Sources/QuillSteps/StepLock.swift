@@ -1,0 +1,127 @@
+import Foundation
+import QuillCore
+
+/// The compute lock of one step: `.quill/lock`, created exclusively, holding a lease its holder renews.
+///
+/// Taking a free lock is one `open(O_CREAT|O_EXCL)`, which exactly one process wins, also across machines
+/// sharing the folder. Every other change to the lock (renewing, releasing, taking over a dead holder's)
+/// happens while holding an exclusive `flock` on `.quill/guard` and re-reading the lock's token first, so a
+/// holder that was taken over can never overwrite or remove its successor's lock.
+struct StepLock {
+    /// What the lock file holds.
+    struct Holder: Sendable {
+        var token: String
+        var host: String
+        var pid: Int32
+        var pidStart: UInt64?
+        var heartbeatAt: Date
+        var lease: Double
+
+        var owner: String { "\(host):\(pid)" }
+
+        var json: JSONValue {
+            [
+                "token": .string(token), "host": .string(host), "pid": .int(Int(pid)),
+                "pid_start": pidStart.map { .int(Int($0)) } ?? .null,
+                "heartbeat_at": .string(Timestamp.string(heartbeatAt)), "lease_seconds": .double(lease),
+            ]
+        }
+
+        init(token: String, lease: Double) {
+            self.token = token
+            host = ProcessLiveness.hostname()
+            pid = getpid()
+            pidStart = ProcessLiveness.startTicks(of: pid)
+            heartbeatAt = Date()
+            self.lease = lease
+        }
+
+        init?(bytes: [UInt8]) {
+            guard let json = try? JSONParser.parse(bytes), let token = json["token"]?.stringValue,
+                let time = json["heartbeat_at"]?.stringValue.flatMap(Timestamp.parse)
+            else { return nil }
+            self.token = token
+            host = json["host"]?.stringValue ?? ""
+            pid = Int32(json["pid"]?.intValue ?? 0)
+            pidStart = json["pid_start"]?.intValue.map(UInt64.init)
+            heartbeatAt = time
+            lease = json["lease_seconds"]?.doubleValue ?? 120
+        }
+
+        /// Whether the holder is gone: its process died (same host), or it has not renewed in `staleAfter`.
+        func isStale(staleAfter: Double, now: Date = Date()) -> Bool {
+            if host == ProcessLiveness.hostname(), !ProcessLiveness.isAlive(pid: pid, startTicks: pidStart) {
+                return true
+            }
+            return now.timeIntervalSince(heartbeatAt) > staleAfter
+        }
+    }
+
+    let path: String
+    let guardPath: String
+
+    init(folder: String) {
+        path = folder + "/lock"
+        guardPath = folder + "/guard"
+    }
+
+    /// Tries to take a free lock; `false` when someone holds it.
+    func tryAcquire(_ holder: Holder) throws -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            if errno == EEXIST { return false }
+            throw StepLockError(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        do {
+            try FileIO.writeAll(fd, JSONWriter.bytes(holder.json), path: path)
+            fsync(fd)
+        } catch {
+            unlink(path)
+            throw StepLockError(path: path, reason: "\(error)")
+        }
+        return true
+    }
+
+    /// The current holder, when the lock is held and readable.
+    func holder() -> Holder? {
+        (try? FileIO.read(path)).flatMap { $0 }.flatMap(Holder.init(bytes:))
+    }
+
+    /// Renews the heartbeat; `false` when the lock is no longer ours (it was taken over).
+    func renew(_ holder: inout Holder) throws -> Bool {
+        try FileIO.withLock(guardPath) {
+            guard self.holder()?.token == holder.token else { return false }
+            holder.heartbeatAt = Date()
+            try FileIO.replaceAtomically(path, with: JSONWriter.bytes(holder.json))
+            return true
+        }
+    }
+
+    /// Releases the lock when it is still ours.
+    func release(_ holder: Holder) {
+        _ = try? FileIO.withLock(guardPath) {
+            if self.holder()?.token == holder.token { unlink(path) }
+        }
+    }
+
+    /// Removes a stale lock (dead holder or expired lease) and returns the holder it removed, so its
+    /// attempt can be recorded as crashed. A lock file that cannot be read is stale once it is older than
+    /// `staleAfter` (a holder killed while writing it).
+    func breakIfStale(staleAfter: Double, _ body: (Holder?) throws -> Void) throws -> Bool {
+        try FileIO.withLock(guardPath) {
+            guard FileIO.exists(path) else { return false }
+            if let current = holder() {
+                guard current.isStale(staleAfter: staleAfter) else { return false }
+                unlink(path)
+                try body(current)
+                return true
+            }
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+            guard let modified, Date().timeIntervalSince(modified) > staleAfter else { return false }
+            unlink(path)
+            try body(nil)
+            return true
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import QuillCore
+import Synchronization
+
+/// The step types a program can compute by namespace, for `<executable> quill-step run NAMESPACE/HASH`.
+///
+/// ```swift
+/// StepRegistry.register(Dataset.self)
+/// StepRegistry.register(TrainModel.self)
+/// if let status = await StepRunner.handle() { exit(status) }   // first thing in main
+/// ```
+public enum StepRegistry: Sendable {
+    private static let types = Mutex<[String: any Step.Type]>([:])
+
+    /// Makes a step type runnable by namespace.
+    public static func register<S: Step>(_ type: S.Type) {
+        types.withLock { $0[S.namespace] = type }
+    }
+
+    /// The registered type of a namespace.
+    public static func type(namespace: String) -> (any Step.Type)? {
+        types.withLock { $0[namespace] }
+    }
+
+    /// Every registered namespace, sorted.
+    public static var namespaces: [String] {
+        types.withLock { $0.keys.sorted() }
+    }
+}
+
+/// Runs steps in another process: the entry point the job queue and SLURM use.
+public enum StepRunner: Sendable {
+    /// When the arguments are `quill-step run NAMESPACE/HASH`, computes (or loads) that step and returns
+    /// the exit status to end the process with; `nil` for any other arguments.
+    ///
+    /// The step is rebuilt from the configuration recorded in its metadata (``Step/record(options:)``
+    /// writes it), its type found in ``StepRegistry``.
+    public static func handle(
+        arguments: [String] = Array(CommandLine.arguments.dropFirst()),
+        options: StepOptions = .fromEnvironment()
+    ) async -> Int32? {
+        guard arguments.count >= 2, arguments[0] == "quill-step" else { return nil }
+        guard arguments[1] == "run", arguments.count == 3, let reference = StepReference(parsing: arguments[2]) else {
+            FileHandle.standardError.write(Data("usage: quill-step run NAMESPACE/HASH\n".utf8))
+            return 2
+        }
+        do {
+            try await run(reference, options: options)
+            return 0
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            return 1
+        }
+    }
+
+    /// Rebuilds a recorded step and loads or creates it in this process.
+    public static func run(_ reference: StepReference, options: StepOptions = .fromEnvironment()) async throws {
+        guard let type = StepRegistry.type(namespace: reference.namespace) else {
+            let known = StepRegistry.namespaces.joined(separator: ", ")
+            throw QuillError(
+                .notFound,
+                "no step type is registered for '\(reference.namespace)' (registered: \(known.isEmpty ? "none" : known)); call StepRegistry.register(…) before StepRunner.handle()"
+            )
+        }
+        try await run(type, reference, options: options)
+    }
+
+    private static func run<S: Step>(_ type: S.Type, _ reference: StepReference, options: StepOptions) async throws {
+        let directory = options.directory(
+            namespace: reference.namespace,
+            hash: reference.hash,
+            versionControlled: S.isVersionControlled
+        )
+        guard let info = StepInfo.read(directory: directory), let config = info.metadata["config"]?.objectValue else {
+            throw QuillError(
+                .notFound,
+                "step \(reference) has no recorded configuration in \(directory); record it first with step.record()"
+            )
+        }
+        let step = try S(dictionary: config)
+        let hash = try step.hash
+        guard hash == reference.hash else {
+            throw QuillError(
+                .conflict,
+                "the configuration recorded for \(reference) now hashes to \(hash); the type \(S.namespace) changed since it was recorded"
+            )
+        }
+        _ = try await StepEngine.loadOrCreate(step, options: options, backend: "process")
+    }
+
+    /// Computes a step in a child process (`executable quill-step run NAMESPACE/HASH`), waits for it, and
+    /// loads the result here.
+    ///
+    /// - Parameter executable: A program that calls ``handle(arguments:options:)`` and registered the
+    ///   step's type; this program by default.
+    public static func loadOrCreateInChildProcess<S: Step>(
+        _ step: S,
+        executable: String? = nil,
+        options: StepOptions = .fromEnvironment()
+    ) async throws -> S.Output {
+        let reference = try step.record(options: options)
+        if !(try step.exists(options: options)) {
+            let program =
+                executable ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0]
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = ["quill-step", "run", reference.description]
+            var environment = ProcessInfo.processInfo.environment
+            environment["QUILL_STEPS_ROOT"] = options.root
+            process.environment = environment
+            try process.run()
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    process.waitUntilExit()
+                    continuation.resume()
+                }
+            }
+            if process.terminationStatus != 0 {
+                throw QuillError(
+                    .process,
+                    "\(program) quill-step run \(reference) exited with status \(process.terminationStatus); see \(try step.directory(options: options))/.quill/state.json"
+                )
+            }
+        }
+        return try await step.loadOrCreate(options: options)
+    }
+}

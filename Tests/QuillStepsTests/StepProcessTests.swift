@@ -1,0 +1,123 @@
+import Foundation
+import QuillCore
+import QuillTesting
+import Testing
+
+/// Runs the example pipeline (`quill-steps-example`) as real processes sharing one steps folder.
+@Suite("Steps across processes")
+struct StepProcessTests {
+    let example = BuiltProducts.path("quill-steps-example")
+
+    func environment(_ temp: TemporaryDirectory, sleepMilliseconds: Int = 0) -> [String: String] {
+        [
+            "QUILL_STEPS_ROOT": temp.file("steps"), "QUILL_EXAMPLE_CREATES": temp.file("creates"),
+            "QUILL_EXAMPLE_SLEEP_MS": String(sleepMilliseconds), "QUILL_STEP_POLL": "0.05",
+        ]
+    }
+
+    func creates(_ temp: TemporaryDirectory) -> [String] {
+        ((try? String(contentsOfFile: temp.file("creates"), encoding: .utf8)) ?? "").split(separator: "\n").map {
+            String($0.split(separator: " ")[0])
+        }
+    }
+
+    @Test("eight processes at once: each step is created exactly once and all eight get the result")
+    func eightProcesses() async throws {
+        let temp = TemporaryDirectory("quill-steps")
+        let environment = environment(temp, sleepMilliseconds: 400)
+        // Started together (not through the cooperative pool, which may have fewer threads than eight).
+        var processes: [Process] = []
+        for index in 0..<8 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: example)
+            process.arguments = ["--steps", "50"]
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+            _ = FileManager.default.createFile(atPath: temp.file("out\(index)"), contents: nil)
+            _ = FileManager.default.createFile(atPath: temp.file("err\(index)"), contents: nil)
+            process.standardOutput = FileHandle(forWritingAtPath: temp.file("out\(index)"))
+            process.standardError = FileHandle(forWritingAtPath: temp.file("err\(index)"))
+            processes.append(process)
+        }
+        for process in processes { try process.run() }
+        for process in processes { process.waitUntilExit() }
+        let results = processes.indices.map { index in
+            BuiltProducts.Result(
+                status: processes[index].terminationStatus,
+                signalled: false,
+                stdout: (try? String(contentsOfFile: temp.file("out\(index)"), encoding: .utf8)) ?? "",
+                stderr: (try? String(contentsOfFile: temp.file("err\(index)"), encoding: .utf8)) ?? ""
+            )
+        }
+        #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
+        #expect(creates(temp).sorted() == ["Dataset", "TrainModel"])
+        let outputs = Set(results.map { $0.stdout })
+        #expect(outputs.count == 1)
+        #expect(results.contains { $0.stderr.contains("(running→wait)") })
+        #expect(
+            results.filter { $0.stderr.contains("TrainModel") && $0.stderr.contains("(missing→create)") }.count == 1
+        )
+        // A ninth run loads both from the cache.
+        let again = try BuiltProducts.run(example, ["--steps", "50"], environment: environment)
+        #expect(again.stderr.contains("(success→load)"))
+        #expect(creates(temp).count == 2)
+    }
+
+    @Test("a holder killed with SIGKILL mid-create is taken over and the dead attempt recorded as crashed")
+    func killedHolder() async throws {
+        let temp = TemporaryDirectory("quill-steps")
+        var environment = environment(temp, sleepMilliseconds: 60_000)
+        environment["QUILL_STEP_LEASE"] = "2"
+        environment["QUILL_STEP_HEARTBEAT"] = "0.5"
+        let holder = try BuiltProducts.start(example, ["--steps", "20"], environment: environment)
+        // Wait until it is inside the dataset's create.
+        let deadline = Date().addingTimeInterval(60)
+        while creates(temp).isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(creates(temp) == ["Dataset"])
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
+
+        environment["QUILL_EXAMPLE_SLEEP_MS"] = "0"
+        let taker = try BuiltProducts.run(example, ["--steps", "20"], environment: environment)
+        #expect(taker.status == 0, "\(taker.stderr)")
+        #expect(taker.stderr.contains("(stale→takeover)"))
+        #expect(creates(temp) == ["Dataset", "Dataset", "TrainModel"])
+        let datasets = try FileManager.default.contentsOfDirectory(
+            atPath: temp.file("steps/data/QuillStepsExample.Dataset")
+        )
+        let folder = try #require(datasets.first)
+        let bytes = try FileIO.read(temp.file("steps/data/QuillStepsExample.Dataset/\(folder)/.quill/state.json"))
+        let json = try JSONParser.parse(try #require(bytes))
+        #expect(json["attempts"]?.arrayValue?.map { $0["status"] } == ["crashed", "success"])
+        #expect(json["status"] == "success")
+    }
+
+    @Test("a step's create runs in a child process (quill-step run NAMESPACE/HASH) and the parent loads it")
+    func childProcess() async throws {
+        let temp = TemporaryDirectory("quill-steps")
+        let result = try BuiltProducts.run(example, ["--steps", "30", "--child"], environment: environment(temp))
+        #expect(result.status == 0, "\(result.stderr)")
+        let pids = ((try? String(contentsOfFile: temp.file("creates"), encoding: .utf8)) ?? "").split(separator: "\n")
+            .map { $0.split(separator: " ").last.map(String.init) ?? "" }
+        #expect(pids.count == 2)
+        let models = try FileManager.default.contentsOfDirectory(
+            atPath: temp.file("steps/data/QuillStepsExample.TrainModel")
+        )
+        let model = try #require(models.first)
+        let bytes = try FileIO.read(temp.file("steps/data/QuillStepsExample.TrainModel/\(model)/.quill/state.json"))
+        let state = try JSONParser.parse(try #require(bytes))
+        #expect(state["attempts"]?.arrayValue?.first?["backend"] == "process")
+        #expect(
+            result.stdout.contains(
+                "TrainModel(dataset: Dataset(name: \"spirals\", samples: 400, seed: 7), lr: 0.05, steps: 30)"
+            )
+        )
+
+        let bad = try BuiltProducts.run(
+            example,
+            ["quill-step", "run", "Nope.Step/abcdef"],
+            environment: environment(temp)
+        )
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("no step type is registered for 'Nope.Step'"))
+    }
+}
