@@ -205,9 +205,16 @@ enum StepEngine {
                 }
                 return nil
             }
-            let first = await group.next() ?? nil
+            // The heartbeat ends early (with nil) only when the lock was lost; the outcome is create's.
+            var outcome: Result<Void, any Error> = .success(())
+            while let next = await group.next() {
+                if let result = next {
+                    outcome = result
+                    break
+                }
+            }
             group.cancelAll()
-            return first ?? .success(())
+            return outcome
         }
         switch outcome {
         case .success:
