@@ -1,11 +1,11 @@
 // A two-stage pipeline of cached steps: a dataset, and a model trained on it.
 //
-//   swift run quill-steps-example [--lr 0.05] [--steps 300] [--child]
+//   swift run quill-steps-example [--lr 0.05] [--steps 300] [--child] [--record]
 //
 // The first run computes both steps and prints a status line for each decision; the next run loads both
 // from the cache. Run eight copies at once and each step is still computed once: the others wait for it.
 // With --child the training step is computed in a child process (`quill-steps-example quill-step run
-// NAMESPACE/HASH`), the way the job queue runs steps elsewhere. Results live under $QUILL_STEPS_ROOT
+// NAMESPACE/HASH`), the way the job queue runs steps elsewhere; --record only prints that NAMESPACE/HASH. Results live under $QUILL_STEPS_ROOT
 // (default ~/.quill/steps). QUILL_EXAMPLE_SLEEP_MS makes each create slower, and QUILL_EXAMPLE_CREATES
 // names a file that gets one line per create, for tests.
 import Foundation
@@ -19,7 +19,7 @@ struct Dataset: Step {
     var seed: UInt64 = 7
 
     func create(_ context: StepContext) async throws {
-        try Example.noteCreate("Dataset", context)
+        try await Example.noteCreate("Dataset", context)
         var state = seed
         var rows: [[Double]] = []
         for index in 0..<samples {
@@ -60,7 +60,7 @@ struct TrainModel: Step {
 
     func create(_ context: StepContext) async throws {
         let rows = try await context.dependency(dataset)
-        try Example.noteCreate("TrainModel", context)
+        try await Example.noteCreate("TrainModel", context)
         var weights = [0.0, 0.0, 0.0]
         var loss = 0.0
         for step in 0..<steps {
@@ -88,7 +88,7 @@ struct TrainModel: Step {
 
 enum Example {
     /// Sleeps `QUILL_EXAMPLE_SLEEP_MS` and appends a line to `QUILL_EXAMPLE_CREATES`, for tests.
-    static func noteCreate(_ name: String, _ context: StepContext) throws {
+    static func noteCreate(_ name: String, _ context: StepContext) async throws {
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["QUILL_EXAMPLE_CREATES"], !path.isEmpty {
             let line = Data("\(name) \(context.hash.prefix(7)) \(getpid())\n".utf8)
@@ -100,8 +100,8 @@ enum Example {
                 try line.write(to: URL(fileURLWithPath: path))
             }
         }
-        if let text = environment["QUILL_EXAMPLE_SLEEP_MS"], let milliseconds = UInt32(text) {
-            usleep(milliseconds * 1000)
+        if let text = environment["QUILL_EXAMPLE_SLEEP_MS"], let milliseconds = Int64(text), milliseconds > 0 {
+            try await Task.sleep(for: .milliseconds(milliseconds))
         }
     }
 
@@ -125,6 +125,11 @@ let step = TrainModel(
     lr: Example.option("--lr").flatMap(Double.init) ?? 0.05,
     steps: Example.option("--steps").flatMap(Int.init) ?? 300
 )
+if CommandLine.arguments.contains("--record") {
+    // Prints NAMESPACE/HASH of the training step without computing it, for `quill-step run`.
+    print(try step.record())
+    exit(0)
+}
 do {
     let model =
         CommandLine.arguments.contains("--child")

@@ -51,7 +51,6 @@ enum StepEngine {
         let lock = StepLock(folder: paths.quill)
         let started = Date()
         var announcedWait = false
-        var preemptions = 0
         while true {
             try Task.checkCancellation()
             if FileIO.exists(paths.success) {
@@ -90,16 +89,8 @@ enum StepEngine {
                         typeName: typeName,
                         backend: backend
                     )
-                } catch let preempted as StepPreempted {
-                    preemptions += 1
-                    if preemptions > options.preemptMax {
-                        throw StepCreateError(
-                            step: configuration.swiftSource,
-                            statePath: paths.state,
-                            underlying: preempted
-                        )
-                    }
-                    status("preempted→retry \(preemptions)/\(options.preemptMax)")
+                } catch is StepPreempted where !StepPreemption.isRequested {
+                    status("preempted→retry")
                     continue
                 }
                 status("created→load")
@@ -150,6 +141,17 @@ enum StepEngine {
     ) async throws {
         defer { lock.release(holder) }
         let attemptID = holder.token
+        // Preempted attempts since the last one that ended otherwise: each was a retry.
+        let preempted = StepState.read(paths.state).attempts.reversed().prefix { $0.status == .preempted }.count
+        if preempted > context.options.preemptMax {
+            throw StepCreateError(
+                step: configuration.swiftSource,
+                statePath: paths.state,
+                underlying: StepPreempted(
+                    "preempted \(preempted) times, more than QUILL_STEP_PREEMPT_MAX (\(context.options.preemptMax)) allows"
+                )
+            )
+        }
         try clearResult(paths)
         try writeMetadata(paths, context: context, configuration: configuration, typeName: typeName, recorded: [])
         try FileIO.withLock(paths.guardFile) {
@@ -242,8 +244,8 @@ enum StepEngine {
                 try state.write(paths.state)
             }
         case .failure(let error):
-            let preempted = error is StepPreempted
-            let cancelled = error is CancellationError
+            let preempted = error is StepPreempted || (error is CancellationError && StepPreemption.isRequested)
+            let cancelled = !preempted && error is CancellationError
             try? FileIO.withLock(paths.guardFile) {
                 var state = StepState.read(paths.state)
                 state.update(attemptID) { attempt in
@@ -254,7 +256,8 @@ enum StepEngine {
                 state.status = preempted || cancelled ? .incomplete : .failed
                 try state.write(paths.state)
             }
-            if preempted || cancelled { throw error }
+            if preempted { throw error is StepPreempted ? error : StepPreempted("the runner was asked to stop") }
+            if cancelled { throw error }
             context.logger.info("loadOrCreate \(typeName) \(context.hash.prefix(7)) (create failed: \(error))")
             throw StepCreateError(step: configuration.swiftSource, statePath: paths.state, underlying: error)
         }

@@ -28,6 +28,22 @@ public enum StepRegistry: Sendable {
     }
 }
 
+/// Whether this process's runner was asked to stop because the job is being preempted.
+///
+/// ``StepRunner/handle(arguments:options:)`` requests it on SIGTERM; another runner can call ``request()``
+/// before cancelling a computation, so the attempt is recorded as `preempted` rather than `cancelled`.
+public enum StepPreemption: Sendable {
+    private static let requested = Mutex(false)
+
+    /// Marks this process as being preempted.
+    public static func request() {
+        requested.withLock { $0 = true }
+    }
+
+    /// Whether preemption was requested.
+    public static var isRequested: Bool { requested.withLock { $0 } }
+}
+
 /// Runs steps in another process: the entry point the job queue and SLURM use.
 public enum StepRunner: Sendable {
     /// When the arguments are `quill-step run NAMESPACE/HASH`, computes (or loads) that step and returns
@@ -44,10 +60,29 @@ public enum StepRunner: Sendable {
             FileHandle.standardError.write(Data("usage: quill-step run NAMESPACE/HASH\n".utf8))
             return 2
         }
+        // SIGTERM (what schedulers send before they preempt a job) stops the computation and records the
+        // attempt as preempted; the next run starts it again.
+        signal(SIGTERM, SIG_IGN)
+        let work = Task { try await run(reference, options: options) }
+        let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        source.setEventHandler {
+            StepPreemption.request()
+            work.cancel()
+        }
+        source.resume()
+        defer { source.cancel() }
         do {
-            try await run(reference, options: options)
+            try await work.value
             return 0
         } catch {
+            if StepPreemption.isRequested {
+                FileHandle.standardError.write(
+                    Data(
+                        "quill-step: \(reference) was preempted; the attempt is recorded, run it again to resume\n".utf8
+                    )
+                )
+                return 75  // EX_TEMPFAIL: try again later
+            }
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             return 1
         }

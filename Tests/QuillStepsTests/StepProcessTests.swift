@@ -120,4 +120,55 @@ struct StepProcessTests {
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("no step type is registered for 'Nope.Step'"))
     }
+
+    func attempts(_ temp: TemporaryDirectory, _ reference: String) throws -> [String] {
+        let hash = try #require(reference.split(separator: "/").last)
+        let bytes = try FileIO.read(temp.file("steps/data/QuillStepsExample.TrainModel/\(hash)/.quill/state.json"))
+        return (try JSONParser.parse(try #require(bytes))["attempts"]?.arrayValue ?? []).compactMap {
+            $0["status"]?.stringValue
+        }
+    }
+
+    /// Starts `quill-step run` for a recorded training step, stops it with SIGTERM once a create is
+    /// running, and returns its exit status.
+    func preempt(_ temp: TemporaryDirectory, _ reference: String, _ environment: [String: String]) async throws -> Int32
+    {
+        let before = creates(temp).count
+        let runner = try BuiltProducts.start(example, ["quill-step", "run", reference], environment: environment)
+        let deadline = Date().addingTimeInterval(60)
+        // Inside the first create it runs: the dataset's, which the training step's create asked for.
+        while creates(temp).count == before && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        kill(runner.processIdentifier, SIGTERM)
+        runner.waitUntilExit()
+        return runner.terminationStatus
+    }
+
+    @Test(
+        "SIGTERM to quill-step run records the attempt as preempted; runs after it retry up to QUILL_STEP_PREEMPT_MAX"
+    )
+    func runnerPreemption() async throws {
+        let temp = TemporaryDirectory("quill-steps")
+        var slow = environment(temp, sleepMilliseconds: 60_000)
+        let reference = try BuiltProducts.run(example, ["--steps", "20", "--record"], environment: slow).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(reference.hasPrefix("QuillStepsExample.TrainModel/"))
+        #expect(try await preempt(temp, reference, slow) == 75)
+        #expect(try attempts(temp, reference) == ["preempted"])
+        var fast = environment(temp)
+        let resumed = try BuiltProducts.run(example, ["quill-step", "run", reference], environment: fast)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try attempts(temp, reference) == ["preempted", "success"])
+
+        // With no retries allowed, a preempted step is not started again.
+        slow["QUILL_STEP_PREEMPT_MAX"] = "0"
+        fast["QUILL_STEP_PREEMPT_MAX"] = "0"
+        let other = try BuiltProducts.run(example, ["--steps", "21", "--record"], environment: slow).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await preempt(temp, other, slow) == 75)
+        let refused = try BuiltProducts.run(example, ["quill-step", "run", other], environment: fast)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("QUILL_STEP_PREEMPT_MAX"))
+    }
 }
