@@ -240,4 +240,51 @@ struct StepTests {
         #expect(try !step.exists(options: options))
         #expect(lineCount(temp.file("creates")) == 0)
     }
+
+    /// Writes a compute lock as a process on another machine would.
+    func foreignLock(_ step: Probe, _ options: StepOptions, heartbeat: Date) throws {
+        let folder = try step.directory(options: options) + "/.quill"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let lock: JSONValue = [
+            "token": "foreign", "host": "another-machine", "pid": 1, "pid_start": .null,
+            "heartbeat_at": .string(Timestamp.string(heartbeat)), "lease_seconds": 2,
+        ]
+        try Data(JSONWriter.bytes(lock)).write(to: URL(fileURLWithPath: folder + "/lock"))
+        let state: JSONValue = [
+            "status": "incomplete",
+            "attempts": [
+                [
+                    "id": "foreign", "status": "running", "owner": "another-machine:1", "backend": "local",
+                    "started_at": .string(Timestamp.string(heartbeat)),
+                ]
+            ],
+        ]
+        try Data(JSONWriter.bytes(state)).write(to: URL(fileURLWithPath: folder + "/state.json"))
+    }
+
+    @Test("a lock held on another machine is waited for until its lease runs out, then taken over")
+    func foreignHolder() async throws {
+        let temp = TemporaryDirectory("quill-steps")
+        let collector = LineCollector()
+        var options = options(temp, collector)
+        options.staleAfter = 2
+        options.maxWait = 0.3
+        let step = Probe(log: temp.file("creates"), value: 9)
+        try foreignLock(step, options, heartbeat: Date())
+        do {
+            _ = try await step.loadOrCreate(options: options)
+            Issue.record("expected a timeout while the foreign lease is fresh")
+        } catch let error as StepWaitTimeoutError {
+            #expect(error.holder == "another-machine:1")
+            #expect(error.description.contains("QUILL_STEP_MAX_WAIT"))
+        }
+        #expect(lineCount(temp.file("creates")) == 0)
+        #expect(collector.lines.contains { $0.hasSuffix("(running→wait)") })
+
+        // The same lock, last renewed longer ago than the lease: taken over, the old attempt crashed.
+        try foreignLock(step, options, heartbeat: Date().addingTimeInterval(-10))
+        #expect(try await step.loadOrCreate(options: options) == 9)
+        #expect(collector.lines.contains { $0.hasSuffix("(stale→takeover)") })
+        #expect(try step.metadata(options: options)?.state.attempts.map(\.status) == [.crashed, .success])
+    }
 }
