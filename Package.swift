@@ -154,7 +154,10 @@ let package = Package(
         ),
         .testTarget(
             name: "QuillCLITests",
-            dependencies: ["QuillCLI", "Quill", "QuillCore", "QuillSteps", "QuillTesting"],
+            dependencies: [
+                "QuillCLI", "Quill", "QuillCore", "QuillSteps", "QuillTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]
