@@ -82,6 +82,7 @@ let package = Package(
                 "QuillStore",
                 "QuillStoreSQLite",
                 "QuillServer",
+                "QuillSteps",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -153,7 +154,10 @@ let package = Package(
         ),
         .testTarget(
             name: "QuillCLITests",
-            dependencies: ["QuillCLI", "Quill", "QuillCore", "QuillTesting"],
+            dependencies: [
+                "QuillCLI", "Quill", "QuillCore", "QuillSteps", "QuillTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -16,7 +16,7 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
         subcommands: [
             RunsCommand.self, ShowCommand.self, CompareCommand.self, MetricsCommand.self, RunCommand.self,
             LogCommand.self, DemoCommand.self, ServeCommand.self, SyncCommand.self, ArtifactsCommand.self,
-            LoginCommand.self, KeysCommand.self, OrgsCommand.self, UsersCommand.self,
+            LoginCommand.self, KeysCommand.self, OrgsCommand.self, UsersCommand.self, StepsCommand.self,
         ]
     )
 
