@@ -267,7 +267,7 @@ struct StepTests {
         let temp = TemporaryDirectory("quill-steps")
         let collector = LineCollector()
         var options = options(temp, collector)
-        options.staleAfter = 2
+        options.staleAfter = 30
         options.maxWait = 0.3
         let step = Probe(log: temp.file("creates"), value: 9)
         try foreignLock(step, options, heartbeat: Date())
@@ -282,7 +282,7 @@ struct StepTests {
         #expect(collector.lines.contains { $0.hasSuffix("(running→wait)") })
 
         // The same lock, last renewed longer ago than the lease: taken over, the old attempt crashed.
-        try foreignLock(step, options, heartbeat: Date().addingTimeInterval(-10))
+        try foreignLock(step, options, heartbeat: Date().addingTimeInterval(-60))
         #expect(try await step.loadOrCreate(options: options) == 9)
         #expect(collector.lines.contains { $0.hasSuffix("(stale→takeover)") })
         #expect(try step.metadata(options: options)?.state.attempts.map(\.status) == [.crashed, .success])
