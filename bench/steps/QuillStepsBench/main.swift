@@ -106,7 +106,9 @@ for _ in 0..<n {
 }
 
 // (b) Miss: `warmup` untimed and `n` timed distinct configurations, each computed once.
-for index in 0..<warmup { _ = try await BenchStep(name: "warmup", lr: 0.001, seed: index).loadOrCreate(options: options) }
+for index in 0..<warmup {
+    _ = try await BenchStep(name: "warmup", lr: 0.001, seed: index).loadOrCreate(options: options)
+}
 var misses: [UInt64] = []
 misses.reserveCapacity(n)
 for index in 0..<n {
