@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "quill-peer-bench", targets: ["QuillPeerBench"]),
         .executable(name: "quill-steps-example", targets: ["QuillStepsExample"]),
         .executable(name: "quill-search-bench", targets: ["QuillSearchBench"]),
+        .executable(name: "quill-steps-bench", targets: ["QuillStepsBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -104,6 +105,12 @@ let package = Package(
             name: "QuillPeerBench",
             dependencies: ["Quill", "QuillCore"],
             path: "bench/peers/QuillPeerBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillStepsBench",
+            dependencies: ["QuillSteps", .product(name: "Logging", package: "swift-log")],
+            path: "bench/steps/QuillStepsBench",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
