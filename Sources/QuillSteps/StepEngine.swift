@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Quill
 import QuillCore
+import Synchronization
 
 /// How `loadOrCreate` decides: load a valid result, compute a missing one under the compute lock, or wait
 /// for the process that computes it.
@@ -220,13 +221,18 @@ enum StepEngine {
         }
         switch outcome {
         case .success:
-            try writeMetadata(
-                paths,
-                context: context,
-                configuration: configuration,
-                typeName: typeName,
-                recorded: context.dependencies.all
-            )
+            // Rewritten only when create used steps its configuration does not name.
+            let named = configuration.nestedSteps.map { StepReference(namespace: $0.namespace, hash: $0.hash) }
+            let recorded = context.dependencies.all
+            if recorded.contains(where: { !named.contains($0) }) {
+                try writeMetadata(
+                    paths,
+                    context: context,
+                    configuration: configuration,
+                    typeName: typeName,
+                    recorded: recorded
+                )
+            }
             try FileIO.withLock(paths.guardFile) {
                 try FileIO.replaceAtomically(
                     paths.success,
@@ -282,15 +288,7 @@ enum StepEngine {
         var dependencies = configuration.nestedSteps.map { StepReference(namespace: $0.namespace, hash: $0.hash) }
         for edge in recorded where !dependencies.contains(edge) { dependencies.append(edge) }
         let host = EnvironmentCapture.host()
-        let git = EnvironmentCapture.git(in: FileManager.default.currentDirectoryPath)
-        var gitJSON: JSONValue = .null
-        if let git {
-            gitJSON = [
-                "commit": .string(git.info.commit), "branch": .string(git.info.branch), "dirty": .bool(git.info.dirty),
-                "remote": git.info.remote.map(JSONValue.string) ?? .null,
-                "diff": git.diff.map { .string(String(decoding: $0, as: UTF8.self)) } ?? .null,
-            ]
-        }
+        let gitJSON = ProcessFacts.git
         let metadata: JSONValue = [
             "namespace": .string(context.namespace), "hash": .string(context.hash), "type": .string(typeName),
             "swift": .string(configuration.swiftSource), "config": configuration.json,
@@ -312,4 +310,27 @@ enum StepEngine {
             as: UTF8.self
         )
     }
+}
+
+/// Facts about this process that do not change while it runs, captured once.
+enum ProcessFacts {
+    /// The git state of the working directory when the process first needed it (`null` outside a
+    /// checkout): running `git` costs milliseconds, so a program computing many steps pays it once.
+    static var git: JSONValue {
+        cache.withLock { cached in
+            if let cached { return cached }
+            var json: JSONValue = .null
+            if let git = EnvironmentCapture.git(in: FileManager.default.currentDirectoryPath) {
+                json = [
+                    "commit": .string(git.info.commit), "branch": .string(git.info.branch),
+                    "dirty": .bool(git.info.dirty), "remote": git.info.remote.map(JSONValue.string) ?? .null,
+                    "diff": git.diff.map { .string(String(decoding: $0, as: UTF8.self)) } ?? .null,
+                ]
+            }
+            cached = json
+            return json
+        }
+    }
+
+    private static let cache = Mutex<JSONValue?>(nil)
 }

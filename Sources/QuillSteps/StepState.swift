@@ -103,13 +103,16 @@ public struct StepState: Sendable, Hashable {
         return state
     }
 
+    /// Replaces the state file atomically. It is not synced to disk: after a power loss it may show an
+    /// older state, which the next call corrects; the success marker is what must survive, and it is synced.
     func write(_ path: String) throws {
         try FileIO.replaceAtomically(
             path,
             with: JSONWriter.pretty([
                 "status": .string(status.rawValue), "attempts": .array(attempts.map(\.json)),
                 "updated_at": .string(Timestamp.string(Date())),
-            ])
+            ]),
+            durable: false
         )
     }
 

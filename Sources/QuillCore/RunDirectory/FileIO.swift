@@ -50,13 +50,18 @@ package enum FileIO {
 
     /// Replaces a file atomically: writes a temporary file beside it, syncs it, renames it over the target
     /// and syncs the directory, so a crash leaves either the old or the new contents, never half of one.
-    package static func replaceAtomically(_ path: String, with bytes: [UInt8], permissions: mode_t = 0o644) throws {
+    package static func replaceAtomically(
+        _ path: String,
+        with bytes: [UInt8],
+        permissions: mode_t = 0o644,
+        durable: Bool = true
+    ) throws {
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions)
         guard fd >= 0 else { throw QuillError.posix("creating", path: temporary, errno: errno) }
         do {
             try writeAll(fd, bytes, path: temporary)
-            guard fsync(fd) == 0 else { throw QuillError.posix("syncing", path: temporary, errno: errno) }
+            if durable, fsync(fd) != 0 { throw QuillError.posix("syncing", path: temporary, errno: errno) }
             close(fd)
         } catch {
             close(fd)
@@ -68,7 +73,7 @@ package enum FileIO {
             unlink(temporary)
             throw QuillError.posix("renaming over", path: path, errno: code)
         }
-        syncDirectory(of: path)
+        if durable { syncDirectory(of: path) }
     }
 
     /// Syncs the directory holding a path so a rename or a new file survives power loss.
