@@ -14,6 +14,16 @@ struct AuthTests {
         Issue.record("the server did not turn authentication on")
     }
 
+    /// A server whose first user, `root`, administers it; returns the folder (kept alive), the server and
+    /// root's key.
+    func serverWithAdministrator() async throws -> (TemporaryDirectory, ServerProcess, String) {
+        let temp = TemporaryDirectory("quill-auth")
+        let server = try ServerProcess(data: temp.path)
+        let root = try server.createUser("root")
+        try await waitForAuth(server)
+        return (temp, server, root)
+    }
+
     /// Creates a user through the API as an administrator and returns the user's first key.
     func user(_ name: String, on server: ServerProcess, by admin: String) async throws -> String {
         let created = try await server.request("POST", "/api/v1/users", json: ["name": .string(name)], key: admin)
@@ -64,12 +74,10 @@ struct AuthTests {
 
     @Test("a user in another namespace gets 404 from every endpoint of a private project, and 403 writing a public one")
     func privateProjectIsolation() async throws {
-        let temp = TemporaryDirectory("quill-auth")
-        let server = try ServerProcess(data: temp.path)
-        let root = try server.createUser("root")
-        try await waitForAuth(server)
+        let (temp, server, root) = try await serverWithAdministrator()
         let ada = try await user("ada", on: server, by: root)
         let bob = try await user("bob", on: server, by: root)
+        _ = temp
         #expect(try await server.request("POST", "/api/v1/users", json: ["name": "eve"], key: bob).status == 403)
 
         let run = try await server.request("POST", "/api/v1/runs", json: ["project": "Secret", "name": "r"], key: ada)
@@ -161,12 +169,10 @@ struct AuthTests {
 
     @Test("organizations: members share internal projects; private ones stay with their creator and the owners")
     func organizations() async throws {
-        let temp = TemporaryDirectory("quill-auth")
-        let server = try ServerProcess(data: temp.path)
-        let root = try server.createUser("root")
-        try await waitForAuth(server)
+        let (temp, server, root) = try await serverWithAdministrator()
         let ada = try await user("ada", on: server, by: root)
         let bob = try await user("bob", on: server, by: root)
+        _ = temp
         #expect(try await server.request("POST", "/api/v1/orgs", json: ["name": "vision"], key: ada).status == 201)
         #expect(try await server.request("POST", "/api/v1/orgs", json: ["name": "bob"], key: ada).status == 409)
         #expect(try await server.request("GET", "/api/v1/orgs/vision", key: bob).status == 404)

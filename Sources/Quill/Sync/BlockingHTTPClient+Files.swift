@@ -6,19 +6,12 @@ import FoundationNetworking
 #endif
 
 extension BlockingHTTPClient {
-    /// Sends a file as the raw request body, streamed from disk by URLSession (never read whole), and
-    /// returns the status and JSON body of the response.
-    ///
-    /// - Throws: ``QuillError`` with code ``QuillError/Code/io`` when the server cannot be reached.
-    package func upload(_ method: String, _ path: String, fromFile file: String) throws -> Response {
-        var request = try makeRequest(method, path)
-        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
-        let box = ResultBox()
-        let done = DispatchSemaphore(value: 0)
-        let task = URLSession.shared.uploadTask(with: request, fromFile: URL(fileURLWithPath: file)) {
-            data,
-            response,
-            error in
+    /// A completion handler that stores the status and JSON body (or the error) in `box`, then signals.
+    static func collect(
+        into box: ResultBox,
+        _ done: DispatchSemaphore
+    ) -> @Sendable (Data?, URLResponse?, (any Error)?) -> Void {
+        { data, response, error in
             if let error {
                 box.set(.failure(error))
             } else {
@@ -28,6 +21,22 @@ extension BlockingHTTPClient {
             }
             done.signal()
         }
+    }
+
+    /// Sends a file as the raw request body, streamed from disk by URLSession (never read whole), and
+    /// returns the status and JSON body of the response.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/io`` when the server cannot be reached.
+    package func upload(_ method: String, _ path: String, fromFile file: String) throws -> Response {
+        var request = try makeRequest(method, path)
+        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        let task = URLSession.shared.uploadTask(
+            with: request,
+            fromFile: URL(fileURLWithPath: file),
+            completionHandler: Self.collect(into: box, done)
+        )
         task.resume()
         done.wait()
         return try result(box, method, path)

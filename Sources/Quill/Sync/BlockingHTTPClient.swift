@@ -46,16 +46,7 @@ package struct BlockingHTTPClient: Sendable {
         if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
         let box = ResultBox()
         let done = DispatchSemaphore(value: 0)
-        let task = URLSession.shared.dataTask(with: request) { data, response, error in
-            if let error {
-                box.set(.failure(error))
-            } else {
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                let body = data.flatMap { $0.isEmpty ? nil : try? JSONParser.parse(Array($0)) }
-                box.set(.success(Response(status: status, body: body)))
-            }
-            done.signal()
-        }
+        let task = URLSession.shared.dataTask(with: request, completionHandler: Self.collect(into: box, done))
         task.resume()
         if done.wait(timeout: .now() + timeout + 5) == .timedOut {
             task.cancel()
