@@ -31,6 +31,11 @@ extension Step {
         }
     }
 
+    /// The step's result folder under `QUILL_STEPS_ROOT` (``StepOptions/fromEnvironment(_:)``).
+    public var directory: String {
+        get throws { try directory(options: .fromEnvironment()) }
+    }
+
     /// The step's result folder under the options' root.
     public func directory(options: StepOptions = .fromEnvironment()) throws -> String {
         options.directory(namespace: Self.namespace, hash: try hash, versionControlled: Self.isVersionControlled)
