@@ -63,6 +63,8 @@ public enum StepRunner: Sendable {
         // SIGTERM (what schedulers send before they preempt a job) stops the computation and records the
         // attempt as preempted; the next run starts it again.
         signal(SIGTERM, SIG_IGN)
+        // The one unstructured task here: its handle is kept, cancelled by the SIGTERM handler and awaited
+        // below, so the computation can be stopped from a signal handler, which cannot await.
         let work = Task { try await run(reference, options: options) }
         let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
         source.setEventHandler {
