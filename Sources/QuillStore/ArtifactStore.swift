@@ -41,6 +41,10 @@ public protocol ArtifactStore: Sendable {
     /// The bytes a namespace's uploaded artifacts take, counting each distinct content once (as it is
     /// stored), for the namespace's quota.
     func artifactBytes(namespace: String) async throws -> Int64
+
+    /// Every content hash a record names (uploaded, or announced by a pending record): the blobs garbage
+    /// collection must keep.
+    func referencedContentHashes() async throws -> Set<String>
 }
 
 /// Whether an artifact's bytes have arrived.

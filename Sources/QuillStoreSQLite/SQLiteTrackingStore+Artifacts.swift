@@ -111,6 +111,12 @@ extension SQLiteTrackingStore: ArtifactStore {
         }
     }
 
+    package func referencedContentHashes() async throws -> Set<String> {
+        try await read { db in
+            Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM artifacts WHERE sha256 IS NOT NULL"))
+        }
+    }
+
     private static func requireRun(_ db: Database, _ run: RunID) throws {
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [run.rawValue]) ?? false else {
             throw QuillError(.notFound, "run '\(run)' not found")

@@ -122,8 +122,10 @@ public enum ArtifactStoreConformance: String, CaseIterable, Sendable, CustomTest
         let run = try await newRun(store)
         _ = try await store.createArtifact(NewArtifact(run: run, path: "a"))
         _ = try await store.markArtifactUploaded(run, path: "a", size: 5, sha256: Self.hashA)
+        #expect(try await store.referencedContentHashes() == [Self.hashA])
         try await store.deleteRun(run)
         #expect(try await store.artifactBytes(namespace: "ada") == 0)
+        #expect(try await store.referencedContentHashes().isEmpty)
         await #expect(throws: QuillError.self) { try await store.artifacts(run) }
     }
 

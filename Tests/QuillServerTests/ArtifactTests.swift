@@ -254,6 +254,40 @@ struct ArtifactTests {
         #expect(try await server.put(run, "small.bin", Data(repeating: 3, count: 100_000)).status == 200)
     }
 
+    @Test("quill artifacts gc removes bytes no record names, keeps shared and recent ones, and has a dry run")
+    func garbageCollection() async throws {
+        let temp = TemporaryDirectory("quill-artifacts")
+        let data = temp.file("data")
+        let server = try ServerProcess(data: data)
+        let kept = try await server.newRun()
+        let deleted = try await server.newRun()
+        let shared = Data("shared bytes".utf8)
+        #expect(try await server.put(kept, "model.bin", shared).status == 200)
+        #expect(try await server.put(deleted, "model.bin", shared).status == 200)
+        #expect(try await server.put(deleted, "only-here.bin", Data("orphan to be".utf8)).status == 200)
+        #expect(server.blobFiles.count == 2)
+        #expect(try await server.request("DELETE", "/api/v1/runs/\(deleted)").status == 204)
+
+        let quill = BuiltProducts.path("quill")
+        let recent = try BuiltProducts.run(quill, ["artifacts", "gc", "--data", data, "--json"])
+        #expect(try JSONParser.parse(recent.stdout)["removed"]?.arrayValue?.isEmpty == true, "\(recent.stderr)")
+        let dry = try BuiltProducts.run(
+            quill,
+            ["artifacts", "gc", "--data", data, "--grace-minutes", "0", "--dry-run"]
+        )
+        #expect(dry.stdout.contains("would remove 1 unreferenced blob(s)"), "\(dry.stdout)\(dry.stderr)")
+        #expect(server.blobFiles.count == 2)
+        let swept = try BuiltProducts.run(quill, ["artifacts", "gc", "--data", data, "--grace-minutes", "0", "--json"])
+        let report = try JSONParser.parse(swept.stdout)
+        #expect(report["removed"]?.arrayValue?.count == 1)
+        #expect(report["kept"] == 1)
+        #expect(server.blobFiles.count == 1)
+        #expect(try await server.get(kept, "model.bin").data == shared)
+        let missing = try BuiltProducts.run(quill, ["artifacts", "gc", "--data", temp.file("nothing")])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("no server data"))
+    }
+
     @Test("uploads past the namespace quota are refused with 507 quota_exceeded")
     func quota() async throws {
         let temp = TemporaryDirectory("quill-artifacts")

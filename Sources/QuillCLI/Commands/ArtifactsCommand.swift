@@ -12,7 +12,7 @@ struct ArtifactsCommand: AsyncParsableCommand {
             With --server (or $QUILL_TRACKING_URI) the list comes from the server and shows each file's upload \
             status and SHA-256; otherwise from the run's artifacts/ folder.
             """,
-        subcommands: [ArtifactsListCommand.self, ArtifactsGetCommand.self],
+        subcommands: [ArtifactsListCommand.self, ArtifactsGetCommand.self, ArtifactsGCCommand.self],
         defaultSubcommand: ArtifactsListCommand.self
     )
 }

@@ -172,6 +172,9 @@ struct BlobStore: Sendable {
         var info = stat()
         if stat(destination, &info) == 0 {
             unlink(temporary)
+            // Fresh again: garbage collection spares blobs changed within its grace period, so bytes that
+            // a new record is about to reference are not swept as unreferenced.
+            utimes(destination, nil)
             return
         }
         guard rename(temporary, destination) == 0 else {
