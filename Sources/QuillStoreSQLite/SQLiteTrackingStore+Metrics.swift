@@ -1,0 +1,332 @@
+import Foundation
+import GRDB
+package import QuillCore
+package import QuillStore
+
+extension SQLiteTrackingStore {
+    // MARK: Logging
+
+    package func logBatch(_ run: RunID, _ batch: LogBatch) async throws -> BatchResult {
+        try await write { db in
+            let id = run.rawValue
+            guard
+                let updatedAt = try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT updated_at FROM runs WHERE id = ?"),
+                    arguments: [id]
+                )
+            else { throw Self.missing(run) }
+            var written = 0
+            var ignored = 0
+            if !batch.metrics.isEmpty {
+                var stats: [String: StatsRow] = [:]
+                let insert = try RawStatement(
+                    db,
+                    sql: "INSERT OR IGNORE INTO metrics (run_id, key, idx, step, value, ts) VALUES (?, ?, ?, ?, ?, ?)"
+                )
+                insert.bind(id, at: 1)
+                // Points come grouped by key, so the key's statistics and binding change only at a new key.
+                var currentKey: String?
+                var current = StatsRow()
+                // The new points' block summaries, gathered in memory and merged into `metric_blocks` once
+                // per touched block; points usually come in index order, so one block is open at a time.
+                var blocks: [MetricBlock.Key: MetricBlock] = [:]
+                var openBlock: MetricBlock.Key?
+                var open = MetricBlock()
+                for metric in batch.metrics {
+                    if metric.key != currentKey {
+                        if let currentKey { stats[currentKey] = current }
+                        if let known = stats[metric.key] {
+                            current = known
+                        } else {
+                            current = try StatsRow.fetch(db, run: id, key: metric.key) ?? StatsRow()
+                        }
+                        currentKey = metric.key
+                        insert.bind(metric.key, at: 2)
+                        if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
+                        openBlock = nil
+                    }
+                    let index = metric.index ?? (current.lastIndex + 1)
+                    let step = metric.step ?? (current.maxStep + 1)
+                    let value = metric.value.isNaN ? nil : metric.value
+                    let timestamp = Timestamp.microseconds(metric.timestamp)
+                    insert.bind(Int64(index), at: 3)
+                    insert.bind(Int64(step), at: 4)
+                    insert.bind(value, at: 5)
+                    insert.bind(timestamp, at: 6)
+                    try insert.run()
+                    guard insert.changes > 0 else {
+                        ignored += 1
+                        continue
+                    }
+                    written += 1
+                    current.add(index: index, step: step, value: metric.value)
+                    let block = MetricBlock.number(of: index)
+                    if openBlock?.block != block {
+                        if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
+                        openBlock = MetricBlock.Key(key: metric.key, block: block)
+                        open = MetricBlock()
+                    }
+                    open.add(index: index, step: step, value: value, timestamp: timestamp)
+                }
+                if let currentKey { stats[currentKey] = current }
+                if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
+                for (key, row) in stats where row.count > 0 {
+                    try row.save(db, run: id, key: key)
+                }
+                try MetricBlock.add(db, run: id, blocks)
+            }
+            for (key, value) in batch.params {
+                try db.execute(
+                    sql:
+                        "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                    arguments: [id, key, JSONWriter.string(value)]
+                )
+            }
+            for (key, value) in batch.tags {
+                try db.execute(
+                    sql:
+                        "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                    arguments: [id, key, value]
+                )
+            }
+            for link in batch.links {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO links (run_id, label, url, created_at) VALUES (?, ?, ?, ?)",
+                    arguments: [id, link.label, link.url, Timestamp.microseconds(link.timestamp)]
+                )
+            }
+            for line in batch.logs {
+                try db.execute(
+                    sql: "INSERT INTO logs (run_id, ts, level, message) VALUES (?, ?, ?, ?)",
+                    arguments: [id, line.timestamp.map(Timestamp.microseconds), line.level?.rawValue, line.message]
+                )
+            }
+            // A run's `updated_at` moves at most once a second while only metrics arrive, so a stream of
+            // small batches does not rewrite the run's row (a page of the write-ahead log) every time.
+            let now = Self.now()
+            let onlyMetrics = batch.params.isEmpty && batch.tags.isEmpty && batch.links.isEmpty && batch.logs.isEmpty
+            if !batch.isEmpty && (!onlyMetrics || now - updatedAt >= 1_000_000) {
+                try db.cachedStatement(sql: "UPDATE runs SET updated_at = ? WHERE id = ?").execute(arguments: [now, id])
+            }
+            if !batch.params.isEmpty || !batch.tags.isEmpty {
+                try SearchIndex.refresh(db, runID: id)
+            }
+            return BatchResult(metricsWritten: written, metricsIgnored: ignored)
+        }
+    }
+
+    package func metricHistory(_ run: RunID, key: String, steps: ClosedRange<Int>?) async throws -> [MetricPoint] {
+        try await read { db in
+            guard try Self.runExists(db, run) else { throw Self.missing(run) }
+            return try Self.history(db, run: run.rawValue, key: key, steps: steps)
+        }
+    }
+
+    /// Without a step range, a history of more than `4 * maxPoints` points is downsampled from its block
+    /// summaries (`metric_blocks`, see ``MetricBlock``) when it has at least as many blocks as buckets:
+    /// consecutive blocks are grouped into `(maxPoints - 2) / 2` buckets and each bucket gives its minimum
+    /// and maximum point; the first and last points are kept, as in ``MetricDownsampling/minMax(_:maxPoints:)``.
+    /// Otherwise (a step range, or a short history) the points are read and downsampled exactly.
+    package func downsampledHistory(
+        _ run: RunID,
+        key: String,
+        steps: ClosedRange<Int>?,
+        maxPoints: Int
+    ) async throws -> DownsampledHistory {
+        try await read { db in
+            guard try Self.runExists(db, run) else { throw Self.missing(run) }
+            let limit = max(4, maxPoints)
+            if steps == nil, let fromBlocks = try Self.blockHistory(db, run: run.rawValue, key: key, limit: limit) {
+                return fromBlocks
+            }
+            let points = try Self.history(db, run: run.rawValue, key: key, steps: steps)
+            return DownsampledHistory(
+                points: MetricDownsampling.minMax(points, maxPoints: limit),
+                totalPoints: points.count
+            )
+        }
+    }
+
+    private static func history(
+        _ db: Database,
+        run: String,
+        key: String,
+        steps: ClosedRange<Int>?
+    ) throws -> [MetricPoint] {
+        var sql = "SELECT idx, step, value, ts FROM metrics WHERE run_id = ? AND key = ?"
+        if steps != nil { sql += " AND step BETWEEN ? AND ?" }
+        sql += " ORDER BY idx"
+        let statement = try RawStatement(db, sql: sql)
+        statement.bind(run, at: 1)
+        statement.bind(key, at: 2)
+        if let steps {
+            statement.bind(Int64(steps.lowerBound), at: 3)
+            statement.bind(Int64(steps.upperBound), at: 4)
+        }
+        var points: [MetricPoint] = []
+        // The key's point count is an upper bound: one allocation instead of a growing array.
+        points.reserveCapacity(try pointCount(db, run: run, key: key) ?? 0)
+        while try statement.next() {
+            points.append(
+                MetricPoint(
+                    index: Int(statement.int64(0)),
+                    step: Int(statement.int64(1)),
+                    timestamp: Timestamp.date(microseconds: statement.int64(3)),
+                    value: statement.double(2) ?? .nan
+                )
+            )
+        }
+        return points
+    }
+
+    private static func pointCount(_ db: Database, run: String, key: String) throws -> Int? {
+        try Int.fetchOne(
+            db,
+            sql: "SELECT count FROM metric_stats WHERE run_id = ? AND key = ?",
+            arguments: [run, key]
+        )
+    }
+
+    /// The downsampled history from block summaries, or `nil` when the exact path should answer.
+    private static func blockHistory(_ db: Database, run: String, key: String, limit: Int) throws -> DownsampledHistory?
+    {
+        guard let total = try pointCount(db, run: run, key: key), limit < total / 4 else { return nil }
+        let buckets = (limit - 2) / 2
+        guard
+            let blockCount = try Int.fetchOne(
+                db,
+                sql: "SELECT count(*) FROM metric_blocks WHERE run_id = ? AND key = ?",
+                arguments: [run, key]
+            ),
+            blockCount >= buckets
+        else { return nil }
+        let statement = try RawStatement(
+            db,
+            sql: "SELECT \(MetricBlock.columns) FROM metric_blocks WHERE run_id = ? AND key = ? ORDER BY block"
+        )
+        statement.bind(run, at: 1)
+        statement.bind(key, at: 2)
+        var blocks: [MetricBlock] = []
+        blocks.reserveCapacity(blockCount)
+        while try statement.next() { blocks.append(MetricBlock(statement)) }
+        guard blocks.count >= buckets, let first = blocks.first, let last = blocks.last else { return nil }
+        let lookup = try RawStatement(
+            db,
+            sql: "SELECT step, value, ts FROM metrics WHERE run_id = ? AND key = ? AND idx = ?"
+        )
+        lookup.bind(run, at: 1)
+        lookup.bind(key, at: 2)
+        func point(at index: Int) throws -> MetricPoint? {
+            lookup.bind(Int64(index), at: 3)
+            defer { lookup.reset() }
+            guard try lookup.next() else { return nil }
+            return MetricPoint(
+                index: index,
+                step: Int(lookup.int64(0)),
+                timestamp: Timestamp.date(microseconds: lookup.int64(2)),
+                value: lookup.double(1) ?? .nan
+            )
+        }
+        var points: [MetricPoint] = []
+        points.reserveCapacity(limit)
+        if let point = try point(at: first.firstIndex) { points.append(point) }
+        for bucket in 0..<buckets {
+            let start = bucket * blocks.count / buckets
+            let end = (bucket + 1) * blocks.count / buckets
+            guard start < end else { continue }
+            var summary = MetricBlock()
+            for block in blocks[start..<end] { summary.merge(block) }
+            guard let minimum = summary.minimum, let maximum = summary.maximum else {
+                // Every value in the bucket is NaN: keep one, so the gap shows.
+                if summary.firstIndex > (points.last?.index ?? Int.min), let point = try point(at: summary.firstIndex) {
+                    points.append(point)
+                }
+                continue
+            }
+            let pair = minimum.index <= maximum.index ? [minimum, maximum] : [maximum, minimum]
+            for kept in pair where kept.index > (points.last?.index ?? Int.min) {
+                points.append(kept.metricPoint)
+            }
+        }
+        if last.lastIndex > (points.last?.index ?? Int.min), let point = try point(at: last.lastIndex) {
+            points.append(point)
+        }
+        return DownsampledHistory(points: points, totalPoints: total)
+    }
+
+    package func logLines(_ run: RunID, limit: Int) async throws -> [LogLine] {
+        try await read { db in
+            guard try Self.runExists(db, run) else { throw Self.missing(run) }
+            return try Row.fetchAll(
+                db,
+                sql: "SELECT ts, level, message FROM logs WHERE run_id = ? ORDER BY id LIMIT ?",
+                arguments: [run.rawValue, max(0, limit)]
+            ).map { row in
+                let time: Int64? = row["ts"]
+                let level: String? = row["level"]
+                return LogLine(
+                    timestamp: time.map(Timestamp.date(microseconds:)),
+                    level: level.flatMap(LogLevel.init(rawValue:)),
+                    message: row["message"]
+                )
+            }
+        }
+    }
+}
+
+/// The running statistics of one metric of one run, kept in `metric_stats` so searches and run pages do
+/// not scan the points.
+struct StatsRow {
+    var count = 0
+    var lastIndex = -1
+    var lastValue: Double?
+    var lastStep: Int?
+    var maxStep = -1
+    var minValue: Double?
+    var maxValue: Double?
+
+    static func fetch(_ db: Database, run: String, key: String) throws -> StatsRow? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM metric_stats WHERE run_id = ? AND key = ?",
+                arguments: [run, key]
+            )
+        else { return nil }
+        return StatsRow(
+            count: row["count"],
+            lastIndex: row["last_idx"],
+            lastValue: row["last_value"],
+            lastStep: row["last_step"],
+            maxStep: row["max_step"],
+            minValue: row["min_value"],
+            maxValue: row["max_value"]
+        )
+    }
+
+    mutating func add(index: Int, step: Int, value: Double) {
+        count += 1
+        maxStep = max(maxStep, step)
+        if index > lastIndex {
+            lastIndex = index
+            lastValue = value.isNaN ? nil : value
+            lastStep = step
+        }
+        guard !value.isNaN else { return }
+        minValue = minValue.map { min($0, value) } ?? value
+        maxValue = maxValue.map { max($0, value) } ?? value
+    }
+
+    func save(_ db: Database, run: String, key: String) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO metric_stats (run_id, key, count, last_idx, last_value, last_step, max_step, min_value, max_value)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (run_id, key) DO UPDATE SET count = excluded.count, last_idx = excluded.last_idx,
+                    last_value = excluded.last_value, last_step = excluded.last_step, max_step = excluded.max_step,
+                    min_value = excluded.min_value, max_value = excluded.max_value
+                """,
+            arguments: [run, key, count, lastIndex, lastValue, lastStep, maxStep, minValue, maxValue]
+        )
+    }
+}
