@@ -252,6 +252,26 @@ struct ArtifactTests {
         #expect(server.blobFiles.count == 1)
         // Once the first upload ended, its claim is gone: what is left of the quota is usable again.
         #expect(try await server.put(run, "small.bin", Data(repeating: 3, count: 100_000)).status == 200)
+
+        // An upload without a declared length claims its chunks as they arrive.
+        let (_, project) = try await server.request(
+            "POST",
+            "/api/v1/projects",
+            json: ["name": "x", "namespace": "grace"]
+        )
+        let created = try await server.request("POST", "/api/v1/runs", json: ["project_id": project?["id"] ?? .null])
+        let other = try #require(created.body?["id"]?.stringValue)
+        let chunked = try RawConnection(port: server.port)
+        chunked.send(
+            "PUT /api/v1/runs/\(other)/artifacts/content?path=chunked.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                + String(size, radix: 16) + "\r\n" + String(repeating: "c", count: size) + "\r\n"
+        )
+        try await Task.sleep(for: .milliseconds(300))
+        let squeezed = try await server.put(other, "late.bin", Data(repeating: 4, count: 400_000))
+        #expect(squeezed.status == 507, "the chunked upload's 700,000 bytes are claimed")
+        chunked.send("0\r\n\r\n")
+        #expect(chunked.receiveAll(seconds: 10).hasPrefix("HTTP/1.1 200"))
     }
 
     @Test("quill artifacts gc removes bytes no record names, keeps shared and recent ones, and has a dry run")

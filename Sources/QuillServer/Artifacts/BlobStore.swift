@@ -22,6 +22,8 @@ struct BlobStore: Sendable {
         var maximumBytes: Int64
         /// The bytes left in the namespace's quota, or `nil` for no quota.
         var quotaRemaining: Int64?
+        /// Claims each chunk's bytes from the namespace's quota as it arrives; `false` refuses the upload.
+        var claim: (@Sendable (Int64) -> Bool)?
     }
 
     /// The expected size and hash of an upload, as the client announced them.
@@ -80,6 +82,12 @@ struct BlobStore: Sendable {
             for try await buffer in body {
                 received += Int64(buffer.readableBytes)
                 try Self.check(received, limits)
+                if let claim = limits.claim, !claim(Int64(buffer.readableBytes)) {
+                    throw QuillError(
+                        .quotaExceeded,
+                        "the namespace's artifact quota is used up by stored and in-flight uploads; delete runs or ask the operator to raise --quota-mib"
+                    )
+                }
                 var buffer = buffer
                 gathered.writeBuffer(&buffer)
                 if gathered.readableBytes >= writeSize {

@@ -4,8 +4,8 @@ import Synchronization
 /// cannot both fit in the same remaining space.
 ///
 /// An upload that declares its length (`Content-Length`, as the SDK's uploads do) reserves it before the
-/// first byte is read and releases it when it ends, stored or not. An upload of unknown length is checked
-/// against what is left when it starts, less the reservations of the others.
+/// first byte is read; one of unknown length reserves each chunk as it arrives. Either releases its
+/// reservation when it ends, stored or not.
 final class QuotaReservations: Sendable {
     private let reserved = Mutex([String: Int64]())
 
@@ -30,5 +30,40 @@ final class QuotaReservations: Sendable {
             let left = (state[namespace] ?? 0) - bytes
             state[namespace] = left > 0 ? left : nil
         }
+    }
+
+    /// A reservation that grows as an upload claims bytes and is given back once.
+    final class Ticket: Sendable {
+        private let reservations: QuotaReservations
+        private let namespace: String
+        private let available: Int64
+        private let claimed = Mutex<Int64>(0)
+
+        init(_ reservations: QuotaReservations, namespace: String, available: Int64) {
+            self.reservations = reservations
+            self.namespace = namespace
+            self.available = available
+        }
+
+        /// Reserves `bytes` more; `false` when they do not fit.
+        func claim(_ bytes: Int64) -> Bool {
+            guard reservations.reserve(bytes, in: namespace, available: available) else { return false }
+            claimed.withLock { $0 += bytes }
+            return true
+        }
+
+        /// Gives back everything claimed.
+        func release() {
+            let bytes = claimed.withLock { total in
+                defer { total = 0 }
+                return total
+            }
+            if bytes > 0 { reservations.release(bytes, in: namespace) }
+        }
+    }
+
+    /// A ticket for one upload into a namespace with `available` bytes left.
+    func ticket(namespace: String, available: Int64) -> Ticket {
+        Ticket(self, namespace: namespace, available: available)
     }
 }

@@ -73,28 +73,29 @@ struct ArtifactRoutes {
         let run = try await api.run(context, .write)
         let path = try Self.path(request)
         let record = try await artifacts.createArtifact(NewArtifact(run: run.id, path: path)).artifact
-        var reservation: (bytes: Int64, namespace: String)?
-        defer { if let reservation { reservations.release(reservation.bytes, in: reservation.namespace) } }
+        var ticket: QuotaReservations.Ticket?
+        defer { ticket?.release() }
         do {
             let configuration = api.configuration
             let length = request.headers[.contentLength].flatMap { Int64($0) }
-            var remaining: Int64?
+            var limits = BlobStore.Limits(maximumBytes: configuration.maxArtifactBytes, quotaRemaining: nil)
             if let quota = configuration.namespaceQuotaBytes {
                 let namespace =
                     try await api.store.project(id: run.projectID)?.namespace ?? configuration.defaultNamespace
                 let available = quota - (try await artifacts.artifactBytes(namespace: namespace))
+                let claims = reservations.ticket(namespace: namespace, available: available)
+                ticket = claims
                 if let length {
                     // Claimed before the first byte is read, so concurrent uploads cannot share the space.
-                    guard reservations.reserve(length, in: namespace, available: available) else {
+                    guard claims.claim(length) else {
                         throw Self.quotaExceeded(length, available - reservations.inFlight(namespace))
                     }
-                    reservation = (length, namespace)
-                    remaining = length
+                    limits.quotaRemaining = length
                 } else {
-                    remaining = available - reservations.inFlight(namespace)
+                    // No declared length: each chunk is claimed as it arrives.
+                    limits.claim = { bytes in claims.claim(bytes) }
                 }
             }
-            let limits = BlobStore.Limits(maximumBytes: configuration.maxArtifactBytes, quotaRemaining: remaining)
             let expected = BlobStore.Expectation(
                 size: record.status == .pending ? record.size : nil,
                 sha256: record.status == .pending ? record.sha256 : nil
