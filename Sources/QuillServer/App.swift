@@ -82,24 +82,9 @@ struct APIContext: Sendable {
 
     /// Reads the request body as JSON, refusing bodies over the limit with 413.
     func json(_ request: Request, allowEmpty: Bool = false) async throws -> JSONValue {
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw QuillError(
-                .payloadTooLarge,
-                "the request body is larger than \(configuration.maxBodyBytes) bytes; send smaller batches"
-            )
-        }
-        let bytes = Array(buffer.readableBytesView)
-        if bytes.isEmpty && allowEmpty { return .object([:]) }
-        guard !bytes.isEmpty else { throw QuillError(.invalidArgument, "the request needs a JSON body") }
-        do {
-            return try JSONParser.parse(bytes)
-        } catch {
-            throw QuillError(.malformed, "the request body is not valid JSON: \(error)")
-        }
+        let buffer = try await bodyBytes(request)
+        if buffer.readableBytes == 0 && allowEmpty { return .object([:]) }
+        return try Self.json(from: buffer)
     }
 
     /// The run named in the path, when the caller may have `access` to its project.

@@ -92,7 +92,7 @@ extension BlockingHTTPClient {
         return try result(box, "GET", path)
     }
 
-    private func makeRequest(_ method: String, _ path: String) throws -> URLRequest {
+    func makeRequest(_ method: String, _ path: String) throws -> URLRequest {
         guard let url = URL(string: baseURL + path) else {
             throw QuillError(
                 .invalidArgument,
@@ -106,7 +106,7 @@ extension BlockingHTTPClient {
         return request
     }
 
-    private func result(_ box: ResultBox, _ method: String, _ path: String) throws -> Response {
+    func result(_ box: ResultBox, _ method: String, _ path: String) throws -> Response {
         switch box.get() {
         case .success(let response): return response
         case .failure(let error as QuillError): throw error

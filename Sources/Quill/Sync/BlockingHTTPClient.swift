@@ -31,19 +31,11 @@ package struct BlockingHTTPClient: Sendable {
 
     /// Sends a request; throws when the server cannot be reached.
     package func send(_ method: String, _ path: String, json: JSONValue? = nil) throws -> Response {
-        guard let url = URL(string: baseURL + path) else {
-            throw QuillError(
-                .invalidArgument,
-                "'\(baseURL + path)' is not a URL; set QUILL_TRACKING_URI to http://HOST:PORT"
-            )
-        }
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = method
+        var request = try makeRequest(method, path)
         if let json {
             request.httpBody = Data(JSONWriter.bytes(json))
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
-        if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
         let box = ResultBox()
         let done = DispatchSemaphore(value: 0)
         let task = URLSession.shared.dataTask(with: request, completionHandler: Self.collect(into: box, done))
@@ -52,16 +44,7 @@ package struct BlockingHTTPClient: Sendable {
             task.cancel()
             throw QuillError(.io, "the server at \(baseURL) did not answer \(method) \(path) within \(Int(timeout)) s")
         }
-        switch box.get() {
-        case .success(let response): return response
-        case .failure(let error):
-            throw QuillError(
-                .io,
-                "could not reach the server at \(baseURL) (\(error.localizedDescription)); is `quill serve` running?",
-                underlying: error
-            )
-        case nil: throw QuillError(.io, "no response from \(baseURL)")
-        }
+        return try result(box, method, path)
     }
 }
 
