@@ -9,14 +9,15 @@ echo "==> checking format"
 swift format lint --strict --recursive Sources Tests Examples bench/peers/QuillPeerBench bench/steps
 echo "==> building (warnings are errors)"
 swift build --build-tests -Xswiftc -warnings-as-errors
-echo "==> preparing the interop checks (whirr, jsonschema, openapi-spec-validator from PyPI, in a throwaway virtualenv)"
+echo "==> preparing the interop checks (whirr, jsonschema, openapi-spec-validator, schemathesis from PyPI, in a throwaway virtualenv)"
 venv=.build/venv-interop
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import whirr, jsonschema, openapi_spec_validator" 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import whirr, jsonschema, openapi_spec_validator, schemathesis" 2>/dev/null; then
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check whirr jsonschema openapi-spec-validator
+    "$venv/bin/pip" install --quiet --disable-pip-version-check whirr jsonschema openapi-spec-validator schemathesis
 fi
 export QUILL_TEST_PYTHON="$PWD/$venv/bin/python"
+export QUILL_TEST_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
 echo "==> testing"
 set +e
 swift test --skip-build --disable-xctest 2>&1 | tee .build/test-output.txt | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^◇ Test .* started'

@@ -45,6 +45,8 @@ package enum QuillServer {
         let metrics = ServerMetrics()
         let router = Router(context: QuillRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        router.add(middleware: MethodNotAllowedMiddleware(allowed: AllowedMethods(document: OpenAPIDocument.document)))
+        router.add(middleware: FormQueryMiddleware())
         let authenticator = Authenticator(accounts: store)
         let api = APIContext(
             store: store,

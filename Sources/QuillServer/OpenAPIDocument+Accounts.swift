@@ -2,6 +2,8 @@ import QuillCore
 
 extension OpenAPIDocument {
     static let orgParameter = parameter("org", in: "path", "string", "The organization")
+    /// What a user or organization name may be (``AccountName/validate(_:)``).
+    static let accountName: JSONValue = ["type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"]
 
     /// Schemas of the account endpoints.
     static var accountSchemas: [String: JSONValue] {
@@ -76,10 +78,7 @@ extension OpenAPIDocument {
                 ),
                 "post": operation(
                     "Create a user and the user's first API key (administrators; anyone while the server has no users)",
-                    body: [
-                        "type": "object", "required": ["name"],
-                        "properties": ["name": ["type": "string"], "admin": ["type": "boolean"]],
-                    ],
+                    body: body(required: ["name"], ["name": accountName, "admin": optional("boolean")]),
                     responses: [
                         "201": json(
                             [
@@ -103,26 +102,29 @@ extension OpenAPIDocument {
                             ],
                             "Keys"
                         ),
-                        "400": error, "401": error,
+                        "400": error, "401": error, "409": error,
                     ]
                 ),
                 "post": operation(
                     "Create an API key for the caller; the answer holds the key, shown this once",
-                    body: ["type": "object", "properties": ["label": ["type": "string"]]],
-                    responses: ["201": json(ref("APIKey"), "The key"), "400": error, "401": error]
+                    body: body(["label": optional("string", ["maxLength": 200, "pattern": "^[^\\u0000]*$"])]),
+                    bodyRequired: false,
+                    responses: ["201": json(ref("APIKey"), "The key"), "400": error, "401": error, "409": error]
                 ),
             ],
             "/api/v1/keys/{key}": [
                 "delete": operation(
                     "Revoke one of the caller's keys",
                     parameters: [parameter("key", in: "path", "integer", "The key's id")],
-                    responses: ["200": json(ref("APIKey"), "The revoked key"), "401": error, "404": error]
+                    responses: [
+                        "200": json(ref("APIKey"), "The revoked key"), "401": error, "404": error, "409": error,
+                    ]
                 )
             ],
             "/api/v1/orgs": [
                 "post": operation(
                     "Create an organization; the caller becomes its owner",
-                    body: ["type": "object", "required": ["name"], "properties": ["name": ["type": "string"]]],
+                    body: body(required: ["name"], ["name": accountName]),
                     responses: [
                         "201": json(ref("Organization"), "The organization"), "400": error, "401": error,
                         "409": error,
@@ -133,16 +135,17 @@ extension OpenAPIDocument {
                 "get": operation(
                     "An organization and its members (members only)",
                     parameters: [orgParameter],
-                    responses: ["200": json(ref("Organization"), "The organization"), "401": error, "404": error]
+                    responses: [
+                        "200": json(ref("Organization"), "The organization"), "401": error, "404": error,
+                        "409": error,
+                    ]
                 )
             ],
             "/api/v1/orgs/{org}/members/{user}": [
                 "put": operation(
                     "Add a member or change a member's role (owners)",
                     parameters: [orgParameter, parameter("user", in: "path", "string", "The user")],
-                    body: [
-                        "type": "object", "properties": ["role": ["type": "string", "enum": ["owner", "member"]]],
-                    ],
+                    body: body(["role": optional("string", ["enum": ["owner", "member", .null]])]),
                     responses: [
                         "200": json(ref("Organization"), "The organization"), "400": error, "401": error,
                         "403": error, "404": error, "409": error,

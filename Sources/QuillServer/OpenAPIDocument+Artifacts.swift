@@ -1,4 +1,5 @@
 import QuillCore
+import QuillStore
 
 extension OpenAPIDocument {
     static let artifactPath = parameter(
@@ -6,8 +7,19 @@ extension OpenAPIDocument {
         in: "query",
         "string",
         "The artifact's path among the run's artifacts, e.g. checkpoints/best.ckpt",
-        required: true
+        required: true,
+        schema: artifactPathSchema
     )
+
+    /// ``ArtifactPathRules`` as a schema: `/`-separated components, none empty, `.` or `..`, without
+    /// backslashes or control characters.
+    static let artifactPathSchema: [String: JSONValue] = [
+        "maxLength": .int(ArtifactPathRules.maximumLength),
+        "pattern": .string("^\(pathComponent)(/\(pathComponent))*$"),
+    ]
+    private static let pathCharacter = "[^/\\\\\\u0000-\\u001f\\u007f-\\u009f]"
+    private static let pathComponent =
+        "(\(pathCharacter)*[^./\\\\\\u0000-\\u001f\\u007f-\\u009f]\(pathCharacter)*|\\.{3,})"
 
     static let bytes: JSONValue = ["type": "string", "contentMediaType": "application/octet-stream"]
 
@@ -21,7 +33,8 @@ extension OpenAPIDocument {
                     body: [
                         "type": "object", "required": ["path"], "additionalProperties": false,
                         "properties": [
-                            "path": ["type": "string"], "size": ["type": "integer", "minimum": 0],
+                            "path": .object(artifactPathSchema.merging(["type": "string"]) { first, _ in first }),
+                            "size": ["type": "integer", "minimum": 0],
                             "sha256": ["type": "string", "pattern": "^[0-9a-fA-F]{64}$"],
                             "logged_at": ["type": "string", "format": "date-time"],
                         ],
@@ -60,7 +73,10 @@ extension OpenAPIDocument {
                 "put": [
                     "summary": "Upload an artifact's bytes, streamed; stored once per content (SHA-256)",
                     "parameters": [runID, artifactPath],
-                    "requestBody": ["required": true, "content": ["application/octet-stream": ["schema": bytes]]],
+                    "requestBody": [
+                        "description": "The file's bytes; an empty body is an empty file",
+                        "required": false, "content": ["application/octet-stream": ["schema": bytes]],
+                    ],
                     "responses": [
                         "200": json(ref("Artifact"), "The record, uploaded"),
                         "400": error, "404": error, "413": error,

@@ -17,11 +17,25 @@ enum OpenAPIDocument {
         _ summary: String,
         parameters: [JSONValue] = [],
         body: JSONValue? = nil,
-        responses: [String: JSONValue]
+        bodyRequired: Bool = true,
+        responses: [String: JSONValue],
+        links: [String: JSONValue] = [:]
     ) -> JSONValue {
+        var responses = responses
+        // Links tell clients (and schemathesis's stateful tests) where an answer's fields lead.
+        for (status, response) in responses where status.hasPrefix("2") && !links.isEmpty {
+            if case .object(var members) = response {
+                members["links"] = .object(links)
+                responses[status] = .object(members)
+            }
+        }
         var members: [String: JSONValue] = ["summary": .string(summary), "responses": .object(responses)]
         if !parameters.isEmpty { members["parameters"] = .array(parameters) }
-        if let body { members["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]] }
+        if let body {
+            members["requestBody"] = [
+                "required": .bool(bodyRequired), "content": ["application/json": ["schema": body]],
+            ]
+        }
         return .object(members)
     }
 
@@ -30,17 +44,75 @@ enum OpenAPIDocument {
         in location: String,
         _ type: String,
         _ description: String,
-        required: Bool = false
+        required: Bool = false,
+        schema extra: [String: JSONValue] = [:]
     ) -> JSONValue {
-        [
+        var schema = extra
+        schema["type"] = .string(type)
+        return [
             "name": .string(name), "in": .string(location), "required": .bool(required || location == "path"),
-            "description": .string(description), "schema": ["type": .string(type)],
+            "description": .string(description), "schema": .object(schema),
         ]
     }
 
+    /// The largest integer a query parameter takes: the server reads query integers as 64-bit.
+    static let int64Bounds: [String: JSONValue] = ["minimum": .int(Int.min), "maximum": .int(Int.max)]
+
     static let runID = parameter("id", in: "path", "string", "The run id")
+
+    /// An optional field: the server reads `null` as absent.
+    static func optional(_ type: String, _ extra: [String: JSONValue] = [:]) -> JSONValue {
+        var members = extra
+        members["type"] = [.string(type), "null"]
+        return .object(members)
+    }
+
+    /// A request body object: the server refuses fields it does not know, so the document does too.
+    static func body(required: [String] = [], _ properties: [String: JSONValue]) -> JSONValue {
+        var members: [String: JSONValue] = [
+            "type": "object", "additionalProperties": false, "properties": .object(properties),
+        ]
+        if !required.isEmpty { members["required"] = .array(required.map(JSONValue.string)) }
+        return .object(members)
+    }
+
+    /// A non-empty string without NUL bytes: names and keys.
+    static let name: JSONValue = ["type": "string", "minLength": 1, "pattern": "^[^\\u0000]+$"]
+    /// A string without NUL bytes.
+    static let text: JSONValue = ["type": "string", "pattern": "^[^\\u0000]*$"]
+    /// A display name: at least one character that is not white space, and no NUL bytes.
+    static let displayName: JSONValue = [
+        "type": "string", "pattern": "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
+    ]
+    /// A metric's position in its series, as clients send it.
+    static let index: JSONValue = optional("integer", int64Bounds)
+    /// A training step, as clients send it.
+    static let step: JSONValue = optional("integer", int64Bounds)
+    static let metricValue: JSONValue = [
+        "oneOf": [["type": "number"], ["type": "string", "enum": ["NaN", "Infinity", "-Infinity"]]]
+    ]
+    static let stringMap: JSONValue = [
+        "type": ["object", "null"], "propertyNames": name, "additionalProperties": text,
+    ]
+    static let link: JSONValue = body(required: ["label", "url"], ["label": text, "url": text])
+    static let logLine: JSONValue = body(
+        required: ["message"],
+        [
+            "message": text, "level": optional("string", ["enum": ["debug", "info", "warning", "error", .null]]),
+            "timestamp": time,
+        ]
+    )
+    static let metric: JSONValue = body(
+        required: ["key", "value"],
+        ["key": name, "value": metricValue, "step": step, "timestamp": time, "idx": index]
+    )
+    static let time: JSONValue = optional("string", ["format": "date-time"])
     static let noContent: JSONValue = ["description": "Done"]
 
+    /// What ``RunID`` accepts: letters, digits, `.`, `-` and `_`, at most 128, but not `.` or `..`.
+    static let runIDPattern: JSONValue =
+        "^([A-Za-z0-9_-][A-Za-z0-9._-]{0,127}|\\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,126}|\\.\\.[A-Za-z0-9._-]{1,126})$"
+    static let runStatuses: JSONValue = ["running", "completed", "failed", "crashed", "killed", .null]
     static let numberOrNonFinite: JSONValue = [
         "oneOf": [["type": "number"], ["type": "string", "enum": ["NaN", "Infinity", "-Infinity"]]]
     ]
@@ -114,24 +186,21 @@ enum OpenAPIDocument {
                     "value": numberOrNonFinite,
                 ],
             ],
-            "BatchRequest": [
-                "type": "object", "additionalProperties": false,
-                "properties": [
-                    "metrics": [
-                        "type": "array",
-                        "items": [
-                            "type": "object", "required": ["key", "value"], "additionalProperties": false,
-                            "properties": [
-                                "key": ["type": "string"], "value": numberOrNonFinite, "step": ["type": "integer"],
-                                "timestamp": ["type": "string"], "idx": ["type": "integer"],
-                            ],
-                        ],
+            "BatchRequest": body([
+                "metrics": ["type": ["array", "null"], "items": metric],
+                "rows": [
+                    "type": ["array", "null"], "description": "Lines of metrics.jsonl as they are",
+                    "items": [
+                        "type": "object", "propertyNames": name,
+                        "properties": ["_idx": index, "step": step, "_timestamp": time],
+                        "additionalProperties": ["anyOf": [metricValue, ["type": "null"]]],
                     ],
-                    "rows": ["type": "array", "description": "Lines of metrics.jsonl as they are", "items": object],
-                    "params": object, "tags": ["type": "object", "additionalProperties": ["type": "string"]],
-                    "links": ["type": "array", "items": object], "logs": ["type": "array", "items": object],
                 ],
-            ],
+                "params": ["type": ["object", "null"], "propertyNames": name],
+                "tags": stringMap,
+                "links": ["type": ["array", "null"], "items": link],
+                "logs": ["type": ["array", "null"], "items": logLine],
+            ]),
             "Artifact": [
                 "type": "object",
                 "required": [
@@ -187,11 +256,18 @@ enum OpenAPIDocument {
             "/api/v1/projects": [
                 "post": operation(
                     "Get or create a project by display name",
-                    body: [
-                        "type": "object", "required": ["name"],
-                        "properties": ["name": ["type": "string"], "namespace": ["type": "string"]],
-                    ],
-                    responses: ["200": json(ref("Project"), "The project"), "400": error]
+                    body: body(required: ["name"], ["name": displayName, "namespace": optional("string")]),
+                    responses: ["200": json(ref("Project"), "The project"), "400": error],
+                    links: [
+                        "GetProject": link(
+                            "get /api/v1/projects/{namespace}/{slug}",
+                            ["namespace": "$response.body#/namespace", "slug": "$response.body#/slug"]
+                        ),
+                        "ChangeVisibility": link(
+                            "patch /api/v1/projects/{namespace}/{slug}",
+                            ["namespace": "$response.body#/namespace", "slug": "$response.body#/slug"]
+                        ),
+                    ]
                 ),
                 "get": operation(
                     "List projects",
@@ -221,10 +297,10 @@ enum OpenAPIDocument {
                         parameter("namespace", in: "path", "string", "Owner"),
                         parameter("slug", in: "path", "string", "Slug"),
                     ],
-                    body: [
-                        "type": "object", "required": ["visibility"],
-                        "properties": ["visibility": ["type": "string", "enum": ["private", "internal", "public"]]],
-                    ],
+                    body: body(
+                        required: ["visibility"],
+                        ["visibility": ["type": "string", "enum": ["private", "internal", "public"]]]
+                    ),
                     responses: ["200": json(ref("Project"), "The project"), "400": error, "404": error]
                 ),
             ],
@@ -232,13 +308,31 @@ enum OpenAPIDocument {
                 "post": operation(
                     "Create a run",
                     body: [
-                        "type": "object",
-                        "properties": [
-                            "project": ["type": "string"], "project_id": ["type": "integer"],
-                            "name": ["type": "string"],
-                        ],
+                        "allOf": [
+                            body([
+                                "id": optional("string", ["pattern": runIDPattern]),
+                                "project": optional("string"), "project_id": optional("integer"),
+                                "name": optional("string"), "description": optional("string"),
+                                "kind": optional("string"), "parent": optional("string"),
+                                "status": optional("string", ["enum": runStatuses]), "started_at": time,
+                                "ended_at": time, "user": optional("string"), "host": optional("string"),
+                                "git": ["type": ["object", "null"]], "environment": ["type": ["object", "null"]],
+                                "config": ["type": ["object", "null"]], "tags": stringMap,
+                            ]),
+                            [
+                                "description": "project (a name, or namespace/slug) or project_id is required",
+                                "anyOf": [
+                                    ["required": ["project"], "properties": ["project": ["type": "string"]]],
+                                    ["required": ["project_id"], "properties": ["project_id": ["type": "integer"]]],
+                                ],
+                            ],
+                        ]
                     ],
-                    responses: ["201": json(ref("Run"), "The run, with its dashboard URL"), "400": error, "404": error]
+                    responses: [
+                        "201": json(ref("Run"), "The run, with its dashboard URL"), "400": error, "404": error,
+                        "409": error,
+                    ],
+                    links: runLinks
                 ),
                 "get": operation(
                     "Search runs",
@@ -248,11 +342,30 @@ enum OpenAPIDocument {
                             "q",
                             in: "query",
                             "string",
-                            "A query, e.g. params.lr < 0.01 and metrics.loss.min < 0.5"
+                            "A query, e.g. params.lr < 0.01 and metrics.loss.min < 0.5",
+                            schema: ["format": "quill-query"]
                         ),
-                        parameter("sort", in: "query", "string", "A field, optionally followed by desc"),
-                        parameter("limit", in: "query", "integer", "Runs per page (at most 1000)"),
-                        parameter("cursor", in: "query", "string", "next_cursor of the previous page"),
+                        parameter(
+                            "sort",
+                            in: "query",
+                            "string",
+                            "A field, optionally followed by asc or desc",
+                            schema: ["format": "quill-sort"]
+                        ),
+                        parameter(
+                            "limit",
+                            in: "query",
+                            "integer",
+                            "Runs per page; values outside 1 to 1000 are clamped",
+                            schema: int64Bounds
+                        ),
+                        parameter(
+                            "cursor",
+                            in: "query",
+                            "string",
+                            "next_cursor of the previous page, with the same q, sort and project",
+                            schema: ["minLength": 1, "format": "quill-cursor"]
+                        ),
                     ],
                     responses: [
                         "200": json(
@@ -265,7 +378,7 @@ enum OpenAPIDocument {
                             ],
                             "A page of runs"
                         ),
-                        "400": error,
+                        "400": error, "404": error,
                     ]
                 ),
             ],
@@ -278,7 +391,11 @@ enum OpenAPIDocument {
                 "patch": operation(
                     "Update a run: status, end time, name, description, parent (null removes it), summary (merged)",
                     parameters: [runID],
-                    body: object,
+                    body: body([
+                        "status": optional("string", ["enum": runStatuses]), "ended_at": time,
+                        "name": optional("string"), "description": optional("string"), "parent": optional("string"),
+                        "summary": ["type": ["object", "null"]],
+                    ]),
                     responses: ["200": json(ref("Run"), "The run"), "400": error, "404": error]
                 ),
                 "delete": operation("Delete a run", parameters: [runID], responses: ["204": noContent, "404": error]),
@@ -297,25 +414,21 @@ enum OpenAPIDocument {
                 "post": operation(
                     "Log one metric value",
                     parameters: [runID],
-                    body: [
-                        "type": "object", "required": ["key", "value"],
-                        "properties": [
-                            "key": ["type": "string"], "value": numberOrNonFinite, "step": ["type": "integer"],
-                        ],
-                    ],
+                    body: metric,
                     responses: ["200": json(ref("BatchResult"), "What was stored"), "400": error, "404": error]
                 ),
                 "get": operation(
                     "A metric's history (with key), or every metric's statistics (without)",
                     parameters: [
                         runID, parameter("key", in: "query", "string", "The metric"),
-                        parameter("from", in: "query", "integer", "First step"),
-                        parameter("to", in: "query", "integer", "Last step"),
+                        parameter("from", in: "query", "integer", "First step", schema: int64Bounds),
+                        parameter("to", in: "query", "integer", "Last step", schema: int64Bounds),
                         parameter(
                             "max_points",
                             in: "query",
                             "integer",
-                            "Downsample to at most this many points, keeping each bucket's min and max"
+                            "Downsample to at most this many points, keeping each bucket's min and max",
+                            schema: ["minimum": 4, "maximum": .int(Int.max)]
                         ),
                     ],
                     responses: [
@@ -339,7 +452,7 @@ enum OpenAPIDocument {
                 "post": operation(
                     "Set a param",
                     parameters: [runID],
-                    body: object,
+                    body: body(required: ["key"], ["key": name, "value": [:]]),
                     responses: ["204": noContent, "400": error, "404": error]
                 )
             ],
@@ -347,7 +460,7 @@ enum OpenAPIDocument {
                 "post": operation(
                     "Set a tag",
                     parameters: [runID],
-                    body: object,
+                    body: body(required: ["key"], ["key": name, "value": ["anyOf": [text, ["type": "null"]]]]),
                     responses: ["204": noContent, "400": error, "404": error]
                 )
             ],
@@ -355,7 +468,7 @@ enum OpenAPIDocument {
                 "post": operation(
                     "Add a link",
                     parameters: [runID],
-                    body: object,
+                    body: link,
                     responses: ["204": noContent, "400": error, "404": error]
                 )
             ],
@@ -363,12 +476,21 @@ enum OpenAPIDocument {
                 "post": operation(
                     "Append a log line",
                     parameters: [runID],
-                    body: object,
+                    body: logLine,
                     responses: ["204": noContent, "400": error, "404": error]
                 ),
                 "get": operation(
                     "Log lines, oldest first",
-                    parameters: [runID, parameter("limit", in: "query", "integer", "At most this many")],
+                    parameters: [
+                        runID,
+                        parameter(
+                            "limit",
+                            in: "query",
+                            "integer",
+                            "At most this many (clamped to 0 to 100,000; default 1,000)",
+                            schema: int64Bounds
+                        ),
+                    ],
                     responses: [
                         "200": json(
                             [
@@ -383,6 +505,7 @@ enum OpenAPIDocument {
             ],
         ]
         paths.merge(artifactPaths) { _, new in new }
+        paths.merge(accountPaths) { first, _ in first }
         return [
             "openapi": "3.1.0",
             "info": [
@@ -390,7 +513,7 @@ enum OpenAPIDocument {
                 "description": "Experiment tracking: projects, runs, metrics, params, tags, links, logs, artifacts.",
             ],
             "servers": [["url": "/"]],
-            "paths": .object(paths.merging(accountPaths) { first, _ in first }),
+            "paths": .object(withStandardErrors(paths)),
             "components": [
                 "schemas": .object(schemas.merging(accountSchemas) { first, _ in first }),
                 "securitySchemes": [
@@ -402,5 +525,67 @@ enum OpenAPIDocument {
             ],
             "security": [["apiKey": []], [:]],
         ]
+    }
+
+    /// The operation id ``withStandardErrors(_:)`` gives an operation: `get /api/v1/runs/{id}` becomes
+    /// `get_api_v1_runs_id`.
+    static func operationID(_ method: String, _ path: String) -> String {
+        ([method] + path.split(separator: "/").map { $0.filter { $0 != "{" && $0 != "}" && $0 != "." } })
+            .joined(separator: "_")
+    }
+
+    /// A link to another operation (written `method path`), with its parameters taken from the answer.
+    static func link(_ operation: String, _ parameters: [String: JSONValue]) -> JSONValue {
+        let parts = operation.split(separator: " ", maxSplits: 1).map(String.init)
+        return ["operationId": .string(operationID(parts[0], parts[1])), "parameters": .object(parameters)]
+    }
+
+    /// Where a new run's id leads.
+    static var runLinks: [String: JSONValue] {
+        let id: [String: JSONValue] = ["id": "$response.body#/id"]
+        return [
+            "GetRun": link("get /api/v1/runs/{id}", id), "UpdateRun": link("patch /api/v1/runs/{id}", id),
+            "DeleteRun": link("delete /api/v1/runs/{id}", id), "LogBatch": link("post /api/v1/runs/{id}/batch", id),
+            "LogMetric": link("post /api/v1/runs/{id}/metrics", id),
+            "GetMetrics": link("get /api/v1/runs/{id}/metrics", id),
+            "SetParam": link("post /api/v1/runs/{id}/params", id), "SetTag": link("post /api/v1/runs/{id}/tags", id),
+            "AddLink": link("post /api/v1/runs/{id}/links", id), "AddLog": link("post /api/v1/runs/{id}/logs", id),
+            "GetLogs": link("get /api/v1/runs/{id}/logs", id),
+            "CreateArtifact": link("post /api/v1/runs/{id}/artifacts", id),
+            "ListArtifacts": link("get /api/v1/runs/{id}/artifacts", id),
+            "UploadArtifact": link("put /api/v1/runs/{id}/artifacts/content", id),
+        ]
+    }
+
+    /// Adds the error statuses every operation of a kind can answer, so no operation forgets one: 400 where
+    /// a request carries parameters or a body, 404 where the path names something, 413 where a body may be
+    /// too large, and 401 and 403 wherever an API key is checked.
+    static func withStandardErrors(_ paths: [String: JSONValue]) -> [String: JSONValue] {
+        let unauthenticated: Set<String> = ["/healthz", "/metrics", "/api/v1/status", "/api/v1/openapi.json"]
+        var result: [String: JSONValue] = [:]
+        for (path, item) in paths {
+            guard case .object(let operations) = item else {
+                result[path] = item
+                continue
+            }
+            var changed: [String: JSONValue] = [:]
+            for (method, operation) in operations {
+                guard case .object(var members) = operation, case .object(var responses)? = members["responses"] else {
+                    changed[method] = operation
+                    continue
+                }
+                var statuses: [String] = []
+                if members["parameters"] != nil || members["requestBody"] != nil { statuses.append("400") }
+                if path.contains("{") { statuses.append("404") }
+                if members["requestBody"] != nil { statuses.append("413") }
+                if !unauthenticated.contains(path) { statuses += ["401", "403"] }
+                for status in statuses where responses[status] == nil { responses[status] = error }
+                members["responses"] = .object(responses)
+                members["operationId"] = .string(operationID(method, path))
+                changed[method] = .object(members)
+            }
+            result[path] = .object(changed)
+        }
+        return result
     }
 }

@@ -145,11 +145,11 @@ public struct StoredArtifact: Sendable, Hashable {
 /// What an artifact path may be.
 ///
 /// Relative and `/`-separated; every component non-empty and not `.` or `..`; no NUL byte, backslash or
-/// other control character; at most 1,024 bytes of UTF-8; normalized to Unicode NFC so that the same name
+/// other control character; at most 1,024 characters (Unicode scalars); normalized to Unicode NFC so that the same name
 /// typed on two systems is one artifact. The path is a key, never a file path: bytes are stored by hash.
 public enum ArtifactPathRules: Sendable {
-    /// The longest path accepted, in bytes of UTF-8.
-    public static let maximumBytes = 1024
+    /// The longest path accepted, in Unicode scalars (what JSON Schema's `maxLength` counts).
+    public static let maximumLength = 1024
 
     /// The path in NFC form, or an error that says what is wrong with it.
     ///
@@ -162,7 +162,9 @@ public enum ArtifactPathRules: Sendable {
         }
         let normalized = path.precomposedStringWithCanonicalMapping
         guard !normalized.isEmpty else { throw refuse("it is empty") }
-        guard normalized.utf8.count <= maximumBytes else { throw refuse("it is longer than \(maximumBytes) bytes") }
+        guard normalized.unicodeScalars.count <= maximumLength else {
+            throw refuse("it is longer than \(maximumLength) characters")
+        }
         if normalized.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) }) {
             throw refuse("it contains a NUL byte or another control character")
         }

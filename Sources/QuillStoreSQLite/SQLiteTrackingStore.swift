@@ -120,7 +120,7 @@ package final class SQLiteTrackingStore: TrackingStore {
             if request.id == nil {
                 while try Self.runExists(db, id) { id = RunID.random() }
             } else if try Self.runExists(db, id) {
-                throw QuillError(.invalidArgument, "a run with id '\(id)' already exists")
+                throw QuillError(.conflict, "a run with id '\(id)' already exists")
             }
             let name = try Self.freeName(db, request.name, projectID: request.projectID)
             let now = Self.now()

@@ -167,4 +167,60 @@ struct OpenAPITests {
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("\(recorded.count) responses checked, 0 problems"))
     }
+
+    /// Runs schemathesis (from PyPI) against a real server with every check on: generated valid requests must
+    /// be accepted, invalid ones refused, every status and body documented, undeclared methods answered 405.
+    ///
+    /// Two passes: single-user mode (without `POST /api/v1/users`, which would end that mode half-way), and
+    /// signed in as an administrator. The seed is fixed so a failure reproduces; `QUILL_ST_SEED` changes it
+    /// and `QUILL_ST_EXAMPLES` the number of examples per operation.
+    @Test(
+        "agrees with the server under schemathesis, every check on",
+        .enabled(if: ProcessInfo.processInfo.environment["QUILL_TEST_SCHEMATHESIS"] != nil, "set by scripts/test.sh"),
+        arguments: [false, true]
+    )
+    func schemathesis(signedIn: Bool) async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let schemathesis = try #require(environment["QUILL_TEST_SCHEMATHESIS"])
+        let temp = TemporaryDirectory("quill-schemathesis")
+        let data = temp.file("data")
+        var key: String?
+        if signedIn {
+            let created = try BuiltProducts.run(
+                BuiltProducts.path("quill"),
+                ["users", "create", "root", "--admin", "--data", data, "--json"]
+            )
+            key = try #require(
+                (try? JSONParser.parse(Array(created.stdout.utf8)))?["api_key"]?.stringValue,
+                "\(created.stdout)\(created.stderr)"
+            )
+        }
+        let server = try ServerProcess(data: data)
+        let url = "http://127.0.0.1:\(server.port)"
+        let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Interop").path
+        var arguments = [
+            "--config-file", interop + "/schemathesis.toml", "run", "\(url)/api/v1/openapi.json", "--checks", "all", "--workers", "2", "--no-color",
+            "--max-examples", environment["QUILL_ST_EXAMPLES"] ?? "25", "--seed", environment["QUILL_ST_SEED"] ?? "1",
+            "--generation-database", "none", "--request-timeout", "30",
+        ]
+        if let key {
+            arguments += ["--header", "Authorization: Bearer \(key)"]
+        } else {
+            arguments += ["--exclude-name", "POST /api/v1/users"]
+        }
+        let result = try BuiltProducts.run(
+            schemathesis,
+            arguments,
+            environment: [
+                "QUILL_ST_URL": url, "QUILL_ST_KEY": key ?? "", "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
+                "PYTHONPATH": interop,
+            ],
+            directory: temp.path
+        )
+        let failures = result.stdout.split(separator: "\n").filter { $0.contains("❌") || $0.contains("Failures") }
+        #expect(result.status == 0, "schemathesis failed:\n\(result.stdout.suffix(6000))\(result.stderr.suffix(2000))")
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+        #expect(result.stdout.contains("generated"), "schemathesis ran no test cases:\n\(result.stdout)")
+    }
 }

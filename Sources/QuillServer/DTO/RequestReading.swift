@@ -45,6 +45,19 @@ struct JSONObjectReader {
         }
     }
 
+    /// A key of a param or tag map: a non-empty string without NUL bytes.
+    func requiredKey(_ key: String) throws -> String {
+        let text = try requiredString(key)
+        try Self.checkKey(text, "\(path).\(key)")
+        return text
+    }
+
+    /// Refuses an empty key or one with a NUL byte.
+    static func checkKey(_ text: String, _ what: String) throws {
+        guard !text.isEmpty else { throw QuillError(.invalidArgument, "\(what) must not be empty") }
+        try refuseNUL(text, what)
+    }
+
     func requiredString(_ key: String) throws -> String {
         guard let text = try string(key) else { throw QuillError(.invalidArgument, "\(path).\(key) is required") }
         return text

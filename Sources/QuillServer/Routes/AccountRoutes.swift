@@ -120,7 +120,9 @@ struct AccountRoutes {
     /// Makes a key and returns its record with the key itself, which is shown this once.
     private func createKey(user: String, label: String) async throws -> JSONValue {
         try JSONObjectReader.refuseNUL(label, "body.label")
-        guard label.utf8.count <= 200 else { throw QuillError(.invalidArgument, "body.label is longer than 200 bytes") }
+        guard label.unicodeScalars.count <= 200 else {
+            throw QuillError(.invalidArgument, "body.label is longer than 200 characters")
+        }
         let secret = APIKeySecret.generate()
         let stored = try await api.accounts.createAPIKey(
             NewAPIKey(
@@ -163,7 +165,7 @@ struct AccountRoutes {
         case .anonymous: throw unauthorized()
         case .singleUser:
             throw QuillError(
-                .invalidArgument,
+                .conflict,
                 "this server has no users (single-user mode), so it has no API keys or organizations; create the first user with `quill users create NAME`"
             )
         }

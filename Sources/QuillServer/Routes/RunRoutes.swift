@@ -52,7 +52,7 @@ struct RunRoutes {
             let body = try JSONObjectReader(try await api.json(request))
             try body.allowOnly(["key", "value"])
             var batch = LogBatch()
-            batch.params = [try body.requiredString("key"): body.members["value"] ?? .null]
+            batch.params = [try body.requiredKey("key"): body.members["value"] ?? .null]
             _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
             return Response(status: .noContent)
         }
@@ -60,7 +60,7 @@ struct RunRoutes {
             let body = try JSONObjectReader(try await api.json(request))
             try body.allowOnly(["key", "value"])
             var batch = LogBatch()
-            batch.tags = [try body.requiredString("key"): try body.string("value") ?? ""]
+            batch.tags = [try body.requiredKey("key"): try body.string("value") ?? ""]
             _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
             return Response(status: .noContent)
         }
@@ -138,8 +138,8 @@ struct RunRoutes {
         run.endedAt = try body.time("ended_at")
         run.user = try body.string("user")
         run.host = try body.string("host")
-        run.git = body.members["git"].flatMap { $0 == .null ? nil : $0 }
-        run.environment = body.members["environment"].flatMap { $0 == .null ? nil : $0 }
+        run.git = try body.object("git").map(JSONValue.object)
+        run.environment = try body.object("environment").map(JSONValue.object)
         run.config = try body.object("config") ?? [:]
         run.tags = try Self.stringMap(try body.object("tags") ?? [:], field: "body.tags")
         let created = try await api.store.createRun(run)
@@ -199,25 +199,38 @@ struct RunRoutes {
 
     private func history(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let id = try await api.runID(context, .read)
+        // Parameters are checked even when the answer does not use them, so a mistake never goes unnoticed.
+        let from = try Self.intQuery(request, "from")
+        let to = try Self.intQuery(request, "to")
+        let maxPoints = try Self.intQuery(request, "max_points")
+        if let maxPoints, maxPoints < 4 { throw QuillError(.invalidArgument, "max_points must be at least 4") }
         guard let key = request.uri.queryParameters["key"].map(String.init) else {
             guard let details = try await api.store.runDetails(id) else {
                 throw QuillError(.notFound, "run '\(id)' not found")
             }
             return JSONResponse.make(["metrics": .object(details.metrics.mapValues(DTO.statistics))])
         }
-        let from = try Self.intQuery(request, "from")
-        let to = try Self.intQuery(request, "to")
         var steps: ClosedRange<Int>?
         if from != nil || to != nil {
             let lower = from ?? Int.min
             let upper = to ?? Int.max
-            guard lower <= upper else { throw QuillError(.invalidArgument, "from must not be greater than to") }
+            // An empty range (from after to) selects nothing, as a filter should.
+            guard lower <= upper else {
+                return Response(
+                    status: .ok,
+                    headers: [.contentType: "application/json; charset=utf-8"],
+                    body: ResponseBody(
+                        byteBuffer: ByteBuffer(
+                            bytes: HistoryEncoder.encode(key: key, points: [], totalPoints: 0, downsampled: false)
+                        )
+                    )
+                )
+            }
             steps = lower...upper
         }
         let shown: [MetricPoint]
         let total: Int
-        if let maxPoints = try Self.intQuery(request, "max_points") {
-            guard maxPoints >= 4 else { throw QuillError(.invalidArgument, "max_points must be at least 4") }
+        if let maxPoints {
             // Long histories are downsampled by the store from its block summaries, without reading every point.
             let history = try await api.store.downsampledHistory(id, key: key, steps: steps, maxPoints: maxPoints)
             shown = history.points
@@ -260,13 +273,18 @@ struct RunRoutes {
         return status
     }
 
+    /// A map of non-empty keys to strings, none holding a NUL byte (which SQLite would cut short).
     static func stringMap(_ object: [String: JSONValue], field: String) throws -> [String: String] {
-        try object.mapValues { value in
+        var result: [String: String] = [:]
+        for (key, value) in object {
+            try JSONObjectReader.checkKey(key, "a key of \(field)")
             guard case .string(let text) = value else {
                 throw QuillError(.invalidArgument, "\(field) values must be strings")
             }
-            return text
+            try JSONObjectReader.refuseNUL(text, "\(field).\(key)")
+            result[key] = text
         }
+        return result
     }
 }
 
@@ -305,7 +323,7 @@ enum LogBatchReader {
             }
         }
         batch.params = try body.object("params") ?? [:]
-        for key in batch.params.keys { try JSONObjectReader.refuseNUL(key, "a key of body.params") }
+        for key in batch.params.keys { try JSONObjectReader.checkKey(key, "a key of body.params") }
         batch.tags = try RunRoutes.stringMap(try body.object("tags") ?? [:], field: "body.tags")
         for (offset, item) in (try body.array("links") ?? []).enumerated() {
             let reader = try JSONObjectReader(item, path: "body.links", index: offset)
