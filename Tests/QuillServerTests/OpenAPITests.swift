@@ -200,7 +200,8 @@ struct OpenAPITests {
         let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Interop").path
         var arguments = [
-            "--config-file", interop + "/schemathesis.toml", "run", "\(url)/api/v1/openapi.json", "--checks", "all", "--workers", "2", "--no-color",
+            "--config-file", interop + "/schemathesis.toml", "run", "\(url)/api/v1/openapi.json", "--checks", "all",
+            "--workers", "2", "--no-color",
             "--max-examples", environment["QUILL_ST_EXAMPLES"] ?? "25", "--seed", environment["QUILL_ST_SEED"] ?? "1",
             "--generation-database", "none", "--request-timeout", "30",
         ]
