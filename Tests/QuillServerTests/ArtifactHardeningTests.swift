@@ -165,4 +165,18 @@ struct ArtifactHardeningTests {
             #expect(try await server.get(run, path).data == good)
         }
     }
+
+    @Test("bytes parked by a reclaim the server did not finish go back in place at start-up")
+    func parkedBytesReturn() async throws {
+        let temp = TemporaryDirectory("quill-versions")
+        let data = temp.file("data")
+        let bytes = Data("parked bytes".utf8)
+        let hash = SHA256.hex(of: Array(bytes))
+        try FileManager.default.createDirectory(atPath: data + "/artifacts/tmp", withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: data + "/artifacts/tmp/reclaim-\(hash)-1", contents: bytes))
+        #expect(FileManager.default.createFile(atPath: data + "/artifacts/tmp/upload-2", contents: bytes))
+        let server = try ServerProcess(data: data)
+        #expect(server.blobFiles == [String(hash.prefix(2)) + "/" + String(hash.dropFirst(2))])
+        #expect(server.temporaryFiles.isEmpty)
+    }
 }

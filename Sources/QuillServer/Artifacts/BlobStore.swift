@@ -66,8 +66,19 @@ package struct BlobStore: Sendable {
     /// (`0700`, existing ones too) or on first use.
     init(root: String) {
         self.root = root
-        // One server owns a data folder, so nothing in tmp/ is in flight at start-up.
+        // One server owns a data folder, so nothing in tmp/ is in flight at start-up. Bytes parked by a
+        // reclaim that did not finish go back (garbage collection decides about them later).
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/tmp")) ?? [] {
+            let parts = name.split(separator: "-")
+            if parts.count >= 2, parts[0] == "reclaim", SHA256.isHexDigest(String(parts[1])) {
+                let destination = Self.path(root: root, sha256: String(parts[1]))
+                let folder = (destination as NSString).deletingLastPathComponent
+                if !FileIO.exists(destination), (try? Self.makePrivateDirectory(folder)) != nil,
+                    rename(root + "/tmp/" + name, destination) == 0
+                {
+                    continue
+                }
+            }
             unlink(root + "/tmp/" + name)
         }
         for folder in [root, root + "/sha256", root + "/tmp"] where FileIO.exists(folder) {
@@ -97,7 +108,7 @@ package struct BlobStore: Sendable {
         guard SHA256.isHexDigest(sha256), !inFlight.contains(sha256), try await !isStored() else { return false }
         let file = path(sha256: sha256)
         try Self.makePrivateDirectory(root + "/tmp")
-        let parked = "\(root)/tmp/reclaim-\(UUID().uuidString)"
+        let parked = "\(root)/tmp/reclaim-\(sha256)-\(UUID().uuidString)"
         guard rename(file, parked) == 0 else { return errno == ENOENT }
         let wanted = inFlight.contains(sha256) ? true : (try? await isStored()) != false
         if wanted {
