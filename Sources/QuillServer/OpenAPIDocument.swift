@@ -193,7 +193,7 @@ enum OpenAPIDocument {
                         "type": "object", "required": ["name"],
                         "properties": ["name": ["type": "string"], "namespace": ["type": "string"]],
                     ],
-                    responses: ["200": json(ref("Project"), "The project"), "400": error]
+                    responses: ["200": json(ref("Project"), "The project"), "400": error, "401": error, "403": error]
                 ),
                 "get": operation(
                     "List projects",
