@@ -179,4 +179,20 @@ struct ArtifactHardeningTests {
         #expect(server.blobFiles == [String(hash.prefix(2)) + "/" + String(hash.dropFirst(2))])
         #expect(server.temporaryFiles.isEmpty)
     }
+
+    @Test("a request for several ranges gets the whole file with 200 (as documented), never a partial answer")
+    func multipleRanges() async throws {
+        let temp = TemporaryDirectory("quill-ranges")
+        let server = try ServerProcess(data: temp.file("data"))
+        let run = try await server.newRun()
+        let bytes = Data("0123456789".utf8)
+        #expect(try await server.put(run, "digits.txt", bytes).status == 200)
+        let many = "bytes=" + (0..<200).map { "\($0 % 10)-\($0 % 10)" }.joined(separator: ",")
+        for range in ["bytes=0-1,5-6", "bytes=0-0, 2-2", many] {
+            let response = try await server.get(run, "digits.txt", range: range)
+            #expect(response.status == 200)
+            #expect(response.data == bytes)
+            #expect(response.headers["content-range"] == nil)
+        }
+    }
 }
