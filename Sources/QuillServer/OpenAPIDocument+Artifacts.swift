@@ -60,13 +60,15 @@ extension OpenAPIDocument {
                     ]
                 ),
                 "patch": operation(
-                    "Mark an upload failed",
+                    "Mark an upload failed (409 when the record has a stored version: its bytes stay)",
                     parameters: [runID, artifactPath],
                     body: [
                         "type": "object", "required": ["status"],
                         "properties": ["status": ["type": "string", "enum": ["failed"]]],
                     ],
-                    responses: ["200": json(ref("Artifact"), "The record"), "400": error, "404": error]
+                    responses: [
+                        "200": json(ref("Artifact"), "The record"), "400": error, "404": error, "409": error,
+                    ]
                 ),
             ],
             "/api/v1/runs/{id}/artifacts/content": [

@@ -211,6 +211,7 @@ enum OpenAPIDocument {
                     "run_id": ["type": "string"], "path": ["type": "string"], "file_name": ["type": "string"],
                     "status": ["type": "string", "enum": ["pending", "uploaded", "failed"]],
                     "size": ["type": ["integer", "null"]], "sha256": nullableString,
+                    "expected_size": ["type": ["integer", "null"]], "expected_sha256": nullableString,
                     "logged_at": ["type": "string", "format": "date-time"],
                     "modified_at": ["type": "string", "format": "date-time"], "download_url": ["type": "string"],
                 ],
@@ -224,22 +225,23 @@ enum OpenAPIDocument {
             "/healthz": ["get": operation("Liveness", responses: ["200": json(object, "The server is up")])],
             "/metrics": [
                 "get": operation(
-                    "Prometheus metrics",
+                    "Prometheus metrics (administrators, or anyone in single-user mode)",
                     responses: [
                         "200": [
                             "description": "Text exposition format",
                             "content": ["text/plain": ["schema": ["type": "string"]]],
-                        ]
+                        ],
+                        "401": error, "403": error,
                     ]
                 )
             ],
             "/api/v1/status": [
                 "get": operation(
-                    "Version, counts and uptime",
+                    "Version and uptime; the global counts only for administrators (or in single-user mode)",
                     responses: [
                         "200": json(
                             [
-                                "type": "object", "required": ["version", "uptime_seconds", "counts"],
+                                "type": "object", "required": ["version", "uptime_seconds"],
                                 "properties": [
                                     "version": ["type": "string"], "uptime_seconds": ["type": "number"],
                                     "counts": object,

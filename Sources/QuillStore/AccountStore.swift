@@ -8,14 +8,21 @@ import QuillCore
 /// `QuillTesting`.
 ///
 /// The contract:
-/// - User and organization names share one space of namespaces: a name taken by either is refused for the
-///   other with ``QuillError/Code/conflict``. Names are 1 to 64 characters of `a-z 0-9 - _`, starting with
-///   a letter or digit (``AccountName/validate(_:)``).
+/// - User and organization names share one space of namespaces with the namespaces that hold projects: a
+///   name taken by a user, an organization or a namespace holding projects is refused with
+///   ``QuillError/Code/conflict``. Names are normalized first (``AccountName/normalize(_:)``: Unicode
+///   compatibility form, lower case), so `Local` and `ＬＯＣＡＬ` collide with `local`, and are then 1 to 64
+///   characters of `a-z 0-9 - _`, starting with a letter or digit (``AccountName/validate(_:)``).
+/// - Creating the first user hands every namespace that holds projects and has no owner (the `local`
+///   namespace of single-user mode) to that user, in the same transaction: the namespace of the user's own
+///   name becomes the user's, every other becomes an organization the user owns. No namespace holding
+///   projects is ever left for someone else to claim.
 /// - API keys are stored only as their SHA-256 (``NewAPIKey/hash``); the key itself is never stored.
 ///   ``apiKey(hash:)`` finds only keys that are not revoked.
 /// - A store with no users is a single-user server (``userCount()`` is 0).
 public protocol AccountStore: Sendable {
-    /// Creates a user; the name must not be taken by a user or an organization.
+    /// Creates a user; the name (normalized) must not be taken by a user, an organization or a namespace
+    /// holding projects. The first user receives the namespaces without an owner (see the contract above).
     func createUser(name: String, isAdmin: Bool) async throws -> StoredUser
 
     /// A user by name, or `nil`.
@@ -27,7 +34,8 @@ public protocol AccountStore: Sendable {
     /// How many users exist; 0 means the server runs in single-user mode.
     func userCount() async throws -> Int
 
-    /// Creates an organization owned by a user; the name must not be taken by a user or an organization.
+    /// Creates an organization owned by a user; the name (normalized) must not be taken by a user, an
+    /// organization or a namespace holding projects.
     func createOrganization(name: String, owner: String) async throws -> StoredOrganization
 
     /// An organization by name, or `nil`.
@@ -60,6 +68,25 @@ public protocol AccountStore: Sendable {
 
 /// The rules for user and organization names.
 public enum AccountName: Sendable {
+    /// The form a name is stored and compared in: Unicode compatibility composition (NFKC, so full-width
+    /// and other look-alike forms of ASCII letters become those letters), then lower case.
+    ///
+    /// ```swift
+    /// AccountName.normalize("ＬＯＣＡＬ")  // "local"
+    /// ```
+    public static func normalize(_ name: String) -> String {
+        name.precomposedStringWithCompatibilityMapping.lowercased().precomposedStringWithCompatibilityMapping
+    }
+
+    /// The normalized name, refused when it cannot be a namespace.
+    ///
+    /// - Throws: ``QuillError`` with ``QuillError/Code/invalidArgument`` saying which characters are allowed.
+    public static func normalized(_ name: String) throws -> String {
+        let normalized = normalize(name)
+        try validate(normalized)
+        return normalized
+    }
+
     /// Refuses a name that cannot be a namespace in URLs and paths.
     ///
     /// - Throws: ``QuillError`` with ``QuillError/Code/invalidArgument`` saying which characters are allowed.

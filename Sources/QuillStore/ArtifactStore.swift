@@ -7,13 +7,23 @@ public import QuillCore
 /// The bytes themselves live outside the store, in content-addressed files (the server's data folder), so
 /// the same bytes logged twice, under two paths or by two runs, are stored once. A record moves from
 /// ``ArtifactStatus/pending`` to ``ArtifactStatus/uploaded`` (with its size and hash) or
-/// ``ArtifactStatus/failed``.
+/// ``ArtifactStatus/failed``; once uploaded it stays uploaded, naming its stored version, until a newer
+/// version is uploaded complete and verified.
 ///
 /// The contract:
-/// - ``createArtifact(_:)`` gets or creates the record of a path. An existing record is returned as it is,
-///   unless it failed or the new request expects other bytes (another size or hash: a new version of the
-///   file); then it goes back to pending with the new expectations.
-/// - Records belong to their run: deleting the run deletes them.
+/// - ``createArtifact(_:)`` gets or creates the record of a path. The size and hash it announces become the
+///   record's expectations for the next upload (``StoredArtifact/expectedSize``,
+///   ``StoredArtifact/expectedSHA256``); a request that announces nothing keeps the earlier announcement. A
+///   failed record goes back to pending. An uploaded record keeps its stored version: announcing other
+///   bytes only records what the next version must be.
+/// - Expectations hold for every attempt: a failed upload changes neither them nor the stored version.
+/// - ``markArtifactUploaded(_:path:size:sha256:)`` replaces the stored version and clears the expectations.
+/// - ``markArtifactFailed(_:path:)`` fails a record with no stored version; one with a stored version keeps
+///   it and stays uploaded (a failed attempt at a newer version).
+/// - Bytes a namespace's records stop naming (a version replaced, a run deleted) are *released*: they keep
+///   counting in ``artifactBytes(namespace:)`` until ``forgetReleasedContent(sha256:)`` says they are gone
+///   from disk or held by another record, so the bytes on disk never outgrow a namespace's quota.
+/// - Records belong to their run: deleting the run deletes them (and releases their bytes).
 /// - Every method on a run that does not exist throws ``QuillError/Code/notFound``; marking a path that
 ///   has no record does too.
 ///
@@ -26,10 +36,11 @@ public protocol ArtifactStore: Sendable {
     /// Gets or creates the record of an artifact of a run.
     func createArtifact(_ artifact: NewArtifact) async throws -> ArtifactCreation
 
-    /// Records that an artifact's bytes are stored: their size and SHA-256 (lowercase hexadecimal).
+    /// Records that a new version of an artifact is stored, complete and verified: its size and SHA-256
+    /// (lowercase hexadecimal). The previous version's bytes are released; the expectations are cleared.
     func markArtifactUploaded(_ run: RunID, path: String, size: Int64, sha256: String) async throws -> StoredArtifact
 
-    /// Records that an artifact's upload failed.
+    /// Records that an upload of an artifact failed; a stored earlier version stays, as do the expectations.
     func markArtifactFailed(_ run: RunID, path: String) async throws -> StoredArtifact
 
     /// The artifacts of a run, ordered by path.
@@ -38,13 +49,24 @@ public protocol ArtifactStore: Sendable {
     /// One artifact of a run, or `nil` when the run has no record of that path.
     func artifact(_ run: RunID, path: String) async throws -> StoredArtifact?
 
-    /// The bytes a namespace's uploaded artifacts take, counting each distinct content once (as it is
-    /// stored), for the namespace's quota.
+    /// The bytes a namespace holds, for its quota: the stored versions of its records and the bytes it
+    /// released and that may still be on disk, each distinct content counted once, whatever the records'
+    /// status.
     func artifactBytes(namespace: String) async throws -> Int64
 
-    /// Every content hash a record names (uploaded, or announced by a pending record): the blobs garbage
+    /// Every content hash a record names (a stored version, or an announced one): the blobs garbage
     /// collection must keep.
     func referencedContentHashes() async throws -> Set<String>
+
+    /// Whether some record's stored version has this content hash.
+    func storesContent(sha256: String) async throws -> Bool
+
+    /// The content hashes released in a namespace (every namespace when `nil`) that still count against it.
+    func releasedContent(namespace: String?) async throws -> Set<String>
+
+    /// Stops counting released bytes of this hash in every namespace: they are gone from disk, or a record
+    /// holds them (and its namespace counts them).
+    func forgetReleasedContent(sha256: String) async throws
 }
 
 /// Whether an artifact's bytes have arrived.
@@ -108,10 +130,14 @@ public struct StoredArtifact: Sendable, Hashable {
     public var path: String
     /// Whether its bytes have arrived.
     public var status: ArtifactStatus
-    /// Its size in bytes, once uploaded; the announced size before.
+    /// The size of its stored version, in bytes; `nil` while none is stored.
     public var size: Int64?
-    /// The SHA-256 of its bytes (lowercase hexadecimal), once uploaded; the announced hash before.
+    /// The SHA-256 of its stored version (lowercase hexadecimal); `nil` while none is stored.
     public var sha256: String?
+    /// The size announced for the next upload, checked when its bytes arrive.
+    public var expectedSize: Int64?
+    /// The SHA-256 announced for the next upload, checked when its bytes arrive.
+    public var expectedSHA256: String?
     /// When it was logged.
     public var loggedAt: Date
     /// When its record last changed (created, uploaded or failed).
@@ -129,6 +155,8 @@ public struct StoredArtifact: Sendable, Hashable {
         status: ArtifactStatus,
         size: Int64?,
         sha256: String?,
+        expectedSize: Int64? = nil,
+        expectedSHA256: String? = nil,
         loggedAt: Date,
         updatedAt: Date
     ) {
@@ -137,6 +165,8 @@ public struct StoredArtifact: Sendable, Hashable {
         self.status = status
         self.size = size
         self.sha256 = sha256
+        self.expectedSize = expectedSize
+        self.expectedSHA256 = expectedSHA256
         self.loggedAt = loggedAt
         self.updatedAt = updatedAt
     }

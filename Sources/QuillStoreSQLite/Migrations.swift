@@ -177,6 +177,22 @@ enum Migrations {
             )
             try MetricBlock.backfill(db)
         }
+        migrator.registerMigration("v6: every namespace holding projects has an owner") { db in
+            // Before this, projects made in single-user mode (namespace `local`) or by an administrator in a
+            // namespace nobody owned could be claimed by whoever created an organization of that name. A
+            // database that already has users hands those namespaces to its first administrator, as
+            // creating the first user now does.
+            let first = try Row.fetchOne(
+                db,
+                sql: "SELECT id, name FROM users ORDER BY is_admin DESC, id LIMIT 1"
+            )
+            if let first {
+                try SQLiteTrackingStore.handOverOwnerlessNamespaces(db, userID: first["id"], userName: first["name"])
+            }
+        }
+        migrator.registerMigration("v7: artifact versions and released bytes") { db in
+            try ArtifactSchema.migrate(db)
+        }
         return migrator
     }
 }

@@ -5,14 +5,18 @@ package import QuillStore
 
 extension SQLiteTrackingStore: AccountStore {
     package func createUser(name: String, isAdmin: Bool) async throws -> StoredUser {
-        try AccountName.validate(name)
+        let name = try AccountName.normalized(name)
         return try await write { db in
-            try Self.refuseTakenNamespace(db, name)
+            let first = (try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0) == 0
+            // The first user may take the name of a namespace nobody owns: it is handed to them below.
+            try Self.refuseTakenNamespace(db, name, ownerlessIsFree: first)
             try db.execute(
                 sql: "INSERT INTO users (name, is_admin, created_at) VALUES (?, ?, ?)",
                 arguments: [name, isAdmin, Self.now()]
             )
-            return try Self.requireUser(db, name)
+            let user = try Self.requireUser(db, name)
+            if first { try Self.handOverOwnerlessNamespaces(db, userID: user.id, userName: user.name) }
+            return user
         }
     }
 
@@ -29,10 +33,10 @@ extension SQLiteTrackingStore: AccountStore {
     }
 
     package func createOrganization(name: String, owner: String) async throws -> StoredOrganization {
-        try AccountName.validate(name)
+        let name = try AccountName.normalized(name)
         return try await write { db in
             let user = try Self.requireUser(db, owner)
-            try Self.refuseTakenNamespace(db, name)
+            try Self.refuseTakenNamespace(db, name, ownerlessIsFree: false)
             try db.execute(
                 sql: "INSERT INTO organizations (name, created_at) VALUES (?, ?)",
                 arguments: [name, Self.now()]
@@ -157,15 +161,45 @@ extension SQLiteTrackingStore: AccountStore {
                k.revoked_at AS revoked_at FROM api_keys k JOIN users u ON u.id = k.user_id
         """
 
-    private static func refuseTakenNamespace(_ db: Database, _ name: String) throws {
-        let taken =
-            try Bool.fetchOne(
-                db,
-                sql: "SELECT 1 FROM users WHERE name = ? UNION ALL SELECT 1 FROM organizations WHERE name = ?",
-                arguments: [name, name]
-            ) ?? false
-        if taken {
+    /// Refuses a name whose normalized form is already a user, an organization or a namespace holding
+    /// projects (compared normalized, so older rows spelled another way collide too).
+    private static func refuseTakenNamespace(_ db: Database, _ name: String, ownerlessIsFree: Bool) throws {
+        let accounts = try String.fetchAll(db, sql: "SELECT name FROM users UNION SELECT name FROM organizations")
+        if accounts.contains(where: { AccountName.normalize($0) == name }) {
             throw QuillError(.conflict, "the name '\(name)' is taken by a user or an organization; choose another")
+        }
+        if !ownerlessIsFree,
+            try String.fetchAll(db, sql: "SELECT DISTINCT namespace FROM projects").contains(where: {
+                AccountName.normalize($0) == name
+            })
+        {
+            throw QuillError(
+                .conflict,
+                "the name '\(name)' is taken: projects already exist in that namespace; choose another"
+            )
+        }
+    }
+
+    /// Gives every namespace that holds projects but is neither a user nor an organization to a user: the
+    /// namespace of the user's own name becomes the user's, every other an organization the user owns.
+    static func handOverOwnerlessNamespaces(_ db: Database, userID: Int64, userName: String) throws {
+        let ownerless = try String.fetchAll(
+            db,
+            sql: """
+                SELECT DISTINCT namespace FROM projects
+                WHERE namespace NOT IN (SELECT name FROM users) AND namespace NOT IN (SELECT name FROM organizations)
+                ORDER BY namespace
+                """
+        )
+        for namespace in ownerless where namespace != userName {
+            try db.execute(
+                sql: "INSERT INTO organizations (name, created_at) VALUES (?, ?)",
+                arguments: [namespace, now()]
+            )
+            try db.execute(
+                sql: "INSERT INTO memberships (organization_id, user_id, role) VALUES (?, ?, 'owner')",
+                arguments: [db.lastInsertedRowID, userID]
+            )
         }
     }
 

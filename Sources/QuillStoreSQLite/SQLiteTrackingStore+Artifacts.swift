@@ -3,26 +3,41 @@ import GRDB
 package import QuillCore
 package import QuillStore
 
-/// Artifact records in the `artifacts` table (migration "v3: artifacts"): one row per (run, path).
+/// Artifact records in the `artifacts` table (migrations "v3: artifacts" and "v7: artifact versions and released
+/// bytes", see ``ArtifactSchema``): one row per (run, path).
 extension SQLiteTrackingStore: ArtifactStore {
     package func createArtifact(_ request: NewArtifact) async throws -> ArtifactCreation {
         try await write { db in
             try Self.requireRun(db, request.run)
             let now = Timestamp.nowMicroseconds()
+            let loggedAt = request.loggedAt.map(Timestamp.microseconds)
             if let existing = try Self.fetchArtifact(db, request.run, request.path) {
-                let otherSize = request.expectedSize.map { $0 != existing.size } ?? false
-                let otherHash = request.expectedSHA256.map { $0 != existing.sha256 } ?? false
-                guard existing.status == .failed || otherSize || otherHash else {
+                // An announcement replaces the earlier one; none keeps it. Announcing the bytes already stored
+                // asks for nothing new. A stored version stays as it is either way.
+                let announces = request.expectedSize != nil || request.expectedSHA256 != nil
+                var expectedSize = announces ? request.expectedSize : existing.expectedSize
+                var expectedSHA256 = announces ? request.expectedSHA256 : existing.expectedSHA256
+                if let stored = existing.sha256, expectedSHA256 == stored,
+                    expectedSize == nil || expectedSize == existing.size
+                {
+                    expectedSize = nil
+                    expectedSHA256 = nil
+                }
+                let status: ArtifactStatus = existing.status == .failed ? .pending : existing.status
+                if status == existing.status, expectedSize == existing.expectedSize,
+                    expectedSHA256 == existing.expectedSHA256
+                {
                     return ArtifactCreation(artifact: existing, created: false)
                 }
                 try db.execute(
                     sql: """
-                        UPDATE artifacts SET status = 'pending', size = ?, sha256 = ?, logged_at = ?, updated_at = ?
+                        UPDATE artifacts SET status = ?, expected_size = ?, expected_sha256 = ?,
+                            logged_at = coalesce(?, logged_at), updated_at = ?
                         WHERE run_id = ? AND path = ?
                         """,
                     arguments: [
-                        request.expectedSize, request.expectedSHA256,
-                        request.loggedAt.map(Timestamp.microseconds) ?? now, now, request.run.rawValue, request.path,
+                        status.rawValue, expectedSize, expectedSHA256, loggedAt, now, request.run.rawValue,
+                        request.path,
                     ]
                 )
                 return ArtifactCreation(
@@ -32,12 +47,12 @@ extension SQLiteTrackingStore: ArtifactStore {
             }
             try db.execute(
                 sql: """
-                    INSERT INTO artifacts (run_id, path, status, size, sha256, logged_at, updated_at)
+                    INSERT INTO artifacts (run_id, path, status, expected_size, expected_sha256, logged_at, updated_at)
                     VALUES (?, ?, 'pending', ?, ?, ?, ?)
                     """,
                 arguments: [
                     request.run.rawValue, request.path, request.expectedSize, request.expectedSHA256,
-                    request.loggedAt.map(Timestamp.microseconds) ?? now, now,
+                    loggedAt ?? now, now,
                 ]
             )
             return ArtifactCreation(artifact: try Self.requireArtifact(db, request.run, request.path), created: true)
@@ -55,7 +70,8 @@ extension SQLiteTrackingStore: ArtifactStore {
             _ = try Self.requireArtifact(db, run, path)
             try db.execute(
                 sql: """
-                    UPDATE artifacts SET status = 'uploaded', size = ?, sha256 = ?, updated_at = ?
+                    UPDATE artifacts SET status = 'uploaded', size = ?, sha256 = ?, expected_size = NULL,
+                        expected_sha256 = NULL, updated_at = ?
                     WHERE run_id = ? AND path = ?
                     """,
                 arguments: [size, sha256, Timestamp.nowMicroseconds(), run.rawValue, path]
@@ -68,8 +84,13 @@ extension SQLiteTrackingStore: ArtifactStore {
         try await write { db in
             try Self.requireRun(db, run)
             _ = try Self.requireArtifact(db, run, path)
+            // A record with a stored version keeps it: the failure was an attempt at a newer one.
             try db.execute(
-                sql: "UPDATE artifacts SET status = 'failed', updated_at = ? WHERE run_id = ? AND path = ?",
+                sql: """
+                    UPDATE artifacts SET status = CASE WHEN sha256 IS NULL THEN 'failed' ELSE 'uploaded' END,
+                        updated_at = ?
+                    WHERE run_id = ? AND path = ?
+                    """,
                 arguments: [Timestamp.nowMicroseconds(), run.rawValue, path]
             )
             return try Self.requireArtifact(db, run, path)
@@ -100,20 +121,58 @@ extension SQLiteTrackingStore: ArtifactStore {
                 db,
                 sql: """
                     SELECT coalesce(sum(size), 0) FROM (
-                        SELECT DISTINCT a.sha256, a.size FROM artifacts a
-                        JOIN runs r ON r.id = a.run_id
-                        JOIN projects p ON p.id = r.project_id
-                        WHERE p.namespace = ? AND a.status = 'uploaded'
+                        SELECT sha256, max(size) AS size FROM (
+                            SELECT a.sha256, a.size FROM artifacts a
+                            JOIN runs r ON r.id = a.run_id
+                            JOIN projects p ON p.id = r.project_id
+                            WHERE p.namespace = ? AND a.sha256 IS NOT NULL
+                            UNION ALL
+                            SELECT sha256, size FROM released_blobs WHERE namespace = ?
+                        ) GROUP BY sha256
                     )
                     """,
-                arguments: [namespace]
+                arguments: [namespace, namespace]
             ) ?? 0
         }
     }
 
     package func referencedContentHashes() async throws -> Set<String> {
         try await read { db in
-            Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM artifacts WHERE sha256 IS NOT NULL"))
+            Set(
+                try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT sha256 FROM artifacts WHERE sha256 IS NOT NULL
+                        UNION SELECT expected_sha256 FROM artifacts WHERE expected_sha256 IS NOT NULL
+                        """
+                )
+            )
+        }
+    }
+
+    package func storesContent(sha256: String) async throws -> Bool {
+        try await read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM artifacts WHERE sha256 = ? LIMIT 1", arguments: [sha256])
+                ?? false
+        }
+    }
+
+    package func releasedContent(namespace: String?) async throws -> Set<String> {
+        try await read { db in
+            guard let namespace else { return Set(try String.fetchAll(db, sql: "SELECT sha256 FROM released_blobs")) }
+            return Set(
+                try String.fetchAll(
+                    db,
+                    sql: "SELECT sha256 FROM released_blobs WHERE namespace = ?",
+                    arguments: [namespace]
+                )
+            )
+        }
+    }
+
+    package func forgetReleasedContent(sha256: String) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM released_blobs WHERE sha256 = ?", arguments: [sha256])
         }
     }
 
@@ -152,6 +211,8 @@ extension SQLiteTrackingStore: ArtifactStore {
             status: ArtifactStatus(rawValue: row["status"]) ?? .failed,
             size: row["size"],
             sha256: row["sha256"],
+            expectedSize: row["expected_size"],
+            expectedSHA256: row["expected_sha256"],
             loggedAt: Timestamp.date(microseconds: row["logged_at"]),
             updatedAt: Timestamp.date(microseconds: row["updated_at"])
         )

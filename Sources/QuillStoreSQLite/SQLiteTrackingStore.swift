@@ -23,6 +23,7 @@ package final class SQLiteTrackingStore: TrackingStore {
             if !folder.isEmpty {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             }
+            try Self.restrictFileAccess(databasePath: path)
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             // Long metric histories are read by mapping the file rather than copying it through read(2) a page

@@ -9,17 +9,63 @@ public enum AccountStoreConformance: String, CaseIterable, Sendable, CustomTestS
     case usersAndNamespaces
     case organizationsAndMembers
     case apiKeysByHashAndRevocation
+    case namespacesHoldingProjectsAreTaken
+    case firstUserReceivesOwnerlessNamespaces
 
     /// The check's name in test output.
     public var testDescription: String { rawValue }
 
-    /// Runs the check on an empty store.
-    public func check(_ store: any AccountStore) async throws {
+    /// Runs the check on an empty store (accounts and projects share one space of namespaces).
+    public func check(_ store: any AccountStore & TrackingStore) async throws {
         switch self {
         case .usersAndNamespaces: try await users(store)
         case .organizationsAndMembers: try await organizations(store)
         case .apiKeysByHashAndRevocation: try await keys(store)
+        case .namespacesHoldingProjectsAreTaken: try await takenNamespaces(store)
+        case .firstUserReceivesOwnerlessNamespaces: try await handOver(store)
         }
+    }
+
+    private func takenNamespaces(_ store: any AccountStore & TrackingStore) async throws {
+        _ = try await store.createUser(name: "root", isAdmin: true)
+        // A namespace that holds projects is taken, whoever asks and however the name is spelled.
+        _ = try await store.project(namespace: "team", displayName: "p")
+        for spelling in ["team", "Team", "TEAM", "ｔｅａｍ", "Ｔｅａｍ"] {
+            await expectCode(.conflict) { _ = try await store.createOrganization(name: spelling, owner: "root") }
+            await expectCode(.conflict) { _ = try await store.createUser(name: spelling, isAdmin: false) }
+        }
+        // Users and organizations collide both ways, normalized.
+        _ = try await store.createUser(name: "ada", isAdmin: false)
+        _ = try await store.createOrganization(name: "Vision", owner: "ada")
+        #expect(try await store.organization(name: "vision") != nil)
+        for spelling in ["ADA", "ａｄａ", "vision", "VISION", "ｖｉｓｉｏｎ"] {
+            await expectCode(.conflict) { _ = try await store.createOrganization(name: spelling, owner: "ada") }
+            await expectCode(.conflict) { _ = try await store.createUser(name: spelling, isAdmin: false) }
+        }
+        // Look-alikes from other scripts are not names at all.
+        for lookAlike in ["аda", "vіsion"] {
+            await expectCode(.invalidArgument) { _ = try await store.createUser(name: lookAlike, isAdmin: false) }
+        }
+        #expect(try await store.memberships(user: "root").isEmpty)
+    }
+
+    private func handOver(_ store: any AccountStore & TrackingStore) async throws {
+        // Single-user mode: projects in `local` and in a namespace named after the coming first user.
+        _ = try await store.project(namespace: "local", displayName: "p")
+        _ = try await store.project(namespace: "ada", displayName: "q")
+        _ = try await store.project(namespace: "shared", displayName: "r")
+        let ada = try await store.createUser(name: "ada", isAdmin: true)
+        #expect(ada.name == "ada")
+        #expect(
+            try await store.memberships(user: "ada") == [
+                Membership(organization: "local", user: "ada", role: .owner),
+                Membership(organization: "shared", user: "ada", role: .owner),
+            ]
+        )
+        // Nobody else can claim them now, and a later user receives nothing.
+        _ = try await store.createUser(name: "bob", isAdmin: false)
+        await expectCode(.conflict) { _ = try await store.createOrganization(name: "local", owner: "bob") }
+        #expect(try await store.memberships(user: "bob").isEmpty)
     }
 
     private func expectCode(_ code: QuillError.Code, _ body: () async throws -> Void) async {
@@ -33,7 +79,7 @@ public enum AccountStoreConformance: String, CaseIterable, Sendable, CustomTestS
         }
     }
 
-    private func users(_ store: any AccountStore) async throws {
+    private func users(_ store: any AccountStore & TrackingStore) async throws {
         #expect(try await store.userCount() == 0)
         let ada = try await store.createUser(name: "ada", isAdmin: true)
         #expect(ada.isAdmin)
@@ -43,12 +89,14 @@ public enum AccountStoreConformance: String, CaseIterable, Sendable, CustomTestS
         #expect(try await store.user(name: "bob")?.isAdmin == false)
         #expect(try await store.user(name: "eve") == nil)
         await expectCode(.conflict) { _ = try await store.createUser(name: "ada", isAdmin: false) }
-        for bad in ["", "Ada", "../x", "a b", "-x", String(repeating: "a", count: 65), "nul\u{0}"] {
+        await expectCode(.conflict) { _ = try await store.createUser(name: "Ada", isAdmin: false) }
+        #expect(try await store.createUser(name: "Carol", isAdmin: false).name == "carol")
+        for bad in ["", "../x", "a b", "-x", String(repeating: "a", count: 65), "nul\u{0}"] {
             await expectCode(.invalidArgument) { _ = try await store.createUser(name: bad, isAdmin: false) }
         }
     }
 
-    private func organizations(_ store: any AccountStore) async throws {
+    private func organizations(_ store: any AccountStore & TrackingStore) async throws {
         _ = try await store.createUser(name: "ada", isAdmin: false)
         _ = try await store.createUser(name: "bob", isAdmin: false)
         let vision = try await store.createOrganization(name: "vision", owner: "ada")
@@ -75,7 +123,7 @@ public enum AccountStoreConformance: String, CaseIterable, Sendable, CustomTestS
         await expectCode(.notFound) { try await store.setMembership(organization: "nope", user: "ada", role: .member) }
     }
 
-    private func keys(_ store: any AccountStore) async throws {
+    private func keys(_ store: any AccountStore & TrackingStore) async throws {
         _ = try await store.createUser(name: "ada", isAdmin: false)
         _ = try await store.createUser(name: "bob", isAdmin: false)
         let secret = APIKeySecret.generate()

@@ -9,6 +9,7 @@ public enum ArtifactStoreConformance: String, CaseIterable, Sendable, CustomTest
     case createIsGetOrCreate
     case uploadedAndFailed
     case newExpectationsReopenARecord
+    case expectationsHoldAcrossFailures
     case listingIsOrderedByPath
     case namespaceBytesCountEachContentOnce
     case recordsGoWithTheirRun
@@ -23,6 +24,7 @@ public enum ArtifactStoreConformance: String, CaseIterable, Sendable, CustomTest
         case .createIsGetOrCreate: try await getOrCreate(store)
         case .uploadedAndFailed: try await statuses(store)
         case .newExpectationsReopenARecord: try await reopen(store)
+        case .expectationsHoldAcrossFailures: try await expectationsHold(store)
         case .listingIsOrderedByPath: try await listing(store)
         case .namespaceBytesCountEachContentOnce: try await namespaceBytes(store)
         case .recordsGoWithTheirRun: try await cascade(store)
@@ -46,7 +48,8 @@ public enum ArtifactStoreConformance: String, CaseIterable, Sendable, CustomTest
         )
         #expect(first.created)
         #expect(first.artifact.status == .pending)
-        #expect(first.artifact.size == 3)
+        #expect(first.artifact.expectedSize == 3)
+        #expect(first.artifact.size == nil)
         #expect(first.artifact.fileName == "best.ckpt")
         #expect(first.artifact.loggedAt == logged)
         let again = try await store.createArtifact(NewArtifact(run: run, path: "checkpoints/best.ckpt"))
@@ -69,6 +72,11 @@ public enum ArtifactStoreConformance: String, CaseIterable, Sendable, CustomTest
         )
         #expect(!same.created)
         #expect(same.artifact.status == .uploaded)
+        #expect(same.artifact.expectedSHA256 == nil)
+        // Failing an attempt on an uploaded record keeps its stored version.
+        let kept = try await store.markArtifactFailed(run, path: "a.bin")
+        #expect(kept.status == .uploaded)
+        #expect(kept.sha256 == Self.hashA)
         _ = try await store.createArtifact(NewArtifact(run: run, path: "b.bin"))
         #expect(try await store.markArtifactFailed(run, path: "b.bin").status == .failed)
         // A failed record goes back to pending when it is created again (a retry).
@@ -80,13 +88,55 @@ public enum ArtifactStoreConformance: String, CaseIterable, Sendable, CustomTest
         let run = try await newRun(store)
         _ = try await store.createArtifact(NewArtifact(run: run, path: "model.bin"))
         _ = try await store.markArtifactUploaded(run, path: "model.bin", size: 10, sha256: Self.hashA)
+        // Announcing a new version keeps the stored one until the new one is uploaded.
         let newer = try await store.createArtifact(
             NewArtifact(run: run, path: "model.bin", expectedSize: 20, expectedSHA256: Self.hashB)
         )
         #expect(!newer.created)
-        #expect(newer.artifact.status == .pending)
-        #expect(newer.artifact.sha256 == Self.hashB)
-        #expect(newer.artifact.size == 20)
+        #expect(newer.artifact.status == .uploaded)
+        #expect(newer.artifact.sha256 == Self.hashA)
+        #expect(newer.artifact.size == 10)
+        #expect(newer.artifact.expectedSHA256 == Self.hashB)
+        #expect(newer.artifact.expectedSize == 20)
+        let failed = try await store.markArtifactFailed(run, path: "model.bin")
+        #expect(failed.status == .uploaded)
+        #expect(failed.sha256 == Self.hashA)
+        #expect(failed.expectedSHA256 == Self.hashB)
+        #expect(try await store.artifactBytes(namespace: "ada") == 10)
+        // The new version replaces the old one; the old bytes are released and still count until forgotten.
+        let replaced = try await store.markArtifactUploaded(run, path: "model.bin", size: 20, sha256: Self.hashB)
+        #expect(replaced.sha256 == Self.hashB)
+        #expect(replaced.expectedSHA256 == nil)
+        #expect(replaced.expectedSize == nil)
+        #expect(try await store.releasedContent(namespace: "ada") == [Self.hashA])
+        #expect(try await store.releasedContent(namespace: nil) == [Self.hashA])
+        #expect(try await store.artifactBytes(namespace: "ada") == 30)
+        #expect(try await !store.storesContent(sha256: Self.hashA))
+        #expect(try await store.storesContent(sha256: Self.hashB))
+        try await store.forgetReleasedContent(sha256: Self.hashA)
+        #expect(try await store.artifactBytes(namespace: "ada") == 20)
+        #expect(try await store.releasedContent(namespace: "ada").isEmpty)
+    }
+
+    private func expectationsHold(_ store: any TrackingStore & ArtifactStore) async throws {
+        let run = try await newRun(store)
+        _ = try await store.createArtifact(
+            NewArtifact(run: run, path: "a.bin", expectedSize: 3, expectedSHA256: Self.hashA)
+        )
+        #expect(try await store.markArtifactFailed(run, path: "a.bin").status == .failed)
+        // A retry that announces nothing keeps the announcement; so does another failure.
+        let retried = try await store.createArtifact(NewArtifact(run: run, path: "a.bin")).artifact
+        #expect(retried.status == .pending)
+        #expect(retried.expectedSize == 3)
+        #expect(retried.expectedSHA256 == Self.hashA)
+        _ = try await store.markArtifactFailed(run, path: "a.bin")
+        let again = try #require(try await store.artifact(run, path: "a.bin"))
+        #expect(again.expectedSize == 3)
+        #expect(again.expectedSHA256 == Self.hashA)
+        #expect(again.sha256 == nil)
+        // A failed record holds no bytes; an announced hash is still kept from garbage collection.
+        #expect(try await store.artifactBytes(namespace: "ada") == 0)
+        #expect(try await store.referencedContentHashes() == [Self.hashA])
     }
 
     private func listing(_ store: any TrackingStore & ArtifactStore) async throws {
@@ -114,6 +164,11 @@ public enum ArtifactStoreConformance: String, CaseIterable, Sendable, CustomTest
         }
         _ = try await store.createArtifact(NewArtifact(run: second, path: "pending", expectedSize: 1000))
         #expect(try await store.artifactBytes(namespace: "ada") == 107)
+        // Bytes count whatever the record's status: marking records failed frees nothing.
+        for (run, path) in [(first, "a"), (first, "copy-of-a"), (second, "a"), (second, "b"), (second, "pending")] {
+            _ = try await store.markArtifactFailed(run, path: path)
+        }
+        #expect(try await store.artifactBytes(namespace: "ada") == 107)
         #expect(try await store.artifactBytes(namespace: "grace") == 100)
         #expect(try await store.artifactBytes(namespace: "nobody") == 0)
     }
@@ -124,8 +179,13 @@ public enum ArtifactStoreConformance: String, CaseIterable, Sendable, CustomTest
         _ = try await store.markArtifactUploaded(run, path: "a", size: 5, sha256: Self.hashA)
         #expect(try await store.referencedContentHashes() == [Self.hashA])
         try await store.deleteRun(run)
-        #expect(try await store.artifactBytes(namespace: "ada") == 0)
+        // The run's bytes are released: they count until they are gone from disk.
+        #expect(try await store.artifactBytes(namespace: "ada") == 5)
+        #expect(try await store.releasedContent(namespace: "ada") == [Self.hashA])
         #expect(try await store.referencedContentHashes().isEmpty)
+        #expect(try await !store.storesContent(sha256: Self.hashA))
+        try await store.forgetReleasedContent(sha256: Self.hashA)
+        #expect(try await store.artifactBytes(namespace: "ada") == 0)
         await #expect(throws: QuillError.self) { try await store.artifacts(run) }
     }
 

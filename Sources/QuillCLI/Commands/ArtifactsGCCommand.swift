@@ -12,8 +12,9 @@ struct ArtifactsGCCommand: AsyncParsableCommand {
         discussion: """
             Deleting a run removes its artifact records, but the bytes stay, since other runs may share \
             them. This command removes the bytes no record names, keeping anything changed within the grace \
-            period. It opens the server's data folder directly (--data, default $QUILL_HOME/server) and can \
-            run while `quill serve` runs.
+            period. Released bytes count against their namespace's quota until they are gone from disk; \
+            this command stops counting those it removed. It opens the server's data folder directly (--data, \
+            default $QUILL_HOME/server) and can run while `quill serve` runs.
             """
     )
 
@@ -46,6 +47,16 @@ struct ArtifactsGCCommand: AsyncParsableCommand {
             grace: graceMinutes * 60,
             dryRun: dryRun
         ) { try await store.referencedContentHashes() }
+        if !dryRun {
+            // Released bytes stop counting against a quota once they are gone, or a record holds them again.
+            let root = folder + "/artifacts"
+            for hash in try await store.releasedContent(namespace: nil) {
+                let gone = !FileManager.default.fileExists(atPath: BlobStore.path(root: root, sha256: hash))
+                if try await gone ? true : store.storesContent(sha256: hash) {
+                    try await store.forgetReleasedContent(sha256: hash)
+                }
+            }
+        }
         if json {
             return Console.printJSON([
                 "removed": .array(report.removed.map(JSONValue.string)), "bytes": .int(Int(report.bytes)),

@@ -69,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        HostAddress.isLoopback(host)
     }
 
     func run() async throws {

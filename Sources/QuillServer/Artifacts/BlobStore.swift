@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import QuillCore
+import Synchronization
 
 /// Artifact bytes as content-addressed files: `<root>/sha256/ab/<the other 62 hex digits>`.
 ///
@@ -9,12 +10,39 @@ import QuillCore
 /// only once complete and `fsync`ed; when a file of that hash already exists, the temporary file is
 /// dropped, so the same bytes are stored once however often they are logged. File names are always made
 /// from the hash, never from anything a client sends. Blocking file calls run on NIO's thread pool, in
-/// writes of about 1 MiB.
-struct BlobStore: Sendable {
+/// writes of about 1 MiB. Folders are made `0700` and files `0600`: artifact bytes are private data.
+///
+/// A stored hash stays *in flight* (``InFlight``) from the moment its bytes are in place until the route has
+/// recorded it, so ``reclaim(sha256:isStored:)`` never removes bytes a record is about to name.
+package struct BlobStore: Sendable {
     /// The folder holding `sha256/` and `tmp/`.
     let root: String
     /// Bytes gathered before one write to the temporary file.
     var writeSize = 1 << 20
+    /// Hashes stored but not yet recorded, shared by every copy of this value.
+    let inFlight = InFlight()
+
+    /// The hashes of uploads whose bytes are in place but whose record is not written yet, with a count
+    /// for concurrent uploads of the same bytes.
+    final class InFlight: Sendable {
+        private let hashes = Mutex([String: Int]())
+
+        func add(_ hash: String) {
+            hashes.withLock { $0[hash, default: 0] += 1 }
+        }
+
+        /// Ends one upload's hold on a hash.
+        func remove(_ hash: String) {
+            hashes.withLock { state in
+                let left = (state[hash] ?? 0) - 1
+                state[hash] = left > 0 ? left : nil
+            }
+        }
+
+        func contains(_ hash: String) -> Bool {
+            hashes.withLock { $0[hash] != nil }
+        }
+    }
 
     /// What an upload may take.
     struct Limits: Sendable {
@@ -34,21 +62,71 @@ struct BlobStore: Sendable {
         var sha256: String?
     }
 
-    /// Opens the store, removing temporary files left by an earlier process; folders are made on first use.
+    /// Opens the store, removing temporary files left by an earlier process; the folders are made private
+    /// (`0700`, existing ones too) or on first use.
     init(root: String) {
         self.root = root
-        // One server owns a data folder, so nothing in tmp/ is in flight at start-up.
+        // One server owns a data folder, so nothing in tmp/ is in flight at start-up. Bytes parked by a
+        // reclaim that did not finish go back (garbage collection decides about them later).
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/tmp")) ?? [] {
+            let parts = name.split(separator: "-")
+            if parts.count >= 2, parts[0] == "reclaim", SHA256.isHexDigest(String(parts[1])) {
+                let destination = Self.path(root: root, sha256: String(parts[1]))
+                let folder = (destination as NSString).deletingLastPathComponent
+                if !FileIO.exists(destination), (try? Self.makePrivateDirectory(folder)) != nil,
+                    rename(root + "/tmp/" + name, destination) == 0
+                {
+                    continue
+                }
+            }
             unlink(root + "/tmp/" + name)
+        }
+        for folder in [root, root + "/sha256", root + "/tmp"] where FileIO.exists(folder) {
+            chmod(folder, 0o700)
         }
     }
 
     /// The file holding the bytes of a hash.
     func path(sha256: String) -> String {
+        Self.path(root: root, sha256: sha256)
+    }
+
+    /// The file holding the bytes of a hash in the artifact folder `root`.
+    package static func path(root: String, sha256: String) -> String {
         let utf8 = Array(sha256.utf8)
         let prefix = String(decoding: utf8.prefix(2), as: UTF8.self)
         let rest = String(decoding: utf8.dropFirst(2), as: UTF8.self)
         return "\(root)/sha256/\(prefix)/\(rest)"
+    }
+
+    /// Removes the bytes of a hash that no record holds, unless an upload is recording them: parks the file
+    /// in `tmp/` first, then asks `isStored` and ``InFlight`` again, and puts it back when either says the
+    /// bytes are wanted (identical bytes, so a copy an upload placed meanwhile is simply overwritten).
+    ///
+    /// - Returns: Whether the bytes are gone from disk.
+    func reclaim(sha256: String, isStored: () async throws -> Bool) async throws -> Bool {
+        guard SHA256.isHexDigest(sha256), !inFlight.contains(sha256), try await !isStored() else { return false }
+        let file = path(sha256: sha256)
+        try Self.makePrivateDirectory(root + "/tmp")
+        let parked = "\(root)/tmp/reclaim-\(sha256)-\(UUID().uuidString)"
+        guard rename(file, parked) == 0 else { return errno == ENOENT }
+        let wanted = inFlight.contains(sha256) ? true : (try? await isStored()) != false
+        if wanted {
+            guard rename(parked, file) == 0 else { throw QuillError.posix("restoring", path: file, errno: errno) }
+            return false
+        }
+        unlink(parked)
+        return true
+    }
+
+    /// Makes a folder (and missing parents) readable by the owner only; an existing one is left as it is.
+    private static func makePrivateDirectory(_ path: String) throws {
+        if FileIO.exists(path) { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path { try makePrivateDirectory(parent) }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+            throw QuillError.posix("creating", path: path, errno: errno)
+        }
     }
 
     /// The size of the stored bytes of a hash, or `nil` when they are not stored.
@@ -61,6 +139,8 @@ struct BlobStore: Sendable {
 
     /// Streams bytes into the store, hashing them, and returns their hash and size.
     ///
+    /// The hash returned is in flight: call `inFlight.remove(hash)` once its record is written (or given up).
+    ///
     /// - Throws: ``QuillError`` with ``QuillError/Code/artifactTooLarge`` past `limits.maximumBytes`,
     ///   ``QuillError/Code/quotaExceeded`` past `limits.quotaRemaining`, ``QuillError/Code/invalidArgument``
     ///   when the bytes differ from `expected` (they are then not kept), ``QuillError/Code/io`` when writing
@@ -70,9 +150,9 @@ struct BlobStore: Sendable {
         limits: Limits,
         expected: Expectation
     ) async throws -> (sha256: String, size: Int64) where Body.Element == ByteBuffer {
-        try FileIO.makeDirectory(root + "/tmp")
+        try Self.makePrivateDirectory(root + "/tmp")
         let temporary = "\(root)/tmp/upload-\(UUID().uuidString)"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw QuillError.posix("creating", path: temporary, errno: errno) }
         var closed = false
         do {
@@ -100,12 +180,19 @@ struct BlobStore: Sendable {
             try Self.verify(digest, received, expected)
             let destination = path(sha256: digest)
             closed = true
-            try await NIOThreadPool.singleton.runIfActive {
-                let synced = fsync(fd)
-                let code = errno
-                close(fd)
-                guard synced == 0 else { throw QuillError.posix("syncing", path: temporary, errno: code) }
-                try Self.moveIntoPlace(temporary, destination)
+            // Held until the caller has recorded the hash and calls `inFlight.remove`.
+            inFlight.add(digest)
+            do {
+                try await NIOThreadPool.singleton.runIfActive {
+                    let synced = fsync(fd)
+                    let code = errno
+                    close(fd)
+                    guard synced == 0 else { throw QuillError.posix("syncing", path: temporary, errno: code) }
+                    try Self.moveIntoPlace(temporary, destination)
+                }
+            } catch {
+                inFlight.remove(digest)
+                throw error
             }
             return (digest, received)
         } catch {
@@ -176,7 +263,7 @@ struct BlobStore: Sendable {
     /// Renames a complete temporary file to its hash's path, or drops it when that path exists.
     private static func moveIntoPlace(_ temporary: String, _ destination: String) throws {
         let folder = (destination as NSString).deletingLastPathComponent
-        try FileIO.makeDirectory(folder)
+        try makePrivateDirectory(folder)
         var info = stat()
         if stat(destination, &info) == 0 {
             unlink(temporary)

@@ -8,8 +8,12 @@ extension DTO {
         [
             "run_id": .string(artifact.run.rawValue), "path": .string(artifact.path),
             "file_name": .string(artifact.fileName), "status": .string(artifact.status.rawValue),
-            "size": artifact.size.map { .int(Int($0)) } ?? .null,
-            "sha256": artifact.sha256.map(JSONValue.string) ?? .null, "logged_at": time(artifact.loggedAt),
+            // The stored version's size and hash; the announced ones while no version is stored.
+            "size": (artifact.size ?? artifact.expectedSize).map { .int(Int($0)) } ?? .null,
+            "sha256": (artifact.sha256 ?? artifact.expectedSHA256).map(JSONValue.string) ?? .null,
+            "expected_size": artifact.expectedSize.map { .int(Int($0)) } ?? .null,
+            "expected_sha256": artifact.expectedSHA256.map(JSONValue.string) ?? .null,
+            "logged_at": time(artifact.loggedAt),
             "modified_at": time(artifact.updatedAt),
             "download_url": .string(
                 "/api/v1/runs/\(artifact.run.rawValue)/artifacts/content?path=\(queryEncoded(artifact.path))"

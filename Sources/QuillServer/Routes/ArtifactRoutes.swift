@@ -1,18 +1,27 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import QuillCore
 import QuillStore
 
 /// `/api/v1/runs/{id}/artifacts`: the records and bytes of a run's artifacts.
 ///
 /// - `POST` `{"path", "size"?, "sha256"?}` creates the record of a path (201), or returns the existing one
-///   (200); a failed record, or one announced with another size or hash, goes back to pending.
-/// - `GET` lists the run's artifacts; `PATCH ?path=` `{"status": "failed"}` gives an upload up.
+///   (200); the size and hash announced are what the next upload must be (they hold for every attempt until
+///   an upload matches them). A failed record goes back to pending; an uploaded one keeps serving its
+///   stored version until a newer one is complete and verified.
+/// - `GET` lists the run's artifacts; `PATCH ?path=` `{"status": "failed"}` gives up a record that has no
+///   stored version (409 for one that has: its bytes stay, and count, until the run is deleted).
 /// - `PUT content?path=` streams the raw body into the content-addressed blob store (never collected in
-///   memory; the record is created when missing), checking the per-file limit (413) and the namespace quota (507) as bytes arrive, and the
-///   announced size and hash at the end (400, the record is marked failed).
-/// - `GET content?path=` streams the bytes back, with single `Range` requests (206, or 416).
+///   memory; the record is created when missing), checking the per-file limit (413) and the namespace quota
+///   (507) as bytes arrive, and the announced size and hash at the end (400). A failed upload leaves the
+///   stored version, if any, in place; a successful one replaces it and removes the old bytes when no
+///   record holds them.
+/// - The quota counts the bytes a namespace holds: stored versions and released bytes not yet removed
+///   from disk, whatever the records' status.
+/// - `GET content?path=` streams the bytes back, with single `Range` requests (206, or 416); a request for
+///   several ranges gets the whole file (200), as RFC 9110 allows.
 ///
 /// Every handler gets its run through ``APIContext/run(_:_:)``, which checks the caller's access.
 struct ArtifactRoutes {
@@ -41,7 +50,15 @@ struct ArtifactRoutes {
                     "body.status must be \"failed\"; upload the bytes to mark it uploaded"
                 )
             }
-            guard try await artifacts.artifact(run.id, path: path) != nil else { throw Self.noRecord(run.id, path) }
+            guard let record = try await artifacts.artifact(run.id, path: path) else {
+                throw Self.noRecord(run.id, path)
+            }
+            guard record.sha256 == nil else {
+                throw QuillError(
+                    .conflict,
+                    "artifact '\(path)' is uploaded and its bytes stay (and count against the quota) until run '\(run.id)' is deleted; to replace it, upload a new version"
+                )
+            }
             return JSONResponse.make(DTO.artifact(try await artifacts.markArtifactFailed(run.id, path: path)))
         }
         group.put("content") { request, context in try await upload(request, context) }
@@ -82,7 +99,14 @@ struct ArtifactRoutes {
             if let quota = configuration.namespaceQuotaBytes {
                 let namespace =
                     try await api.store.project(id: run.projectID)?.namespace ?? configuration.defaultNamespace
-                let available = quota - (try await artifacts.artifactBytes(namespace: namespace))
+                var held = try await artifacts.artifactBytes(namespace: namespace)
+                if length.map({ $0 > quota - held - reservations.inFlight(namespace) }) ?? true {
+                    // Bytes the namespace released (replaced versions, deleted runs) still count until they
+                    // are gone from disk: remove those no record holds, then count again.
+                    await reclaim(try await artifacts.releasedContent(namespace: namespace), context)
+                    held = try await artifacts.artifactBytes(namespace: namespace)
+                }
+                let available = quota - held
                 let claims = reservations.ticket(namespace: namespace, available: available)
                 ticket = claims
                 if let length {
@@ -96,23 +120,41 @@ struct ArtifactRoutes {
                     limits.claim = { bytes in claims.claim(bytes) }
                 }
             }
-            let expected = BlobStore.Expectation(
-                size: record.status == .pending ? record.size : nil,
-                sha256: record.status == .pending ? record.sha256 : nil
-            )
+            // What the client announced holds for every attempt, whatever became of earlier ones.
+            let expected = BlobStore.Expectation(size: record.expectedSize, sha256: record.expectedSHA256)
             // A declared length over the file limit is refused before a byte is read.
             if let length { try Self.checkLimit(length, configuration) }
             let stored = try await blobs.store(request.body, limits: limits, expected: expected)
+            defer { blobs.inFlight.remove(stored.sha256) }
             let uploaded = try await artifacts.markArtifactUploaded(
                 run.id,
                 path: path,
                 size: stored.size,
                 sha256: stored.sha256
             )
+            if let previous = record.sha256, previous != stored.sha256 {
+                await reclaim([previous], context)
+            }
             return JSONResponse.make(DTO.artifact(uploaded))
         } catch {
+            // A stored earlier version stays; a record without one is marked failed.
             _ = try? await artifacts.markArtifactFailed(run.id, path: path)
             throw error
+        }
+    }
+
+    /// Removes released bytes that no record holds from disk, and stops counting them against any quota
+    /// (also when a record holds them: its namespace counts them then). Failures are logged and left for
+    /// the next attempt or `quill artifacts gc`.
+    private func reclaim(_ hashes: Set<String>, _ context: QuillRequestContext) async {
+        for hash in hashes.sorted() {
+            do {
+                let gone = try await blobs.reclaim(sha256: hash) { try await artifacts.storesContent(sha256: hash) }
+                let forget = try await gone ? true : artifacts.storesContent(sha256: hash)
+                if forget { try await artifacts.forgetReleasedContent(sha256: hash) }
+            } catch {
+                context.logger.warning("could not reclaim artifact bytes \(hash): \(error)")
+            }
         }
     }
 

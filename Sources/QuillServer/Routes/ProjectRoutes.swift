@@ -14,7 +14,8 @@ struct ProjectRoutes {
             guard !name.trimmingWhitespace().isEmpty else {
                 throw QuillError(.invalidArgument, "body.name must not be empty")
             }
-            let namespace = try body.string("namespace") ?? api.defaultNamespace(context.caller)
+            let namespace =
+                try body.string("namespace").map(AccountName.normalized) ?? api.defaultNamespace(context.caller)
             let project = try await api.createProject(namespace: namespace, displayName: name, context.caller)
             return JSONResponse.make(DTO.project(project))
         }
@@ -55,7 +56,9 @@ struct ProjectRoutes {
 extension APIContext {
     /// Gets or creates a project in a namespace, when the caller may write there.
     ///
-    /// An existing project needs write access; a new one needs membership of the namespace.
+    /// An existing project needs write access; a new one needs membership of the namespace. Once the server
+    /// has users, a new project's namespace must be a user or an organization, administrators included: a
+    /// project in a namespace nobody owns could be claimed by whoever registered that name.
     func createProject(namespace: String, displayName: String, _ caller: Caller) async throws -> StoredProject {
         try refuseAnonymousWrite(caller, .write)
         if let existing = try await store.project(namespace: namespace, slug: Project.slug(for: displayName)) {
@@ -74,6 +77,15 @@ extension APIContext {
             throw QuillError(
                 .forbidden,
                 "you may not create projects in '\(namespace)': it is neither your namespace nor an organization you belong to"
+            )
+        }
+        if case .user(let user) = caller, !AccessPolicy.isMember(user, of: namespace),
+            try await accounts.user(name: namespace) == nil,
+            try await accounts.organization(name: namespace) == nil
+        {
+            throw QuillError(
+                .forbidden,
+                "namespace '\(namespace)' has no owner; create the organization first (POST /api/v1/orgs, or `quill orgs create \(namespace)`), then its projects"
             )
         }
         return try await store.project(namespace: namespace, displayName: displayName, createdBy: caller.userName)

@@ -4,6 +4,11 @@ import QuillCore
 import QuillStore
 
 /// `/healthz`, `/api/v1/status` and the Prometheus `/metrics`.
+///
+/// `/healthz` and the version and uptime in `/api/v1/status` are for everyone. The global counts in
+/// `/api/v1/status` and the whole of `/metrics` (request counts, points ingested) describe every user's
+/// activity, so only administrators see them, or anyone in single-user mode; Prometheus scrapes `/metrics`
+/// with an administrator's key as its bearer token.
 struct StatusRoutes {
     let api: APIContext
 
@@ -11,27 +16,50 @@ struct StatusRoutes {
         router.get("healthz") { _, _ in JSONResponse.make(["status": "ok"]) }
         let openAPI = OpenAPIDocument.document
         router.get("api/v1/openapi.json") { _, _ in JSONResponse.make(openAPI) }
-        router.get("api/v1/status") { _, _ in
-            let counts = try await api.store.counts()
-            return JSONResponse.make([
+        let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: api.authenticator))
+        authenticated.get("api/v1/status") { _, context in
+            var status: JSONValue = [
                 "version": .string(QuillServer.version),
                 "uptime_seconds": .double(Date().timeIntervalSince(api.started)),
-                "counts": [
+            ]
+            if Self.isAdministrator(context.caller) {
+                let counts = try await api.store.counts()
+                status["counts"] = [
                     "projects": .int(counts.projects), "runs": .int(counts.runs),
                     "metric_points": .int(counts.metricPoints),
-                ],
-            ])
+                ]
+            }
+            return JSONResponse.make(status)
         }
-        router.get("metrics") { _, _ in
-            Response(
-                status: .ok,
-                headers: [.contentType: "text/plain; version=0.0.4"],
-                body: ResponseBody(
-                    byteBuffer: ByteBuffer(
-                        string: api.metrics.prometheusText(uptime: Date().timeIntervalSince(api.started))
+        authenticated.get("metrics") { _, context in
+            switch context.caller {
+            case .anonymous:
+                throw QuillError(
+                    .unauthorized,
+                    "/metrics needs an administrator's API key; scrape it with `Authorization: Bearer <key>`"
+                )
+            case .user(let user) where !user.isAdmin:
+                throw QuillError(.forbidden, "only an administrator may read /metrics")
+            case .user, .singleUser:
+                return Response(
+                    status: .ok,
+                    headers: [.contentType: "text/plain; version=0.0.4"],
+                    body: ResponseBody(
+                        byteBuffer: ByteBuffer(
+                            string: api.metrics.prometheusText(uptime: Date().timeIntervalSince(api.started))
+                        )
                     )
                 )
-            )
+            }
+        }
+    }
+
+    /// Whether the caller may see the server's global figures.
+    static func isAdministrator(_ caller: Caller) -> Bool {
+        switch caller {
+        case .singleUser: return true
+        case .user(let user): return user.isAdmin
+        case .anonymous: return false
         }
     }
 }

@@ -1,0 +1,23 @@
+import Foundation
+import QuillCore
+
+extension SQLiteTrackingStore {
+    /// Makes a database private to its owner before SQLite opens it: the folder holding it `0700`, the file
+    /// `0600` (created with that mode when missing), and an existing `-wal`, `-shm` or `-journal` file
+    /// `0600`. SQLite gives the files it creates later the database file's mode.
+    ///
+    /// Existing files and folders are changed too, so a data folder made by an older version is closed as
+    /// well. A folder the process does not own is left as it is.
+    static func restrictFileAccess(databasePath path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { chmod(folder, 0o700) }
+        if !FileManager.default.fileExists(atPath: path) {
+            let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw QuillError.posix("creating", path: path, errno: errno) }
+            close(fd)
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] where FileManager.default.fileExists(atPath: path + suffix) {
+            chmod(path + suffix, 0o600)
+        }
+    }
+}
