@@ -11,8 +11,8 @@ struct BoundedProcess {
 
     init(_ executable: String, _ arguments: [String], environment: [String: String], directory: String? = nil) throws {
         folder = TemporaryDirectory("quill-proc")
-        FileManager.default.createFile(atPath: folder.file("out"), contents: nil)
-        FileManager.default.createFile(atPath: folder.file("err"), contents: nil)
+        _ = FileManager.default.createFile(atPath: folder.file("out"), contents: nil)
+        _ = FileManager.default.createFile(atPath: folder.file("err"), contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -181,7 +181,9 @@ struct RunCommandProcessTests {
     func heartbeat() async throws {
         let quill = QuillBinary()
         let pidFile = quill.home.file("child.pid")
-        let process = try quill.start(["run", "--name", "beats", "--", "sh", "-c", "echo $$ > \(pidFile); exec sleep 60"])
+        let process = try quill.start([
+            "run", "--name", "beats", "--", "sh", "-c", "echo $$ > \(pidFile); exec sleep 60",
+        ])
         defer {
             if let pid = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmed ?? "") {
                 kill(pid, SIGKILL)
@@ -206,8 +208,19 @@ struct RunCommandProcessTests {
     func tags() throws {
         let quill = QuillBinary()
         let result = try quill.run(
-            "run", "--name", "tagged", "--tag", "team=nlp", "--tag", "baseline", "--tag", "old:style", "--tag",
-            "url=http://x/a=b", "--", "true"
+            "run",
+            "--name",
+            "tagged",
+            "--tag",
+            "team=nlp",
+            "--tag",
+            "baseline",
+            "--tag",
+            "old:style",
+            "--tag",
+            "url=http://x/a=b",
+            "--",
+            "true"
         )
         #expect(result.status == 0, "\(result.stderr)")
         let meta = try quill.store.resolve("tagged").meta
@@ -236,8 +249,19 @@ struct RunCommandProcessTests {
             open(os.path.join(d, "config.json"), "w").write(json.dumps({"batch": 32}))
             """
         let result = try quill.run(
-            "run", "--name", "mine", "--project", "owned", "--tag", "team=nlp", "--config", "lr=0.1", "--",
-            "python3", "-c", script
+            "run",
+            "--name",
+            "mine",
+            "--project",
+            "owned",
+            "--tag",
+            "team=nlp",
+            "--config",
+            "lr=0.1",
+            "--",
+            "python3",
+            "-c",
+            script
         )
         #expect(result.status == 0, "\(result.stderr)")
         try checkMerged(quill)
@@ -259,8 +283,21 @@ struct RunCommandProcessTests {
             run.finish()
             """
         let result = try quill.run(
-            "run", "--name", "mine", "--project", "owned", "--tag", "team=nlp", "--config", "lr=0.1", "--",
-            "sh", "-c", "WHIRR_JOB_ID=1 WHIRR_RUN_DIR=\"$QUILL_RUN_DIR\" exec \"$0\" -c \"$1\"", python, script
+            "run",
+            "--name",
+            "mine",
+            "--project",
+            "owned",
+            "--tag",
+            "team=nlp",
+            "--config",
+            "lr=0.1",
+            "--",
+            "sh",
+            "-c",
+            "WHIRR_JOB_ID=1 WHIRR_RUN_DIR=\"$QUILL_RUN_DIR\" exec \"$0\" -c \"$1\"",
+            python,
+            script
         )
         #expect(result.status == 0, "\(result.stderr)")
         try checkMerged(quill)
@@ -362,7 +399,11 @@ enum TerminalDriver {
         """#
 
     /// Runs the steps against `quill run ARGS` in a pseudo-terminal; returns quill's exit code and the screen.
-    static func run(_ quill: QuillBinary, steps: [[String]], _ arguments: [String]) async throws -> (
+    static func run(
+        _ quill: QuillBinary,
+        steps: [[String]],
+        _ arguments: [String]
+    ) async throws -> (
         exit: Int, output: String
     ) {
         let driver = try quill.home.write("pty_driver.py", script)

@@ -25,7 +25,10 @@ struct PseudoTerminal {
             close(primary)
             return nil
         }
-        let secondary = Glibc.open(String(cString: name), O_RDWR | O_NOCTTY | O_CLOEXEC)
+        let secondary = Glibc.open(
+            String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+            O_RDWR | O_NOCTTY | O_CLOEXEC
+        )
         guard secondary >= 0 else {
             close(primary)
             return nil

@@ -44,7 +44,11 @@ enum Spawn {
 
     /// Starts `arguments` (the first is looked up on PATH) with an environment; returns the child's pid, which
     /// is also its process group id.
-    static func start(_ arguments: [String], environment: [String: String], options: Options) throws(Failure)
+    static func start(
+        _ arguments: [String],
+        environment: [String: String],
+        options: Options
+    ) throws(Failure)
         -> pid_t
     {
         var actions = posix_spawn_file_actions_t()
