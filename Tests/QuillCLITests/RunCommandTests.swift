@@ -153,6 +153,21 @@ struct RunCommandProcessTests {
         #expect(try run.directory.readLog().map(\.message).contains("started"))
     }
 
+    @Test("the command gets standard input, output and error, and no other descriptor of quill's")
+    func descriptors() async throws {
+        let quill = QuillBinary()
+        let process = try BoundedProcess(
+            "/bin/sh",
+            ["-c", "exec 7</dev/null; exec \"$0\" run -- ls /proc/self/fd", BuiltProducts.path("quill")],
+            environment: quill.environment,
+            directory: quill.home.path
+        )
+        let (result, _) = await process.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        // ls itself holds 3, the folder it lists.
+        #expect(Set(result.stdout.split(separator: "\n").map(String.init)) == ["0", "1", "2", "3"])
+    }
+
     @Test("--help, -h and a mistyped option print help or a usage error (status 64) and record no run")
     func helpAndUsageErrors() throws {
         let quill = QuillBinary()

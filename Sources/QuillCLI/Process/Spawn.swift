@@ -60,7 +60,9 @@ enum Spawn {
         if let terminal = options.foregroundTerminal, let setForeground = PlatformSymbols.addTerminalForeground {
             _ = setForeground(&actions, terminal)
         }
-        // Descriptors quill holds (run files, the terminal, pipes) are not the command's business.
+        // Only standard input, output and error pass on, as with Foundation's `Process` and Python's
+        // `subprocess`: a descriptor quill holds or was handed (Foundation leaks a socket pair whose holder
+        // keeps its parent from seeing quill end) must not outlive quill in a background process.
         if let closeFrom = PlatformSymbols.addCloseFrom { _ = closeFrom(&actions, 3) }
 
         var attributes = posix_spawnattr_t()
