@@ -410,7 +410,12 @@ enum TerminalDriver {
             pump(0.05)
         while pump(0.05):
             pass
-        print(json.dumps({"exit": os.waitstatus_to_exitcode(status), "output": seen.decode(errors="replace")}))
+        import termios
+        lflag = termios.tcgetattr(fd)[3]
+        print(json.dumps({
+            "exit": os.waitstatus_to_exitcode(status), "output": seen.decode(errors="replace"),
+            "sane": bool(lflag & termios.ECHO) and bool(lflag & termios.ICANON),
+        }))
         """#
 
     /// Runs the steps against `quill run ARGS` in a pseudo-terminal; returns quill's exit code and the screen.
@@ -419,7 +424,7 @@ enum TerminalDriver {
         steps: [[String]],
         _ arguments: [String]
     ) async throws -> (
-        exit: Int, output: String
+        exit: Int, output: String, sane: Bool
     ) {
         let driver = try quill.home.write("pty_driver.py", script)
         let stepsJSON = JSONWriter.string(.array(steps.map { .array($0.map(JSONValue.string)) }))
@@ -433,7 +438,7 @@ enum TerminalDriver {
         let report = try JSONParser.parse(String(line))
         let output = report["output"]?.stringValue ?? ""
         if let error = report["error"]?.stringValue { Issue.record("\(error); the terminal showed: \(output)") }
-        return (report["exit"]?.intValue ?? -1, output)
+        return (report["exit"]?.intValue ?? -1, output, report["sane"] == true)
     }
 }
 
@@ -450,7 +455,7 @@ struct RunCommandTerminalTests {
             print("sleeping", flush=True)
             time.sleep(60)
             """
-        let (exit, output) = try await TerminalDriver.run(
+        let (exit, output, _) = try await TerminalDriver.run(
             quill,
             steps: [["expect", "name? "], ["send", "hello\n"], ["expect", "sleeping"], ["send", "\u{3}"]],
             ["run", "--name", "tty", "--", "python3", "-c", child]
@@ -470,7 +475,7 @@ struct RunCommandTerminalTests {
     @Test("Ctrl-C ends `sleep` in a terminal")
     func controlCEndsSleep() async throws {
         let quill = QuillBinary()
-        let (exit, output) = try await TerminalDriver.run(
+        let (exit, output, _) = try await TerminalDriver.run(
             quill,
             steps: [["expect", "started"], ["send", "\u{3}"]],
             ["run", "--", "sh", "-c", "echo started; exec sleep 12"]
@@ -487,7 +492,7 @@ struct RunCommandTerminalTests {
             line = input()
             print("got", line, flush=True)
             """
-        let (exit, output) = try await TerminalDriver.run(
+        let (exit, output, _) = try await TerminalDriver.run(
             quill,
             steps: [
                 ["expect", "started"], ["send", "\u{1A}"], ["expect", "[quill stopped]"], ["send", "again\n"],
@@ -497,5 +502,23 @@ struct RunCommandTerminalTests {
         )
         #expect(exit == 0, "\(output)")
         #expect(try quill.onlyRun().meta.status == .completed)
+    }
+
+    @Test("a command killed while the terminal is raw leaves it as it found it, as a shell does")
+    func terminalRestored() async throws {
+        let quill = QuillBinary()
+        let child = """
+            import os, signal, sys, tty
+            tty.setraw(0)
+            print("raw", flush=True)
+            os.kill(os.getpid(), signal.SIGTERM)
+            """
+        let (exit, output, sane) = try await TerminalDriver.run(
+            quill,
+            steps: [["expect", "raw"]],
+            ["run", "--", "python3", "-c", child]
+        )
+        #expect(exit == 128 + Int(SIGTERM), "\(output)")
+        #expect(sane, "the terminal was left raw")
     }
 }
