@@ -397,6 +397,9 @@ enum TerminalDriver {
         for step in steps:
             if step[0] == "expect":
                 expect(step[1])
+            elif step[0] == "resize":
+                import fcntl, struct, termios
+                fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", int(step[1]), int(step[2]), 0, 0))
             elif step[0] == "send":
                 time.sleep(0.3)
                 os.write(fd, step[1].encode())
@@ -520,5 +523,27 @@ struct RunCommandTerminalTests {
         )
         #expect(exit == 128 + Int(SIGTERM), "\(output)")
         #expect(sane, "the terminal was left raw")
+    }
+
+    @Test("a resized terminal reaches the command: its output takes the new size and it hears SIGWINCH")
+    func windowSize() async throws {
+        let quill = QuillBinary()
+        let child = """
+            import os, signal, time
+            def changed(*_):
+                size = os.get_terminal_size(1)
+                if (size.columns, size.lines) == (100, 30):
+                    print("resized 100x30", flush=True)
+                    os._exit(0)
+            signal.signal(signal.SIGWINCH, changed)
+            print("ready", flush=True)
+            time.sleep(20)
+            """
+        let (exit, output, _) = try await TerminalDriver.run(
+            quill,
+            steps: [["expect", "ready"], ["resize", "30", "100"], ["expect", "resized 100x30"]],
+            ["run", "--", "python3", "-c", child]
+        )
+        #expect(exit == 0, "\(output)")
     }
 }

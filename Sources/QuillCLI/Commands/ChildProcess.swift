@@ -146,7 +146,9 @@ enum ChildProcess {
             streams.remove(finished)
             if ended != nil, streams.readable.isEmpty || clock.now >= drainDeadline { break }
             if ended == nil {
-                streams.followWindowSize()
+                // The terminal told the command of a new size before quill saw it; tell it again now that
+                // its output (the pseudo-terminal) has the new size too.
+                if streams.followWindowSize() { _ = kill(-pid, SIGWINCH) }
                 if clock.now >= nextTick {
                     tick()
                     nextTick = clock.now + .seconds(1)

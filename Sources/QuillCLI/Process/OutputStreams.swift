@@ -102,9 +102,13 @@ struct OutputStreams {
         }
     }
 
-    /// Keeps each pseudo-terminal's window size equal to the real terminal's.
-    func followWindowSize() {
-        for stream in readable { stream.terminal?.copyWindowSize(from: stream.destination) }
+    /// Keeps each pseudo-terminal's window size equal to the real terminal's; returns whether one changed.
+    func followWindowSize() -> Bool {
+        var changed = false
+        for stream in readable where stream.terminal?.copyWindowSize(from: stream.destination) == true {
+            changed = true
+        }
+        return changed
     }
 
     /// Closes everything still open.

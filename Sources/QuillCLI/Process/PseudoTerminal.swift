@@ -45,16 +45,17 @@ struct PseudoTerminal {
         return pair
     }
 
-    /// Gives the pseudo-terminal the window size of `terminal` when it differs.
-    func copyWindowSize(from terminal: Int32) {
+    /// Gives the pseudo-terminal the window size of `terminal` when it differs; returns whether it did.
+    @discardableResult
+    func copyWindowSize(from terminal: Int32) -> Bool {
         var wanted = winsize()
         var current = winsize()
-        guard ioctl(terminal, UInt(TIOCGWINSZ), &wanted) == 0 else { return }
+        guard ioctl(terminal, UInt(TIOCGWINSZ), &wanted) == 0 else { return false }
         if ioctl(primary, UInt(TIOCGWINSZ), &current) == 0, current.ws_row == wanted.ws_row,
             current.ws_col == wanted.ws_col
         {
-            return
+            return false
         }
-        _ = ioctl(primary, UInt(TIOCSWINSZ), &wanted)
+        return ioctl(primary, UInt(TIOCSWINSZ), &wanted) == 0
     }
 }
