@@ -168,6 +168,22 @@ struct RunCommandProcessTests {
         #expect(Set(result.stdout.split(separator: "\n").map(String.init)) == ["0", "1", "2", "3"])
     }
 
+    @Test("a quill started with SIGCHLD ignored still learns the command's exit code")
+    func ignoredChildSignal() async throws {
+        let quill = QuillBinary()
+        let launcher =
+            "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])"
+        let process = try BoundedProcess(
+            "/usr/bin/env",
+            ["python3", "-c", launcher, BuiltProducts.path("quill"), "run", "--", "sh", "-c", "exit 3"],
+            environment: quill.environment,
+            directory: quill.home.path
+        )
+        let (result, _) = await process.finish()
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(try quill.onlyRun().meta.exitCode == 3)
+    }
+
     @Test("--help, -h and a mistyped option print help or a usage error (status 64) and record no run")
     func helpAndUsageErrors() throws {
         let quill = QuillBinary()

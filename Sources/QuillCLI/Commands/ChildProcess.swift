@@ -110,7 +110,7 @@ enum ChildProcess {
             while true {
                 if waitpid(pid, &raw, WUNTRACED) < 0 {
                     if errno == EINTR { continue }
-                    raw = 0x7f  // unknown: report as a signal-less end
+                    raw = 0xff00  // the status is lost (cannot happen with SIGCHLD not ignored): exit code 255
                     break
                 }
                 let status = WaitStatus(raw: raw)
@@ -218,6 +218,8 @@ struct SignalHandlers {
         sources.append(continued)
         signal(SIGTTOU, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
+        // An ignored SIGCHLD (inherited) would let the kernel reap the command before quill learns its status.
+        signal(SIGCHLD, SIG_DFL)
         return SignalHandlers(sources: sources, ignored: forwarding + [SIGTTOU])
     }
 
