@@ -16,7 +16,14 @@ struct RunCommand: AsyncParsableCommand {
             ends completed on exit code 0, failed on any other code, killed when SIGINT, SIGTERM, SIGHUP or \
             SIGKILL ended the command, crashed on any other signal. quill exits with the command's status.
 
-            Example: quill run --project mnist --name baseline --config lr=0.001 -- python train.py
+            The command runs as it would from the shell: in the foreground of the terminal (Ctrl-C, Ctrl-Z, \
+            input() and debuggers work), with output that is still a terminal, and in its own process group: \
+            SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to quill reach the whole group. quill \
+            waits for the command, not for background processes it leaves running. While it runs, quill \
+            writes a heartbeat into meta.json every 10 s, so a quill that was killed leaves a crashed run \
+            with about the right duration.
+
+            Example: quill run --project mnist --name baseline --tag team=vision --config lr=0.001 -- python train.py
             """
     )
 
@@ -28,7 +35,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The project (default: $QUILL_PROJECT or 'default').")
     var project: String?
 
-    @Option(name: .shortAndLong, help: "A tag: a label, or key:value. Repeatable.")
+    @Option(name: .shortAndLong, help: "A tag: a label, or key=value. Repeatable.")
     var tag: [String] = []
 
     @Option(
@@ -44,10 +51,19 @@ struct RunCommand: AsyncParsableCommand {
     var command: [String] = []
 
     func validate() throws {
+        // Options are read up to the first word that is not one of quill's; what comes before `--` and starts
+        // with a dash is quill's help or a mistyped option, never the command.
+        if let first = command.first, first != "--", first.hasPrefix("-") {
+            if ["-h", "--help", "-help"].contains(first) { throw CleanExit.helpRequest(self) }
+            throw ValidationError(
+                "unknown option '\(first)' for quill run; put the command after --, e.g. `quill run -- python train.py`"
+            )
+        }
         if commandLine.isEmpty {
             throw ValidationError("give the command to run after --, e.g. `quill run -- python train.py`")
         }
         _ = try parsedConfig()
+        _ = try tag.map(TagArgument.parse)
     }
 
     private var commandLine: [String] {
@@ -76,24 +92,32 @@ struct RunCommand: AsyncParsableCommand {
             project: project,
             name: name,
             config: try parsedConfig(),
-            tags: tag,
+            tags: try tag.map { try TagArgument.parse($0).sdkForm },
             kind: RunKind(kind),
             options: options
         )
         Console.printError(
             "quill: run \(run.name) (\(run.id)) in project \(run.project.displayName): \(arguments.joined(separator: " "))"
         )
+        try run.flush()
+        var files = try RunFileGuard(directory: run.directory)
+        let clock = ContinuousClock()
+        var nextHeartbeat = clock.now + Self.firstHeartbeat
 
         let outcome = ChildProcess.run(
             arguments,
             environment: [
                 "QUILL_RUN_DIR": run.directory.path, "QUILL_RUN_ID": run.id.rawValue,
                 "QUILL_HOME": homeOptions.quillHome.path,
-            ]
-        ) { bytes, isError in
-            FileHandle(fileDescriptor: isError ? 2 : 1, closeOnDealloc: false).write(Data(bytes))
-            try? run.appendOutput(bytes)
-        }
+            ],
+            output: { bytes, _ in try? run.appendOutput(bytes) },
+            tick: {
+                guard clock.now >= nextHeartbeat else { return }
+                files.check(heartbeat: Date())
+                nextHeartbeat = clock.now + Self.heartbeatInterval
+            }
+        )
+        files.check(heartbeat: nil, final: true)
         switch outcome {
         case .failedToStart(let message):
             try run.finish(.failed, error: message, exitCode: 127, signal: nil)
@@ -116,4 +140,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(128 + signal)
         }
     }
+
+    /// When the first heartbeat is written: early, so a quill killed in its first seconds leaves a useful end.
+    static let firstHeartbeat: Duration = .seconds(1)
+    /// How often the heartbeat is written after the first.
+    static let heartbeatInterval: Duration = .seconds(10)
 }

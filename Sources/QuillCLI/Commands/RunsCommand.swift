@@ -68,15 +68,11 @@ struct RunsCommand: AsyncParsableCommand {
         for problem in unreadable { Console.warn("skipped unreadable run \(problem)") }
         let statuses = Set(status.compactMap { RunStatus(rawValue: $0.lowercased()) })
         let slug = project.map(Project.slug(for:))
+        let tags = try tag.map(TagArgument.parse)
         var runs = all.filter { run in
             if let slug, run.meta.projectSlug != slug { return false }
             if !statuses.isEmpty, !statuses.contains(run.meta.status) { return false }
-            for filter in tag {
-                let parts = filter.split(separator: "=", maxSplits: 1).map(String.init)
-                guard let value = run.meta.tagValues[parts[0]] else { return false }
-                if parts.count == 2, value != parts[1] { return false }
-            }
-            return true
+            return tags.allSatisfy { $0.matches(run.meta.tagValues) }
         }
         runs = try applyQuery(to: runs)
         let total = runs.count
@@ -127,10 +123,9 @@ extension RunsCommand {
         if let query = `where` { clauses.append("(\(query))") }
         let statuses = status.map { $0.lowercased() }
         if !statuses.isEmpty { clauses.append("status in (\(statuses.joined(separator: ", ")))") }
-        for filter in tag {
-            let parts = filter.split(separator: "=", maxSplits: 1).map(String.init)
-            let key = "tags.`" + parts[0].replacingOccurrences(of: "`", with: "``") + "`"
-            let value = parts.count == 2 ? parts[1] : "*"
+        for filter in try tag.map(TagArgument.parse) {
+            let key = "tags.`" + filter.key.replacingOccurrences(of: "`", with: "``") + "`"
+            let value = filter.value ?? "*"
             clauses.append("\(key) ~ \"\(value.replacingOccurrences(of: "\"", with: "\\\""))\"")
         }
         let runs = try remote.list(

@@ -89,7 +89,14 @@ struct ShowCommand: AsyncParsableCommand {
         header.append("duration", Formatting.duration(meta.durationSeconds))
         if let code = meta.exitCode { header.append("exit code", String(code)) }
         if let signal = meta.signal { header.append("signal", String(signal)) }
-        if !meta.tags.isEmpty { header.append("tags", meta.tags.joined(separator: ", ")) }
+        if !meta.tags.isEmpty {
+            // As the command line writes them (`quill run --tag`, `quill runs --tag`): a label or key=value.
+            let shown = meta.tags.map { tag in
+                let key = String(tag.split(separator: ":", maxSplits: 1).first ?? "")
+                return meta.tagValues[key].map { $0.isEmpty ? key : "\(key)=\($0)" } ?? tag
+            }
+            header.append("tags", shown.joined(separator: ", "))
+        }
         if let description = meta.description { header.append("description", description) }
         header.append(location.hasPrefix("http") ? "url" : "dir", location)
         Console.print("Run \(meta.name)\n" + header.render())
