@@ -100,6 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
         ) { bound in
             let mode = users == 0 ? "single-user mode, no API keys" : "\(users) user(s), API keys required"
             Console.print("quill serve: listening on http://\(host):\(bound) (data: \(folder); \(mode))")
+            ServerPresence.announce(folder: folder, host: host, port: bound)
         }
         try await app.runService()
     }
