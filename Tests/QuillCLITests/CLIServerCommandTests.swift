@@ -173,7 +173,7 @@ struct CLIServerCommandTests {
             try quill.run("runs"), try quill.run("keys", "list", "--server", server.url, extra: environment),
             try quill.run("users", "list", "--data", server.data),
         ]
-        let format = #/(?<![0-9T:-])[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(?![0-9:])/#
+        let format = #/(^|[ ])[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(?![0-9:])/#
         for table in tables {
             #expect(table.status == 0, "\(table.stderr)")
             let rows = table.stdout.split(separator: "\n").dropFirst()
