@@ -122,10 +122,18 @@ class Checker:
     def help_text(self, words):
         key = tuple(words)
         if key not in self.help_cache:
-            result = subprocess.run(
-                [self.quill] + list(words) + ["--help"], capture_output=True, text=True, timeout=60
-            )
-            self.help_cache[key] = (result.returncode, result.stdout + result.stderr)
+            # `quill help WORDS` prints help without running anything, whatever the command's arguments.
+            with tempfile.TemporaryDirectory(prefix="quill-doc-help-") as home:
+                result = subprocess.run(
+                    [self.quill, "help"] + list(words), capture_output=True, text=True, timeout=60,
+                    env=self.environment(home),
+                )
+            text = result.stdout + result.stderr
+            default = re.search(r"^\s{2,}([a-z][a-z0-9-]*) \(default\)", text, re.MULTILINE)
+            if result.returncode == 0 and default:
+                # The options of a command group's default subcommand are the group's own.
+                text += self.help_text(list(words) + [default.group(1)])[1]
+            self.help_cache[key] = (result.returncode, text)
         return self.help_cache[key]
 
     def subcommands(self, words):
@@ -136,7 +144,7 @@ class Checker:
         section = text.split("SUBCOMMANDS:", 1)
         if len(section) == 2:
             for line in section[1].split("\n"):
-                match = re.match(r"^\s{2,}([a-z][a-z0-9-]*)(\s|$)", line)
+                match = re.match(r"^  ([a-z][a-z0-9-]*)(\s|$)", line)
                 if match:
                     names.add(match.group(1))
         return names
@@ -276,9 +284,10 @@ class Checker:
         print(f"==> compiling {len(wholes)} Swift example(s) and {len(fragments)} fragment(s) against the package", flush=True)
         result = subprocess.run(["swift", "build", "--package-path", app], capture_output=True, text=True)
         if result.returncode != 0:
-            errors = [line for line in (result.stdout + result.stderr).split("\n") if "error:" in line]
-            for line in errors or [(result.stdout + result.stderr)[-2000:]]:
-                self.fail("swift examples", self.map_location(line, wholes + fragments))
+            output = result.stdout + result.stderr
+            errors = [line for line in output.split("\n") if re.search(r"\.swift:\d+:\d+: error:", line)]
+            for line in dict.fromkeys(errors) or [output[-2000:]]:
+                self.failures.append(self.map_location(line, wholes + fragments))
             return
         self.checked += len(wholes) + len(fragments)
         binaries = subprocess.run(
@@ -296,7 +305,7 @@ class Checker:
                 # main.swift and fragment files start with a comment line (and a fragment with 5 more).
                 offset = 1 if block.kind != "fragment" else 7
                 markdown = block.line + int(match.group(1)) - offset
-                return f"{block.path}:{markdown}: {line.split('error:', 1)[-1].strip()}"
+                return f"{block.path}:{markdown}: does not compile: {line.split('error:', 1)[-1].strip()}"
         return line
 
     def environment(self, home):
