@@ -110,4 +110,25 @@ struct ServerOptions: ParsableArguments {
     var local = false
 
     var remote: RemoteRuns? { RemoteRuns(server: server, local: local) }
+
+    func validate() throws {
+        if !local { try ServerURL.check(server: server) }
+    }
+}
+
+/// Checks the server URL a command was given before anything is sent, naming where it came from.
+enum ServerURL {
+    /// Checks `--server` when given, else `QUILL_TRACKING_URI` when set.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/invalidArgument`` when the URL has no
+    ///   `http://` or `https://` scheme.
+    static func check(server: String?) throws {
+        let environment = ProcessInfo.processInfo.environment["QUILL_TRACKING_URI"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let url = server ?? environment else { return }
+        let lowered = url.lowercased()
+        guard !lowered.hasPrefix("http://"), !lowered.hasPrefix("https://") else { return }
+        let source = server != nil ? "--server" : "QUILL_TRACKING_URI"
+        let suggestion = url.contains("://") ? "http://HOST:PORT" : "http://" + url
+        throw QuillError(.invalidArgument, "\(source) needs a scheme, e.g. \(suggestion)")
+    }
 }

@@ -80,14 +80,18 @@ struct CLIErrorMessageTests {
     )
     func noScheme() throws {
         let quill = QuillBinary()
-        let advice = ["needs a scheme", "http://127.0.0.1:9"]
+        let advice = ["--server needs a scheme, e.g. http://127.0.0.1:9"]
         expectOneLine(try quill.run("runs", "--server", "127.0.0.1:9"), advice)
+        expectOneLine(try quill.run("show", "a", "--server", "127.0.0.1:9"), advice)
         expectOneLine(try quill.run("keys", "list", "--server", "127.0.0.1:9"), advice)
         expectOneLine(try quill.run("sync", "--all", "--server", "127.0.0.1:9"), advice)
-        expectOneLine(
-            try quill.run("runs", extra: ["QUILL_TRACKING_URI": "localhost:8080"]),
-            ["needs a scheme", "http://localhost:8080"]
-        )
+        let fromEnvironment = try quill.run("runs", extra: ["QUILL_TRACKING_URI": "localhost:8080"])
+        expectOneLine(fromEnvironment, ["QUILL_TRACKING_URI needs a scheme, e.g. http://localhost:8080"])
+        // The SDK, streaming to such a URL, says the same in its one warning.
+        let sdk = try quill.run("demo", "--steps", "2", "--delay-ms", "0", extra: ["QUILL_TRACKING_URI": "localhost:1"])
+        #expect(sdk.status == 0, "\(sdk.stderr)")
+        #expect(sdk.stderr.contains("needs a scheme, e.g. http://localhost:1"), "\(sdk.stderr)")
+        #expect(!sdk.stderr.contains("NSURLErrorDomain"))
     }
 
     @Test("a negative number after an option that takes one names the option, for every command")

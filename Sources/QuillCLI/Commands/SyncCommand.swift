@@ -29,6 +29,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (run != nil) != all else { throw ValidationError("name one run, or pass --all") }
+        try ServerURL.check(server: server)
     }
 
     func run() async throws {
