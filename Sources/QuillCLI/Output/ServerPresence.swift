@@ -30,7 +30,12 @@ enum ServerPresence {
             "pid": .int(Int(getpid())), "url": .string("http://\(shownHost):\(port)"),
             "database": .string(folder + "/quill.db"),
         ]
-        guard (try? FileIO.replaceAtomically(path, with: JSONWriter.pretty(json))) != nil else { return }
+        // Readable by the server's user only, as the rest of the data folder.
+        do {
+            try FileIO.replaceAtomically(path, with: JSONWriter.pretty(json), permissions: 0o600)
+        } catch {
+            return
+        }
         let first = written.withLock { current in
             defer { current = path }
             return current == nil
