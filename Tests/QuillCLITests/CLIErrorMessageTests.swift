@@ -151,5 +151,9 @@ struct CLIErrorMessageTests {
             extra: credentials.merging(["QUILL_API_KEY": ""]) { _, new in new }
         )
         expectOneLine(missing, ["needs an API key", "quill login --server \(server.url)"])
+        // `quill login` with a wrong key does not advise running `quill login`.
+        let login = try quill.run("login", "--server", server.url, "--key", "qk_wrong", extra: credentials)
+        expectOneLine(login, ["refused this key", "quill keys create"])
+        #expect(!login.stderr.contains("quill login"))
     }
 }

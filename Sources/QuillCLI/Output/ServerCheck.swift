@@ -14,8 +14,8 @@ enum ServerCheck {
         let login = "run `quill login --server \(client.baseURL)` or set QUILL_API_KEY"
         switch response.status {
         case 401:
-            let reason = response.body?["error"]?["message"]?.stringValue.map { ": \($0)" } ?? ""
-            throw QuillError(.unauthorized, "the server at \(client.baseURL) refused the API key; \(login)\(reason)")
+            // The server's own message repeats the advice; one line says it once.
+            throw QuillError(.unauthorized, "the server at \(client.baseURL) refused the API key; \(login)")
         case 200 where response.body?["mode"]?.stringValue == "anonymous":
             throw QuillError(
                 .unauthorized,
