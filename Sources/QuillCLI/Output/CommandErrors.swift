@@ -7,7 +7,10 @@ import QuillCore
 enum CommandErrors {
     /// A readable error for a failure of a parsed command, or `nil` to print the error as it is.
     static func explain(_ error: any Error, command: any ParsableCommand) -> QuillError? {
-        guard let serve = command as? ServeCommand, let code = errno(of: error) else { return nil }
+        // Only the listening socket's errors: NIO names the failed call (`bind(descriptor:ptr:bytes:)`).
+        guard let serve = command as? ServeCommand, String(describing: error).contains("bind"),
+            let code = errno(of: error)
+        else { return nil }
         switch code {
         case EADDRINUSE:
             return QuillError(
@@ -30,16 +33,21 @@ enum CommandErrors {
     }
 
     /// The `errno` a system-call error carries (NIO's `IOError` stores it as `error: .errno(code)` and
-    /// prints `… (errno: 98)`), or `nil`.
+    /// prints `… (errno: 98)`), also when another error wraps it, or `nil`.
     static func errno(of error: any Error) -> Int32? {
-        for child in Mirror(reflecting: error).children where child.label == "error" {
-            for payload in Mirror(reflecting: child.value).children where payload.label == "errno" {
-                if let code = payload.value as? Int32 { return code }
-            }
-        }
+        if let code = errno(in: Mirror(reflecting: error), depth: 4) { return code }
         let text = String(describing: error)
         guard let match = text.firstMatch(of: #/\(errno: ([0-9]+)\)/#) else { return nil }
         return Int32(match.1)
+    }
+
+    private static func errno(in mirror: Mirror, depth: Int) -> Int32? {
+        guard depth > 0 else { return nil }
+        for child in mirror.children {
+            if child.label == "errno", let code = child.value as? Int32 { return code }
+            if let code = errno(in: Mirror(reflecting: child.value), depth: depth - 1) { return code }
+        }
+        return nil
     }
 
     /// The line to print for a command-line usage error. A negative number after an option that takes a
