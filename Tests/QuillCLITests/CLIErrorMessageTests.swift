@@ -106,6 +106,10 @@ struct CLIErrorMessageTests {
             try quill.run("artifacts", "gc", "--grace-minutes", "-5", "--data", quill.home.file("server")),
             ["--grace-minutes takes a number of 0 or more, not -5"]
         )
+        expectOneLine(
+            try quill.run("keys", "revoke", "-1", "--server", "http://127.0.0.1:9"),
+            ["-1 is not accepted here"]
+        )
         // A negative step is a step like any other, as it is for the SDK.
         try quill.run("demo", "--steps", "1", "--delay-ms", "0", "--name", "target")
         let directory = try quill.store.resolve("target").directory.path

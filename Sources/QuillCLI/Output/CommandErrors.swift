@@ -59,11 +59,21 @@ enum CommandErrors {
             let option = String(match.1)
             if let position = arguments.firstIndex(of: option), position + 1 < arguments.count {
                 let value = arguments[position + 1]
-                if value.count > 1, value.hasPrefix("-"), value.dropFirst().allSatisfy({ $0.isNumber || $0 == "." }) {
+                if isNegativeNumber(value) {
                     return "\(option) takes a number of 0 or more, not \(value)"
                 }
             }
         }
+        if text.hasPrefix("Unknown option '-") || text.hasPrefix("Missing expected argument"),
+            let negative = arguments.first(where: isNegativeNumber)
+        {
+            // A negative number where an argument (`quill keys revoke -1`) was expected.
+            return "\(negative) is not accepted here: numbers on the command line are 0 or more"
+        }
         return text
+    }
+
+    private static func isNegativeNumber(_ text: String) -> Bool {
+        text.count > 1 && text.hasPrefix("-") && text.dropFirst().allSatisfy { $0.isNumber || $0 == "." }
     }
 }
