@@ -65,7 +65,7 @@ enum CommandErrors {
             }
         }
         if text.hasPrefix("Unknown option '-") || text.hasPrefix("Missing expected argument"),
-            let negative = arguments.first(where: isNegativeNumber)
+            let negative = arguments.prefix(while: { $0 != "--" }).first(where: isNegativeNumber)
         {
             // A negative number where an argument (`quill keys revoke -1`) was expected.
             return "\(negative) is not accepted here: numbers on the command line are 0 or more"
