@@ -22,5 +22,7 @@ echo "==> testing"
 set +e
 swift test --skip-build --disable-xctest 2>&1 | tee .build/test-output.txt | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^◇ Test .* started'
 status=${PIPESTATUS[0]}
+echo "==> checking the documented examples (README.md, Docs/*.md)"
+./scripts/check-doc-examples.sh || status=1
 set -e
 exit "$status"

@@ -188,6 +188,69 @@ public enum Quill: Sendable {
         return try closeScoped(run, after: outcome)
     }
 
+    /// Runs a body inside a run whose config is any `Encodable` value (a struct of hyperparameters), and
+    /// finishes it as the dictionary form does.
+    ///
+    /// ```swift
+    /// struct Config: Codable { var lr = 0.001 }
+    /// try Quill.withRun(project: "mnist", config: Config()) { run in
+    ///     try run.log("loss", 0.5, step: 0)
+    /// }
+    /// ```
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/invalidArgument`` when the value does not encode
+    ///   to a JSON object, before the run starts; otherwise what the body throws.
+    public static func withRun<Config: Encodable, T>(
+        project: String? = nil,
+        name: String? = nil,
+        config: Config,
+        tags: [String] = [],
+        kind: RunKind = .training,
+        parent: RunID? = nil,
+        options: RunOptions = .fromEnvironment(),
+        _ body: (Run) throws -> T
+    ) throws -> T {
+        try withRun(
+            project: project,
+            name: name,
+            config: encodeConfig(config),
+            tags: tags,
+            kind: kind,
+            parent: parent,
+            options: options,
+            body
+        )
+    }
+
+    /// Runs an async body inside a run whose config is any `Encodable` value, and finishes it as the
+    /// dictionary form does.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/invalidArgument`` when the value does not encode
+    ///   to a JSON object, before the run starts; otherwise what the body throws.
+    public static func withRun<Config: Encodable, T>(
+        project: String? = nil,
+        name: String? = nil,
+        config: Config,
+        tags: [String] = [],
+        kind: RunKind = .training,
+        parent: RunID? = nil,
+        options: RunOptions = .fromEnvironment(),
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (Run) async throws -> T
+    ) async throws -> T {
+        try await withRun(
+            project: project,
+            name: name,
+            config: encodeConfig(config),
+            tags: tags,
+            kind: kind,
+            parent: parent,
+            options: options,
+            isolation: isolation,
+            body
+        )
+    }
+
     /// Finishes a scoped run: `completed` with the body's value, or `failed` re-throwing the body's error.
     private static func closeScoped<T>(_ run: Run, after outcome: Result<T, any Error>) throws -> T {
         switch outcome {

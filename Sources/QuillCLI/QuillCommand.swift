@@ -26,8 +26,11 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
     /// Parses the arguments, runs the subcommand and exits: `error: …` on standard error (or an error object
     /// with `--json`) and a non-zero status when it fails.
     public static func runAndExit(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        let json = arguments.contains("--json")
+        var parsed: (any ParsableCommand)?
         do {
             var command = try parseAsRoot(arguments)
+            parsed = command
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -35,11 +38,15 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
             }
             Glibc.exit(0)
         } catch let error as QuillError {
-            report(error, json: arguments.contains("--json"))
+            report(error, json: json)
             Glibc.exit(error.code == .invalidArgument ? 2 : 1)
         } catch let exitCode as ExitCode {
             Glibc.exit(exitCode.rawValue)
         } catch {
+            if let parsed, let explained = CommandErrors.explain(error, command: parsed) {
+                report(explained, json: json)
+                Glibc.exit(1)
+            }
             let code = exitCode(for: error)
             let message = fullMessage(for: error)
             if code == .success {
@@ -47,12 +54,11 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
                 Console.print(message)
                 Glibc.exit(0)
             }
-            if arguments.contains("--json") {
-                Console.printJSON(["error": ["code": "invalid_argument", "message": .string(message)]])
+            let line = CommandErrors.usageMessage(message, arguments: arguments)
+            if json {
+                Console.printJSON(["error": ["code": "invalid_argument", "message": .string(line)]])
             } else {
-                Console.printError(
-                    message.hasPrefix("Error: ") ? "error: " + message.dropFirst(7) : "error: " + message
-                )
+                Console.printError("error: " + line)
             }
             Glibc.exit(code.rawValue)
         }
@@ -104,4 +110,25 @@ struct ServerOptions: ParsableArguments {
     var local = false
 
     var remote: RemoteRuns? { RemoteRuns(server: server, local: local) }
+
+    func validate() throws {
+        if !local { try ServerURL.check(server: server) }
+    }
+}
+
+/// Checks the server URL a command was given before anything is sent, naming where it came from.
+enum ServerURL {
+    /// Checks `--server` when given, else `QUILL_TRACKING_URI` when set.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/invalidArgument`` when the URL has no
+    ///   `http://` or `https://` scheme.
+    static func check(server: String?) throws {
+        let environment = ProcessInfo.processInfo.environment["QUILL_TRACKING_URI"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let url = server ?? environment else { return }
+        let lowered = url.lowercased()
+        guard !lowered.hasPrefix("http://"), !lowered.hasPrefix("https://") else { return }
+        let source = server != nil ? "--server" : "QUILL_TRACKING_URI"
+        let suggestion = url.contains("://") ? "http://HOST:PORT" : "http://" + url
+        throw QuillError(.invalidArgument, "\(source) needs a scheme, e.g. \(suggestion)")
+    }
 }

@@ -304,7 +304,7 @@ struct ServerBadInputTests {
         )
         #expect(nulKey.status == 400)
         let entries = try FileManager.default.contentsOfDirectory(atPath: temp.path).sorted()
-        #expect(entries.allSatisfy { $0.hasPrefix("quill.db") })
+        #expect(entries.allSatisfy { $0.hasPrefix("quill.db") || $0 == "server.json" })
     }
 
     @Test("100 concurrent writers to one run lose nothing")

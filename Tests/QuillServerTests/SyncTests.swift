@@ -114,7 +114,7 @@ struct SyncTests {
         let runs = try JSONParser.parse(
             try quill(["runs", "--server", url, "--where", "params.lr > 0.02", "--json"], env).stdout
         )
-        #expect(runs.arrayValue?.map { $0["name"] } == ["b"])
+        #expect(runs["runs"]?.arrayValue?.map { $0["name"] } == ["b"])
         let table = try quill(["runs", "--server", url, "--status", "completed", "--tag", "team=quill"], env)
         #expect(table.stdout.split(separator: "\n").count == 3, "\(table.stdout)\(table.stderr)")
         let shown = try JSONParser.parse(try quill(["show", "a", "--server", url, "--json"], env).stdout)

@@ -71,12 +71,12 @@ extension BlockingHTTPClient {
                     try FileManager.default.moveItem(at: location, to: target)
                     box.set(.success(Response(status: status, body: nil)))
                 } catch {
+                    // Not the underlying error: it names URLSession's temporary file, not the destination.
                     box.set(
                         .failure(
                             QuillError(
                                 .io,
-                                "could not write '\(destination)'; check the folder exists",
-                                underlying: error
+                                "could not write '\(destination)'; check that its folder exists and is writable"
                             )
                         )
                     )
@@ -93,10 +93,11 @@ extension BlockingHTTPClient {
     }
 
     func makeRequest(_ method: String, _ path: String) throws -> URLRequest {
-        guard let url = URL(string: baseURL + path) else {
+        try Self.checkServerURL(baseURL)
+        guard let url = URL(string: baseURL + path), url.host != nil else {
             throw QuillError(
                 .invalidArgument,
-                "'\(baseURL + path)' is not a URL; set QUILL_TRACKING_URI to http://HOST:PORT"
+                "'\(baseURL)' is not a server URL; pass one like http://127.0.0.1:8080 (--server or QUILL_TRACKING_URI)"
             )
         }
         // The timeout is the longest wait for the next bytes, so large files are not cut off.
@@ -111,10 +112,10 @@ extension BlockingHTTPClient {
         case .success(let response): return response
         case .failure(let error as QuillError): throw error
         case .failure(let error):
+            // One line: the URL error's own description is a long dump of its user info.
             throw QuillError(
                 .io,
-                "could not reach the server at \(baseURL) (\(error.localizedDescription)); is `quill serve` running?",
-                underlying: error
+                "cannot reach the server at \(baseURL) (\(Self.reason(error))); start it with `quill serve` or check --server"
             )
         case nil: throw QuillError(.io, "no response from \(baseURL) to \(method) \(path)")
         }

@@ -8,7 +8,10 @@ struct ArtifactsGetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "Download an artifact file from the server (or copy it from the local run directory).",
-        discussion: "The file is written to -o FILE, or to its own file name in the current folder; -o - prints it."
+        discussion: """
+            The file is written to -o FILE, or to its own file name in the current folder; -o - prints it. \
+            An existing file is replaced only with --force.
+            """
     )
 
     @OptionGroup var homeOptions: HomeOptions
@@ -28,7 +31,37 @@ struct ArtifactsGetCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The project, when several projects have a run of this name.")
     var project: String?
 
+    @Flag(help: "Replace the output file when it exists.")
+    var force = false
+
     @OptionGroup var serverOptions: ServerOptions
+
+    /// Refuses a destination whose folder is missing, that is a folder, or that exists without --force,
+    /// before anything is downloaded.
+    func checkDestination(_ destination: String, name: String) throws {
+        let url = URL(fileURLWithPath: destination)
+        let folder = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw QuillError(
+                .notFound,
+                "the folder '\(folder)' for '\(destination)' does not exist; create it (mkdir -p) or pass another -o FILE"
+            )
+        }
+        guard FileManager.default.fileExists(atPath: destination, isDirectory: &isDirectory) else { return }
+        if isDirectory.boolValue {
+            throw QuillError(
+                .invalidArgument,
+                "'\(destination)' is a folder; pass a file name, e.g. -o \(destination)/\(name)"
+            )
+        }
+        guard force else {
+            throw QuillError(
+                .conflict,
+                "'\(destination)' already exists; pass --force to replace it, or -o FILE to write elsewhere"
+            )
+        }
+    }
 
     func run() async throws {
         let name = path.split(separator: "/").last.map(String.init) ?? path
@@ -36,6 +69,7 @@ struct ArtifactsGetCommand: AsyncParsableCommand {
         let toStandardOutput = destination == "-"
         let target = toStandardOutput ? NSTemporaryDirectory() + "/quill-get-\(UUID().uuidString)" : destination
         defer { if toStandardOutput { try? FileManager.default.removeItem(atPath: target) } }
+        if !toStandardOutput { try checkDestination(destination, name: name) }
         if let remote = serverOptions.remote {
             let found = try remote.find(run)
             let query = "path=" + RemoteRuns.encode(path)

@@ -5,7 +5,9 @@ import QuillCore
 struct CompareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Compare runs: config, summary and last metric values side by side, differences marked with *."
+        abstract: "Compare runs: config, summary and last metric values side by side, differences marked with *.",
+        discussion:
+            "Rows are config.KEY, params.KEY, summary.KEY, metrics.KEY (the last value logged), status, duration."
     )
 
     @OptionGroup var homeOptions: HomeOptions
@@ -28,17 +30,19 @@ struct CompareCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var found: [(meta: RunMeta, config: JSONValue)] = []
+        var found: [(meta: RunMeta, config: JSONValue, statistics: [String: MetricStatistics])] = []
         if let remote = serverOptions.remote {
             found = try runs.map { reference in
                 let run = try remote.find(reference)
-                return (run.meta, run.config)
+                return (run.meta, run.config, run.statistics)
             }
         } else {
             let store = homeOptions.store
             found = try runs.map { reference in
                 let run = try store.resolve(reference)
-                return (run.meta, try run.directory.readConfig())
+                let (rows, diagnostics) = try run.directory.readMetrics(meta: run.meta)
+                if let warning = diagnostics.warning(file: run.directory.metricsPath) { Console.warn(warning) }
+                return (run.meta, try run.directory.readConfig(), MetricStatistics.compute(rows))
             }
         }
         var columns: [[String: JSONValue]] = []
@@ -47,6 +51,7 @@ struct CompareCommand: AsyncParsableCommand {
             for (key, value) in run.config.flattened() { values["config.\(key)"] = value }
             for (key, value) in run.meta.params { values["params.\(key)"] = value }
             for (key, value) in run.meta.summary { values["summary.\(key)"] = value }
+            for (key, stats) in run.statistics where stats.count > 0 { values["metrics.\(key)"] = .double(stats.last) }
             values["status"] = .string(run.meta.status.rawValue)
             values["duration"] = run.meta.durationSeconds.map(JSONValue.double) ?? .null
             columns.append(values)
@@ -85,6 +90,7 @@ struct CompareCommand: AsyncParsableCommand {
         if key.hasPrefix("config.") { return 0 }
         if key.hasPrefix("params.") { return 1 }
         if key.hasPrefix("summary.") { return 2 }
-        return 3
+        if key.hasPrefix("metrics.") { return 3 }
+        return 4
     }
 }

@@ -50,16 +50,11 @@ struct KeysCommand: AsyncParsableCommand {
                 let revoked = key["revoked_at"]?.stringValue
                 table.append([
                     key["id"]?.intValue.map(String.init) ?? "?", (key["prefix"]?.stringValue ?? "") + "…",
-                    key["label"]?.stringValue ?? "", Self.day(key["created_at"]?.stringValue),
-                    revoked.map { "revoked \(Self.day($0))" } ?? "active",
+                    key["label"]?.stringValue ?? "", Formatting.time(key["created_at"]?.stringValue),
+                    revoked.map { "revoked \(Formatting.time($0))" } ?? "active",
                 ])
             }
             Console.print(table.render())
-        }
-
-        static func day(_ time: String?) -> String {
-            guard let time else { return "" }
-            return String(time.prefix(19)).replacingOccurrences(of: "T", with: " ")
         }
     }
 

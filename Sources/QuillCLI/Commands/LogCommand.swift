@@ -16,7 +16,7 @@ struct LogCommand: AsyncParsableCommand {
     @Argument(help: "Values to log, key=value.")
     var values: [String] = []
 
-    @Option(name: .shortAndLong, help: "The training step the values belong to.")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "The training step the values belong to.")
     var step: Int?
 
     @Flag(help: "Merge the values into the run's summary instead of logging metrics.")

@@ -30,8 +30,16 @@ struct RunsCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Only runs with this tag: a label, or key=value. Repeatable.")
     var tag: [String] = []
 
-    @Option(name: .shortAndLong, help: "Show at most this many runs.")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Show at most this many runs.")
     var limit: Int = 50
+
+    @Option(
+        help: ArgumentHelp(
+            "With --server: continue a listing where the previous page ended (its next_cursor).",
+            valueName: "cursor"
+        )
+    )
+    var cursor: String?
 
     @Option(
         name: .shortAndLong,
@@ -54,12 +62,15 @@ struct RunsCommand: AsyncParsableCommand {
                 "unknown status '\(value)'; use one of: \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))"
             )
         }
-        guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+        guard limit > 0 else { throw QuillError(.invalidArgument, "--limit must be a positive number, not \(limit)") }
         if let query = `where` { _ = try RunQuery(parsing: query) }
         if let sort { _ = try RunSort(parsing: sort) }
     }
 
     func run() async throws {
+        if cursor != nil, serverOptions.remote == nil {
+            throw QuillError(.invalidArgument, "--cursor pages through a server's runs; pass --server URL too")
+        }
         if let remote = serverOptions.remote {
             try listRemote(remote)
             return
@@ -128,14 +139,18 @@ extension RunsCommand {
             let value = filter.value ?? "*"
             clauses.append("\(key) ~ \"\(value.replacingOccurrences(of: "\"", with: "\\\""))\"")
         }
-        let runs = try remote.list(
+        let page = try remote.page(
             project: project,
             query: clauses.isEmpty ? nil : clauses.joined(separator: " and "),
             sort: sort,
-            limit: limit
+            limit: limit,
+            cursor: cursor
         )
+        let runs = page.runs
         if json {
-            Console.printJSON(.array(runs.map(\.json)))
+            Console.printJSON([
+                "runs": .array(runs.map(\.json)), "next_cursor": page.nextCursor.map(JSONValue.string) ?? .null,
+            ])
         } else if runs.isEmpty {
             Console.print("No runs on \(remote.client.baseURL) match.")
             if remote.client.apiKey == nil,
@@ -147,6 +162,11 @@ extension RunsCommand {
             }
         } else {
             Console.print(Self.table(runs.map(\.meta)))
+            if let next = page.nextCursor {
+                Console.print(
+                    "(more runs on the server; raise --limit, or pass --cursor \(next) for the next \(limit))"
+                )
+            }
         }
     }
 

@@ -99,6 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger
         ) { bound in
             let mode = users == 0 ? "single-user mode, no API keys" : "\(users) user(s), API keys required"
+            ServerPresence.announce(folder: folder, host: host, port: bound)
             Console.print("quill serve: listening on http://\(host):\(bound) (data: \(folder); \(mode))")
         }
         try await app.runService()

@@ -29,6 +29,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (run != nil) != all else { throw ValidationError("name one run, or pass --all") }
+        try ServerURL.check(server: server)
     }
 
     func run() async throws {
@@ -38,6 +39,12 @@ struct SyncCommand: AsyncParsableCommand {
         }
         let store = homeOptions.store
         let runs = all ? store.list().runs : [try store.resolve(run ?? "")]
+        let probe = BlockingHTTPClient(
+            baseURL: serverURL,
+            apiKey: Credentials.apiKey(server: serverURL, environment: environment),
+            timeout: 10
+        )
+        try ServerCheck.requireAccess(probe)
         var reports: [JSONValue] = []
         var failures = 0
         for (offset, local) in runs.enumerated() {
@@ -65,6 +72,8 @@ struct SyncCommand: AsyncParsableCommand {
                     }
                 }
             } catch {
+                // A server that went away fails every later run the same way: stop at the first, in one line.
+                try ServerCheck.requireReachable(probe)
                 failures += 1
                 reports.append([
                     "id": .string(local.meta.id.rawValue), "name": .string(local.meta.name),
@@ -77,7 +86,7 @@ struct SyncCommand: AsyncParsableCommand {
         if failures > 0 {
             throw QuillError(
                 .io,
-                "\(failures) of \(runs.count) run(s) could not be uploaded; the runs are safe on disk, run `quill sync` again once the server is reachable"
+                "\(failures) of \(runs.count) run(s) could not be uploaded (reasons above); the runs are safe on disk, run `quill sync` again once that is fixed"
             )
         }
     }

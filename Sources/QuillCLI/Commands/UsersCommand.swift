@@ -27,9 +27,14 @@ struct UsersCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.")
         var json = false
 
+        /// The data folder: --data, else `$QUILL_HOME/server`.
+        var folder: String { data ?? homeOptions.quillHome.path + "/server" }
+
+        /// The database file in the data folder.
+        var database: String { folder + "/quill.db" }
+
         func store() throws -> SQLiteTrackingStore {
-            let folder = data ?? homeOptions.quillHome.path + "/server"
-            return try SQLiteTrackingStore(path: folder + "/quill.db")
+            try SQLiteTrackingStore(path: database)
         }
     }
 
@@ -60,19 +65,37 @@ struct UsersCommand: AsyncParsableCommand {
                     hash: APIKeySecret.hash(secret)
                 )
             )
+            let server = ServerPresence.live(in: options.folder)
             if options.json {
                 return Console.printJSON([
                     "user": .string(user.name), "is_admin": .bool(user.isAdmin), "api_key": .string(secret),
+                    "database": .string(options.database),
+                    "server": server.map { ["pid": .int(Int($0.pid)), "url": .string($0.url)] } ?? .null,
                 ])
             }
             var list = KeyValueList()
             list.append("user", user.name + (user.isAdmin ? " (administrator)" : ""))
             list.append("API key", secret)
+            list.append("database", options.database)
             Console.print("created a user")
             Console.print(list.render())
-            Console.print("the key is shown only now: save it with `quill login --server URL --key …`")
-            if first {
-                Console.print("this is the server's first user: from now on every request needs an API key")
+            let login = server?.url ?? "URL"
+            Console.print("the key is shown only now: save it with `quill login --server \(login) --key …`")
+            if let server {
+                if first {
+                    Console.print(
+                        "this is the first user of the server at \(server.url) (pid \(server.pid)): from now on every request to it needs an API key"
+                    )
+                }
+            } else {
+                if first {
+                    Console.print(
+                        "this is the first user of \(options.database): a server on this data folder needs an API key for every request"
+                    )
+                }
+                Console.warn(
+                    "no running `quill serve` uses \(options.database); a server started on another data folder does not know this user: create it there with --data DIR (the folder `quill serve` printed at start)"
+                )
             }
         }
     }
@@ -98,9 +121,7 @@ struct UsersCommand: AsyncParsableCommand {
             }
             var table = Table(headers: ["USER", "ADMIN", "CREATED"])
             for user in users {
-                table.append([
-                    user.name, user.isAdmin ? "yes" : "", String(Timestamp.string(user.createdAt).prefix(19)),
-                ])
+                table.append([user.name, user.isAdmin ? "yes" : "", Formatting.time(user.createdAt)])
             }
             Console.print(users.isEmpty ? "no users: the server runs in single-user mode" : table.render())
         }

@@ -3,13 +3,22 @@ import QuillCore
 
 /// How the CLI prints values.
 enum Formatting {
-    /// A time in the local time zone, to the minute: `2026-11-24 16:22`.
+    /// A time in the local time zone, to the minute: `2026-11-24 16:22`. Every table the CLI prints
+    /// (runs, artifacts, keys, users, steps) shows times in this one form.
     static func time(_ date: Date?) -> String {
         guard let date else { return "-" }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "yyyy-MM-dd HH:mm"
         return formatter.string(from: date)
+    }
+
+    /// A time the server sent as an RFC 3339 string, in the same form as ``time(_:)-(Date?)``; text that
+    /// is not a time is shown as it is.
+    static func time(_ text: String?) -> String {
+        guard let text else { return "-" }
+        guard let date = Timestamp.parse(text) else { return text }
+        return time(date)
     }
 
     /// A duration: `850ms`, `42s`, `3m07s`, `2h05m`.

@@ -41,12 +41,25 @@ struct RemoteRuns {
 
     /// Runs matching a query, in the server's order.
     func list(project: String?, query: String?, sort: String?, limit: Int) throws -> [Run] {
+        try page(project: project, query: query, sort: sort, limit: limit, cursor: nil).runs
+    }
+
+    /// One page of runs matching a query, and the cursor of the next page when there are more.
+    func page(
+        project: String?,
+        query: String?,
+        sort: String?,
+        limit: Int,
+        cursor: String?
+    ) throws -> (runs: [Run], nextCursor: String?) {
         var parameters = ["limit=\(limit)"]
         if let project { parameters.append("project=\(Self.encode(project))") }
         if let query { parameters.append("q=\(Self.encode(query))") }
         if let sort { parameters.append("sort=\(Self.encode(sort))") }
+        if let cursor { parameters.append("cursor=\(Self.encode(cursor))") }
         let body = try get("/api/v1/runs?" + parameters.joined(separator: "&"))
-        return try (body["runs"]?.arrayValue ?? []).map(Self.run(from:))
+        let runs = try (body["runs"]?.arrayValue ?? []).map(Self.run(from:))
+        return (runs, body["next_cursor"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
     }
 
     /// A run by id, or by name when no run has that id.

@@ -60,4 +60,8 @@ struct AccountServerOptions: ParsableArguments {
 
     @Flag(help: "Print JSON.")
     var json = false
+
+    func validate() throws {
+        try ServerURL.check(server: server)
+    }
 }

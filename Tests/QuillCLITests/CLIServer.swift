@@ -1,0 +1,66 @@
+import Foundation
+import QuillCore
+import QuillTesting
+import Testing
+
+/// A real `quill serve` process on 127.0.0.1 (an ephemeral port unless one is given), for the CLI tests
+/// that talk to a server.
+final class CLIServer: @unchecked Sendable {
+    // @unchecked Sendable: all stored properties are set in init and only read afterwards.
+    let process: Process
+    let port: Int
+    let data: String
+    let stdout: FileHandle
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    init(data: String, home: String) throws {
+        self.data = data
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("quill"))
+        process.arguments = ["serve", "--port", "0", "--data", data]
+        process.environment = ProcessInfo.processInfo.environment.merging(["QUILL_HOME": home]) { _, new in new }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        stdout = pipe.fileHandleForReading
+        var collected = ""
+        var port: Int?
+        while port == nil {
+            let chunk = stdout.availableData
+            if chunk.isEmpty { break }
+            collected += String(decoding: chunk, as: UTF8.self)
+            if let match = collected.firstMatch(of: #/listening on http://[^ ]+:([0-9]+) /#) { port = Int(match.1) }
+        }
+        guard let port else { throw QuillError(.process, "quill serve did not report a port: \(collected)") }
+        self.port = port
+    }
+
+    /// Stops the server with SIGTERM and waits for it.
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}
+
+extension BuiltProducts.Result {
+    /// Standard error split into its lines, without the empty last one.
+    var errorLines: [Substring] {
+        stderr.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
+    }
+}
+
+extension QuillBinary {
+    /// Runs `quill` with an argument list and parses its standard output as JSON.
+    func json(_ arguments: [String]) throws -> JSONValue {
+        let result = try BuiltProducts.run(BuiltProducts.path("quill"), arguments, environment: environment)
+        #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        return try JSONParser.parse(result.stdout)
+    }
+}
