@@ -25,7 +25,7 @@ public enum Quill: Sendable {
     ///   - project: The project's display name; ``RunOptions/defaultProject`` when `nil`.
     ///   - name: The run's name; a random one when `nil`.
     ///   - config: The run's configuration.
-    ///   - tags: Tags: a plain word is a label tag, `key:value` a key-value tag.
+    ///   - tags: Tags: a plain word is a label tag, `key=value` a key-value tag (`key:value` is read too).
     ///   - kind: What the run does.
     ///   - parent: The parent run, for nested runs.
     ///   - description: Free text.

@@ -129,11 +129,16 @@ public struct RunMeta: Sendable, Hashable {
         tags.append(rendered)
     }
 
-    /// Adds tags written as text: a plain word is a label tag, `key:value` a key-value tag.
+    /// Adds tags written as text: a plain word is a label tag, `key=value` a key-value tag (as on the
+    /// command line); the older `key:value` is read the same way. A key contains neither `=` nor `:`.
     public mutating func addTags(_ tags: [String]) {
         for tag in tags {
-            let parts = tag.split(separator: ":", maxSplits: 1)
-            setTag(String(parts.first ?? ""), parts.count > 1 ? String(parts[1]) : "")
+            // The first `=` or `:` separates: a key contains neither, a value may contain both.
+            if let separator = tag.firstIndex(where: { $0 == "=" || $0 == ":" }) {
+                setTag(String(tag[..<separator]), String(tag[tag.index(after: separator)...]))
+            } else {
+                setTag(tag, "")
+            }
         }
     }
 
