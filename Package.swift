@@ -17,10 +17,6 @@ let package = Package(
         .library(name: "QuillStore", targets: ["QuillStore"]),
         .library(name: "QuillSteps", targets: ["QuillSteps"]),
         .executable(name: "quill", targets: ["QuillTool"]),
-        .executable(name: "quill-peer-bench", targets: ["QuillPeerBench"]),
-        .executable(name: "quill-steps-example", targets: ["QuillStepsExample"]),
-        .executable(name: "quill-search-bench", targets: ["QuillSearchBench"]),
-        .executable(name: "quill-steps-bench", targets: ["QuillStepsBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,7 +56,6 @@ let package = Package(
             name: "QuillSteps",
             dependencies: [
                 "QuillCore",
-                "Quill",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -93,35 +88,6 @@ let package = Package(
         .executableTarget(
             name: "QuillTool",
             dependencies: ["QuillCLI"],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "QuillStepsExample",
-            dependencies: ["QuillSteps", .product(name: "Logging", package: "swift-log")],
-            path: "Examples/StepsExample",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "QuillPeerBench",
-            dependencies: ["Quill", "QuillCore"],
-            path: "bench/peers/QuillPeerBench",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "QuillStepsBench",
-            dependencies: ["QuillSteps", .product(name: "Logging", package: "swift-log")],
-            path: "bench/steps/QuillStepsBench",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "QuillSearchBench",
-            dependencies: [
-                "QuillCore",
-                "QuillStore",
-                "QuillStoreSQLite",
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ],
-            path: "bench/search/QuillSearchBench",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -169,3 +135,47 @@ let package = Package(
         ),
     ]
 )
+
+// The example and the benchmark executables are built only when asked for, as Hummingbird does with
+// ENABLE_HB_BENCHMARKS, so that a plain `swift build` and every package depending on Quill skip them:
+//     QUILL_EXTRAS=1 swift run quill-steps-example
+// scripts/test.sh sets it, so CI builds them (without warnings) and tests the example.
+if let extras = Context.environment["QUILL_EXTRAS"], !extras.isEmpty, extras != "0" {
+    package.products += [
+        .executable(name: "quill-peer-bench", targets: ["QuillPeerBench"]),
+        .executable(name: "quill-steps-example", targets: ["QuillStepsExample"]),
+        .executable(name: "quill-search-bench", targets: ["QuillSearchBench"]),
+        .executable(name: "quill-steps-bench", targets: ["QuillStepsBench"]),
+    ]
+    package.targets += [
+        .executableTarget(
+            name: "QuillStepsExample",
+            dependencies: ["QuillSteps", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/StepsExample",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillPeerBench",
+            dependencies: ["Quill", "QuillCore"],
+            path: "bench/peers/QuillPeerBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillStepsBench",
+            dependencies: ["QuillSteps", .product(name: "Logging", package: "swift-log")],
+            path: "bench/steps/QuillStepsBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillSearchBench",
+            dependencies: [
+                "QuillCore",
+                "QuillStore",
+                "QuillStoreSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "bench/search/QuillSearchBench",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}

@@ -14,6 +14,7 @@ check() { # module, forbidden-regex, reason
 check QuillCore 'Quill|QuillCLI|QuillStore[A-Za-z]*|QuillServer|Logging|ArgumentParser|GRDB|Hummingbird' "the core uses Foundation only"
 check Quill 'QuillCLI|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|PostgresNIO|ArgumentParser' "the SDK links only the core, swift-log and an HTTP client"
 check QuillStore 'Quill|QuillCLI|QuillStoreSQLite|QuillStorePostgres|QuillServer|GRDB|PostgresNIO|Hummingbird|ArgumentParser' "the store protocol knows no backend"
+check QuillSteps 'Quill|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|ArgumentParser' "steps need only the core and swift-log, not the SDK"
 for module in Sources/*/; do
     name=$(basename "$module")
     [ "$name" = QuillTool ] || [ "$name" = QuillCLI ] && continue

@@ -2,6 +2,8 @@
 # Runs every test: installs what is missing, builds without warnings, runs the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Builds (and so checks) the example and benchmark executables too, and lets the steps tests run the example.
+export QUILL_EXTRAS=1
 
 ./scripts/install-deps.sh
 ./scripts/check-imports.sh

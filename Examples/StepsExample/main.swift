@@ -1,6 +1,6 @@
 // A two-stage pipeline of cached steps: a dataset, and a model trained on it.
 //
-//   swift run quill-steps-example [--lr 0.05] [--steps 300] [--child] [--record]
+//   QUILL_EXTRAS=1 swift run quill-steps-example [--lr 0.05] [--steps 300] [--child] [--record]
 //
 // The first run computes both steps and prints a status line for each decision; the next run loads both
 // from the cache. Run eight copies at once and each step is still computed once: the others wait for it.

@@ -43,7 +43,7 @@ extension Step {
 
     /// Whether a computed result exists (its success marker is written), without computing or validating.
     public func exists(options: StepOptions = .fromEnvironment()) throws -> Bool {
-        FileIO.exists(try directory(options: options) + "/.quill/SUCCESS")
+        FileIO.exists(StepDirectory(try directory(options: options)).success)
     }
 
     /// What is recorded about the step's result, without computing anything; `nil` when nothing is.
@@ -83,7 +83,7 @@ extension Step {
             hash: hash,
             versionControlled: Self.isVersionControlled
         )
-        let paths = StepEngine.Paths(directory)
+        let paths = StepDirectory(directory)
         try FileIO.makeDirectory(paths.quill)
         if !FileIO.exists(paths.metadata) {
             let context = StepContext(
@@ -138,7 +138,7 @@ public struct StepInfo: Sendable {
 
     /// Reads a result folder; `nil` when it has no metadata.
     public static func read(directory: String) -> StepInfo? {
-        let paths = StepEngine.Paths(directory)
+        let paths = StepDirectory(directory)
         guard let bytes = try? FileIO.read(paths.metadata), let metadata = try? JSONParser.parse(bytes) else {
             return nil
         }

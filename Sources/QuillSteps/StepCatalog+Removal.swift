@@ -84,10 +84,10 @@ extension StepCatalog {
             bytes: Self.size(of: directory),
             removed: false
         )
-        let guardPath = directory + "/.quill/guard"
-        let parent = (directory as NSString).deletingLastPathComponent
-        let aside = parent + "/.removing-\(entry.hash)-\(StepEngine.newAttemptID())"
-        try FileIO.withLock(guardPath) {
+        let folder = StepDirectory(directory)
+        let parent = folder.parent
+        let aside = folder.removalFolder(hash: entry.hash, id: StepEngine.newAttemptID())
+        try FileIO.withLock(folder.guardFile) {
             if !force, let holder = lockHolder(directory) {
                 throw QuillError(
                     .conflict,

@@ -36,12 +36,13 @@ public struct StepCatalog: Sendable {
     public func entries() -> [StepCatalogEntry] {
         var entries: [StepCatalogEntry] = []
         let manager = FileManager.default
-        for (kind, versionControlled) in [("data", false), ("git", true)] {
-            let base = root + "/" + kind
-            for folder in (try? manager.contentsOfDirectory(atPath: base)) ?? [] where !folder.hasPrefix(".") {
+        for versionControlled in [false, true] {
+            let base = StepDirectory.kindFolder(root: root, versionControlled: versionControlled)
+            for folder in (try? manager.contentsOfDirectory(atPath: base)) ?? []
+            where StepDirectory.isNamespaceFolderName(folder) {
                 let namespaceFolder = base + "/" + folder
                 for hash in (try? manager.contentsOfDirectory(atPath: namespaceFolder)) ?? []
-                where !hash.isEmpty && hash.allSatisfy(\.isHexDigit) {
+                where StepDirectory.isResultFolderName(hash) {
                     let directory = namespaceFolder + "/" + hash
                     guard let info = StepInfo.read(directory: directory) else { continue }
                     entries.append(
@@ -97,7 +98,7 @@ public struct StepCatalog: Sendable {
 
     /// Who holds a result's compute lock (`host:pid`), when a live process holds it.
     func lockHolder(_ directory: String) -> String? {
-        let lock = StepLock(folder: directory + "/.quill")
+        let lock = StepLock(StepDirectory(directory))
         guard FileIO.exists(lock.path) else { return nil }
         if let holder = lock.holder() {
             return holder.isStale(staleAfter: staleAfter) ? nil : holder.owner
@@ -193,7 +194,7 @@ public struct StepCatalogEntry: Sendable {
     /// Whether a namespace as typed names this result: the namespace itself, its folder name, or its last
     /// dotted component.
     public func matchesNamespace(_ text: String) -> Bool {
-        text == namespace || text == StepOptions.folderName(namespace)
+        text == namespace || text == StepDirectory.folderName(namespace)
             || text == String(namespace.split(separator: ".").last ?? "")
     }
 

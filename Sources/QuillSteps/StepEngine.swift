@@ -1,35 +1,18 @@
 import Foundation
 import Logging
-import Quill
 import QuillCore
 import Synchronization
 
 /// How `loadOrCreate` decides: load a valid result, compute a missing one under the compute lock, or wait
 /// for the process that computes it.
 enum StepEngine {
-    /// The files of one step result.
-    struct Paths {
-        let directory: String
-        let quill: String
-        var metadata: String { quill + "/metadata.json" }
-        var state: String { quill + "/state.json" }
-        var log: String { quill + "/log.txt" }
-        var success: String { quill + "/SUCCESS" }
-        var guardFile: String { quill + "/guard" }
-
-        init(_ directory: String) {
-            self.directory = directory
-            quill = directory + "/.quill"
-        }
-    }
-
     static func loadOrCreate<S: Step>(_ step: S, options: StepOptions, backend: String) async throws -> S.Output {
         let config = try StepEncoder.stepValue(step)
         guard case .step(let namespace, let hash, let typeName, let configuration) = config else {
             preconditionFailure("a step encodes as a step")
         }
         let directory = options.directory(namespace: namespace, hash: hash, versionControlled: S.isVersionControlled)
-        let paths = Paths(directory)
+        let paths = StepDirectory(directory)
         let label = "\(typeName) \(hash.prefix(7))"
         let logger = options.logger
         func status(_ decision: String) {
@@ -49,7 +32,7 @@ enum StepEngine {
             logger: logger,
             dependencies: recorder
         )
-        let lock = StepLock(folder: paths.quill)
+        let lock = StepLock(paths)
         let started = Date()
         var announcedWait = false
         while true {
@@ -133,7 +116,7 @@ enum StepEngine {
     private static func compute<S: Step>(
         _ step: S,
         context: StepContext,
-        paths: Paths,
+        paths: StepDirectory,
         lock: StepLock,
         holder: inout StepLock.Holder,
         configuration: StepValue,
@@ -179,46 +162,18 @@ enum StepEngine {
             },
             dependencies: context.dependencies
         )
-        let heartbeatHolder = holder
-        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
-            group.addTask {
-                do {
-                    try await step.create(creating)
-                    return .success(())
-                } catch {
-                    return .failure(error)
-                }
-            }
-            group.addTask {
-                var renewing = heartbeatHolder
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(Int64(context.options.heartbeat * 1000)))
-                    if Task.isCancelled { break }
-                    guard (try? lock.renew(&renewing)) == true else {
-                        context.logger.warning(
-                            "lost the compute lock of \(context.namespace)/\(context.hash.prefix(7))"
-                        )
-                        break
-                    }
-                    try? FileIO.withLock(paths.guardFile) {
-                        var state = StepState.read(paths.state)
-                        state.update(attemptID) { $0.heartbeatAt = renewing.heartbeatAt }
-                        try state.write(paths.state)
-                    }
-                }
-                return nil
-            }
-            // The heartbeat ends early (with nil) only when the lock was lost; the outcome is create's.
-            var outcome: Result<Void, any Error> = .success(())
-            while let next = await group.next() {
-                if let result = next {
-                    outcome = result
-                    break
-                }
-            }
-            group.cancelAll()
-            return outcome
+        // The heartbeat runs on a thread of its own: `create` may block every thread of the cooperative
+        // pool (synchronous training code), and a lease that is not renewed is taken over by another process.
+        let heartbeat = heartbeat(lock: lock, holder: holder, paths: paths, attemptID: attemptID, context: context)
+        let outcome: Result<Void, any Error>
+        do {
+            try await step.create(creating)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
         }
+        heartbeat.stop()
+        heartbeat.join()
         switch outcome {
         case .success:
             // Rewritten only when create used steps its configuration does not name.
@@ -269,17 +224,45 @@ enum StepEngine {
         }
     }
 
+    /// Renews the compute lock's lease, and the attempt's `heartbeat_at`, every `heartbeat` seconds until
+    /// stopped or until the lock turns out to be someone else's.
+    private static func heartbeat(
+        lock: StepLock,
+        holder: StepLock.Holder,
+        paths: StepDirectory,
+        attemptID: String,
+        context: StepContext
+    ) -> BackgroundLoop {
+        let interval = Duration.milliseconds(Int64(max(0.001, context.options.heartbeat) * 1000))
+        let renewing = Mutex(holder)
+        return BackgroundLoop.start(name: "quill-step-heartbeat", after: interval) { stopping in
+            if stopping { return nil }
+            let renewed = renewing.withLock { holder in (try? lock.renew(&holder)) == true ? holder : nil }
+            guard let renewed else {
+                context.logger.warning("lost the compute lock of \(context.namespace)/\(context.hash.prefix(7))")
+                return nil
+            }
+            try? FileIO.withLock(paths.guardFile) {
+                var state = StepState.read(paths.state)
+                state.update(attemptID) { $0.heartbeatAt = renewed.heartbeatAt }
+                try state.write(paths.state)
+            }
+            return interval
+        }
+    }
+
     /// Removes what an earlier attempt left in the folder (everything but `.quill/`).
-    private static func clearResult(_ paths: Paths) throws {
+    private static func clearResult(_ paths: StepDirectory) throws {
         let manager = FileManager.default
-        for name in (try? manager.contentsOfDirectory(atPath: paths.directory)) ?? [] where name != ".quill" {
-            try manager.removeItem(atPath: paths.directory + "/" + name)
+        for name in (try? manager.contentsOfDirectory(atPath: paths.path)) ?? []
+        where name != StepDirectory.quillFolderName {
+            try manager.removeItem(atPath: paths.path + "/" + name)
         }
         unlink(paths.log)
     }
 
     static func writeMetadata(
-        _ paths: Paths,
+        _ paths: StepDirectory,
         context: StepContext,
         configuration: StepValue,
         typeName: String,

@@ -60,9 +60,9 @@ struct StepLock {
     let path: String
     let guardPath: String
 
-    init(folder: String) {
-        path = folder + "/lock"
-        guardPath = folder + "/guard"
+    init(_ directory: StepDirectory) {
+        path = directory.lock
+        guardPath = directory.guardFile
     }
 
     /// Tries to take a free lock; `false` when someone holds it.

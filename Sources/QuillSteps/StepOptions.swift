@@ -65,26 +65,14 @@ public struct StepOptions: Sendable {
 
     /// The folder of one result: `<root>/data/<namespace>/<hash>` (`git/` for version-controlled steps).
     public func directory(namespace: String, hash: String, versionControlled: Bool) -> String {
-        "\(root)/\(versionControlled ? "git" : "data")/\(Self.folderName(namespace))/\(hash)"
+        StepDirectory(root: root, namespace: namespace, hash: hash, versionControlled: versionControlled).path
     }
 
     /// The shared folder for large files: `<root>/raw`.
-    public var rawDirectory: String { root + "/raw" }
+    public var rawDirectory: String { StepDirectory.rawFolder(root: root) }
 
     /// A namespace as a folder name: letters, digits, `.`, `_` and `-` kept, every other byte as `%XX`.
     public static func folderName(_ namespace: String) -> String {
-        var out = ""
-        for byte in namespace.utf8 {
-            let scalar = Unicode.Scalar(byte)
-            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
-                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-            {
-                out.unicodeScalars.append(scalar)
-            } else {
-                out += String(format: "%%%02X", byte)
-            }
-        }
-        if out.hasPrefix(".") { out = "%2E" + out.dropFirst() }
-        return out.isEmpty ? "%00" : out
+        StepDirectory.folderName(namespace)
     }
 }

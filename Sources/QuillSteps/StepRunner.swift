@@ -137,9 +137,7 @@ public enum StepRunner: Sendable {
     ) async throws -> S.Output {
         let reference = try step.record(options: options)
         if !(try step.exists(options: options)) {
-            let program =
-                executable ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-                ?? CommandLine.arguments[0]
+            let program = executable ?? ProcessCapture.currentExecutable()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: program)
             process.arguments = ["quill-step", "run", reference.description]
@@ -156,7 +154,7 @@ public enum StepRunner: Sendable {
             if process.terminationStatus != 0 {
                 throw QuillError(
                     .process,
-                    "\(program) quill-step run \(reference) exited with status \(process.terminationStatus); see \(try step.directory(options: options))/.quill/state.json"
+                    "\(program) quill-step run \(reference) exited with status \(process.terminationStatus); see \(StepDirectory(try step.directory(options: options)).state)"
                 )
             }
         }

@@ -465,7 +465,7 @@ def compare(args: argparse.Namespace) -> None:
     quill_skipped = None
     if "quill" in tools and not (args.quill_bin and os.path.isfile(args.quill_bin) and os.access(args.quill_bin, os.X_OK)):
         quill_skipped = (f"quill-peer-bench not found at {args.quill_bin or '(no path given)'}; build it with "
-                         "`swift build -c release --product quill-peer-bench`")
+                         "`QUILL_EXTRAS=1 swift build -c release --product quill-peer-bench`")
         log(f"\n*** SKIPPING QUILL: {quill_skipped} ***\n")
         tools.remove("quill")
     if not tools:

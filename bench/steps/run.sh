@@ -45,6 +45,8 @@ done
 
 cd "$(dirname "$0")/../.."
 repo="$(pwd)"
+# The benchmark executables are part of the package only when QUILL_EXTRAS is set (see Package.swift).
+export QUILL_EXTRAS=1
 
 # ---------------------------------------------------------------- Quill's release binary
 if [ -z "$quill_bin" ]; then

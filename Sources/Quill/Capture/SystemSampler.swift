@@ -1,54 +1,40 @@
 import Foundation
 import QuillCore
+import Synchronization
 
 /// Samples CPU, memory, process RSS and (where `nvidia-smi` exists) GPUs on a background thread, writing
 /// each sample to the run's `system.jsonl`.
 ///
 /// A missing `nvidia-smi`, or a `/proc` file it cannot read, is normal: those values are left out.
-// @unchecked Sendable: `lock` guards `stopped`; `previousCPU` and `hasGPU` are touched only by the
-// sampler thread.
+// @unchecked Sendable: `running` is a Mutex; `previousCPU` and `hasGPU` are touched only by the
+// sampler thread (`start` reads the first CPU figures before that thread exists).
 final class SystemSampler: @unchecked Sendable {
     private let interval: Duration
-    private let lock = ConditionLock()
-    private var stopped = false
-    private var finished = false
+    private let running = Mutex<BackgroundLoop?>(nil)
     private var previousCPU: (busy: UInt64, total: UInt64)?
     private var hasGPU: Bool
 
     init(interval: Duration) {
-        self.interval = interval
+        self.interval = max(interval, .milliseconds(10))
         self.hasGPU = ProcessCapture.findExecutable("nvidia-smi") != nil
     }
 
     func start(writingTo run: Run) {
         previousCPU = Self.readCPU()
-        let thread = Thread { [self] in self.loop(run) }
-        thread.name = "quill-system-sampler"
-        thread.start()
-    }
-
-    func stop() {
-        lock.lock()
-        stopped = true
-        lock.signalWork()
-        while !finished { lock.waitForProgress() }
-        lock.unlock()
-    }
-
-    private func loop(_ run: Run) {
-        let parts = interval.components
-        let micros = max(10_000, parts.seconds * 1_000_000 + parts.attoseconds / 1_000_000_000_000)
-        lock.lock()
-        while !stopped {
-            lock.waitForWork(untilMicroseconds: Timestamp.nowMicroseconds() + micros)
-            if stopped { break }
-            lock.unlock()
+        let interval = interval
+        let loop = BackgroundLoop.start(name: "quill-system-sampler", after: interval) { [self] stopping in
+            if stopping { return nil }
             try? run.logSystem(sample())
-            lock.lock()
+            return interval
         }
-        finished = true
-        lock.broadcastProgress()
-        lock.unlock()
+        running.withLock { $0 = loop }
+    }
+
+    /// Stops sampling and waits for a sample being taken to be written.
+    func stop() {
+        guard let loop = running.withLock({ $0 }) else { return }
+        loop.stop()
+        loop.join()
     }
 
     /// Takes one sample now.

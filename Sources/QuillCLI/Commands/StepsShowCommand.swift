@@ -27,7 +27,7 @@ struct StepsShowCommand: AsyncParsableCommand {
         let entry = try catalog.resolve(step, in: all)
         let graph = StepGraph(all)
         let files = StepCatalog.files(in: entry.directory)
-        let log = Self.lastLines(of: entry.directory + "/.quill/log.txt", count: max(0, logLines))
+        let log = Self.lastLines(of: StepDirectory(entry.directory).log, count: max(0, logLines))
         if json {
             var members = entry.json.objectValue ?? [:]
             members["metadata"] = entry.info.metadata

@@ -1,10 +1,13 @@
 import Foundation
-package import QuillCore
 
-/// What the SDK records about the environment at start.
+/// What a run (the SDK) or a step result (QuillSteps) records about its environment: the git checkout, the
+/// host and process, and the dependency snapshot.
+///
+/// Each call runs short helper commands (`git`, `pip`) through ``ProcessCapture``; a missing tool or a
+/// folder outside a checkout gives `nil`, never an error.
 package enum EnvironmentCapture {
     /// The uncommitted diff is cut at this many bytes.
-    static let diffLimit = 1 << 20
+    package static let diffLimit = 1 << 20
 
     /// The git state of the checkout holding `directory`, and the diff when it is dirty.
     package static func git(in directory: String) -> (info: GitInfo, diff: [UInt8]?)? {
@@ -45,8 +48,7 @@ package enum EnvironmentCapture {
             processStartTicks: ProcessLiveness.startTicks(of: pid),
             os: operatingSystem(),
             swiftVersion: swiftVersion,
-            executable: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-                ?? CommandLine.arguments.first ?? "",
+            executable: ProcessCapture.currentExecutable(),
             commandLine: CommandLine.arguments
         )
     }
@@ -68,8 +70,8 @@ package enum EnvironmentCapture {
         return ProcessInfo.processInfo.operatingSystemVersionString
     }
 
-    /// The Swift version the SDK was compiled with.
-    static var swiftVersion: String {
+    /// The Swift version Quill was compiled with.
+    package static var swiftVersion: String {
         #if compiler(>=6.4)
         return "6.4 or later"
         #elseif compiler(>=6.3.1)
@@ -85,7 +87,7 @@ package enum EnvironmentCapture {
 
     /// The dependency snapshot: `pip freeze` when a Python virtualenv is active, else the `Package.resolved`
     /// of the SwiftPM package enclosing the working directory.
-    static func dependencies(
+    package static func dependencies(
         in directory: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> (fileName: String, bytes: [UInt8])? {
