@@ -234,11 +234,11 @@ enum StepEngine {
         context: StepContext
     ) -> BackgroundLoop {
         let interval = Duration.milliseconds(Int64(max(0.001, context.options.heartbeat) * 1000))
-        let renewing = Mutex(holder)
         return BackgroundLoop.start(name: "quill-step-heartbeat", after: interval) { stopping in
             if stopping { return nil }
-            let renewed = renewing.withLock { holder in (try? lock.renew(&holder)) == true ? holder : nil }
-            guard let renewed else {
+            // `renew` checks the token and sets a new `heartbeatAt`: nothing carries over between runs.
+            var renewed = holder
+            guard (try? lock.renew(&renewed)) == true else {
                 context.logger.warning("lost the compute lock of \(context.namespace)/\(context.hash.prefix(7))")
                 return nil
             }
