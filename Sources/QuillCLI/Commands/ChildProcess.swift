@@ -30,12 +30,10 @@ enum ChildProcess {
     ///
     /// - Parameters:
     ///   - output: Called with each chunk of output; `true` for standard error.
-    ///   - tick: Called about once a second while the command runs.
     static func run(
         _ arguments: [String],
         environment extra: [String: String],
-        output: ([UInt8], Bool) -> Void,
-        tick: () -> Void = {}
+        output: ([UInt8], Bool) -> Void
     ) -> Outcome {
         guard let executable = arguments.first else { return .failedToStart("no command given") }
         let inheritedIgnored = Spawn.ignoredSignals()
@@ -73,7 +71,7 @@ enum ChildProcess {
         if let giveTerminal, PlatformSymbols.addTerminalForeground == nil { giveTerminal.giveForeground(to: pid) }
         target.started(pid)
 
-        let status = waitAndCopy(pid: pid, streams: &streams, terminal: terminal, output: output, tick: tick) {
+        let status = waitAndCopy(pid: pid, streams: &streams, terminal: terminal, output: output) {
             !inheritedIgnored.contains(SIGTSTP)
         }
         terminal?.reclaim(from: pid, endedBySignal: status.terminationSignal != nil)
@@ -95,7 +93,6 @@ enum ChildProcess {
         streams: inout OutputStreams,
         terminal: ControllingTerminal?,
         output: ([UInt8], Bool) -> Void,
-        tick: () -> Void,
         quillMayStop: @escaping @Sendable () -> Bool
     ) -> WaitStatus {
         var wake: [Int32] = [-1, -1]
@@ -122,7 +119,6 @@ enum ChildProcess {
         waiter.start()
 
         let clock = ContinuousClock()
-        var nextTick = clock.now + .seconds(1)
         var ended: WaitStatus?
         var drainDeadline = clock.now
         while true {
@@ -149,10 +145,6 @@ enum ChildProcess {
                 // The terminal told the command of a new size before quill saw it; tell it again now that
                 // its output (the pseudo-terminal) has the new size too.
                 if streams.followWindowSize() { _ = kill(-pid, SIGWINCH) }
-                if clock.now >= nextTick {
-                    tick()
-                    nextTick = clock.now + .seconds(1)
-                }
             }
         }
         if let ended { return ended }

@@ -100,9 +100,12 @@ struct RunCommand: AsyncParsableCommand {
             "quill: run \(run.name) (\(run.id)) in project \(run.project.displayName): \(arguments.joined(separator: " "))"
         )
         try run.flush()
-        var files = try RunFileGuard(directory: run.directory)
-        let clock = ContinuousClock()
-        var nextHeartbeat = clock.now + Self.firstHeartbeat
+        let files = RunFileGuard.Shared(try RunFileGuard(directory: run.directory))
+        let heartbeat = BackgroundLoop.start(name: "quill-run-heartbeat", after: Self.firstHeartbeat) { stopping in
+            if stopping { return nil }
+            files.check(heartbeat: Date())
+            return Self.heartbeatInterval
+        }
 
         let outcome = ChildProcess.run(
             arguments,
@@ -110,13 +113,10 @@ struct RunCommand: AsyncParsableCommand {
                 "QUILL_RUN_DIR": run.directory.path, "QUILL_RUN_ID": run.id.rawValue,
                 "QUILL_HOME": homeOptions.quillHome.path,
             ],
-            output: { bytes, _ in try? run.appendOutput(bytes) },
-            tick: {
-                guard clock.now >= nextHeartbeat else { return }
-                files.check(heartbeat: Date())
-                nextHeartbeat = clock.now + Self.heartbeatInterval
-            }
+            output: { bytes, _ in try? run.appendOutput(bytes) }
         )
+        heartbeat.stop()
+        heartbeat.join()
         files.check(heartbeat: nil, final: true)
         switch outcome {
         case .failedToStart(let message):

@@ -1,5 +1,6 @@
 import Foundation
 import QuillCore
+import Synchronization
 
 /// Keeps the files of a `quill run` run Quill's while its command runs, and writes its heartbeat.
 ///
@@ -74,5 +75,21 @@ struct RunFileGuard {
         merged.heartbeatAt = [known.heartbeatAt, current.heartbeatAt].compactMap { $0 }.max()
         merged.updatedAt = [known.updatedAt, current.updatedAt].compactMap { $0 }.max()
         return merged
+    }
+}
+
+extension RunFileGuard {
+    /// A guard that `quill run`'s heartbeat thread and its main thread (the final check) share.
+    final class Shared: Sendable {
+        private let files: Mutex<RunFileGuard>
+
+        init(_ files: RunFileGuard) {
+            self.files = Mutex(files)
+        }
+
+        /// ``RunFileGuard/check(heartbeat:final:)``, one caller at a time.
+        func check(heartbeat: Date?, final: Bool = false) {
+            files.withLock { $0.check(heartbeat: heartbeat, final: final) }
+        }
     }
 }
