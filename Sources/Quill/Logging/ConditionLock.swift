@@ -51,14 +51,6 @@ final class ConditionLock: @unchecked Sendable {
         pthread_cond_timedwait(work, mutex, &spec)
     }
 
-    /// Waits (lock held) until progress is reported or the deadline, in microseconds since the epoch, passes.
-    func waitForProgressOrDeadline(untilMicroseconds deadline: Int64) {
-        var spec = timespec()
-        spec.tv_sec = Int(deadline / 1_000_000)
-        spec.tv_nsec = Int(deadline % 1_000_000) * 1000
-        pthread_cond_timedwait(progress, mutex, &spec)
-    }
-
     /// Waits (lock held) until the writer reports progress.
     func waitForProgress() {
         pthread_cond_wait(progress, mutex)
