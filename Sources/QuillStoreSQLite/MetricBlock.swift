@@ -34,9 +34,10 @@ struct MetricBlock: Sendable, Equatable {
     var firstIndex = Int.max
     var lastIndex = Int.min
 
-    /// The block an index falls in (rounded down, so negative indexes keep their order).
+    /// The block an index falls in (rounded down, so negative indexes keep their order). Defined for every
+    /// `Int`, `Int.min` included: no negation.
     static func number(of index: Int) -> Int {
-        index >= 0 ? index / size : -((-index - 1) / size) - 1
+        index >= 0 ? index / size : (index + 1) / size - 1
     }
 
     /// Adds a point that was just written; `value` is `nil` for NaN.

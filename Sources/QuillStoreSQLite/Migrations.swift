@@ -177,6 +177,15 @@ enum Migrations {
             )
             try MetricBlock.backfill(db)
         }
+        migrator.registerMigration("server identity") { db in
+            // One row: the store's random id, made once (see `serverID()`).
+            try db.execute(
+                sql: """
+                    CREATE TABLE server_identity (id TEXT NOT NULL);
+                    INSERT INTO server_identity (id) VALUES (lower(hex(randomblob(16))));
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -45,8 +45,8 @@ extension SQLiteTrackingStore {
                         if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
                         openBlock = nil
                     }
-                    let index = metric.index ?? (current.lastIndex + 1)
-                    let step = metric.step ?? (current.maxStep + 1)
+                    let index = try metric.index ?? Self.next(after: current.lastIndex, "idx", metric.key, run)
+                    let step = try metric.step ?? Self.next(after: current.maxStep, "step", metric.key, run)
                     let value = metric.value.isNaN ? nil : metric.value
                     let timestamp = Timestamp.microseconds(metric.timestamp)
                     insert.bind(Int64(index), at: 3)
@@ -113,6 +113,19 @@ extension SQLiteTrackingStore {
             }
             return BatchResult(metricsWritten: written, metricsIgnored: ignored)
         }
+    }
+
+    /// The index or step after the largest one a metric has, refusing to go past ``MetricBounds/largest``
+    /// (a database written before the bounds existed may hold `Int.max`).
+    private static func next(after last: Int, _ field: String, _ key: String, _ run: RunID) throws -> Int {
+        let (next, overflow) = last.addingReportingOverflow(1)
+        guard !overflow, next <= MetricBounds.largest else {
+            throw QuillError(
+                .invalidArgument,
+                "metric '\(key)' of run '\(run)' has no \(field) after \(last); send \(field) with each point"
+            )
+        }
+        return next
     }
 
     package func metricHistory(_ run: RunID, key: String, steps: ClosedRange<Int>?) async throws -> [MetricPoint] {

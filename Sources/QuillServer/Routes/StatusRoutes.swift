@@ -15,6 +15,7 @@ struct StatusRoutes {
             let counts = try await api.store.counts()
             return JSONResponse.make([
                 "version": .string(QuillServer.version),
+                "server_id": .string(try await api.store.serverID()),
                 "uptime_seconds": .double(Date().timeIntervalSince(api.started)),
                 "counts": [
                     "projects": .int(counts.projects), "runs": .int(counts.runs),
