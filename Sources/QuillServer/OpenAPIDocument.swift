@@ -25,16 +25,27 @@ enum OpenAPIDocument {
         return .object(members)
     }
 
+    /// An integer schema with bounds (``MetricBounds`` for indexes and steps).
+    static func integer(_ range: ClosedRange<Int>, nullable: Bool = false) -> JSONValue {
+        [
+            "type": nullable ? ["integer", "null"] : "integer", "minimum": .int(range.lowerBound),
+            "maximum": .int(range.upperBound),
+        ]
+    }
+
     static func parameter(
         _ name: String,
         in location: String,
         _ type: String,
         _ description: String,
-        required: Bool = false
+        required: Bool = false,
+        range: ClosedRange<Int>? = nil
     ) -> JSONValue {
-        [
+        var schema: JSONValue = ["type": .string(type)]
+        if let range { schema = integer(range) }
+        return [
             "name": .string(name), "in": .string(location), "required": .bool(required || location == "path"),
-            "description": .string(description), "schema": ["type": .string(type)],
+            "description": .string(description), "schema": schema,
         ]
     }
 
@@ -122,8 +133,9 @@ enum OpenAPIDocument {
                         "items": [
                             "type": "object", "required": ["key", "value"], "additionalProperties": false,
                             "properties": [
-                                "key": ["type": "string"], "value": numberOrNonFinite, "step": ["type": "integer"],
-                                "timestamp": ["type": "string"], "idx": ["type": "integer"],
+                                "key": ["type": "string"], "value": numberOrNonFinite,
+                                "step": integer(MetricBounds.steps, nullable: true), "timestamp": ["type": "string"],
+                                "idx": integer(MetricBounds.indexes, nullable: true),
                             ],
                         ],
                     ],
@@ -173,7 +185,7 @@ enum OpenAPIDocument {
                                 "type": "object", "required": ["version", "uptime_seconds", "counts"],
                                 "properties": [
                                     "version": ["type": "string"], "uptime_seconds": ["type": "number"],
-                                    "counts": object,
+                                    "counts": object, "server_id": ["type": "string"],
                                 ],
                             ],
                             "Server status"
@@ -238,7 +250,10 @@ enum OpenAPIDocument {
                             "name": ["type": "string"],
                         ],
                     ],
-                    responses: ["201": json(ref("Run"), "The run, with its dashboard URL"), "400": error, "404": error]
+                    responses: [
+                        "201": json(ref("Run"), "The run, with its dashboard URL"), "400": error, "404": error,
+                        "409": error,
+                    ]
                 ),
                 "get": operation(
                     "Search runs",
@@ -251,7 +266,13 @@ enum OpenAPIDocument {
                             "A query, e.g. params.lr < 0.01 and metrics.loss.min < 0.5"
                         ),
                         parameter("sort", in: "query", "string", "A field, optionally followed by desc"),
-                        parameter("limit", in: "query", "integer", "Runs per page (at most 1000)"),
+                        parameter(
+                            "limit",
+                            in: "query",
+                            "integer",
+                            "Runs per page (at most 1000 are returned)",
+                            range: RunRoutes.limits
+                        ),
                         parameter("cursor", in: "query", "string", "next_cursor of the previous page"),
                     ],
                     responses: [
@@ -300,7 +321,9 @@ enum OpenAPIDocument {
                     body: [
                         "type": "object", "required": ["key", "value"],
                         "properties": [
-                            "key": ["type": "string"], "value": numberOrNonFinite, "step": ["type": "integer"],
+                            "key": ["type": "string"], "value": numberOrNonFinite,
+                            "step": integer(MetricBounds.steps, nullable: true), "timestamp": ["type": "string"],
+                            "idx": integer(MetricBounds.indexes, nullable: true),
                         ],
                     ],
                     responses: ["200": json(ref("BatchResult"), "What was stored"), "400": error, "404": error]
@@ -309,13 +332,14 @@ enum OpenAPIDocument {
                     "A metric's history (with key), or every metric's statistics (without)",
                     parameters: [
                         runID, parameter("key", in: "query", "string", "The metric"),
-                        parameter("from", in: "query", "integer", "First step"),
-                        parameter("to", in: "query", "integer", "Last step"),
+                        parameter("from", in: "query", "integer", "First step", range: MetricBounds.steps),
+                        parameter("to", in: "query", "integer", "Last step", range: MetricBounds.steps),
                         parameter(
                             "max_points",
                             in: "query",
                             "integer",
-                            "Downsample to at most this many points, keeping each bucket's min and max"
+                            "Downsample to at most this many points, keeping each bucket's min and max",
+                            range: 4...1_000_000
                         ),
                     ],
                     responses: [
@@ -368,7 +392,10 @@ enum OpenAPIDocument {
                 ),
                 "get": operation(
                     "Log lines, oldest first",
-                    parameters: [runID, parameter("limit", in: "query", "integer", "At most this many")],
+                    parameters: [
+                        runID,
+                        parameter("limit", in: "query", "integer", "At most this many", range: RunRoutes.limits),
+                    ],
                     responses: [
                         "200": json(
                             [

@@ -145,7 +145,14 @@ struct IngestHardeningTests {
                 #expect(status == 200 || status == 400, "\(query) -> \(status)")
                 try await expectAlive(server, after: query)
             }
-            for path in ["/api/v1/runs/\(run)/logs?limit=\(value)", "/api/v1/runs?limit=\(value)"] {
+            let cursor = Self.escaped(
+                Data(#"{"v":\#(value.isEmpty ? "0" : value),"s":\#(value.isEmpty ? "0" : value)}"#.utf8)
+                    .base64EncodedString()
+            )
+            for path in [
+                "/api/v1/runs/\(run)/logs?limit=\(value)", "/api/v1/runs?limit=\(value)",
+                "/api/v1/runs?cursor=\(cursor)", "/api/v1/runs?cursor=\(value)&sort=metrics.loss.min",
+            ] {
                 let (status, _, _) = try await send(server, "GET", path)
                 #expect(status == 200 || status == 400, "\(path) -> \(status)")
             }

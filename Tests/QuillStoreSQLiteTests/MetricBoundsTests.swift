@@ -70,4 +70,33 @@ struct MetricBoundsTests {
         #expect(first == again)
         #expect(first != other)
     }
+
+    @Test("interleaved keys in one batch are stored as if each key's points came alone, in their order")
+    func interleavedKeysKeepTheirOrder() async throws {
+        let temp = TemporaryDirectory("quill-bounds")
+        let store = try SQLiteTrackingStore(path: temp.file("quill.db"))
+        let project = try await store.project(namespace: "ada", displayName: "p")
+        let run = try await store.createRun(NewRun(projectID: project.id)).id
+        var batch = LogBatch()
+        // 300 rounds of 50 keys, without idx or step, then a repeated (key, idx) where the first must win.
+        for round in 0..<300 {
+            for key in 0..<50 { batch.metrics.append(MetricValue(key: "k\(key)", value: Double(round))) }
+        }
+        batch.metrics.append(MetricValue(key: "x", value: 1, step: 5, index: 7))
+        batch.metrics.append(MetricValue(key: "x", value: 2, step: 6, index: 7))
+        let result = try await store.logBatch(run, batch)
+        #expect(result.metricsWritten == 15_001)
+        #expect(result.metricsIgnored == 1)
+        for key in ["k0", "k17", "k49"] {
+            let history = try await store.metricHistory(run, key: key, steps: nil)
+            #expect(history.count == 300)
+            #expect(history.map(\.index) == Array(0..<300))
+            #expect(history.map(\.step) == Array(0..<300))
+            #expect(history.map(\.value) == (0..<300).map(Double.init))
+        }
+        #expect(try await store.metricHistory(run, key: "x", steps: nil).map(\.value) == [1])
+        let stats = try #require(try await store.runDetails(run)?.metrics["k0"])
+        #expect(stats.count == 300)
+        #expect(stats.last == 299)
+    }
 }
