@@ -464,6 +464,25 @@ struct IngestHardeningTests {
             #expect(loss?["latest_step"] == 99)
         }
         #expect(written == [100, 0, 0, 0])
+        // sync.json as an earlier version wrote it: keyed by the URL, without the next row index. It is
+        // picked up (nothing is re-sent) and kept under the server's id from then on.
+        let syncPath = home.path + "/runs/\(runFolder)/sync.json"
+        let current = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: syncPath))))
+        let (serverKey, entry) = try #require(current["servers"]?.objectValue?.first)
+        #expect(serverKey.hasPrefix("id:"))
+        var old = try #require(entry.objectValue)
+        old["metrics_next_idx"] = nil
+        let oldURL = "http://127.0.0.1:\(server.port)"
+        try Data(JSONWriter.bytes(["servers": [oldURL: .object(old)]])).write(to: URL(fileURLWithPath: syncPath))
+        let again = try BuiltProducts.run(
+            BuiltProducts.path("quill"),
+            ["sync", "pyrows", "--server", oldURL, "--json"],
+            environment: environment
+        )
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try JSONParser.parse(again.stdout)["runs"]?.arrayValue?.first?["rows_sent"] == 0)
+        let migrated = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: syncPath))))
+        #expect(migrated["servers"]?[serverKey]?["metrics_next_idx"] == 100)
         // The points keep the rows' numbers, as local readers give them.
         let id = try #require(
             try await server.request("GET", "/api/v1/runs?q=name%20%3D%20pyrows").body?["runs"]?.arrayValue?.first?[

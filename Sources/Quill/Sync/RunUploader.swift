@@ -58,7 +58,10 @@ package struct RunUploader: Sendable {
         var report = Report()
         try ensureRemoteRun(meta)
         if state.metricsNextIndex == nil {
+            // First pass, or an entry an earlier version wrote (maybe under the URL): number the rows
+            // already sent once, and keep the entry under the server's identity from now on.
             state.metricsNextIndex = try Self.nextIndex(of: directory.metricsPath, before: state.metricsOffset)
+            try state.save(directory)
         }
 
         // Metrics: complete lines after the offset, in requests of `rowsPerRequest` rows, each with its `_idx`.
