@@ -343,6 +343,7 @@ struct IngestHardeningTests {
         #expect(failed.status == 500)
         let id = try #require(failed.requestID)
         #expect(failed.body?["error"]?["message"]?.stringValue?.contains("internal error") == true)
+        #expect(failed.body?["error"]?["message"]?.stringValue?.contains(id) == true)
         let text = try await pollFile(log, timeout: 10) { $0.contains(id) }
         let line = text.split(separator: "\n").first { $0.contains(id) }.map(String.init) ?? ""
         #expect(line.contains("500"), "\(line)")

@@ -62,19 +62,14 @@ struct RequestMetricsMiddleware: RouterMiddleware {
         var failure: (any Error)?
         do {
             response = try await next(request, context)
+        } catch let error as QuillError where error.status == .internalServerError {
+            response = Self.internalError(code: error.code.description, id: id)
+            failure = error
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
             failure = error
         } catch {
-            response = JSONResponse.make(
-                [
-                    "error": [
-                        "code": "internal",
-                        "message": .string("internal error; the server log has the details (request id \(id))"),
-                    ]
-                ],
-                status: .internalServerError
-            )
+            response = Self.internalError(code: "internal", id: id)
             failure = error
         }
         metrics.recordRequest(method: request.method.rawValue, status: response.status.code)
@@ -89,6 +84,19 @@ struct RequestMetricsMiddleware: RouterMiddleware {
         }
         response.headers[.requestID] = id
         return response
+    }
+
+    /// A 500 whose text names the request id to quote, and nothing of the cause (that is in the log).
+    static func internalError(code: String, id: String) -> Response {
+        JSONResponse.make(
+            [
+                "error": [
+                    "code": .string(code),
+                    "message": .string("internal error; the server log has the details under request id \(id)"),
+                ]
+            ],
+            status: .internalServerError
+        )
     }
 
     /// The client's or proxy's `X-Request-Id` when it is 1 to 64 letters, digits, `-`, `_` or `.`, else a
