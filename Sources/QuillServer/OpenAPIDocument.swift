@@ -39,24 +39,32 @@ enum OpenAPIDocument {
         return .object(members)
     }
 
+    /// An integer schema with bounds (``MetricBounds`` for indexes and steps).
+    static func integer(_ range: ClosedRange<Int>, nullable: Bool = false) -> JSONValue {
+        [
+            "type": nullable ? ["integer", "null"] : "integer", "minimum": .int(range.lowerBound),
+            "maximum": .int(range.upperBound),
+        ]
+    }
+
     static func parameter(
         _ name: String,
         in location: String,
         _ type: String,
         _ description: String,
         required: Bool = false,
-        schema extra: [String: JSONValue] = [:]
+        schema extra: [String: JSONValue] = [:],
+        range: ClosedRange<Int>? = nil
     ) -> JSONValue {
         var schema = extra
         schema["type"] = .string(type)
+        if let range { schema.merge(integer(range).objectValue ?? [:]) { _, new in new } }
         return [
             "name": .string(name), "in": .string(location), "required": .bool(required || location == "path"),
             "description": .string(description), "schema": .object(schema),
         ]
     }
 
-    /// The largest integer a query parameter takes: the server reads query integers as 64-bit.
-    static let int64Bounds: [String: JSONValue] = ["minimum": .int(Int.min), "maximum": .int(Int.max)]
 
     static let runID = parameter("id", in: "path", "string", "The run id")
 
@@ -85,9 +93,9 @@ enum OpenAPIDocument {
         "type": "string", "pattern": "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
     ]
     /// A metric's position in its series, as clients send it.
-    static let index: JSONValue = optional("integer", int64Bounds)
+    static let index: JSONValue = integer(MetricBounds.indexes, nullable: true)
     /// A training step, as clients send it.
-    static let step: JSONValue = optional("integer", int64Bounds)
+    static let step: JSONValue = integer(MetricBounds.steps, nullable: true)
     static let metricValue: JSONValue = [
         "oneOf": [["type": "number"], ["type": "string", "enum": ["NaN", "Infinity", "-Infinity"]]]
     ]
@@ -244,7 +252,7 @@ enum OpenAPIDocument {
                                 "type": "object", "required": ["version", "uptime_seconds"],
                                 "properties": [
                                     "version": ["type": "string"], "uptime_seconds": ["type": "number"],
-                                    "counts": object,
+                                    "counts": object, "server_id": ["type": "string"],
                                 ],
                             ],
                             "Server status"
@@ -358,8 +366,8 @@ enum OpenAPIDocument {
                             "limit",
                             in: "query",
                             "integer",
-                            "Runs per page; values outside 1 to 1000 are clamped",
-                            schema: int64Bounds
+                            "Runs per page (at most 1000 are returned)",
+                            range: RunRoutes.limits
                         ),
                         parameter(
                             "cursor",
@@ -423,14 +431,14 @@ enum OpenAPIDocument {
                     "A metric's history (with key), or every metric's statistics (without)",
                     parameters: [
                         runID, parameter("key", in: "query", "string", "The metric"),
-                        parameter("from", in: "query", "integer", "First step", schema: int64Bounds),
-                        parameter("to", in: "query", "integer", "Last step", schema: int64Bounds),
+                        parameter("from", in: "query", "integer", "First step", range: MetricBounds.steps),
+                        parameter("to", in: "query", "integer", "Last step", range: MetricBounds.steps),
                         parameter(
                             "max_points",
                             in: "query",
                             "integer",
                             "Downsample to at most this many points, keeping each bucket's min and max",
-                            schema: ["minimum": 4, "maximum": .int(Int.max)]
+                            range: 4...1_000_000
                         ),
                     ],
                     responses: [
@@ -489,8 +497,8 @@ enum OpenAPIDocument {
                             "limit",
                             in: "query",
                             "integer",
-                            "At most this many (clamped to 0 to 100,000; default 1,000)",
-                            schema: int64Bounds
+                            "At most this many (at most 100,000 are returned; default 1,000)",
+                            range: RunRoutes.limits
                         ),
                     ],
                     responses: [

@@ -74,6 +74,11 @@ public protocol TrackingStore: Sendable {
 
     /// How many projects, runs and metric points the store holds.
     func counts() async throws -> StoreCounts
+
+    /// The store's identity: a random id made once when the store is created and never changed, so a
+    /// client can tell one server from another whatever URL it was reached by (`quill sync` keys its
+    /// progress by it).
+    func serverID() async throws -> String
 }
 
 /// Sizes of a store, for the server's status page.

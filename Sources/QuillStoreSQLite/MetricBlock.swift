@@ -34,9 +34,10 @@ struct MetricBlock: Sendable, Equatable {
     var firstIndex = Int.max
     var lastIndex = Int.min
 
-    /// The block an index falls in (rounded down, so negative indexes keep their order).
+    /// The block an index falls in (rounded down, so negative indexes keep their order). Defined for every
+    /// `Int`, `Int.min` included: no negation.
     static func number(of index: Int) -> Int {
-        index >= 0 ? index / size : -((-index - 1) / size) - 1
+        index >= 0 ? index / size : (index + 1) / size - 1
     }
 
     /// Adds a point that was just written; `value` is `nil` for NaN.
@@ -104,13 +105,16 @@ struct MetricBlock: Sendable, Equatable {
     }
 
     /// Merges summaries of newly written points into the stored blocks, reading and writing each once
-    /// (through cached statements: a batch of 1,000 points touches about five blocks).
+    /// (through cached statements: a batch of 1,000 points of one key touches about five blocks).
     static func add(_ db: Database, run: String, _ blocks: [Key: MetricBlock]) throws {
         guard !blocks.isEmpty else { return }
         let select = try db.cachedStatement(
             sql: "SELECT \(columns) FROM metric_blocks WHERE run_id = ? AND key = ? AND block = ?"
         )
-        for (location, added) in blocks {
+        // In (key, block) order: the rows are read and written front to back, not in hash order all over
+        // the B-tree (which, with thousands of keys, stops fitting SQLite's page cache).
+        let ordered = blocks.sorted { ($0.key.key, $0.key.block) < ($1.key.key, $1.key.block) }
+        for (location, added) in ordered {
             var block = added
             if let row = try Row.fetchOne(select, arguments: [run, location.key, location.block]) {
                 block.merge(MetricBlock(row))

@@ -193,6 +193,15 @@ enum Migrations {
         migrator.registerMigration("v7: artifact versions and released bytes") { db in
             try ArtifactSchema.migrate(db)
         }
+        migrator.registerMigration("v8: server identity") { db in
+            // One row: the store's random id, made once (see `serverID()`).
+            try db.execute(
+                sql: """
+                    CREATE TABLE server_identity (id TEXT NOT NULL);
+                    INSERT INTO server_identity (id) VALUES (lower(hex(randomblob(16))));
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -24,7 +24,8 @@ extension SQLiteTrackingStore {
                     sql: "INSERT OR IGNORE INTO metrics (run_id, key, idx, step, value, ts) VALUES (?, ?, ?, ?, ?, ?)"
                 )
                 insert.bind(id, at: 1)
-                // Points come grouped by key, so the key's statistics and binding change only at a new key.
+                // Points grouped by key: each key's statistics are read and written once per batch and its
+                // points go into the B-trees in order, however the client interleaved the keys.
                 var currentKey: String?
                 var current = StatsRow()
                 // The new points' block summaries, gathered in memory and merged into `metric_blocks` once
@@ -32,7 +33,7 @@ extension SQLiteTrackingStore {
                 var blocks: [MetricBlock.Key: MetricBlock] = [:]
                 var openBlock: MetricBlock.Key?
                 var open = MetricBlock()
-                for metric in batch.metrics {
+                for metric in Self.groupedByKey(batch.metrics) {
                     if metric.key != currentKey {
                         if let currentKey { stats[currentKey] = current }
                         if let known = stats[metric.key] {
@@ -45,8 +46,8 @@ extension SQLiteTrackingStore {
                         if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
                         openBlock = nil
                     }
-                    let index = metric.index ?? (current.lastIndex + 1)
-                    let step = metric.step ?? (current.maxStep + 1)
+                    let index = try metric.index ?? Self.next(after: current.lastIndex, "idx", metric.key, run)
+                    let step = try metric.step ?? Self.next(after: current.maxStep, "step", metric.key, run)
                     let value = metric.value.isNaN ? nil : metric.value
                     let timestamp = Timestamp.microseconds(metric.timestamp)
                     insert.bind(Int64(index), at: 3)
@@ -70,36 +71,46 @@ extension SQLiteTrackingStore {
                 }
                 if let currentKey { stats[currentKey] = current }
                 if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
-                for (key, row) in stats where row.count > 0 {
+                // In key order, like the points: the B-tree is walked once, front to back.
+                for (key, row) in stats.sorted(by: { $0.key < $1.key }) where row.count > 0 {
                     try row.save(db, run: id, key: key)
                 }
                 try MetricBlock.add(db, run: id, blocks)
             }
-            for (key, value) in batch.params {
-                try db.execute(
+            // Cached statements: preparing one costs more than running it, and a batch may hold thousands.
+            if !batch.params.isEmpty {
+                let upsert = try db.cachedStatement(
                     sql:
-                        "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
-                    arguments: [id, key, JSONWriter.string(value)]
+                        "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value"
                 )
+                for (key, value) in batch.params {
+                    try upsert.execute(arguments: [id, key, JSONWriter.string(value)])
+                }
             }
-            for (key, value) in batch.tags {
-                try db.execute(
+            if !batch.tags.isEmpty {
+                let upsert = try db.cachedStatement(
                     sql:
-                        "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
-                    arguments: [id, key, value]
+                        "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value"
                 )
+                for (key, value) in batch.tags { try upsert.execute(arguments: [id, key, value]) }
             }
-            for link in batch.links {
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO links (run_id, label, url, created_at) VALUES (?, ?, ?, ?)",
-                    arguments: [id, link.label, link.url, Timestamp.microseconds(link.timestamp)]
+            if !batch.links.isEmpty {
+                let insert = try db.cachedStatement(
+                    sql: "INSERT OR IGNORE INTO links (run_id, label, url, created_at) VALUES (?, ?, ?, ?)"
                 )
+                for link in batch.links {
+                    try insert.execute(arguments: [id, link.label, link.url, Timestamp.microseconds(link.timestamp)])
+                }
             }
-            for line in batch.logs {
-                try db.execute(
-                    sql: "INSERT INTO logs (run_id, ts, level, message) VALUES (?, ?, ?, ?)",
-                    arguments: [id, line.timestamp.map(Timestamp.microseconds), line.level?.rawValue, line.message]
+            if !batch.logs.isEmpty {
+                let insert = try db.cachedStatement(
+                    sql: "INSERT INTO logs (run_id, ts, level, message) VALUES (?, ?, ?, ?)"
                 )
+                for line in batch.logs {
+                    try insert.execute(arguments: [
+                        id, line.timestamp.map(Timestamp.microseconds), line.level?.rawValue, line.message,
+                    ])
+                }
             }
             // A run's `updated_at` moves at most once a second while only metrics arrive, so a stream of
             // small batches does not rewrite the run's row (a page of the write-ahead log) every time.
@@ -113,6 +124,50 @@ extension SQLiteTrackingStore {
             }
             return BatchResult(metricsWritten: written, metricsIgnored: ignored)
         }
+    }
+
+    /// The points with each key's points together, keys in ascending order and each key's points in the
+    /// order given (which numbers the points sent without `idx`). Keys in order make the inserts walk the
+    /// `metrics`, `metric_stats` and `metric_blocks` B-trees front to back: with thousands of keys, inserts in
+    /// the client's order touch pages all over the trees, which stops fitting SQLite's page cache and makes
+    /// a large batch cost more per point than a small one. A batch of one key is returned as it is.
+    static func groupedByKey(_ metrics: [MetricValue]) -> [MetricValue] {
+        var changes = 0
+        var previous: String?
+        for metric in metrics where metric.key != previous {
+            changes += 1
+            previous = metric.key
+        }
+        guard changes > 1 else { return metrics }
+        var groupOf: [String: Int] = [:]
+        var groups: [[MetricValue]] = []
+        for metric in metrics {
+            if let group = groupOf[metric.key] {
+                groups[group].append(metric)
+            } else {
+                groupOf[metric.key] = groups.count
+                groups.append([metric])
+            }
+        }
+        // Keys are NFC (normalized at the API edge), where `String`'s order is the order of their UTF-8
+        // bytes, SQLite's BINARY collation.
+        var grouped: [MetricValue] = []
+        grouped.reserveCapacity(metrics.count)
+        for group in groups.sorted(by: { $0[0].key < $1[0].key }) { grouped.append(contentsOf: group) }
+        return grouped
+    }
+
+    /// The index or step after the largest one a metric has, refusing to go past ``MetricBounds/largest``
+    /// (a database written before the bounds existed may hold `Int.max`).
+    private static func next(after last: Int, _ field: String, _ key: String, _ run: RunID) throws -> Int {
+        let (next, overflow) = last.addingReportingOverflow(1)
+        guard !overflow, next <= MetricBounds.largest else {
+            throw QuillError(
+                .invalidArgument,
+                "metric '\(key)' of run '\(run)' has no \(field) after \(last); send \(field) with each point"
+            )
+        }
+        return next
     }
 
     package func metricHistory(_ run: RunID, key: String, steps: ClosedRange<Int>?) async throws -> [MetricPoint] {
@@ -286,13 +341,15 @@ struct StatsRow {
     var maxValue: Double?
 
     static func fetch(_ db: Database, run: String, key: String) throws -> StatsRow? {
-        guard
-            let row = try Row.fetchOne(
-                db,
-                sql: "SELECT * FROM metric_stats WHERE run_id = ? AND key = ?",
-                arguments: [run, key]
-            )
-        else { return nil }
+        // A cached statement: preparing one costs more than running it (GRDB's authorizer), and a batch of
+        // many keys reads one row per key.
+        let select = try db.cachedStatement(
+            sql: """
+                SELECT count, last_idx, last_value, last_step, max_step, min_value, max_value
+                FROM metric_stats WHERE run_id = ? AND key = ?
+                """
+        )
+        guard let row = try Row.fetchOne(select, arguments: [run, key]) else { return nil }
         return StatsRow(
             count: row["count"],
             lastIndex: row["last_idx"],
@@ -318,15 +375,15 @@ struct StatsRow {
     }
 
     func save(_ db: Database, run: String, key: String) throws {
-        try db.execute(
+        let upsert = try db.cachedStatement(
             sql: """
                 INSERT INTO metric_stats (run_id, key, count, last_idx, last_value, last_step, max_step, min_value, max_value)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, key) DO UPDATE SET count = excluded.count, last_idx = excluded.last_idx,
                     last_value = excluded.last_value, last_step = excluded.last_step, max_step = excluded.max_step,
                     min_value = excluded.min_value, max_value = excluded.max_value
-                """,
-            arguments: [run, key, count, lastIndex, lastValue, lastStep, maxStep, minValue, maxValue]
+                """
         )
+        try upsert.execute(arguments: [run, key, count, lastIndex, lastValue, lastStep, maxStep, minValue, maxValue])
     }
 }

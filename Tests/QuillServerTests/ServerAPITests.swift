@@ -175,7 +175,7 @@ struct ServerAPITests {
             ["key": "loss", "value": 0.25, "step": 1, "idx": 0, "timestamp": "2026-11-24T16:20:01.123456Z"],
             ["key": "loss", "value": "NaN", "step": 2, "idx": 1],
             ["key": "loss", "value": "-Infinity", "step": .null, "idx": 2],
-            ["key": "loss", "value": -3, "idx": -7],
+            ["key": "loss", "value": -3, "idx": 7],
             ["key": "acc", "value": 1.5e-300, "step": 9_000_000_000],
             ["key": "acc", "value": 1e19],
             ["key": "loss", "value": 0.125, "idx": 0],

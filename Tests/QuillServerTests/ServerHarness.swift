@@ -14,14 +14,20 @@ final class ServerProcess: @unchecked Sendable {
     let port: Int
     let data: String
 
-    init(data: String, extraArguments: [String] = []) throws {
+    /// - Parameter stderrPath: A file that receives the server's log (standard error); discarded when `nil`.
+    init(data: String, extraArguments: [String] = [], stderrPath: String? = nil) throws {
         self.data = data
         process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltProducts.path("quill"))
         process.arguments = ["serve", "--port", "0", "--data", data] + extraArguments
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        if let stderrPath {
+            _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: stderrPath) ?? FileHandle.nullDevice
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         process.standardInput = FileHandle.nullDevice
         try process.run()
         var collected = ""

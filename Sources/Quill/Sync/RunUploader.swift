@@ -1,13 +1,17 @@
 import Foundation
 package import QuillCore
+import Synchronization
 
 /// Uploads a run directory to a server, picking up where the last upload stopped.
 ///
 /// The run directory is the write-ahead log: the uploader reads what was appended to `metrics.jsonl`,
 /// `events.jsonl` and `output.log` since its last successful request and sends it through the batch
-/// endpoint. Metric rows carry their `_idx`, so the server ignores rows it already has: uploading twice,
-/// or after a crash between a request and saving the offsets, never duplicates a point. Offsets are kept
-/// per server in the run's `sync.json`.
+/// endpoint. Every metric row leaves with an `_idx`: its own, or for a row written without one (a
+/// Python script appending `{"step", "loss"}`) the number ``MetricsFile/read(_:)`` gives it, the previous
+/// row's index plus one, counting from 0. The server ignores rows it already has, so uploading twice,
+/// under another spelling of the server's URL, after `sync.json` was lost, or after a crash between a
+/// request and saving the offsets never duplicates a point. Offsets are kept in the run's `sync.json` per
+/// server, keyed by the server's identity (`server_id` of `GET /api/v1/status`), not by its URL.
 package struct RunUploader: Sendable {
     /// What one pass sent.
     package struct Report: Sendable, Hashable {
@@ -29,25 +33,45 @@ package struct RunUploader: Sendable {
     let client: BlockingHTTPClient
     /// Rows per request.
     var rowsPerRequest = 1000
+    /// The server's identity, asked once per uploader.
+    private let identity = ServerIdentity()
 
     package init(directory: RunDirectory, serverURL: String, apiKey: String?, timeout: Double = 30) {
         self.directory = directory
         self.client = BlockingHTTPClient(baseURL: serverURL, apiKey: apiKey, timeout: timeout)
     }
 
+    /// The key of this server's entry in `sync.json`: `id:<server_id>`, or the URL for a server that does
+    /// not report an id.
+    func serverKey() throws -> String {
+        if let known = identity.key { return known }
+        let status = try client.send("GET", "/api/v1/status")
+        let key = status.body?["server_id"]?.stringValue.map { "id:" + $0 } ?? client.baseURL
+        identity.key = key
+        return key
+    }
+
     /// Sends everything new, then the final status when the run has ended.
     package func syncOnce() throws -> Report {
         let meta = try directory.readMeta()
-        var state = SyncState.load(directory, server: client.baseURL)
+        var state = SyncState.load(directory, server: try serverKey(), url: client.baseURL)
         var report = Report()
         try ensureRemoteRun(meta)
+        if state.metricsNextIndex == nil {
+            // First pass, or an entry an earlier version wrote (maybe under the URL): number the rows
+            // already sent once, and keep the entry under the server's identity from now on.
+            state.metricsNextIndex = try Self.nextIndex(of: directory.metricsPath, before: state.metricsOffset)
+            try state.save(directory)
+        }
 
-        // Metrics: complete lines after the offset, in requests of `rowsPerRequest` rows.
+        // Metrics: complete lines after the offset, in requests of `rowsPerRequest` rows, each with its `_idx`.
         try forEachChunk(of: directory.metricsPath, from: state.metricsOffset) { lines, endOffset in
             var rows: [JSONValue] = []
+            var next = state.metricsNextIndex ?? 0
             for line in lines {
-                guard let value = try? JSONParser.parse(line), case .object = value else { continue }
-                rows.append(value)
+                guard let value = try? JSONParser.parse(line), case .object(var members) = value else { continue }
+                next = Self.number(&members, next: next)
+                rows.append(.object(members))
             }
             for start in stride(from: 0, to: rows.count, by: rowsPerRequest) {
                 let chunk = Array(rows[start..<min(rows.count, start + rowsPerRequest)])
@@ -56,6 +80,7 @@ package struct RunUploader: Sendable {
                 report.pointsWritten += response?["metrics_written"]?.intValue ?? 0
             }
             state.metricsOffset = endOffset
+            state.metricsNextIndex = next
             try state.save(directory)
         }
 
@@ -154,6 +179,33 @@ package struct RunUploader: Sendable {
         return report
     }
 
+    /// Gives a row without `_idx` the index readers give it and returns the index after the row's, as
+    /// ``MetricsFile/read(_:)`` numbers rows: a row's `_idx`, or else the previous row's plus one.
+    static func number(_ members: inout [String: JSONValue], next: Int) -> Int {
+        let index: Int
+        if let given = members["_idx"]?.intValue {
+            index = given
+        } else {
+            index = next
+            members["_idx"] = .int(index)
+        }
+        let (after, overflow) = index.addingReportingOverflow(1)
+        return overflow ? index : after
+    }
+
+    /// The index the row at byte `offset` of `metrics.jsonl` gets when it has no `_idx`: the rows before
+    /// it numbered as ``number(_:next:)`` numbers them. Read once, when `sync.json` has an offset but no
+    /// index (written by an earlier version).
+    static func nextIndex(of path: String, before offset: Int64) throws -> Int {
+        guard offset > 0, let bytes = try FileIO.read(path) else { return 0 }
+        var next = 0
+        for line in bytes.prefix(Int(min(offset, Int64(bytes.count)))).split(separator: UInt8(ascii: "\n")) {
+            guard let value = try? JSONParser.parse(line), case .object(var members) = value else { continue }
+            next = number(&members, next: next)
+        }
+        return next
+    }
+
     private func ensureRemoteRun(_ meta: RunMeta) throws {
         let existing = try client.send("GET", "/api/v1/runs/\(meta.id)")
         if existing.status == 200 { return }
@@ -223,10 +275,22 @@ package struct RunUploader: Sendable {
     }
 }
 
-/// Upload progress of one run to one server, kept in the run's `sync.json`.
+/// The server identity an uploader learned, shared by its copies.
+private final class ServerIdentity: Sendable {
+    private let value = Mutex<String?>(nil)
+
+    var key: String? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
+}
+
+/// Upload progress of one run to one server, kept in the run's `sync.json` under the server's key.
 struct SyncState {
     var server: String
     var metricsOffset: Int64 = 0
+    /// The `_idx` the next metric row without one gets; `nil` when an earlier version wrote the entry.
+    var metricsNextIndex: Int?
     var eventsOffset: Int64 = 0
     var logOffset: Int64 = 0
     var systemOffset: Int64 = 0
@@ -237,12 +301,14 @@ struct SyncState {
 
     static func path(_ directory: RunDirectory) -> String { directory.file("sync.json") }
 
-    static func load(_ directory: RunDirectory, server: String) -> SyncState {
+    /// The entry for `server`, or else one an earlier version kept under the server's `url`.
+    static func load(_ directory: RunDirectory, server: String, url: String? = nil) -> SyncState {
         var state = SyncState(server: server)
         guard let bytes = try? FileIO.read(path(directory)), let json = try? JSONParser.parse(bytes),
-            let entry = json["servers"]?[server]
+            let entry = json["servers"]?[server] ?? url.flatMap({ json["servers"]?[$0] })
         else { return state }
         state.metricsOffset = Int64(entry["metrics_offset"]?.intValue ?? 0)
+        state.metricsNextIndex = entry["metrics_next_idx"]?.intValue
         state.eventsOffset = Int64(entry["events_offset"]?.intValue ?? 0)
         state.logOffset = Int64(entry["log_offset"]?.intValue ?? 0)
         state.systemOffset = Int64(entry["system_offset"]?.intValue ?? 0)
@@ -255,7 +321,9 @@ struct SyncState {
         let file = Self.path(directory)
         var servers = (try? FileIO.read(file)).flatMap { try? JSONParser.parse($0) }?["servers"]?.objectValue ?? [:]
         servers[server] = [
-            "metrics_offset": .int(Int(metricsOffset)), "events_offset": .int(Int(eventsOffset)),
+            "metrics_offset": .int(Int(metricsOffset)),
+            "metrics_next_idx": metricsNextIndex.map(JSONValue.int) ?? .null,
+            "events_offset": .int(Int(eventsOffset)),
             "log_offset": .int(Int(logOffset)), "system_offset": .int(Int(systemOffset)),
             "system_lines": .int(systemLines), "artifacts": .object(artifacts),
             "updated_at": .string(Timestamp.string(Date())),

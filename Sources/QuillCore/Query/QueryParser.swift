@@ -140,9 +140,22 @@ enum QueryLexer {
 
 /// A recursive-descent parser for ``RunQuery``.
 struct QueryParser {
+    /// How deep `not` and parentheses may nest, together. SQLite's parser and the translated SQL grow with
+    /// each level; 41 nested `not`s used to fail inside SQLite with a 500. Twenty levels is more than any
+    /// query a person writes.
+    static let maximumDepth = 20
+    /// How many comparisons one query may hold. Each becomes a subquery (988 `or` terms used to exceed
+    /// SQLite's expression depth).
+    static let maximumComparisons = 100
+    /// How many values the `in` lists of one query may hold together (a list on a metric becomes a chain
+    /// of SQL `OR`s, which SQLite caps at an expression depth of 1,000).
+    static let maximumListValues = 250
+
     private let tokens: [QueryToken]
     private var index = 0
     private var depth = 0
+    private var comparisons = 0
+    private var listValues = 0
 
     init(_ text: String) throws(QueryParseError) {
         tokens = try QueryLexer.tokenize(text)
@@ -201,18 +214,30 @@ struct QueryParser {
 
     private mutating func parseNot() throws(QueryParseError) -> RunQuery.Expression {
         if isKeyword(current, "not") {
+            try enter()
             index += 1
-            return .not(try parseNot())
+            let operand = try parseNot()
+            depth -= 1
+            return .not(operand)
         }
         return try parsePrimary()
     }
 
+    /// Counts one more level of `not` or parentheses, refusing more than ``maximumDepth``.
+    private mutating func enter() throws(QueryParseError) {
+        depth += 1
+        guard depth <= Self.maximumDepth else {
+            throw QueryParseError(
+                position: current.position,
+                message:
+                    "'not' and parentheses nest more than \(Self.maximumDepth) levels deep here; simplify the query"
+            )
+        }
+    }
+
     private mutating func parsePrimary() throws(QueryParseError) -> RunQuery.Expression {
         if isSymbol(current, "(") {
-            depth += 1
-            guard depth < 200 else {
-                throw QueryParseError(position: current.position, message: "parentheses nested too deeply")
-            }
+            try enter()
             let open = current.position
             index += 1
             let inner = try parseOr()
@@ -230,6 +255,14 @@ struct QueryParser {
     }
 
     private mutating func parseComparison() throws(QueryParseError) -> RunQuery.Expression {
+        comparisons += 1
+        guard comparisons <= Self.maximumComparisons else {
+            throw QueryParseError(
+                position: current.position,
+                message:
+                    "the query has more than \(Self.maximumComparisons) comparisons; use 'in (…)' for lists of values or split the query"
+            )
+        }
         let field = try parseField()
         let operatorToken = current
         var op: RunQuery.Operator
@@ -262,10 +295,10 @@ struct QueryParser {
                 throw QueryParseError(position: current.position, message: "expected '(' after '\(op.rawValue)'")
             }
             index += 1
-            var values = [try parseValue()]
+            var values = [try parseListValue()]
             while isSymbol(current, ",") {
                 index += 1
-                values.append(try parseValue())
+                values.append(try parseListValue())
             }
             guard isSymbol(current, ")") else {
                 throw QueryParseError(
@@ -285,6 +318,17 @@ struct QueryParser {
             )
         }
         return .comparison(field, op, [value])
+    }
+
+    private mutating func parseListValue() throws(QueryParseError) -> RunQuery.Value {
+        listValues += 1
+        guard listValues <= Self.maximumListValues else {
+            throw QueryParseError(
+                position: current.position,
+                message: "the query's 'in' lists hold more than \(Self.maximumListValues) values; split the query"
+            )
+        }
+        return try parseValue()
     }
 
     private mutating func parseValue() throws(QueryParseError) -> RunQuery.Value {
@@ -349,25 +393,28 @@ struct QueryParser {
             guard !rest.isEmpty else {
                 throw QueryParseError(position: start.position, message: "'\(head)' needs a key, e.g. params.lr")
             }
-            return .param(key)
+            return .param(MetricBounds.normalizedKey(key))
         case "tags", "tag":
             guard !rest.isEmpty else {
                 throw QueryParseError(position: start.position, message: "'tags' needs a key, e.g. tags.team")
             }
-            return .tag(key)
+            return .tag(MetricBounds.normalizedKey(key))
         case "summary":
             guard !rest.isEmpty else {
                 throw QueryParseError(position: start.position, message: "'summary' needs a key, e.g. summary.acc")
             }
-            return .summary(key)
+            return .summary(MetricBounds.normalizedKey(key))
         case "metrics", "metric":
             guard !rest.isEmpty else {
                 throw QueryParseError(position: start.position, message: "'metrics' needs a key, e.g. metrics.loss.min")
             }
             if rest.count >= 2, let last = rest.last, !last.quoted, let aggregate = Self.aggregate(last.text) {
-                return .metric(rest.dropLast().map(\.text).joined(separator: "."), aggregate)
+                return .metric(
+                    MetricBounds.normalizedKey(rest.dropLast().map(\.text).joined(separator: ".")),
+                    aggregate
+                )
             }
-            return .metric(key, .latest)
+            return .metric(MetricBounds.normalizedKey(key), .latest)
         default:
             guard rest.isEmpty, RunQuery.attributes.contains(head) else {
                 throw QueryParseError(

@@ -23,7 +23,9 @@ package enum MetricsFile {
                 if let number = value.doubleValue { values[key] = number }
             }
             let index = members["_idx"]?.intValue ?? fallbackIndex
-            fallbackIndex = index + 1
+            // A hand-written `_idx` may be the largest integer: no overflow, the next row keeps it.
+            let (next, overflow) = index.addingReportingOverflow(1)
+            fallbackIndex = overflow ? index : next
             let time = members["_timestamp"]?.stringValue.flatMap(Timestamp.parse) ?? Date(timeIntervalSince1970: 0)
             rows.append(MetricRow(index: index, timestamp: time, step: members["step"]?.intValue, values: values))
         }
@@ -68,7 +70,14 @@ package enum MetricsFile {
                 }
                 let line = Array(tail[lineStart..<(lineEnd - 1)])
                 if let value = try? JSONParser.parse(line), let index = value["_idx"]?.intValue {
-                    return index + 1
+                    let (next, overflow) = index.addingReportingOverflow(1)
+                    guard !overflow else {
+                        throw QuillError(
+                            .malformed,
+                            "the last _idx in \(path) is \(index), so no row can follow it; fix or remove that line"
+                        )
+                    }
+                    return next
                 }
                 lineEnd = lineStart
             }

@@ -76,7 +76,8 @@ package final class RowEncoder {
         }
         for (key, value) in values {
             out.pointee = UInt8(ascii: ",")
-            out = Self.putString(key, at: out + 1)
+            // Keys go to the file in NFC, as the server stores them (ASCII keys pass through unchanged).
+            out = Self.putString(MetricBounds.normalizedKey(key), at: out + 1)
             out.pointee = UInt8(ascii: ":")
             out = Self.putDouble(value, at: out + 1)
         }

@@ -7,7 +7,8 @@ import QuillStore
 ///
 /// It is a fast path only. For any other shape (other members, escapes in strings, a field of an
 /// unexpected type, duplicate fields, malformed JSON) it returns `nil` and the caller parses the body with
-/// ``JSONParser`` and ``LogBatchReader``, which accept or refuse it with a message naming the field. So
+/// ``JSONParser`` and ``LogBatchReader``, which accept or refuse it with a message naming the field (an
+/// `idx` or `step` outside ``MetricBounds`` goes that way too). Keys are given in NFC. So
 /// every body it accepts decodes to exactly what the general path would give, except that metrics without
 /// a timestamp share one time, `now`.
 struct MetricBatchDecoder: ~Copyable {
@@ -77,9 +78,8 @@ struct MetricBatchDecoder: ~Copyable {
                 {
                     key = last.text
                 } else {
-                    let text = String(
-                        decoding: UnsafeBufferPointer(rebasing: bytes[start..<start + count]),
-                        as: UTF8.self
+                    let text = MetricBounds.normalizedKey(
+                        String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<start + count]), as: UTF8.self)
                     )
                     lastKey = (start, count, text)
                     key = text
@@ -88,10 +88,11 @@ struct MetricBatchDecoder: ~Copyable {
                 guard let number = double() else { return nil }
                 value = number
             case .step:
-                guard let number = optionalInt() else { return nil }
+                // Out of range: the general path refuses it with a message naming the field.
+                guard let number = optionalInt(), number.map(MetricBounds.steps.contains) ?? true else { return nil }
                 step = number
             case .idx:
-                guard let number = optionalInt() else { return nil }
+                guard let number = optionalInt(), number.map(MetricBounds.indexes.contains) ?? true else { return nil }
                 index = number
             case .timestamp:
                 if word("null") { continue }

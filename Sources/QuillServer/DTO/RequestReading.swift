@@ -58,6 +58,22 @@ struct JSONObjectReader {
         try refuseNUL(text, what)
     }
 
+    /// Refuses a NUL byte in each key and value of a string map (tags), and gives the keys in NFC (see
+    /// ``MetricBounds/normalizedKey(_:)``).
+    static func stringMap(_ object: [String: JSONValue], field: String) throws -> [String: String] {
+        var map: [String: String] = [:]
+        map.reserveCapacity(object.count)
+        for (key, value) in object {
+            try checkKey(key, "a key of \(field)")
+            guard case .string(let text) = value else {
+                throw QuillError(.invalidArgument, "\(field) values must be strings")
+            }
+            try refuseNUL(text, "\(field).\(key)")
+            map[MetricBounds.normalizedKey(key)] = text
+        }
+        return map
+    }
+
     func requiredString(_ key: String) throws -> String {
         guard let text = try string(key) else { throw QuillError(.invalidArgument, "\(path).\(key) is required") }
         return text
@@ -66,6 +82,17 @@ struct JSONObjectReader {
     func int(_ key: String) throws -> Int? {
         guard let value = members[key], value != .null else { return nil }
         guard let number = value.intValue else { throw typeError(key, "an integer") }
+        return number
+    }
+
+    /// An integer within `range`. A fraction, a number outside the range or too large for any integer is
+    /// refused with a message that names the field and the range, so no client value reaches arithmetic
+    /// that could overflow.
+    func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let value = members[key], value != .null else { return nil }
+        guard let number = value.intValue, range.contains(number) else {
+            throw typeError(key, "an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
         return number
     }
 

@@ -52,7 +52,10 @@ struct RunRoutes {
             let body = try JSONObjectReader(try await api.json(request))
             try body.allowOnly(["key", "value"])
             var batch = LogBatch()
-            batch.params = [try body.requiredKey("key"): body.members["value"] ?? .null]
+            batch.params = try LogBatchReader.params(
+                [try body.requiredKey("key"): body.members["value"] ?? .null],
+                field: "body"
+            )
             _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
             return Response(status: .noContent)
         }
@@ -60,7 +63,7 @@ struct RunRoutes {
             let body = try JSONObjectReader(try await api.json(request))
             try body.allowOnly(["key", "value"])
             var batch = LogBatch()
-            batch.tags = [try body.requiredKey("key"): try body.string("value") ?? ""]
+            batch.tags = [MetricBounds.normalizedKey(try body.requiredKey("key")): try body.string("value") ?? ""]
             _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
             return Response(status: .noContent)
         }
@@ -81,9 +84,9 @@ struct RunRoutes {
         }
         group.get(":id/metrics") { request, context in try await history(request, context) }
         group.get(":id/logs") { request, context in
-            let limit = try Self.intQuery(request, "limit") ?? 1000
+            let limit = try QueryParameters(request).int("limit", in: Self.limits) ?? 1000
             let id = try await api.runID(context, .read)
-            let lines = try await api.store.logLines(id, limit: min(max(limit, 0), 100_000))
+            let lines = try await api.store.logLines(id, limit: min(limit, 100_000))
             return JSONResponse.make(["logs": .array(lines.map(DTO.logLine))])
         }
     }
@@ -124,6 +127,8 @@ struct RunRoutes {
             guard let runID = RunID(id) else {
                 throw QuillError(.invalidArgument, "body.id '\(id)' is not a valid run id")
             }
+            // One answer for a taken id, whoever's run holds it and whether the caller may read it.
+            if try await api.store.run(runID) != nil { throw Self.idTaken(runID) }
             run.id = runID
         }
         run.name = try body.string("name")
@@ -136,25 +141,37 @@ struct RunRoutes {
         if let status = try body.string("status") { run.status = try Self.status(status) }
         run.startedAt = try body.time("started_at")
         run.endedAt = try body.time("ended_at")
+        if run.endedAt == nil, run.status.isTerminal { run.endedAt = max(run.startedAt ?? Date(), Date()) }
         run.user = try body.string("user")
         run.host = try body.string("host")
         run.git = try body.object("git").map(JSONValue.object)
         run.environment = try body.object("environment").map(JSONValue.object)
         run.config = try body.object("config") ?? [:]
-        run.tags = try Self.stringMap(try body.object("tags") ?? [:], field: "body.tags")
-        let created = try await api.store.createRun(run)
+        try LogBatchReader.refuseNUL(in: .object(run.config), "body.config")
+        run.tags = try JSONObjectReader.stringMap(try body.object("tags") ?? [:], field: "body.tags")
+        let created: StoredRun
+        do {
+            created = try await api.store.createRun(run)
+        } catch let error as QuillError where error.code == .invalidArgument {
+            // Another request took the id since the check above.
+            if let id = run.id, try await api.store.run(id) != nil { throw Self.idTaken(id) }
+            throw error
+        }
         var json = DTO.run(created)
         json["dashboard_url"] = .string(api.dashboardURL(request, project, created.id))
         return JSONResponse.make(json, status: .created)
     }
 
     private func update(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let id = try await api.runID(context, .write)
+        let run = try await api.run(context, .write)
+        let id = run.id
         let body = try JSONObjectReader(try await api.json(request))
         try body.allowOnly(["status", "ended_at", "name", "description", "parent", "summary"])
         var update = RunUpdate()
         if let status = try body.string("status") { update.status = try Self.status(status) }
         update.endedAt = try body.time("ended_at")
+        // A final status without an end time ends the run now, so its duration is known.
+        if update.endedAt == nil, run.endedAt == nil, update.status?.isTerminal == true { update.endedAt = Date() }
         update.name = try body.string("name")
         update.description = try body.string("description")
         if let parent = body.members["parent"] {
@@ -167,13 +184,14 @@ struct RunRoutes {
             }
         }
         update.summary = try body.object("summary")
+        try LogBatchReader.refuseNUL(in: .object(update.summary ?? [:]), "body.summary")
         return JSONResponse.make(DTO.run(try await api.store.updateRun(id, update)))
     }
 
     private func search(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let parameters = request.uri.queryParameters
+        let parameters = QueryParameters(request)
         var projectIDs: [Int64]
-        if let reference = parameters["project"].map(String.init) {
+        if let reference = try parameters.string("project") {
             let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
             let namespace = parts.count == 2 ? parts[0] : api.defaultNamespace(context.caller)
             let slug = parts.count == 2 ? parts[1] : Project.slug(for: reference)
@@ -182,10 +200,10 @@ struct RunRoutes {
             projectIDs = try await api.readableProjects(context.caller).map(\.id)
         }
         var search = RunSearch(projectIDs: projectIDs)
-        search.query = try parameters["q"].map { try RunQuery(parsing: String($0)) }
-        search.sort = try parameters["sort"].map { try RunSort(parsing: String($0)) }
-        search.limit = try Self.intQuery(request, "limit") ?? 100
-        search.cursor = parameters["cursor"].map(String.init)
+        search.query = try parameters.string("q").map { try RunQuery(parsing: $0) }
+        search.sort = try parameters.string("sort").map { try RunSort(parsing: $0) }
+        search.limit = try parameters.int("limit", in: Self.limits) ?? 100
+        search.cursor = try parameters.string("cursor")
         let page = try await api.store.searchRuns(search)
         var projects: [Int64: StoredProject] = [:]
         var runs: [JSONValue] = []
@@ -199,12 +217,12 @@ struct RunRoutes {
 
     private func history(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let id = try await api.runID(context, .read)
+        let parameters = QueryParameters(request)
         // Parameters are checked even when the answer does not use them, so a mistake never goes unnoticed.
-        let from = try Self.intQuery(request, "from")
-        let to = try Self.intQuery(request, "to")
-        let maxPoints = try Self.intQuery(request, "max_points")
-        if let maxPoints, maxPoints < 4 { throw QuillError(.invalidArgument, "max_points must be at least 4") }
-        guard let key = request.uri.queryParameters["key"].map(String.init) else {
+        let from = try parameters.int("from", in: MetricBounds.steps)
+        let to = try parameters.int("to", in: MetricBounds.steps)
+        let maxPoints = try parameters.int("max_points", in: 4...1_000_000)
+        guard let key = try parameters.string("key").map(MetricBounds.normalizedKey) else {
             guard let details = try await api.store.runDetails(id) else {
                 throw QuillError(.notFound, "run '\(id)' not found")
             }
@@ -255,13 +273,20 @@ struct RunRoutes {
         )
     }
 
-    static func intQuery(_ request: Request, _ name: String) throws -> Int? {
-        guard let text = request.uri.queryParameters[name[...]] else { return nil }
-        guard let value = Int(text) else {
-            throw QuillError(.invalidArgument, "query parameter \(name) must be an integer")
-        }
-        return value
+    /// The one answer to a client-chosen run id that is taken: the same status and text whether the caller
+    /// may read the run holding it or not, so it says only that the id is in use, never whose run it is,
+    /// in which project or anything in it (run ids carry no access; every other route answers 404 for a
+    /// run the caller may not read).
+    static func idTaken(_ id: RunID) -> QuillError {
+        QuillError(
+            .conflict,
+            "run id '\(id)' is taken on this server; omit body.id to get a fresh id, or choose another"
+        )
     }
+
+    /// What `limit` may be on listings; the store returns at most its own page size (1,000 runs, 100,000
+    /// log lines) whatever is asked.
+    static let limits = 0...1_000_000
 
     static func status(_ text: String) throws -> RunStatus {
         guard let status = RunStatus(rawValue: text) else {
@@ -271,20 +296,6 @@ struct RunRoutes {
             )
         }
         return status
-    }
-
-    /// A map of non-empty keys to strings, none holding a NUL byte (which SQLite would cut short).
-    static func stringMap(_ object: [String: JSONValue], field: String) throws -> [String: String] {
-        var result: [String: String] = [:]
-        for (key, value) in object {
-            try JSONObjectReader.checkKey(key, "a key of \(field)")
-            guard case .string(let text) = value else {
-                throw QuillError(.invalidArgument, "\(field) values must be strings")
-            }
-            try JSONObjectReader.refuseNUL(text, "\(field).\(key)")
-            result[key] = text
-        }
-        return result
     }
 }
 
@@ -313,18 +324,25 @@ enum LogBatchReader {
         }
         for (offset, item) in (try body.array("rows") ?? []).enumerated() {
             let reader = try JSONObjectReader(item, path: "body.rows", index: offset)
-            let index = try reader.int("_idx")
-            let step = try reader.int("step")
+            let index = try reader.int("_idx", in: MetricBounds.indexes)
+            let step = try reader.int("step", in: MetricBounds.steps)
             let time = try reader.time("_timestamp") ?? Date()
             for key in reader.members.keys where !MetricsFile.reservedKeys.contains(key) {
                 try JSONObjectReader.refuseNUL(key, "a metric name in body.rows[\(offset)]")
                 guard let number = try reader.double(key) else { continue }
-                batch.metrics.append(MetricValue(key: key, value: number, step: step, timestamp: time, index: index))
+                batch.metrics.append(
+                    MetricValue(
+                        key: MetricBounds.normalizedKey(key),
+                        value: number,
+                        step: step,
+                        timestamp: time,
+                        index: index
+                    )
+                )
             }
         }
-        batch.params = try body.object("params") ?? [:]
-        for key in batch.params.keys { try JSONObjectReader.checkKey(key, "a key of body.params") }
-        batch.tags = try RunRoutes.stringMap(try body.object("tags") ?? [:], field: "body.tags")
+        batch.params = try params(try body.object("params") ?? [:], field: "body.params")
+        batch.tags = try JSONObjectReader.stringMap(try body.object("tags") ?? [:], field: "body.tags")
         for (offset, item) in (try body.array("links") ?? []).enumerated() {
             let reader = try JSONObjectReader(item, path: "body.links", index: offset)
             try reader.allowOnly(linkFields)
@@ -348,12 +366,39 @@ enum LogBatchReader {
             )
         }
         return MetricValue(
-            key: key,
+            key: MetricBounds.normalizedKey(key),
             value: value,
-            step: try reader.int("step"),
+            step: try reader.int("step", in: MetricBounds.steps),
             timestamp: try reader.time("timestamp") ?? Date(),
-            index: try reader.int("idx")
+            index: try reader.int("idx", in: MetricBounds.indexes)
         )
+    }
+
+    /// Params as the store takes them: keys in NFC, and no NUL byte in a key or in any string of a value
+    /// (the search index keeps param text, where a NUL would cut it short).
+    static func params(_ object: [String: JSONValue], field: String) throws -> [String: JSONValue] {
+        var params: [String: JSONValue] = [:]
+        params.reserveCapacity(object.count)
+        for (key, value) in object {
+            try JSONObjectReader.checkKey(key, "a key of \(field)")
+            try refuseNUL(in: value, "\(field).\(key)")
+            params[MetricBounds.normalizedKey(key)] = value
+        }
+        return params
+    }
+
+    /// Refuses a NUL byte in any string or member name inside a JSON value.
+    static func refuseNUL(in value: JSONValue, _ what: String) throws {
+        switch value {
+        case .string(let text): try JSONObjectReader.refuseNUL(text, what)
+        case .array(let items): for item in items { try refuseNUL(in: item, what) }
+        case .object(let members):
+            for (key, member) in members {
+                try JSONObjectReader.refuseNUL(key, "a key in \(what)")
+                try refuseNUL(in: member, what)
+            }
+        default: break
+        }
     }
 
     static func logLine(_ reader: JSONObjectReader) throws -> LogLine {

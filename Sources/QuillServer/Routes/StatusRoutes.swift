@@ -20,6 +20,7 @@ struct StatusRoutes {
         authenticated.get("api/v1/status") { _, context in
             var status: JSONValue = [
                 "version": .string(QuillServer.version),
+                "server_id": .string(try await api.store.serverID()),
                 "uptime_seconds": .double(Date().timeIntervalSince(api.started)),
             ]
             if Self.isAdministrator(context.caller) {
