@@ -62,10 +62,7 @@ extension OpenAPIDocument {
                 "patch": operation(
                     "Mark an upload failed (409 when the record has a stored version: its bytes stay)",
                     parameters: [runID, artifactPath],
-                    body: [
-                        "type": "object", "required": ["status"],
-                        "properties": ["status": ["type": "string", "enum": ["failed"]]],
-                    ],
+                    body: body(required: ["status"], ["status": ["type": "string", "enum": ["failed"]]]),
                     responses: [
                         "200": json(ref("Artifact"), "The record"), "400": error, "404": error, "409": error,
                     ]

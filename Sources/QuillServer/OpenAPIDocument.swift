@@ -266,7 +266,10 @@ enum OpenAPIDocument {
             "/api/v1/projects": [
                 "post": operation(
                     "Get or create a project by display name",
-                    body: body(required: ["name"], ["name": displayName, "namespace": optional("string")]),
+                    body: body(required: ["name"], [
+                            "name": displayName,
+                            "namespace": optional("string", ["pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"]),
+                        ]),
                     responses: ["200": json(ref("Project"), "The project"), "400": error],
                     links: [
                         "GetProject": link(
@@ -569,7 +572,7 @@ enum OpenAPIDocument {
 
     /// Adds the error statuses every operation of a kind can answer, so no operation forgets one: 400 where
     /// a request carries parameters or a body, 404 where the path names something, 413 where a body may be
-    /// too large, and 401 and 403 wherever an API key is checked.
+    /// too large, 401 and 403 wherever an API key is checked, and 409 on every write.
     static func withStandardErrors(_ paths: [String: JSONValue]) -> [String: JSONValue] {
         let unauthenticated: Set<String> = ["/healthz", "/metrics", "/api/v1/status", "/api/v1/openapi.json"]
         var result: [String: JSONValue] = [:]
@@ -589,6 +592,8 @@ enum OpenAPIDocument {
                 if path.contains("{") { statuses.append("404") }
                 if members["requestBody"] != nil { statuses.append("413") }
                 if !unauthenticated.contains(path) { statuses += ["401", "403"] }
+                // A write can meet the state it changes: a name or id already taken, a series out of numbers.
+                if method != "get", path.hasPrefix("/api/v1/") { statuses.append("409") }
                 for status in statuses where responses[status] == nil { responses[status] = error }
                 members["responses"] = .object(responses)
                 members["operationId"] = .string(operationID(method, path))

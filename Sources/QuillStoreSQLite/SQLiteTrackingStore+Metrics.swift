@@ -162,8 +162,9 @@ extension SQLiteTrackingStore {
     private static func next(after last: Int, _ field: String, _ key: String, _ run: RunID) throws -> Int {
         let (next, overflow) = last.addingReportingOverflow(1)
         guard !overflow, next <= MetricBounds.largest else {
+            // The request is well formed; the series it extends has run out of numbers: a conflict.
             throw QuillError(
-                .invalidArgument,
+                .conflict,
                 "metric '\(key)' of run '\(run)' has no \(field) after \(last); send \(field) with each point"
             )
         }

@@ -176,7 +176,7 @@ package final class SQLiteTrackingStore: TrackingStore {
                 )
                 if taken == true {
                     throw QuillError(
-                        .invalidArgument,
+                        .conflict,
                         "the project already has a run named '\(name)'; choose another name"
                     )
                 }

@@ -66,7 +66,7 @@ struct ServerAPITests {
         #expect(updated == 200)
         #expect(body?["status"] == "completed")
         #expect(body?["summary"]?["acc"] == 0.9)
-        #expect(try await server.request("PATCH", "/api/v1/runs/\(id)", json: ["name": "baseline_1"]).status == 400)
+        #expect(try await server.request("PATCH", "/api/v1/runs/\(id)", json: ["name": "baseline_1"]).status == 409)
         #expect(try await server.request("DELETE", "/api/v1/runs/\(id)").status == 204)
         #expect(try await server.request("GET", "/api/v1/runs/\(id)").status == 404)
     }

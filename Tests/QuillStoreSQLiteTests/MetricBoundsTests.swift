@@ -22,7 +22,7 @@ struct MetricBoundsTests {
         let noIndex = await #expect(throws: QuillError.self) {
             try await store.logMetric(run, MetricValue(key: "k", value: 2, step: 1))
         }
-        #expect(noIndex?.code == .invalidArgument)
+        #expect(noIndex?.code == .conflict)
         #expect(noIndex?.message.contains("idx") == true)
         // Points that carry their index still go in.
         #expect(try await store.logMetric(run, MetricValue(key: "k", value: 3, step: 2, index: 5)).metricsWritten == 1)
