@@ -247,7 +247,7 @@ struct StepTests {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let lock: JSONValue = [
             "token": "foreign", "host": "another-machine", "pid": 1, "pid_start": .null,
-            "heartbeat_at": .string(Timestamp.string(heartbeat)), "lease_seconds": 2,
+            "heartbeat_at": .string(Timestamp.string(heartbeat)), "lease_seconds": 30,
         ]
         try Data(JSONWriter.bytes(lock)).write(to: URL(fileURLWithPath: folder + "/lock"))
         let state: JSONValue = [
