@@ -21,9 +21,11 @@ let package = Package(
         .executable(name: "quill-steps-example", targets: ["QuillStepsExample"]),
         .executable(name: "quill-search-bench", targets: ["QuillSearchBench"]),
         .executable(name: "quill-steps-bench", targets: ["QuillStepsBench"]),
+        .executable(name: "quill-hash-bench", targets: ["QuillHashBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
@@ -31,6 +33,7 @@ let package = Package(
     targets: [
         .target(
             name: "QuillCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -111,6 +114,12 @@ let package = Package(
             name: "QuillStepsBench",
             dependencies: ["QuillSteps", .product(name: "Logging", package: "swift-log")],
             path: "bench/steps/QuillStepsBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillHashBench",
+            dependencies: ["QuillCore"],
+            path: "bench/hash/QuillHashBench",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
