@@ -100,7 +100,8 @@ struct PlatformTests {
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup("true"), nil]
         defer { for pointer in argv { free(pointer) } }
-        #expect(posix_spawnp(&pid, "true", &actions, &attributes, argv, environ) == 0)
+        let envp: [UnsafeMutablePointer<CChar>?] = [nil]
+        #expect(posix_spawnp(&pid, "true", &actions, &attributes, argv, envp) == 0)
         var status: Int32 = 0
         #expect(waitpid(pid, &status, 0) == pid)
         #expect(status == 0)
