@@ -20,6 +20,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
@@ -27,6 +28,7 @@ let package = Package(
     targets: [
         .target(
             name: "QuillCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -146,6 +148,7 @@ if let extras = Context.environment["QUILL_EXTRAS"], !extras.isEmpty, extras != 
         .executable(name: "quill-steps-example", targets: ["QuillStepsExample"]),
         .executable(name: "quill-search-bench", targets: ["QuillSearchBench"]),
         .executable(name: "quill-steps-bench", targets: ["QuillStepsBench"]),
+        .executable(name: "quill-hash-bench", targets: ["QuillHashBench"]),
     ]
     package.targets += [
         .executableTarget(
@@ -175,6 +178,12 @@ if let extras = Context.environment["QUILL_EXTRAS"], !extras.isEmpty, extras != 
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "bench/search/QuillSearchBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillHashBench",
+            dependencies: ["QuillCore"],
+            path: "bench/hash/QuillHashBench",
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Checks the module dependency direction of shared/STYLE.md: QuillCore imports Foundation only; the SDK
-# never imports the CLI, servers or database drivers; nothing imports QuillCLI but QuillTool.
+# Checks the module dependency direction of shared/STYLE.md: QuillCore imports Foundation and swift-crypto
+# only; the SDK never imports the CLI, servers or database drivers; nothing imports QuillCLI but QuillTool.
+# And the platform rule: only Sources/QuillCore/System/Platform.swift names the C library's module (Glibc,
+# Darwin, Musl) or reads the platform-specific `stat` fields; everything else goes through `Platform`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail=0
@@ -11,7 +13,13 @@ check() { # module, forbidden-regex, reason
         fail=1
     fi
 }
-check QuillCore 'Quill|QuillCLI|QuillStore[A-Za-z]*|QuillServer|Logging|ArgumentParser|GRDB|Hummingbird' "the core uses Foundation only"
+check QuillCore 'Quill|QuillCLI|QuillStore[A-Za-z]*|QuillServer|Logging|ArgumentParser|GRDB|Hummingbird' "the core uses Foundation and swift-crypto only"
+if grep -rEn --include="*.swift" "^(@[A-Za-z_]+ )*(public |package |internal )?import " Sources/QuillCore \
+    | grep -Ev ":[0-9]+:(@[A-Za-z_]+ )*(public |package |internal )?import (Foundation|Crypto)$" \
+    | grep -Ev "^Sources/QuillCore/System/Platform\.swift:[0-9]+:import (Glibc|Darwin)$"; then
+    echo "error: Sources/QuillCore imports only Foundation and Crypto (swift-crypto)" >&2
+    fail=1
+fi
 check Quill 'QuillCLI|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|PostgresNIO|ArgumentParser' "the SDK links only the core, swift-log and an HTTP client"
 check QuillStore 'Quill|QuillCLI|QuillStoreSQLite|QuillStorePostgres|QuillServer|GRDB|PostgresNIO|Hummingbird|ArgumentParser' "the store protocol knows no backend"
 check QuillSteps 'Quill|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|ArgumentParser' "steps need only the core and swift-log, not the SDK"
@@ -20,4 +28,16 @@ for module in Sources/*/; do
     [ "$name" = QuillTool ] || [ "$name" = QuillCLI ] && continue
     check "$name" 'QuillCLI' "only QuillTool imports the CLI"
 done
+# The platform shim: no other file imports or qualifies by the C library's module, or uses `st_mtim`
+# (Linux) / `st_mtimespec` (Darwin) directly.
+shim=Sources/QuillCore/System/Platform.swift
+platform_uses() {
+    grep -rEn "^[[:space:]]*(@[A-Za-z_]+ )*(public |package |internal |fileprivate |private )?import (Glibc|Darwin|Musl)\b|\b(Glibc|Darwin|Musl)\.[a-z_]|\bst_(m|a|c)tim(espec)?\b" \
+        Sources Tests bench Examples Benchmarks --include='*.swift' | grep -v "^$shim:" || true
+}
+if [ -n "$(platform_uses)" ]; then
+    platform_uses
+    echo "error: only $shim imports Glibc/Darwin or reads st_mtim; use Platform (QuillCore) instead" >&2
+    fail=1
+fi
 exit $fail

@@ -8,7 +8,7 @@ export QUILL_EXTRAS=1
 ./scripts/install-deps.sh
 ./scripts/check-imports.sh
 echo "==> checking format"
-swift format lint --strict --recursive Sources Tests Examples bench/peers/QuillPeerBench bench/steps
+swift format lint --strict --recursive Sources Tests Examples bench/peers/QuillPeerBench bench/steps bench/hash
 echo "==> building (warnings are errors)"
 swift build --build-tests -Xswiftc -warnings-as-errors
 echo "==> preparing the interop checks (whirr, jsonschema, openapi-spec-validator, schemathesis from PyPI, in a throwaway virtualenv)"

@@ -298,7 +298,7 @@ public enum Quill: Sendable {
         let now = Date()
         let meta = try FileIO.withLock(directory.lockPath) { () throws -> RunMeta in
             let path = directory.metricsPath
-            let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            let fd = Platform.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw QuillError.posix("opening", path: path, errno: errno) }
             defer { close(fd) }
             let next = try MetricsFile.prepareForAppend(fd: fd, path: path)

@@ -36,23 +36,23 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
             } else {
                 try command.run()
             }
-            Glibc.exit(0)
+            Platform.exit(0)
         } catch let error as QuillError {
             report(error, json: json)
-            Glibc.exit(error.code == .invalidArgument ? 2 : 1)
+            Platform.exit(error.code == .invalidArgument ? 2 : 1)
         } catch let exitCode as ExitCode {
-            Glibc.exit(exitCode.rawValue)
+            Platform.exit(exitCode.rawValue)
         } catch {
             if let parsed, let explained = CommandErrors.explain(error, command: parsed) {
                 report(explained, json: json)
-                Glibc.exit(1)
+                Platform.exit(1)
             }
             let code = exitCode(for: error)
             let message = fullMessage(for: error)
             if code == .success {
                 // --help and --version
                 Console.print(message)
-                Glibc.exit(0)
+                Platform.exit(0)
             }
             let line = CommandErrors.usageMessage(message, arguments: arguments)
             if json {
@@ -60,7 +60,7 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
             } else {
                 Console.printError("error: " + line)
             }
-            Glibc.exit(code.rawValue)
+            Platform.exit(code.rawValue)
         }
     }
 

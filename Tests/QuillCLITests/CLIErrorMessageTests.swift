@@ -30,7 +30,7 @@ struct CLIErrorMessageTests {
 
     /// A port on 127.0.0.1 that nothing listens on: bound, then closed.
     func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Platform.streamSocketType, 0)
         #expect(fd >= 0)
         defer { close(fd) }
         var address = sockaddr_in()

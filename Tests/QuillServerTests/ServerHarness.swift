@@ -62,7 +62,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     func kill(_ signal: Int32) {
-        Glibc.kill(process.processIdentifier, signal)
+        Platform.kill(process.processIdentifier, signal)
         process.waitUntilExit()
     }
 

@@ -47,11 +47,7 @@ extension RunUploader {
         let file = directory.artifactsPath + "/" + path
         var info = stat()
         guard stat(file, &info) == 0 else { return }
-        #if canImport(Glibc)
-        let modified = info.st_mtim
-        #else
-        let modified = info.st_mtimespec
-        #endif
+        let modified = Platform.modificationTime(of: info)
         let marker = "\(info.st_size):\(Int64(modified.tv_sec) * 1_000_000_000 + Int64(modified.tv_nsec))"
         if state.artifacts[path]?["marker"]?.stringValue == marker { return }
         let (sha256, size) = try SHA256.hex(ofFileAt: file)

@@ -93,7 +93,7 @@ struct DemoCommand: AsyncParsableCommand {
                 // Exit with the run still open, as a program that forgets finish() does: the SDK's exit
                 // hook closes it as crashed.
                 try run.flush()
-                Glibc.exit(0)
+                Platform.exit(0)
             }
             let card = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "quill-demo-\(run.id)-model-card.md"

@@ -1,4 +1,5 @@
 import Foundation
+import QuillCore
 
 /// What a host name given to `quill serve --host` resolves to.
 package enum HostAddress {
@@ -14,11 +15,7 @@ package enum HostAddress {
         guard !name.isEmpty else { return false }
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
-        #if canImport(Glibc)
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        #else
-        hints.ai_socktype = SOCK_STREAM
-        #endif
+        hints.ai_socktype = Platform.streamSocketType
         var list: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(name, nil, &hints, &list) == 0, let first = list else { return false }
         defer { freeaddrinfo(first) }

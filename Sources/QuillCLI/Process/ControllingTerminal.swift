@@ -1,4 +1,5 @@
 import Foundation
+import QuillCore
 
 /// quill's controlling terminal, and the job control a shell does for a foreground command: the command's
 /// process group gets the terminal, a stopped command stops quill (so the shell reports the job stopped),
@@ -16,7 +17,7 @@ struct ControllingTerminal: Sendable {
 
     /// Opens the controlling terminal; `nil` when the process has none.
     static func open() -> ControllingTerminal? {
-        let descriptor = Glibc.open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        let descriptor = Platform.open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         var settings = termios()
         let hasSettings = tcgetattr(descriptor, &settings) == 0
@@ -68,7 +69,7 @@ struct ControllingTerminal: Sendable {
 
     /// Closes the descriptor.
     func close() {
-        _ = Glibc.close(descriptor)
+        Platform.close(descriptor)
     }
 }
 

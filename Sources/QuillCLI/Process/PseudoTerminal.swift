@@ -1,4 +1,5 @@
 import Foundation
+import QuillCore
 
 /// A pseudo-terminal pair used as a child's standard output (and error) when quill's own are a terminal, so
 /// the command still sees a terminal (colors, line buffering, its width) while quill copies what it writes
@@ -25,7 +26,7 @@ struct PseudoTerminal {
             close(primary)
             return nil
         }
-        let secondary = Glibc.open(
+        let secondary = Platform.open(
             String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
             O_RDWR | O_NOCTTY | O_CLOEXEC
         )

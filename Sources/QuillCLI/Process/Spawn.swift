@@ -1,4 +1,5 @@
 import Foundation
+import QuillCore
 
 /// Starts a child process the way a shell does: its own process group, an empty signal mask, default signal
 /// dispositions, and (when asked) the foreground of the terminal.
@@ -33,11 +34,7 @@ enum Spawn {
         for number in 1..<Int32(NSIG) where number != SIGKILL && number != SIGSTOP {
             var current = sigaction()
             guard sigaction(number, nil, &current) == 0 else { continue }
-            if unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self)
-                == unsafeBitCast(SIG_IGN, to: Int.self)
-            {
-                result.insert(number)
-            }
+            if Platform.isIgnored(current) { result.insert(number) }
         }
         return result
     }
@@ -51,7 +48,7 @@ enum Spawn {
     ) throws(Failure)
         -> pid_t
     {
-        var actions = posix_spawn_file_actions_t()
+        var actions = Platform.spawnFileActions()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, options.standardOutput, 1)
@@ -65,7 +62,7 @@ enum Spawn {
         // keeps its parent from seeing quill end) must not outlive quill in a background process.
         if let closeFrom = PlatformSymbols.addCloseFrom { _ = closeFrom(&actions, 3) }
 
-        var attributes = posix_spawnattr_t()
+        var attributes = Platform.spawnAttributes()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         var mask = sigset_t()
@@ -114,7 +111,7 @@ enum PlatformSymbols {
     static let nameOfPTY: NameOfPTY? = symbol("ptsname_r")
 
     private static func symbol<T>(_ name: String) -> T? {
-        guard let pointer = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+        guard let pointer = dlsym(Platform.defaultSymbolHandle, name) else { return nil }
         return unsafeBitCast(pointer, to: T.self)
     }
 }

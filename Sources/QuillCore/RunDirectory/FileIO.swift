@@ -1,5 +1,4 @@
 package import Foundation
-import Glibc
 
 /// Small POSIX file helpers: whole-file reads, atomic replacement, appends and advisory locks.
 package enum FileIO {
@@ -19,7 +18,7 @@ package enum FileIO {
         out.reserveCapacity(Int(info.st_size))
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let count = chunk.withUnsafeMutableBytes { Platform.read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw QuillError.posix("reading", path: path, errno: errno)

@@ -91,10 +91,7 @@ public struct LocalRunStore: Sendable {
         for path in [directory.metricsPath, directory.logPath, directory.eventsPath, directory.systemPath] {
             var info = stat()
             if stat(path, &info) == 0 {
-                let modified = Date(
-                    timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-                )
-                latest = max(latest, modified)
+                latest = max(latest, Platform.modificationDate(of: info))
             }
         }
         return latest
