@@ -49,6 +49,8 @@ package enum QuillServer {
         let metrics = ServerMetrics()
         let router = Router(context: QuillRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        // Large bodies are read and decoded on their own threads, so they never starve small requests.
+        router.add(middleware: BulkRequestMiddleware())
         let authenticator = Authenticator(accounts: store)
         let api = APIContext(
             store: store,
