@@ -4,7 +4,29 @@ import QuillServer
 import QuillTesting
 import Testing
 
+// @unchecked Sendable: each test uses a connection from one task at a time, handing it to `blocking` and
+// waiting for it to come back.
+extension RawConnection: @unchecked Sendable {}
+
+/// Runs blocking socket work on a Dispatch thread, so tests never hold one of the cooperative pool's few
+/// threads (other tests in this process, and their timing, need them).
+func blocking<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: body()) }
+    }
+}
+
 extension RawConnection {
+    /// ``readUntilClosed(seconds:)`` off the cooperative pool.
+    func waitUntilClosed(seconds: Double) async -> (text: String, closed: Bool) {
+        await blocking { self.readUntilClosed(seconds: seconds) }
+    }
+
+    /// ``readResponse(seconds:)`` off the cooperative pool; the status line, or nil.
+    func responseStatus(seconds: Double = 10) async -> String? {
+        await blocking { self.readResponse(seconds: seconds)?.status }
+    }
+
     /// Reads until the server closes the connection (end of file or reset) or `seconds` pass; returns what was
     /// read and whether the connection was closed.
     func readUntilClosed(seconds: Double) -> (text: String, closed: Bool) {
@@ -76,7 +98,7 @@ struct SlowClientTests {
         var result = (text: "", closed: false)
         for character in request {
             connection.send(String(character))
-            result = connection.readUntilClosed(seconds: 0.1)
+            result = await connection.waitUntilClosed(seconds: 0.1)
             if result.closed || elapsed(since: start) > 15 { break }
         }
         #expect(result.closed, "the server kept a slowloris connection open for \(elapsed(since: start)) s")
@@ -85,7 +107,7 @@ struct SlowClientTests {
 
         let silent = try RawConnection(port: server.port)
         let silentStart = Date()
-        let silentResult = silent.readUntilClosed(seconds: 15)
+        let silentResult = await silent.waitUntilClosed(seconds: 15)
         #expect(silentResult.closed)
         #expect(elapsed(since: silentStart) < 8)
 
@@ -107,17 +129,17 @@ struct SlowClientTests {
         // Requests every 0.3 s for 5 s, more than the idle timeout in all: the connection stays open.
         while elapsed(since: busyStart) < 5 {
             busy.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            let response = busy.readResponse()
-            #expect(response?.status == "HTTP/1.1 200 OK", "closed after \(elapsed(since: busyStart)) s")
+            let response = await busy.responseStatus()
+            #expect(response == "HTTP/1.1 200 OK", "closed after \(elapsed(since: busyStart)) s")
             if response == nil { break }
             try await Task.sleep(for: .milliseconds(300))
         }
 
         let idle = try RawConnection(port: server.port)
         idle.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        #expect(idle.readResponse()?.status == "HTTP/1.1 200 OK")
+        #expect(await idle.responseStatus() == "HTTP/1.1 200 OK")
         let idleStart = Date()
-        let result = idle.readUntilClosed(seconds: 20)
+        let result = await idle.waitUntilClosed(seconds: 20)
         #expect(result.closed, "an idle connection stayed open for \(elapsed(since: idleStart)) s")
         #expect(elapsed(since: idleStart) > 2.5)
         #expect(elapsed(since: idleStart) < 12)
@@ -138,7 +160,7 @@ struct SlowClientTests {
                 + String(repeating: "x", count: 64 << 10)
         )
         let uploadStart = Date()
-        let uploadResult = upload.readUntilClosed(seconds: 15)
+        let uploadResult = await upload.waitUntilClosed(seconds: 15)
         #expect(uploadResult.closed, "a stalled upload stayed open for \(elapsed(since: uploadStart)) s")
         #expect(elapsed(since: uploadStart) < 8)
         let listed = try await server.request("GET", "/api/v1/runs/\(id)/artifacts").body
@@ -155,7 +177,7 @@ struct SlowClientTests {
                 + "Content-Length: \(body.utf8.count)\r\n\r\n" + String(body.prefix(12))
         )
         let batchStart = Date()
-        #expect(batch.readUntilClosed(seconds: 15).closed)
+        #expect(await batch.waitUntilClosed(seconds: 15).closed)
         #expect(elapsed(since: batchStart) < 8)
         let history = try await server.request("GET", "/api/v1/runs/\(id)/metrics?key=loss").body
         #expect(history?["points"]?.arrayValue?.isEmpty ?? true)
@@ -171,7 +193,7 @@ struct SlowClientTests {
             if index > 0 && index < 10 { try await Task.sleep(for: .milliseconds(300)) }
             slow.send(String(character))
         }
-        #expect(slow.readResponse()?.status == "HTTP/1.1 200 OK")
+        #expect(await slow.responseStatus() == "HTTP/1.1 200 OK")
     }
 
     @Test("over --max-connections a new connection is answered 503 at once; the others work; then service resumes")
@@ -182,13 +204,13 @@ struct SlowClientTests {
         for _ in 0..<3 {
             let connection = try RawConnection(port: server.port)
             connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            #expect(connection.readResponse()?.status == "HTTP/1.1 200 OK")
+            #expect(await connection.responseStatus() == "HTTP/1.1 200 OK")
             held.append(connection)
         }
 
         let extra = try RawConnection(port: server.port)
         let start = Date()
-        let refused = extra.readUntilClosed(seconds: 10)
+        let refused = await extra.waitUntilClosed(seconds: 10)
         #expect(refused.closed)
         #expect(refused.text.hasPrefix("HTTP/1.1 503"), "\(refused.text)")
         #expect(elapsed(since: start) < 3)
@@ -196,7 +218,7 @@ struct SlowClientTests {
         // The connections already open still work.
         for connection in held {
             connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            #expect(connection.readResponse()?.status == "HTTP/1.1 200 OK")
+            #expect(await connection.responseStatus() == "HTTP/1.1 200 OK")
         }
 
         // Once they go away, new connections are served again.
