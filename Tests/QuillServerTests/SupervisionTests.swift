@@ -61,6 +61,15 @@ private final class TracedServer {
         return try? JSONParser.parse(Array(data))
     }
 
+    /// The status of a GET, or 0 when the request fails.
+    func status(_ path: String) async -> Int {
+        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { return 0 }
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 5
+        let response = try? await URLSession.shared.data(for: request).1
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
     /// Waits up to `seconds` for the process to exit.
     func waitForExit(seconds: Double) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
@@ -76,6 +85,7 @@ private func syncCalls(_ path: String) -> Int {
 }
 
 private let straceAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/strace")
+private let prlimitAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit")
 
 @Suite("Supervision and durability of quill serve")
 struct SupervisionTests {
@@ -122,5 +132,34 @@ struct SupervisionTests {
         }
         #expect(counts["full"] ?? 0 >= 20, "\(counts)")
         #expect(counts["relaxed"] ?? 99 <= 5, "\(counts)")
+    }
+
+    @Test(
+        "with 256 open files allowed, 300 idle connections exhaust neither descriptors nor service for long",
+        .enabled(if: prlimitAvailable, "needs prlimit to lower the open-file limit")
+    )
+    func idleConnectionsUnderLowFileLimit() async throws {
+        let temp = TemporaryDirectory("quill-fd-limit")
+        // The default connection limit under 256 open files is (256 - 128) / 2 = 64.
+        let server = try TracedServer(
+            data: temp.path + "/server",
+            wrapper: ["/usr/bin/prlimit", "--nofile=256:256", "--"],
+            arguments: ["--header-timeout", "2"]
+        )
+        var idle: [RawConnection] = []
+        for _ in 0..<300 { idle.append(try RawConnection(port: server.port)) }
+        // The idle connections are cut off after the header timeout (those over the limit at once), and
+        // requests are served again, though the 300 sockets stay open on the client's side.
+        let start = Date()
+        var status = 0
+        while Date().timeIntervalSince(start) < 20 {
+            status = await server.status("/healthz")
+            if status == 200 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(status == 200)
+        #expect(Date().timeIntervalSince(start) < 15)
+        #expect(server.process.isRunning)
+        idle.removeAll()
     }
 }
