@@ -65,4 +65,13 @@ struct ConnectionDeadlinesTests {
         deadlines.writabilityChanged(isWritable: true, now: at(7))
         #expect(deadlines.deadline == nil)
     }
+
+    @Test("a flood of refused connections logs one line per 10 seconds, with the count")
+    func refusalLogging() {
+        let counter = ConnectionCounter(limit: 1)
+        #expect(counter.noteRefusal(now: at(0)) == 1)
+        for second in 1...5 { #expect(counter.noteRefusal(now: at(Double(second))) == nil) }
+        #expect(counter.noteRefusal(now: at(10)) == 6)
+        #expect(counter.noteRefusal(now: at(11)) == nil)
+    }
 }

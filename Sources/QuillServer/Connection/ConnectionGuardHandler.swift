@@ -9,6 +9,8 @@ package final class ConnectionCounter: Sendable {
     /// The most connections open at once.
     package let limit: Int
     private let open = Mutex(0)
+    /// Refusals not yet logged, and when the last log line was written (a flood logs one line per 10 s).
+    private let refusals = Mutex((count: 0, loggedAt: ContinuousClock.Instant?.none))
 
     /// A counter with a limit.
     package init(limit: Int) {
@@ -30,6 +32,16 @@ package final class ConnectionCounter: Sendable {
     /// Gives a connection's place back.
     func release() {
         open.withLock { $0 -= 1 }
+    }
+
+    /// Counts a refused connection; returns how many to report when a log line is due (at most one per 10 s).
+    package func noteRefusal(now: ContinuousClock.Instant = .now) -> Int? {
+        refusals.withLock { state in
+            state.count += 1
+            if let loggedAt = state.loggedAt, now < loggedAt.advanced(by: .seconds(10)) { return nil }
+            defer { state = (0, now) }
+            return state.count
+        }
     }
 }
 
@@ -134,9 +146,11 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         guard admission == .pending else { return }
         guard counter.acquire() else {
             admission = .refused
-            logger.warning(
-                "refusing a connection: \(counter.limit) connections are open (raise it with `quill serve --max-connections`)"
-            )
+            if let refused = counter.noteRefusal() {
+                logger.warning(
+                    "refused \(refused) connection(s): \(counter.limit) connections are open (the limit is `quill serve --max-connections`)"
+                )
+            }
             respond(context: context, status: .serviceUnavailable, headers: [.retryAfter: "5"])
             return
         }
