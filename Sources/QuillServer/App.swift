@@ -24,6 +24,10 @@ package struct ServerConfiguration: Sendable {
     package var maxArtifactBytes: Int64 = 5 << 30
     /// The bytes of artifacts one namespace may store (each distinct content counted once); `nil` is no limit.
     package var namespaceQuotaBytes: Int64?
+    /// How long the server waits for slow or idle clients before it closes their connections.
+    package var timeouts = ConnectionTimeouts()
+    /// The most connections open at once; a connection over it is answered 503 and closed.
+    package var maxConnections = 1000
 
     /// Creates a configuration with defaults.
     package init() {}
@@ -47,6 +51,8 @@ package enum QuillServer {
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.add(middleware: MethodNotAllowedMiddleware(allowed: AllowedMethods(document: OpenAPIDocument.document)))
         router.add(middleware: FormQueryMiddleware())
+        // Large bodies are read and decoded on their own threads, so they never starve small requests.
+        router.add(middleware: BulkRequestMiddleware())
         let authenticator = Authenticator(accounts: store)
         let api = APIContext(
             store: store,
@@ -63,8 +69,17 @@ package enum QuillServer {
         RunRoutes(api: api).register(authenticated.group("api/v1/runs"))
         ArtifactRoutes(api: api, artifacts: artifacts, blobs: BlobStore(root: configuration.artifactDirectory))
             .register(authenticated.group("api/v1/runs/:id/artifacts"))
+        let counter = ConnectionCounter(limit: configuration.maxConnections)
+        let timeouts = configuration.timeouts
         return Application(
             router: router,
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [
+                        ConnectionGuardHandler(timeouts: timeouts, counter: counter, logger: logger)
+                    ]
+                )
+            ),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "quill"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger

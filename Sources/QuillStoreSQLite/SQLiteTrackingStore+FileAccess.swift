@@ -12,9 +12,9 @@ extension SQLiteTrackingStore {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { chmod(folder, 0o700) }
         if !FileManager.default.fileExists(atPath: path) {
-            let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            let fd = Platform.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw QuillError.posix("creating", path: path, errno: errno) }
-            close(fd)
+            _ = Platform.close(fd)
         }
         for suffix in ["", "-wal", "-shm", "-journal"] where FileManager.default.fileExists(atPath: path + suffix) {
             chmod(path + suffix, 0o600)

@@ -1,11 +1,15 @@
 import Foundation
-import GRDB
+package import GRDB
 package import QuillCore
 package import QuillStore
 
 /// The embedded store: one SQLite database file in WAL mode, through GRDB.
 ///
-/// Writes are serialized by SQLite; reads run concurrently with them. Every method is a transaction.
+/// Every method is a transaction, and none runs on Swift's cooperative thread pool: writes go to one writer
+/// queue (``SQLiteWriter``), which commits the writes that queued up meanwhile together (group commit), and
+/// reads run on GRDB's reader connections, concurrently with the writer and never waiting for it (WAL). A
+/// write is acknowledged only once committed, durable as ``SQLiteDurability`` says (by default synced to
+/// disk).
 ///
 /// ```swift
 /// let store = try SQLiteTrackingStore(path: dataDirectory + "/quill.db")
@@ -13,11 +17,21 @@ package import QuillStore
 /// ```
 package final class SQLiteTrackingStore: TrackingStore {
     private let pool: DatabasePool
+    private let writer: SQLiteWriter
+    /// The database file.
+    package let path: String
+    /// How an acknowledged write is made durable.
+    package let durability: SQLiteDurability
 
     /// Opens (creating when missing) the database at a path and brings its schema up to date.
     ///
+    /// - Parameters:
+    ///   - path: The database file.
+    ///   - durability: How an acknowledged write is made durable; by default it is synced to disk first.
     /// - Throws: ``QuillError`` with code ``QuillError/Code/io`` when the file cannot be opened or migrated.
-    package init(path: String) throws {
+    package init(path: String, durability: SQLiteDurability = .full) throws {
+        self.path = path
+        self.durability = durability
         do {
             let folder = (path as NSString).deletingLastPathComponent
             if !folder.isEmpty {
@@ -29,8 +43,14 @@ package final class SQLiteTrackingStore: TrackingStore {
             // Long metric histories are read by mapping the file rather than copying it through read(2) a page
             // at a time (pages still in the WAL are read as usual).
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 1073741824") }
-            pool = try DatabasePool(path: path, configuration: configuration)
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB sets `synchronous = NORMAL` on the writer when it turns WAL on, after `prepareDatabase`; only
+            // the writer's setting matters (readers write nothing), so it is set here, once.
+            let synchronous = durability == .full ? "FULL" : "NORMAL"
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
             try Migrations.migrator.migrate(pool)
+            self.pool = pool
+            writer = SQLiteWriter(pool: pool)
         } catch {
             throw QuillError(
                 .io,
@@ -232,7 +252,9 @@ package final class SQLiteTrackingStore: TrackingStore {
 
     // MARK: Helpers
 
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs `body` in a read transaction on one of GRDB's reader connections (their own dispatch queues, off the
+    /// cooperative thread pool); it sees the last committed state and never waits for the writer.
+    package func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
         } catch let error as QuillError {
@@ -242,19 +264,30 @@ package final class SQLiteTrackingStore: TrackingStore {
         }
     }
 
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs `body` in a write transaction on the writer queue (off the cooperative thread pool), grouped with
+    /// the writes queued meanwhile, and returns once the transaction has committed.
+    package func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            // The synchronous form runs the transaction on the calling thread when the writer is free
-            // (`DispatchQueue.sync`), instead of hopping to the writer's queue and back: two thread switches
-            // less per request, which is most of a small batch's latency. Transactions are short (a batch of
-            // at most the request size), so a caller waits only behind other writers' transactions.
-            let pool = self.pool
-            return try { try pool.write(body) }()
+            return try await writer.write(body)
         } catch let error as QuillError {
             throw error
         } catch {
             throw QuillError(.io, "writing the SQLite store failed", underlying: error)
         }
+    }
+
+    /// What the writer has done so far (transactions and writes), for tests and diagnostics.
+    package var writerStatistics: SQLiteWriter.Statistics { writer.statistics }
+
+    /// The writer connection's `PRAGMA synchronous` (0 off, 1 normal, 2 full, 3 extra).
+    package func synchronousSetting() async throws -> Int {
+        try await write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    /// Closes the database's connections; later calls fail. Writes already queued finish first.
+    package func close() async throws {
+        try await write { _ in }
+        try pool.close()
     }
 
     static func now() -> Int64 { Timestamp.nowMicroseconds() }

@@ -6,6 +6,8 @@ import QuillCore
 import QuillServer
 import QuillStore
 import QuillStoreSQLite
+import ServiceLifecycle
+import UnixSignals
 
 /// `quill serve`: the REST API over the embedded SQLite store.
 struct ServeCommand: AsyncParsableCommand {
@@ -14,7 +16,16 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve the REST API on the embedded SQLite store.",
         discussion: """
             The store is one SQLite database (WAL mode) in the data folder. SIGTERM or SIGINT stops the server \
-            after the requests in flight.
+            after the requests in flight. If the server or its store fails, it logs the error and exits with \
+            status 1, so a supervisor (systemd with Restart=on-failure) can restart it.
+
+            A write is answered once it is synced to disk (--durability full); concurrent writes share one sync. \
+            --durability relaxed answers before the sync: faster for many small writes, and still safe if the \
+            server process crashes, but the last acknowledged writes may be lost on a power loss.
+
+            Slow and idle clients are cut off: a request header must arrive within --header-timeout, a kept-alive \
+            connection may idle for --idle-timeout, and a request body may pause for at most --body-timeout. \
+            At most --max-connections connections are open at once; more are answered 503.
 
             Without users the server runs in single-user mode: every request may do everything, so it only \
             binds to a loopback address unless you pass --insecure. Create the first user with \
@@ -53,6 +64,26 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var quotaMib: Int64?
 
+    @Option(help: ArgumentHelp("When a write is answered: full (synced to disk) or relaxed.", valueName: "mode"))
+    var durability: SQLiteDurability = .full
+
+    @Option(help: ArgumentHelp("Seconds a client may take to send a request header.", valueName: "seconds"))
+    var headerTimeout: Double = 20
+
+    @Option(help: ArgumentHelp("Seconds a kept-alive connection may sit idle between requests.", valueName: "seconds"))
+    var idleTimeout: Double = 60
+
+    @Option(help: ArgumentHelp("Seconds a request body may go without a byte.", valueName: "seconds"))
+    var bodyTimeout: Double = 30
+
+    @Option(
+        help: ArgumentHelp(
+            "The most connections open at once (default: from the open-file limit, at most 4096).",
+            valueName: "count"
+        )
+    )
+    var maxConnections: Int?
+
     @Flag(
         help:
             "Allow single-user mode (no API keys) on an address other than loopback. Anyone who can reach the port can read and write every run."
@@ -66,6 +97,12 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxBodyMib > 0 else { throw ValidationError("--max-body-mib must be at least 1") }
         guard maxArtifactMib > 0 else { throw ValidationError("--max-artifact-mib must be at least 1") }
         if let quotaMib, quotaMib < 0 { throw ValidationError("--quota-mib must not be negative") }
+        for (name, seconds) in [("header", headerTimeout), ("idle", idleTimeout), ("body", bodyTimeout)] {
+            guard seconds > 0, seconds <= 86400 else {
+                throw ValidationError("--\(name)-timeout must be more than 0 and at most 86400 seconds")
+            }
+        }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -74,7 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let folder = data ?? homeOptions.quillHome.path + "/server"
-        let store = try SQLiteTrackingStore(path: folder + "/quill.db")
+        let store = try SQLiteTrackingStore(path: folder + "/quill.db", durability: durability)
         let users = try await store.userCount()
         if users == 0 && !Self.isLoopback(host) && !insecure {
             throw QuillError(
@@ -90,6 +127,14 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.artifactDirectory = folder + "/artifacts"
         configuration.maxArtifactBytes = maxArtifactMib << 20
         configuration.namespaceQuotaBytes = quotaMib.map { $0 << 20 }
+        configuration.timeouts = ConnectionTimeouts(
+            header: .seconds(headerTimeout),
+            idle: .seconds(idleTimeout),
+            body: .seconds(bodyTimeout)
+        )
+        let openFiles = FileDescriptorLimit.raiseToHardLimit()
+        configuration.maxConnections =
+            maxConnections ?? FileDescriptorLimit.defaultConnectionLimit(openFiles: openFiles)
         var logger = Logger(label: "quill.server")
         logger.logLevel = .warning
         let app = QuillServer.application(
@@ -102,6 +147,30 @@ struct ServeCommand: AsyncParsableCommand {
             ServerPresence.announce(folder: folder, host: host, port: bound)
             Console.print("quill serve: listening on http://\(host):\(bound) (data: \(folder); \(mode))")
         }
-        try await app.runService()
+        try await Self.runServices([store, app], logger: logger)
+    }
+
+    /// Runs the services in one `ServiceGroup` until SIGTERM or SIGINT, which shuts them down gracefully in
+    /// reverse order (the server drains its requests, then the store closes).
+    ///
+    /// A service that throws, or returns while nobody asked it to stop, ends the group: the error is logged
+    /// and `quill serve` exits with status 1, so a supervisor restarts it instead of it running half alive.
+    static func runServices(_ services: [any Service], logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        configuration.maximumGracefulShutdownDuration = .seconds(120)
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch {
+            logger.error(
+                "quill serve stopped because a service failed: \(error). Exiting with status 1; a supervisor (systemd with Restart=on-failure) restarts it."
+            )
+            throw ExitCode.failure
+        }
     }
 }
+
+extension SQLiteDurability: ExpressibleByArgument {}
