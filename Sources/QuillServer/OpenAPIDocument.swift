@@ -65,7 +65,6 @@ enum OpenAPIDocument {
         ]
     }
 
-
     static let runID = parameter("id", in: "path", "string", "The run id")
 
     /// An optional field: the server reads `null` as absent.
@@ -266,10 +265,13 @@ enum OpenAPIDocument {
             "/api/v1/projects": [
                 "post": operation(
                     "Get or create a project by display name",
-                    body: body(required: ["name"], [
+                    body: body(
+                        required: ["name"],
+                        [
                             "name": displayName,
                             "namespace": optional("string", ["pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"]),
-                        ]),
+                        ]
+                    ),
                     responses: ["200": json(ref("Project"), "The project"), "400": error],
                     links: [
                         "GetProject": link(

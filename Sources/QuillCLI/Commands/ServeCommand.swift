@@ -165,6 +165,9 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await ServiceGroup(configuration: configuration).run()
         } catch {
+            // A listening socket that cannot be opened (port in use, no permission) is the user's to fix, at
+            // start: the command's one error line says how, so it is not reported as a crash.
+            if String(describing: error).contains("bind(") { throw error }
             logger.error(
                 "quill serve stopped because a service failed: \(error). Exiting with status 1; a supervisor (systemd with Restart=on-failure) restarts it."
             )

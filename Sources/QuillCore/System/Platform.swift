@@ -36,6 +36,24 @@ package enum Platform {
         #endif
     }
 
+    /// Raises the soft limit on open files to the hard limit (`setrlimit(RLIMIT_NOFILE)`) and returns the
+    /// soft limit now in force, or `nil` when it cannot be read.
+    package static func raiseOpenFileLimit() -> Int? {
+        #if canImport(Glibc)
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        #else
+        let resource = RLIMIT_NOFILE
+        #endif
+        var limit = rlimit()
+        guard getrlimit(resource, &limit) == 0 else { return nil }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(resource, &raised) == 0 { limit = raised }
+        }
+        return limit.rlim_cur >= rlim_t(Int.max) ? Int.max : Int(limit.rlim_cur)
+    }
+
     /// Closes a descriptor (C `close`); 0, or -1 with `errno` set.
     @discardableResult
     package static func close(_ descriptor: Int32) -> Int32 {
