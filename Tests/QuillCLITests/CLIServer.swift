@@ -26,16 +26,7 @@ final class CLIServer: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         stdout = pipe.fileHandleForReading
-        var collected = ""
-        var port: Int?
-        while port == nil {
-            let chunk = stdout.availableData
-            if chunk.isEmpty { break }
-            collected += String(decoding: chunk, as: UTF8.self)
-            if let match = collected.firstMatch(of: #/listening on http://[^ ]+:([0-9]+) /#) { port = Int(match.1) }
-        }
-        guard let port else { throw QuillError(.process, "quill serve did not report a port: \(collected)") }
-        self.port = port
+        port = try ServeOutput.listeningPort(from: stdout)
     }
 
     /// Stops the server with SIGTERM and waits for it.

@@ -25,16 +25,7 @@ private final class TracedServer {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        var collected = ""
-        var port: Int?
-        while port == nil {
-            let chunk = pipe.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            collected += String(decoding: chunk, as: UTF8.self)
-            if let match = collected.firstMatch(of: #/listening on http://[^ ]+:([0-9]+) /#) { port = Int(match.1) }
-        }
-        guard let port else { throw QuillError(.process, "quill serve did not report a port: \(collected)") }
-        self.port = port
+        port = try ServeOutput.listeningPort(from: pipe.fileHandleForReading)
     }
 
     deinit {
