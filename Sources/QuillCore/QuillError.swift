@@ -50,6 +50,9 @@ public struct QuillError: Error, Sendable, CustomStringConvertible {
         public static let artifactTooLarge = Code("artifact_too_large")
         /// A namespace has used up its storage quota.
         public static let quotaExceeded = Code("quota_exceeded")
+        /// A well-formed request names something else (a parent run) that does not exist or that the caller
+        /// may not read; the two look the same, so nothing leaks.
+        public static let unknownReference = Code("unknown_reference")
     }
 
     /// What kind of failure this is.

@@ -115,7 +115,7 @@ extension OpenAPIDocument {
             "/api/v1/keys/{key}": [
                 "delete": operation(
                     "Revoke one of the caller's keys",
-                    parameters: [parameter("key", in: "path", "integer", "The key's id")],
+                    parameters: [parameter("key", in: "path", "integer", "The key's id", range: Int.min...Int.max)],
                     responses: [
                         "200": json(ref("APIKey"), "The revoked key"), "401": error, "404": error, "409": error,
                     ]

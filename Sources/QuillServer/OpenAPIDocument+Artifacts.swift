@@ -34,9 +34,9 @@ extension OpenAPIDocument {
                         "type": "object", "required": ["path"], "additionalProperties": false,
                         "properties": [
                             "path": .object(artifactPathSchema.merging(["type": "string"]) { first, _ in first }),
-                            "size": ["type": "integer", "minimum": 0],
-                            "sha256": ["type": "string", "pattern": "^[0-9a-fA-F]{64}$"],
-                            "logged_at": ["type": "string", "format": "date-time"],
+                            "size": integer(0...Int.max, nullable: true),
+                            "sha256": optional("string", ["pattern": "^[0-9a-fA-F]{64}$"]),
+                            "logged_at": time,
                         ],
                     ],
                     responses: [

@@ -58,6 +58,8 @@ enum OpenAPIDocument {
     ) -> JSONValue {
         var schema = extra
         schema["type"] = .string(type)
+        // Query and path strings have no NUL byte either (the server refuses one).
+        if type == "string", schema["pattern"] == nil, schema["format"] == nil { schema["pattern"] = noNUL }
         if let range { schema.merge(integer(range).objectValue ?? [:]) { _, new in new } }
         return [
             "name": .string(name), "in": .string(location), "required": .bool(required || location == "path"),
@@ -68,11 +70,16 @@ enum OpenAPIDocument {
     static let runID = parameter("id", in: "path", "string", "The run id")
 
     /// An optional field: the server reads `null` as absent.
+    /// Strings have no NUL byte (the server refuses one, as SQLite would cut the text short there).
     static func optional(_ type: String, _ extra: [String: JSONValue] = [:]) -> JSONValue {
         var members = extra
         members["type"] = [.string(type), "null"]
+        if type == "string", members["pattern"] == nil, members["enum"] == nil { members["pattern"] = noNUL }
         return .object(members)
     }
+
+    /// The pattern of a string without NUL bytes.
+    static let noNUL: JSONValue = "^[^\\u0000]*$"
 
     /// A request body object: the server refuses fields it does not know, so the document does too.
     static func body(required: [String] = [], _ properties: [String: JSONValue]) -> JSONValue {
@@ -326,7 +333,7 @@ enum OpenAPIDocument {
                         "allOf": [
                             body([
                                 "id": optional("string", ["pattern": runIDPattern]),
-                                "project": optional("string"), "project_id": optional("integer"),
+                                "project": optional("string"), "project_id": integer(Int.min...Int.max, nullable: true),
                                 "name": optional("string"), "description": optional("string"),
                                 "kind": optional("string"), "parent": optional("string"),
                                 "status": optional("string", ["enum": runStatuses]), "started_at": time,
@@ -338,14 +345,17 @@ enum OpenAPIDocument {
                                 "description": "project (a name, or namespace/slug) or project_id is required",
                                 "anyOf": [
                                     ["required": ["project"], "properties": ["project": ["type": "string"]]],
-                                    ["required": ["project_id"], "properties": ["project_id": ["type": "integer"]]],
+                                    [
+                                        "required": ["project_id"],
+                                        "properties": ["project_id": integer(Int.min...Int.max)],
+                                    ],
                                 ],
                             ],
                         ]
                     ],
                     responses: [
                         "201": json(ref("Run"), "The run, with its dashboard URL"), "400": error, "404": error,
-                        "409": error,
+                        "409": error, "422": json(ref("Error"), "The parent run does not exist or may not be read"),
                     ],
                     links: runLinks
                 ),
@@ -411,7 +421,10 @@ enum OpenAPIDocument {
                         "name": optional("string"), "description": optional("string"), "parent": optional("string"),
                         "summary": ["type": ["object", "null"]],
                     ]),
-                    responses: ["200": json(ref("Run"), "The run"), "400": error, "404": error]
+                    responses: [
+                        "200": json(ref("Run"), "The run"), "400": error, "404": error,
+                        "422": json(ref("Error"), "The parent run does not exist or may not be read"),
+                    ]
                 ),
                 "delete": operation("Delete a run", parameters: [runID], responses: ["204": noContent, "404": error]),
             ],

@@ -16,6 +16,7 @@ extension QuillError: HTTPResponseError {
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .quotaExceeded: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        case .unknownReference: .unprocessableContent
         default: .internalServerError
         }
     }

@@ -75,6 +75,26 @@ public enum BuiltProducts: Sendable {
         )
     }
 
+    /// Runs an executable to the end like ``run(_:_:environment:directory:)``, waiting on a Dispatch thread
+    /// instead of the calling task's: a test that runs a long process (schemathesis, a benchmark) does not
+    /// hold one of the few cooperative threads the other tests need meanwhile.
+    public static func runOffPool(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        directory: String? = nil
+    ) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    with: Swift.Result {
+                        try run(executable, arguments, environment: environment, directory: directory)
+                    }
+                )
+            }
+        }
+    }
+
     /// Starts an executable without waiting; the caller signals and waits for it.
     public static func start(
         _ executable: String,

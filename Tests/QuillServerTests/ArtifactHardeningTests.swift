@@ -153,8 +153,8 @@ struct ArtifactHardeningTests {
             // Wrong bytes, then other wrong bytes (same size, then another size): refused every time.
             for wrong in ["world", "HELLO", "hello, world"] {
                 let response = try await server.put(run, path, Data(wrong.utf8))
-                #expect(response.status == 400, "\(path): \(wrong)")
-                #expect(response.json?["error"]?["code"] == "invalid_argument")
+                #expect(response.status == 409, "\(path): \(wrong)")
+                #expect(response.json?["error"]?["code"] == "conflict")
                 let (_, record) = try await server.request("GET", "/api/v1/runs/\(run)/artifacts")
                 let entry = record?["artifacts"]?.arrayValue?.first { $0["path"] == .string(path) }
                 #expect(entry?["expected_sha256"] == .string(SHA256.hex(of: Array(good))), "\(path): \(wrong)")

@@ -99,7 +99,6 @@ struct AuthTests {
             ("PATCH", "/api/v1/projects/ada/secret", ["visibility": "public"]),
             ("GET", "/api/v1/runs?project=ada/secret", nil),
             ("POST", "/api/v1/runs", ["project": "ada/secret"]),
-            ("POST", "/api/v1/runs", ["project": "Mine", "parent": .string(id)]),
             ("GET", "/api/v1/runs/\(id)", nil),
             ("PATCH", "/api/v1/runs/\(id)", ["description": "mine now"]),
             ("DELETE", "/api/v1/runs/\(id)", nil),
@@ -118,6 +117,17 @@ struct AuthTests {
             ("PUT", "/api/v1/runs/\(id)/artifacts/content?path=model.bin", ["overwritten": true]),
             ("GET", "/api/v1/runs/\(id)/artifacts/content?path=model.bin", nil),
         ]
+        // A parent the caller may not read answers as a missing one: 422 unknown_reference, like an unused id.
+        for parent in [id, "zzzz9999"] {
+            let (status, json) = try await server.request(
+                "POST",
+                "/api/v1/runs",
+                json: ["project": "Mine", "parent": .string(parent)],
+                key: bob
+            )
+            #expect(status == 422, "parent \(parent) gave \(status)")
+            #expect(json?["error"]?["code"] == "unknown_reference")
+        }
         for (method, path, body) in attempts {
             let (status, json) = try await server.request(method, path, json: body, key: bob)
             #expect(status == 404, "\(method) \(path) gave \(status)")

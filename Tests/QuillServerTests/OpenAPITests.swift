@@ -201,7 +201,7 @@ struct OpenAPITests {
             .appendingPathComponent("Interop").path
         var arguments = [
             "--config-file", interop + "/schemathesis.toml", "run", "\(url)/api/v1/openapi.json", "--checks", "all",
-            "--workers", "2", "--no-color",
+            "--workers", "1", "--no-color",
             "--max-examples", environment["QUILL_ST_EXAMPLES"] ?? "25", "--seed", environment["QUILL_ST_SEED"] ?? "1",
             "--generation-database", "none", "--request-timeout", "30",
         ]
@@ -210,7 +210,7 @@ struct OpenAPITests {
         } else {
             arguments += ["--exclude-name", "POST /api/v1/users"]
         }
-        let result = try BuiltProducts.run(
+        let result = try await BuiltProducts.runOffPool(
             schemathesis,
             arguments,
             environment: [

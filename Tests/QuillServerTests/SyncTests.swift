@@ -115,7 +115,13 @@ struct SyncTests {
             try quill(["runs", "--server", url, "--where", "params.lr > 0.02", "--json"], env).stdout
         )
         #expect(runs["runs"]?.arrayValue?.map { $0["name"] } == ["b"])
-        let table = try quill(["runs", "--server", url, "--status", "completed", "--tag", "team=quill"], env)
+        // The SDK streams a run's final status as it finishes; on a loaded machine the last upload may land
+        // a moment after `quill demo` exits.
+        var table = try quill(["runs", "--server", url, "--status", "completed", "--tag", "team=quill"], env)
+        for _ in 0..<60 where table.stdout.split(separator: "\n").count < 3 {
+            try await Task.sleep(for: .milliseconds(500))
+            table = try quill(["runs", "--server", url, "--status", "completed", "--tag", "team=quill"], env)
+        }
         #expect(table.stdout.split(separator: "\n").count == 3, "\(table.stdout)\(table.stderr)")
         let shown = try JSONParser.parse(try quill(["show", "a", "--server", url, "--json"], env).stdout)
         #expect(shown["config"]?["lr"] == 0.01)

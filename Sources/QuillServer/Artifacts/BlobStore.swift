@@ -202,16 +202,18 @@ package struct BlobStore: Sendable {
         }
     }
 
+    /// Bytes that differ from what the record announced conflict with the record's state (409): the same
+    /// body would be right for a record that announced it.
     private static func verify(_ digest: String, _ size: Int64, _ expected: Expectation) throws {
         if let announced = expected.size, announced != size {
             throw QuillError(
-                .invalidArgument,
+                .conflict,
                 "the upload has \(size) bytes but the record announced \(announced); upload the whole file again"
             )
         }
         if let sha256 = expected.sha256, sha256 != digest {
             throw QuillError(
-                .invalidArgument,
+                .conflict,
                 "the uploaded bytes have SHA-256 \(digest) but the record announced \(sha256); the file changed or was cut, upload it again"
             )
         }

@@ -135,8 +135,7 @@ struct RunRoutes {
         run.description = try body.string("description")
         if let kind = try body.string("kind") { run.kind = RunKind(kind) }
         if let parent = try body.string("parent") {
-            guard let parentID = RunID(parent) else { throw QuillError(.notFound, "parent run '\(parent)' not found") }
-            run.parent = try await api.run(parentID, caller, .read).id
+            run.parent = try await parentRun(parent, caller)
         }
         if let status = try body.string("status") { run.status = try Self.status(status) }
         run.startedAt = try body.time("started_at")
@@ -162,6 +161,21 @@ struct RunRoutes {
         return JSONResponse.make(json, status: .created)
     }
 
+    /// The run a body names as parent, when the caller may read it. A missing or unreadable parent is not a
+    /// missing resource in the path: it answers 422 `unknown_reference`, the same for both.
+    private func parentRun(_ text: String, _ caller: Caller) async throws -> RunID {
+        let missing = QuillError(
+            .unknownReference,
+            "body.parent: run '\(text)' not found; give the id of a run you can read"
+        )
+        guard let id = RunID(text) else { throw missing }
+        do {
+            return try await api.run(id, caller, .read).id
+        } catch let error as QuillError where error.code == .notFound {
+            throw missing
+        }
+    }
+
     private func update(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let run = try await api.run(context, .write)
         let id = run.id
@@ -178,8 +192,7 @@ struct RunRoutes {
             switch parent {
             case .null: update.parent = .some(nil)
             case .string(let text):
-                guard let parentID = RunID(text) else { throw QuillError(.notFound, "parent run '\(text)' not found") }
-                update.parent = .some(try await api.run(parentID, context.caller, .read).id)
+                update.parent = .some(try await parentRun(text, context.caller))
             default: throw QuillError(.invalidArgument, "body.parent must be a run id or null")
             }
         }
