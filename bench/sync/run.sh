@@ -84,7 +84,7 @@ for repeat in $(seq "$repeats"); do
     for _ in $(seq 300); do grep -q "listening" "$work/serve-$repeat.log" 2>/dev/null && break; sleep 0.1; done
     url="http://$(grep -o '127.0.0.1:[0-9]*' "$work/serve-$repeat.log" | head -1)"
     start=$(date +%s.%N)
-    "$client" sync big --home "$work/home" --server "$url" --json > "$work/sync-$repeat.json"
+    ${QUILL_BENCH_TIME:+/usr/bin/time -f "client: %e s wall, %U s user, %S s sys"} "$client" sync big --home "$work/home" --server "$url" --json > "$work/sync-$repeat.json"
     end=$(date +%s.%N)
     stop_server
     rm -rf "$work/data-$repeat"

@@ -55,10 +55,13 @@ extension RunUploader {
 
     /// Posts a batch; when the server no longer has the run, creates it again and posts once more.
     private func postBatch(_ meta: RunMeta, _ path: String, _ body: [UInt8]) throws -> JSONValue? {
-        var response = try client.send("POST", path, body: body)
+        func send() throws -> BlockingHTTPClient.Response {
+            try batchConnection?.post(path, body: body) ?? client.send("POST", path, body: body)
+        }
+        var response = try send()
         if response.status == 404 {
             try ensureRemoteRun(meta)
-            response = try client.send("POST", path, body: body)
+            response = try send()
         }
         guard (200..<300).contains(response.status) else {
             if response.status == 404 { identity.runKnown = false }

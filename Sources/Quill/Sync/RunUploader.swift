@@ -31,6 +31,8 @@ package struct RunUploader: Sendable {
 
     let directory: RunDirectory
     let client: BlockingHTTPClient
+    /// A kept-alive connection for metric batches to an `http://` server (`nil` for `https://`).
+    let batchConnection: PlainHTTPConnection?
     /// Rows per request for system samples.
     var rowsPerRequest = 1000
     /// Metric points per batch request: large enough that the server's per-request work is small beside
@@ -44,6 +46,7 @@ package struct RunUploader: Sendable {
     package init(directory: RunDirectory, serverURL: String, apiKey: String?, timeout: Double = 30) {
         self.directory = directory
         self.client = BlockingHTTPClient(baseURL: serverURL, apiKey: apiKey, timeout: timeout)
+        self.batchConnection = PlainHTTPConnection(baseURL: client.baseURL, apiKey: apiKey, timeout: timeout)
     }
 
     /// The key of this server's entry in `sync.json`: `id:<server_id>`, or the URL for a server that does
