@@ -1,9 +1,12 @@
 import Foundation
 import QuillCore
+import Synchronization
 
 extension RunUploader {
     /// Uploads the complete lines of `metrics.jsonl` after the saved offset, transcoded into batches in the
-    /// `metrics` shape, saving the offset and the next index after each request.
+    /// `metrics` shape. The next batch is transcoded while the server stores the previous one. The offset and
+    /// the next index are saved when a request succeeded, at most once a second and at the end (a crash
+    /// sends at most that second again, which the server ignores).
     ///
     /// A line that is not a JSON object stops the upload there: the lines before it are sent, the offset
     /// stays at its start, and the error names its line, so no point after it is skipped unseen.
@@ -13,22 +16,47 @@ extension RunUploader {
         var next = state.metricsNextIndex ?? 0
         var rows = 0
         var end = state.metricsOffset
-        func flush() throws {
-            guard end != state.metricsOffset else { return }
-            if transcoder.points > 0 {
-                var body = Array(#"{"metrics":["#.utf8)
-                body.reserveCapacity(transcoder.output.count + 16)
-                body.append(contentsOf: transcoder.output)
-                body.append(contentsOf: "]}".utf8)
-                let response = try postBatch(meta, path, body)
+        var pending: (batch: PendingBatch, end: Int64, next: Int, rows: Int)?
+        var queued = state.metricsOffset
+        var lastSave = ContinuousClock.now
+        /// Waits for the request in flight and records what it sent.
+        func settle(save force: Bool) throws {
+            if let (batch, batchEnd, batchNext, batchRows) = pending {
+                pending = nil
+                let response = try batch.wait()
                 report.pointsWritten += response?["metrics_written"]?.intValue ?? 0
+                report.rowsSent += batchRows
+                state.metricsOffset = batchEnd
+                state.metricsNextIndex = batchNext
             }
-            report.rowsSent += rows
+            if force || ContinuousClock.now - lastSave >= .seconds(1) {
+                try state.save(directory)
+                lastSave = ContinuousClock.now
+            }
+        }
+        /// Sends the transcoded lines (after the request in flight finished) without waiting for the answer.
+        func flush() throws {
+            guard end != queued else { return }
+            var body: [UInt8]?
+            if transcoder.points > 0 {
+                var bytes = Array(#"{"metrics":["#.utf8)
+                bytes.reserveCapacity(transcoder.output.count + 16)
+                bytes.append(contentsOf: transcoder.output)
+                bytes.append(contentsOf: "]}".utf8)
+                body = bytes
+            }
+            try settle(save: false)
+            let batch = PendingBatch()
+            if let body {
+                let uploader = self
+                DispatchQueue.global().async { batch.finish(Result { try uploader.postBatch(meta, path, body) }) }
+            } else {
+                batch.finish(.success(nil))  // blank or metric-less lines only: nothing to send
+            }
+            pending = (batch, end, next, rows)
+            queued = end
             rows = 0
             transcoder.reset()
-            state.metricsOffset = end
-            state.metricsNextIndex = next
-            try state.save(directory)
         }
         try Self.forEachLines(of: directory.metricsPath, from: state.metricsOffset) { chunk, start in
             var lineStart = chunk.startIndex
@@ -38,6 +66,7 @@ extension RunUploader {
                 if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                     guard let after = transcoder.append(line: line, next: next) else {
                         try flush()
+                        try settle(save: true)
                         throw Self.malformedLine(directory.metricsPath, at: start + Int64(lineStart - chunk.startIndex))
                     }
                     next = after
@@ -51,10 +80,11 @@ extension RunUploader {
             }
         }
         try flush()
+        try settle(save: end != state.metricsOffset || pending != nil)
     }
 
     /// Posts a batch; when the server no longer has the run, creates it again and posts once more.
-    private func postBatch(_ meta: RunMeta, _ path: String, _ body: [UInt8]) throws -> JSONValue? {
+    func postBatch(_ meta: RunMeta, _ path: String, _ body: [UInt8]) throws -> JSONValue? {
         func send() throws -> BlockingHTTPClient.Response {
             try batchConnection?.post(path, body: body) ?? client.send("POST", path, body: body)
         }
@@ -107,5 +137,22 @@ extension RunUploader {
             try body(buffer[...lastNewline], position)
             position += Int64(lastNewline + 1)
         }
+    }
+}
+
+/// A batch request in flight on another thread, and its answer once it came.
+final class PendingBatch: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let result = Mutex<Result<JSONValue?, any Error>?>(nil)
+
+    func finish(_ outcome: Result<JSONValue?, any Error>) {
+        result.withLock { $0 = outcome }
+        done.signal()
+    }
+
+    /// The server's answer; throws what the request threw.
+    func wait() throws -> JSONValue? {
+        done.wait()
+        return try result.withLock { $0 }?.get()
     }
 }
