@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `quill sync` of a large local run through the SDK's own upload path (RunUploader), timed end to end.
 #
-#   bench/sync/run.sh [--skip-build] [--points N] [--repeats N] [--client BIN] [--server BIN]
+#   bench/sync/run.sh [--skip-build] [--points N] [--keys K (1-4)] [--repeats N] [--client BIN] [--server BIN]
 #
 # Builds release `quill`, records a short run with `quill demo`, replaces its metrics.jsonl with N points
-# (default 1,000,000: N/4 rows of 4 metrics, with a step, an `_idx` and a timestamp, values written by
-# Python's repr, some NaN/Infinity), then per repeat starts a fresh `quill serve` on an empty data
+# (default 1,000,000: N/K rows of K metrics, K = 4 by default, each row with a step, an `_idx` and a
+# timestamp, values written by Python's repr, some NaN/Infinity; --keys 1 is the shape of
+# bench/server/loadgen.py, one metric per point), then per repeat starts a fresh `quill serve` on an empty data
 # directory and a free port, removes the run's sync.json, and times `quill sync RUN --server URL`.
 # Prints each time and the median, in points/s. --client/--server pick other binaries (e.g. an older
 # build as the client, to compare uploaders against the same server).
@@ -15,6 +16,7 @@ export QUILL_EXTRAS=1
 
 build=1
 points=1000000
+keys=4
 repeats=3
 client=""
 server=""
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --skip-build) build=0 ;;
         --points) points="$2"; shift ;;
+        --keys) keys="$2"; shift ;;
         --repeats) repeats="$2"; shift ;;
         --client) client="$2"; shift ;;
         --server) server="$2"; shift ;;
@@ -53,22 +56,22 @@ cleanup() { stop_server; rm -rf "$work"; }
 trap cleanup EXIT
 unset QUILL_TRACKING_URI QUILL_API_KEY
 
-echo "==> recording a run of $points points" >&2
+echo "==> recording a run of $points points, $keys per row" >&2
 "$client" demo --home "$work/home" --project bench --name big --steps 1 --delay-ms 0 > /dev/null
 run_dir="$(dirname "$(find "$work/home" -name metrics.jsonl | head -1)")"
-python3 - "$run_dir/metrics.jsonl" "$points" <<'PY'
+python3 - "$run_dir/metrics.jsonl" "$points" "$keys" <<'PY'
 import json, math, random, sys
-path, points = sys.argv[1], int(sys.argv[2])
+path, points, keys = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 random.seed(7)
-rows = points // 4
+rows = points // keys
 with open(path, "w") as out:
     for i in range(rows):
         loss = 2.5 * math.exp(-i / 50000) + random.random() * 0.01
-        values = [loss, random.random(), 1e-3 * (1 - i / rows), random.lognormvariate(0, 1)]
+        values = [loss, random.random(), 1e-3 * (1 - i / rows), random.lognormvariate(0, 1)][:keys]
         if i % 10007 == 0:
-            values[3] = float("nan")
+            values[-1] = float("nan")
         if i % 20011 == 0:
-            values[3] = float("inf")
+            values[-1] = float("inf")
         fields = ",".join(
             f'"{k}":{json.dumps(v) if math.isfinite(v) else json.dumps(str(v).replace("nan", "NaN").replace("inf", "Infinity"))}'
             for k, v in zip(("loss", "acc", "lr", "grad_norm"), values))

@@ -17,11 +17,14 @@ final class PlainHTTPConnection: Sendable {
     private let timeout: Double
     private let connection = Mutex<Int32>(-1)
 
-    /// A connection for `baseURL`, or `nil` when it is not a plain `http://` URL.
+    /// A connection for `baseURL`, or `nil` when it is not a plain `http://` URL or a proxy is configured
+    /// (`http_proxy`, which URLSession honours).
     init?(baseURL: String, apiKey: String?, timeout: Double) {
         guard let components = URLComponents(string: baseURL), components.scheme?.lowercased() == "http",
             let host = components.host, !host.isEmpty, components.query == nil
         else { return nil }
+        let environment = ProcessInfo.processInfo.environment
+        guard (environment["http_proxy"] ?? environment["HTTP_PROXY"] ?? "").isEmpty else { return nil }
         self.host = host
         self.port = components.port ?? 80
         self.pathPrefix = components.percentEncodedPath
