@@ -31,9 +31,14 @@ package struct BlockingHTTPClient: Sendable {
 
     /// Sends a request; throws when the server cannot be reached.
     package func send(_ method: String, _ path: String, json: JSONValue? = nil) throws -> Response {
+        try send(method, path, body: json.map(JSONWriter.bytes))
+    }
+
+    /// Sends a request with a body of JSON bytes as they are; throws when the server cannot be reached.
+    func send(_ method: String, _ path: String, body: [UInt8]?) throws -> Response {
         var request = try makeRequest(method, path)
-        if let json {
-            request.httpBody = Data(JSONWriter.bytes(json))
+        if let body {
+            request.httpBody = Data(body)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         let box = ResultBox()

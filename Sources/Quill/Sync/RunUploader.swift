@@ -31,14 +31,22 @@ package struct RunUploader: Sendable {
 
     let directory: RunDirectory
     let client: BlockingHTTPClient
-    /// Rows per request.
+    /// A kept-alive connection for metric batches to an `http://` server (`nil` for `https://`).
+    let batchConnection: PlainHTTPConnection?
+    /// Rows per request for system samples.
     var rowsPerRequest = 1000
-    /// The server's identity, asked once per uploader.
-    private let identity = ServerIdentity()
+    /// Metric points per batch request: large enough that the server's per-request work is small beside
+    /// its per-point work, small enough to stay far below its body limit (about 1 MiB per 10,000 points).
+    var pointsPerRequest = 10000
+    /// The most bytes of metrics in one request, whatever the point count.
+    var bytesPerRequest = 8 << 20
+    /// The server's identity, asked once per uploader, and whether it has the run.
+    let identity = ServerIdentity()
 
     package init(directory: RunDirectory, serverURL: String, apiKey: String?, timeout: Double = 30) {
         self.directory = directory
         self.client = BlockingHTTPClient(baseURL: serverURL, apiKey: apiKey, timeout: timeout)
+        self.batchConnection = PlainHTTPConnection(baseURL: client.baseURL, apiKey: apiKey, timeout: timeout)
     }
 
     /// The key of this server's entry in `sync.json`: `id:<server_id>`, or the URL for a server that does
@@ -56,7 +64,10 @@ package struct RunUploader: Sendable {
         let meta = try directory.readMeta()
         var state = SyncState.load(directory, server: try serverKey(), url: client.baseURL)
         var report = Report()
-        try ensureRemoteRun(meta)
+        if !identity.runKnown {
+            try ensureRemoteRun(meta)
+            identity.runKnown = true
+        }
         if state.metricsNextIndex == nil {
             // First pass, or an entry an earlier version wrote (maybe under the URL): number the rows
             // already sent once, and keep the entry under the server's identity from now on.
@@ -64,25 +75,8 @@ package struct RunUploader: Sendable {
             try state.save(directory)
         }
 
-        // Metrics: complete lines after the offset, in requests of `rowsPerRequest` rows, each with its `_idx`.
-        try forEachChunk(of: directory.metricsPath, from: state.metricsOffset) { lines, endOffset in
-            var rows: [JSONValue] = []
-            var next = state.metricsNextIndex ?? 0
-            for line in lines {
-                guard let value = try? JSONParser.parse(line), case .object(var members) = value else { continue }
-                next = Self.number(&members, next: next)
-                rows.append(.object(members))
-            }
-            for start in stride(from: 0, to: rows.count, by: rowsPerRequest) {
-                let chunk = Array(rows[start..<min(rows.count, start + rowsPerRequest)])
-                let response = try post("/api/v1/runs/\(meta.id)/batch", ["rows": .array(chunk)])
-                report.rowsSent += chunk.count
-                report.pointsWritten += response?["metrics_written"]?.intValue ?? 0
-            }
-            state.metricsOffset = endOffset
-            state.metricsNextIndex = next
-            try state.save(directory)
-        }
+        // Metrics: complete lines after the offset, transcoded into requests of about `pointsPerRequest`.
+        try syncMetrics(meta, state: &state, report: &report)
 
         // System samples, as metrics named `system/<field>`, numbered by their line in `system.jsonl`.
         try forEachChunk(of: directory.systemPath, from: state.systemOffset) { lines, endOffset in
@@ -206,7 +200,7 @@ package struct RunUploader: Sendable {
         return next
     }
 
-    private func ensureRemoteRun(_ meta: RunMeta) throws {
+    func ensureRemoteRun(_ meta: RunMeta) throws {
         let existing = try client.send("GET", "/api/v1/runs/\(meta.id)")
         if existing.status == 200 { return }
         guard existing.status == 404 else { throw failure(existing, "GET /api/v1/runs/\(meta.id)") }
@@ -238,7 +232,11 @@ package struct RunUploader: Sendable {
     @discardableResult
     func request(_ method: String, _ path: String, _ body: JSONValue) throws -> JSONValue? {
         let response = try client.send(method, path, json: body)
-        guard (200..<300).contains(response.status) else { throw failure(response, "\(method) \(path)") }
+        guard (200..<300).contains(response.status) else {
+            // The run may be gone (a server restored from a backup): create it again on the next pass.
+            if response.status == 404 { identity.runKnown = false }
+            throw failure(response, "\(method) \(path)")
+        }
         return response.body
     }
 
@@ -275,13 +273,20 @@ package struct RunUploader: Sendable {
     }
 }
 
-/// The server identity an uploader learned, shared by its copies.
-private final class ServerIdentity: Sendable {
+/// What an uploader learned about its server, shared by its copies: its identity, and whether it has the
+/// run (asked once, then again only after the server answered 404 for it).
+final class ServerIdentity: Sendable {
     private let value = Mutex<String?>(nil)
+    private let known = Mutex(false)
 
     var key: String? {
         get { value.withLock { $0 } }
         set { value.withLock { $0 = newValue } }
+    }
+
+    var runKnown: Bool {
+        get { known.withLock { $0 } }
+        set { known.withLock { $0 = newValue } }
     }
 }
 

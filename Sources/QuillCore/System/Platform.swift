@@ -93,6 +93,16 @@ package enum Platform {
         #endif
     }
 
+    /// The flag that makes `socket` create a descriptor closed on `exec` (`SOCK_CLOEXEC` on Linux); 0 where
+    /// `socket` has no such flag (Darwin).
+    package static var socketCloseOnExecFlag: Int32 {
+        #if canImport(Glibc)
+        Int32(SOCK_CLOEXEC.rawValue)
+        #else
+        0
+        #endif
+    }
+
     /// The socket type of a TCP socket, for `socket` and `addrinfo.ai_socktype` (glibc imports
     /// `SOCK_STREAM` as an enum case, Darwin as an `Int32`).
     package static var streamSocketType: Int32 {

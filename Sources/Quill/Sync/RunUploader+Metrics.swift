@@ -1,0 +1,158 @@
+import Foundation
+import QuillCore
+import Synchronization
+
+extension RunUploader {
+    /// Uploads the complete lines of `metrics.jsonl` after the saved offset, transcoded into batches in the
+    /// `metrics` shape. The next batch is transcoded while the server stores the previous one. The offset and
+    /// the next index are saved when a request succeeded, at most once a second and at the end (a crash
+    /// sends at most that second again, which the server ignores).
+    ///
+    /// A line that is not a JSON object stops the upload there: the lines before it are sent, the offset
+    /// stays at its start, and the error names its line, so no point after it is skipped unseen.
+    func syncMetrics(_ meta: RunMeta, state: inout SyncState, report: inout Report) throws {
+        let path = "/api/v1/runs/\(meta.id)/batch"
+        var transcoder = MetricRowTranscoder(capacity: bytesPerRequest + (64 << 10))
+        var next = state.metricsNextIndex ?? 0
+        var rows = 0
+        var end = state.metricsOffset
+        var pending: (batch: PendingBatch, end: Int64, next: Int, rows: Int)?
+        var queued = state.metricsOffset
+        var lastSave = ContinuousClock.now
+        /// Waits for the request in flight and records what it sent.
+        func settle(save force: Bool) throws {
+            if let (batch, batchEnd, batchNext, batchRows) = pending {
+                pending = nil
+                let response = try batch.wait()
+                report.pointsWritten += response?["metrics_written"]?.intValue ?? 0
+                report.rowsSent += batchRows
+                state.metricsOffset = batchEnd
+                state.metricsNextIndex = batchNext
+            }
+            if force || ContinuousClock.now - lastSave >= .seconds(1) {
+                try state.save(directory)
+                lastSave = ContinuousClock.now
+            }
+        }
+        /// Sends the transcoded lines (after the request in flight finished) without waiting for the answer.
+        func flush() throws {
+            guard end != queued else { return }
+            var body: [UInt8]?
+            if transcoder.points > 0 {
+                var bytes = Array(#"{"metrics":["#.utf8)
+                bytes.reserveCapacity(transcoder.output.count + 16)
+                bytes.append(contentsOf: transcoder.output)
+                bytes.append(contentsOf: "]}".utf8)
+                body = bytes
+            }
+            try settle(save: false)
+            let batch = PendingBatch()
+            if let body {
+                let uploader = self
+                DispatchQueue.global().async { batch.finish(Result { try uploader.postBatch(meta, path, body) }) }
+            } else {
+                batch.finish(.success(nil))  // blank or metric-less lines only: nothing to send
+            }
+            pending = (batch, end, next, rows)
+            queued = end
+            rows = 0
+            transcoder.reset()
+        }
+        try Self.forEachLines(of: directory.metricsPath, from: state.metricsOffset) { chunk, start in
+            var lineStart = chunk.startIndex
+            while lineStart < chunk.endIndex {
+                let newline = chunk[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? chunk.endIndex
+                let line = chunk[lineStart..<newline]
+                if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                    guard let after = transcoder.append(line: line, next: next) else {
+                        try flush()
+                        try settle(save: true)
+                        throw Self.malformedLine(directory.metricsPath, at: start + Int64(lineStart - chunk.startIndex))
+                    }
+                    next = after
+                    rows += 1
+                }
+                lineStart = newline + 1
+                end = start + Int64(lineStart - chunk.startIndex)
+                if transcoder.points >= pointsPerRequest || transcoder.output.count >= bytesPerRequest {
+                    try flush()
+                }
+            }
+        }
+        try flush()
+        try settle(save: end != state.metricsOffset || pending != nil)
+    }
+
+    /// Posts a batch; when the server no longer has the run, creates it again and posts once more.
+    func postBatch(_ meta: RunMeta, _ path: String, _ body: [UInt8]) throws -> JSONValue? {
+        func send() throws -> BlockingHTTPClient.Response {
+            try batchConnection?.post(path, body: body) ?? client.send("POST", path, body: body)
+        }
+        var response = try send()
+        if response.status == 404 {
+            try ensureRemoteRun(meta)
+            response = try send()
+        }
+        guard (200..<300).contains(response.status) else {
+            if response.status == 404 { identity.runKnown = false }
+            throw failure(response, "POST \(path)")
+        }
+        return response.body
+    }
+
+    /// The error for a line of `path` that is not a JSON object, naming its line number.
+    static func malformedLine(_ path: String, at offset: Int64) -> QuillError {
+        let before = (try? FileIO.read(path)).map { bytes in
+            bytes.prefix(Int(min(offset, Int64(bytes.count)))).reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        }
+        let line = before.map { "line \($0 + 1)" } ?? "the line at byte \(offset)"
+        return QuillError(
+            .malformed,
+            "\(line) of \(path) is not a JSON object, so the upload stopped there (the lines before it are sent); fix or delete that line, then run `quill sync` again"
+        )
+    }
+
+    /// Calls `body` with runs of complete lines after `offset` (about 8 MiB at a time, each ending with
+    /// its newline) and the file offset of their first byte. An unfinished last line is left for later.
+    static func forEachLines(
+        of path: String,
+        from offset: Int64,
+        _ body: (ArraySlice<UInt8>, Int64) throws -> Void
+    ) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var position = offset
+        var size = 8 << 20
+        var buffer = [UInt8](repeating: 0, count: size)
+        while true {
+            if buffer.count < size { buffer = [UInt8](repeating: 0, count: size) }
+            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, size, off_t(position)) }
+            if count <= 0 { return }
+            guard let lastNewline = buffer[0..<count].lastIndex(of: UInt8(ascii: "\n")) else {
+                if count < size { return }  // an unfinished line at the end of the file
+                size *= 2  // one line longer than the buffer: read more at once
+                continue
+            }
+            try body(buffer[...lastNewline], position)
+            position += Int64(lastNewline + 1)
+        }
+    }
+}
+
+/// A batch request in flight on another thread, and its answer once it came.
+final class PendingBatch: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let result = Mutex<Result<JSONValue?, any Error>?>(nil)
+
+    func finish(_ outcome: Result<JSONValue?, any Error>) {
+        result.withLock { $0 = outcome }
+        done.signal()
+    }
+
+    /// The server's answer; throws what the request threw.
+    func wait() throws -> JSONValue? {
+        done.wait()
+        return try result.withLock { $0 }?.get()
+    }
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# `quill sync` of a large local run through the SDK's own upload path (RunUploader), timed end to end.
+#
+#   bench/sync/run.sh [--skip-build] [--points N] [--keys K (1-4)] [--repeats N] [--client BIN] [--server BIN]
+#
+# Builds release `quill`, records a short run with `quill demo`, replaces its metrics.jsonl with N points
+# (default 1,000,000: N/K rows of K metrics, K = 4 by default, each row with a step, an `_idx` and a
+# timestamp, values written by Python's repr, some NaN/Infinity; --keys 1 is the shape of
+# bench/server/loadgen.py, one metric per point), then per repeat starts a fresh `quill serve` on an empty data
+# directory and a free port, removes the run's sync.json, and times `quill sync RUN --server URL`.
+# Prints each time and the median, in points/s. --client/--server pick other binaries (e.g. an older
+# build as the client, to compare uploaders against the same server).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export QUILL_EXTRAS=1
+
+build=1
+points=1000000
+keys=4
+repeats=3
+client=""
+server=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --skip-build) build=0 ;;
+        --points) points="$2"; shift ;;
+        --keys) keys="$2"; shift ;;
+        --repeats) repeats="$2"; shift ;;
+        --client) client="$2"; shift ;;
+        --server) server="$2"; shift ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+if [ "$build" = 1 ]; then
+    echo "==> building quill (release)" >&2
+    swift build -c release --product quill >&2
+fi
+if [ -z "$client" ] || [ -z "$server" ]; then
+    quill="$(swift build -c release --show-bin-path)/quill"
+    client="${client:-$quill}"
+    server="${server:-$quill}"
+fi
+
+work="$(mktemp -d /tmp/quill-bench-sync.XXXXXX)"
+server_pid=""
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
+cleanup() { stop_server; rm -rf "$work"; }
+trap cleanup EXIT
+unset QUILL_TRACKING_URI QUILL_API_KEY
+
+echo "==> recording a run of $points points, $keys per row" >&2
+"$client" demo --home "$work/home" --project bench --name big --steps 1 --delay-ms 0 > /dev/null
+run_dir="$(dirname "$(find "$work/home" -name metrics.jsonl | head -1)")"
+python3 - "$run_dir/metrics.jsonl" "$points" "$keys" <<'PY'
+import json, math, random, sys
+path, points, keys = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+random.seed(7)
+rows = points // keys
+with open(path, "w") as out:
+    for i in range(rows):
+        loss = 2.5 * math.exp(-i / 50000) + random.random() * 0.01
+        values = [loss, random.random(), 1e-3 * (1 - i / rows), random.lognormvariate(0, 1)][:keys]
+        if i % 10007 == 0:
+            values[-1] = float("nan")
+        if i % 20011 == 0:
+            values[-1] = float("inf")
+        fields = ",".join(
+            f'"{k}":{json.dumps(v) if math.isfinite(v) else json.dumps(str(v).replace("nan", "NaN").replace("inf", "Infinity"))}'
+            for k, v in zip(("loss", "acc", "lr", "grad_norm"), values))
+        out.write(f'{{"_idx":{i},"_timestamp":"2026-11-29T12:{i // 60000 % 60:02d}:{i // 1000 % 60:02d}.{i % 1000:03d}000Z","step":{i},{fields}}}\n')
+PY
+echo "metrics.jsonl: $(du -h "$run_dir/metrics.jsonl" | cut -f1)" >&2
+
+times=()
+for repeat in $(seq "$repeats"); do
+    rm -f "$run_dir/sync.json"
+    "$server" serve --port 0 --data "$work/data-$repeat" > "$work/serve-$repeat.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 300); do grep -q "listening" "$work/serve-$repeat.log" 2>/dev/null && break; sleep 0.1; done
+    url="http://$(grep -o '127.0.0.1:[0-9]*' "$work/serve-$repeat.log" | head -1)"
+    start=$(date +%s.%N)
+    ${QUILL_BENCH_TIME:+/usr/bin/time -f "client: %e s wall, %U s user, %S s sys"} "$client" sync big --home "$work/home" --server "$url" --json > "$work/sync-$repeat.json"
+    end=$(date +%s.%N)
+    stop_server
+    rm -rf "$work/data-$repeat"
+    written=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][0].get("points_written", "?"))' "$work/sync-$repeat.json")
+    seconds=$(python3 -c "print(f'{$end - $start:.3f}')")
+    times+=("$seconds")
+    echo "repeat $repeat: $seconds s, points written $written" >&2
+done
+python3 - "$points" "${times[@]}" <<'PY'
+import statistics, sys
+points = int(sys.argv[1])
+times = [float(t) for t in sys.argv[2:]]
+median = statistics.median(times)
+print(f"quill sync, {points} points: " + " / ".join(f"{t:.3f} s" for t in times)
+      + f"; median {median:.3f} s, {points / median:,.0f} points/s")
+PY
