@@ -203,36 +203,8 @@ struct MetricBatchDecoder: ~Copyable {
 
     /// Scans a JSON number (strict grammar), returning its byte range and whether it is an integer.
     private mutating func numberExtent() -> (start: Int, end: Int, integer: Bool)? {
-        let start = position
-        var index = position
-        func isDigit(_ at: Int) -> Bool {
-            at < bytes.count && bytes[at] >= UInt8(ascii: "0") && bytes[at] <= UInt8(ascii: "9")
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard isDigit(index) else { return nil }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-            if isDigit(index) { return nil }
-        } else {
-            while isDigit(index) { index += 1 }
-        }
-        var integer = true
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            integer = false
-            index += 1
-            guard isDigit(index) else { return nil }
-            while isDigit(index) { index += 1 }
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            integer = false
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-                index += 1
-            }
-            guard isDigit(index) else { return nil }
-            while isDigit(index) { index += 1 }
-        }
-        position = index
-        return (start, index, integer)
+        guard let (end, integer) = JSONNumberScanner.scan(bytes, from: position) else { return nil }
+        defer { position = end }
+        return (position, end, integer)
     }
 }
