@@ -109,34 +109,34 @@ private struct LineScanner {
         var metrics: [(key: Range<Int>, value: Range<Int>)] = []
     }
 
-    let bytes: UnsafeBufferPointer<UInt8>
-    let base: UnsafePointer<UInt8>
-    var position = 0
+    var cursor: JSONByteCursor
+    var bytes: UnsafeBufferPointer<UInt8> { cursor.bytes }
+    var base: UnsafePointer<UInt8> { cursor.base }
+    var position: Int { cursor.position }
 
     init(bytes: UnsafeBufferPointer<UInt8>, base: UnsafePointer<UInt8>) {
-        self.bytes = bytes
-        self.base = base
+        cursor = JSONByteCursor(bytes: bytes, base: base)
     }
 
     mutating func row() -> Row? {
         var row = Row()
         var names: [Range<Int>] = []
-        guard take(UInt8(ascii: "{")) else { return nil }
-        if !take(UInt8(ascii: "}")) {
+        guard cursor.take(UInt8(ascii: "{")) else { return nil }
+        if !cursor.take(UInt8(ascii: "}")) {
             repeat {
-                skipWhitespace()
-                guard let name = plainString(), take(UInt8(ascii: ":")) else { return nil }
+                cursor.skipWhitespace()
+                guard let name = cursor.plainString(), cursor.take(UInt8(ascii: ":")) else { return nil }
                 // Duplicate names: the parser decides which one counts.
                 for seen in names where seen.count == name.count {
                     if memcmp(base + seen.lowerBound, base + name.lowerBound, name.count) == 0 { return nil }
                 }
                 names.append(name)
-                skipWhitespace()
+                cursor.skipWhitespace()
                 guard member(name, into: &row) else { return nil }
-            } while take(UInt8(ascii: ","))
-            guard take(UInt8(ascii: "}")) else { return nil }
+            } while cursor.take(UInt8(ascii: ","))
+            guard cursor.take(UInt8(ascii: "}")) else { return nil }
         }
-        skipWhitespace()
+        cursor.skipWhitespace()
         return position == bytes.count ? row : nil
     }
 
@@ -149,18 +149,20 @@ private struct LineScanner {
         guard position < bytes.count else { return false }
         let first = bytes[position]
         if equals(name, "_idx") || equals(name, "step") {
-            if word("null") { return true }
-            guard let (range, integer) = number(), integer, let value = Self.int(bytes, range) else { return false }
+            if cursor.word("null") { return true }
+            guard let (range, integer) = cursor.number(), integer, let value = Self.int(bytes, range) else {
+                return false
+            }
             if equals(name, "_idx") { row.index = value } else { row.step = range }
             return true
         }
         if equals(name, "_timestamp") {
-            guard first == UInt8(ascii: "\""), let range = plainString() else { return word("null") }
+            guard first == UInt8(ascii: "\""), let range = cursor.plainString() else { return cursor.word("null") }
             if Timestamp.parseMicroseconds(Array(bytes[range])) != nil { row.timestamp = range }
             return true
         }
         if first == UInt8(ascii: "\"") {
-            guard let range = plainString() else { return false }
+            guard let range = cursor.plainString() else { return false }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
             if JSONValue.nonFiniteDouble(text) != nil {
                 // The value goes out as a string: its quotes are part of the range.
@@ -169,61 +171,12 @@ private struct LineScanner {
             return true
         }
         if first == UInt8(ascii: "-") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) {
-            guard let (range, _) = number() else { return false }
+            guard let (range, _) = cursor.number() else { return false }
             row.metrics.append((name, range))
             return true
         }
         // Not a number: readers ignore it. Nested values and bare NaN go the slow way.
-        return word("null") || word("true") || word("false")
-    }
-
-    private mutating func skipWhitespace() {
-        while position < bytes.count {
-            switch bytes[position] {
-            case 0x20, 0x0A, 0x0D, 0x09: position += 1
-            default: return
-            }
-        }
-    }
-
-    private mutating func take(_ byte: UInt8) -> Bool {
-        skipWhitespace()
-        guard position < bytes.count, bytes[position] == byte else { return false }
-        position += 1
-        return true
-    }
-
-    private mutating func word(_ text: StaticString) -> Bool {
-        let count = text.utf8CodeUnitCount
-        guard position + count <= bytes.count, memcmp(base + position, text.utf8Start, count) == 0 else {
-            return false
-        }
-        position += count
-        return true
-    }
-
-    /// A string without escapes or control characters, as the range of its content.
-    private mutating func plainString() -> Range<Int>? {
-        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return nil }
-        let start = position + 1
-        var end = start
-        while end < bytes.count {
-            let byte = bytes[end]
-            if byte == UInt8(ascii: "\"") {
-                position = end + 1
-                return start..<end
-            }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
-            end += 1
-        }
-        return nil
-    }
-
-    /// A JSON number (strict grammar) as its byte range, and whether it is an integer.
-    private mutating func number() -> (Range<Int>, Bool)? {
-        guard let (end, integer) = JSONNumberScanner.scan(bytes, from: position) else { return nil }
-        defer { position = end }
-        return (position..<end, integer)
+        return cursor.word("null") || cursor.word("true") || cursor.word("false")
     }
 
     /// An integer token's value, or `nil` when it does not fit in an `Int`.

@@ -12,13 +12,13 @@ import QuillStore
 /// every body it accepts decodes to exactly what the general path would give, except that metrics without
 /// a timestamp share one time, `now`.
 struct MetricBatchDecoder: ~Copyable {
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private let base: UnsafePointer<UInt8>
-    private var position = 0
+    private var cursor: JSONByteCursor
+    private var bytes: UnsafeBufferPointer<UInt8> { cursor.bytes }
+    private var base: UnsafePointer<UInt8> { cursor.base }
+    private var position: Int { cursor.position }
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>, base: UnsafePointer<UInt8>) {
-        self.bytes = bytes
-        self.base = base
+        cursor = JSONByteCursor(bytes: bytes, base: base)
     }
 
     /// The metrics of a body that has only a `metrics` array, or `nil` when the general path must decide.
@@ -29,21 +29,23 @@ struct MetricBatchDecoder: ~Copyable {
     }
 
     private mutating func body(now: Date) -> [MetricValue]? {
-        guard take(UInt8(ascii: "{")), name() == .metrics, take(UInt8(ascii: ":")), take(UInt8(ascii: "[")) else {
+        guard cursor.take(UInt8(ascii: "{")), name() == .metrics, cursor.take(UInt8(ascii: ":")),
+            cursor.take(UInt8(ascii: "["))
+        else {
             return nil
         }
         var metrics: [MetricValue] = []
         metrics.reserveCapacity(bytes.count / 48)
         var lastKey: (start: Int, count: Int, text: String)?
-        if !take(UInt8(ascii: "]")) {
+        if !cursor.take(UInt8(ascii: "]")) {
             repeat {
                 guard let metric = metric(now: now, lastKey: &lastKey) else { return nil }
                 metrics.append(metric)
-            } while take(UInt8(ascii: ","))
-            guard take(UInt8(ascii: "]")) else { return nil }
+            } while cursor.take(UInt8(ascii: ","))
+            guard cursor.take(UInt8(ascii: "]")) else { return nil }
         }
-        guard take(UInt8(ascii: "}")) else { return nil }
-        skipWhitespace()
+        guard cursor.take(UInt8(ascii: "}")) else { return nil }
+        cursor.skipWhitespace()
         return position == bytes.count ? metrics : nil
     }
 
@@ -57,7 +59,7 @@ struct MetricBatchDecoder: ~Copyable {
     }
 
     private mutating func metric(now: Date, lastKey: inout (start: Int, count: Int, text: String)?) -> MetricValue? {
-        guard take(UInt8(ascii: "{")) else { return nil }
+        guard cursor.take(UInt8(ascii: "{")) else { return nil }
         var seen: UInt8 = 0
         var key: String?
         var value: Double?
@@ -65,23 +67,24 @@ struct MetricBatchDecoder: ~Copyable {
         var index: Int?
         var timestamp: Date?
         repeat {
-            guard let field = name(), field != .metrics, seen & field.rawValue == 0, take(UInt8(ascii: ":")) else {
+            guard let field = name(), field != .metrics, seen & field.rawValue == 0, cursor.take(UInt8(ascii: ":"))
+            else {
                 return nil
             }
             seen |= field.rawValue
-            skipWhitespace()
+            cursor.skipWhitespace()
             switch field {
             case .key:
-                guard let (start, count) = plainString(), count > 0 else { return nil }
-                if let last = lastKey, last.count == count,
-                    memcmp(base + last.start, base + start, count) == 0
+                guard let string = cursor.plainString(), !string.isEmpty else { return nil }
+                if let last = lastKey, last.count == string.count,
+                    memcmp(base + last.start, base + string.lowerBound, string.count) == 0
                 {
                     key = last.text
                 } else {
                     let text = MetricBounds.normalizedKey(
-                        String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<start + count]), as: UTF8.self)
+                        String(decoding: UnsafeBufferPointer(rebasing: bytes[string]), as: UTF8.self)
                     )
-                    lastKey = (start, count, text)
+                    lastKey = (string.lowerBound, string.count, text)
                     key = text
                 }
             case .value:
@@ -95,52 +98,25 @@ struct MetricBatchDecoder: ~Copyable {
                 guard let number = optionalInt(), number.map(MetricBounds.indexes.contains) ?? true else { return nil }
                 index = number
             case .timestamp:
-                if word("null") { continue }
-                guard let (start, count) = plainString(),
-                    let micros = Timestamp.parseMicroseconds(Array(bytes[start..<start + count]))
+                if cursor.word("null") { continue }
+                guard let string = cursor.plainString(), let micros = Timestamp.parseMicroseconds(Array(bytes[string]))
                 else { return nil }
                 timestamp = Timestamp.date(microseconds: micros)
             case .metrics:
                 return nil
             }
-        } while take(UInt8(ascii: ","))
-        guard take(UInt8(ascii: "}")), let key, let value else { return nil }
+        } while cursor.take(UInt8(ascii: ","))
+        guard cursor.take(UInt8(ascii: "}")), let key, let value else { return nil }
         return MetricValue(key: key, value: value, step: step, timestamp: timestamp ?? now, index: index)
-    }
-
-    private mutating func skipWhitespace() {
-        while position < bytes.count {
-            switch bytes[position] {
-            case 0x20, 0x0A, 0x0D, 0x09: position += 1
-            default: return
-            }
-        }
-    }
-
-    /// Skips white space, then takes `byte` when it comes next.
-    private mutating func take(_ byte: UInt8) -> Bool {
-        skipWhitespace()
-        guard position < bytes.count, bytes[position] == byte else { return false }
-        position += 1
-        return true
-    }
-
-    private mutating func word(_ text: StaticString) -> Bool {
-        let count = text.utf8CodeUnitCount
-        guard position + count <= bytes.count, memcmp(base + position, text.utf8Start, count) == 0 else {
-            return false
-        }
-        position += count
-        return true
     }
 
     /// A member name this decoder knows, or `nil`.
     private mutating func name() -> Field? {
-        skipWhitespace()
-        guard let (offset, count) = plainString() else { return nil }
-        let start = base + offset
+        cursor.skipWhitespace()
+        guard let string = cursor.plainString() else { return nil }
         func equals(_ text: StaticString) -> Bool {
-            count == text.utf8CodeUnitCount && memcmp(start, text.utf8Start, count) == 0
+            string.count == text.utf8CodeUnitCount
+                && memcmp(base + string.lowerBound, text.utf8Start, string.count) == 0
         }
         if equals("key") { return .key }
         if equals("value") { return .value }
@@ -151,35 +127,18 @@ struct MetricBatchDecoder: ~Copyable {
         return nil
     }
 
-    /// A string without escapes or control characters, as the range of its bytes.
-    private mutating func plainString() -> (start: Int, count: Int)? {
-        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return nil }
-        let start = position + 1
-        var end = start
-        while end < bytes.count {
-            let byte = bytes[end]
-            if byte == UInt8(ascii: "\"") {
-                position = end + 1
-                return (start, end - start)
-            }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
-            end += 1
-        }
-        return nil
-    }
-
     /// An integer, or `null` as `.some(nil)`; `nil` for anything else (fractions and exponents included).
     private mutating func optionalInt() -> Int?? {
-        if word("null") { return .some(nil) }
-        guard let (start, end, integer) = numberExtent(), integer else { return nil }
+        if cursor.word("null") { return .some(nil) }
+        guard let (range, integer) = cursor.number(), integer else { return nil }
         var negative = false
-        var index = start
+        var index = range.lowerBound
         if bytes[index] == UInt8(ascii: "-") {
             negative = true
             index += 1
         }
         var magnitude = 0
-        while index < end {
+        while index < range.upperBound {
             let (times, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times.addingReportingOverflow(Int(bytes[index] &- UInt8(ascii: "0")))
             guard !overflow1, !overflow2 else { return nil }
@@ -192,19 +151,12 @@ struct MetricBatchDecoder: ~Copyable {
     /// A metric value: a number, or one of the strings "NaN", "Infinity", "-Infinity".
     private mutating func double() -> Double? {
         if position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
-            guard let (start, count) = plainString() else { return nil }
+            guard let string = cursor.plainString() else { return nil }
             return JSONValue.nonFiniteDouble(
-                String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<start + count]), as: UTF8.self)
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[string]), as: UTF8.self)
             )
         }
-        guard let (start, end, _) = numberExtent() else { return nil }
-        return Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
-    }
-
-    /// Scans a JSON number (strict grammar), returning its byte range and whether it is an integer.
-    private mutating func numberExtent() -> (start: Int, end: Int, integer: Bool)? {
-        guard let (end, integer) = JSONNumberScanner.scan(bytes, from: position) else { return nil }
-        defer { position = end }
-        return (position, end, integer)
+        guard let (range, _) = cursor.number() else { return nil }
+        return Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
     }
 }
