@@ -2,11 +2,11 @@ import Foundation
 import Hummingbird
 import QuillCore
 
-/// A request's query parameters, decoded as HTML forms and Python's `requests` encode them: `+` is a
-/// space and percent escapes are then decoded (so a plus sign is sent as `%2B`), in names and values.
+/// A request's query parameters, percent-decoded, in names and values. When a name repeats, the first
+/// value counts.
 ///
-/// `?q=status+=+failed` reads as `status = failed`. When a name repeats, the first value counts. Quill's
-/// own clients escape `+`, so they mean the same to this reader as to Hummingbird's.
+/// A `+` (a space as HTML forms and Python's `requests` write it, `?q=status+=+failed`) has already become
+/// `%20` in ``FormQueryMiddleware``, for every route, so this reader and Hummingbird's agree.
 struct QueryParameters {
     private var values: [String: String] = [:]
 
@@ -25,8 +25,7 @@ struct QueryParameters {
     }
 
     private static func decode(_ text: Substring) -> String {
-        let spaced = text.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
+        text.removingPercentEncoding ?? String(text)
     }
 
     /// The value of a parameter, refusing a NUL byte (which would cut a database key short).
