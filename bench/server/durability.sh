@@ -33,25 +33,13 @@ if [ "$build" = 1 ]; then
 fi
 if [ -z "$quill" ]; then quill="$(swift build -c release --show-bin-path)/quill"; fi
 
-work="$(mktemp -d /tmp/quill-bench-durability.XXXXXX)"
-server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
-cleanup() { stop_server; rm -rf "$work"; }
-trap cleanup EXIT
+source bench/lib.sh  # the working directory is the repository root (cd above)
+bench_workdir durability
 
 for repeat in $(seq "$repeats"); do
     for mode in full relaxed; do
         echo "==> repeat $repeat/$repeats: quill serve --durability $mode" >&2
-        "$quill" serve --port 0 --data "$work/$mode-$repeat" --durability "$mode" > "$work/$mode-$repeat.log" 2>&1 &
-        server_pid=$!
-        for _ in $(seq 100); do grep -q "listening" "$work/$mode-$repeat.log" 2>/dev/null && break; sleep 0.1; done
-        url="http://$(grep -o '127.0.0.1:[0-9]*' "$work/$mode-$repeat.log")"
+        start_quill "$quill" "$work/$mode-$repeat.log" --data "$work/$mode-$repeat" --durability "$mode"
         python3 bench/server/loadgen.py --tool quill --url "$url" --points "$points" --single "$single" \
             > "$work/$mode-$repeat.json"
         stop_server

@@ -48,17 +48,8 @@ if [ "$build" = 1 ]; then
 fi
 quill="$(swift build -c release --show-bin-path)/quill"
 
-work="$(mktemp -d /tmp/quill-bench-server.XXXXXX)"
-server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
-cleanup() { stop_server; rm -rf "$work"; }
-trap cleanup EXIT
+source bench/lib.sh  # the working directory is the repository root (cd above)
+bench_workdir server
 
 echo "==> installing mlflow into a throwaway virtualenv" >&2
 python3 -m venv "$work/venv"
@@ -75,11 +66,8 @@ for repeat in $(seq "$repeats"); do
         key="$("$quill" users create bench --data "$work/quill-$repeat" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["api_key"])')"
         key_option=(--api-key "$key")
     fi
-    "$quill" serve --port 0 --data "$work/quill-$repeat" > "$work/quill-$repeat.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 100); do grep -q "listening" "$work/quill-$repeat.log" 2>/dev/null && break; sleep 0.1; done
-    quill_url="http://$(grep -o '127.0.0.1:[0-9]*' "$work/quill-$repeat.log")"
-    python3 bench/server/loadgen.py --tool quill --url "$quill_url" --points "$points" \
+    start_quill "$quill" "$work/quill-$repeat.log" --data "$work/quill-$repeat"
+    python3 bench/server/loadgen.py --tool quill --url "$url" --points "$points" \
         --connections "$connections" --history "${key_option[@]}" > "$work/quill-$repeat.json"
     stop_server
     rm -rf "$work/quill-$repeat"

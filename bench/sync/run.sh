@@ -43,17 +43,8 @@ if [ -z "$client" ] || [ -z "$server" ]; then
     server="${server:-$quill}"
 fi
 
-work="$(mktemp -d /tmp/quill-bench-sync.XXXXXX)"
-server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
-cleanup() { stop_server; rm -rf "$work"; }
-trap cleanup EXIT
+source bench/lib.sh  # the working directory is the repository root (cd above)
+bench_workdir sync
 unset QUILL_TRACKING_URI QUILL_API_KEY
 
 echo "==> recording a run of $points points, $keys per row" >&2
@@ -82,10 +73,7 @@ echo "metrics.jsonl: $(du -h "$run_dir/metrics.jsonl" | cut -f1)" >&2
 times=()
 for repeat in $(seq "$repeats"); do
     rm -f "$run_dir/sync.json"
-    "$server" serve --port 0 --data "$work/data-$repeat" > "$work/serve-$repeat.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 300); do grep -q "listening" "$work/serve-$repeat.log" 2>/dev/null && break; sleep 0.1; done
-    url="http://$(grep -o '127.0.0.1:[0-9]*' "$work/serve-$repeat.log" | head -1)"
+    start_quill "$server" "$work/serve-$repeat.log" --data "$work/data-$repeat"
     start=$(date +%s.%N)
     ${QUILL_BENCH_TIME:+/usr/bin/time -f "client: %e s wall, %U s user, %S s sys"} "$client" sync big --home "$work/home" --server "$url" --json > "$work/sync-$repeat.json"
     end=$(date +%s.%N)
