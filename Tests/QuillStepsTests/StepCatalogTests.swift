@@ -142,7 +142,9 @@ struct StepCatalogTests {
 
         // A second result whose hash shares the first 8 digits: a copy of the folder with its hash changed.
         let source = try fixture.pipeline.directory(options: fixture.options)
-        let twinHash = String(hash.prefix(8)) + String(repeating: "0", count: 56)
+        // The ninth digit always differs, so nine digits name the original alone whatever its hash.
+        let ninth: Character = hash.dropFirst(8).first == "0" ? "1" : "0"
+        let twinHash = String(hash.prefix(8)) + String(ninth) + String(repeating: "0", count: 55)
         let twin = (source as NSString).deletingLastPathComponent + "/" + twinHash
         try FileManager.default.copyItem(atPath: source, toPath: twin)
         let metadata = try String(contentsOfFile: twin + "/.quill/metadata.json", encoding: .utf8)
