@@ -79,6 +79,8 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
+            // The dashboard: HTML, CSS and ES modules with no build step, served as they are.
+            resources: [.copy("Resources/Dashboard")],
             swiftSettings: swiftSettings
         ),
         .target(

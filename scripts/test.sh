@@ -30,6 +30,13 @@ status=${PIPESTATUS[0]}
 echo "==> testing the timed suites one test at a time"
 swift test --skip-build --disable-xctest --no-parallel --filter "$timed" 2>&1 | tee -a .build/test-output.txt | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^◇ Test .* started'
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+echo "==> testing the dashboard's chart logic (node --test)"
+if node --test Tests/Dashboard/ > .build/dashboard-test-output.txt 2>&1; then
+    grep -E '^# (tests|pass|fail)' .build/dashboard-test-output.txt
+else
+    cat .build/dashboard-test-output.txt
+    status=1
+fi
 echo "==> checking the documented examples (README.md, Docs/*.md)"
 ./scripts/check-doc-examples.sh || status=1
 set -e
