@@ -1,0 +1,81 @@
+// The dashboard's URL scheme and run model. Run with `node --test Tests/Dashboard`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { RESERVED, route, urls } from "../../Sources/QuillServer/Resources/Dashboard/js/url.js";
+import { availableFields, fieldValue, flatten, nest, prepare } from "../../Sources/QuillServer/Resources/Dashboard/js/runs-model.js";
+import { number } from "../../Sources/QuillServer/Resources/Dashboard/js/api.js";
+
+test("every page's URL routes back to that page with its parameters", () => {
+    const cases = [
+        [urls.projects(), "projects", {}],
+        [urls.project("alice", "vision"), "project", { namespace: "alice", slug: "vision" }],
+        [urls.run("alice", "vision", "a1b2c3d4"), "run", { namespace: "alice", slug: "vision", id: "a1b2c3d4" }],
+        [urls.runByID("a1b2c3d4"), "runByID", { id: "a1b2c3d4" }],
+        [urls.compare("alice", "vision", ["a", "b"]).split("?")[0], "compare", { namespace: "alice", slug: "vision" }],
+        [urls.steps(), "steps", {}],
+        [urls.step("Train", "abc123"), "step", { namespace: "Train", hash: "abc123" }],
+        [urls.stats(), "stats", {}],
+        [urls.signin().split("?")[0], "signin", {}],
+    ];
+    for (const [path, page, params] of cases) assert.deepEqual(route(path), { page, params }, path);
+    assert.equal(route("/api/v1/whatever").page, "notFound");
+    assert.equal(route("/assets/x").page, "notFound");
+    assert.equal(route("/a/b/c/d/e").page, "notFound");
+    assert.equal(route("/alice/vision/runs/%E2%9C%93").params.id, "✓");
+    assert.equal(route("/alice/vision/runs/%E2%9C").params.id, "%E2%9C", "a malformed escape is kept, not thrown");
+});
+
+test("URLs carry page state as query parameters, empty values left out", () => {
+    assert.equal(urls.project("a", "b", { q: "status = running", sort: "-created", columns: [] }), "/a/b?q=status+%3D+running&sort=-created");
+    assert.equal(urls.compare("a", "b", ["x", "y"]), "/a/b/compare?runs=x%2Cy");
+    assert.equal(urls.project("a b", "c/d"), "/a%20b/c%2Fd");
+    for (const name of ["api", "assets", "healthz", "metrics", "signin", "runs", "steps", "stats"]) assert.ok(RESERVED.includes(name));
+});
+
+test("API numbers: NaN and the infinities arrive as strings", () => {
+    assert.ok(Number.isNaN(number("NaN")));
+    assert.equal(number("Infinity"), Infinity);
+    assert.equal(number("-Infinity"), -Infinity);
+    assert.equal(number(2.5), 2.5);
+    assert.ok(Number.isNaN(number(null)));
+    assert.ok(Number.isNaN(number("nonsense")));
+});
+
+const apiRun = (id, extra = {}) => ({
+    id, name: id, status: "completed", config: { optimizer: { lr: 0.01, name: "adam" }, layers: [1, 2] },
+    params: { seed: 7, optimizer: { lr: 0.02 } }, summary: { best: { acc: 0.9 } }, tags: { sweep: "s1" },
+    metrics: { "train/loss": { count: 10, latest: 0.5, min: 0.25, max: "Infinity", latest_step: 9 } }, ...extra,
+});
+
+test("a run's fields are the query language's: params over config, flattened summary, metric aggregates", () => {
+    assert.deepEqual(flatten({ a: { b: 1, c: { d: [1] } }, e: null }), { "a.b": 1, "a.c.d": [1], e: null });
+    const run = prepare(apiRun("r1"));
+    assert.equal(fieldValue(run, "params.optimizer.lr"), 0.02, "params logged after start win over config");
+    assert.equal(fieldValue(run, "config.optimizer.name"), "adam");
+    assert.deepEqual(fieldValue(run, "params.layers"), [1, 2]);
+    assert.equal(fieldValue(run, "summary.best.acc"), 0.9);
+    assert.equal(fieldValue(run, "metrics.train/loss"), 0.5);
+    assert.equal(fieldValue(run, "metrics.train/loss.min"), 0.25);
+    assert.equal(fieldValue(run, "metrics.train/loss.max"), Infinity);
+    assert.equal(fieldValue(run, "metrics.train/loss.count"), 10);
+    assert.equal(fieldValue(run, "tags.sweep"), "s1");
+    assert.equal(fieldValue(run, "status"), "completed");
+    assert.equal(fieldValue(run, "params.missing"), undefined);
+    assert.deepEqual(availableFields([run]), [
+        "metrics.train/loss", "params.layers", "params.optimizer.lr", "params.optimizer.name", "params.seed", "summary.best.acc",
+    ]);
+});
+
+test("nested runs follow their parent, at any depth, children in their order; cycles and orphans stay visible", () => {
+    const runs = [
+        apiRun("p"), apiRun("c2", { parent: "p" }), apiRun("x"), apiRun("c1", { parent: "p" }),
+        apiRun("g", { parent: "c2" }), apiRun("orphan", { parent: "gone" }),
+        apiRun("loopA", { parent: "loopB" }), apiRun("loopB", { parent: "loopA" }),
+    ];
+    const nested = nest(runs);
+    assert.deepEqual(nested.map((r) => [r.id, r.depth]), [
+        ["p", 0], ["c2", 1], ["g", 2], ["c1", 1], ["x", 0], ["orphan", 0], ["loopA", 0], ["loopB", 1],
+    ]);
+    assert.equal(nested.length, runs.length);
+});
