@@ -69,6 +69,7 @@ package enum QuillServer {
         RunRoutes(api: api).register(authenticated.group("api/v1/runs"))
         ArtifactRoutes(api: api, artifacts: artifacts, blobs: BlobStore(root: configuration.artifactDirectory))
             .register(authenticated.group("api/v1/runs/:id/artifacts"))
+        DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
         let counter = ConnectionCounter(limit: configuration.maxConnections)
         let timeouts = configuration.timeouts
         return Application(

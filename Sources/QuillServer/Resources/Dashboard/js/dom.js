@@ -10,6 +10,7 @@ export function h(tag, attributes = {}, ...children) {
         if (value === null || value === undefined || value === false) continue;
         if (name.startsWith("on") && typeof value === "function") element.addEventListener(name.slice(2), value);
         else if (name === "class") element.className = value;
+        else if (name === "style") element.style.cssText = value; // CSSOM: allowed by the page's CSP, a style attribute is not
         else if (name === "dataset") Object.assign(element.dataset, value);
         else if (name in element && typeof value !== "string") element[name] = value;
         else element.setAttribute(name, value === true ? "" : String(value));

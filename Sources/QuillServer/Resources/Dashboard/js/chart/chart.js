@@ -233,6 +233,7 @@ export class LineChart {
             ctx.globalAlpha = 1;
         }
         this.canvas.setAttribute("aria-label", this.describe());
+        this.canvas.dataset.xDomain = `${x0},${x1}`; // what is shown, for tests and for the page
     }
 
     drawAxes(ctx, plot, x, y, ink, grid) {

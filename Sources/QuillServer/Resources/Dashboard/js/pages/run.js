@@ -97,6 +97,30 @@ export async function render(main, params, query) {
         return [{ name: key, x: xValues(series, state.x, start), y: series.value }];
     }
 
+    /** The overview outside the zoomed step range and the finer detail inside it, as one series. */
+    function spliced(overview, detail, range) {
+        const keep = (s, inside) => {
+            const picked = [];
+            for (let i = 0; i < s.step.length; i++) {
+                const within = s.step[i] >= range[0] && s.step[i] <= range[1];
+                if (within === inside) picked.push(i);
+            }
+            return picked;
+        };
+        const before = keep(overview, false).filter((i) => overview.step[i] < range[0]);
+        const after = keep(overview, false).filter((i) => overview.step[i] > range[1]);
+        const parts = [[overview, before], [detail, keep(detail, true)], [overview, after]];
+        const count = parts.reduce((n, [, picked]) => n + picked.length, 0);
+        const out = { key: overview.key, total: overview.total, downsampled: true };
+        for (const field of ["index", "step", "time", "value"]) {
+            const array = new Float64Array(count);
+            let k = 0;
+            for (const [s, picked] of parts) for (const i of picked) array[k++] = s[field][i];
+            out[field] = array;
+        }
+        return out;
+    }
+
     async function drawCharts(r) {
         const keys = Object.keys(r.metrics ?? {});
         if (keys.length === 0) {
@@ -122,29 +146,36 @@ export async function render(main, params, query) {
         await Promise.all(keys.map(async (key) => {
             const entry = charts.get(key);
             if (!entry) return;
-            const series = await loadSeries(key, state.zoom.length === 2 ? state.zoom : null);
-            entry.series = series;
-            entry.card.dataset.points = String(series.value.length);
-            entry.card.dataset.total = String(series.total);
-            entry.chart.setSeries(toChartSeries(key, series));
-            if (state.zoom.length === 2) entry.chart.setZoom(state.zoom);
+            entry.overview = await loadSeries(key, null);
+            entry.card.dataset.total = String(entry.overview.total);
+            await showRange(entry, state.zoom.length === 2 ? state.zoom : null);
         }));
+    }
+
+    /**
+     * Shows `range` (or everything) on one chart: when the overview is downsampled and the x axis is the
+     * step, the range's points are fetched at the finer resolution and spliced into the overview.
+     */
+    async function showRange(entry, range) {
+        const generation = (entry.generation = (entry.generation ?? 0) + 1);
+        let series = entry.overview;
+        if (range && state.x === "step" && entry.overview.downsampled) {
+            const detail = await loadSeries(entry.overview.key, range);
+            if (generation !== entry.generation) return;
+            series = spliced(entry.overview, detail, range);
+        }
+        entry.series = series;
+        entry.card.dataset.points = String(series.value.length);
+        entry.chart.setSeries(toChartSeries(entry.overview.key, series));
+        entry.chart.setZoom(range);
     }
 
     async function zoomed(key, range) {
         state.zoom = range ?? [];
         setState({ zoom: range ? range.map((v) => Number(v.toPrecision(8))) : null });
-        for (const [other, entry] of charts) {
-            if (other !== key) entry.chart.setZoom(range);
-        }
-        // Finer data for the visible range (the server downsamples the range alone).
-        await Promise.all([...charts].map(async ([k, entry]) => {
-            if (!entry.series || entry.series.total <= entry.series.value.length) return;
-            const series = await loadSeries(k, range);
-            entry.series = series;
-            entry.card.dataset.points = String(series.value.length);
-            entry.chart.setSeries(toChartSeries(k, series));
-        }));
+        // Every chart shows the same x range; finer data for it where the overview is downsampled.
+        await Promise.all([...charts.values()].filter((entry) => entry.overview).map((entry) => showRange(entry, range)));
+        void key;
     }
 
     xSelect.addEventListener("change", () => {

@@ -1,0 +1,245 @@
+"""The dashboard in a real browser: headless Chromium (Debian's chromium and chromium-driver) driven by
+Selenium, against a real `quill serve` on 127.0.0.1 with seeded data.
+
+Run by scripts/test.sh with the interop virtualenv's Python:  python Tests/Browser/dashboard_test.py
+Environment: QUILL_BINARY (the built `quill`), QUILL_SCREENSHOTS (a folder; each test saves a PNG there).
+"""
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("QUILL_BINARY", os.path.join(ROOT, ".build", "debug", "quill"))
+SHOTS = os.environ.get("QUILL_SCREENSHOTS", os.path.join(ROOT, ".build", "browser-screenshots"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A real `quill serve` in a temporary data folder."""
+
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="quill-browser-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, QUILL_HOME=os.path.join(self.folder, "home"))
+        self.log = open(os.path.join(self.folder, "serve.log"), "w")
+        self.process = subprocess.Popen(
+            [BINARY, "serve", "--port", str(self.port), "--data", os.path.join(self.folder, "data")],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"quill serve exited with {self.process.returncode}")
+                time.sleep(0.2)
+        raise RuntimeError("quill serve did not answer /healthz within 60 s")
+
+    def api(self, method, path, body=None):
+        request = urllib.request.Request(
+            self.base + "/api/v1" + path, method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read()
+            return json.loads(text) if text else None
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def seed(server):
+    """A project with four runs (one nested, one running), metrics with many points, params and tags."""
+    server.api("POST", "/projects", {"name": "vision"})
+    runs = {}
+    for name, lr, layers in [("resnet-a", 0.01, 18), ("resnet-b", 0.001, 34), ("vit-c", 0.01, 12)]:
+        run = server.api("POST", "/runs", {"project": "vision", "name": name, "config": {"lr": lr, "model": {"layers": layers}}})
+        runs[name] = run["id"]
+        rows = [{"key": "train/loss", "value": math.exp(-i / 3000) * lr * 100, "step": i, "idx": i} for i in range(30000)]
+        rows += [{"key": "val/acc", "value": 1 - math.exp(-i / 300), "step": i * 10, "idx": i} for i in range(3000)]
+        server.api("POST", f"/runs/{run['id']}/batch", {"metrics": rows})
+        server.api("POST", f"/runs/{run['id']}/tags", {"key": "arch", "value": name.split("-")[0]})
+        server.api("PATCH", f"/runs/{run['id']}", {"status": "completed"})
+    child = server.api("POST", "/runs", {"project": "vision", "name": "eval-of-a", "parent": runs["resnet-a"]})
+    runs["eval-of-a"] = child["id"]
+    return runs
+
+
+class DashboardTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+        cls.runs = seed(cls.server)
+        options = webdriver.ChromeOptions()
+        for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
+                         "--disable-gpu", "--force-color-profile=srgb"]:
+            options.add_argument(argument)
+        binary = shutil.which("chromium")
+        if binary:
+            options.binary_location = binary
+        driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+        cls.browser = webdriver.Chrome(service=Service(driver), options=options)
+        cls.browser.set_page_load_timeout(60)
+        os.makedirs(SHOTS, exist_ok=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.quit()
+        cls.server.stop()
+
+    def tearDown(self):
+        self.browser.save_screenshot(os.path.join(SHOTS, f"{self._testMethodName}.png"))
+        errors = [e for e in self.browser.get_log("browser") if e.get("level") == "SEVERE"] if hasattr(self.browser, "get_log") else []
+        # Answers the API gives on purpose (a 404 for a missing run, a 400 for a bad filter) are logged by
+        # Chromium as failed resources; everything else (script errors, CSP violations) fails the test.
+        self.assertEqual([], [e for e in errors if e.get("source") != "network"], "no errors in the console")
+
+    def wait(self, condition, timeout=20, message=""):
+        return WebDriverWait(self.browser, timeout, poll_frequency=0.1).until(condition, message)
+
+    def open(self, path):
+        self.browser.get(self.server.base + path)
+
+    def rows(self):
+        return [r.text for r in self.browser.find_elements(By.CSS_SELECTOR, ".vscroll tbody tr[aria-rowindex]")]
+
+    def test_projects_page_lists_the_project(self):
+        self.open("/")
+        link = self.wait(lambda b: b.find_element(By.LINK_TEXT, "vision"))
+        self.assertEqual(link.get_attribute("href"), self.server.base + "/local/vision")
+
+    def test_runs_table_shows_sorts_and_nests(self):
+        self.open("/local/vision")
+        self.wait(lambda b: len(self.rows()) == 4, message="four runs")
+        names = [r.split("\n")[0] for r in self.rows()]
+        text = "\n".join(self.rows())
+        for name in ["resnet-a", "resnet-b", "vit-c", "eval-of-a"]:
+            self.assertIn(name, text)
+        # The child follows its parent.
+        order = [next(n for n in ["eval-of-a", "resnet-a", "resnet-b", "vit-c"] if n in row) for row in self.rows()]
+        self.assertEqual(order.index("eval-of-a"), order.index("resnet-a") + 1, names)
+        # Sorting by name, ascending then descending, reorders the rows and lands in the URL.
+        button = self.browser.find_element(By.XPATH, "//th//button[starts-with(normalize-space(.), 'Name')]")
+        button.click()
+        self.wait(lambda b: "sort=name" in b.current_url)
+        self.wait(lambda b: [n for n in ["resnet-a", "resnet-b", "vit-c"] if any(n in r for r in self.rows())] and
+                  [next(n for n in ["eval-of-a", "resnet-a", "resnet-b", "vit-c"] if n in r) for r in self.rows()][0] in ("eval-of-a", "resnet-a"))
+        self.browser.find_element(By.XPATH, "//th//button[starts-with(normalize-space(.), 'Name')]").click()
+        self.wait(lambda b: "sort=-name" in b.current_url)
+        self.wait(lambda b: "vit-c" in self.rows()[0], message="descending puts vit-c first")
+
+    def test_filter_narrows_and_a_bad_filter_shows_where(self):
+        self.open("/local/vision")
+        self.wait(lambda b: len(self.rows()) == 4)
+        box = self.browser.find_element(By.CSS_SELECTOR, "input.query")
+        box.send_keys("params.lr = 0.01 and status = completed")
+        self.wait(lambda b: len(self.rows()) == 2, message="two runs have lr 0.01")
+        self.assertIn("q=params.lr", self.browser.current_url)
+        text = "\n".join(self.rows())
+        self.assertIn("resnet-a", text)
+        self.assertIn("vit-c", text)
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys("params.lr = = 1")
+        error = self.wait(lambda b: b.find_element(By.CSS_SELECTOR, ".field-error").text or None, message="error shown")
+        self.assertIn("column", error)
+        self.assertIn("^", error)
+        self.assertEqual(box.get_attribute("aria-invalid"), "true")
+
+    def test_run_page_draws_one_chart_per_metric_and_zooms(self):
+        run = self.runs["resnet-a"]
+        self.open(f"/runs/{run}")
+        self.wait(lambda b: b.current_url.endswith(f"/local/vision/runs/{run}"), message="redirected to the project URL")
+        cards = self.wait(lambda b: [c for c in b.find_elements(By.CSS_SELECTOR, ".chart-card") if c.get_attribute("data-points")] or None)
+        self.wait(lambda b: len([c for c in b.find_elements(By.CSS_SELECTOR, ".chart-card") if c.get_attribute("data-points")]) == 2)
+        cards = {c.get_attribute("data-metric"): c for c in self.browser.find_elements(By.CSS_SELECTOR, ".chart-card")}
+        self.assertEqual(set(cards), {"train/loss", "val/acc"})
+        loss = cards["train/loss"]
+        self.assertEqual(loss.get_attribute("data-total"), "30000")
+        shown = int(loss.get_attribute("data-points"))
+        self.assertTrue(0 < shown < 30000, f"the 30,000-point series arrives downsampled, got {shown}")
+        self.assertEqual(cards["val/acc"].get_attribute("data-total"), "3000")
+        domain = lambda card: [float(v) for v in card.find_element(By.TAG_NAME, "canvas").get_attribute("data-x-domain").split(",")]
+        self.assertEqual(domain(loss), [0, 29999])
+        self.assertEqual(domain(cards["val/acc"]), [0, 29990])
+        # Keyboard zoom on the first chart: the zoom lands in the URL, every chart shows the range, and the
+        # range is fetched at the finer resolution and spliced into the overview.
+        canvas = loss.find_element(By.TAG_NAME, "canvas")
+        canvas.send_keys("+")
+        self.wait(lambda b: "zoom=" in b.current_url, message="zoom in the URL")
+        zoom = [float(v) for v in self.browser.current_url.split("zoom=")[1].split("&")[0].replace("%2C", ",").split(",")]
+        self.assertLess(zoom[1] - zoom[0], 30000 * 0.6)
+        self.wait(lambda b: int(loss.get_attribute("data-points")) > shown, message="finer points in the zoomed range")
+        self.wait(lambda b: domain(cards["val/acc"]) == domain(loss), message="charts share the x range")
+        self.assertAlmostEqual(domain(loss)[0], zoom[0], delta=1)
+        canvas.send_keys("0")
+        self.wait(lambda b: "zoom=" not in b.current_url, message="0 resets the zoom")
+        self.wait(lambda b: domain(cards["val/acc"]) == [0, 29990] and domain(loss) == [0, 29999], message="reset shows everything")
+        self.assertEqual(int(loss.get_attribute("data-points")), shown)
+        label = canvas.get_attribute("aria-label")
+        self.assertIn("train/loss", label)
+
+    def test_an_unknown_page_and_reserved_paths(self):
+        self.open("/local/vision/runs/zzzzzzzz")
+        heading = self.wait(lambda b: b.find_element(By.TAG_NAME, "h1").text if b.find_element(By.TAG_NAME, "h1").text != "" else None)
+        self.wait(lambda b: b.find_element(By.TAG_NAME, "h1").text == "Not found")
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(self.server.base + "/api/v2/anything")
+        self.assertEqual(caught.exception.code, 404)
+        del heading
+
+
+    def test_assets_are_fingerprinted_cached_and_revalidated(self):
+        with urllib.request.urlopen(self.server.base + "/") as response:
+            html = response.read().decode()
+            self.assertEqual(response.headers["Cache-Control"], "no-cache")
+            self.assertIn("default-src 'self'", response.headers["Content-Security-Policy"])
+            etag = response.headers["ETag"]
+        digest = html.split('src="/assets/')[1].split("/")[0]
+        self.assertRegex(digest, r"^[0-9a-f]{16}$")
+        with urllib.request.urlopen(f"{self.server.base}/assets/{digest}/js/app.js") as response:
+            self.assertEqual(response.headers["Content-Type"], "text/javascript; charset=utf-8")
+            self.assertIn("immutable", response.headers["Cache-Control"])
+        with urllib.request.urlopen(f"{self.server.base}/assets/css/app.css") as response:
+            self.assertEqual(response.headers["Cache-Control"], "no-cache", "without the digest: revalidate")
+            self.assertEqual(response.headers["Content-Type"], "text/css; charset=utf-8")
+        request = urllib.request.Request(self.server.base + "/", headers={"If-None-Match": etag})
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request)
+        self.assertEqual(caught.exception.code, 304)
+        for path in ["/assets/../index.html", f"/assets/{digest}/%2e%2e/index.html", "/assets/js/nothing.js", "/assets/"]:
+            with self.assertRaises(urllib.error.HTTPError, msg=path) as caught:
+                urllib.request.urlopen(self.server.base + path)
+            self.assertEqual(caught.exception.code, 404, path)
+        self.browser.get(self.server.base + "/")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
