@@ -129,7 +129,10 @@ class DashboardTests(unittest.TestCase):
         self.browser.get(self.server.base + path)
 
     def rows(self):
-        return [r.text for r in self.browser.find_elements(By.CSS_SELECTOR, ".vscroll tbody tr[aria-rowindex]")]
+        # Read in one script: the table re-renders while pages of runs arrive, so elements found one call
+        # earlier may be gone.
+        return self.browser.execute_script(
+            "return [...document.querySelectorAll('.vscroll tbody tr[aria-rowindex]')].map((r) => r.innerText)")
 
     def test_projects_page_lists_the_project(self):
         self.open("/")
@@ -205,6 +208,24 @@ class DashboardTests(unittest.TestCase):
         self.assertEqual(int(loss.get_attribute("data-points")), shown)
         label = canvas.get_attribute("aria-label")
         self.assertIn("train/loss", label)
+
+    def test_compare_overlays_runs_and_marks_exactly_the_differing_params(self):
+        self.open("/local/vision")
+        self.wait(lambda b: len(self.rows()) == 4)
+        for name in ["resnet-a", "resnet-b"]:
+            self.browser.find_element(By.CSS_SELECTOR, f"input[aria-label='select {name}']").click()
+        link = self.wait(lambda b: b.find_element(By.PARTIAL_LINK_TEXT, "Compare 2 runs"))
+        link.click()
+        self.wait(lambda b: "/local/vision/compare?runs=" in b.current_url)
+        self.wait(lambda b: len([c for c in b.find_elements(By.CSS_SELECTOR, ".chart-card") if c.get_attribute("data-series") == "2"]) == 2,
+                  message="both metrics drawn with one series per run")
+        differing = {r.get_attribute("data-key") for r in self.browser.find_elements(By.CSS_SELECTOR, "table.compare-params tr.differs")}
+        self.assertEqual(differing, {"lr", "model.layers"}, "resnet-a and resnet-b differ in lr and layers only")
+        same = {r.get_attribute("data-key") for r in self.browser.find_elements(By.CSS_SELECTOR, "table.compare-params tbody tr:not(.differs)")}
+        self.assertEqual(same, set())
+        canvas = self.browser.find_element(By.CSS_SELECTOR, "canvas[aria-label^='Parallel coordinates']")
+        self.wait(lambda b: canvas.get_attribute("data-lines") == "2")
+        self.assertEqual(canvas.get_attribute("data-axes"), "lr,model.layers,metrics.train/loss")
 
     def test_an_unknown_page_and_reserved_paths(self):
         self.open("/local/vision/runs/zzzzzzzz")

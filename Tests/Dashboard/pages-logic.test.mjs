@@ -79,3 +79,44 @@ test("nested runs follow their parent, at any depth, children in their order; cy
     ]);
     assert.equal(nested.length, runs.length);
 });
+
+import { differingKeys, groupKeys } from "../../Sources/QuillServer/Resources/Dashboard/js/runs-model.js";
+import { parallelAxes, rampColor } from "../../Sources/QuillServer/Resources/Dashboard/js/chart/parallel.js";
+
+test("metric keys group by their prefix, ungrouped keys first", () => {
+    assert.deepEqual(groupKeys(["val/acc", "loss", "train/loss", "train/lr", "a/b/c"]), [
+        ["", ["loss"]], ["a/b", ["a/b/c"]], ["train", ["train/loss", "train/lr"]], ["val", ["val/acc"]],
+    ]);
+});
+
+test("differing keys: values that are not all equal, a missing value included", () => {
+    const rows = [{ lr: 0.1, opt: "adam", seed: 1, layers: [1, 2] }, { lr: 0.1, opt: "sgd", layers: [1, 2] }, { lr: 0.1, opt: "adam", seed: 1, layers: [1, 3] }];
+    assert.deepEqual(differingKeys(rows).sort(), ["layers", "opt", "seed"]);
+    assert.deepEqual(differingKeys([{ a: 1 }]), []);
+});
+
+test("parallel axes: numbers on a linear axis, text as evenly spaced categories, missing values as gaps", () => {
+    const runs = [
+        { id: "a", values: { lr: 0.1, opt: "sgd", acc: 0.9 } },
+        { id: "b", values: { lr: 0.3, opt: "adam", acc: 0.7 } },
+        { id: "c", values: { lr: 0.2, acc: 0.8 } },
+    ];
+    const [lr, opt, acc] = parallelAxes(runs, ["lr", "opt", "acc"]);
+    assert.equal(lr.kind, "number");
+    assert.ok(Math.abs(lr.position(0.2) - 0.5) < 1e-12);
+    assert.equal(lr.position(0.1), 0);
+    assert.equal(opt.kind, "category");
+    assert.deepEqual(opt.categories, ["adam", "sgd"]);
+    assert.equal(opt.position("adam"), 0);
+    assert.equal(opt.position("sgd"), 1);
+    assert.ok(Number.isNaN(opt.position(undefined)));
+    assert.ok(Number.isNaN(opt.position("rmsprop")));
+    assert.equal(acc.position(0.9), 1);
+    const mixed = parallelAxes([{ values: { x: 1 } }, { values: { x: "one" } }], ["x"])[0];
+    assert.equal(mixed.kind, "category", "a field with text and numbers is categorical");
+    const flat = parallelAxes([{ values: { x: 5 } }, { values: { x: 5 } }], ["x"])[0];
+    assert.equal(flat.position(5), 0.5, "a constant is drawn in the middle");
+    assert.match(rampColor(0), /^hsl\(230/);
+    assert.match(rampColor(1), /^hsl\(0/);
+    assert.match(rampColor(NaN), /rgba/);
+});

@@ -11,6 +11,7 @@ const pages = {
     project: () => import("./pages/project.js"),
     run: () => import("./pages/run.js"),
     runByID: () => import("./pages/run.js"),
+    compare: () => import("./pages/compare.js"),
 };
 
 let cleanup = null;

@@ -97,3 +97,21 @@ export function nest(runs) {
     for (const run of runs) visit(run, 0); // a parent cycle leaves runs unvisited: show them flat
     return out;
 }
+
+/** Groups metric keys by their prefix up to the last slash: train/loss → train. */
+export function groupKeys(keys) {
+    const groups = new Map();
+    for (const key of [...keys].sort()) {
+        const slash = key.lastIndexOf("/");
+        const group = slash > 0 ? key.slice(0, slash) : "";
+        if (!groups.has(group)) groups.set(group, []);
+        groups.get(group).push(key);
+    }
+    return [...groups.entries()].sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b)));
+}
+
+/** The keys whose values are not all the same across runs (a missing value differs from any value). */
+export function differingKeys(rows) {
+    const keys = new Set(rows.flatMap((r) => Object.keys(r)));
+    return [...keys].filter((key) => new Set(rows.map((r) => (key in r ? JSON.stringify(r[key]) : "\u0000missing"))).size > 1);
+}

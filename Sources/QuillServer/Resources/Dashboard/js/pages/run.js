@@ -9,7 +9,7 @@ import { navigate, setState } from "../app.js";
 import { LineChart } from "../chart/chart.js";
 import { formatDuration } from "../chart/ticks.js";
 import { badge, bytes, h, show, when } from "../dom.js";
-import { flatten } from "../runs-model.js";
+import { flatten, groupKeys } from "../runs-model.js";
 import { urls } from "../url.js";
 
 const POINTS = 2000;
@@ -20,18 +20,6 @@ function keyValueTable(label, object) {
     if (entries.length === 0) return null;
     return h("section", { class: "panel" }, h("h2", {}, label),
         h("table", { class: "kv", "aria-label": label }, h("tbody", {}, entries.map(([k, v]) => h("tr", {}, h("td", { class: "mono" }, k), h("td", { class: "mono" }, show(v)))))));
-}
-
-/** Groups metric keys by their prefix up to the last slash: train/loss → train. */
-export function groupKeys(keys) {
-    const groups = new Map();
-    for (const key of [...keys].sort()) {
-        const slash = key.lastIndexOf("/");
-        const group = slash > 0 ? key.slice(0, slash) : "";
-        if (!groups.has(group)) groups.set(group, []);
-        groups.get(group).push(key);
-    }
-    return [...groups.entries()].sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b)));
 }
 
 function xValues(series, kind, start) {
