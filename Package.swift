@@ -72,6 +72,7 @@ let package = Package(
             dependencies: [
                 "QuillCore",
                 "QuillStore",
+                "QuillSteps",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -25,6 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("QUILL_BINARY", os.path.join(ROOT, ".build", "debug", "quill"))
+STEPS_EXAMPLE = os.path.join(os.path.dirname(BINARY), "quill-steps-example")
 SHOTS = os.environ.get("QUILL_SCREENSHOTS", os.path.join(ROOT, ".build", "browser-screenshots"))
 
 
@@ -42,9 +43,12 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, QUILL_HOME=os.path.join(self.folder, "home"))
+        self.steps = os.path.join(self.folder, "steps")
+        seed_steps(self.steps)
         self.log = open(os.path.join(self.folder, "serve.log"), "w")
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--port", str(self.port), "--data", os.path.join(self.folder, "data")],
+            [BINARY, "serve", "--port", str(self.port), "--data", os.path.join(self.folder, "data"),
+             "--steps-root", self.steps],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -74,6 +78,13 @@ class Server:
             self.process.kill()
         self.log.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def seed_steps(root):
+    """Three cached steps from the steps example: one dataset that two trainings (lr 0.05 and 0.1) use."""
+    env = dict(os.environ, QUILL_STEPS_ROOT=root)
+    for lr in ["0.05", "0.1"]:
+        subprocess.run([STEPS_EXAMPLE, "--lr", lr, "--steps", "20"], env=env, check=True, capture_output=True, timeout=300)
 
 
 def seed(server):
@@ -226,6 +237,29 @@ class DashboardTests(unittest.TestCase):
         canvas = self.browser.find_element(By.CSS_SELECTOR, "canvas[aria-label^='Parallel coordinates']")
         self.wait(lambda b: canvas.get_attribute("data-lines") == "2")
         self.assertEqual(canvas.get_attribute("data-axes"), "lr,model.layers,metrics.train/loss")
+
+    def test_steps_page_filters_lists_and_draws_the_graph(self):
+        self.open("/steps")
+        self.wait(lambda b: len(b.find_elements(By.CSS_SELECTOR, "table.steps tbody tr")) == 3, message="three steps")
+        edges = self.browser.find_elements(By.CSS_SELECTOR, ".step-graph path.edge")
+        pairs = sorted((e.get_attribute("data-from").split("/")[0], e.get_attribute("data-to").split("/")[0]) for e in edges)
+        self.assertEqual(pairs, [("QuillStepsExample.TrainModel", "QuillStepsExample.Dataset")] * 2,
+                         "both trainings depend on the one dataset")
+        self.assertEqual(len(self.browser.find_elements(By.CSS_SELECTOR, ".step-graph a.node.success")), 3)
+        # A filter: namespace prefix and a config condition, in the URL.
+        self.browser.find_element(By.NAME, "namespace_prefix").send_keys("QuillStepsExample.Train")
+        self.browser.find_element(By.NAME, "config").send_keys("lr=0.1")
+        self.browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+        self.wait(lambda b: "namespace_prefix=QuillStepsExample.Train" in b.current_url and "config=lr%3D0.1" in b.current_url)
+        self.wait(lambda b: len(b.find_elements(By.CSS_SELECTOR, "table.steps tbody tr")) == 1, message="one training with lr 0.1")
+        # The graph opens a step's page with its dependency.
+        dataset = next(a for a in self.browser.find_elements(By.CSS_SELECTOR, ".step-graph a.node")
+                       if a.get_attribute("data-node").startswith("QuillStepsExample.Dataset/"))
+        self.browser.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", dataset)
+        self.wait(lambda b: "/steps/QuillStepsExample.Dataset/" in b.current_url)
+        used_by = self.wait(lambda b: b.find_elements(By.CSS_SELECTOR, "ul.dependents li") or None)
+        self.assertEqual(len(used_by), 2)
+        self.assertIn("samples", self.browser.find_element(By.CSS_SELECTOR, "table[aria-label=Config]").text)
 
     def test_an_unknown_page_and_reserved_paths(self):
         self.open("/local/vision/runs/zzzzzzzz")

@@ -202,3 +202,35 @@ test("tooltip values print NaN and infinities by name and keep six significant d
     assert.equal(seriesColor(PALETTE.length + 1), PALETTE[1]);
     assert.equal(seriesColor(-1), PALETTE[PALETTE.length - 1]);
 });
+
+import { crossings, layeredLayout } from "../../Sources/QuillServer/Resources/Dashboard/js/chart/graph.js";
+
+test("layered layout: dependencies left of their dependents, one column past the deepest dependency", () => {
+    const nodes = ["data", "clean", "train", "eval", "report"].map((id) => ({ id }));
+    const edges = [
+        { from: "clean", to: "data" }, { from: "train", to: "clean" }, { from: "eval", to: "train" },
+        { from: "eval", to: "data" }, { from: "report", to: "eval" }, { from: "report", to: "nowhere" },
+    ];
+    const layout = layeredLayout(nodes, edges);
+    const layer = (id) => layout.position.get(id).layer;
+    assert.deepEqual(["data", "clean", "train", "eval", "report"].map(layer), [0, 1, 2, 3, 4]);
+    for (const edge of edges.filter((e) => e.to !== "nowhere")) assert.ok(layout.position.get(edge.from).x > layout.position.get(edge.to).x);
+    assert.equal(layout.width, 5 * 170 + 4 * 70);
+});
+
+test("layered layout orders each column by its dependencies, so parallel chains do not cross", () => {
+    // Two chains a0→a1→a2 and b0→b1→b2 whose names sort against their chains in the middle column.
+    const nodes = ["a0", "b0", "z1", "y1", "a2", "b2"].map((id) => ({ id }));
+    const edges = [{ from: "z1", to: "a0" }, { from: "y1", to: "b0" }, { from: "a2", to: "z1" }, { from: "b2", to: "y1" }];
+    const layout = layeredLayout(nodes, edges);
+    assert.equal(crossings(layout, edges), 0);
+    assert.deepEqual(layout.layers[1], ["z1", "y1"], "z1 follows a0, which is above b0");
+});
+
+test("layered layout survives a cycle and an empty graph", () => {
+    const cyclic = layeredLayout([{ id: "a" }, { id: "b" }], [{ from: "a", to: "b" }, { from: "b", to: "a" }]);
+    assert.equal(cyclic.position.size, 2);
+    const empty = layeredLayout([], []);
+    assert.equal(empty.width, 0);
+    assert.equal(empty.height, 0);
+});

@@ -12,6 +12,8 @@ const pages = {
     run: () => import("./pages/run.js"),
     runByID: () => import("./pages/run.js"),
     compare: () => import("./pages/compare.js"),
+    steps: () => import("./pages/steps.js"),
+    step: () => import("./pages/step.js"),
 };
 
 let cleanup = null;
@@ -24,7 +26,8 @@ async function show() {
     const main = document.getElementById("main");
     const { page, params } = route(location.pathname);
     for (const link of document.querySelectorAll("[data-nav]")) {
-        const current = link.dataset.nav === (page === "projects" || page === "project" || page === "run" ? "projects" : page);
+        const section = { project: "projects", run: "projects", runByID: "projects", compare: "projects", step: "steps" }[page] ?? page;
+        const current = link.dataset.nav === section;
         if (current) link.setAttribute("aria-current", "page");
         else link.removeAttribute("aria-current");
     }
