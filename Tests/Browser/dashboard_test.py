@@ -17,7 +17,7 @@ import unittest
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -80,6 +80,35 @@ class Server:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+# A 2×2 PNG (red, green / blue, white), built by hand so the test needs no image library.
+def tiny_png():
+    import struct
+    import zlib
+    rows = b"".join(b"\x00" + bytes(pixels) for pixels in [[255, 0, 0, 0, 255, 0], [0, 0, 255, 255, 255, 255]])
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+ARTIFACTS = {
+    "notes/readme.txt": b"first line\nsecond line\n",
+    "eval/metrics.json": b'{"accuracy": 0.91, "classes": ["cat", "dog"]}',
+    "eval/confusion.csv": b'label,predicted,count\ncat,cat,40\n"dog, big",cat,3\n',
+    "plots/tiny.png": tiny_png(),
+}
+
+
+def upload(server, run, path, content):
+    import hashlib
+    import urllib.parse
+    server.api("POST", f"/runs/{run}/artifacts", {"path": path, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()})
+    request = urllib.request.Request(
+        f"{server.base}/api/v1/runs/{run}/artifacts/content?path={urllib.parse.quote(path, safe='')}", method="PUT",
+        data=content, headers={"Content-Type": "application/octet-stream"})
+    urllib.request.urlopen(request, timeout=30).read()
+
+
 def seed_steps(root):
     """Three cached steps from the steps example: one dataset that two trainings (lr 0.05 and 0.1) use."""
     env = dict(os.environ, QUILL_STEPS_ROOT=root)
@@ -99,6 +128,8 @@ def seed(server):
         server.api("POST", f"/runs/{run['id']}/batch", {"metrics": rows})
         server.api("POST", f"/runs/{run['id']}/tags", {"key": "arch", "value": name.split("-")[0]})
         server.api("PATCH", f"/runs/{run['id']}", {"status": "completed"})
+    for path, content in ARTIFACTS.items():
+        upload(server, runs["resnet-a"], path, content)
     child = server.api("POST", "/runs", {"project": "vision", "name": "eval-of-a", "parent": runs["resnet-a"]})
     runs["eval-of-a"] = child["id"]
     return runs
@@ -134,7 +165,9 @@ class DashboardTests(unittest.TestCase):
         self.assertEqual([], [e for e in errors if e.get("source") != "network"], "no errors in the console")
 
     def wait(self, condition, timeout=20, message=""):
-        return WebDriverWait(self.browser, timeout, poll_frequency=0.1).until(condition, message)
+        # Pages re-render as data arrives: an element found a moment ago may be gone; look again.
+        return WebDriverWait(self.browser, timeout, poll_frequency=0.1,
+                             ignored_exceptions=[StaleElementReferenceException]).until(condition, message)
 
     def open(self, path):
         self.browser.get(self.server.base + path)
@@ -237,6 +270,26 @@ class DashboardTests(unittest.TestCase):
         canvas = self.browser.find_element(By.CSS_SELECTOR, "canvas[aria-label^='Parallel coordinates']")
         self.wait(lambda b: canvas.get_attribute("data-lines") == "2")
         self.assertEqual(canvas.get_attribute("data-axes"), "lr,model.layers,metrics.train/loss")
+
+    def test_artifact_previews_show_each_files_content(self):
+        run = self.runs["resnet-a"]
+        self.open(f"/local/vision/runs/{run}")
+        def preview(path):
+            row = self.wait(lambda b: b.find_element(By.CSS_SELECTOR, f"tr[data-artifact='{path}']"))
+            row.find_element(By.CSS_SELECTOR, "button.preview-button").click()
+            return self.wait(lambda b: b.find_element(By.CSS_SELECTOR, ".artifact-preview h3").text == path
+                             and b.find_elements(By.CSS_SELECTOR, ".artifact-preview .preview, .artifact-preview img")
+                             and b.find_element(By.CSS_SELECTOR, ".artifact-preview"))
+        self.assertIn("second line", preview("notes/readme.txt").text)
+        shown = preview("eval/metrics.json").text
+        self.assertIn('"accuracy": 0.91', shown, "JSON is pretty-printed")
+        self.assertIn('"cat",', shown)
+        area = preview("eval/confusion.csv")
+        cells = [[c.text for c in r.find_elements(By.CSS_SELECTOR, "th, td")] for r in area.find_elements(By.CSS_SELECTOR, "table.csv tr")]
+        self.assertEqual(cells, [["label", "predicted", "count"], ["cat", "cat", "40"], ["dog, big", "cat", "3"]])
+        image = preview("plots/tiny.png").find_element(By.TAG_NAME, "img")
+        self.wait(lambda b: b.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) == 2,
+                  message="the PNG decodes: 2 pixels wide")
 
     def test_steps_page_filters_lists_and_draws_the_graph(self):
         self.open("/steps")

@@ -120,3 +120,24 @@ test("parallel axes: numbers on a linear axis, text as evenly spaced categories,
     assert.match(rampColor(1), /^hsl\(0/);
     assert.match(rampColor(NaN), /rgba/);
 });
+
+import { parseDelimited, previewKind } from "../../Sources/QuillServer/Resources/Dashboard/js/components/preview.js";
+
+test("CSV parsing follows RFC 4180: quoted delimiters, newlines and doubled quotes; CRLF; a row limit", () => {
+    assert.deepEqual(parseDelimited('a,b\r\n"x, y","say ""hi"""\n"multi\nline",2'), [["a", "b"], ["x, y", 'say "hi"'], ["multi\nline", "2"]]);
+    assert.deepEqual(parseDelimited("a\tb\n1\t2\n", "\t"), [["a", "b"], ["1", "2"]]);
+    assert.deepEqual(parseDelimited("1\n2\n3\n4\n", ",", 2), [["1"], ["2"]]);
+    assert.deepEqual(parseDelimited(""), []);
+    assert.deepEqual(parseDelimited("a,,c"), [["a", "", "c"]]);
+});
+
+test("previews by extension: images, JSON, CSV, TSV, text; none for binaries", () => {
+    assert.equal(previewKind("plots/Loss.PNG"), "image");
+    assert.equal(previewKind("m.json"), "json");
+    assert.equal(previewKind("events.jsonl"), "text");
+    assert.equal(previewKind("t.csv"), "csv");
+    assert.equal(previewKind("t.tsv"), "tsv");
+    assert.equal(previewKind("train.log"), "text");
+    assert.equal(previewKind("model.safetensors"), null);
+    assert.equal(previewKind("Makefile"), null);
+});

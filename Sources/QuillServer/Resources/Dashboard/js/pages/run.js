@@ -10,6 +10,7 @@ import { LineChart } from "../chart/chart.js";
 import { formatDuration } from "../chart/ticks.js";
 import { badge, bytes, h, show, when } from "../dom.js";
 import { flatten, groupKeys } from "../runs-model.js";
+import { preview, previewKind } from "../components/preview.js";
 import { urls } from "../url.js";
 
 const POINTS = 2000;
@@ -193,13 +194,24 @@ export async function render(main, params, query) {
             artifactArea.replaceChildren();
             return;
         }
+        const shown = h("div", { class: "artifact-preview", "aria-live": "polite" });
+        const open = async (artifact) => {
+            shown.replaceChildren(h("h3", { class: "mono" }, artifact.path), h("p", { class: "muted" }, "Loading…"));
+            try {
+                shown.replaceChildren(h("h3", { class: "mono" }, artifact.path), await preview(artifact));
+            } catch (error) {
+                shown.replaceChildren(h("p", { class: "error" }, error.message));
+            }
+        };
         artifactArea.replaceChildren(h("h2", {}, "Artifacts"), h("table", { "aria-label": "Artifacts" },
-            h("thead", {}, h("tr", {}, h("th", {}, "Path"), h("th", { class: "num" }, "Size"), h("th", {}, "Status"), h("th", {}, "Logged"))),
-            h("tbody", {}, artifacts.map((a) => h("tr", {},
-                h("td", { class: "mono" }, a.status === "stored" ? h("a", { href: a.download_url, download: a.file_name }, a.path) : a.path),
+            h("thead", {}, h("tr", {}, h("th", {}, "Path"), h("th", { class: "num" }, "Size"), h("th", {}, "Status"), h("th", {}, "Logged"), h("th", {}, ""))),
+            h("tbody", {}, artifacts.map((a) => h("tr", { dataset: { artifact: a.path } },
+                h("td", { class: "mono" }, a.status === "uploaded" ? h("a", { href: a.download_url, download: a.file_name }, a.path) : a.path),
                 h("td", { class: "num" }, bytes(a.size)),
                 h("td", {}, a.status),
-                h("td", {}, when(a.logged_at)))))));
+                h("td", {}, when(a.logged_at)),
+                h("td", {}, a.status === "uploaded" && previewKind(a.path)
+                    ? h("button", { type: "button", class: "preview-button", onclick: () => open(a) }, "Preview") : ""))))), shown);
     }
 
     const logArea = h("pre", { class: "log", tabindex: "0", "aria-label": "Output log" });
