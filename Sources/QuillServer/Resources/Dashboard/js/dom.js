@@ -75,3 +75,17 @@ export function bytes(count) {
 export function message(text, kind = "muted") {
     return h("p", { class: kind, role: kind === "error" ? "alert" : null }, text);
 }
+
+/** Resolves after the next frame has been drawn (charts draw in animation frames). */
+export function nextFrame() {
+    return new Promise((resolve) => requestAnimationFrame(() => resolve()));
+}
+
+/**
+ * Marks a moment the benchmarks and tests wait for (`performance.mark`), once the next frame is drawn:
+ * quill:charts-drawn, quill:zoom-drawn, quill:runs-page, quill:compare-drawn.
+ */
+export async function markDrawn(name, detail) {
+    await nextFrame();
+    performance.mark(name, { detail });
+}

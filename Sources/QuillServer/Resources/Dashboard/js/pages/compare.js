@@ -6,7 +6,7 @@ import { get, history } from "../api.js";
 import { setState } from "../app.js";
 import { LineChart, seriesColor } from "../chart/chart.js";
 import { drawParallel, parallelAxes } from "../chart/parallel.js";
-import { badge, h, show } from "../dom.js";
+import { badge, h, markDrawn, show } from "../dom.js";
 import { differingKeys, fieldValue, groupKeys, prepare } from "../runs-model.js";
 import { urls } from "../url.js";
 
@@ -82,6 +82,7 @@ export async function render(main, { namespace, slug }, query) {
 
     // Metrics overlaid per key.
     const chartArea = h("div");
+    const drawn = [];
     const keys = metricKeys;
     chartArea.replaceChildren(...groupKeys(keys).map(([group, groupKeys]) => h("section", {},
         h("h2", {}, group ? `${group}/` : "Metrics"),
@@ -89,7 +90,7 @@ export async function render(main, { namespace, slug }, query) {
             const card = h("div", { class: "panel chart-card", dataset: { metric: key } }, h("h3", {}, key));
             const chart = new LineChart(card, { label: `${key} of ${runs.length} runs` });
             charts.push(chart);
-            Promise.all(runs.filter((run) => key in run.fields.metrics).map(async (run) => {
+            drawn.push(Promise.all(runs.filter((run) => key in run.fields.metrics).map(async (run) => {
                 const series = await history(run.id, key, { maxPoints: POINTS, signal: controller.signal });
                 return { name: run.name || run.id, color: run.color, x: series.step, y: series.value };
             })).then((series) => {
@@ -97,7 +98,7 @@ export async function render(main, { namespace, slug }, query) {
                 card.dataset.series = String(series.length);
             }).catch((error) => {
                 if (error.name !== "AbortError") card.append(h("p", { class: "error" }, error.message));
-            });
+            }));
             return card;
         })))));
 
@@ -112,6 +113,7 @@ export async function render(main, { namespace, slug }, query) {
         axesFields.length ? h("section", {}, h("h2", {}, "Parallel coordinates"), h("label", {}, "colour by ", colorSelect), h("div", { class: "panel" }, parallelCanvas)) : null,
     );
     if (axesFields.length) requestAnimationFrame(drawParallelView);
+    Promise.all(drawn).then(() => markDrawn("quill:compare-drawn", keys.length));
     return () => {
         controller.abort();
         for (const chart of charts) chart.destroy();

@@ -5,7 +5,7 @@
 import { allRuns, ApiError, get } from "../api.js";
 import { setState } from "../app.js";
 import { VirtualTable } from "../components/virtual-table.js";
-import { badge, h, message, show, when } from "../dom.js";
+import { badge, h, markDrawn, message, show, when } from "../dom.js";
 import { availableFields, fieldValue, nest, prepare } from "../runs-model.js";
 import { formatDuration } from "../chart/ticks.js";
 import { urls } from "../url.js";
@@ -108,7 +108,7 @@ export async function render(main, { namespace, slug }, query) {
             state.q = filter.value.trim();
             setState({ q: state.q });
             load();
-        }, 250);
+        }, 120);
     });
 
     let loading = null;
@@ -119,12 +119,16 @@ export async function render(main, { namespace, slug }, query) {
         controller.signal.addEventListener("abort", () => mine.abort());
         status.textContent = "loading…";
         try {
+            let first = true;
             await allRuns({ project: `${namespace}/${slug}`, q: state.q, sort: sortText(state.sort) }, (loaded, more) => {
                 if (mine.signal.aborted) return;
+                if (first) markDrawn("quill:runs-page", { q: state.q, count: loaded.length });
+                first = false;
                 runs = loaded.map(prepare);
                 table.setRows(nest(runs));
                 status.textContent = `${runs.length}${more ? "+" : ""} run${runs.length === 1 ? "" : "s"}`;
             }, { signal: mine.signal, limit: 1000 });
+            markDrawn("quill:runs-loaded", { q: state.q, count: runs.length });
             filterError.textContent = "";
             filter.removeAttribute("aria-invalid");
             updatePicker();

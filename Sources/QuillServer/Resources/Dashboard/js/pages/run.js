@@ -8,12 +8,14 @@ import { get, history } from "../api.js";
 import { navigate, setState } from "../app.js";
 import { LineChart } from "../chart/chart.js";
 import { formatDuration } from "../chart/ticks.js";
-import { badge, bytes, h, show, when } from "../dom.js";
+import { badge, bytes, h, markDrawn, show, when } from "../dom.js";
 import { flatten, groupKeys } from "../runs-model.js";
 import { preview, previewKind } from "../components/preview.js";
 import { urls } from "../url.js";
 
 const POINTS = 2000;
+/** A zoomed range is fetched with up to this many points: at full resolution when it holds fewer. */
+const RANGE_POINTS = 20000;
 const REFRESH_MS = 3000;
 
 function keyValueTable(label, object) {
@@ -74,7 +76,7 @@ export async function render(main, params, query) {
     const chartArea = h("div");
 
     async function loadSeries(key, range) {
-        const options = { maxPoints: POINTS, signal: controller.signal };
+        const options = { maxPoints: range ? RANGE_POINTS : POINTS, signal: controller.signal };
         if (range && state.x === "step") {
             options.from = Math.floor(range[0]);
             options.to = Math.ceil(range[1]);
@@ -129,6 +131,7 @@ export async function render(main, params, query) {
                         onZoom: (range) => zoomed(key, range),
                     });
                     charts.set(key, { chart, card });
+                    card.quillChart = chart; // for benchmarks and tests
                     return card;
                 })))));
         }
@@ -164,7 +167,7 @@ export async function render(main, params, query) {
         setState({ zoom: range ? range.map((v) => Number(v.toPrecision(8))) : null });
         // Every chart shows the same x range; finer data for it where the overview is downsampled.
         await Promise.all([...charts.values()].filter((entry) => entry.overview).map((entry) => showRange(entry, range)));
-        void key;
+        await markDrawn("quill:zoom-drawn", { key, range });
     }
 
     xSelect.addEventListener("change", () => {
@@ -235,7 +238,7 @@ export async function render(main, params, query) {
         h("h2", {}, "Output"),
         logArea,
     );
-    await Promise.all([drawCharts(run), drawArtifacts(), drawLog()]);
+    await Promise.all([drawCharts(run).then(() => markDrawn("quill:charts-drawn", charts.size)), drawArtifacts(), drawLog()]);
 
     let timer = 0;
     if (run.status === "running") {
