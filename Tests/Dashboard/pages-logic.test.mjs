@@ -83,9 +83,10 @@ test("nested runs follow their parent, at any depth, children in their order; cy
 import { differingKeys, groupKeys } from "../../Sources/QuillServer/Resources/Dashboard/js/runs-model.js";
 import { parallelAxes, rampColor } from "../../Sources/QuillServer/Resources/Dashboard/js/chart/parallel.js";
 
-test("metric keys group by their prefix, ungrouped keys first", () => {
-    assert.deepEqual(groupKeys(["val/acc", "loss", "train/loss", "train/lr", "a/b/c"]), [
-        ["", ["loss"]], ["a/b", ["a/b/c"]], ["train", ["train/loss", "train/lr"]], ["val", ["val/acc"]],
+test("metric keys group by their prefix, ungrouped keys first, system metrics last", () => {
+    assert.deepEqual(groupKeys(["val/acc", "system/cpu_percent", "loss", "train/loss", "train/lr", "a/b/c", "zeta/x"]), [
+        ["", ["loss"]], ["a/b", ["a/b/c"]], ["train", ["train/loss", "train/lr"]], ["val", ["val/acc"]], ["zeta", ["zeta/x"]],
+        ["system", ["system/cpu_percent"]],
     ]);
 });
 

@@ -98,7 +98,10 @@ export function nest(runs) {
     return out;
 }
 
-/** Groups metric keys by their prefix up to the last slash: train/loss → train. */
+/**
+ * Groups metric keys by their prefix up to the last slash: train/loss → train. Ungrouped keys come first
+ * and the system metrics the SDK samples (system/cpu_percent, system/memory_rss_mb, system/gpu…) last.
+ */
 export function groupKeys(keys) {
     const groups = new Map();
     for (const key of [...keys].sort()) {
@@ -107,7 +110,8 @@ export function groupKeys(keys) {
         if (!groups.has(group)) groups.set(group, []);
         groups.get(group).push(key);
     }
-    return [...groups.entries()].sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b)));
+    const rank = (group) => (group === "" ? 0 : group === "system" || group.startsWith("system/") ? 2 : 1);
+    return [...groups.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
 /** The keys whose values are not all the same across runs (a missing value differs from any value). */

@@ -120,7 +120,7 @@ export async function render(main, params, query) {
         }
         if (charts.size === 0) {
             chartArea.replaceChildren(...groupKeys(keys).map(([group, groupKeys]) => h("section", {},
-                h("h2", {}, group ? `${group}/` : "Metrics"),
+                h("h2", {}, group === "system" ? "System (CPU, memory, GPU)" : group ? `${group}/` : "Metrics"),
                 h("div", { class: "grid" }, groupKeys.map((key) => {
                     const card = h("div", { class: "panel chart-card", dataset: { metric: key } }, h("h3", {}, key));
                     const chart = new LineChart(card, {
