@@ -142,3 +142,13 @@ test("previews by extension: images, JSON, CSV, TSV, text; none for binaries", (
     assert.equal(previewKind("model.safetensors"), null);
     assert.equal(previewKind("Makefile"), null);
 });
+
+import { readFileSync } from "node:fs";
+
+test("the dashboard's reserved first segments are exactly the store's reserved account names", () => {
+    const swift = readFileSync(new URL("../../Sources/QuillStore/AccountStore.swift", import.meta.url), "utf8");
+    const literal = swift.match(/public static let reserved: Set<String> = \[([^\]]*)\]/);
+    assert.ok(literal, "AccountName.reserved is a set literal");
+    const names = [...literal[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]).sort();
+    assert.deepEqual(names, [...RESERVED].sort());
+});

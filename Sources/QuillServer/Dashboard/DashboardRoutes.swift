@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import QuillCore
+import QuillStore
 
 /// The web dashboard: the page shell at every page URL of the dashboard's URL scheme, and its files under
 /// `/assets/`.
@@ -14,11 +15,8 @@ struct DashboardRoutes {
     let assets: DashboardAssets?
 
     /// First path segments the server uses; a page URL never starts with them and no namespace may take them
-    /// (the same list as `RESERVED` in `js/url.js`).
-    static let reservedSegments: Set<String> = [
-        "api", "assets", "healthz", "metrics", "runs", "steps", "stats", "signin", "signout", "favicon.ico",
-        "robots.txt",
-    ]
+    /// (``AccountName/reserved``, the same list as `RESERVED` in `js/url.js`).
+    static var reservedSegments: Set<String> { AccountName.reserved }
 
     /// The page URLs of the dashboard's scheme (`js/url.js`).
     static let pagePaths = [
