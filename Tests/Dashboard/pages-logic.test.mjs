@@ -152,3 +152,13 @@ test("the dashboard's reserved first segments are exactly the store's reserved a
     const names = [...literal[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]).sort();
     assert.deepEqual(names, [...RESERVED].sort());
 });
+
+import { fillDays } from "../../Sources/QuillServer/Resources/Dashboard/js/pages/stats.js";
+
+test("runs per day: every day of the range, zero where nothing started, across a month end", () => {
+    const days = fillDays([{ day: "2026-11-29", runs: 3 }, { day: "2026-12-01", runs: 1 }, { day: "2025-01-01", runs: 9 }], "2026-11-29", "2026-12-02");
+    assert.deepEqual(days, [
+        { day: "2026-11-29", runs: 3 }, { day: "2026-11-30", runs: 0 }, { day: "2026-12-01", runs: 1 }, { day: "2026-12-02", runs: 0 },
+    ]);
+    assert.deepEqual(fillDays([], "2026-01-02", "2026-01-01"), []);
+});

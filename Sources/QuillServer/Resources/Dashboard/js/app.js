@@ -14,6 +14,7 @@ const pages = {
     compare: () => import("./pages/compare.js"),
     steps: () => import("./pages/steps.js"),
     step: () => import("./pages/step.js"),
+    stats: () => import("./pages/stats.js"),
 };
 
 let cleanup = null;
