@@ -123,7 +123,9 @@ def seed(server):
     for name, lr, layers in [("resnet-a", 0.01, 18), ("resnet-b", 0.001, 34), ("vit-c", 0.01, 12)]:
         run = server.api("POST", "/runs", {"project": "vision", "name": name, "config": {"lr": lr, "model": {"layers": layers}}})
         runs[name] = run["id"]
-        rows = [{"key": "train/loss", "value": math.exp(-i / 3000) * lr * 100, "step": i, "idx": i} for i in range(30000)]
+        # A decaying loss with deterministic noise, so smoothing has something to smooth.
+        rows = [{"key": "train/loss", "value": math.exp(-i / 3000) * lr * 100 * (1 + 0.3 * math.sin(i * 12.9898) ** 3),
+                 "step": i, "idx": i} for i in range(30000)]
         rows += [{"key": "val/acc", "value": 1 - math.exp(-i / 300), "step": i * 10, "idx": i} for i in range(3000)]
         server.api("POST", f"/runs/{run['id']}/batch", {"metrics": rows})
         server.api("POST", f"/runs/{run['id']}/tags", {"key": "arch", "value": name.split("-")[0]})
@@ -313,6 +315,17 @@ class DashboardTests(unittest.TestCase):
         used_by = self.wait(lambda b: b.find_elements(By.CSS_SELECTOR, "ul.dependents li") or None)
         self.assertEqual(len(used_by), 2)
         self.assertIn("samples", self.browser.find_element(By.CSS_SELECTOR, "table[aria-label=Config]").text)
+
+    def test_readme_screenshots(self):
+        """The README's pictures: the runs table and a run page (copied to Docs/images by hand when they change)."""
+        self.open("/local/vision?columns=params.lr,params.model.layers,metrics.train/loss")
+        self.wait(lambda b: len(self.rows()) == 4)
+        self.browser.save_screenshot(os.path.join(SHOTS, "readme-runs-table.png"))
+        self.open(f"/local/vision/runs/{self.runs['resnet-b']}?smooth=0.97")
+        self.wait(lambda b: len([c for c in b.find_elements(By.CSS_SELECTOR, ".chart-card") if c.get_attribute("data-points")]) == 2)
+        self.browser.execute_script("document.querySelector('h2').scrollIntoView()")
+        self.browser.save_screenshot(os.path.join(SHOTS, "readme-run-page.png"))
+        self.assertTrue(os.path.getsize(os.path.join(SHOTS, "readme-run-page.png")) > 10_000)
 
     def test_an_unknown_page_and_reserved_paths(self):
         self.open("/local/vision/runs/zzzzzzzz")

@@ -160,6 +160,7 @@ export class LineChart {
                 const band = s.band ? visibleRange(s.band.x, x0, x1) : null;
                 return [
                     extent(values[i], i0, i1, logY),
+                    values[i] !== s.y ? extent(s.y, i0, i1, logY) : null,
                     band ? extent(s.band.lo, band[0], band[1], logY) : null,
                     band ? extent(s.band.hi, band[0], band[1], logY) : null,
                 ];
@@ -193,23 +194,10 @@ export class LineChart {
                 }
             }
             const [i0, i1] = ranges[i];
+            // With smoothing on, the raw values stay visible behind the smoothed line, faintly.
+            if (values[i] !== s.y) drawn += this.strokeLine(ctx, s.x, s.y, i0, i1, x, y, s.color, 0.25);
             const line = m4(s.x, values[i], i0, i1, x.map);
-            drawn += line.px.length;
-            ctx.beginPath();
-            let pen = false;
-            for (let k = 0; k < line.px.length; k++) {
-                const py = y.map(line.ys[k]);
-                if (!Number.isFinite(py)) {
-                    pen = false;
-                    continue;
-                }
-                if (pen) ctx.lineTo(line.px[k], py);
-                else ctx.moveTo(line.px[k], py);
-                pen = true;
-            }
-            ctx.strokeStyle = s.color;
-            ctx.lineWidth = 1.5;
-            ctx.stroke();
+            drawn += this.strokeLine(ctx, s.x, values[i], i0, i1, x, y, s.color, 1, line);
             if (line.px.length === 1 && Number.isFinite(y.map(line.ys[0]))) {
                 ctx.fillStyle = s.color;
                 ctx.fillRect(line.px[0] - 2, y.map(line.ys[0]) - 2, 4, 4);
@@ -234,6 +222,28 @@ export class LineChart {
         }
         this.canvas.setAttribute("aria-label", this.describe());
         this.canvas.dataset.xDomain = `${x0},${x1}`; // what is shown, for tests and for the page
+    }
+
+    /** Strokes one decimated series; returns the number of points drawn. */
+    strokeLine(ctx, xs, ys, i0, i1, x, y, color, alpha, decimated = m4(xs, ys, i0, i1, x.map)) {
+        ctx.beginPath();
+        let pen = false;
+        for (let k = 0; k < decimated.px.length; k++) {
+            const py = y.map(decimated.ys[k]);
+            if (!Number.isFinite(py)) {
+                pen = false;
+                continue;
+            }
+            if (pen) ctx.lineTo(decimated.px[k], py);
+            else ctx.moveTo(decimated.px[k], py);
+            pen = true;
+        }
+        ctx.globalAlpha = alpha;
+        ctx.strokeStyle = color;
+        ctx.lineWidth = 1.5;
+        ctx.stroke();
+        ctx.globalAlpha = 1;
+        return decimated.px.length;
     }
 
     drawAxes(ctx, plot, x, y, ink, grid) {

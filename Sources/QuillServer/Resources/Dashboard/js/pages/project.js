@@ -12,11 +12,11 @@ import { urls } from "../url.js";
 
 const BUILT_IN = [
     { key: "status", title: "Status", width: 100, cell: (r) => badge(r.status) },
-    { key: "name", title: "Name", width: 240, cell: (r) => nameCell(r) },
+    { key: "name", title: "Name", width: 220, cell: (r) => nameCell(r) },
     { key: "kind", title: "Kind", width: 90, cell: (r) => r.kind },
     { key: "user", title: "User", width: 100, cell: (r) => r.user ?? "" },
     { key: "host", title: "Host", width: 120, cell: (r) => r.host ?? "" },
-    { key: "created", title: "Started", width: 170, cell: (r) => when(r.started_at) },
+    { key: "created", title: "Started", width: 180, cell: (r) => when(r.started_at) },
     { key: "duration", title: "Duration", width: 90, numeric: true, cell: (r) => (r.duration_seconds == null ? "—" : formatDuration(r.duration_seconds)) },
     { key: "tags", title: "Tags", width: 160, sortable: false, cell: (r) => Object.entries(r.tags ?? {}).map(([k, v]) => h("span", { class: "tag" }, v ? `${k}=${v}` : k)) },
 ];
@@ -52,7 +52,7 @@ export async function render(main, { namespace, slug }, query) {
     let runs = [];
 
     const selectColumn = {
-        key: "select", title: "", width: 34, sortable: false,
+        key: "select", title: "", width: 40, sortable: false,
         cell: (r) => h("input", {
             type: "checkbox", "aria-label": `select ${r.name || r.id}`, checked: state.selected.has(r.id),
             onchange: (event) => {
