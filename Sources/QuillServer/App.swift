@@ -43,7 +43,7 @@ package enum QuillServer {
 
     /// The application: routes, middleware and error handling, not yet running.
     package static func application(
-        store: any TrackingStore & AccountStore,
+        store: any TrackingStore & AccountStore & SessionStore,
         artifacts: any ArtifactStore,
         configuration: ServerConfiguration,
         logger: Logger,
@@ -56,7 +56,7 @@ package enum QuillServer {
         router.add(middleware: FormQueryMiddleware())
         // Large bodies are read and decoded on their own threads, so they never starve small requests.
         router.add(middleware: BulkRequestMiddleware())
-        let authenticator = Authenticator(accounts: store)
+        let authenticator = Authenticator(accounts: store, sessions: store)
         let api = APIContext(
             store: store,
             accounts: store,
@@ -73,6 +73,7 @@ package enum QuillServer {
         ArtifactRoutes(api: api, artifacts: artifacts, blobs: BlobStore(root: configuration.artifactDirectory))
             .register(authenticated.group("api/v1/runs/:id/artifacts"))
         StepRoutes(api: api).register(authenticated.group("api/v1/steps"))
+        SessionRoutes(api: api, sessions: store).register(authenticated.group("api/v1/session"))
         DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
         let counter = ConnectionCounter(limit: configuration.maxConnections)
         let timeouts = configuration.timeouts
