@@ -140,7 +140,12 @@ let package = Package(
         ),
         .testTarget(
             name: "QuillBlobsTests",
-            dependencies: ["QuillBlobs", "QuillStore", "QuillCore", "QuillTesting"],
+            dependencies: ["QuillBlobs", "QuillStore", "QuillStoreSQLite", "QuillCore", "QuillTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillStoreTests",
+            dependencies: ["QuillStore", "QuillCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
