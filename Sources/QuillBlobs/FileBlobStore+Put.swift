@@ -33,7 +33,8 @@ extension FileBlobStore {
             gathered.reserveCapacity(writeSize)
             for try await chunk in chunks {
                 let count = chunk.withUnsafeBytes { raw in
-                    gathered.append(contentsOf: raw)
+                    // As typed bytes, so the append is one copy rather than a loop over the bytes.
+                    gathered.append(contentsOf: raw.assumingMemoryBound(to: UInt8.self))
                     return raw.count
                 }
                 let (total, overflow) = received.addingReportingOverflow(Int64(count))
