@@ -62,6 +62,7 @@ struct StoreFactoryTests {
         let quill = QuillBinary()
         let folder = quill.home.file("work")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder)
         for (store, file) in [("sqlite:a.db", "a.db"), ("b.db", "b.db"), ("sqlite://c.db", "c.db")] {
             let result = try BuiltProducts.run(
                 BuiltProducts.path("quill"),
@@ -74,6 +75,9 @@ struct StoreFactoryTests {
             #expect(database?.hasSuffix("/work/" + file) == true, "\(store): \(database ?? "")")
             #expect(FileManager.default.fileExists(atPath: folder + "/" + file), "\(store)")
         }
+        // A folder --store names keeps its mode (only the data folder is made private).
+        let mode = try FileManager.default.attributesOfItem(atPath: folder)[.posixPermissions] as? Int
+        #expect(mode == 0o755)
     }
 
     @Test("an unknown scheme or a PostgreSQL URL fails at once with one line and exit status 2, in every command")

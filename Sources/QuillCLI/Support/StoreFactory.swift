@@ -79,7 +79,12 @@ enum StoreFactory {
                     ? QuillError(.notFound, "no server data in \(folder); pass the folder `quill serve --data` uses")
                     : QuillError(.notFound, "no SQLite store at \(path); pass the --store `quill serve` uses")
             }
+            // The store makes its file's folder private (0700), right for the data folder; a folder --store
+            // names elsewhere (/tmp, a shared volume) keeps the mode it had.
+            let parent = (path as NSString).deletingLastPathComponent
+            let mode = path == folder + "/quill.db" ? nil : Self.mode(of: parent)
             backend = try SQLiteTrackingStore(path: path, durability: durability)
+            if let mode, Self.mode(of: parent) != mode { chmod(parent, mode) }
         }
         // The server's data folder (artifacts, server.json) is private; a store elsewhere does not make it.
         if blobs == .owner, !FileManager.default.fileExists(atPath: folder) {
@@ -100,5 +105,12 @@ enum StoreFactory {
         let root = folder + "/artifacts"
         let files = blobs == .owner ? FileBlobStore(root: root) : FileBlobStore(sharing: root)
         return OpenedStores(url: url, backend: backend, blobs: files)
+    }
+
+    /// The permission bits of an existing file or folder.
+    private static func mode(of path: String) -> mode_t? {
+        var info = stat()
+        guard !path.isEmpty, stat(path, &info) == 0 else { return nil }
+        return info.st_mode & 0o7777
     }
 }
