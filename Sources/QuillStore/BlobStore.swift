@@ -13,7 +13,7 @@ public import ServiceLifecycle
 /// - ``open(sha256:)`` gives a reader that keeps serving the bytes it opened even if the blob is removed
 ///   meanwhile.
 /// - ``list()`` and ``remove(sha256:unchangedSince:)`` are what garbage collection needs
-///   (``collectGarbage(records:grace:dryRun:)``): a blob changed (stored, or put again) after the cutoff is
+///   (``collectGarbage(records:grace:dryRun:now:)``): a blob changed (stored, or put again) after the cutoff is
 ///   kept, so a sweep never races an upload that reuses existing bytes.
 /// - A store is a `Service`: run it for as long as it is used (in `quill serve`'s `ServiceGroup`); it returns
 ///   after a graceful shutdown.
