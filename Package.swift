@@ -45,7 +45,19 @@ let package = Package(
         ),
         .target(
             name: "QuillStore",
-            dependencies: ["QuillCore"],
+            dependencies: [
+                "QuillCore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "QuillBlobs",
+            dependencies: [
+                "QuillCore",
+                "QuillStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -91,6 +103,7 @@ let package = Package(
                 "Quill",
                 "QuillStore",
                 "QuillStoreSQLite",
+                "QuillBlobs",
                 "QuillServer",
                 "QuillSteps",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -127,6 +140,16 @@ let package = Package(
                 "QuillStoreSQLite", "QuillStore", "QuillCore", "QuillTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillBlobsTests",
+            dependencies: ["QuillBlobs", "QuillStore", "QuillStoreSQLite", "QuillCore", "QuillTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillStoreTests",
+            dependencies: ["QuillStore", "QuillCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
