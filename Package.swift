@@ -36,9 +36,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "QuillClient",
+            dependencies: ["QuillCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Quill",
             dependencies: [
                 "QuillCore",
+                "QuillClient",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -85,6 +91,7 @@ let package = Package(
             dependencies: [
                 "QuillCore",
                 "Quill",
+                "QuillClient",
                 "QuillStore",
                 "QuillStoreSQLite",
                 "QuillServer",
@@ -110,6 +117,11 @@ let package = Package(
         .testTarget(
             name: "QuillCoreTests",
             dependencies: ["QuillCore", "QuillTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillClientTests",
+            dependencies: ["QuillClient", "QuillCore", "QuillTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -140,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "QuillCLITests",
             dependencies: [
-                "QuillCLI", "Quill", "QuillCore", "QuillSteps", "QuillTesting",
+                "QuillCLI", "Quill", "QuillClient", "QuillCore", "QuillSteps", "QuillTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

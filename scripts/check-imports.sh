@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the module dependency direction of shared/STYLE.md: QuillCore imports Foundation and swift-crypto
-# only; the SDK never imports the CLI, servers or database drivers; nothing imports QuillCLI but QuillTool.
+# only; the SDK never imports the CLI, servers or database drivers; QuillClient imports no server, store or CLI
+# module; nothing imports QuillCLI but QuillTool.
 # And the platform rule: only Sources/QuillCore/System/Platform.swift names the C library's module (Glibc,
 # Darwin, Musl) or reads the platform-specific `stat` fields; everything else goes through `Platform`.
 set -euo pipefail
@@ -21,6 +22,7 @@ if grep -rEn --include="*.swift" "^(@[A-Za-z_]+ )*(public |package |internal )?i
     fail=1
 fi
 check Quill 'QuillCLI|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|PostgresNIO|ArgumentParser' "the SDK links only the core, swift-log and an HTTP client"
+check QuillClient 'Quill|QuillCLI|QuillServer|QuillStore[A-Za-z]*|GRDB|PostgresNIO|Hummingbird[A-Za-z]*|NIO[A-Za-z]*|ArgumentParser' "the client speaks HTTP and the wire format; it knows no server, store or CLI module"
 check QuillStore 'Quill|QuillCLI|QuillStoreSQLite|QuillStorePostgres|QuillServer|GRDB|PostgresNIO|Hummingbird|ArgumentParser' "the store protocol knows no backend"
 check QuillSteps 'Quill|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|ArgumentParser' "steps need only the core and swift-log, not the SDK"
 for module in Sources/*/; do

@@ -1,4 +1,5 @@
 import Foundation
+import QuillClient
 import QuillCore
 import QuillTesting
 import Testing
@@ -183,5 +184,43 @@ struct CLIServerCommandTests {
                 #expect(!row.contains(#/[0-9]T[0-9]/#) && !row.contains(#/[0-9]{2}:[0-9]{2}:[0-9]{2}/#), "\(row)")
             }
         }
+    }
+
+    @Test("show --server shows each link with the time it was added, not the run's start time")
+    func showLinkTimes() throws {
+        let quill = QuillBinary()
+        let server = try CLIServer(data: quill.home.file("server"), home: quill.home.path)
+        defer { server.stop() }
+        let client = BlockingHTTPClient(baseURL: server.url, apiKey: nil)
+        let started = "2020-01-02T03:04:05.000000Z"
+        let created = try client.call(
+            "POST",
+            ServerPaths.runs,
+            json: ["project": "links", "name": "linked", "started_at": .string(started)]
+        )
+        let id = try #require(created["id"]?.stringValue.flatMap(RunID.init))
+        try client.call("POST", ServerPaths.links(id), json: ["label": "paper", "url": "https://example.org/p"])
+        Thread.sleep(forTimeInterval: 0.05)
+        try client.call("POST", ServerPaths.links(id), json: ["label": "code", "url": "https://example.org/c"])
+        let links = try client.call("GET", ServerPaths.run(id))["links"]?.arrayValue ?? []
+        #expect(links.count == 2)
+
+        // The CLI's own time format: local time, to the minute.
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        let shown = try quill.run("show", "linked", "--server", server.url)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let lines = shown.stdout.split(separator: "\n")
+        for link in links {
+            let label = try #require(link["label"]?.stringValue)
+            let url = try #require(link["url"]?.stringValue)
+            let time = try #require(link["created_at"]?.stringValue.flatMap(Timestamp.parse))
+            let line = try #require(lines.first { $0.contains(url) }, "\(shown.stdout)")
+            #expect(line.contains(label))
+            #expect(line.contains("(added \(formatter.string(from: time)))"), "\(line)")
+        }
+        let start = try #require(Timestamp.parse(started))
+        #expect(!shown.stdout.contains("(added \(formatter.string(from: start)))"), "\(shown.stdout)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import QuillClient
 package import QuillCore
 import Synchronization
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuillClient
 import QuillCore
 
 /// `quill keys create|list|revoke`: the signed-in user's API keys on a server.
@@ -24,7 +25,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let key = try server.call("POST", "/api/v1/keys", json: ["label": .string(label)])
+            let key = try server.call("POST", ServerPaths.keys, json: ["label": .string(label)])
             if options.json { return Console.printJSON(key) }
             var list = KeyValueList()
             list.append("id", key["id"]?.intValue.map(String.init) ?? "?")
@@ -43,7 +44,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let keys = try server.call("GET", "/api/v1/keys")
+            let keys = try server.call("GET", ServerPaths.keys)
             if options.json { return Console.printJSON(keys) }
             var table = Table(headers: ["ID", "PREFIX", "LABEL", "CREATED", "STATUS"], rightAligned: [0])
             for key in keys["keys"]?.arrayValue ?? [] {
@@ -68,7 +69,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let key = try server.call("DELETE", "/api/v1/keys/\(id)")
+            let key = try server.call("DELETE", ServerPaths.key(id))
             if options.json { return Console.printJSON(key) }
             Console.print(
                 "revoked key \(id) (\(key["prefix"]?.stringValue ?? "")…, \(key["label"]?.stringValue ?? ""))"

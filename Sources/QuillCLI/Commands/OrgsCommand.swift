@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuillClient
 import QuillCore
 
 /// `quill orgs create|show|add-member|remove-member`: organizations on a server.
@@ -36,7 +37,7 @@ struct OrgsCommand: AsyncParsableCommand {
         func run() async throws {
             let server = try ServerClient(server: options.server)
             printOrganization(
-                try server.call("POST", "/api/v1/orgs", json: ["name": .string(name)]),
+                try server.call("POST", ServerPaths.orgs, json: ["name": .string(name)]),
                 json: options.json
             )
         }
@@ -53,7 +54,7 @@ struct OrgsCommand: AsyncParsableCommand {
         func run() async throws {
             let server = try ServerClient(server: options.server)
             printOrganization(
-                try server.call("GET", "/api/v1/orgs/\(ServerClient.component(name))"),
+                try server.call("GET", ServerPaths.org(name)),
                 json: options.json
             )
         }
@@ -78,7 +79,7 @@ struct OrgsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let path = "/api/v1/orgs/\(ServerClient.component(organization))/members/\(ServerClient.component(user))"
+            let path = ServerPaths.orgMember(organization, user)
             printOrganization(try server.call("PUT", path, json: ["role": .string(role)]), json: options.json)
         }
     }
@@ -99,7 +100,7 @@ struct OrgsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let path = "/api/v1/orgs/\(ServerClient.component(organization))/members/\(ServerClient.component(user))"
+            let path = ServerPaths.orgMember(organization, user)
             printOrganization(try server.call("DELETE", path), json: options.json)
         }
     }
