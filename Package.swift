@@ -36,9 +36,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "QuillAPI",
+            dependencies: ["QuillCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Quill",
             dependencies: [
                 "QuillCore",
+                "QuillAPI",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -71,6 +77,7 @@ let package = Package(
             name: "QuillServer",
             dependencies: [
                 "QuillCore",
+                "QuillAPI",
                 "QuillStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -110,6 +117,11 @@ let package = Package(
         .testTarget(
             name: "QuillCoreTests",
             dependencies: ["QuillCore", "QuillTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillAPITests",
+            dependencies: ["QuillAPI", "QuillCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
