@@ -36,14 +36,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "QuillClient",
+            name: "QuillAPI",
             dependencies: ["QuillCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "QuillClient",
+            dependencies: ["QuillCore", "QuillAPI"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Quill",
             dependencies: [
                 "QuillCore",
+                "QuillAPI",
                 "QuillClient",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -77,6 +83,7 @@ let package = Package(
             name: "QuillServer",
             dependencies: [
                 "QuillCore",
+                "QuillAPI",
                 "QuillStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -120,8 +127,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "QuillAPITests",
+            dependencies: ["QuillAPI", "QuillCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "QuillClientTests",
-            dependencies: ["QuillClient", "QuillCore", "QuillTesting"],
+            dependencies: ["QuillClient", "QuillAPI", "QuillCore", "QuillTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

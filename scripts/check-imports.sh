@@ -21,6 +21,12 @@ if grep -rEn --include="*.swift" "^(@[A-Za-z_]+ )*(public |package |internal )?i
     echo "error: Sources/QuillCore imports only Foundation and Crypto (swift-crypto)" >&2
     fail=1
 fi
+# The wire format is shared by the server and every client: it may know the core, nothing else.
+if grep -rEn --include="*.swift" "^(@[A-Za-z_]+ )*(public |package |internal )?import " Sources/QuillAPI \
+    | grep -Ev ":[0-9]+:(@[A-Za-z_]+ )*(public |package |internal )?import (Foundation|QuillCore)$"; then
+    echo "error: Sources/QuillAPI imports only Foundation and QuillCore (it is the wire format every client shares)" >&2
+    fail=1
+fi
 check Quill 'QuillCLI|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|PostgresNIO|ArgumentParser' "the SDK links only the core, swift-log and an HTTP client"
 check QuillClient 'Quill|QuillCLI|QuillServer|QuillStore[A-Za-z]*|GRDB|PostgresNIO|Hummingbird[A-Za-z]*|NIO[A-Za-z]*|ArgumentParser' "the client speaks HTTP and the wire format; it knows no server, store or CLI module"
 check QuillStore 'Quill|QuillCLI|QuillStoreSQLite|QuillStorePostgres|QuillServer|GRDB|PostgresNIO|Hummingbird|ArgumentParser' "the store protocol knows no backend"
