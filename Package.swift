@@ -98,6 +98,7 @@ let package = Package(
             dependencies: [
                 "QuillCore",
                 "Quill",
+                "QuillAPI",
                 "QuillClient",
                 "QuillStore",
                 "QuillStoreSQLite",
@@ -164,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "QuillCLITests",
             dependencies: [
-                "QuillCLI", "Quill", "QuillClient", "QuillCore", "QuillSteps", "QuillTesting",
+                "QuillCLI", "Quill", "QuillAPI", "QuillClient", "QuillCore", "QuillSteps", "QuillTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

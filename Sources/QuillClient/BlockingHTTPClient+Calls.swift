@@ -1,3 +1,4 @@
+import QuillAPI
 package import QuillCore
 
 extension BlockingHTTPClient {
@@ -17,9 +18,10 @@ extension BlockingHTTPClient {
     /// The error a non-2xx answer stands for: the server's code and message (`{"error": {"code", "message"}}`),
     /// else one that follows from the status.
     package func failure(_ response: Response) -> QuillError {
-        let message = response.body?["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
+        let error = response.body.flatMap { try? APIDecoder().decode(APIErrorBody.self, from: $0) }?.error
+        let message = error?.message ?? "HTTP \(response.status)"
         let code: QuillError.Code =
-            switch response.body?["error"]?["code"]?.stringValue {
+            switch error?.code {
             case "not_found": .notFound
             case "unauthorized": .unauthorized
             case "forbidden": .forbidden

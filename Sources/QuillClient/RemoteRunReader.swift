@@ -1,9 +1,11 @@
-package import Foundation
+import Foundation
+import QuillAPI
 package import QuillCore
 
 /// Reads runs from a Quill server's REST API, as the same values the CLI shows for local runs.
 ///
-/// Every response the CLI reads is decoded in this file.
+/// Paths come from ``APIPath`` and answers are decoded into QuillAPI's wire types (``APIRunDetails``,
+/// ``APIMetricHistory``, …); the JSON the server sent is kept as it is for `--json`.
 package struct RemoteRunReader: RunReader {
     /// The connection, with the caller's API key.
     package let client: BlockingHTTPClient
@@ -31,25 +33,19 @@ package struct RemoteRunReader: RunReader {
             let key = "tags.`" + filter.key.replacingOccurrences(of: "`", with: "``") + "`"
             clauses.append("\(key) ~ \(Self.quoted(filter.value ?? "*"))")
         }
-        let body = try client.call(
-            "GET",
-            ServerPaths.query(
-                ServerPaths.runs,
-                [
-                    ("limit", String(query.limit)), ("project", query.project),
-                    ("q", clauses.isEmpty ? nil : clauses.joined(separator: " and ")), ("sort", query.sort),
-                    ("cursor", query.cursor),
-                ]
-            )
+        let path = APIPath.runs(
+            project: query.project,
+            query: clauses.isEmpty ? nil : clauses.joined(separator: " and "),
+            sort: query.sort,
+            limit: query.limit,
+            cursor: query.cursor
         )
-        let runs = try (body["runs"]?.arrayValue ?? []).map { json in RunEntry(meta: try Self.meta(json), json: json) }
-        var listing = RunListing(
-            runs: runs,
-            nextCursor: body["next_cursor"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-        )
-        if runs.isEmpty, client.apiKey == nil,
-            (try? client.send("GET", ServerPaths.whoami))?.body?["mode"]?.stringValue == "anonymous"
-        {
+        let (page, json) = try get(APIRunPage.self, path)
+        let runs = try zip(page.runs, json["runs"]?.arrayValue ?? []).map { run, json in
+            RunEntry(meta: try Self.meta(run), json: json)
+        }
+        var listing = RunListing(runs: runs, nextCursor: page.nextCursor.flatMap { $0.isEmpty ? nil : $0 })
+        if runs.isEmpty, client.apiKey == nil, (try? get(APIWhoAmI.self, APIPath.whoami))?.value.mode == "anonymous" {
             listing.warnings.append(
                 "no API key was sent, so only public projects are visible; set QUILL_API_KEY or run `quill login --server \(client.baseURL)`"
             )
@@ -59,51 +55,36 @@ package struct RemoteRunReader: RunReader {
 
     /// A run by id, or by name when no run has that id (within `project` when given).
     package func run(_ reference: String, project: String?, metadataOnly: Bool) throws -> RunDetails {
-        if let id = RunID(reference), let json = try? client.call("GET", ServerPaths.run(id)) {
-            return try details(json)
+        if let id = RunID(reference), let found = try? get(APIRunDetails.self, APIPath.run(id.rawValue)) {
+            return try details(found.value, found.json)
         }
-        var query = RunListQuery(limit: 10)
-        query.project = project
-        query.query = "name = \(Self.quoted(reference))"
-        let body = try client.call(
-            "GET",
-            ServerPaths.query(
-                ServerPaths.runs,
-                [("limit", String(query.limit)), ("project", query.project), ("q", query.query)]
-            )
+        let (page, json) = try get(
+            APIRunPage.self,
+            APIPath.runs(project: project, query: "name = \(Self.quoted(reference))", limit: 10)
         )
-        let matches = body["runs"]?.arrayValue ?? []
-        guard let first = matches.first else {
+        guard let first = page.runs.first, let firstJSON = json["runs"]?.arrayValue?.first else {
             throw QuillError(
                 .notFound,
                 "run '\(reference)' not found on \(client.baseURL); list runs with `quill runs --server \(client.baseURL)`"
             )
         }
-        guard matches.count == 1 else {
+        guard page.runs.count == 1 else {
             throw QuillError(.ambiguous, "several runs on \(client.baseURL) are named '\(reference)'; pass an id")
         }
-        return try details(first)
+        return try details(first, firstJSON)
     }
 
     /// Each wanted metric's history (every metric's when none is named), merged into rows by index.
     package func metricRows(of run: RunDetails, keys: [String], maxPoints: Int?) throws -> [MetricRow] {
         var byIndex: [Int: MetricRow] = [:]
         for key in keys.isEmpty ? run.statistics.keys.sorted() : keys {
-            let body = try client.call(
-                "GET",
-                ServerPaths.query(
-                    ServerPaths.metrics(run.meta.id),
-                    [("key", key), ("max_points", maxPoints.map(String.init))]
-                )
-            )
-            for point in body["points"]?.arrayValue ?? [] {
-                guard let index = point["idx"]?.intValue, let value = point["value"]?.doubleValue else { continue }
-                let time = point["timestamp"]?.stringValue.flatMap(Timestamp.parse) ?? Date(timeIntervalSince1970: 0)
+            let path = APIPath.runMetrics(run.meta.id.rawValue, key: key, maxPoints: maxPoints)
+            for point in try get(APIMetricHistory.self, path).value.points {
                 var row =
-                    byIndex[index]
-                    ?? MetricRow(index: index, timestamp: time, step: point["step"]?.intValue, values: [:])
-                row.values[key] = value
-                byIndex[index] = row
+                    byIndex[point.idx]
+                    ?? MetricRow(index: point.idx, timestamp: point.timestamp, step: point.step, values: [:])
+                row.values[key] = point.value
+                byIndex[point.idx] = row
             }
         }
         return byIndex.values.sorted { $0.index < $1.index }
@@ -111,26 +92,25 @@ package struct RemoteRunReader: RunReader {
 
     /// The run's log lines, as the server keeps them.
     package func logLines(of run: RunDetails, limit: Int) throws -> [LogLine] {
-        let body = try client.call("GET", ServerPaths.query(ServerPaths.logs(run.meta.id), [("limit", String(limit))]))
-        return (body["logs"]?.arrayValue ?? []).map { line in
+        try get(APILogList.self, APIPath.runLogs(run.meta.id.rawValue, limit: limit)).value.logs.map { line in
             LogLine(
-                timestamp: line["timestamp"]?.stringValue.flatMap(Timestamp.parse),
-                level: line["level"]?.stringValue.flatMap(LogLevel.init(rawValue:)),
-                message: line["message"]?.stringValue ?? ""
+                timestamp: line.timestamp,
+                level: line.level.flatMap(LogLevel.init(rawValue:)),
+                message: line.message
             )
         }
     }
 
     /// The run's artifact records: path, size, upload status, last change and SHA-256.
     package func artifacts(of run: RunDetails) throws -> [ArtifactEntry] {
-        let body = try client.call("GET", ServerPaths.artifacts(run.meta.id))
-        return (body["artifacts"]?.arrayValue ?? []).map { json in
+        let (list, json) = try get(APIArtifactList.self, APIPath.runArtifacts(run.meta.id.rawValue))
+        return zip(list.artifacts, json["artifacts"]?.arrayValue ?? []).map { artifact, json in
             ArtifactEntry(
-                path: json["path"]?.stringValue ?? "-",
-                size: json["size"]?.intValue.map(Int64.init),
-                modified: json["modified_at"]?.stringValue.flatMap(Timestamp.parse),
-                status: json["status"]?.stringValue,
-                sha256: json["sha256"]?.stringValue,
+                path: artifact.path,
+                size: artifact.size,
+                modified: artifact.modifiedAt,
+                status: artifact.status,
+                sha256: artifact.sha256,
                 json: json
             )
         }
@@ -139,10 +119,26 @@ package struct RemoteRunReader: RunReader {
     /// Downloads an artifact's bytes into `destination`, streamed to disk.
     package func fetchArtifact(of run: RunDetails, path: String, to destination: String) throws {
         let response = try client.download(
-            ServerPaths.query(ServerPaths.artifactContent(run.meta.id), [("path", path)]),
+            APIPath.runArtifactContent(run.meta.id.rawValue, path: path),
             to: destination
         )
         guard response.status == 200 else { throw client.failure(response) }
+    }
+
+    /// Sends `GET path` and decodes a 2xx answer, returning the wire value and the JSON as the server sent it.
+    ///
+    /// - Throws: the server's error for any other answer (``BlockingHTTPClient/call(_:_:json:)``), or
+    ///   ``QuillError`` with code ``QuillError/Code/malformed`` when the answer is not the expected shape.
+    func get<Value: Decodable>(_ type: Value.Type, _ path: String) throws -> (value: Value, json: JSONValue) {
+        let json = try client.call("GET", path)
+        do {
+            return (try APIDecoder().decode(type, from: json), json)
+        } catch let error as QuillError {
+            throw QuillError(
+                .malformed,
+                "the server at \(client.baseURL) answered GET \(path) with an unexpected body (\(error.message)); is it a Quill server of the same version?"
+            )
+        }
     }
 
     /// A string literal of the query language.
@@ -151,55 +147,50 @@ package struct RemoteRunReader: RunReader {
     }
 
     /// A run's details from the server's run object.
-    func details(_ json: JSONValue) throws -> RunDetails {
-        let meta = try Self.meta(json)
-        var statistics: [String: MetricStatistics] = [:]
-        for (key, stats) in json["metrics"]?.objectValue ?? [:] {
-            statistics[key] = MetricStatistics(
-                count: stats["count"]?.intValue ?? 0,
-                last: stats["latest"]?.doubleValue ?? .nan,
-                lastStep: stats["latest_step"]?.intValue,
-                min: stats["min"]?.doubleValue ?? .nan,
-                max: stats["max"]?.doubleValue ?? .nan
-            )
-        }
+    func details(_ run: APIRunDetails, _ json: JSONValue) throws -> RunDetails {
+        let meta = try Self.meta(run)
         return RunDetails(
             meta: meta,
-            config: json["config"] ?? .object([:]),
-            statistics: statistics,
+            config: .object(run.run.config),
+            statistics: run.metrics.mapValues { stats in
+                MetricStatistics(
+                    count: stats.count,
+                    last: stats.latest,
+                    lastStep: stats.latestStep,
+                    min: stats.min,
+                    max: stats.max
+                )
+            },
             location: client.baseURL + "/runs/\(meta.id)",
             json: json
         )
     }
 
     /// A run's metadata from the server's run object; each link keeps its own `created_at`.
-    static func meta(_ json: JSONValue) throws -> RunMeta {
-        guard let idText = json["id"]?.stringValue, let id = RunID(idText),
-            let started = json["started_at"]?.stringValue.flatMap(Timestamp.parse)
-        else { throw QuillError(.malformed, "the server returned a run without an id or start time") }
+    static func meta(_ details: APIRunDetails) throws -> RunMeta {
+        let run = details.run
+        guard let id = RunID(run.id) else {
+            throw QuillError(.malformed, "the server returned a run whose id '\(run.id)' is not a run id")
+        }
         var meta = RunMeta(
             id: id,
-            name: json["name"]?.stringValue ?? idText,
-            project: Project(displayName: json["project"]?.stringValue ?? "-"),
-            kind: RunKind(json["kind"]?.stringValue ?? "training"),
-            parent: json["parent"]?.stringValue.flatMap(RunID.init),
-            startedAt: started
+            name: run.name,
+            project: Project(displayName: details.project ?? "-"),
+            kind: RunKind(run.kind),
+            parent: run.parent.flatMap(RunID.init),
+            startedAt: run.startedAt
         )
-        meta.status = json["status"]?.stringValue.flatMap(RunStatus.init(rawValue:)) ?? .running
-        meta.finishedAt = json["ended_at"]?.stringValue.flatMap(Timestamp.parse)
-        meta.summary = json["summary"]?.objectValue ?? [:]
-        meta.params = json["params"]?.objectValue ?? [:]
-        meta.description = json["description"]?.stringValue
-        for (key, value) in (json["tags"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-            meta.setTag(key, value.stringValue ?? "")
+        meta.status = RunStatus(rawValue: run.status) ?? .running
+        meta.finishedAt = run.endedAt
+        meta.summary = run.summary
+        meta.params = details.params
+        meta.description = run.description
+        for (key, value) in details.tags.sorted(by: { $0.key < $1.key }) {
+            meta.setTag(key, value)
         }
-        meta.links = (json["links"]?.arrayValue ?? []).compactMap { link in
-            guard let label = link["label"]?.stringValue, let url = link["url"]?.stringValue else { return nil }
-            let created = link["created_at"]?.stringValue.flatMap(Timestamp.parse) ?? started
-            return RunLink(label: label, url: url, timestamp: created)
-        }
-        meta.git = GitInfo(json: json["git"])
-        meta.host = HostInfo(json: json["environment"])
+        meta.links = details.links.map { RunLink(label: $0.label, url: $0.url, timestamp: $0.createdAt) }
+        meta.git = GitInfo(json: run.git)
+        meta.host = HostInfo(json: run.environment)
         return meta
     }
 }

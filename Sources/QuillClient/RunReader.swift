@@ -183,7 +183,7 @@ package struct ArtifactEntry: Sendable, Hashable {
     package var size: Int64?
     /// When the file last changed.
     package var modified: Date?
-    /// The upload status on a server (`pending`, `complete`); `nil` for local files.
+    /// The upload status on a server (`pending`, `uploaded`, `failed`); `nil` for local files.
     package var status: String?
     /// The SHA-256 digest in hex, when the source knows it.
     package var sha256: String?

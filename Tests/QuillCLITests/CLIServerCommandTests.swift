@@ -1,4 +1,5 @@
 import Foundation
+import QuillAPI
 import QuillClient
 import QuillCore
 import QuillTesting
@@ -195,14 +196,18 @@ struct CLIServerCommandTests {
         let started = "2020-01-02T03:04:05.000000Z"
         let created = try client.call(
             "POST",
-            ServerPaths.runs,
+            APIPath.runs,
             json: ["project": "links", "name": "linked", "started_at": .string(started)]
         )
         let id = try #require(created["id"]?.stringValue.flatMap(RunID.init))
-        try client.call("POST", ServerPaths.links(id), json: ["label": "paper", "url": "https://example.org/p"])
+        try client.call(
+            "POST",
+            APIPath.runLinks(id.rawValue),
+            json: ["label": "paper", "url": "https://example.org/p"]
+        )
         Thread.sleep(forTimeInterval: 0.05)
-        try client.call("POST", ServerPaths.links(id), json: ["label": "code", "url": "https://example.org/c"])
-        let links = try client.call("GET", ServerPaths.run(id))["links"]?.arrayValue ?? []
+        try client.call("POST", APIPath.runLinks(id.rawValue), json: ["label": "code", "url": "https://example.org/c"])
+        let links = try client.call("GET", APIPath.run(id.rawValue))["links"]?.arrayValue ?? []
         #expect(links.count == 2)
 
         // The CLI's own time format: local time, to the minute.

@@ -1,4 +1,5 @@
 import Foundation
+import QuillAPI
 import QuillClient
 import QuillCore
 import QuillTesting
@@ -12,12 +13,20 @@ struct RemoteRunReaderTests {
         defer { server.stop() }
         let started = "2020-01-02T03:04:05.000000Z"
         let id = try server.createRun(name: "linked", startedAt: started)
-        try server.client.call("POST", ServerPaths.links(id), json: ["label": "paper", "url": "https://example.org/p"])
+        try server.client.call(
+            "POST",
+            APIPath.runLinks(id.rawValue),
+            json: ["label": "paper", "url": "https://example.org/p"]
+        )
         // Apart by more than the microseconds the server keeps, so the two times differ.
         Thread.sleep(forTimeInterval: 0.05)
-        try server.client.call("POST", ServerPaths.links(id), json: ["label": "code", "url": "https://example.org/c"])
+        try server.client.call(
+            "POST",
+            APIPath.runLinks(id.rawValue),
+            json: ["label": "code", "url": "https://example.org/c"]
+        )
         var served: [String: Date] = [:]
-        for link in try server.client.call("GET", ServerPaths.run(id))["links"]?.arrayValue ?? [] {
+        for link in try server.client.call("GET", APIPath.run(id.rawValue))["links"]?.arrayValue ?? [] {
             let label = try #require(link["label"]?.stringValue)
             served[label] = try #require(link["created_at"]?.stringValue.flatMap(Timestamp.parse))
         }
@@ -44,8 +53,8 @@ struct RemoteRunReaderTests {
             ids[name] = try server.createRun(name: name)
         }
         let b = try #require(ids["b"])
-        try server.client.call("POST", ServerPaths.run(b) + "/tags", json: ["key": "team", "value": "nlp"])
-        try server.client.call("PATCH", ServerPaths.run(b), json: ["status": "completed"])
+        try server.client.call("POST", APIPath.runTags(b.rawValue), json: ["key": "team", "value": "nlp"])
+        try server.client.call("PATCH", APIPath.run(b.rawValue), json: ["status": "completed"])
         let reader = RemoteRunReader(client: server.client)
         #expect(reader.source == .server(url: server.url))
 
@@ -93,7 +102,11 @@ struct RemoteRunReaderTests {
         let logs: [JSONValue] = [
             ["level": "info", "message": "started"], ["level": "warning", "message": "slow epoch"],
         ]
-        try server.client.call("POST", ServerPaths.batch(id), json: ["metrics": .array(metrics), "logs": .array(logs)])
+        try server.client.call(
+            "POST",
+            APIPath.runBatch(id.rawValue),
+            json: ["metrics": .array(metrics), "logs": .array(logs)]
+        )
         let reader = RemoteRunReader(client: server.client)
         let details = try reader.run("trained", project: nil)
         #expect(details.statistics["loss"]?.count == 40)
@@ -125,7 +138,7 @@ struct RemoteRunReaderTests {
         let source = try server.folder.write("card.md", "# model card\n")
         let uploaded = try server.client.upload(
             "PUT",
-            ServerPaths.query(ServerPaths.artifactContent(id), [("path", "docs/card & notes.md")]),
+            APIPath.runArtifactContent(id.rawValue, path: "docs/card & notes.md"),
             fromFile: source
         )
         #expect((200..<300).contains(uploaded.status), "\(String(describing: uploaded.body))")
@@ -134,7 +147,7 @@ struct RemoteRunReaderTests {
         let listed = try reader.artifacts(of: details)
         #expect(listed.map(\.path) == ["docs/card & notes.md"])
         #expect(listed.first?.size == 13)
-        #expect(listed.first?.status == "complete")
+        #expect(listed.first?.status == "uploaded")
         #expect(listed.first?.sha256?.count == 64)
 
         let target = server.folder.file("downloaded.md")

@@ -1,4 +1,5 @@
 import Foundation
+import QuillAPI
 import QuillClient
 import QuillCore
 import QuillTesting
@@ -33,7 +34,7 @@ final class TestServer: @unchecked Sendable {
     func createRun(name: String, project: String = "client-tests", startedAt: String? = nil) throws -> RunID {
         var body: [String: JSONValue] = ["project": .string(project), "name": .string(name)]
         if let startedAt { body["started_at"] = .string(startedAt) }
-        let created = try client.call("POST", ServerPaths.runs, json: .object(body))
+        let created = try client.call("POST", APIPath.runs, json: .object(body))
         guard let id = created["id"]?.stringValue.flatMap(RunID.init) else {
             throw QuillError(.malformed, "the server created a run without an id: \(created)")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuillAPI
 import QuillClient
 import QuillCore
 
@@ -25,7 +26,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let key = try server.call("POST", ServerPaths.keys, json: ["label": .string(label)])
+            let key = try server.call("POST", APIPath.keys, json: ["label": .string(label)])
             if options.json { return Console.printJSON(key) }
             var list = KeyValueList()
             list.append("id", key["id"]?.intValue.map(String.init) ?? "?")
@@ -44,7 +45,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let keys = try server.call("GET", ServerPaths.keys)
+            let keys = try server.call("GET", APIPath.keys)
             if options.json { return Console.printJSON(keys) }
             var table = Table(headers: ["ID", "PREFIX", "LABEL", "CREATED", "STATUS"], rightAligned: [0])
             for key in keys["keys"]?.arrayValue ?? [] {
@@ -69,7 +70,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let key = try server.call("DELETE", ServerPaths.key(id))
+            let key = try server.call("DELETE", APIPath.key(Int64(id)))
             if options.json { return Console.printJSON(key) }
             Console.print(
                 "revoked key \(id) (\(key["prefix"]?.stringValue ?? "")…, \(key["label"]?.stringValue ?? ""))"

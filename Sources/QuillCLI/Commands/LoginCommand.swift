@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuillAPI
 import QuillClient
 import QuillCore
 
@@ -23,13 +24,13 @@ struct LoginCommand: AsyncParsableCommand {
     func run() async throws {
         let key = try self.key ?? Self.readKey()
         let server = try ServerClient(server: options.server, apiKey: key)
-        if try server.client.send("GET", ServerPaths.whoami).status == 401 {
+        if try server.client.send("GET", APIPath.whoami).status == 401 {
             throw QuillError(
                 .unauthorized,
                 "the server at \(server.baseURL) refused this key (mistyped or revoked); paste the key `quill users create` or `quill keys create` printed"
             )
         }
-        let whoami = try server.call("GET", ServerPaths.whoami)
+        let whoami = try server.call("GET", APIPath.whoami)
         switch whoami["mode"]?.stringValue {
         case "user": break
         case "single_user":

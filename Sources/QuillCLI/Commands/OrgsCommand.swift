@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuillAPI
 import QuillClient
 import QuillCore
 
@@ -37,7 +38,7 @@ struct OrgsCommand: AsyncParsableCommand {
         func run() async throws {
             let server = try ServerClient(server: options.server)
             printOrganization(
-                try server.call("POST", ServerPaths.orgs, json: ["name": .string(name)]),
+                try server.call("POST", APIPath.organizations, json: ["name": .string(name)]),
                 json: options.json
             )
         }
@@ -54,7 +55,7 @@ struct OrgsCommand: AsyncParsableCommand {
         func run() async throws {
             let server = try ServerClient(server: options.server)
             printOrganization(
-                try server.call("GET", ServerPaths.org(name)),
+                try server.call("GET", APIPath.organization(name)),
                 json: options.json
             )
         }
@@ -79,7 +80,7 @@ struct OrgsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let path = ServerPaths.orgMember(organization, user)
+            let path = APIPath.organizationMember(organization, user: user)
             printOrganization(try server.call("PUT", path, json: ["role": .string(role)]), json: options.json)
         }
     }
@@ -100,7 +101,7 @@ struct OrgsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let path = ServerPaths.orgMember(organization, user)
+            let path = APIPath.organizationMember(organization, user: user)
             printOrganization(try server.call("DELETE", path), json: options.json)
         }
     }

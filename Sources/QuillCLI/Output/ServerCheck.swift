@@ -1,4 +1,5 @@
 import Foundation
+import QuillAPI
 import QuillClient
 import QuillCore
 
@@ -10,7 +11,7 @@ enum ServerCheck {
     /// - Throws: ``QuillError`` when the server cannot be reached (``QuillError/Code/io``), refuses the key
     ///   or wants one (``QuillError/Code/unauthorized``); each message says what to do.
     static func requireAccess(_ client: BlockingHTTPClient) throws {
-        let response = try client.send("GET", ServerPaths.whoami)
+        let response = try client.send("GET", APIPath.whoami)
         let login = "run `quill login --server \(client.baseURL)` or set QUILL_API_KEY"
         switch response.status {
         case 401:
@@ -31,6 +32,6 @@ enum ServerCheck {
     ///
     /// - Throws: ``QuillError`` with code ``QuillError/Code/io`` when it does not.
     static func requireReachable(_ client: BlockingHTTPClient) throws {
-        _ = try client.send("GET", ServerPaths.health)
+        _ = try client.send("GET", APIPath.health)
     }
 }
