@@ -2,7 +2,7 @@ import Foundation
 
 /// The REST API's paths: the one place a client spells `/api/v1/…`, and the one place path parameters
 /// and query values are percent-encoded.
-public enum APIPath {
+public enum APIPath: Sendable {
     /// The prefix of every versioned route.
     public static let prefix = "/api/v1"
     /// `GET`: liveness.
