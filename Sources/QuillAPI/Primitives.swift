@@ -1,3 +1,5 @@
+import QuillCore
+
 // Generated forwarding of the primitive Codable requirements to the generic paths.
 
 import QuillCore

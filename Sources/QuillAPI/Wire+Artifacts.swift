@@ -103,14 +103,14 @@ public struct APIArtifactCreate: Codable, Sendable, Hashable {
 /// The body of `PATCH /api/v1/runs/{id}/artifacts?path=…`: `{"status": "failed"}`.
 public struct APIArtifactUpdate: Codable, Sendable, Hashable {
     /// `failed` (the only status a client sets).
-    public var status: String?
+    public var status: String
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case status
     }
 
     /// Creates a body.
-    public init(status: String?) {
+    public init(status: String) {
         self.status = status
     }
 }
