@@ -2,8 +2,6 @@ import QuillCore
 
 // Generated forwarding of the primitive Codable requirements to the generic paths.
 
-import QuillCore
-
 extension KeyedSlotContainer {
     mutating func encode(_ value: Bool, forKey key: Key) throws { try encode(Primitive(value), forKey: key) }
     mutating func encode(_ value: String, forKey key: Key) throws { try encode(Primitive(value), forKey: key) }
