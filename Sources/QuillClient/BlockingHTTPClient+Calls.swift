@@ -15,6 +15,28 @@ extension BlockingHTTPClient {
         return response.body ?? .null
     }
 
+    /// Sends a request and decodes a 2xx answer into a QuillAPI wire type, returning it with the JSON the
+    /// server sent (what `--json` prints as it is).
+    ///
+    /// - Throws: the server's error for any other answer (``call(_:_:json:)``), or ``QuillError`` with code
+    ///   ``QuillError/Code/malformed`` when the answer is not the expected shape.
+    package func call<Value: Decodable>(
+        _ type: Value.Type,
+        _ method: String,
+        _ path: String,
+        json body: JSONValue? = nil
+    ) throws -> (value: Value, json: JSONValue) {
+        let json = try call(method, path, json: body)
+        do {
+            return (try APIDecoder().decode(type, from: json), json)
+        } catch let error as QuillError {
+            throw QuillError(
+                .malformed,
+                "the server at \(baseURL) answered \(method) \(path) with an unexpected body (\(error.message)); is it a Quill server of the same version?"
+            )
+        }
+    }
+
     /// The error a non-2xx answer stands for: the server's code and message (`{"error": {"code", "message"}}`),
     /// else one that follows from the status.
     package func failure(_ response: Response) -> QuillError {

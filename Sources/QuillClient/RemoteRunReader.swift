@@ -125,20 +125,9 @@ package struct RemoteRunReader: RunReader {
         guard response.status == 200 else { throw client.failure(response) }
     }
 
-    /// Sends `GET path` and decodes a 2xx answer, returning the wire value and the JSON as the server sent it.
-    ///
-    /// - Throws: the server's error for any other answer (``BlockingHTTPClient/call(_:_:json:)``), or
-    ///   ``QuillError`` with code ``QuillError/Code/malformed`` when the answer is not the expected shape.
+    /// Sends `GET path` and decodes the answer (``BlockingHTTPClient/call(_:_:_:json:)``).
     func get<Value: Decodable>(_ type: Value.Type, _ path: String) throws -> (value: Value, json: JSONValue) {
-        let json = try client.call("GET", path)
-        do {
-            return (try APIDecoder().decode(type, from: json), json)
-        } catch let error as QuillError {
-            throw QuillError(
-                .malformed,
-                "the server at \(client.baseURL) answered GET \(path) with an unexpected body (\(error.message)); is it a Quill server of the same version?"
-            )
-        }
+        try client.call(type, "GET", path)
     }
 
     /// A string literal of the query language.

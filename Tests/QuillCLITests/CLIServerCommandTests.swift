@@ -228,4 +228,45 @@ struct CLIServerCommandTests {
         let start = try #require(Timestamp.parse(started))
         #expect(!shown.stdout.contains("(added \(formatter.string(from: start)))"), "\(shown.stdout)")
     }
+
+    @Test("keys and orgs print what the server answered, in text and as the server's JSON")
+    func accountCommands() throws {
+        let quill = QuillBinary()
+        let server = try CLIServer(data: quill.home.file("server"), home: quill.home.path)
+        defer { server.stop() }
+        let created = try JSONParser.parse(
+            try quill.run("users", "create", "ada", "--data", server.data, "--json").stdout
+        )
+        try quill.run("users", "create", "bob", "--data", server.data)
+        let key = try #require(created["api_key"]?.stringValue)
+        let environment = ["QUILL_API_KEY": key, "QUILL_CREDENTIALS": quill.home.file("credentials.json")]
+        func quillServer(_ arguments: String...) throws -> BuiltProducts.Result {
+            let result = try quill.run(arguments + ["--server", server.url], extra: environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            return result
+        }
+
+        let made = try quillServer("keys", "create", "--label", "ci")
+        #expect(made.stdout.contains("created an API key for ada on \(server.url)"), "\(made.stdout)")
+        #expect(made.stdout.contains("qk_"), "\(made.stdout)")
+        let listed = try JSONParser.parse(try quillServer("keys", "list", "--json").stdout)
+        let ci = try #require(listed["keys"]?.arrayValue?.first { $0["label"] == "ci" })
+        let id = try #require(ci["id"]?.intValue)
+        let prefix = try #require(ci["prefix"]?.stringValue)
+        let revoked = try quillServer("keys", "revoke", String(id))
+        #expect(revoked.stdout.contains("revoked key \(id) (\(prefix)…, ci)"), "\(revoked.stdout)")
+        let table = try quillServer("keys", "list")
+        let row = try #require(table.stdout.split(separator: "\n").first { $0.contains(" ci ") }, "\(table.stdout)")
+        #expect(row.contains("revoked ") && row.contains(prefix + "…"), "\(row)")
+
+        let organization = try quillServer("orgs", "create", "lab")
+        #expect(organization.stdout.contains("organization lab"), "\(organization.stdout)")
+        #expect(organization.stdout.contains(#/ada +owner/#), "\(organization.stdout)")
+        let added = try quillServer("orgs", "add-member", "lab", "bob")
+        #expect(added.stdout.contains(#/bob +member/#), "\(added.stdout)")
+        let shown = try JSONParser.parse(try quillServer("orgs", "show", "lab", "--json").stdout)
+        #expect(Set(shown["members"]?.arrayValue?.compactMap { $0["user"]?.stringValue } ?? []) == ["ada", "bob"])
+        let removed = try quillServer("orgs", "remove-member", "lab", "bob")
+        #expect(!removed.stdout.contains("bob"), "\(removed.stdout)")
+    }
 }

@@ -30,8 +30,8 @@ struct LoginCommand: AsyncParsableCommand {
                 "the server at \(server.baseURL) refused this key (mistyped or revoked); paste the key `quill users create` or `quill keys create` printed"
             )
         }
-        let whoami = try server.call("GET", APIPath.whoami)
-        switch whoami["mode"]?.stringValue {
+        let whoami = try server.call(APIWhoAmI.self, "GET", APIPath.whoami).value
+        switch whoami.mode {
         case "user": break
         case "single_user":
             throw QuillError(
@@ -41,7 +41,7 @@ struct LoginCommand: AsyncParsableCommand {
         default:
             throw QuillError(.unauthorized, "\(server.baseURL) did not accept the key; check it with `quill keys list`")
         }
-        let user = whoami["user"]?.stringValue
+        let user = whoami.user
         let path = Credentials.path()
         var credentials = try Credentials.load(path: path)
         credentials.servers[server.baseURL] = Credentials.Entry(apiKey: key, user: user)

@@ -17,7 +17,7 @@ enum ServerCheck {
         case 401:
             // The server's own message repeats the advice; one line says it once.
             throw QuillError(.unauthorized, "the server at \(client.baseURL) refused the API key; \(login)")
-        case 200 where response.body?["mode"]?.stringValue == "anonymous":
+        case 200 where response.body.flatMap { try? APIDecoder().decode(APIWhoAmI.self, from: $0) }?.mode == "anonymous":
             throw QuillError(
                 .unauthorized,
                 "the server at \(client.baseURL) needs an API key and none was sent; \(login)"

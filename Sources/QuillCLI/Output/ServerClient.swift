@@ -30,6 +30,16 @@ struct ServerClient {
     func call(_ method: String, _ path: String, json: JSONValue? = nil) throws -> JSONValue {
         try client.call(method, path, json: json)
     }
+
+    /// Sends a request and decodes a 2xx answer into a wire type, with the JSON the server sent.
+    func call<Value: Decodable>(
+        _ type: Value.Type,
+        _ method: String,
+        _ path: String,
+        json: JSONValue? = nil
+    ) throws -> (value: Value, json: JSONValue) {
+        try client.call(type, method, path, json: json)
+    }
 }
 
 /// `--server` for the account commands.
