@@ -153,6 +153,8 @@ struct KeyedValueContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decodeNil(forKey key: Key) throws -> Bool { (members[key.stringValue] ?? .null) == .null }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        // A JSON value may be null (a member of a config or of git facts); other types need a value.
+        if T.self == JSONValue.self, let value = members[key.stringValue], let json = value as? T { return json }
         guard let value = members[key.stringValue], value != .null else {
             throw QuillError(.invalidArgument, "\(APIDecoder.describe(codingPath + [key])) is required")
         }

@@ -221,6 +221,13 @@ import Testing
         #expect(metric.value.isNaN && metric.step == nil && metric.idx == nil && metric.timestamp == nil)
         let update = try APIDecoder().decode(APIRunUpdate.self, from: Array(#"{"parent":null,"name":null}"#.utf8))
         #expect(update.parent == .some(nil) && update.name == nil)
+        // Nulls inside JSON values (configs, git facts, params) are values, not absent fields.
+        let create = try APIDecoder().decode(
+            APIRunCreate.self,
+            from: Array(#"{"git":{"remote":null,"dirty":false},"config":{"a":null,"b":[null]}}"#.utf8)
+        )
+        #expect(create.git == ["remote": nil, "dirty": false])
+        #expect(create.config == ["a": nil, "b": [nil]])
         let unchanged = try APIDecoder().decode(APIRunUpdate.self, from: Array("{}".utf8))
         #expect(unchanged.parent == nil)
         #expect(refusal(APIRunUpdate.self, #"{"parent":5}"#) == "body.parent must be a run id or null")
