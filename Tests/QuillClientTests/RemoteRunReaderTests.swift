@@ -175,4 +175,18 @@ struct RemoteRunReaderTests {
         #expect(gone?.code == .io)
         #expect(gone?.message.contains("cannot reach the server at \(url)") == true, "\(String(describing: gone))")
     }
+
+    @Test("a run whose git facts and config hold nulls reads (the SDK writes remote: null without a remote)")
+    func nullsInsideValues() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let git: JSONValue = ["commit": "0123abcd", "branch": "main", "dirty": false, "remote": .null]
+        try server.createRun(name: "offline", extra: ["git": git, "config": ["lr": 0.1, "schedule": .null]])
+        let reader = RemoteRunReader(client: server.client)
+        let details = try reader.run("offline", project: nil)
+        #expect(details.meta.git?.commit == "0123abcd")
+        #expect(details.meta.git?.remote == nil)
+        #expect(details.config == ["lr": 0.1, "schedule": .null])
+        #expect(try reader.runs(RunListQuery()).runs.map(\.meta.name) == ["offline"])
+    }
 }

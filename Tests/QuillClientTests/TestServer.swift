@@ -31,9 +31,16 @@ final class TestServer: @unchecked Sendable {
     }
 
     /// Creates a run through the REST API and returns its id.
-    func createRun(name: String, project: String = "client-tests", startedAt: String? = nil) throws -> RunID {
+    @discardableResult
+    func createRun(
+        name: String,
+        project: String = "client-tests",
+        startedAt: String? = nil,
+        extra: [String: JSONValue] = [:]
+    ) throws -> RunID {
         var body: [String: JSONValue] = ["project": .string(project), "name": .string(name)]
         if let startedAt { body["started_at"] = .string(startedAt) }
+        body.merge(extra) { _, new in new }
         let created = try client.call("POST", APIPath.runs, json: .object(body))
         guard let id = created["id"]?.stringValue.flatMap(RunID.init) else {
             throw QuillError(.malformed, "the server created a run without an id: \(created)")
