@@ -26,7 +26,7 @@ package protocol RunReader: Sendable {
     ///     empty where that saves reading files (a local run's metrics); a server sends them anyway.
     func run(_ reference: String, project: String?, metadataOnly: Bool) throws -> RunDetails
 
-    /// A run's metric rows, oldest first, merged by index; rows superseded by a resume are left out.
+    /// A run's metric rows by index, oldest first (a local run leaves out the rows a resume superseded).
     ///
     /// - Parameters:
     ///   - run: A run this reader returned.
