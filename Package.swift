@@ -152,7 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QuillServerTests",
-            dependencies: ["QuillCore", "QuillServer", "QuillStore", "QuillTesting"],
+            dependencies: ["QuillAPI", "QuillCore", "QuillServer", "QuillStore", "QuillTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
