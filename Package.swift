@@ -36,9 +36,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "QuillAPI",
+            dependencies: ["QuillCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "QuillClient",
+            dependencies: ["QuillCore", "QuillAPI"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Quill",
             dependencies: [
                 "QuillCore",
+                "QuillAPI",
+                "QuillClient",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -83,6 +95,7 @@ let package = Package(
             name: "QuillServer",
             dependencies: [
                 "QuillCore",
+                "QuillAPI",
                 "QuillStore",
                 "QuillSteps",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -101,6 +114,8 @@ let package = Package(
             dependencies: [
                 "QuillCore",
                 "Quill",
+                "QuillAPI",
+                "QuillClient",
                 "QuillStore",
                 "QuillStoreSQLite",
                 "QuillBlobs",
@@ -130,6 +145,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "QuillAPITests",
+            dependencies: ["QuillAPI", "QuillCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillClientTests",
+            dependencies: ["QuillClient", "QuillAPI", "QuillCore", "QuillTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "QuillTests",
             dependencies: ["Quill", "QuillCore", "QuillTesting"],
             swiftSettings: swiftSettings
@@ -154,7 +179,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QuillServerTests",
-            dependencies: ["QuillCore", "QuillServer", "QuillStore", "QuillTesting"],
+            dependencies: ["QuillAPI", "QuillCore", "QuillServer", "QuillStore", "QuillTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -167,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "QuillCLITests",
             dependencies: [
-                "QuillCLI", "Quill", "QuillCore", "QuillSteps", "QuillTesting",
+                "QuillCLI", "Quill", "QuillAPI", "QuillClient", "QuillCore", "QuillSteps", "QuillTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the module dependency direction of shared/STYLE.md: QuillCore imports Foundation and swift-crypto
 # only; the SDK never imports the CLI, servers or database drivers; the server imports no store backend and
-# no blob implementation; nothing imports QuillCLI but QuillTool.
+# no blob implementation; QuillClient imports no server, store or CLI module; nothing imports QuillCLI but
+# QuillTool.
 # And the platform rule: only Sources/QuillCore/System/Platform.swift names the C library's module (Glibc,
 # Darwin, Musl) or reads the platform-specific `stat` fields; everything else goes through `Platform`.
 set -euo pipefail
@@ -21,7 +22,14 @@ if grep -rEn --include="*.swift" "^(@[A-Za-z_]+ )*(public |package |internal )?i
     echo "error: Sources/QuillCore imports only Foundation and Crypto (swift-crypto)" >&2
     fail=1
 fi
+# The wire format is shared by the server and every client: it may know the core, nothing else.
+if grep -rEn --include="*.swift" "^(@[A-Za-z_]+ )*(public |package |internal )?import " Sources/QuillAPI \
+    | grep -Ev ":[0-9]+:(@[A-Za-z_]+ )*(public |package |internal )?import (Foundation|QuillCore)$"; then
+    echo "error: Sources/QuillAPI imports only Foundation and QuillCore (it is the wire format every client shares)" >&2
+    fail=1
+fi
 check Quill 'QuillCLI|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|PostgresNIO|ArgumentParser' "the SDK links only the core, swift-log and an HTTP client"
+check QuillClient 'Quill|QuillCLI|QuillServer|QuillStore[A-Za-z]*|GRDB|PostgresNIO|Hummingbird[A-Za-z]*|NIO[A-Za-z]*|ArgumentParser' "the client speaks HTTP and the wire format; it knows no server, store or CLI module"
 check QuillStore 'Quill|QuillCLI|QuillStoreSQLite|QuillStorePostgres|QuillServer|GRDB|PostgresNIO|Hummingbird|ArgumentParser' "the store protocol knows no backend"
 check QuillSteps 'Quill|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|ArgumentParser' "steps need only the core and swift-log, not the SDK"
 check QuillServer 'QuillStoreSQLite|QuillStorePostgres|GRDB|GRDBSQLite|PostgresNIO|QuillBlobs' "the server sees only the store protocols (any TrackingStore, any BlobStore); the CLI opens backends"

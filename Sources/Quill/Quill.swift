@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import QuillClient
 public import QuillCore
 
 /// The entry points of the Quill SDK: start, scope and resume runs.

@@ -109,8 +109,6 @@ struct ServerOptions: ParsableArguments {
     @Flag(help: "Read local run directories even when QUILL_TRACKING_URI is set.")
     var local = false
 
-    var remote: RemoteRuns? { RemoteRuns(server: server, local: local) }
-
     func validate() throws {
         if !local { try ServerURL.check(server: server) }
     }

@@ -22,6 +22,12 @@ extension OpenAPIDocument {
                     "key": ["type": "string", "description": "The key itself: only in the answer that created it"],
                 ],
             ],
+            "Membership": [
+                "type": "object", "required": ["name", "role"],
+                "properties": [
+                    "name": ["type": "string"], "role": ["type": "string", "enum": ["owner", "member"]],
+                ],
+            ],
             "Organization": [
                 "type": "object", "required": ["name", "created_at", "members"],
                 "properties": [
@@ -53,7 +59,7 @@ extension OpenAPIDocument {
                                 "properties": [
                                     "mode": ["type": "string", "enum": ["single_user", "user", "anonymous"]],
                                     "user": nullableString, "is_admin": ["type": "boolean"],
-                                    "organizations": ["type": "array", "items": object],
+                                    "organizations": ["type": "array", "items": ref("Membership")],
                                 ],
                             ],
                             "The caller"

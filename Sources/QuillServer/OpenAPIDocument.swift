@@ -156,7 +156,8 @@ enum OpenAPIDocument {
             "Run": [
                 "type": "object",
                 "required": [
-                    "id", "project_id", "name", "kind", "status", "created_at", "updated_at", "started_at", "config",
+                    "id", "project_id", "name", "description", "kind", "status", "parent", "created_at", "updated_at",
+                    "started_at", "ended_at", "duration_seconds", "user", "host", "git", "environment", "config",
                     "summary", "url",
                 ],
                 "properties": [
@@ -172,7 +173,7 @@ enum OpenAPIDocument {
                 ],
             ],
             "MetricStatistics": [
-                "type": "object", "required": ["count", "latest", "min", "max"],
+                "type": "object", "required": ["count", "latest", "latest_step", "min", "max"],
                 "properties": [
                     "count": ["type": "integer"], "latest": numberOrNonFinite,
                     "latest_step": ["type": ["integer", "null"]],
@@ -186,7 +187,7 @@ enum OpenAPIDocument {
                         "type": "object", "required": ["params", "tags", "links", "metrics"],
                         "properties": [
                             "params": object, "tags": ["type": "object", "additionalProperties": ["type": "string"]],
-                            "links": ["type": "array", "items": object],
+                            "links": ["type": "array", "items": ref("RunLink")],
                             "metrics": ["type": "object", "additionalProperties": ref("MetricStatistics")],
                             "project": ["type": "string"], "project_path": ["type": "string"],
                         ],
@@ -194,7 +195,7 @@ enum OpenAPIDocument {
                 ]
             ],
             "MetricPoint": [
-                "type": "object", "required": ["idx", "timestamp", "value"],
+                "type": "object", "required": ["idx", "step", "timestamp", "value"],
                 "properties": [
                     "idx": ["type": "integer"], "step": ["type": ["integer", "null"]], "timestamp": ["type": "string"],
                     "value": numberOrNonFinite,
@@ -218,8 +219,8 @@ enum OpenAPIDocument {
             "Artifact": [
                 "type": "object",
                 "required": [
-                    "run_id", "path", "file_name", "status", "size", "sha256", "logged_at", "modified_at",
-                    "download_url",
+                    "run_id", "path", "file_name", "status", "size", "sha256", "expected_size", "expected_sha256",
+                    "logged_at", "modified_at", "download_url",
                 ],
                 "properties": [
                     "run_id": ["type": "string"], "path": ["type": "string"], "file_name": ["type": "string"],
@@ -228,6 +229,21 @@ enum OpenAPIDocument {
                     "expected_size": ["type": ["integer", "null"]], "expected_sha256": nullableString,
                     "logged_at": ["type": "string", "format": "date-time"],
                     "modified_at": ["type": "string", "format": "date-time"], "download_url": ["type": "string"],
+                ],
+            ],
+            "RunLink": [
+                "type": "object", "required": ["label", "url", "created_at"],
+                "properties": [
+                    "label": ["type": "string"], "url": ["type": "string"],
+                    "created_at": ["type": "string", "format": "date-time"],
+                ],
+            ],
+            "LogLine": [
+                "type": "object", "required": ["timestamp", "level", "message"],
+                "properties": [
+                    "timestamp": nullableString,
+                    "level": ["type": ["string", "null"], "enum": ["debug", "info", "warning", "error", .null]],
+                    "message": ["type": "string"],
                 ],
             ],
             "BatchResult": [
@@ -523,7 +539,7 @@ enum OpenAPIDocument {
                         "200": json(
                             [
                                 "type": "object", "required": ["logs"],
-                                "properties": ["logs": ["type": "array", "items": object]],
+                                "properties": ["logs": ["type": "array", "items": ref("LogLine")]],
                             ],
                             "Log lines"
                         ),

@@ -1,6 +1,7 @@
 import Foundation
 public import HTTPTypes
 public import Hummingbird
+import QuillAPI
 public import QuillCore
 
 /// The one place error codes become HTTP statuses. The body is always `{"error": {"code", "message"}}`;
@@ -26,22 +27,6 @@ extension QuillError: HTTPResponseError {
     /// for the server log); internal errors keep even their message out of the response.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let message = status == .internalServerError ? "internal error; the server log has the details" : self.message
-        return JSONResponse.make(
-            ["error": ["code": .string(code.description), "message": .string(message)]],
-            status: status
-        )
-    }
-}
-
-/// JSON responses.
-enum JSONResponse {
-    static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        var bytes = JSONWriter.bytes(value)
-        bytes.append(UInt8(ascii: "\n"))
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
-        )
+        return try JSONResponse.make(APIErrorBody(code: code.description, message: message), status: status)
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import QuillAPI
+import QuillClient
 import QuillCore
 import QuillTesting
 import Testing
@@ -183,5 +185,88 @@ struct CLIServerCommandTests {
                 #expect(!row.contains(#/[0-9]T[0-9]/#) && !row.contains(#/[0-9]{2}:[0-9]{2}:[0-9]{2}/#), "\(row)")
             }
         }
+    }
+
+    @Test("show --server shows each link with the time it was added, not the run's start time")
+    func showLinkTimes() throws {
+        let quill = QuillBinary()
+        let server = try CLIServer(data: quill.home.file("server"), home: quill.home.path)
+        defer { server.stop() }
+        let client = BlockingHTTPClient(baseURL: server.url, apiKey: nil)
+        let started = "2020-01-02T03:04:05.000000Z"
+        let created = try client.call(
+            "POST",
+            APIPath.runs,
+            json: ["project": "links", "name": "linked", "started_at": .string(started)]
+        )
+        let id = try #require(created["id"]?.stringValue.flatMap(RunID.init))
+        try client.call(
+            "POST",
+            APIPath.runLinks(id.rawValue),
+            json: ["label": "paper", "url": "https://example.org/p"]
+        )
+        Thread.sleep(forTimeInterval: 0.05)
+        try client.call("POST", APIPath.runLinks(id.rawValue), json: ["label": "code", "url": "https://example.org/c"])
+        let links = try client.call("GET", APIPath.run(id.rawValue))["links"]?.arrayValue ?? []
+        #expect(links.count == 2)
+
+        // The CLI's own time format: local time, to the minute.
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        let shown = try quill.run("show", "linked", "--server", server.url)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let lines = shown.stdout.split(separator: "\n")
+        for link in links {
+            let label = try #require(link["label"]?.stringValue)
+            let url = try #require(link["url"]?.stringValue)
+            let time = try #require(link["created_at"]?.stringValue.flatMap(Timestamp.parse))
+            let line = try #require(lines.first { $0.contains(url) }, "\(shown.stdout)")
+            #expect(line.contains(label))
+            #expect(line.contains("(added \(formatter.string(from: time)))"), "\(line)")
+        }
+        let start = try #require(Timestamp.parse(started))
+        #expect(!shown.stdout.contains("(added \(formatter.string(from: start)))"), "\(shown.stdout)")
+    }
+
+    @Test("keys and orgs print what the server answered, in text and as the server's JSON")
+    func accountCommands() throws {
+        let quill = QuillBinary()
+        let server = try CLIServer(data: quill.home.file("server"), home: quill.home.path)
+        defer { server.stop() }
+        let created = try JSONParser.parse(
+            try quill.run("users", "create", "ada", "--data", server.data, "--json").stdout
+        )
+        try quill.run("users", "create", "bob", "--data", server.data)
+        let key = try #require(created["api_key"]?.stringValue)
+        let environment = ["QUILL_API_KEY": key, "QUILL_CREDENTIALS": quill.home.file("credentials.json")]
+        func quillServer(_ arguments: String...) throws -> BuiltProducts.Result {
+            let result = try quill.run(arguments + ["--server", server.url], extra: environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            return result
+        }
+
+        let made = try quillServer("keys", "create", "--label", "ci")
+        #expect(made.stdout.contains("created an API key for ada on \(server.url)"), "\(made.stdout)")
+        #expect(made.stdout.contains("qk_"), "\(made.stdout)")
+        let listed = try JSONParser.parse(try quillServer("keys", "list", "--json").stdout)
+        let ci = try #require(listed["keys"]?.arrayValue?.first { $0["label"] == "ci" })
+        let id = try #require(ci["id"]?.intValue)
+        let prefix = try #require(ci["prefix"]?.stringValue)
+        let revoked = try quillServer("keys", "revoke", String(id))
+        #expect(revoked.stdout.contains("revoked key \(id) (\(prefix)…, ci)"), "\(revoked.stdout)")
+        let table = try quillServer("keys", "list")
+        let row = try #require(table.stdout.split(separator: "\n").first { $0.contains(" ci ") }, "\(table.stdout)")
+        #expect(row.contains("revoked ") && row.contains(prefix + "…"), "\(row)")
+
+        let organization = try quillServer("orgs", "create", "lab")
+        #expect(organization.stdout.contains("organization lab"), "\(organization.stdout)")
+        #expect(organization.stdout.contains(#/ada +owner/#), "\(organization.stdout)")
+        let added = try quillServer("orgs", "add-member", "lab", "bob")
+        #expect(added.stdout.contains(#/bob +member/#), "\(added.stdout)")
+        let shown = try JSONParser.parse(try quillServer("orgs", "show", "lab", "--json").stdout)
+        #expect(Set(shown["members"]?.arrayValue?.compactMap { $0["user"]?.stringValue } ?? []) == ["ada", "bob"])
+        let removed = try quillServer("orgs", "remove-member", "lab", "bob")
+        #expect(!removed.stdout.contains("bob"), "\(removed.stdout)")
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import QuillAPI
+import QuillClient
 import QuillCore
 
 extension RunUploader {
@@ -51,14 +53,11 @@ extension RunUploader {
         let marker = "\(info.st_size):\(Int64(modified.tv_sec) * 1_000_000_000 + Int64(modified.tv_nsec))"
         if state.artifacts[path]?["marker"]?.stringValue == marker { return }
         let (sha256, size) = try SHA256.hex(ofFileAt: file)
-        let base = "/api/v1/runs/\(run)/artifacts"
+        let base = APIPath.runArtifacts(run.rawValue)
         let created = try client.send(
             "POST",
             base,
-            json: [
-                "path": .string(path), "size": .int(Int(size)), "sha256": .string(sha256),
-                "logged_at": .string(Timestamp.string(loggedAt)),
-            ]
+            json: try APIEncoder().encode(APIArtifactCreate(path: path, size: size, sha256: sha256, loggedAt: loggedAt))
         )
         if (400..<500).contains(created.status) {
             refuse(path, marker, created, &state, &report)
@@ -66,9 +65,9 @@ extension RunUploader {
             return
         }
         guard created.status == 200 || created.status == 201 else { throw failure(created, "POST \(base)") }
-        let record = created.body
-        if record?["status"]?.stringValue != "uploaded" || record?["sha256"]?.stringValue != sha256 {
-            let target = "\(base)/content?path=\(Self.queryEncoded(path))"
+        let record = created.body.flatMap { try? APIDecoder().decode(APIArtifact.self, from: $0) }
+        if record?.status != "uploaded" || record?.sha256 != sha256 {
+            let target = APIPath.runArtifactContent(run.rawValue, path: path)
             let uploaded = try client.upload("PUT", target, fromFile: file)
             if (400..<500).contains(uploaded.status), uploaded.status != 404 {
                 refuse(path, marker, uploaded, &state, &report)
@@ -90,14 +89,8 @@ extension RunUploader {
         _ state: inout SyncState,
         _ report: inout Report
     ) {
-        let message = response.body?["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
+        let message = Self.errorMessage(response)
         report.artifactsRefused.append("\(path): \(message)")
         state.artifacts[path] = ["marker": .string(marker), "refused": .string(message)]
-    }
-
-    static func queryEncoded(_ text: String) -> String {
-        var allowed = CharacterSet.urlQueryAllowed
-        allowed.remove(charactersIn: "&=+?#")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }

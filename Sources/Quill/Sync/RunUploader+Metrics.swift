@@ -1,4 +1,6 @@
 import Foundation
+import QuillAPI
+import QuillClient
 import QuillCore
 import Synchronization
 
@@ -11,7 +13,7 @@ extension RunUploader {
     /// A line that is not a JSON object stops the upload there: the lines before it are sent, the offset
     /// stays at its start, and the error names its line, so no point after it is skipped unseen.
     func syncMetrics(_ meta: RunMeta, state: inout SyncState, report: inout Report) throws {
-        let path = "/api/v1/runs/\(meta.id)/batch"
+        let path = APIPath.runBatch(meta.id.rawValue)
         var transcoder = MetricRowTranscoder(capacity: bytesPerRequest + (64 << 10))
         var next = state.metricsNextIndex ?? 0
         var rows = 0
@@ -24,7 +26,8 @@ extension RunUploader {
             if let (batch, batchEnd, batchNext, batchRows) = pending {
                 pending = nil
                 let response = try batch.wait()
-                report.pointsWritten += response?["metrics_written"]?.intValue ?? 0
+                let result = response.flatMap { try? APIDecoder().decode(APIBatchResult.self, from: $0) }
+                report.pointsWritten += result?.metricsWritten ?? 0
                 report.rowsSent += batchRows
                 state.metricsOffset = batchEnd
                 state.metricsNextIndex = batchNext
@@ -39,6 +42,8 @@ extension RunUploader {
             guard end != queued else { return }
             var body: [UInt8]?
             if transcoder.points > 0 {
+                // An ``APIBatch`` with only `metrics`, written straight from the transcoded elements: the
+                // shape the server's fast decoder reads.
                 var bytes = Array(#"{"metrics":["#.utf8)
                 bytes.reserveCapacity(transcoder.output.count + 16)
                 bytes.append(contentsOf: transcoder.output)

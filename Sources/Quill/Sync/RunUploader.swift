@@ -1,4 +1,6 @@
 import Foundation
+import QuillAPI
+import QuillClient
 package import QuillCore
 import Synchronization
 
@@ -53,8 +55,10 @@ package struct RunUploader: Sendable {
     /// not report an id.
     func serverKey() throws -> String {
         if let known = identity.key { return known }
-        let status = try client.send("GET", "/api/v1/status")
-        let key = status.body?["server_id"]?.stringValue.map { "id:" + $0 } ?? client.baseURL
+        let status = try client.send("GET", APIPath.status).body.flatMap {
+            try? APIDecoder().decode(APIStatus.self, from: $0)
+        }
+        let key = status?.serverID.map { "id:" + $0 } ?? client.baseURL
         identity.key = key
         return key
     }
@@ -80,22 +84,22 @@ package struct RunUploader: Sendable {
 
         // System samples, as metrics named `system/<field>`, numbered by their line in `system.jsonl`.
         try forEachChunk(of: directory.systemPath, from: state.systemOffset) { lines, endOffset in
-            var metrics: [JSONValue] = []
+            var metrics: [APIMetric] = []
             for line in lines {
                 let number = state.systemLines
                 state.systemLines += 1
                 guard case .object(let fields) = try? JSONParser.parse(line) else { continue }
-                let time = fields["_timestamp"] ?? .null
-                for (key, value) in fields where !key.hasPrefix("_") && value.doubleValue != nil {
-                    metrics.append([
-                        "key": .string("system/" + key), "value": value, "step": .int(number), "idx": .int(number),
-                        "timestamp": time,
-                    ])
+                let time = fields["_timestamp"]?.stringValue.flatMap(Timestamp.parse)
+                for (key, value) in fields where !key.hasPrefix("_") {
+                    guard let reading = value.doubleValue else { continue }
+                    metrics.append(
+                        APIMetric(key: "system/" + key, value: reading, step: number, timestamp: time, idx: number)
+                    )
                 }
             }
             for start in stride(from: 0, to: metrics.count, by: rowsPerRequest) {
                 let chunk = Array(metrics[start..<min(metrics.count, start + rowsPerRequest)])
-                _ = try post("/api/v1/runs/\(meta.id)/batch", ["metrics": .array(chunk)])
+                try request("POST", APIPath.runBatch(meta.id.rawValue), APIBatch(metrics: chunk))
             }
             state.systemOffset = endOffset
             try state.save(directory)
@@ -104,8 +108,8 @@ package struct RunUploader: Sendable {
         // Events: params, tags and links in one batch; summaries merged with a PATCH.
         try forEachChunk(of: directory.eventsPath, from: state.eventsOffset) { lines, endOffset in
             var params: [String: JSONValue] = [:]
-            var tags: [String: JSONValue] = [:]
-            var links: [JSONValue] = []
+            var tags: [String: String] = [:]
+            var links: [APILink] = []
             var summary: [String: JSONValue] = [:]
             var artifacts: [RunEvent] = []
             for line in lines {
@@ -115,10 +119,13 @@ package struct RunUploader: Sendable {
                 case .param:
                     if let key = event.fields["key"]?.stringValue { params[key] = event.fields["value"] ?? .null }
                 case .tag:
-                    if let key = event.fields["key"]?.stringValue { tags[key] = event.fields["value"] ?? "" }
+                    if let key = event.fields["key"]?.stringValue {
+                        // A tag is text; a value written as another JSON value goes as its JSON text.
+                        tags[key] = event.fields["value"].map { $0.stringValue ?? $0.description } ?? ""
+                    }
                 case .link:
-                    if let label = event.fields["label"], let url = event.fields["url"] {
-                        links.append(["label": label, "url": url])
+                    if let label = event.fields["label"]?.stringValue, let url = event.fields["url"]?.stringValue {
+                        links.append(APILink(label: label, url: url))
                     }
                 case .summary:
                     summary.merge(event.fields["values"]?.objectValue ?? [:]) { _, new in new }
@@ -129,13 +136,14 @@ package struct RunUploader: Sendable {
                 }
             }
             if !params.isEmpty || !tags.isEmpty || !links.isEmpty {
-                _ = try post(
-                    "/api/v1/runs/\(meta.id)/batch",
-                    ["params": .object(params), "tags": .object(tags), "links": .array(links)]
+                try request(
+                    "POST",
+                    APIPath.runBatch(meta.id.rawValue),
+                    APIBatch(params: params, tags: tags, links: links)
                 )
             }
             if !summary.isEmpty {
-                _ = try request("PATCH", "/api/v1/runs/\(meta.id)", ["summary": .object(summary)])
+                try request("PATCH", APIPath.run(meta.id.rawValue), APIRunUpdate(summary: summary))
             }
             try uploadArtifacts(artifacts, run: meta.id, state: &state, report: &report)
             state.eventsOffset = endOffset
@@ -144,17 +152,15 @@ package struct RunUploader: Sendable {
 
         // Log lines.
         try forEachChunk(of: directory.logPath, from: state.logOffset) { lines, endOffset in
-            let logs: [JSONValue] = lines.map { bytes in
+            let logs = lines.map { bytes in
                 let line = LogLine(parsing: String(decoding: bytes, as: UTF8.self))
-                var entry: [String: JSONValue] = ["message": .string(line.message)]
-                if let level = line.level { entry["level"] = .string(level.rawValue) }
-                if let time = line.timestamp { entry["timestamp"] = .string(Timestamp.string(time)) }
-                return .object(entry)
+                return APILogLine(timestamp: line.timestamp, level: line.level?.rawValue, message: line.message)
             }
             for start in stride(from: 0, to: logs.count, by: 1000) {
-                _ = try post(
-                    "/api/v1/runs/\(meta.id)/batch",
-                    ["logs": .array(Array(logs[start..<min(logs.count, start + 1000)]))]
+                try request(
+                    "POST",
+                    APIPath.runBatch(meta.id.rawValue),
+                    APIBatch(logs: Array(logs[start..<min(logs.count, start + 1000)]))
                 )
             }
             state.logOffset = endOffset
@@ -163,11 +169,8 @@ package struct RunUploader: Sendable {
 
         // The end of the run.
         if meta.status.isTerminal {
-            var update: [String: JSONValue] = [
-                "status": .string(meta.status.rawValue), "summary": .object(meta.summary),
-            ]
-            if let finished = meta.finishedAt { update["ended_at"] = .string(Timestamp.string(finished)) }
-            _ = try request("PATCH", "/api/v1/runs/\(meta.id)", .object(update))
+            let update = APIRunUpdate(status: meta.status.rawValue, endedAt: meta.finishedAt, summary: meta.summary)
+            try request("PATCH", APIPath.run(meta.id.rawValue), update)
             report.complete = true
         }
         return report
@@ -201,37 +204,37 @@ package struct RunUploader: Sendable {
     }
 
     func ensureRemoteRun(_ meta: RunMeta) throws {
-        let existing = try client.send("GET", "/api/v1/runs/\(meta.id)")
+        let path = APIPath.run(meta.id.rawValue)
+        let existing = try client.send("GET", path)
         if existing.status == 200 { return }
-        guard existing.status == 404 else { throw failure(existing, "GET /api/v1/runs/\(meta.id)") }
-        var body: [String: JSONValue] = [
-            "id": .string(meta.id.rawValue), "project": .string(meta.project), "name": .string(meta.name),
-            "kind": .string(meta.kind.label), "started_at": .string(Timestamp.string(meta.startedAt)),
-            "config": (try? directory.readConfig()) ?? .object([:]),
-            "tags": .object(meta.tagValues.mapValues(JSONValue.string)),
-        ]
-        if let description = meta.description { body["description"] = .string(description) }
+        guard existing.status == 404 else { throw failure(existing, "GET \(path)") }
+        var body = APIRunCreate(
+            id: meta.id.rawValue,
+            project: meta.project,
+            name: meta.name,
+            description: meta.description,
+            kind: meta.kind.label,
+            startedAt: meta.startedAt,
+            config: (try? directory.readConfig())?.objectValue ?? [:],
+            tags: meta.tagValues
+        )
         if let host = meta.host {
-            body["user"] = .string(host.user)
-            body["host"] = .string(host.hostname)
-            body["environment"] = host.json
+            body.user = host.user
+            body.host = host.hostname
+            body.environment = host.json.objectValue
         }
-        if let git = meta.git { body["git"] = git.json }
-        if let parent = meta.parent, try client.send("GET", "/api/v1/runs/\(parent)").status == 200 {
-            body["parent"] = .string(parent.rawValue)
+        body.git = meta.git?.json.objectValue
+        if let parent = meta.parent, try client.send("GET", APIPath.run(parent.rawValue)).status == 200 {
+            body.parent = parent.rawValue
         }
-        let created = try client.send("POST", "/api/v1/runs", json: .object(body))
-        guard created.status == 201 else { throw failure(created, "POST /api/v1/runs") }
+        let created = try client.send("POST", APIPath.runs, json: try APIEncoder().encode(body))
+        guard created.status == 201 else { throw failure(created, "POST \(APIPath.runs)") }
     }
 
+    /// Sends a wire-type body; throws for an answer that is not 2xx.
     @discardableResult
-    private func post(_ path: String, _ body: JSONValue) throws -> JSONValue? {
-        try request("POST", path, body)
-    }
-
-    @discardableResult
-    func request(_ method: String, _ path: String, _ body: JSONValue) throws -> JSONValue? {
-        let response = try client.send(method, path, json: body)
+    func request(_ method: String, _ path: String, _ body: some Encodable) throws -> JSONValue? {
+        let response = try client.send(method, path, json: try APIEncoder().encode(body))
         guard (200..<300).contains(response.status) else {
             // The run may be gone (a server restored from a backup): create it again on the next pass.
             if response.status == 404 { identity.runKnown = false }
@@ -241,8 +244,13 @@ package struct RunUploader: Sendable {
     }
 
     func failure(_ response: BlockingHTTPClient.Response, _ what: String) -> QuillError {
-        let message = response.body?["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
-        return QuillError(.io, "\(what) on \(client.baseURL) failed: \(message)")
+        return QuillError(.io, "\(what) on \(client.baseURL) failed: \(Self.errorMessage(response))")
+    }
+
+    /// The message of an error answer (``APIErrorBody``), or its HTTP status.
+    static func errorMessage(_ response: BlockingHTTPClient.Response) -> String {
+        response.body.flatMap { try? APIDecoder().decode(APIErrorBody.self, from: $0) }?.error.message
+            ?? "HTTP \(response.status)"
     }
 
     /// Calls `body` with the complete lines after `offset`, about 4 MiB at a time, and the offset just past

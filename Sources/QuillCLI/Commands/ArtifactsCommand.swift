@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Quill
+import QuillClient
 import QuillCore
 
 /// `quill artifacts RUN`: lists a run's artifacts, from the server or the local run directory.
@@ -35,48 +35,30 @@ struct ArtifactsListCommand: AsyncParsableCommand {
     @OptionGroup var serverOptions: ServerOptions
 
     func run() async throws {
-        if let remote = serverOptions.remote {
-            let found = try remote.find(run)
-            let artifacts = try remote.artifacts(found.meta.id)
-            if json {
-                Console.printJSON(.array(artifacts))
-                return
+        let reader = serverOptions.reader(homeOptions)
+        let found = try reader.run(run, project: project, metadataOnly: true)
+        let artifacts = try reader.artifacts(of: found)
+        if json {
+            Console.printJSON(.array(artifacts.map(\.json)))
+            return
+        }
+        switch reader.source {
+        case .local:
+            var table = Table(headers: ["PATH", "SIZE", "MODIFIED"], rightAligned: [1])
+            for file in artifacts {
+                table.append([file.path, file.size.map(Formatting.bytes) ?? "-", Formatting.time(file.modified)])
             }
+            print(table, empty: "run '\(found.meta.name)' has no artifacts; log one with run.logArtifact(path)")
+        case .server(let url):
             var table = Table(headers: ["PATH", "SIZE", "STATUS", "MODIFIED", "SHA256"], rightAligned: [1])
             for artifact in artifacts {
                 table.append([
-                    artifact["path"]?.stringValue ?? "-",
-                    artifact["size"]?.intValue.map { Formatting.bytes(Int64($0)) } ?? "-",
-                    artifact["status"]?.stringValue ?? "-",
-                    Formatting.time(artifact["modified_at"]?.stringValue.flatMap(Timestamp.parse)),
-                    artifact["sha256"]?.stringValue.map { String($0.prefix(12)) } ?? "-",
+                    artifact.path, artifact.size.map(Formatting.bytes) ?? "-", artifact.status ?? "-",
+                    Formatting.time(artifact.modified), artifact.sha256.map { String($0.prefix(12)) } ?? "-",
                 ])
             }
-            print(table, empty: "run '\(found.meta.name)' has no artifacts on \(remote.client.baseURL)")
-            return
+            print(table, empty: "run '\(found.meta.name)' has no artifacts on \(url)")
         }
-        let found = try homeOptions.store.resolve(run, project: project)
-        let root = found.directory.artifactsPath
-        let files = found.directory.listArtifacts().map { file -> (path: String, size: Int64, modified: Date?) in
-            let attributes = try? FileManager.default.attributesOfItem(atPath: root + "/" + file.path)
-            return (file.path, file.size, attributes?[.modificationDate] as? Date)
-        }
-        if json {
-            Console.printJSON(
-                .array(
-                    files.map {
-                        [
-                            "path": .string($0.path), "size": .int(Int($0.size)),
-                            "modified_at": $0.modified.map { .string(Timestamp.string($0)) } ?? .null,
-                        ]
-                    }
-                )
-            )
-            return
-        }
-        var table = Table(headers: ["PATH", "SIZE", "MODIFIED"], rightAligned: [1])
-        for file in files { table.append([file.path, Formatting.bytes(file.size), Formatting.time(file.modified)]) }
-        print(table, empty: "run '\(found.meta.name)' has no artifacts; log one with run.logArtifact(path)")
     }
 
     private func print(_ table: Table, empty: String) {
@@ -85,17 +67,5 @@ struct ArtifactsListCommand: AsyncParsableCommand {
         } else {
             Console.print(table.render())
         }
-    }
-}
-
-extension RemoteRuns {
-    /// A run's artifact records, as the server returns them.
-    func artifacts(_ id: RunID) throws -> [JSONValue] {
-        let response = try client.send("GET", "/api/v1/runs/\(id)/artifacts")
-        guard response.status == 200, let body = response.body else {
-            let message = response.body?["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
-            throw QuillError(response.status == 404 ? .notFound : .io, "\(client.baseURL): \(message)")
-        }
-        return body["artifacts"]?.arrayValue ?? []
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Quill
+import QuillClient
 import QuillCore
 
 /// `quill artifacts get RUN PATH [-o FILE]`: downloads one artifact file.
@@ -70,34 +70,12 @@ struct ArtifactsGetCommand: AsyncParsableCommand {
         let target = toStandardOutput ? NSTemporaryDirectory() + "/quill-get-\(UUID().uuidString)" : destination
         defer { if toStandardOutput { try? FileManager.default.removeItem(atPath: target) } }
         if !toStandardOutput { try checkDestination(destination, name: name) }
-        if let remote = serverOptions.remote {
-            let found = try remote.find(run)
-            let query = "path=" + RemoteRuns.encode(path)
-            let response = try remote.client.download(
-                "/api/v1/runs/\(found.meta.id)/artifacts/content?\(query)",
-                to: target
-            )
-            guard response.status == 200 else {
-                let message = response.body?["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
-                throw QuillError(
-                    response.status == 404 ? .notFound : .io,
-                    "\(remote.client.baseURL): \(message); list the run's artifacts with `quill artifacts \(run)`"
-                )
-            }
-        } else {
-            let found = try homeOptions.store.resolve(run, project: project)
-            let relative = try ArtifactPath.normalize(path, what: "artifact path")
-            let source = found.directory.artifactsPath + "/" + relative
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), !isDirectory.boolValue
-            else {
-                throw QuillError(
-                    .notFound,
-                    "run '\(found.meta.name)' has no artifact file '\(path)'; list them with `quill artifacts \(run)`"
-                )
-            }
-            if FileManager.default.fileExists(atPath: target) { try FileManager.default.removeItem(atPath: target) }
-            try FileManager.default.copyItem(atPath: source, toPath: target)
+        let reader = serverOptions.reader(homeOptions)
+        let found = try reader.run(run, project: project, metadataOnly: true)
+        do {
+            try reader.fetchArtifact(of: found, path: path, to: target)
+        } catch let error as QuillError where error.code == .notFound {
+            throw QuillError(.notFound, "\(error.message); list the run's artifacts with `quill artifacts \(run)`")
         }
         if toStandardOutput {
             guard let handle = FileHandle(forReadingAtPath: target) else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import QuillClient
 import QuillCore
 
 /// `quill compare RUN RUN…`: config and summary side by side.
@@ -30,20 +31,11 @@ struct CompareCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var found: [(meta: RunMeta, config: JSONValue, statistics: [String: MetricStatistics])] = []
-        if let remote = serverOptions.remote {
-            found = try runs.map { reference in
-                let run = try remote.find(reference)
-                return (run.meta, run.config, run.statistics)
-            }
-        } else {
-            let store = homeOptions.store
-            found = try runs.map { reference in
-                let run = try store.resolve(reference)
-                let (rows, diagnostics) = try run.directory.readMetrics(meta: run.meta)
-                if let warning = diagnostics.warning(file: run.directory.metricsPath) { Console.warn(warning) }
-                return (run.meta, try run.directory.readConfig(), MetricStatistics.compute(rows))
-            }
+        let reader = serverOptions.reader(homeOptions)
+        let found = try runs.map { reference in
+            let run = try reader.run(reference, project: nil)
+            for warning in run.warnings { Console.warn(warning) }
+            return run
         }
         var columns: [[String: JSONValue]] = []
         for run in found {

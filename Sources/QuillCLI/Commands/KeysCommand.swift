@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import QuillAPI
+import QuillClient
 import QuillCore
 
 /// `quill keys create|list|revoke`: the signed-in user's API keys on a server.
@@ -24,13 +26,18 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let key = try server.call("POST", "/api/v1/keys", json: ["label": .string(label)])
-            if options.json { return Console.printJSON(key) }
+            let (key, json) = try server.call(
+                APIKeyRecord.self,
+                "POST",
+                APIPath.keys,
+                json: try APIEncoder().encode(APIKeyCreate(label: label))
+            )
+            if options.json { return Console.printJSON(json) }
             var list = KeyValueList()
-            list.append("id", key["id"]?.intValue.map(String.init) ?? "?")
-            list.append("label", key["label"]?.stringValue ?? "")
-            list.append("key", key["key"]?.stringValue ?? "")
-            Console.print("created an API key for \(key["user"]?.stringValue ?? "you") on \(server.baseURL)")
+            list.append("id", String(key.id))
+            list.append("label", key.label)
+            list.append("key", key.key ?? "")
+            Console.print("created an API key for \(key.user) on \(server.baseURL)")
             Console.print(list.render())
             Console.print("the key is shown only now: save it, e.g. `quill login --server \(server.baseURL)`")
         }
@@ -43,15 +50,13 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let keys = try server.call("GET", "/api/v1/keys")
-            if options.json { return Console.printJSON(keys) }
+            let (keys, json) = try server.call(APIKeyList.self, "GET", APIPath.keys)
+            if options.json { return Console.printJSON(json) }
             var table = Table(headers: ["ID", "PREFIX", "LABEL", "CREATED", "STATUS"], rightAligned: [0])
-            for key in keys["keys"]?.arrayValue ?? [] {
-                let revoked = key["revoked_at"]?.stringValue
+            for key in keys.keys {
                 table.append([
-                    key["id"]?.intValue.map(String.init) ?? "?", (key["prefix"]?.stringValue ?? "") + "…",
-                    key["label"]?.stringValue ?? "", Formatting.time(key["created_at"]?.stringValue),
-                    revoked.map { "revoked \(Formatting.time($0))" } ?? "active",
+                    String(key.id), key.prefix + "…", key.label, Formatting.time(key.createdAt),
+                    key.revokedAt.map { "revoked \(Formatting.time($0))" } ?? "active",
                 ])
             }
             Console.print(table.render())
@@ -68,11 +73,9 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let key = try server.call("DELETE", "/api/v1/keys/\(id)")
-            if options.json { return Console.printJSON(key) }
-            Console.print(
-                "revoked key \(id) (\(key["prefix"]?.stringValue ?? "")…, \(key["label"]?.stringValue ?? ""))"
-            )
+            let (key, json) = try server.call(APIKeyRecord.self, "DELETE", APIPath.key(Int64(id)))
+            if options.json { return Console.printJSON(json) }
+            Console.print("revoked key \(id) (\(key.prefix)…, \(key.label))")
         }
     }
 }

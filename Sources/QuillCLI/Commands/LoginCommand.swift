@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Quill
+import QuillAPI
+import QuillClient
 import QuillCore
 
 /// `quill login`: checks an API key with a server and saves it for the SDK and the CLI.
@@ -23,14 +24,14 @@ struct LoginCommand: AsyncParsableCommand {
     func run() async throws {
         let key = try self.key ?? Self.readKey()
         let server = try ServerClient(server: options.server, apiKey: key)
-        if try server.client.send("GET", "/api/v1/whoami").status == 401 {
+        if try server.client.send("GET", APIPath.whoami).status == 401 {
             throw QuillError(
                 .unauthorized,
                 "the server at \(server.baseURL) refused this key (mistyped or revoked); paste the key `quill users create` or `quill keys create` printed"
             )
         }
-        let whoami = try server.call("GET", "/api/v1/whoami")
-        switch whoami["mode"]?.stringValue {
+        let whoami = try server.call(APIWhoAmI.self, "GET", APIPath.whoami).value
+        switch whoami.mode {
         case "user": break
         case "single_user":
             throw QuillError(
@@ -40,7 +41,7 @@ struct LoginCommand: AsyncParsableCommand {
         default:
             throw QuillError(.unauthorized, "\(server.baseURL) did not accept the key; check it with `quill keys list`")
         }
-        let user = whoami["user"]?.stringValue
+        let user = whoami.user
         let path = Credentials.path()
         var credentials = try Credentials.load(path: path)
         credentials.servers[server.baseURL] = Credentials.Entry(apiKey: key, user: user)

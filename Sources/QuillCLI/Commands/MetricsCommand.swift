@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Quill
+import QuillClient
 import QuillCore
 
 /// `quill metrics RUN`: exports a run's metrics.
@@ -47,42 +47,14 @@ struct MetricsCommand: AsyncParsableCommand {
 
     @OptionGroup var serverOptions: ServerOptions
 
-    /// A server's metric histories merged into rows by index (the server downsamples when asked).
-    static func rows(_ remote: RemoteRuns, _ run: RemoteRuns.Run, keys: [String], maxPoints: Int?) throws -> [MetricRow]
-    {
-        var byIndex: [Int: MetricRow] = [:]
-        for key in keys {
-            for point in try remote.history(run.meta.id, key: key, maxPoints: maxPoints) {
-                var row =
-                    byIndex[point.index]
-                    ?? MetricRow(index: point.index, timestamp: point.timestamp, step: point.step, values: [:])
-                row.values[key] = point.value
-                byIndex[point.index] = row
-            }
-        }
-        return byIndex.values.sorted { $0.index < $1.index }
-    }
-
     func run() async throws {
         let format = json ? .json : format
-        let rows: [MetricRow]
-        let runName: String
-        if let remote = serverOptions.remote {
-            let found = try remote.find(run)
-            runName = found.meta.name
-            rows = try Self.rows(
-                remote,
-                found,
-                keys: key.isEmpty ? found.statistics.keys.sorted() : key,
-                maxPoints: maxPoints
-            )
-        } else {
-            let found = try homeOptions.store.resolve(run)
-            runName = found.meta.name
-            let (local, diagnostics) = try found.directory.readMetrics(meta: found.meta)
-            if let warning = diagnostics.warning(file: found.directory.metricsPath) { Console.warn(warning) }
-            rows = local
-        }
+        let reader = serverOptions.reader(homeOptions)
+        // A local run's rows are read once, with its statistics; a server's statistics name the keys to fetch.
+        let found = try reader.run(run, project: nil)
+        for warning in found.warnings { Console.warn(warning) }
+        let runName = found.meta.name
+        let rows = try reader.metricRows(of: found, keys: key, maxPoints: maxPoints)
         let wanted = Set(key)
         let allKeys = Set(rows.flatMap(\.values.keys))
         for missing in wanted.subtracting(allKeys).sorted() {

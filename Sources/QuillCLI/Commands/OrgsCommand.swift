@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import QuillAPI
+import QuillClient
 import QuillCore
 
 /// `quill orgs create|show|add-member|remove-member`: organizations on a server.
@@ -15,13 +17,11 @@ struct OrgsCommand: AsyncParsableCommand {
         subcommands: [Create.self, Show.self, AddMember.self, RemoveMember.self]
     )
 
-    static func printOrganization(_ organization: JSONValue, json: Bool) {
-        if json { return Console.printJSON(organization) }
-        Console.print("organization \(organization["name"]?.stringValue ?? "?")")
+    static func printOrganization(_ answer: (value: APIOrganization, json: JSONValue), json: Bool) {
+        if json { return Console.printJSON(answer.json) }
+        Console.print("organization \(answer.value.name)")
         var table = Table(headers: ["MEMBER", "ROLE"])
-        for member in organization["members"]?.arrayValue ?? [] {
-            table.append([member["user"]?.stringValue ?? "", member["role"]?.stringValue ?? ""])
-        }
+        for member in answer.value.members { table.append([member.user, member.role]) }
         Console.print(table.render())
     }
 
@@ -36,7 +36,12 @@ struct OrgsCommand: AsyncParsableCommand {
         func run() async throws {
             let server = try ServerClient(server: options.server)
             printOrganization(
-                try server.call("POST", "/api/v1/orgs", json: ["name": .string(name)]),
+                try server.call(
+                    APIOrganization.self,
+                    "POST",
+                    APIPath.organizations,
+                    json: try APIEncoder().encode(APIOrganizationCreate(name: name))
+                ),
                 json: options.json
             )
         }
@@ -53,7 +58,7 @@ struct OrgsCommand: AsyncParsableCommand {
         func run() async throws {
             let server = try ServerClient(server: options.server)
             printOrganization(
-                try server.call("GET", "/api/v1/orgs/\(ServerClient.component(name))"),
+                try server.call(APIOrganization.self, "GET", APIPath.organization(name)),
                 json: options.json
             )
         }
@@ -78,8 +83,9 @@ struct OrgsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let path = "/api/v1/orgs/\(ServerClient.component(organization))/members/\(ServerClient.component(user))"
-            printOrganization(try server.call("PUT", path, json: ["role": .string(role)]), json: options.json)
+            let path = APIPath.organizationMember(organization, user: user)
+            let body = try APIEncoder().encode(APIMembershipUpdate(role: role))
+            printOrganization(try server.call(APIOrganization.self, "PUT", path, json: body), json: options.json)
         }
     }
 
@@ -99,8 +105,8 @@ struct OrgsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let server = try ServerClient(server: options.server)
-            let path = "/api/v1/orgs/\(ServerClient.component(organization))/members/\(ServerClient.component(user))"
-            printOrganization(try server.call("DELETE", path), json: options.json)
+            let path = APIPath.organizationMember(organization, user: user)
+            printOrganization(try server.call(APIOrganization.self, "DELETE", path), json: options.json)
         }
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Quill
+import QuillClient
 import QuillCore
 
 /// `quill runs`: lists runs, newest first.
@@ -68,42 +68,48 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if cursor != nil, serverOptions.remote == nil {
+        let reader = serverOptions.reader(homeOptions)
+        if cursor != nil, case .local = reader.source {
             throw QuillError(.invalidArgument, "--cursor pages through a server's runs; pass --server URL too")
         }
-        if let remote = serverOptions.remote {
-            try listRemote(remote)
-            return
-        }
-        let (all, unreadable) = homeOptions.store.list()
-        for problem in unreadable { Console.warn("skipped unreadable run \(problem)") }
-        let statuses = Set(status.compactMap { RunStatus(rawValue: $0.lowercased()) })
-        let slug = project.map(Project.slug(for:))
-        let tags = try tag.map(TagArgument.parse)
-        var runs = all.filter { run in
-            if let slug, run.meta.projectSlug != slug { return false }
-            if !statuses.isEmpty, !statuses.contains(run.meta.status) { return false }
-            return tags.allSatisfy { $0.matches(run.meta.tagValues) }
-        }
-        runs = try applyQuery(to: runs)
-        let total = runs.count
-        runs = Array(runs.prefix(limit))
+        var query = RunListQuery(limit: limit)
+        query.project = project
+        query.statuses = status.compactMap { RunStatus(rawValue: $0.lowercased()) }
+        query.tags = try tag.map(TagArgument.parse).map { TagFilter(key: $0.key, value: $0.value) }
+        query.query = `where`
+        query.sort = sort
+        query.cursor = cursor
+        let listing = try reader.runs(query)
+        for warning in listing.warnings { Console.warn(warning) }
+        let runs = listing.runs
         if json {
-            Console.printJSON(.array(runs.map(RunJSON.summary)))
+            switch reader.source {
+            case .local: Console.printJSON(.array(runs.map(\.json)))
+            case .server:
+                Console.printJSON([
+                    "runs": .array(runs.map(\.json)), "next_cursor": listing.nextCursor.map(JSONValue.string) ?? .null,
+                ])
+            }
             return
         }
         if runs.isEmpty {
-            let home = homeOptions.quillHome.runsPath
-            Console.print(
-                all.isEmpty
-                    ? "No runs in \(home) yet. Try `quill demo`."
-                    : "No runs match these filters (\(all.count) runs in \(home))."
-            )
+            switch reader.source {
+            case .local(let folder):
+                Console.print(
+                    listing.scanned == 0
+                        ? "No runs in \(folder) yet. Try `quill demo`."
+                        : "No runs match these filters (\(listing.scanned ?? 0) runs in \(folder))."
+                )
+            case .server(let url): Console.print("No runs on \(url) match.")
+            }
             return
         }
         Console.print(Self.table(runs.map(\.meta)))
-        if total > runs.count {
-            Console.print("(\(total - runs.count) more; raise --limit to see them)")
+        if listing.more > 0 {
+            Console.print("(\(listing.more) more; raise --limit to see them)")
+        }
+        if let next = listing.nextCursor {
+            Console.print("(more runs on the server; raise --limit, or pass --cursor \(next) for the next \(limit))")
         }
     }
 }
@@ -126,83 +132,5 @@ extension RunsCommand {
             ])
         }
         return table.render()
-    }
-
-    /// Lists runs of a server: --status and --tag become part of the query the server evaluates.
-    func listRemote(_ remote: RemoteRuns) throws {
-        var clauses: [String] = []
-        if let query = `where` { clauses.append("(\(query))") }
-        let statuses = status.map { $0.lowercased() }
-        if !statuses.isEmpty { clauses.append("status in (\(statuses.joined(separator: ", ")))") }
-        for filter in try tag.map(TagArgument.parse) {
-            let key = "tags.`" + filter.key.replacingOccurrences(of: "`", with: "``") + "`"
-            let value = filter.value ?? "*"
-            clauses.append("\(key) ~ \"\(value.replacingOccurrences(of: "\"", with: "\\\""))\"")
-        }
-        let page = try remote.page(
-            project: project,
-            query: clauses.isEmpty ? nil : clauses.joined(separator: " and "),
-            sort: sort,
-            limit: limit,
-            cursor: cursor
-        )
-        let runs = page.runs
-        if json {
-            Console.printJSON([
-                "runs": .array(runs.map(\.json)), "next_cursor": page.nextCursor.map(JSONValue.string) ?? .null,
-            ])
-        } else if runs.isEmpty {
-            Console.print("No runs on \(remote.client.baseURL) match.")
-            if remote.client.apiKey == nil,
-                (try? remote.client.send("GET", "/api/v1/whoami"))?.body?["mode"]?.stringValue == "anonymous"
-            {
-                Console.warn(
-                    "no API key was sent, so only public projects are visible; set QUILL_API_KEY or run `quill login --server \(remote.client.baseURL)`"
-                )
-            }
-        } else {
-            Console.print(Self.table(runs.map(\.meta)))
-            if let next = page.nextCursor {
-                Console.print(
-                    "(more runs on the server; raise --limit, or pass --cursor \(next) for the next \(limit))"
-                )
-            }
-        }
-    }
-
-    /// Filters with --where and orders with --sort, loading configs and metrics only when they are used.
-    func applyQuery(to runs: [LocalRun]) throws -> [LocalRun] {
-        let query = try `where`.map { try RunQuery(parsing: $0) }
-        let order = try sort.map { try RunSort(parsing: $0) }
-        guard query != nil || order != nil else { return runs }
-        let fields = (query?.fields ?? []) + (order.map { [$0.field] } ?? [])
-        let needsMetrics = fields.contains { if case .metric = $0 { true } else { false } }
-        let needsConfig = fields.contains { if case .param = $0 { true } else { false } }
-        var candidates: [(run: LocalRun, values: QueryableRun)] = []
-        for run in runs {
-            let config = needsConfig ? (try? run.directory.readConfig()) ?? .object([:]) : .object([:])
-            let statistics =
-                needsMetrics
-                ? MetricStatistics.compute((try? run.directory.readMetrics(meta: run.meta).rows) ?? []) : [:]
-            let values = QueryableRun(meta: run.meta, config: config, metrics: statistics)
-            if query?.matches(values) ?? true { candidates.append((run, values)) }
-        }
-        guard let order else { return candidates.map(\.run) }
-        // Stable: runs that tie keep their newest-first order.
-        return candidates.enumerated().sorted { lhs, rhs in
-            if order.precedes(lhs.element.values, rhs.element.values) { return true }
-            if order.precedes(rhs.element.values, lhs.element.values) { return false }
-            return lhs.offset < rhs.offset
-        }.map(\.element.run)
-    }
-}
-
-/// The JSON shapes the CLI prints for runs.
-enum RunJSON {
-    /// A run's metadata with its folder, as `quill runs --json` prints each run.
-    static func summary(_ run: LocalRun) -> JSONValue {
-        var members = run.meta.json.objectValue ?? [:]
-        members["dir"] = .string(run.directory.path)
-        return .object(members)
     }
 }

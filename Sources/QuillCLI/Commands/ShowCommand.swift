@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Quill
+import QuillClient
 import QuillCore
 
 /// `quill show RUN`: everything about one run.
@@ -24,60 +24,21 @@ struct ShowCommand: AsyncParsableCommand {
     @OptionGroup var serverOptions: ServerOptions
 
     func run() async throws {
-        if let remote = serverOptions.remote {
-            let found = try remote.find(run)
-            if json {
-                Console.printJSON(found.json)
-            } else {
-                render(
-                    meta: found.meta,
-                    config: found.config,
-                    statistics: found.statistics,
-                    artifacts: [],
-                    location: remote.client.baseURL + "/runs/\(found.meta.id)"
-                )
-            }
-            return
-        }
-        let found = try homeOptions.store.resolve(run, project: project)
-        let meta = found.meta
-        let directory = found.directory
-        let config = try directory.readConfig()
-        let (rows, diagnostics) = try directory.readMetrics(meta: meta)
-        if let warning = diagnostics.warning(file: directory.metricsPath) { Console.warn(warning) }
-        let statistics = MetricStatistics.compute(rows)
-        let artifacts = directory.listArtifacts()
-
+        let reader = serverOptions.reader(homeOptions)
+        let found = try reader.run(run, project: project)
+        for warning in found.warnings { Console.warn(warning) }
         if json {
-            var members = RunJSON.summary(found).objectValue ?? [:]
-            members["config"] = config
-            members["metrics"] = .object(
-                statistics.mapValues { stats in
-                    [
-                        "count": .int(stats.count), "last": .double(stats.last),
-                        "last_step": stats.lastStep.map(JSONValue.int) ?? .null,
-                        "min": .double(stats.min), "max": .double(stats.max),
-                    ]
-                }
-            )
-            members["artifacts"] = .array(artifacts.map { ["path": .string($0.path), "size": .int(Int($0.size))] })
-            members["warnings"] = .array(
-                [diagnostics.warning(file: RunDirectory.metricsFileName)].compactMap { $0.map(JSONValue.string) }
-            )
-            Console.printJSON(.object(members))
+            Console.printJSON(found.json)
             return
         }
-        render(meta: meta, config: config, statistics: statistics, artifacts: artifacts, location: directory.path)
+        render(found, artifacts: try reader.artifacts(of: found))
     }
 
     /// Prints a run as sections of aligned text.
-    private func render(
-        meta: RunMeta,
-        config: JSONValue,
-        statistics: [String: MetricStatistics],
-        artifacts: [(path: String, size: Int64)],
-        location: String
-    ) {
+    private func render(_ run: RunDetails, artifacts: [ArtifactEntry]) {
+        let meta = run.meta
+        let location = run.location
+        let statistics = run.statistics
         var header = KeyValueList()
         header.append("id", meta.id.rawValue)
         header.append("project", meta.project)
@@ -101,7 +62,10 @@ struct ShowCommand: AsyncParsableCommand {
         header.append(location.hasPrefix("http") ? "url" : "dir", location)
         Console.print("Run \(meta.name)\n" + header.render())
 
-        section("Config", config.flattened().sorted { $0.key < $1.key }.map { ($0.key, Formatting.value($0.value)) })
+        section(
+            "Config",
+            run.config.flattened().sorted { $0.key < $1.key }.map { ($0.key, Formatting.value($0.value)) }
+        )
         section("Params", meta.params.sorted { $0.key < $1.key }.map { ($0.key, Formatting.value($0.value)) })
         section("Summary", meta.summary.sorted { $0.key < $1.key }.map { ($0.key, Formatting.value($0.value)) })
 
@@ -122,11 +86,12 @@ struct ShowCommand: AsyncParsableCommand {
         }
         if !artifacts.isEmpty {
             var table = Table(headers: ["ARTIFACT", "SIZE"], rightAligned: [1])
-            for artifact in artifacts { table.append([artifact.path, Formatting.bytes(artifact.size)]) }
+            for artifact in artifacts { table.append([artifact.path, artifact.size.map(Formatting.bytes) ?? "-"]) }
             Console.print("\nArtifacts\n" + indent(table.render()))
         }
         if !meta.links.isEmpty {
-            section("Links", meta.links.map { ($0.label, $0.url) })
+            // Each link with the time it was added (its own, not the run's start).
+            section("Links", meta.links.map { ($0.label, "\($0.url)  (added \(Formatting.time($0.timestamp)))") })
         }
         if let git = meta.git {
             var items = [("commit", git.commit), ("branch", git.branch), ("dirty", git.dirty ? "yes" : "no")]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Quill
+import QuillClient
 import QuillCore
 
 /// `quill sync`: uploads runs logged offline (or partly) to a server.

@@ -1,5 +1,6 @@
 import Foundation
-import Quill
+import QuillAPI
+import QuillClient
 import QuillCore
 
 /// Checks, before a command sends work to a server, that the server answers and takes the caller's key,
@@ -10,13 +11,13 @@ enum ServerCheck {
     /// - Throws: ``QuillError`` when the server cannot be reached (``QuillError/Code/io``), refuses the key
     ///   or wants one (``QuillError/Code/unauthorized``); each message says what to do.
     static func requireAccess(_ client: BlockingHTTPClient) throws {
-        let response = try client.send("GET", "/api/v1/whoami")
+        let response = try client.send("GET", APIPath.whoami)
         let login = "run `quill login --server \(client.baseURL)` or set QUILL_API_KEY"
         switch response.status {
         case 401:
             // The server's own message repeats the advice; one line says it once.
             throw QuillError(.unauthorized, "the server at \(client.baseURL) refused the API key; \(login)")
-        case 200 where response.body?["mode"]?.stringValue == "anonymous":
+        case 200 where response.body.flatMap { try? APIDecoder().decode(APIWhoAmI.self, from: $0) }?.mode == "anonymous":
             throw QuillError(
                 .unauthorized,
                 "the server at \(client.baseURL) needs an API key and none was sent; \(login)"
@@ -31,6 +32,6 @@ enum ServerCheck {
     ///
     /// - Throws: ``QuillError`` with code ``QuillError/Code/io`` when it does not.
     static func requireReachable(_ client: BlockingHTTPClient) throws {
-        _ = try client.send("GET", "/healthz")
+        _ = try client.send("GET", APIPath.health)
     }
 }

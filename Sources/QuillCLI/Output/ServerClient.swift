@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Quill
+import QuillClient
 import QuillCore
 
 /// A connection to a Quill server for the account commands (`login`, `keys`, `orgs`), with the caller's
@@ -28,28 +28,17 @@ struct ServerClient {
     /// error with its code.
     @discardableResult
     func call(_ method: String, _ path: String, json: JSONValue? = nil) throws -> JSONValue {
-        let response = try client.send(method, path, json: json)
-        guard (200..<300).contains(response.status) else {
-            let message = response.body?["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
-            let code: QuillError.Code =
-                switch response.body?["error"]?["code"]?.stringValue {
-                case "not_found": .notFound
-                case "unauthorized": .unauthorized
-                case "forbidden": .forbidden
-                case "conflict": .conflict
-                case "invalid_argument": .invalidArgument
-                default: .io
-                }
-            throw QuillError(code, "\(baseURL): \(message)")
-        }
-        return response.body ?? .null
+        try client.call(method, path, json: json)
     }
 
-    /// A path component, percent-encoded.
-    static func component(_ text: String) -> String {
-        var allowed = CharacterSet.urlPathAllowed
-        allowed.remove(charactersIn: "/?#")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    /// Sends a request and decodes a 2xx answer into a wire type, with the JSON the server sent.
+    func call<Value: Decodable>(
+        _ type: Value.Type,
+        _ method: String,
+        _ path: String,
+        json: JSONValue? = nil
+    ) throws -> (value: Value, json: JSONValue) {
+        try client.call(type, method, path, json: json)
     }
 }
 

@@ -31,7 +31,7 @@ struct QueryParameters {
     /// The value of a parameter, refusing a NUL byte (which would cut a database key short).
     func string(_ name: String) throws -> String? {
         guard let value = values[name] else { return nil }
-        try JSONObjectReader.refuseNUL(value, "query parameter \(name)")
+        try RequestRules.refuseNUL(value, "query parameter \(name)")
         return value
     }
 

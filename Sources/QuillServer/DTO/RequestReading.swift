@@ -1,42 +1,11 @@
 import Foundation
+import QuillAPI
 import QuillCore
+import QuillStore
 
-/// Reads request JSON strictly: wrong types and unknown fields are errors that name the field.
-struct JSONObjectReader {
-    let members: [String: JSONValue]
-    private let base: String
-    private let index: Int?
-
-    /// Where the object is in the request, for error messages (built only when one is needed).
-    var path: String { index.map { "\(base)[\($0)]" } ?? base }
-
-    init(_ value: JSONValue, path: String = "body", index: Int? = nil) throws {
-        self.base = path
-        self.index = index
-        guard case .object(let members) = value else {
-            throw QuillError(.invalidArgument, "\(index.map { "\(path)[\($0)]" } ?? path) must be a JSON object")
-        }
-        self.members = members
-    }
-
-    /// Refuses fields other than the allowed ones. Pass a stored set: this runs once per metric object.
-    func allowOnly(_ allowed: Set<String>) throws {
-        for key in members.keys where !allowed.contains(key) {
-            let unknown = members.keys.filter { !allowed.contains($0) }.sorted()
-            throw QuillError(
-                .invalidArgument,
-                "unknown field(s) in \(path): \(unknown.joined(separator: ", ")); allowed: \(allowed.sorted().joined(separator: ", "))"
-            )
-        }
-    }
-
-    func string(_ key: String) throws -> String? {
-        guard let value = members[key], value != .null else { return nil }
-        guard case .string(let text) = value else { throw typeError(key, "a string") }
-        try Self.refuseNUL(text, "\(path).\(key)")
-        return text
-    }
-
+/// What the server checks in request values beyond their wire types (QuillAPI's ``APIDecoder`` already
+/// refuses unknown fields, wrong types and NUL bytes in strings, naming the field).
+enum RequestRules {
     /// Names, keys and labels become database keys and, later, file names: a NUL byte in one is refused
     /// rather than silently cut.
     static func refuseNUL(_ text: String, _ what: String) throws {
@@ -45,90 +14,104 @@ struct JSONObjectReader {
         }
     }
 
-    /// A key of a param or tag map: a non-empty string without NUL bytes.
-    func requiredKey(_ key: String) throws -> String {
-        let text = try requiredString(key)
-        try Self.checkKey(text, "\(path).\(key)")
-        return text
-    }
-
     /// Refuses an empty key or one with a NUL byte.
     static func checkKey(_ text: String, _ what: String) throws {
         guard !text.isEmpty else { throw QuillError(.invalidArgument, "\(what) must not be empty") }
         try refuseNUL(text, what)
     }
 
-    /// Refuses a NUL byte in each key and value of a string map (tags), and gives the keys in NFC (see
+    /// Refuses an empty or NUL-holding key of a string map (tags), and gives the keys in NFC (see
     /// ``MetricBounds/normalizedKey(_:)``).
-    static func stringMap(_ object: [String: JSONValue], field: String) throws -> [String: String] {
+    static func stringMap(_ object: [String: String], field: String) throws -> [String: String] {
         var map: [String: String] = [:]
         map.reserveCapacity(object.count)
-        for (key, value) in object {
+        for (key, text) in object {
             try checkKey(key, "a key of \(field)")
-            guard case .string(let text) = value else {
-                throw QuillError(.invalidArgument, "\(field) values must be strings")
-            }
-            try refuseNUL(text, "\(field).\(key)")
             map[MetricBounds.normalizedKey(key)] = text
         }
         return map
     }
 
-    func requiredString(_ key: String) throws -> String {
-        guard let text = try string(key) else { throw QuillError(.invalidArgument, "\(path).\(key) is required") }
-        return text
-    }
-
-    func int(_ key: String) throws -> Int? {
-        guard let value = members[key], value != .null else { return nil }
-        guard let number = value.intValue else { throw typeError(key, "an integer") }
-        return number
-    }
-
-    /// An integer within `range`. A fraction, a number outside the range or too large for any integer is
-    /// refused with a message that names the field and the range, so no client value reaches arithmetic
-    /// that could overflow.
-    func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
-        guard let value = members[key], value != .null else { return nil }
-        guard let number = value.intValue, range.contains(number) else {
-            throw typeError(key, "an integer from \(range.lowerBound) to \(range.upperBound)")
+    /// Params as the store takes them: keys in NFC, and no NUL byte in a key or in any string of a value
+    /// (the search index keeps param text, where a NUL would cut it short).
+    static func params(_ object: [String: JSONValue], field: String) throws -> [String: JSONValue] {
+        var params: [String: JSONValue] = [:]
+        params.reserveCapacity(object.count)
+        for (key, value) in object {
+            try checkKey(key, "a key of \(field)")
+            try refuseNUL(in: value, "\(field).\(key)")
+            params[MetricBounds.normalizedKey(key)] = value
         }
-        return number
+        return params
     }
 
-    /// A metric value: a number, or one of the strings "NaN", "Infinity", "-Infinity".
-    func double(_ key: String) throws -> Double? {
-        guard let value = members[key], value != .null else { return nil }
+    /// Refuses a NUL byte in any string or member name inside a JSON value.
+    static func refuseNUL(in value: JSONValue, _ what: String) throws {
         switch value {
-        case .int, .double: return value.doubleValue
-        case .string(let text):
-            guard let number = JSONValue.nonFiniteDouble(text) else { throw typeError(key, "a number") }
-            return number
-        default: throw typeError(key, "a number")
+        case .string(let text): try refuseNUL(text, what)
+        case .array(let items): for item in items { try refuseNUL(in: item, what) }
+        case .object(let members):
+            for (key, member) in members {
+                try refuseNUL(key, "a key in \(what)")
+                try refuseNUL(in: member, what)
+            }
+        default: break
         }
     }
+}
 
-    func object(_ key: String) throws -> [String: JSONValue]? {
-        guard let value = members[key], value != .null else { return nil }
-        guard case .object(let object) = value else { throw typeError(key, "an object") }
-        return object
-    }
-
-    func array(_ key: String) throws -> [JSONValue]? {
-        guard let value = members[key], value != .null else { return nil }
-        guard case .array(let array) = value else { throw typeError(key, "an array") }
-        return array
-    }
-
-    func time(_ key: String) throws -> Date? {
-        guard let text = try string(key) else { return nil }
-        guard let date = Timestamp.parse(text) else {
-            throw QuillError(.invalidArgument, "\(path).\(key) must be an ISO 8601 time such as 2026-11-24T16:20:01Z")
+/// Turns the batch endpoint's body (``APIBatch``) and the single-item bodies into what the store takes.
+///
+/// ```json
+/// {"metrics": [{"key": "loss", "value": 0.5, "step": 1, "timestamp": "…", "idx": 0}],
+///  "rows": [{"_idx": 0, "_timestamp": "…", "step": 1, "loss": 0.5, "acc": 0.9}],
+///  "params": {"lr": 0.01}, "tags": {"team": "vision"}, "links": [{"label": "…", "url": "…"}],
+///  "logs": [{"level": "info", "message": "…", "timestamp": "…"}]}
+/// ```
+/// `rows` takes `metrics.jsonl` lines as they are, so a run directory syncs without rewriting.
+enum LogBatchReader {
+    static func batch(_ body: APIBatch, now: Date = Date()) throws -> LogBatch {
+        var batch = LogBatch()
+        batch.metrics = (body.metrics ?? []).map { metric($0, now: now) }
+        for row in body.rows ?? [] {
+            for (key, value) in row.values {
+                batch.metrics.append(
+                    MetricValue(
+                        key: MetricBounds.normalizedKey(key),
+                        value: value,
+                        step: row.step,
+                        timestamp: row.timestamp ?? now,
+                        index: row.idx
+                    )
+                )
+            }
         }
-        return date
+        batch.params = try RequestRules.params(body.params ?? [:], field: "body.params")
+        batch.tags = try RequestRules.stringMap(body.tags ?? [:], field: "body.tags")
+        batch.links = (body.links ?? []).map { RunLink(label: $0.label, url: $0.url) }
+        for (offset, line) in (body.logs ?? []).enumerated() {
+            batch.logs.append(try logLine(line, path: "body.logs[\(offset)]", now: now))
+        }
+        return batch
     }
 
-    private func typeError(_ key: String, _ expected: String) -> QuillError {
-        QuillError(.invalidArgument, "\(path).\(key) must be \(expected)")
+    static func metric(_ metric: APIMetric, now: Date = Date()) -> MetricValue {
+        MetricValue(
+            key: MetricBounds.normalizedKey(metric.key),
+            value: metric.value,
+            step: metric.step,
+            timestamp: metric.timestamp ?? now,
+            index: metric.idx
+        )
+    }
+
+    static func logLine(_ line: APILogLine, path: String = "body", now: Date = Date()) throws -> LogLine {
+        let level = try line.level.map { text in
+            guard let level = LogLevel(rawValue: text) else {
+                throw QuillError(.invalidArgument, "\(path).level must be debug, info, warning or error")
+            }
+            return level
+        }
+        return LogLine(timestamp: line.timestamp ?? now, level: level ?? .info, message: line.message)
     }
 }

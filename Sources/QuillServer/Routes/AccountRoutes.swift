@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import QuillAPI
 import QuillCore
 import QuillStore
 
@@ -12,22 +13,23 @@ struct AccountRoutes {
     let api: APIContext
 
     func register(_ group: RouterGroup<QuillRequestContext>) {
-        group.get("whoami") { _, context in JSONResponse.make(try await whoami(context.caller)) }
+        group.get("whoami") { _, context in try JSONResponse.make(whoami(context.caller)) }
         group.get("users") { _, context in
             try requireAdmin(context.caller)
-            return JSONResponse.make(["users": .array(try await api.accounts.users().map(DTO.user))])
+            return try JSONResponse.make(APIUserList(users: try await api.accounts.users().map(DTO.user)))
         }
         group.post("users") { request, context in try await createUser(request, context) }
         group.get("keys") { _, context in
             let user = try requireUser(context.caller)
-            return JSONResponse.make(["keys": .array(try await api.accounts.apiKeys(user: user).map(DTO.apiKey))])
+            return try JSONResponse.make(
+                APIKeyList(keys: try await api.accounts.apiKeys(user: user).map { DTO.apiKey($0) })
+            )
         }
         group.post("keys") { request, context in
             let user = try requireUser(context.caller)
-            let body = try JSONObjectReader(try await api.json(request, allowEmpty: true))
-            try body.allowOnly(["label"])
-            let created = try await createKey(user: user, label: try body.string("label") ?? "default")
-            return JSONResponse.make(created, status: .created)
+            let body = try await api.body(APIKeyCreate.self, request, allowEmpty: true)
+            let created = try await createKey(user: user, label: body.label ?? "default")
+            return try JSONResponse.make(created, status: .created)
         }
         group.delete("keys/:key") { _, context in
             let user = try requireUser(context.caller)
@@ -35,30 +37,28 @@ struct AccountRoutes {
             guard let id = Int64(text) else { throw QuillError(.notFound, "API key \(text) not found") }
             let key = try await api.accounts.revokeAPIKey(id: id, user: user)
             api.authenticator.invalidate()
-            return JSONResponse.make(DTO.apiKey(key))
+            return try JSONResponse.make(DTO.apiKey(key))
         }
         group.post("orgs") { request, context in
             let user = try requireUser(context.caller)
-            let body = try JSONObjectReader(try await api.json(request))
-            try body.allowOnly(["name"])
+            let body = try await api.body(APIOrganizationCreate.self, request)
             let organization = try await api.accounts.createOrganization(
-                name: try body.requiredString("name"),
+                name: body.name,
                 owner: user
             )
             api.authenticator.invalidate()
-            return JSONResponse.make(try await organizationJSON(organization.name), status: .created)
+            return try JSONResponse.make(try await organizationJSON(organization.name), status: .created)
         }
         group.get("orgs/:org") { _, context in
             let name = try context.parameters.require("org")
             try await requireMember(context.caller, of: name)
-            return JSONResponse.make(try await organizationJSON(name))
+            return try JSONResponse.make(try await organizationJSON(name))
         }
         group.put("orgs/:org/members/:user") { request, context in
             let name = try context.parameters.require("org")
             try await requireOwner(context.caller, of: name)
-            let body = try JSONObjectReader(try await api.json(request, allowEmpty: true))
-            try body.allowOnly(["role"])
-            let roleText = try body.string("role") ?? MembershipRole.member.rawValue
+            let body = try await api.body(APIMembershipUpdate.self, request, allowEmpty: true)
+            let roleText = body.role ?? MembershipRole.member.rawValue
             guard let role = MembershipRole(rawValue: roleText) else {
                 throw QuillError(.invalidArgument, "body.role must be owner or member")
             }
@@ -68,7 +68,7 @@ struct AccountRoutes {
                 role: role
             )
             api.authenticator.invalidate()
-            return JSONResponse.make(try await organizationJSON(name))
+            return try JSONResponse.make(try await organizationJSON(name))
         }
         group.delete("orgs/:org/members/:user") { _, context in
             let name = try context.parameters.require("org")
@@ -76,50 +76,40 @@ struct AccountRoutes {
             if context.caller.userName != member { try await requireOwner(context.caller, of: name) }
             try await api.accounts.removeMembership(organization: name, user: member)
             api.authenticator.invalidate()
-            return JSONResponse.make(try await organizationJSON(name))
+            return try JSONResponse.make(try await organizationJSON(name))
         }
     }
 
-    private func whoami(_ caller: Caller) async throws -> JSONValue {
+    private func whoami(_ caller: Caller) -> APIWhoAmI {
         switch caller {
         case .singleUser:
-            return ["mode": "single_user", "user": .null, "is_admin": true, "organizations": []]
+            return APIWhoAmI(mode: "single_user", user: nil, isAdmin: true, organizations: [])
         case .anonymous:
-            return ["mode": "anonymous", "user": .null, "is_admin": false, "organizations": []]
+            return APIWhoAmI(mode: "anonymous", user: nil, isAdmin: false, organizations: [])
         case .user(let user):
-            let organizations: [JSONValue] = user.organizations.sorted { $0.key < $1.key }.map {
-                ["name": .string($0.key), "role": .string($0.value.rawValue)]
+            let organizations = user.organizations.sorted { $0.key < $1.key }.map {
+                APIMembership(name: $0.key, role: $0.value.rawValue)
             }
-            return [
-                "mode": "user", "user": .string(user.name), "is_admin": .bool(user.isAdmin),
-                "organizations": .array(organizations),
-            ]
+            return APIWhoAmI(mode: "user", user: user.name, isAdmin: user.isAdmin, organizations: organizations)
         }
     }
 
     private func createUser(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         try requireAdmin(context.caller)
-        let body = try JSONObjectReader(try await api.json(request))
-        try body.allowOnly(["name", "admin"])
-        let name = try body.requiredString("name")
-        var isAdmin = false
-        if let admin = body.members["admin"], admin != .null {
-            guard case .bool(let flag) = admin else {
-                throw QuillError(.invalidArgument, "body.admin must be a boolean")
-            }
-            isAdmin = flag
-        }
+        let body = try await api.body(APIUserCreate.self, request)
+        let name = body.name
+        var isAdmin = body.admin ?? false
         // The first user of a single-user server administers it: otherwise nobody could.
         if context.caller == .singleUser { isAdmin = true }
         let user = try await api.accounts.createUser(name: name, isAdmin: isAdmin)
         let key = try await createKey(user: user.name, label: "default")
         api.authenticator.invalidate()
-        return JSONResponse.make(["user": DTO.user(user), "api_key": key], status: .created)
+        return try JSONResponse.make(APIUserCreated(user: DTO.user(user), apiKey: key), status: .created)
     }
 
     /// Makes a key and returns its record with the key itself, which is shown this once.
-    private func createKey(user: String, label: String) async throws -> JSONValue {
-        try JSONObjectReader.refuseNUL(label, "body.label")
+    private func createKey(user: String, label: String) async throws -> APIKeyRecord {
+        try RequestRules.refuseNUL(label, "body.label")
         guard label.unicodeScalars.count <= 200 else {
             throw QuillError(.invalidArgument, "body.label is longer than 200 characters")
         }
@@ -132,22 +122,17 @@ struct AccountRoutes {
                 hash: APIKeySecret.hash(secret)
             )
         )
-        var json = DTO.apiKey(stored)
-        json["key"] = .string(secret)
-        return json
+        return DTO.apiKey(stored, secret: secret)
     }
 
-    private func organizationJSON(_ name: String) async throws -> JSONValue {
+    private func organizationJSON(_ name: String) async throws -> APIOrganization {
         guard let organization = try await api.accounts.organization(name: name) else {
             throw QuillError(.notFound, "organization '\(name)' not found")
         }
-        let members: [JSONValue] = try await api.accounts.members(organization: name).map {
-            ["user": .string($0.user), "role": .string($0.role.rawValue)]
+        let members = try await api.accounts.members(organization: name).map {
+            APIMember(user: $0.user, role: $0.role.rawValue)
         }
-        return [
-            "name": .string(organization.name), "created_at": DTO.time(organization.createdAt),
-            "members": .array(members),
-        ]
+        return APIOrganization(name: organization.name, createdAt: organization.createdAt, members: members)
     }
 
     private func requireAdmin(_ caller: Caller) throws {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import QuillAPI
 import QuillCore
 import QuillStore
 
@@ -31,21 +32,18 @@ struct ArtifactRoutes {
     let blobs: any BlobStore
     let reservations = QuotaReservations()
 
-    static let createFields: Set<String> = ["path", "size", "sha256", "logged_at"]
-
     func register(_ group: RouterGroup<QuillRequestContext>) {
         group.post { request, context in try await create(request, context) }
         group.get { _, context in
             let run = try await api.run(context, .read)
             let list = try await artifacts.artifacts(run.id)
-            return JSONResponse.make(["artifacts": .array(list.map(DTO.artifact))])
+            return try JSONResponse.make(APIArtifactList(artifacts: list.map(DTO.artifact)))
         }
         group.patch { request, context in
             let run = try await api.run(context, .write)
             let path = try Self.path(request)
-            let body = try JSONObjectReader(try await api.json(request))
-            try body.allowOnly(["status"])
-            guard try body.string("status") == ArtifactStatus.failed.rawValue else {
+            let body = try await api.body(APIArtifactUpdate.self, request)
+            guard body.status == ArtifactStatus.failed.rawValue else {
                 throw QuillError(
                     .invalidArgument,
                     "body.status must be \"failed\"; upload the bytes to mark it uploaded"
@@ -60,7 +58,7 @@ struct ArtifactRoutes {
                     "artifact '\(path)' is uploaded and its bytes stay (and count against the quota) until run '\(run.id)' is deleted; to replace it, upload a new version"
                 )
             }
-            return JSONResponse.make(DTO.artifact(try await artifacts.markArtifactFailed(run.id, path: path)))
+            return try JSONResponse.make(DTO.artifact(try await artifacts.markArtifactFailed(run.id, path: path)))
         }
         group.put("content") { request, context in try await upload(request, context) }
         group.get("content") { request, context in try await download(request, context) }
@@ -68,23 +66,22 @@ struct ArtifactRoutes {
 
     private func create(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let run = try await api.run(context, .write)
-        let body = try JSONObjectReader(try await api.json(request))
-        try body.allowOnly(Self.createFields)
-        let path = try ArtifactPathRules.validate(try body.requiredString("path"))
-        var new = NewArtifact(run: run.id, path: path, loggedAt: try body.time("logged_at"))
-        if let size = try body.int("size") {
+        let body = try await api.body(APIArtifactCreate.self, request)
+        let path = try ArtifactPathRules.validate(body.path)
+        var new = NewArtifact(run: run.id, path: path, loggedAt: body.loggedAt)
+        if let size = body.size {
             guard size >= 0 else { throw QuillError(.invalidArgument, "body.size must not be negative") }
-            try Self.checkLimit(Int64(size), api.configuration)
-            new.expectedSize = Int64(size)
+            try Self.checkLimit(size, api.configuration)
+            new.expectedSize = size
         }
-        if let hash = try body.string("sha256")?.lowercased() {
+        if let hash = body.sha256?.lowercased() {
             guard SHA256.isHexDigest(hash) else {
                 throw QuillError(.invalidArgument, "body.sha256 must be 64 hexadecimal digits")
             }
             new.expectedSHA256 = hash
         }
         let result = try await artifacts.createArtifact(new)
-        return JSONResponse.make(DTO.artifact(result.artifact), status: result.created ? .created : .ok)
+        return try JSONResponse.make(DTO.artifact(result.artifact), status: result.created ? .created : .ok)
     }
 
     private func upload(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
@@ -133,7 +130,7 @@ struct ArtifactRoutes {
             if let previous = record.sha256, previous != uploaded.sha256 {
                 await reclaim([previous], context)
             }
-            return JSONResponse.make(DTO.artifact(uploaded))
+            return try JSONResponse.make(DTO.artifact(uploaded))
         } catch {
             // A stored earlier version stays; a record without one is marked failed.
             _ = try? await artifacts.markArtifactFailed(run.id, path: path)
@@ -179,13 +176,11 @@ struct ArtifactRoutes {
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
             return Response(status: .partialContent, headers: headers, body: Self.body(blob, range))
         case .unsatisfiable:
-            var response = JSONResponse.make(
-                [
-                    "error": [
-                        "code": "range_not_satisfiable",
-                        "message": .string("the range starts past the end of the \(size)-byte file; ask for bytes=0-"),
-                    ]
-                ],
+            var response = try JSONResponse.make(
+                APIErrorBody(
+                    code: "range_not_satisfiable",
+                    message: "the range starts past the end of the \(size)-byte file; ask for bytes=0-"
+                ),
                 status: .rangeNotSatisfiable
             )
             response.headers[.contentRange] = "bytes */\(size)"

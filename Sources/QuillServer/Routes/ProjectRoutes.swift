@@ -1,4 +1,5 @@
 import Hummingbird
+import QuillAPI
 import QuillCore
 import QuillStore
 
@@ -8,22 +9,23 @@ struct ProjectRoutes {
 
     func register(_ group: RouterGroup<QuillRequestContext>) {
         group.post { request, context in
-            let body = try JSONObjectReader(try await api.json(request))
-            try body.allowOnly(["name", "namespace"])
-            let name = try body.requiredString("name")
+            let body = try await api.body(APIProjectCreate.self, request)
+            let name = body.name
             guard !name.trimmingWhitespace().isEmpty else {
                 throw QuillError(.invalidArgument, "body.name must not be empty")
             }
             let namespace =
-                try body.string("namespace").map(AccountName.normalized) ?? api.defaultNamespace(context.caller)
+                try body.namespace.map(AccountName.normalized) ?? api.defaultNamespace(context.caller)
             let project = try await api.createProject(namespace: namespace, displayName: name, context.caller)
-            return JSONResponse.make(DTO.project(project))
+            return try JSONResponse.make(DTO.project(project))
         }
         group.get { _, context in
-            JSONResponse.make(["projects": .array(try await api.readableProjects(context.caller).map(DTO.project))])
+            try JSONResponse.make(
+                APIProjectList(projects: try await api.readableProjects(context.caller).map(DTO.project))
+            )
         }
         group.get(":namespace/:slug") { _, context in
-            JSONResponse.make(DTO.project(try await find(context, .read)))
+            try JSONResponse.make(DTO.project(try await find(context, .read)))
         }
         group.patch(":namespace/:slug") { request, context in
             try api.refuseAnonymousWrite(context.caller, .write)
@@ -34,15 +36,13 @@ struct ProjectRoutes {
                     "only an owner of '\(project.namespace)' or the project's creator may change its visibility"
                 )
             }
-            let body = try JSONObjectReader(try await api.json(request))
-            try body.allowOnly(["visibility"])
-            let text = try body.requiredString("visibility")
+            let text = try await api.body(APIProjectUpdate.self, request).visibility
             guard let visibility = ProjectVisibility(rawValue: text) else {
                 throw QuillError(.invalidArgument, "body.visibility must be private, internal or public")
             }
             let changed = try await api.store.setVisibility(projectID: project.id, visibility)
             api.accessCache.forget(project: project.id)
-            return JSONResponse.make(DTO.project(changed))
+            return try JSONResponse.make(DTO.project(changed))
         }
     }
 

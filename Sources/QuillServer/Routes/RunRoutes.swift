@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import QuillAPI
 import QuillCore
 import QuillStore
 
@@ -17,9 +18,8 @@ struct RunRoutes {
                 throw QuillError(.notFound, "run '\(run.id)' not found")
             }
             let project = try await api.store.project(id: details.run.projectID)
-            var json = DTO.details(details, project: project)
-            json["dashboard_url"] = project.map { .string(api.dashboardURL(request, $0, run.id)) }
-            return JSONResponse.make(json)
+            let dashboardURL = project.map { api.dashboardURL(request, $0, run.id) }
+            return try JSONResponse.make(DTO.details(details, project: project, dashboardURL: dashboardURL))
         }
         group.patch(":id") { request, context in try await update(request, context) }
         group.delete(":id") { _, context in
@@ -33,50 +33,45 @@ struct RunRoutes {
             let batch = try LogBatchReader.batch(from: try await api.bodyBytes(request))
             let result = try await api.store.logBatch(id, batch)
             api.metrics.recordIngest(points: result.metricsWritten)
-            return JSONResponse.make([
-                "metrics_written": .int(result.metricsWritten), "metrics_ignored": .int(result.metricsIgnored),
-            ])
+            return try JSONResponse.make(
+                APIBatchResult(metricsWritten: result.metricsWritten, metricsIgnored: result.metricsIgnored)
+            )
         }
         group.post(":id/metrics") { request, context in
-            let body = try JSONObjectReader(try await api.json(request))
-            try body.allowOnly(["key", "value", "step", "timestamp", "idx"])
+            let body = try await api.body(APIMetric.self, request)
             var batch = LogBatch()
-            batch.metrics = [try LogBatchReader.metric(body)]
+            batch.metrics = [LogBatchReader.metric(body)]
             let result = try await api.store.logBatch(try await api.runID(context, .write), batch)
             api.metrics.recordIngest(points: result.metricsWritten)
-            return JSONResponse.make([
-                "metrics_written": .int(result.metricsWritten), "metrics_ignored": .int(result.metricsIgnored),
-            ])
+            return try JSONResponse.make(
+                APIBatchResult(metricsWritten: result.metricsWritten, metricsIgnored: result.metricsIgnored)
+            )
         }
         group.post(":id/params") { request, context in
-            let body = try JSONObjectReader(try await api.json(request))
-            try body.allowOnly(["key", "value"])
+            let body = try await api.body(APIParam.self, request)
+            try RequestRules.checkKey(body.key, "body.key")
             var batch = LogBatch()
-            batch.params = try LogBatchReader.params(
-                [try body.requiredKey("key"): body.members["value"] ?? .null],
-                field: "body"
-            )
+            batch.params = try RequestRules.params([body.key: body.value ?? .null], field: "body")
             _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
             return Response(status: .noContent)
         }
         group.post(":id/tags") { request, context in
-            let body = try JSONObjectReader(try await api.json(request))
-            try body.allowOnly(["key", "value"])
+            let body = try await api.body(APITag.self, request)
+            try RequestRules.checkKey(body.key, "body.key")
             var batch = LogBatch()
-            batch.tags = [MetricBounds.normalizedKey(try body.requiredKey("key")): try body.string("value") ?? ""]
+            batch.tags = [MetricBounds.normalizedKey(body.key): body.value ?? ""]
             _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
             return Response(status: .noContent)
         }
         group.post(":id/links") { request, context in
-            let body = try JSONObjectReader(try await api.json(request))
-            try body.allowOnly(["label", "url"])
+            let body = try await api.body(APILink.self, request)
             var batch = LogBatch()
-            batch.links = [RunLink(label: try body.requiredString("label"), url: try body.requiredString("url"))]
+            batch.links = [RunLink(label: body.label, url: body.url)]
             _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
             return Response(status: .noContent)
         }
         group.post(":id/logs") { request, context in
-            let body = try JSONObjectReader(try await api.json(request))
+            let body = try await api.body(APILogLine.self, request)
             var batch = LogBatch()
             batch.logs = [try LogBatchReader.logLine(body)]
             _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
@@ -87,25 +82,21 @@ struct RunRoutes {
             let limit = try QueryParameters(request).int("limit", in: Self.limits) ?? 1000
             let id = try await api.runID(context, .read)
             let lines = try await api.store.logLines(id, limit: min(limit, 100_000))
-            return JSONResponse.make(["logs": .array(lines.map(DTO.logLine))])
+            return try JSONResponse.make(APILogList(logs: lines.map(DTO.logLine)))
         }
     }
 
     private func create(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let caller = context.caller
         try api.refuseAnonymousWrite(caller, .write)
-        let body = try JSONObjectReader(try await api.json(request))
-        try body.allowOnly([
-            "id", "project", "project_id", "name", "description", "kind", "parent", "status", "started_at", "ended_at",
-            "user", "host", "git", "environment", "config", "tags",
-        ])
+        let body = try await api.body(APIRunCreate.self, request)
         let project: StoredProject
-        if let id = try body.int("project_id") {
+        if let id = body.projectID {
             let notFound = QuillError(.notFound, "project \(id) not found; create it with POST /api/v1/projects")
             guard let found = try await api.store.project(id: Int64(id)) else { throw notFound }
             try api.authorize(caller, .write, found, notFound: notFound)
             project = found
-        } else if let reference = try body.string("project") {
+        } else if let reference = body.project {
             let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
             if parts.count == 2 {
                 project = try await api.project(namespace: parts[0], slug: parts[1], caller, .write)
@@ -123,7 +114,7 @@ struct RunRoutes {
             )
         }
         var run = NewRun(projectID: project.id)
-        if let id = try body.string("id") {
+        if let id = body.id {
             guard let runID = RunID(id) else {
                 throw QuillError(.invalidArgument, "body.id '\(id)' is not a valid run id")
             }
@@ -131,23 +122,23 @@ struct RunRoutes {
             if try await api.store.run(runID) != nil { throw Self.idTaken(runID) }
             run.id = runID
         }
-        run.name = try body.string("name")
-        run.description = try body.string("description")
-        if let kind = try body.string("kind") { run.kind = RunKind(kind) }
-        if let parent = try body.string("parent") {
+        run.name = body.name
+        run.description = body.description
+        if let kind = body.kind { run.kind = RunKind(kind) }
+        if let parent = body.parent {
             run.parent = try await parentRun(parent, caller)
         }
-        if let status = try body.string("status") { run.status = try Self.status(status) }
-        run.startedAt = try body.time("started_at")
-        run.endedAt = try body.time("ended_at")
+        if let status = body.status { run.status = try Self.status(status) }
+        run.startedAt = body.startedAt
+        run.endedAt = body.endedAt
         if run.endedAt == nil, run.status.isTerminal { run.endedAt = max(run.startedAt ?? Date(), Date()) }
-        run.user = try body.string("user")
-        run.host = try body.string("host")
-        run.git = try body.object("git").map(JSONValue.object)
-        run.environment = try body.object("environment").map(JSONValue.object)
-        run.config = try body.object("config") ?? [:]
-        try LogBatchReader.refuseNUL(in: .object(run.config), "body.config")
-        run.tags = try JSONObjectReader.stringMap(try body.object("tags") ?? [:], field: "body.tags")
+        run.user = body.user
+        run.host = body.host
+        run.git = body.git.map(JSONValue.object)
+        run.environment = body.environment.map(JSONValue.object)
+        run.config = body.config ?? [:]
+        try RequestRules.refuseNUL(in: .object(run.config), "body.config")
+        run.tags = try RequestRules.stringMap(body.tags ?? [:], field: "body.tags")
         let created: StoredRun
         do {
             created = try await api.store.createRun(run)
@@ -156,9 +147,10 @@ struct RunRoutes {
             if let id = run.id, try await api.store.run(id) != nil { throw Self.idTaken(id) }
             throw error
         }
-        var json = DTO.run(created)
-        json["dashboard_url"] = .string(api.dashboardURL(request, project, created.id))
-        return JSONResponse.make(json, status: .created)
+        return try JSONResponse.make(
+            DTO.run(created, dashboardURL: api.dashboardURL(request, project, created.id)),
+            status: .created
+        )
     }
 
     /// The run a body names as parent, when the caller may read it. A missing or unreadable parent is not a
@@ -179,26 +171,22 @@ struct RunRoutes {
     private func update(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let run = try await api.run(context, .write)
         let id = run.id
-        let body = try JSONObjectReader(try await api.json(request))
-        try body.allowOnly(["status", "ended_at", "name", "description", "parent", "summary"])
+        let body = try await api.body(APIRunUpdate.self, request)
         var update = RunUpdate()
-        if let status = try body.string("status") { update.status = try Self.status(status) }
-        update.endedAt = try body.time("ended_at")
+        if let status = body.status { update.status = try Self.status(status) }
+        update.endedAt = body.endedAt
         // A final status without an end time ends the run now, so its duration is known.
         if update.endedAt == nil, run.endedAt == nil, update.status?.isTerminal == true { update.endedAt = Date() }
-        update.name = try body.string("name")
-        update.description = try body.string("description")
-        if let parent = body.members["parent"] {
-            switch parent {
-            case .null: update.parent = .some(nil)
-            case .string(let text):
-                update.parent = .some(try await parentRun(text, context.caller))
-            default: throw QuillError(.invalidArgument, "body.parent must be a run id or null")
-            }
+        update.name = body.name
+        update.description = body.description
+        switch body.parent {
+        case .none: break
+        case .some(.none): update.parent = .some(nil)
+        case .some(.some(let text)): update.parent = .some(try await parentRun(text, context.caller))
         }
-        update.summary = try body.object("summary")
-        try LogBatchReader.refuseNUL(in: .object(update.summary ?? [:]), "body.summary")
-        return JSONResponse.make(DTO.run(try await api.store.updateRun(id, update)))
+        update.summary = body.summary
+        try RequestRules.refuseNUL(in: .object(update.summary ?? [:]), "body.summary")
+        return try JSONResponse.make(DTO.run(try await api.store.updateRun(id, update)))
     }
 
     private func search(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
@@ -219,13 +207,13 @@ struct RunRoutes {
         search.cursor = try parameters.string("cursor")
         let page = try await api.store.searchRuns(search)
         var projects: [Int64: StoredProject] = [:]
-        var runs: [JSONValue] = []
+        var runs: [APIRunDetails] = []
         for details in page.runs {
             let projectID = details.run.projectID
             if projects[projectID] == nil { projects[projectID] = try await api.store.project(id: projectID) }
             runs.append(DTO.details(details, project: projects[projectID]))
         }
-        return JSONResponse.make(["runs": .array(runs), "next_cursor": page.nextCursor.map(JSONValue.string) ?? .null])
+        return try JSONResponse.make(APIRunPage(runs: runs, nextCursor: page.nextCursor))
     }
 
     private func history(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
@@ -239,7 +227,7 @@ struct RunRoutes {
             guard let details = try await api.store.runDetails(id) else {
                 throw QuillError(.notFound, "run '\(id)' not found")
             }
-            return JSONResponse.make(["metrics": .object(details.metrics.mapValues(DTO.statistics))])
+            return try JSONResponse.make(APIMetricSummaries(metrics: details.metrics.mapValues(DTO.statistics)))
         }
         var steps: ClosedRange<Int>?
         if from != nil || to != nil {
@@ -309,123 +297,5 @@ struct RunRoutes {
             )
         }
         return status
-    }
-}
-
-/// Reads the batch endpoint's body.
-///
-/// ```json
-/// {"metrics": [{"key": "loss", "value": 0.5, "step": 1, "timestamp": "…", "idx": 0}],
-///  "rows": [{"_idx": 0, "_timestamp": "…", "step": 1, "loss": 0.5, "acc": 0.9}],
-///  "params": {"lr": 0.01}, "tags": {"team": "vision"}, "links": [{"label": "…", "url": "…"}],
-///  "logs": [{"level": "info", "message": "…", "timestamp": "…"}]}
-/// ```
-/// `rows` takes `metrics.jsonl` lines as they are, so a run directory syncs without rewriting.
-enum LogBatchReader {
-    static let batchFields: Set<String> = ["metrics", "rows", "params", "tags", "links", "logs"]
-    static let metricFields: Set<String> = ["key", "value", "step", "timestamp", "idx"]
-    static let linkFields: Set<String> = ["label", "url"]
-    static let logFields: Set<String> = ["message", "level", "timestamp"]
-    static func batch(from value: JSONValue) throws -> LogBatch {
-        let body = try JSONObjectReader(value)
-        try body.allowOnly(batchFields)
-        var batch = LogBatch()
-        for (offset, item) in (try body.array("metrics") ?? []).enumerated() {
-            let reader = try JSONObjectReader(item, path: "body.metrics", index: offset)
-            try reader.allowOnly(metricFields)
-            batch.metrics.append(try metric(reader))
-        }
-        for (offset, item) in (try body.array("rows") ?? []).enumerated() {
-            let reader = try JSONObjectReader(item, path: "body.rows", index: offset)
-            let index = try reader.int("_idx", in: MetricBounds.indexes)
-            let step = try reader.int("step", in: MetricBounds.steps)
-            let time = try reader.time("_timestamp") ?? Date()
-            for key in reader.members.keys where !MetricsFile.reservedKeys.contains(key) {
-                try JSONObjectReader.refuseNUL(key, "a metric name in body.rows[\(offset)]")
-                guard let number = try reader.double(key) else { continue }
-                batch.metrics.append(
-                    MetricValue(
-                        key: MetricBounds.normalizedKey(key),
-                        value: number,
-                        step: step,
-                        timestamp: time,
-                        index: index
-                    )
-                )
-            }
-        }
-        batch.params = try params(try body.object("params") ?? [:], field: "body.params")
-        batch.tags = try JSONObjectReader.stringMap(try body.object("tags") ?? [:], field: "body.tags")
-        for (offset, item) in (try body.array("links") ?? []).enumerated() {
-            let reader = try JSONObjectReader(item, path: "body.links", index: offset)
-            try reader.allowOnly(linkFields)
-            batch.links.append(
-                RunLink(label: try reader.requiredString("label"), url: try reader.requiredString("url"))
-            )
-        }
-        for (offset, item) in (try body.array("logs") ?? []).enumerated() {
-            batch.logs.append(try logLine(try JSONObjectReader(item, path: "body.logs", index: offset)))
-        }
-        return batch
-    }
-
-    static func metric(_ reader: JSONObjectReader) throws -> MetricValue {
-        let key = try reader.requiredString("key")
-        guard !key.isEmpty else { throw QuillError(.invalidArgument, "\(reader.path).key must not be empty") }
-        guard let value = try reader.double("value") else {
-            throw QuillError(
-                .invalidArgument,
-                "\(reader.path).value is required (a number, or \"NaN\", \"Infinity\", \"-Infinity\")"
-            )
-        }
-        return MetricValue(
-            key: MetricBounds.normalizedKey(key),
-            value: value,
-            step: try reader.int("step", in: MetricBounds.steps),
-            timestamp: try reader.time("timestamp") ?? Date(),
-            index: try reader.int("idx", in: MetricBounds.indexes)
-        )
-    }
-
-    /// Params as the store takes them: keys in NFC, and no NUL byte in a key or in any string of a value
-    /// (the search index keeps param text, where a NUL would cut it short).
-    static func params(_ object: [String: JSONValue], field: String) throws -> [String: JSONValue] {
-        var params: [String: JSONValue] = [:]
-        params.reserveCapacity(object.count)
-        for (key, value) in object {
-            try JSONObjectReader.checkKey(key, "a key of \(field)")
-            try refuseNUL(in: value, "\(field).\(key)")
-            params[MetricBounds.normalizedKey(key)] = value
-        }
-        return params
-    }
-
-    /// Refuses a NUL byte in any string or member name inside a JSON value.
-    static func refuseNUL(in value: JSONValue, _ what: String) throws {
-        switch value {
-        case .string(let text): try JSONObjectReader.refuseNUL(text, what)
-        case .array(let items): for item in items { try refuseNUL(in: item, what) }
-        case .object(let members):
-            for (key, member) in members {
-                try JSONObjectReader.refuseNUL(key, "a key in \(what)")
-                try refuseNUL(in: member, what)
-            }
-        default: break
-        }
-    }
-
-    static func logLine(_ reader: JSONObjectReader) throws -> LogLine {
-        try reader.allowOnly(logFields)
-        let level = try reader.string("level").map { text in
-            guard let level = LogLevel(rawValue: text) else {
-                throw QuillError(.invalidArgument, "\(reader.path).level must be debug, info, warning or error")
-            }
-            return level
-        }
-        return LogLine(
-            timestamp: try reader.time("timestamp") ?? Date(),
-            level: level ?? .info,
-            message: try reader.requiredString("message")
-        )
     }
 }

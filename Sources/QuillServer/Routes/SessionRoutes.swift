@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import QuillAPI
 import QuillCore
 import QuillStore
 
@@ -27,9 +28,7 @@ struct SessionRoutes {
                 "this server has no users, so there is nothing to sign in to: everything is open on this machine; create a user with `quill users create NAME` to turn sign-in on"
             )
         }
-        let body = try JSONObjectReader(try await api.json(request))
-        try body.allowOnly(["api_key"])
-        let key = try body.requiredString("api_key").trimmingWhitespace()
+        let key = try await api.body(APISessionCreate.self, request).apiKey.trimmingWhitespace()
         let keyHash = APIKeySecret.hash(key)
         guard let (_, user) = try await api.accounts.apiKey(hash: keyHash) else {
             throw QuillError(
@@ -43,7 +42,7 @@ struct SessionRoutes {
             keyHash: keyHash,
             expiresAt: Date().addingTimeInterval(SessionCookie.lifetime)
         )
-        var response = JSONResponse.make(["user": .string(user.name), "is_admin": .bool(user.isAdmin)])
+        var response = try JSONResponse.make(APISession(user: user.name, isAdmin: user.isAdmin))
         response.headers[.setCookie] = SessionCookie.setCookie(token, secure: secure)
         response.headers[.cacheControl] = "no-store"
         return response

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import QuillAPI
 import QuillCore
 import QuillStore
 
@@ -13,24 +14,25 @@ struct StatusRoutes {
     let api: APIContext
 
     func register(_ router: Router<QuillRequestContext>) {
-        router.get("healthz") { _, _ in JSONResponse.make(["status": "ok"]) }
+        router.get("healthz") { _, _ in try JSONResponse.make(APIHealth(status: "ok")) }
         let openAPI = OpenAPIDocument.document
         router.get("api/v1/openapi.json") { _, _ in JSONResponse.make(openAPI) }
         let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: api.authenticator))
         authenticated.get("api/v1/status") { _, context in
-            var status: JSONValue = [
-                "version": .string(QuillServer.version),
-                "server_id": .string(try await api.store.serverID()),
-                "uptime_seconds": .double(Date().timeIntervalSince(api.started)),
-            ]
+            var status = APIStatus(
+                version: QuillServer.version,
+                serverID: try await api.store.serverID(),
+                uptimeSeconds: Date().timeIntervalSince(api.started)
+            )
             if Self.isAdministrator(context.caller) {
                 let counts = try await api.store.counts()
-                status["counts"] = [
-                    "projects": .int(counts.projects), "runs": .int(counts.runs),
-                    "metric_points": .int(counts.metricPoints),
-                ]
+                status.counts = APIServerCounts(
+                    projects: counts.projects,
+                    runs: counts.runs,
+                    metricPoints: counts.metricPoints
+                )
             }
-            return JSONResponse.make(status)
+            return try JSONResponse.make(status)
         }
         authenticated.get("metrics") { _, context in
             switch context.caller {

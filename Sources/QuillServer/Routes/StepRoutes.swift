@@ -98,7 +98,7 @@ struct StepRoutes {
     private static func all(_ name: String, _ request: Request) throws -> [String] {
         try request.uri.queryParameters.getAll(name).map {
             let value = String($0)
-            try JSONObjectReader.refuseNUL(value, "query parameter \(name)")
+            try RequestRules.refuseNUL(value, "query parameter \(name)")
             return value
         }
     }

@@ -1,4 +1,5 @@
 public import Foundation
+import QuillCore
 
 /// API keys saved by `quill login`, one per server, in a file only its owner can read.
 ///

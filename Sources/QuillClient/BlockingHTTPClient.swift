@@ -35,7 +35,7 @@ package struct BlockingHTTPClient: Sendable {
     }
 
     /// Sends a request with a body of JSON bytes as they are; throws when the server cannot be reached.
-    func send(_ method: String, _ path: String, body: [UInt8]?) throws -> Response {
+    package func send(_ method: String, _ path: String, body: [UInt8]?) throws -> Response {
         var request = try makeRequest(method, path)
         if let body {
             request.httpBody = Data(body)

@@ -9,7 +9,7 @@ import Synchronization
 /// time to upload 1,000,000 points that the server stored in 4 s, on the same cores. This sends the request
 /// and blocks in `read` instead. Only idempotent requests go through it (batches the server deduplicates by
 /// index), because a request on a connection the server closed while idle is sent again on a new one.
-final class PlainHTTPConnection: Sendable {
+package final class PlainHTTPConnection: Sendable {
     private let host: String
     private let port: Int
     private let pathPrefix: String
@@ -19,7 +19,7 @@ final class PlainHTTPConnection: Sendable {
 
     /// A connection for `baseURL`, or `nil` when it is not a plain `http://` URL or a proxy is configured
     /// (`http_proxy`, which URLSession honours).
-    init?(baseURL: String, apiKey: String?, timeout: Double) {
+    package init?(baseURL: String, apiKey: String?, timeout: Double) {
         guard let components = URLComponents(string: baseURL), components.scheme?.lowercased() == "http",
             let host = components.host, !host.isEmpty, components.query == nil
         else { return nil }
@@ -41,7 +41,7 @@ final class PlainHTTPConnection: Sendable {
     /// Sends `POST path` with a JSON body and returns the status and JSON body of the response.
     ///
     /// - Throws: ``QuillError`` with code ``QuillError/Code/io`` when the server cannot be reached.
-    func post(_ path: String, body: [UInt8]) throws -> BlockingHTTPClient.Response {
+    package func post(_ path: String, body: [UInt8]) throws -> BlockingHTTPClient.Response {
         var head = "POST \(pathPrefix)\(path) HTTP/1.1\r\nHost: \(host):\(port)\r\n"
         head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
         if let apiKey { head += "Authorization: Bearer \(apiKey)\r\n" }
