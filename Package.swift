@@ -127,7 +127,11 @@ let package = Package(
         ),
         .testTarget(
             name: "QuillServerTests",
-            dependencies: ["QuillCore", "QuillServer", "QuillStore", "QuillTesting"],
+            dependencies: [
+                "QuillCore", "QuillServer", "QuillStore", "QuillStoreSQLite", "QuillTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -23,7 +23,8 @@ import QuillStore
 /// - `GET content?path=` streams the bytes back, with single `Range` requests (206, or 416); a request for
 ///   several ranges gets the whole file (200), as RFC 9110 allows.
 ///
-/// Every handler gets its run through ``APIContext/run(_:_:)``, which checks the caller's access.
+/// Every handler gets its run through ``Authorization/readRun(_:)`` or ``Authorization/writeRun(_:)``, which
+/// check the caller's access before the body is read.
 struct ArtifactRoutes {
     let api: APIContext
     let artifacts: any ArtifactStore
@@ -35,12 +36,12 @@ struct ArtifactRoutes {
     func register(_ group: RouterGroup<QuillRequestContext>) {
         group.post { request, context in try await create(request, context) }
         group.get { _, context in
-            let run = try await api.run(context, .read)
+            let run = try await api.authorization.readRun(context)
             let list = try await artifacts.artifacts(run.id)
             return JSONResponse.make(["artifacts": .array(list.map(DTO.artifact))])
         }
         group.patch { request, context in
-            let run = try await api.run(context, .write)
+            let run = try await api.authorization.writeRun(context)
             let path = try Self.path(request)
             let body = try JSONObjectReader(try await api.json(request))
             try body.allowOnly(["status"])
@@ -66,7 +67,7 @@ struct ArtifactRoutes {
     }
 
     private func create(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let run = try await api.run(context, .write)
+        let run = try await api.authorization.writeRun(context)
         let body = try JSONObjectReader(try await api.json(request))
         try body.allowOnly(Self.createFields)
         let path = try ArtifactPathRules.validate(try body.requiredString("path"))
@@ -87,7 +88,7 @@ struct ArtifactRoutes {
     }
 
     private func upload(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let run = try await api.run(context, .write)
+        let run = try await api.authorization.writeRun(context)
         let path = try Self.path(request)
         let record = try await artifacts.createArtifact(NewArtifact(run: run.id, path: path)).artifact
         var ticket: QuotaReservations.Ticket?
@@ -97,8 +98,7 @@ struct ArtifactRoutes {
             let length = request.headers[.contentLength].flatMap { Int64($0) }
             var limits = BlobStore.Limits(maximumBytes: configuration.maxArtifactBytes, quotaRemaining: nil)
             if let quota = configuration.namespaceQuotaBytes {
-                let namespace =
-                    try await api.store.project(id: run.projectID)?.namespace ?? configuration.defaultNamespace
+                let namespace = run.project.namespace
                 var held = try await artifacts.artifactBytes(namespace: namespace)
                 if length.map({ $0 > quota - held - reservations.inFlight(namespace) }) ?? true {
                     // Bytes the namespace released (replaced versions, deleted runs) still count until they
@@ -159,7 +159,7 @@ struct ArtifactRoutes {
     }
 
     private func download(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let run = try await api.run(context, .read)
+        let run = try await api.authorization.readRun(context)
         let path = try Self.path(request)
         guard let record = try await artifacts.artifact(run.id, path: path) else { throw Self.noRecord(run.id, path) }
         guard record.status == .uploaded, let hash = record.sha256, let size = blobs.size(sha256: hash) else {

@@ -12,24 +12,18 @@ struct RunRoutes {
         group.post { request, context in try await create(request, context) }
         group.get { request, context in try await search(request, context) }
         group.get(":id") { request, context in
-            let run = try await api.run(context, .read)
-            guard let details = try await api.store.runDetails(run.id) else {
-                throw QuillError(.notFound, "run '\(run.id)' not found")
-            }
-            let project = try await api.store.project(id: details.run.projectID)
+            let (details, project) = try await api.authorization.readRunDetails(context)
             var json = DTO.details(details, project: project)
-            json["dashboard_url"] = project.map { .string(api.dashboardURL(request, $0, run.id)) }
+            json["dashboard_url"] = .string(api.dashboardURL(request, project, details.run.id))
             return JSONResponse.make(json)
         }
         group.patch(":id") { request, context in try await update(request, context) }
         group.delete(":id") { _, context in
-            let id = try await api.runID(context, .write)
-            try await api.store.deleteRun(id)
-            api.accessCache.forget(run: id)
+            try await api.authorization.deleteRun(context)
             return Response(status: .noContent)
         }
         group.post(":id/batch") { request, context in
-            let id = try await api.runID(context, .write)
+            let id = try await api.authorization.writableRunID(context)
             let batch = try LogBatchReader.batch(from: try await api.bodyBytes(request))
             let result = try await api.store.logBatch(id, batch)
             api.metrics.recordIngest(points: result.metricsWritten)
@@ -38,17 +32,19 @@ struct RunRoutes {
             ])
         }
         group.post(":id/metrics") { request, context in
+            let id = try await api.authorization.writableRunID(context)
             let body = try JSONObjectReader(try await api.json(request))
             try body.allowOnly(["key", "value", "step", "timestamp", "idx"])
             var batch = LogBatch()
             batch.metrics = [try LogBatchReader.metric(body)]
-            let result = try await api.store.logBatch(try await api.runID(context, .write), batch)
+            let result = try await api.store.logBatch(id, batch)
             api.metrics.recordIngest(points: result.metricsWritten)
             return JSONResponse.make([
                 "metrics_written": .int(result.metricsWritten), "metrics_ignored": .int(result.metricsIgnored),
             ])
         }
         group.post(":id/params") { request, context in
+            let id = try await api.authorization.writableRunID(context)
             let body = try JSONObjectReader(try await api.json(request))
             try body.allowOnly(["key", "value"])
             var batch = LogBatch()
@@ -56,36 +52,39 @@ struct RunRoutes {
                 [try body.requiredKey("key"): body.members["value"] ?? .null],
                 field: "body"
             )
-            _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
+            _ = try await api.store.logBatch(id, batch)
             return Response(status: .noContent)
         }
         group.post(":id/tags") { request, context in
+            let id = try await api.authorization.writableRunID(context)
             let body = try JSONObjectReader(try await api.json(request))
             try body.allowOnly(["key", "value"])
             var batch = LogBatch()
             batch.tags = [MetricBounds.normalizedKey(try body.requiredKey("key")): try body.string("value") ?? ""]
-            _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
+            _ = try await api.store.logBatch(id, batch)
             return Response(status: .noContent)
         }
         group.post(":id/links") { request, context in
+            let id = try await api.authorization.writableRunID(context)
             let body = try JSONObjectReader(try await api.json(request))
             try body.allowOnly(["label", "url"])
             var batch = LogBatch()
             batch.links = [RunLink(label: try body.requiredString("label"), url: try body.requiredString("url"))]
-            _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
+            _ = try await api.store.logBatch(id, batch)
             return Response(status: .noContent)
         }
         group.post(":id/logs") { request, context in
+            let id = try await api.authorization.writableRunID(context)
             let body = try JSONObjectReader(try await api.json(request))
             var batch = LogBatch()
             batch.logs = [try LogBatchReader.logLine(body)]
-            _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
+            _ = try await api.store.logBatch(id, batch)
             return Response(status: .noContent)
         }
         group.get(":id/metrics") { request, context in try await history(request, context) }
         group.get(":id/logs") { request, context in
             let limit = try QueryParameters(request).int("limit", in: Self.limits) ?? 1000
-            let id = try await api.runID(context, .read)
+            let id = try await api.authorization.readableRunID(context)
             let lines = try await api.store.logLines(id, limit: min(limit, 100_000))
             return JSONResponse.make(["logs": .array(lines.map(DTO.logLine))])
         }
@@ -93,7 +92,8 @@ struct RunRoutes {
 
     private func create(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let caller = context.caller
-        try api.refuseAnonymousWrite(caller, .write)
+        // The project is named in the body, so only the anonymous caller can be refused before it is read.
+        try api.authorization.requireWriter(caller)
         let body = try JSONObjectReader(try await api.json(request))
         try body.allowOnly([
             "id", "project", "project_id", "name", "description", "kind", "parent", "status", "started_at", "ended_at",
@@ -101,17 +101,14 @@ struct RunRoutes {
         ])
         let project: StoredProject
         if let id = try body.int("project_id") {
-            let notFound = QuillError(.notFound, "project \(id) not found; create it with POST /api/v1/projects")
-            guard let found = try await api.store.project(id: Int64(id)) else { throw notFound }
-            try api.authorize(caller, .write, found, notFound: notFound)
-            project = found
+            project = try await api.authorization.writeProject(id: Int64(id), caller)
         } else if let reference = try body.string("project") {
             let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
             if parts.count == 2 {
-                project = try await api.project(namespace: parts[0], slug: parts[1], caller, .write)
+                project = try await api.authorization.writeProject(namespace: parts[0], slug: parts[1], caller)
             } else {
-                project = try await api.createProject(
-                    namespace: api.defaultNamespace(caller),
+                project = try await api.authorization.createProject(
+                    in: api.defaultNamespace(caller),
                     displayName: reference,
                     caller
                 )
@@ -135,7 +132,7 @@ struct RunRoutes {
         run.description = try body.string("description")
         if let kind = try body.string("kind") { run.kind = RunKind(kind) }
         if let parent = try body.string("parent") {
-            run.parent = try await parentRun(parent, caller)
+            run.parent = try await api.authorization.readableParent(parent, caller)
         }
         if let status = try body.string("status") { run.status = try Self.status(status) }
         run.startedAt = try body.time("started_at")
@@ -161,23 +158,8 @@ struct RunRoutes {
         return JSONResponse.make(json, status: .created)
     }
 
-    /// The run a body names as parent, when the caller may read it. A missing or unreadable parent is not a
-    /// missing resource in the path: it answers 422 `unknown_reference`, the same for both.
-    private func parentRun(_ text: String, _ caller: Caller) async throws -> RunID {
-        let missing = QuillError(
-            .unknownReference,
-            "body.parent: run '\(text)' not found; give the id of a run you can read"
-        )
-        guard let id = RunID(text) else { throw missing }
-        do {
-            return try await api.run(id, caller, .read).id
-        } catch let error as QuillError where error.code == .notFound {
-            throw missing
-        }
-    }
-
     private func update(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let run = try await api.run(context, .write)
+        let run = try await api.authorization.writeRun(context).run
         let id = run.id
         let body = try JSONObjectReader(try await api.json(request))
         try body.allowOnly(["status", "ended_at", "name", "description", "parent", "summary"])
@@ -192,7 +174,7 @@ struct RunRoutes {
             switch parent {
             case .null: update.parent = .some(nil)
             case .string(let text):
-                update.parent = .some(try await parentRun(text, context.caller))
+                update.parent = .some(try await api.authorization.readableParent(text, context.caller))
             default: throw QuillError(.invalidArgument, "body.parent must be a run id or null")
             }
         }
@@ -208,9 +190,9 @@ struct RunRoutes {
             let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
             let namespace = parts.count == 2 ? parts[0] : api.defaultNamespace(context.caller)
             let slug = parts.count == 2 ? parts[1] : Project.slug(for: reference)
-            projectIDs = [try await api.project(namespace: namespace, slug: slug, context.caller, .read).id]
+            projectIDs = [try await api.authorization.readProject(namespace: namespace, slug: slug, context.caller).id]
         } else {
-            projectIDs = try await api.readableProjects(context.caller).map(\.id)
+            projectIDs = try await api.authorization.readableProjects(context.caller).map(\.id)
         }
         var search = RunSearch(projectIDs: projectIDs)
         search.query = try parameters.string("q").map { try RunQuery(parsing: $0) }
@@ -229,7 +211,7 @@ struct RunRoutes {
     }
 
     private func history(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let id = try await api.runID(context, .read)
+        let id = try await api.authorization.readableRunID(context)
         let parameters = QueryParameters(request)
         // Parameters are checked even when the answer does not use them, so a mistake never goes unnoticed.
         let from = try parameters.int("from", in: MetricBounds.steps)
