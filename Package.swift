@@ -72,12 +72,16 @@ let package = Package(
             dependencies: [
                 "QuillCore",
                 "QuillStore",
+                "QuillSteps",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
+            // The dashboard: HTML, CSS and ES modules with no build step, served as they are.
+            resources: [.copy("Resources/Dashboard")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -40,4 +40,7 @@ if [ -n "$(platform_uses)" ]; then
     echo "error: only $shim imports Glibc/Darwin or reads st_mtim; use Platform (QuillCore) instead" >&2
     fail=1
 fi
+# Every import is declared: a module reached only through a dependency (NIOCore through Hummingbird) is an
+# undeclared dependency that breaks the day the other package stops exporting it.
+python3 scripts/check_declared_imports.py || fail=1
 exit $fail

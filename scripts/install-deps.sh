@@ -7,6 +7,11 @@ command -v git >/dev/null 2>&1 || need+=(git)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
+# The dashboard's chart logic is tested with Node's own test runner (no npm).
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+# The dashboard's browser tests drive Debian's headless Chromium through its WebDriver.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 # GRDB (the embedded SQLite store) builds against the system SQLite.
 [ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
 

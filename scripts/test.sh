@@ -11,12 +11,12 @@ echo "==> checking format"
 swift format lint --strict --recursive Sources Tests Examples bench/peers/QuillPeerBench bench/steps bench/hash
 echo "==> building (warnings are errors)"
 swift build --build-tests -Xswiftc -warnings-as-errors
-echo "==> preparing the interop checks (whirr, jsonschema, openapi-spec-validator, schemathesis from PyPI, in a throwaway virtualenv)"
+echo "==> preparing the interop checks (whirr, jsonschema, openapi-spec-validator, schemathesis, selenium from PyPI, in a throwaway virtualenv)"
 venv=.build/venv-interop
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import whirr, jsonschema, openapi_spec_validator, schemathesis" 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import whirr, jsonschema, openapi_spec_validator, schemathesis, selenium" 2>/dev/null; then
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check whirr jsonschema openapi-spec-validator schemathesis
+    "$venv/bin/pip" install --quiet --disable-pip-version-check whirr jsonschema openapi-spec-validator schemathesis selenium
 fi
 export QUILL_TEST_PYTHON="$PWD/$venv/bin/python"
 export QUILL_TEST_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
@@ -30,6 +30,20 @@ status=${PIPESTATUS[0]}
 echo "==> testing the timed suites one test at a time"
 swift test --skip-build --disable-xctest --no-parallel --filter "$timed" 2>&1 | tee -a .build/test-output.txt | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^◇ Test .* started'
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+echo "==> testing the dashboard's chart logic (node --test)"
+if node --test Tests/Dashboard/ > .build/dashboard-test-output.txt 2>&1; then
+    grep -E '^# (tests|pass|fail)' .build/dashboard-test-output.txt
+else
+    cat .build/dashboard-test-output.txt
+    status=1
+fi
+echo "==> testing the dashboard in headless Chromium (screenshots in .build/browser-screenshots)"
+if QUILL_BINARY="$PWD/.build/debug/quill" "$venv/bin/python" Tests/Browser/dashboard_test.py > .build/browser-test-output.txt 2>&1; then
+    grep -E ' \.\.\. |^Ran |^OK' .build/browser-test-output.txt
+else
+    cat .build/browser-test-output.txt
+    status=1
+fi
 echo "==> checking the documented examples (README.md, Docs/*.md)"
 ./scripts/check-doc-examples.sh || status=1
 set -e

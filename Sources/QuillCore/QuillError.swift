@@ -53,6 +53,9 @@ public struct QuillError: Error, Sendable, CustomStringConvertible {
         /// A well-formed request names something else (a parent run) that does not exist or that the caller
         /// may not read; the two look the same, so nothing leaks.
         public static let unknownReference = Code("unknown_reference")
+        /// A resource the request needs is busy or briefly unavailable (a database locked by another writer for
+        /// longer than its timeout); the same request may succeed when retried a little later.
+        public static let unavailable = Code("unavailable")
     }
 
     /// What kind of failure this is.

@@ -3,6 +3,7 @@ package import Hummingbird
 package import Logging
 import NIOCore
 import QuillCore
+import QuillSteps
 package import QuillStore
 
 /// How `quill serve` runs.
@@ -28,6 +29,8 @@ package struct ServerConfiguration: Sendable {
     package var timeouts = ConnectionTimeouts()
     /// The most connections open at once; a connection over it is answered 503 and closed.
     package var maxConnections = 1000
+    /// The folder of cached step results the dashboard and `/api/v1/steps` show (`quill serve --steps-root`).
+    package var stepsRoot: String = StepOptions.fromEnvironment().root
 
     /// Creates a configuration with defaults.
     package init() {}
@@ -68,6 +71,8 @@ package enum QuillServer {
         RunRoutes(api: api).register(authenticated.group("api/v1/runs"))
         ArtifactRoutes(api: api, artifacts: artifacts, blobs: BlobStore(root: configuration.artifactDirectory))
             .register(authenticated.group("api/v1/runs/:id/artifacts"))
+        StepRoutes(api: api).register(authenticated.group("api/v1/steps"))
+        DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
         let counter = ConnectionCounter(limit: configuration.maxConnections)
         let timeouts = configuration.timeouts
         return Application(

@@ -17,13 +17,15 @@ extension QuillError: HTTPResponseError {
         case .forbidden: .forbidden
         case .quotaExceeded: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .unknownReference: .unprocessableContent
+        case .unavailable: .serviceUnavailable
         default: .internalServerError
         }
     }
 
-    /// The error as a JSON response; internal errors keep their text out of the response.
+    /// The error as a JSON response: the message only (an underlying cause, such as a database's own text, is
+    /// for the server log); internal errors keep even their message out of the response.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let message = status == .internalServerError ? "internal error; the server log has the details" : description
+        let message = status == .internalServerError ? "internal error; the server log has the details" : self.message
         return JSONResponse.make(
             ["error": ["code": .string(code.description), "message": .string(message)]],
             status: status

@@ -216,6 +216,11 @@ public struct StepCatalogEntry: Sendable {
 public struct StepFilter: Sendable {
     /// Statuses to keep (any of them); empty keeps all.
     public var statuses: Set<StepResultStatus> = []
+    /// Results whose last attempt has one of these statuses (any when empty); a result without attempts
+    /// has none.
+    public var attemptStatuses: Set<StepAttemptStatus> = []
+    /// Results whose namespace starts with this text (`Pipeline.` for every step of a module).
+    public var namespacePrefix: String?
     /// Namespaces to keep (see ``StepCatalogEntry/matchesNamespace(_:)``); empty keeps all.
     public var namespaces: [String] = []
     /// The host that wrote the metadata.
@@ -240,6 +245,10 @@ public struct StepFilter: Sendable {
     /// Whether a result passes.
     public func matches(_ entry: StepCatalogEntry) -> Bool {
         if !statuses.isEmpty, !statuses.contains(entry.status) { return false }
+        if !attemptStatuses.isEmpty {
+            guard let last = entry.info.state.attempts.last, attemptStatuses.contains(last.status) else { return false }
+        }
+        if let namespacePrefix, !entry.namespace.hasPrefix(namespacePrefix) { return false }
         if !namespaces.isEmpty, !namespaces.contains(where: entry.matchesNamespace) { return false }
         if let host, entry.host != host { return false }
         if let user, entry.user != user { return false }

@@ -87,10 +87,25 @@ public enum AccountName: Sendable {
         return normalized
     }
 
+    /// Names no user or organization may take: the first path segments of the server's own URLs (the API,
+    /// the dashboard's assets and pages, health and metrics), since a namespace is the first segment of its
+    /// projects' dashboard URLs (`/<namespace>/<project>`).
+    public static let reserved: Set<String> = [
+        "api", "assets", "healthz", "metrics", "runs", "steps", "stats", "signin", "signout", "favicon.ico",
+        "robots.txt",
+    ]
+
     /// Refuses a name that cannot be a namespace in URLs and paths.
     ///
-    /// - Throws: ``QuillError`` with ``QuillError/Code/invalidArgument`` saying which characters are allowed.
+    /// - Throws: ``QuillError`` with ``QuillError/Code/invalidArgument`` saying which characters are allowed,
+    ///   or that the name is reserved.
     public static func validate(_ name: String) throws {
+        if reserved.contains(name) {
+            throw QuillError(
+                .invalidArgument,
+                "'\(name)' is reserved for the server's own pages (\(reserved.sorted().joined(separator: ", "))); choose another name"
+            )
+        }
         let bytes = Array(name.utf8)
         let allowed = { (byte: UInt8) in
             (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))

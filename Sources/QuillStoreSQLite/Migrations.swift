@@ -182,12 +182,9 @@ enum Migrations {
             // namespace nobody owned could be claimed by whoever created an organization of that name. A
             // database that already has users hands those namespaces to its first administrator, as
             // creating the first user now does.
-            let first = try Row.fetchOne(
-                db,
-                sql: "SELECT id, name FROM users ORDER BY is_admin DESC, id LIMIT 1"
-            )
-            if let first {
-                try SQLiteTrackingStore.handOverOwnerlessNamespaces(db, userID: first["id"], userName: first["name"])
+            let first = try UserRecord.order(UserRecord.Columns.isAdmin.desc, UserRecord.Columns.id).fetchOne(db)
+            if let first, let id = first.id {
+                try SQLiteTrackingStore.handOverOwnerlessNamespaces(db, userID: id, userName: first.name)
             }
         }
         migrator.registerMigration("v7: artifact versions and released bytes") { db in
@@ -201,6 +198,9 @@ enum Migrations {
                     INSERT INTO server_identity (id) VALUES (lower(hex(randomblob(16))));
                     """
             )
+        }
+        migrator.registerMigration("v9: users and organizations share one space of names") { db in
+            try AccountNames.migrate(db)
         }
         return migrator
     }

@@ -6,15 +6,12 @@ package import QuillStore
 extension SQLiteTrackingStore: AccountStore {
     package func createUser(name: String, isAdmin: Bool) async throws -> StoredUser {
         let name = try AccountName.normalized(name)
-        return try await write { db in
-            let first = (try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0) == 0
+        return try await write(conflicts: Self.nameTaken(name)) { db in
+            let first = try UserRecord.fetchCount(db) == 0
             // The first user may take the name of a namespace nobody owns: it is handed to them below.
-            try Self.refuseTakenNamespace(db, name, ownerlessIsFree: first)
-            try db.execute(
-                sql: "INSERT INTO users (name, is_admin, created_at) VALUES (?, ?, ?)",
-                arguments: [name, isAdmin, Self.now()]
-            )
-            let user = try Self.requireUser(db, name)
+            if !first { try Self.refuseNamespaceHoldingProjects(db, name) }
+            // A name a user or an organization has is refused by the schema (`account_names`, normalized).
+            let user = try UserRecord(name: name, isAdmin: isAdmin, createdAt: Self.now()).insertAndFetch(db).stored
             if first { try Self.handOverOwnerlessNamespaces(db, userID: user.id, userName: user.name) }
             return user
         }
@@ -25,27 +22,21 @@ extension SQLiteTrackingStore: AccountStore {
     }
 
     package func users() async throws -> [StoredUser] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").map(Self.user(from:)) }
+        try await read { db in try UserRecord.order(UserRecord.Columns.name).fetchAll(db).map(\.stored) }
     }
 
     package func userCount() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0 }
+        try await read { db in try UserRecord.fetchCount(db) }
     }
 
     package func createOrganization(name: String, owner: String) async throws -> StoredOrganization {
         let name = try AccountName.normalized(name)
-        return try await write { db in
+        return try await write(conflicts: Self.nameTaken(name)) { db in
             let user = try Self.requireUser(db, owner)
-            try Self.refuseTakenNamespace(db, name, ownerlessIsFree: false)
-            try db.execute(
-                sql: "INSERT INTO organizations (name, created_at) VALUES (?, ?)",
-                arguments: [name, Self.now()]
-            )
-            let organization = try Self.requireOrganization(db, name)
-            try db.execute(
-                sql: "INSERT INTO memberships (organization_id, user_id, role) VALUES (?, ?, 'owner')",
-                arguments: [organization.id, user.id]
-            )
+            try Self.refuseNamespaceHoldingProjects(db, name)
+            // A name a user or an organization has is refused by the schema (`account_names`, normalized).
+            let organization = try OrganizationRecord(name: name, createdAt: Self.now()).insertAndFetch(db).stored
+            try MembershipRecord(organizationID: organization.id, userID: user.id, role: .owner).insert(db)
             return organization
         }
     }
@@ -88,43 +79,43 @@ extension SQLiteTrackingStore: AccountStore {
 
     package func memberships(user: String) async throws -> [Membership] {
         try await read { db in
-            try Row.fetchAll(db, sql: "\(Self.membershipSelect) WHERE u.name = ? ORDER BY o.name", arguments: [user])
-                .map(Self.membership(from:))
+            try MembershipRecord.Named.fetchAll(
+                db,
+                sql: "\(MembershipRecord.named) WHERE u.name = ? ORDER BY o.name",
+                arguments: [user]
+            ).map(\.membership)
         }
     }
 
     package func members(organization: String) async throws -> [Membership] {
         try await read { db in
             _ = try Self.requireOrganization(db, organization)
-            return try Row.fetchAll(
+            return try MembershipRecord.Named.fetchAll(
                 db,
-                sql: "\(Self.membershipSelect) WHERE o.name = ? ORDER BY u.name",
+                sql: "\(MembershipRecord.named) WHERE o.name = ? ORDER BY u.name",
                 arguments: [organization]
-            ).map(Self.membership(from:))
+            ).map(\.membership)
         }
     }
 
     package func createAPIKey(_ key: NewAPIKey) async throws -> StoredAPIKey {
         try await write { db in
             let user = try Self.requireUser(db, key.user)
-            try db.execute(
-                sql: "INSERT INTO api_keys (user_id, label, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [user.id, key.label, key.prefix, key.hash, Self.now()]
-            )
-            return try Self.requireKey(db, id: db.lastInsertedRowID)
+            // A hash another key has is refused by the schema (UNIQUE), as a conflict.
+            return try APIKeyRecord(key, userID: user.id, createdAt: Self.now()).insertAndFetch(db)
+                .stored(user: user.name)
         }
     }
 
     package func apiKey(hash: String) async throws -> (key: StoredAPIKey, user: StoredUser)? {
         try await read { db in
             guard
-                let row = try Row.fetchOne(
+                let key = try APIKeyRecord.WithUser.fetchOne(
                     db,
-                    sql: "\(Self.keySelect) WHERE k.hash = ? AND k.revoked_at IS NULL",
+                    sql: "\(APIKeyRecord.withUser) WHERE k.hash = ? AND k.revoked_at IS NULL",
                     arguments: [hash]
-                )
+                )?.key
             else { return nil }
-            let key = Self.key(from: row)
             return (key, try Self.requireUser(db, key.user))
         }
     }
@@ -132,8 +123,11 @@ extension SQLiteTrackingStore: AccountStore {
     package func apiKeys(user: String) async throws -> [StoredAPIKey] {
         try await read { db in
             _ = try Self.requireUser(db, user)
-            return try Row.fetchAll(db, sql: "\(Self.keySelect) WHERE u.name = ? ORDER BY k.id", arguments: [user])
-                .map(Self.key(from:))
+            return try APIKeyRecord.WithUser.fetchAll(
+                db,
+                sql: "\(APIKeyRecord.withUser) WHERE u.name = ? ORDER BY k.id",
+                arguments: [user]
+            ).map(\.key)
         }
     }
 
@@ -151,28 +145,18 @@ extension SQLiteTrackingStore: AccountStore {
 
     // MARK: Rows
 
-    private static let membershipSelect = """
-        SELECT o.name AS organization, u.name AS user, m.role AS role FROM memberships m
-        JOIN organizations o ON o.id = m.organization_id JOIN users u ON u.id = m.user_id
-        """
+    /// What is taken when a new user or organization breaks a uniqueness rule: the name (users and
+    /// organizations share one space of names, compared normalized).
+    private static func nameTaken(_ name: String) -> [UniqueConstraint: String] {
+        [.accountName: "the name '\(name)' is taken by a user or an organization; choose another"]
+    }
 
-    private static let keySelect = """
-        SELECT k.id AS id, u.name AS user, k.label AS label, k.prefix AS prefix, k.created_at AS created_at,
-               k.revoked_at AS revoked_at FROM api_keys k JOIN users u ON u.id = k.user_id
-        """
-
-    /// Refuses a name whose normalized form is already a user, an organization or a namespace holding
-    /// projects (compared normalized, so older rows spelled another way collide too).
-    private static func refuseTakenNamespace(_ db: Database, _ name: String, ownerlessIsFree: Bool) throws {
-        let accounts = try String.fetchAll(db, sql: "SELECT name FROM users UNION SELECT name FROM organizations")
-        if accounts.contains(where: { AccountName.normalize($0) == name }) {
-            throw QuillError(.conflict, "the name '\(name)' is taken by a user or an organization; choose another")
-        }
-        if !ownerlessIsFree,
-            try String.fetchAll(db, sql: "SELECT DISTINCT namespace FROM projects").contains(where: {
-                AccountName.normalize($0) == name
-            })
-        {
+    /// Refuses a name whose normalized form is a namespace holding projects (compared normalized, so older
+    /// rows spelled another way collide too). Those namespaces belong to an account already (see
+    /// ``handOverOwnerlessNamespaces(_:userID:userName:)``) except before the first user exists.
+    private static func refuseNamespaceHoldingProjects(_ db: Database, _ name: String) throws {
+        let namespaces = try String.fetchAll(db, ProjectRecord.select(ProjectRecord.Columns.namespace).distinct())
+        if namespaces.contains(where: { AccountName.normalize($0) == name }) {
             throw QuillError(
                 .conflict,
                 "the name '\(name)' is taken: projects already exist in that namespace; choose another"
@@ -192,22 +176,17 @@ extension SQLiteTrackingStore: AccountStore {
                 """
         )
         for namespace in ownerless where namespace != userName {
-            try db.execute(
-                sql: "INSERT INTO organizations (name, created_at) VALUES (?, ?)",
-                arguments: [namespace, now()]
-            )
-            try db.execute(
-                sql: "INSERT INTO memberships (organization_id, user_id, role) VALUES (?, ?, 'owner')",
-                arguments: [db.lastInsertedRowID, userID]
-            )
+            let organization = try OrganizationRecord(name: namespace, createdAt: now()).insertAndFetch(db)
+            try MembershipRecord(organizationID: organization.id ?? db.lastInsertedRowID, userID: userID, role: .owner)
+                .insert(db)
         }
     }
 
     private static func refuseRemovingLastOwner(_ db: Database, _ org: StoredOrganization, _ user: StoredUser) throws {
         let owners = try Int64.fetchAll(
             db,
-            sql: "SELECT user_id FROM memberships WHERE organization_id = ? AND role = 'owner'",
-            arguments: [org.id]
+            MembershipRecord.select(MembershipRecord.Columns.userID)
+                .filter(MembershipRecord.Columns.organizationID == org.id && MembershipRecord.Columns.role == "owner")
         )
         if owners == [user.id] {
             throw QuillError(
@@ -218,7 +197,7 @@ extension SQLiteTrackingStore: AccountStore {
     }
 
     private static func fetchUser(_ db: Database, _ name: String) throws -> StoredUser? {
-        try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]).map(user(from:))
+        try UserRecord.filter(UserRecord.Columns.name == name).fetchOne(db)?.stored
     }
 
     private static func requireUser(_ db: Database, _ name: String) throws -> StoredUser {
@@ -229,13 +208,7 @@ extension SQLiteTrackingStore: AccountStore {
     }
 
     private static func fetchOrganization(_ db: Database, _ name: String) throws -> StoredOrganization? {
-        try Row.fetchOne(db, sql: "SELECT * FROM organizations WHERE name = ?", arguments: [name]).map { row in
-            StoredOrganization(
-                id: row["id"],
-                name: row["name"],
-                createdAt: Timestamp.date(microseconds: row["created_at"])
-            )
-        }
+        try OrganizationRecord.filter(OrganizationRecord.Columns.name == name).fetchOne(db)?.stored
     }
 
     private static func requireOrganization(_ db: Database, _ name: String) throws -> StoredOrganization {
@@ -246,38 +219,15 @@ extension SQLiteTrackingStore: AccountStore {
     }
 
     private static func requireKey(_ db: Database, id: Int64) throws -> StoredAPIKey {
-        guard let row = try Row.fetchOne(db, sql: "\(keySelect) WHERE k.id = ?", arguments: [id]) else {
+        guard
+            let key = try APIKeyRecord.WithUser.fetchOne(
+                db,
+                sql: "\(APIKeyRecord.withUser) WHERE k.id = ?",
+                arguments: [id]
+            )?.key
+        else {
             throw QuillError(.notFound, "API key \(id) not found; list keys with `quill keys list`")
         }
-        return key(from: row)
-    }
-
-    private static func user(from row: Row) -> StoredUser {
-        StoredUser(
-            id: row["id"],
-            name: row["name"],
-            isAdmin: row["is_admin"],
-            createdAt: Timestamp.date(microseconds: row["created_at"])
-        )
-    }
-
-    private static func membership(from row: Row) -> Membership {
-        Membership(
-            organization: row["organization"],
-            user: row["user"],
-            role: MembershipRole(rawValue: row["role"]) ?? .member
-        )
-    }
-
-    private static func key(from row: Row) -> StoredAPIKey {
-        let revoked: Int64? = row["revoked_at"]
-        return StoredAPIKey(
-            id: row["id"],
-            user: row["user"],
-            label: row["label"],
-            prefix: row["prefix"],
-            createdAt: Timestamp.date(microseconds: row["created_at"]),
-            revokedAt: revoked.map(Timestamp.date(microseconds:))
-        )
+        return key
     }
 }

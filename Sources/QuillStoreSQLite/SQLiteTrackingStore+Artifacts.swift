@@ -100,11 +100,10 @@ extension SQLiteTrackingStore: ArtifactStore {
     package func artifacts(_ run: RunID) async throws -> [StoredArtifact] {
         try await read { db in
             try Self.requireRun(db, run)
-            return try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM artifacts WHERE run_id = ? ORDER BY path",
-                arguments: [run.rawValue]
-            ).map(Self.artifact(from:))
+            return try ArtifactRecord.filter(ArtifactRecord.Columns.runID == run.rawValue)
+                .order(ArtifactRecord.Columns.path)
+                .fetchAll(db)
+                .map { try $0.stored() }
         }
     }
 
@@ -177,17 +176,12 @@ extension SQLiteTrackingStore: ArtifactStore {
     }
 
     private static func requireRun(_ db: Database, _ run: RunID) throws {
-        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [run.rawValue]) ?? false else {
-            throw QuillError(.notFound, "run '\(run)' not found")
-        }
+        guard try runExists(db, run) else { throw missing(run) }
     }
 
     private static func fetchArtifact(_ db: Database, _ run: RunID, _ path: String) throws -> StoredArtifact? {
-        try Row.fetchOne(
-            db,
-            sql: "SELECT * FROM artifacts WHERE run_id = ? AND path = ?",
-            arguments: [run.rawValue, path]
-        ).map(artifact(from:))
+        try ArtifactRecord.filter(ArtifactRecord.Columns.runID == run.rawValue && ArtifactRecord.Columns.path == path)
+            .fetchOne(db)?.stored()
     }
 
     private static func requireArtifact(_ db: Database, _ run: RunID, _ path: String) throws -> StoredArtifact {
@@ -198,23 +192,5 @@ extension SQLiteTrackingStore: ArtifactStore {
             )
         }
         return artifact
-    }
-
-    private static func artifact(from row: Row) throws -> StoredArtifact {
-        let runText: String = row["run_id"]
-        guard let run = RunID(runText) else {
-            throw QuillError(.malformed, "the store holds an invalid run id '\(runText)'")
-        }
-        return StoredArtifact(
-            run: run,
-            path: row["path"],
-            status: ArtifactStatus(rawValue: row["status"]) ?? .failed,
-            size: row["size"],
-            sha256: row["sha256"],
-            expectedSize: row["expected_size"],
-            expectedSHA256: row["expected_sha256"],
-            loggedAt: Timestamp.date(microseconds: row["logged_at"]),
-            updatedAt: Timestamp.date(microseconds: row["updated_at"])
-        )
     }
 }

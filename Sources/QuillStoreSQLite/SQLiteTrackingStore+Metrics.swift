@@ -18,7 +18,7 @@ extension SQLiteTrackingStore {
             var written = 0
             var ignored = 0
             if !batch.metrics.isEmpty {
-                var stats: [String: StatsRow] = [:]
+                var stats: [String: MetricStatsRecord] = [:]
                 let insert = try RawStatement(
                     db,
                     sql: "INSERT OR IGNORE INTO metrics (run_id, key, idx, step, value, ts) VALUES (?, ?, ?, ?, ?, ?)"
@@ -27,7 +27,7 @@ extension SQLiteTrackingStore {
                 // Points grouped by key: each key's statistics are read and written once per batch and its
                 // points go into the B-trees in order, however the client interleaved the keys.
                 var currentKey: String?
-                var current = StatsRow()
+                var current = MetricStatsRecord(runID: id, key: "")
                 // The new points' block summaries, gathered in memory and merged into `metric_blocks` once
                 // per touched block; points usually come in index order, so one block is open at a time.
                 var blocks: [MetricBlock.Key: MetricBlock] = [:]
@@ -39,7 +39,9 @@ extension SQLiteTrackingStore {
                         if let known = stats[metric.key] {
                             current = known
                         } else {
-                            current = try StatsRow.fetch(db, run: id, key: metric.key) ?? StatsRow()
+                            current =
+                                try MetricStatsRecord.fetch(db, run: id, key: metric.key)
+                                ?? MetricStatsRecord(runID: id, key: metric.key)
                         }
                         currentKey = metric.key
                         insert.bind(metric.key, at: 2)
@@ -72,8 +74,8 @@ extension SQLiteTrackingStore {
                 if let currentKey { stats[currentKey] = current }
                 if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
                 // In key order, like the points: the B-tree is walked once, front to back.
-                for (key, row) in stats.sorted(by: { $0.key < $1.key }) where row.count > 0 {
-                    try row.save(db, run: id, key: key)
+                for row in stats.values.sorted(by: { $0.key < $1.key }) where row.count > 0 {
+                    try row.save(db)
                 }
                 try MetricBlock.add(db, run: id, blocks)
             }
@@ -313,78 +315,11 @@ extension SQLiteTrackingStore {
     package func logLines(_ run: RunID, limit: Int) async throws -> [LogLine] {
         try await read { db in
             guard try Self.runExists(db, run) else { throw Self.missing(run) }
-            return try Row.fetchAll(
-                db,
-                sql: "SELECT ts, level, message FROM logs WHERE run_id = ? ORDER BY id LIMIT ?",
-                arguments: [run.rawValue, max(0, limit)]
-            ).map { row in
-                let time: Int64? = row["ts"]
-                let level: String? = row["level"]
-                return LogLine(
-                    timestamp: time.map(Timestamp.date(microseconds:)),
-                    level: level.flatMap(LogLevel.init(rawValue:)),
-                    message: row["message"]
-                )
-            }
+            return try LogRecord.filter(LogRecord.Columns.runID == run.rawValue)
+                .order(LogRecord.Columns.id)
+                .limit(max(0, limit))
+                .fetchAll(db)
+                .map(\.line)
         }
-    }
-}
-
-/// The running statistics of one metric of one run, kept in `metric_stats` so searches and run pages do
-/// not scan the points.
-struct StatsRow {
-    var count = 0
-    var lastIndex = -1
-    var lastValue: Double?
-    var lastStep: Int?
-    var maxStep = -1
-    var minValue: Double?
-    var maxValue: Double?
-
-    static func fetch(_ db: Database, run: String, key: String) throws -> StatsRow? {
-        // A cached statement: preparing one costs more than running it (GRDB's authorizer), and a batch of
-        // many keys reads one row per key.
-        let select = try db.cachedStatement(
-            sql: """
-                SELECT count, last_idx, last_value, last_step, max_step, min_value, max_value
-                FROM metric_stats WHERE run_id = ? AND key = ?
-                """
-        )
-        guard let row = try Row.fetchOne(select, arguments: [run, key]) else { return nil }
-        return StatsRow(
-            count: row["count"],
-            lastIndex: row["last_idx"],
-            lastValue: row["last_value"],
-            lastStep: row["last_step"],
-            maxStep: row["max_step"],
-            minValue: row["min_value"],
-            maxValue: row["max_value"]
-        )
-    }
-
-    mutating func add(index: Int, step: Int, value: Double) {
-        count += 1
-        maxStep = max(maxStep, step)
-        if index > lastIndex {
-            lastIndex = index
-            lastValue = value.isNaN ? nil : value
-            lastStep = step
-        }
-        guard !value.isNaN else { return }
-        minValue = minValue.map { min($0, value) } ?? value
-        maxValue = maxValue.map { max($0, value) } ?? value
-    }
-
-    func save(_ db: Database, run: String, key: String) throws {
-        let upsert = try db.cachedStatement(
-            sql: """
-                INSERT INTO metric_stats (run_id, key, count, last_idx, last_value, last_step, max_step, min_value, max_value)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (run_id, key) DO UPDATE SET count = excluded.count, last_idx = excluded.last_idx,
-                    last_value = excluded.last_value, last_step = excluded.last_step, max_step = excluded.max_step,
-                    min_value = excluded.min_value, max_value = excluded.max_value
-                """
-        )
-        try upsert.execute(arguments: [run, key, count, lastIndex, lastValue, lastStep, maxStep, minValue, maxValue])
     }
 }

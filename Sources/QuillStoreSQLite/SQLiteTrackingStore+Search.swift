@@ -49,16 +49,15 @@ extension SQLiteTrackingStore {
                 let after = cursor?.bucket == bucket.rawValue ? cursor : nil
                 let sql = order.query(bucket, filter: filter, after: after, limit: wanted - found.count)
                 for row in try Row.fetchAll(db, sql: sql.sql, arguments: sql.arguments) {
-                    let run = try Self.run(from: row)
-                    let sortNumber: Double? = row["sort_num"]
-                    let sortText: String? = row["sort_txt"]
+                    let record = RunRecord(row: row)
+                    let run = try record.stored()
                     let position = SearchCursor(
                         order: order.signature,
                         bucket: bucket.rawValue,
-                        number: sortNumber,
-                        text: sortText,
-                        startedAt: row["started_at"],
-                        id: run.id.rawValue
+                        number: row[SearchOrder.Columns.sortNumber],
+                        text: row[SearchOrder.Columns.sortText],
+                        startedAt: record.startedAt,
+                        id: record.id
                     )
                     found.append((run, position))
                 }
@@ -69,42 +68,28 @@ extension SQLiteTrackingStore {
         }
     }
 
-    /// The details of several runs, in their order, in one query per table.
+    /// The details of several runs, in their order, in one query per table (the one mapping of a run's
+    /// details: a run page and a search page both come here).
     static func details(_ db: Database, _ runs: [StoredRun]) throws -> [RunDetails] {
         guard !runs.isEmpty else { return [] }
         let ids = runs.map(\.id.rawValue)
-        let list = "(" + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ")"
-        let arguments = StatementArguments(ids)
         var params: [String: [String: JSONValue]] = [:]
-        for row in try Row.fetchAll(
-            db,
-            sql: "SELECT run_id, key, value FROM params WHERE run_id IN \(list)",
-            arguments: arguments
-        ) {
-            params[row[0], default: [:]][row[1]] = json(row[2]) ?? .null
+        for param in try ParamRecord.filter(ids.contains(ParamRecord.Columns.runID)).fetchAll(db) {
+            params[param.runID, default: [:]][param.key] = param.json
         }
         var tags: [String: [String: String]] = [:]
-        for row in try Row.fetchAll(
-            db,
-            sql: "SELECT run_id, key, value FROM tags WHERE run_id IN \(list)",
-            arguments: arguments
-        ) {
-            tags[row[0], default: [:]][row[1]] = row[2]
+        for tag in try TagRecord.filter(ids.contains(TagRecord.Columns.runID)).fetchAll(db) {
+            tags[tag.runID, default: [:]][tag.key] = tag.value
         }
         var links: [String: [RunLink]] = [:]
-        for row in try Row.fetchAll(
-            db,
-            sql: "SELECT run_id, label, url, created_at FROM links WHERE run_id IN \(list) ORDER BY id",
-            arguments: arguments
-        ) {
-            links[row[0], default: []].append(
-                RunLink(label: row[1], url: row[2], timestamp: Timestamp.date(microseconds: row[3]))
-            )
+        for link in try LinkRecord.filter(ids.contains(LinkRecord.Columns.runID)).order(LinkRecord.Columns.id)
+            .fetchAll(db)
+        {
+            links[link.runID, default: []].append(link.link)
         }
         var metrics: [String: [String: MetricStatistics]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT * FROM metric_stats WHERE run_id IN \(list)", arguments: arguments)
-        {
-            metrics[row["run_id"], default: [:]][row["key"]] = statistics(from: row)
+        for stats in try MetricStatsRecord.filter(ids.contains(MetricStatsRecord.Columns.runID)).fetchAll(db) {
+            metrics[stats.runID, default: [:]][stats.key] = stats.statistics
         }
         return runs.map { run in
             let id = run.id.rawValue
@@ -116,20 +101,6 @@ extension SQLiteTrackingStore {
                 metrics: metrics[id] ?? [:]
             )
         }
-    }
-
-    /// Statistics from a `metric_stats` row (NULL values are NaN).
-    static func statistics(from row: Row) -> MetricStatistics {
-        let last: Double? = row["last_value"]
-        let minimum: Double? = row["min_value"]
-        let maximum: Double? = row["max_value"]
-        return MetricStatistics(
-            count: row["count"],
-            last: last ?? .nan,
-            lastStep: row["last_step"],
-            min: minimum ?? .nan,
-            max: maximum ?? .nan
-        )
     }
 
     /// Recomputes the search index of every run (after importing rows with SQL, as the benchmark does).

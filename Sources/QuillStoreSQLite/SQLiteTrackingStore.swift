@@ -23,13 +23,31 @@ package final class SQLiteTrackingStore: TrackingStore {
     /// How an acknowledged write is made durable.
     package let durability: SQLiteDurability
 
+    /// How long a connection waits for a lock another process holds (a `quill users` command, a second server
+    /// on the same file) before the operation fails with ``QuillError/Code/unavailable``, a retryable error
+    /// (HTTP 503 at the server).
+    ///
+    /// Within one process writes never wait for each other (they queue on ``SQLiteWriter``) and WAL readers never
+    /// wait for the writer, so only another process's write transaction makes a connection wait, always off
+    /// the cooperative thread pool (on the writer queue or a reader's queue). Five seconds outlasts any
+    /// transaction Quill's commands hold, and answers before the SDK's 10-second request timeout, so a client
+    /// gets a "retry" rather than a dropped request, and queued writes are not held longer than that.
+    package static let defaultBusyTimeout: Duration = .seconds(5)
+
     /// Opens (creating when missing) the database at a path and brings its schema up to date.
+    ///
+    /// Runs synchronously (opening, migrating): call it once at startup, not from a request handler.
     ///
     /// - Parameters:
     ///   - path: The database file.
     ///   - durability: How an acknowledged write is made durable; by default it is synced to disk first.
+    ///   - busyTimeout: How long to wait for a lock another process holds; see ``defaultBusyTimeout``.
     /// - Throws: ``QuillError`` with code ``QuillError/Code/io`` when the file cannot be opened or migrated.
-    package init(path: String, durability: SQLiteDurability = .full) throws {
+    package init(
+        path: String,
+        durability: SQLiteDurability = .full,
+        busyTimeout: Duration = SQLiteTrackingStore.defaultBusyTimeout
+    ) throws {
         self.path = path
         self.durability = durability
         do {
@@ -39,7 +57,8 @@ package final class SQLiteTrackingStore: TrackingStore {
             }
             try Self.restrictFileAccess(databasePath: path)
             var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
+            let (seconds, attoseconds) = busyTimeout.components
+            configuration.busyMode = .timeout(Double(seconds) + Double(attoseconds) / 1e18)
             // Long metric histories are read by mapping the file rather than copying it through read(2) a page
             // at a time (pages still in the WAL are read as usual).
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 1073741824") }
@@ -60,148 +79,130 @@ package final class SQLiteTrackingStore: TrackingStore {
         }
     }
 
+    /// Opens the database as ``init(path:durability:busyTimeout:)`` does, on a dispatch queue rather than the
+    /// caller's thread: opening a large database from an older version migrates it (backfills), which must
+    /// not hold a thread of Swift's cooperative pool, where request handlers run.
+    ///
+    /// ```swift
+    /// let store = try await SQLiteTrackingStore.open(path: dataDirectory + "/quill.db")
+    /// ```
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/io`` when the file cannot be opened or migrated.
+    package static func open(
+        path: String,
+        durability: SQLiteDurability = .full,
+        busyTimeout: Duration = SQLiteTrackingStore.defaultBusyTimeout
+    ) async throws -> SQLiteTrackingStore {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(
+                    with: Result {
+                        try SQLiteTrackingStore(path: path, durability: durability, busyTimeout: busyTimeout)
+                    }
+                )
+            }
+        }
+    }
+
     // MARK: Projects
 
     package func project(namespace: String, displayName: String, createdBy: String?) async throws -> StoredProject {
         let project = Project(displayName: displayName)
         return try await write { db in
-            if let existing = try Self.fetchProject(db, sql: "namespace = ? AND slug = ?", [namespace, project.slug]) {
-                return existing
-            }
-            try db.execute(
-                sql:
-                    "INSERT INTO projects (namespace, slug, display_name, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
-                arguments: [namespace, project.slug, project.displayName, Self.now(), createdBy]
+            // Get or create: the schema's UNIQUE (namespace, slug) decides, so the project is made at most once.
+            let record = ProjectRecord(
+                namespace: namespace,
+                project: project,
+                createdAt: Self.now(),
+                createdBy: createdBy
             )
-            guard let created = try Self.fetchProject(db, sql: "id = ?", [db.lastInsertedRowID]) else {
+            try record.insert(db, onConflict: .ignore)
+            guard let stored = try Self.fetchProject(db, namespace: namespace, slug: project.slug) else {
                 preconditionFailure("a project just inserted can be read back")
             }
-            return created
+            return stored
         }
     }
 
     package func project(namespace: String, slug: String) async throws -> StoredProject? {
-        try await read { db in try Self.fetchProject(db, sql: "namespace = ? AND slug = ?", [namespace, slug]) }
+        try await read { db in try Self.fetchProject(db, namespace: namespace, slug: slug) }
     }
 
     package func project(id: Int64) async throws -> StoredProject? {
-        try await read { db in try Self.fetchProject(db, sql: "id = ?", [id]) }
+        try await read { db in try ProjectRecord.fetchOne(db, key: id)?.stored }
     }
 
     package func projects() async throws -> [StoredProject] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM projects ORDER BY namespace, slug").map(Self.project(from:))
+            try ProjectRecord.order(ProjectRecord.Columns.namespace, ProjectRecord.Columns.slug).fetchAll(db)
+                .map(\.stored)
         }
     }
 
     package func setVisibility(projectID: Int64, _ visibility: ProjectVisibility) async throws -> StoredProject {
         try await write { db in
-            try db.execute(
-                sql: "UPDATE projects SET visibility = ? WHERE id = ?",
-                arguments: [visibility.rawValue, projectID]
-            )
-            guard let project = try Self.fetchProject(db, sql: "id = ?", [projectID]) else {
+            guard var record = try ProjectRecord.fetchOne(db, key: projectID) else {
                 throw QuillError(.notFound, "project \(projectID) not found")
             }
-            return project
+            record.visibility = visibility.rawValue
+            try record.update(db, columns: [ProjectRecord.Columns.visibility])
+            return record.stored
         }
     }
 
-    private static func fetchProject(
-        _ db: Database,
-        sql condition: String,
-        _ arguments: StatementArguments
-    ) throws -> StoredProject? {
-        try Row.fetchOne(db, sql: "SELECT * FROM projects WHERE \(condition)", arguments: arguments).map(project(from:))
-    }
-
-    private static func project(from row: Row) -> StoredProject {
-        StoredProject(
-            id: row["id"],
-            namespace: row["namespace"],
-            slug: row["slug"],
-            displayName: row["display_name"],
-            visibility: ProjectVisibility(rawValue: row["visibility"]) ?? .private,
-            createdAt: Timestamp.date(microseconds: row["created_at"]),
-            createdBy: row["created_by"]
-        )
+    private static func fetchProject(_ db: Database, namespace: String, slug: String) throws -> StoredProject? {
+        try ProjectRecord
+            .filter(ProjectRecord.Columns.namespace == namespace && ProjectRecord.Columns.slug == slug)
+            .fetchOne(db)?.stored
     }
 
     // MARK: Runs
 
     package func createRun(_ request: NewRun) async throws -> StoredRun {
-        try await write { db in
-            guard try Self.fetchProject(db, sql: "id = ?", [request.projectID]) != nil else {
+        let conflicts: [UniqueConstraint: String] =
+            request.id.map { id in
+                [.runID: "a run with id '\(id)' already exists; leave the id out to get a fresh one, or choose another"]
+            } ?? [:]
+        return try await write(conflicts: conflicts) { db in
+            guard try ProjectRecord.exists(db, key: request.projectID) else {
                 throw QuillError(.notFound, "project \(request.projectID) not found; create it first")
             }
             if let parent = request.parent, try !Self.runExists(db, parent) {
                 throw QuillError(.notFound, "parent run '\(parent)' not found")
             }
-            var id = request.id ?? RunID.random()
-            if request.id == nil {
-                while try Self.runExists(db, id) { id = RunID.random() }
-            } else if try Self.runExists(db, id) {
-                throw QuillError(.conflict, "a run with id '\(id)' already exists")
-            }
-            let name = try Self.freeName(db, request.name, projectID: request.projectID)
-            let now = Self.now()
-            try db.execute(
-                sql: """
-                    INSERT INTO runs (id, project_id, name, description, kind, parent_id, status, created_at, updated_at,
-                                      started_at, ended_at, user, host, git, environment, config, summary)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}')
-                    """,
-                arguments: [
-                    id.rawValue, request.projectID, name, request.description, request.kind.label,
-                    request.parent?.rawValue,
-                    request.status.rawValue, now, now, request.startedAt.map(Timestamp.microseconds) ?? now,
-                    request.endedAt.map(Timestamp.microseconds), request.user, request.host,
-                    request.git.map(JSONWriter.string), request.environment.map(JSONWriter.string),
-                    JSONWriter.string(.object(request.config)),
-                ]
-            )
+            let record = try Self.insertRun(db, request)
             for (key, value) in request.tags {
-                try db.execute(
-                    sql: "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)",
-                    arguments: [id.rawValue, key, value]
-                )
+                try TagRecord(runID: record.id, key: key, value: value).insert(db)
             }
-            try SearchIndex.refresh(db, runID: id.rawValue)
-            return try Self.fetchRun(db, id)
+            try SearchIndex.refresh(db, runID: record.id)
+            return try record.stored()
         }
     }
 
     package func run(_ id: RunID) async throws -> StoredRun? {
-        try await read { db in try Self.runExists(db, id) ? Self.fetchRun(db, id) : nil }
+        try await read { db in try RunRecord.fetchOne(db, key: id.rawValue)?.stored() }
     }
 
     package func runDetails(_ id: RunID) async throws -> RunDetails? {
         try await read { db in
-            guard try Self.runExists(db, id) else { return nil }
-            return try Self.details(db, Self.fetchRun(db, id))
+            guard let run = try RunRecord.fetchOne(db, key: id.rawValue)?.stored() else { return nil }
+            return try Self.details(db, [run]).first
         }
     }
 
     package func updateRun(_ id: RunID, _ update: RunUpdate) async throws -> StoredRun {
-        try await write { db in
-            var run = try Self.fetchRun(db, id)
+        let conflicts: [UniqueConstraint: String] =
+            update.name.map { name in
+                [.runName: "the project already has a run named '\(name)'; choose another name"]
+            } ?? [:]
+        return try await write(conflicts: conflicts) { db in
+            guard var record = try RunRecord.fetchOne(db, key: id.rawValue) else { throw Self.missing(id) }
+            var run = try record.stored()
             if let status = update.status { run.status = status }
             if let endedAt = update.endedAt { run.endedAt = endedAt }
             if let description = update.description { run.description = description }
-            if let name = update.name, name != run.name {
-                let taken = try Bool.fetchOne(
-                    db,
-                    sql: "SELECT 1 FROM runs WHERE project_id = ? AND name = ?",
-                    arguments: [run.projectID, name]
-                )
-                if taken == true {
-                    throw QuillError(
-                        .conflict,
-                        "the project already has a run named '\(name)'; choose another name"
-                    )
-                }
-                run.name = name
-            }
+            // A name another run of the project has is refused by the schema's UNIQUE (project_id, name).
+            if let name = update.name { run.name = name }
             if let parent = update.parent {
                 if let parent {
                     guard parent != id else { throw QuillError(.invalidArgument, "a run cannot be its own parent") }
@@ -218,33 +219,30 @@ package final class SQLiteTrackingStore: TrackingStore {
                 run.parent = parent
             }
             if let summary = update.summary { run.summary.merge(summary) { _, new in new } }
-            try db.execute(
-                sql: """
-                    UPDATE runs SET status = ?, ended_at = ?, description = ?, name = ?, parent_id = ?, summary = ?,
-                                    updated_at = ? WHERE id = ?
-                    """,
-                arguments: [
-                    run.status.rawValue, run.endedAt.map(Timestamp.microseconds), run.description, run.name,
-                    run.parent?.rawValue, JSONWriter.string(.object(run.summary)), Self.now(), id.rawValue,
-                ]
-            )
+            record.status = run.status.rawValue
+            record.endedAt = run.endedAt.map(Timestamp.microseconds)
+            record.description = run.description
+            record.name = run.name
+            record.parentID = run.parent?.rawValue
+            record.summary = JSONWriter.string(.object(run.summary))
+            record.updatedAt = Self.now()
+            try record.update(db)
             try SearchIndex.refresh(db, runID: id.rawValue)
-            return try Self.fetchRun(db, id)
+            return try record.stored()
         }
     }
 
     package func deleteRun(_ id: RunID) async throws {
         try await write { db in
-            guard try Self.runExists(db, id) else { throw Self.missing(id) }
-            try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [id.rawValue])
+            guard try RunRecord.deleteOne(db, key: id.rawValue) else { throw Self.missing(id) }
         }
     }
 
     package func counts() async throws -> StoreCounts {
         try await read { db in
             StoreCounts(
-                projects: try Int.fetchOne(db, sql: "SELECT count(*) FROM projects") ?? 0,
-                runs: try Int.fetchOne(db, sql: "SELECT count(*) FROM runs") ?? 0,
+                projects: try ProjectRecord.fetchCount(db),
+                runs: try RunRecord.fetchCount(db),
                 metricPoints: try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM metric_stats") ?? 0
             )
         }
@@ -254,25 +252,35 @@ package final class SQLiteTrackingStore: TrackingStore {
 
     /// Runs `body` in a read transaction on one of GRDB's reader connections (their own dispatch queues, off the
     /// cooperative thread pool); it sees the last committed state and never waits for the writer.
+    ///
+    /// - Throws: What `body` throws, database errors mapped by ``QuillError/init(sqlite:writing:conflicts:file:line:)``.
     package func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
-        } catch let error as QuillError {
-            throw error
         } catch {
-            throw QuillError(.io, "reading the SQLite store failed", underlying: error)
+            throw QuillError(sqlite: error, writing: false)
         }
     }
 
     /// Runs `body` in a write transaction on the writer queue (off the cooperative thread pool), grouped with
     /// the writes queued meanwhile, and returns once the transaction has committed.
+    ///
+    /// - Throws: What `body` throws, database errors mapped by ``QuillError/init(sqlite:writing:conflicts:file:line:)``.
     package func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await write(conflicts: [:], body)
+    }
+
+    /// Runs `body` as ``write(_:)`` does, saying in the caller's words what is taken when `body` breaks a
+    /// uniqueness rule of the schema (`conflicts` holds the caller's message for each rule it expects; the
+    /// others get their rule's default message).
+    func write<T: Sendable>(
+        conflicts: [UniqueConstraint: String],
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
         do {
             return try await writer.write(body)
-        } catch let error as QuillError {
-            throw error
         } catch {
-            throw QuillError(.io, "writing the SQLite store failed", underlying: error)
+            throw QuillError(sqlite: error, writing: true, conflicts: conflicts)
         }
     }
 
@@ -297,7 +305,7 @@ package final class SQLiteTrackingStore: TrackingStore {
     }
 
     static func runExists(_ db: Database, _ id: RunID) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [id.rawValue]) ?? false
+        try RunRecord.exists(db, key: id.rawValue)
     }
 
     private static func isDescendant(_ db: Database, _ candidate: RunID, of ancestor: RunID) throws -> Bool {
@@ -310,96 +318,42 @@ package final class SQLiteTrackingStore: TrackingStore {
         return false
     }
 
-    private static func freeName(_ db: Database, _ requested: String?, projectID: Int64) throws -> String {
-        func taken(_ name: String) throws -> Bool {
-            try Bool.fetchOne(
-                db,
-                sql: "SELECT 1 FROM runs WHERE project_id = ? AND name = ?",
-                arguments: [projectID, name]
-            ) ?? false
-        }
-        if let requested = requested?.trimmingWhitespace(), !requested.isEmpty {
-            if try !taken(requested) { return requested }
-            var suffix = 1
-            while try taken("\(requested)_\(suffix)") { suffix += 1 }
-            return "\(requested)_\(suffix)"
-        }
-        var generator = SystemRandomNumberGenerator()
+    /// Inserts a new run's row, the schema deciding what is free: a generated id that is taken is drawn again,
+    /// a taken name gets the first free suffix (`name_1`, `name_2`, …) and a generated name is drawn again. A
+    /// requested id that is taken is a conflict (``UniqueConstraint/runID``).
+    private static func insertRun(_ db: Database, _ request: NewRun) throws -> RunRecord {
+        var names = RunNameCandidates(requested: request.name)
+        var record = RunRecord(request, id: request.id ?? RunID.random(), name: names.next(), now: now())
         while true {
-            let name = RunNames.random(using: &generator)
-            if try !taken(name) { return name }
+            do {
+                try record.insert(db)
+                return record
+            } catch let error as DatabaseError {
+                switch UniqueConstraint(error) {
+                case .runID? where request.id == nil: record.id = RunID.random().rawValue
+                case .runName?: record.name = names.next()
+                default: throw error
+                }
+            }
         }
     }
+}
 
-    private static func fetchRun(_ db: Database, _ id: RunID) throws -> StoredRun {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id.rawValue]) else {
-            throw missing(id)
-        }
-        return try run(from: row)
+/// The names a new run tries, in order, until one is free in its project: the requested name, then it with
+/// `_1`, `_2`, … appended; without a requested name, random ones (``RunNames``).
+private struct RunNameCandidates {
+    private let requested: String?
+    private var suffix = 0
+    private var generator = SystemRandomNumberGenerator()
+
+    init(requested: String?) {
+        let trimmed = requested?.trimmingWhitespace()
+        self.requested = trimmed?.isEmpty == false ? trimmed : nil
     }
 
-    static func json(_ text: String?) -> JSONValue? {
-        guard let text else { return nil }
-        return try? JSONParser.parse(text)
-    }
-
-    static func run(from row: Row) throws -> StoredRun {
-        let idText: String = row["id"]
-        guard let id = RunID(idText) else {
-            throw QuillError(.malformed, "the store holds an invalid run id '\(idText)'")
-        }
-        let parent: String? = row["parent_id"]
-        let ended: Int64? = row["ended_at"]
-        return StoredRun(
-            id: id,
-            projectID: row["project_id"],
-            name: row["name"],
-            description: row["description"],
-            kind: RunKind(row["kind"] as String),
-            parent: parent.flatMap(RunID.init),
-            status: RunStatus(rawValue: row["status"]) ?? .running,
-            createdAt: Timestamp.date(microseconds: row["created_at"]),
-            updatedAt: Timestamp.date(microseconds: row["updated_at"]),
-            startedAt: Timestamp.date(microseconds: row["started_at"]),
-            endedAt: ended.map(Timestamp.date(microseconds:)),
-            user: row["user"],
-            host: row["host"],
-            git: json(row["git"]),
-            environment: json(row["environment"]),
-            config: json(row["config"])?.objectValue ?? [:],
-            summary: json(row["summary"])?.objectValue ?? [:]
-        )
-    }
-
-    private static func details(_ db: Database, _ run: StoredRun) throws -> RunDetails {
-        let id = run.id.rawValue
-        var params: [String: JSONValue] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT key, value FROM params WHERE run_id = ?", arguments: [id]) {
-            params[row["key"]] = json(row["value"]) ?? .null
-        }
-        var tags: [String: String] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT key, value FROM tags WHERE run_id = ?", arguments: [id]) {
-            tags[row["key"]] = row["value"]
-        }
-        let links = try Row.fetchAll(
-            db,
-            sql: "SELECT label, url, created_at FROM links WHERE run_id = ? ORDER BY id",
-            arguments: [id]
-        )
-        .map { RunLink(label: $0["label"], url: $0["url"], timestamp: Timestamp.date(microseconds: $0["created_at"])) }
-        var metrics: [String: MetricStatistics] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT * FROM metric_stats WHERE run_id = ?", arguments: [id]) {
-            let last: Double? = row["last_value"]
-            let minimum: Double? = row["min_value"]
-            let maximum: Double? = row["max_value"]
-            metrics[row["key"]] = MetricStatistics(
-                count: row["count"],
-                last: last ?? .nan,
-                lastStep: row["last_step"],
-                min: minimum ?? .nan,
-                max: maximum ?? .nan
-            )
-        }
-        return RunDetails(run: run, params: params, tags: tags, links: links, metrics: metrics)
+    mutating func next() -> String {
+        guard let requested else { return RunNames.random(using: &generator) }
+        defer { suffix += 1 }
+        return suffix == 0 ? requested : "\(requested)_\(suffix)"
     }
 }

@@ -67,39 +67,39 @@ enum SearchIndex {
     static func rebuild(_ db: Database) throws {
         try db.execute(sql: "DELETE FROM search_fields")
         var params: [String: [String: JSONValue]] = [:]
-        let paramRows = try Row.fetchCursor(db, sql: "SELECT run_id, key, value FROM params")
-        while let row = try paramRows.next() {
-            params[row[0], default: [:]][row[1]] = SQLiteTrackingStore.json(row[2]) ?? .null
+        let paramRows = try ParamRecord.fetchCursor(db)
+        while let param = try paramRows.next() {
+            params[param.runID, default: [:]][param.key] = param.json
         }
         var tags: [String: [String: String]] = [:]
-        let tagRows = try Row.fetchCursor(db, sql: "SELECT run_id, key, value FROM tags")
-        while let row = try tagRows.next() {
-            tags[row[0], default: [:]][row[1]] = row[2]
+        let tagRows = try TagRecord.fetchCursor(db)
+        while let tag = try tagRows.next() {
+            tags[tag.runID, default: [:]][tag.key] = tag.value
         }
-        let runs = try Row.fetchAll(db, sql: "SELECT * FROM runs")
-        for row in runs {
-            let run = try SQLiteTrackingStore.run(from: row)
-            let id = run.id.rawValue
-            try insert(db, run: run, startedAt: row["started_at"], params: params[id] ?? [:], tags: tags[id] ?? [:])
+        for record in try RunRecord.fetchAll(db) {
+            try insert(
+                db,
+                run: try record.stored(),
+                startedAt: record.startedAt,
+                params: params[record.id] ?? [:],
+                tags: tags[record.id] ?? [:]
+            )
         }
     }
 
     /// Recomputes the rows of one run, after a write that changed it.
     static func refresh(_ db: Database, runID: String) throws {
         try db.execute(sql: "DELETE FROM search_fields WHERE run_id = ?", arguments: [runID])
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID]) else {
-            return
-        }
-        let run = try SQLiteTrackingStore.run(from: row)
+        guard let record = try RunRecord.fetchOne(db, key: runID) else { return }
         var params: [String: JSONValue] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT key, value FROM params WHERE run_id = ?", arguments: [runID]) {
-            params[row[0]] = SQLiteTrackingStore.json(row[1]) ?? .null
+        for param in try ParamRecord.filter(ParamRecord.Columns.runID == runID).fetchAll(db) {
+            params[param.key] = param.json
         }
         var tags: [String: String] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT key, value FROM tags WHERE run_id = ?", arguments: [runID]) {
-            tags[row[0]] = row[1]
+        for tag in try TagRecord.filter(TagRecord.Columns.runID == runID).fetchAll(db) {
+            tags[tag.key] = tag.value
         }
-        try insert(db, run: run, startedAt: row["started_at"], params: params, tags: tags)
+        try insert(db, run: try record.stored(), startedAt: record.startedAt, params: params, tags: tags)
     }
 
     private static func insert(

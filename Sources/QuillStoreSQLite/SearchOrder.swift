@@ -24,6 +24,12 @@ struct SearchOrder {
         case all = 4
     }
 
+    /// The columns a bucket's query adds to the run's (`r.*`): the sorted value, as a number or as text.
+    enum Columns {
+        static let sortNumber = Column("sort_num")
+        static let sortText = Column("sort_txt")
+    }
+
     /// The sort, or `nil` for the default order.
     var sort: RunSort?
 

@@ -11,6 +11,7 @@ public enum AccountStoreConformance: String, CaseIterable, Sendable, CustomTestS
     case apiKeysByHashAndRevocation
     case namespacesHoldingProjectsAreTaken
     case firstUserReceivesOwnerlessNamespaces
+    case concurrentCreatesOfOneNameConflict
 
     /// The check's name in test output.
     public var testDescription: String { rawValue }
@@ -23,6 +24,7 @@ public enum AccountStoreConformance: String, CaseIterable, Sendable, CustomTestS
         case .apiKeysByHashAndRevocation: try await keys(store)
         case .namespacesHoldingProjectsAreTaken: try await takenNamespaces(store)
         case .firstUserReceivesOwnerlessNamespaces: try await handOver(store)
+        case .concurrentCreatesOfOneNameConflict: try await concurrentCreates(store)
         }
     }
 
@@ -66,6 +68,45 @@ public enum AccountStoreConformance: String, CaseIterable, Sendable, CustomTestS
         _ = try await store.createUser(name: "bob", isAdmin: false)
         await expectCode(.conflict) { _ = try await store.createOrganization(name: "local", owner: "bob") }
         #expect(try await store.memberships(user: "bob").isEmpty)
+    }
+
+    private func concurrentCreates(_ store: any AccountStore & TrackingStore) async throws {
+        _ = try await store.createUser(name: "root", isAdmin: true)
+        // Users and organizations of one name, created at the same time: exactly one of each name is made,
+        // every other attempt is a conflict (HTTP 409), never another error.
+        for round in 0..<5 {
+            let name = "team\(round)"
+            let outcomes = await withTaskGroup(of: QuillError.Code?.self) { group in
+                for attempt in 0..<6 {
+                    group.addTask {
+                        do {
+                            if attempt.isMultiple(of: 2) {
+                                _ = try await store.createUser(name: name, isAdmin: false)
+                            } else {
+                                _ = try await store.createOrganization(name: name.uppercased(), owner: "root")
+                            }
+                            return nil
+                        } catch let error as QuillError {
+                            return error.code
+                        } catch {
+                            return .io
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == nil }.count == 1, "\(outcomes)")
+            #expect(outcomes.filter { $0 == .conflict }.count == 5, "\(outcomes)")
+        }
+        // A key whose secret hashes like another's is a conflict too.
+        _ = try await store.createAPIKey(
+            NewAPIKey(user: "root", label: "a", prefix: "qk_a", hash: String(repeating: "a", count: 64))
+        )
+        await expectCode(.conflict) {
+            _ = try await store.createAPIKey(
+                NewAPIKey(user: "root", label: "b", prefix: "qk_a", hash: String(repeating: "a", count: 64))
+            )
+        }
     }
 
     private func expectCode(_ code: QuillError.Code, _ body: () async throws -> Void) async {

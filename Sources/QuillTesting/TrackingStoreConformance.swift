@@ -120,7 +120,47 @@ public enum TrackingStoreConformance: String, CaseIterable, Sendable, CustomTest
         #expect(random.name.wholeMatch(of: /[a-z]+_[a-z]+_[0-9]{1,3}/) != nil)
         var rename = RunUpdate()
         rename.name = "baseline"
-        await #expect(throws: QuillError.self) { try await store.updateRun(random.id, rename) }
+        await expectConflict { try await store.updateRun(random.id, rename) }
+        rename.name = random.name
+        #expect(try await store.updateRun(random.id, rename).name == random.name)
+        // A client-chosen id that is taken, also by two creates at the same time: one wins, the other is a
+        // conflict (HTTP 409), never another error.
+        var taken = NewRun(projectID: other.id)
+        taken.id = random.id
+        await expectConflict { _ = try await store.createRun(taken) }
+        for round in 0..<5 {
+            var race = NewRun(projectID: project.id)
+            race.id = RunID("race-\(round)")
+            let request = race
+            let outcomes = await withTaskGroup(of: QuillError.Code?.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        do {
+                            _ = try await store.createRun(request)
+                            return nil
+                        } catch let error as QuillError {
+                            return error.code
+                        } catch {
+                            return .io
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == nil }.count == 1, "\(outcomes)")
+            #expect(outcomes.filter { $0 == .conflict }.count == 3, "\(outcomes)")
+        }
+    }
+
+    private func expectConflict(_ body: () async throws -> Void) async {
+        do {
+            try await body()
+            Issue.record("expected a conflict")
+        } catch let error as QuillError {
+            #expect(error.code == .conflict, "\(error)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
     }
 
     private func parents(_ store: any TrackingStore) async throws {

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import QuillCore
 import QuillServer
+import QuillSteps
 import QuillStore
 import QuillStoreSQLite
 import ServiceLifecycle
@@ -90,6 +91,14 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var insecure = false
 
+    @Option(
+        help: ArgumentHelp(
+            "The cached step results the dashboard shows (default: $QUILL_STEPS_ROOT, else $QUILL_HOME/steps).",
+            valueName: "dir"
+        )
+    )
+    var stepsRoot: String?
+
     @OptionGroup var homeOptions: HomeOptions
 
     func validate() throws {
@@ -125,6 +134,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.maxBodyBytes = maxBodyMib << 20
         configuration.artifactDirectory = folder + "/artifacts"
+        var stepsEnvironment = ProcessInfo.processInfo.environment
+        if let home = homeOptions.home { stepsEnvironment["QUILL_HOME"] = home }
+        configuration.stepsRoot = stepsRoot ?? StepOptions.fromEnvironment(stepsEnvironment).root
         configuration.maxArtifactBytes = maxArtifactMib << 20
         configuration.namespaceQuotaBytes = quotaMib.map { $0 << 20 }
         configuration.timeouts = ConnectionTimeouts(

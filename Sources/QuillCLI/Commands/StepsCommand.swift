@@ -59,8 +59,18 @@ struct StepsListCommand: AsyncParsableCommand {
     )
     var status: [String] = []
 
+    @Option(
+        name: .customLong("attempt-status"),
+        help:
+            "Only results whose last attempt has this status: \(StepAttemptStatus.allCases.map(\.rawValue).joined(separator: ", ")). Repeatable."
+    )
+    var attemptStatus: [String] = []
+
     @Option(name: .shortAndLong, help: "Only results of this namespace (or type name). Repeatable.")
     var namespace: [String] = []
+
+    @Option(name: .customLong("namespace-prefix"), help: "Only results whose namespace starts with this text.")
+    var namespacePrefix: String?
 
     @Option(help: "Only results last written on this host.")
     var host: String?
@@ -86,6 +96,11 @@ struct StepsListCommand: AsyncParsableCommand {
                 "unknown status '\(value)'; use one of: \(StepResultStatus.allCases.map(\.rawValue).joined(separator: ", "))"
             )
         }
+        for value in attemptStatus where StepAttemptStatus(rawValue: value.lowercased()) == nil {
+            throw ValidationError(
+                "unknown attempt status '\(value)'; use one of: \(StepAttemptStatus.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
         for (name, value) in [("--since", since), ("--before", before)] {
             if let value, StepCatalog.parseTime(value) == nil {
                 throw ValidationError(
@@ -98,7 +113,9 @@ struct StepsListCommand: AsyncParsableCommand {
     func run() async throws {
         var filter = StepFilter()
         filter.statuses = Set(status.compactMap { StepResultStatus(rawValue: $0.lowercased()) })
+        filter.attemptStatuses = Set(attemptStatus.compactMap { StepAttemptStatus(rawValue: $0.lowercased()) })
         filter.namespaces = namespace
+        filter.namespacePrefix = namespacePrefix
         filter.host = host
         filter.user = user
         filter.since = since.flatMap { StepCatalog.parseTime($0) }

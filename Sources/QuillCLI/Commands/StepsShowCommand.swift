@@ -27,15 +27,9 @@ struct StepsShowCommand: AsyncParsableCommand {
         let entry = try catalog.resolve(step, in: all)
         let graph = StepGraph(all)
         let files = StepCatalog.files(in: entry.directory)
-        let log = Self.lastLines(of: StepDirectory(entry.directory).log, count: max(0, logLines))
+        let log = StepCatalogEntry.lastLines(of: StepDirectory(entry.directory).log, count: max(0, logLines))
         if json {
-            var members = entry.json.objectValue ?? [:]
-            members["metadata"] = entry.info.metadata
-            members["attempts"] = .array(entry.info.state.attempts.map(Self.attemptJSON))
-            members["dependents"] = .array(graph.dependents(of: entry.reference).map { .string($0.description) })
-            members["files"] = .array(files.map { ["path": .string($0.path), "bytes": .int(Int($0.bytes))] })
-            members["log_tail"] = .array(log.map(JSONValue.string))
-            Console.printJSON(.object(members))
+            Console.printJSON(entry.detailJSON(graph: graph, logLines: max(0, logLines)))
             return
         }
         let metadata = entry.info.metadata
@@ -111,21 +105,6 @@ struct StepsShowCommand: AsyncParsableCommand {
 
     static func indented(_ text: String) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
-    }
-
-    static func lastLines(of path: String, count: Int) -> [String] {
-        guard count > 0, let bytes = try? FileIO.read(path) else { return [] }
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
-        return Array(lines.suffix(count))
-    }
-
-    static func attemptJSON(_ attempt: StepAttempt) -> JSONValue {
-        [
-            "id": .string(attempt.id), "status": .string(attempt.status.rawValue), "owner": .string(attempt.owner),
-            "backend": .string(attempt.backend), "started_at": .string(Timestamp.string(attempt.startedAt)),
-            "ended_at": attempt.endedAt.map { .string(Timestamp.string($0)) } ?? .null,
-            "error": attempt.error.map(JSONValue.string) ?? .null,
-        ]
     }
 }
 

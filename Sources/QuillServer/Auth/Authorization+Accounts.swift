@@ -122,33 +122,6 @@ extension Authorization {
         return try await members(of: organization)
     }
 
-    // MARK: Server figures
-
-    /// Whether the caller may see the server's global figures (counts in `/api/v1/status`): administrators,
-    /// or anyone in single-user mode.
-    func seesGlobalFigures(_ caller: Caller) -> Bool {
-        switch caller {
-        case .singleUser: return true
-        case .user(let user): return user.isAdmin
-        case .anonymous: return false
-        }
-    }
-
-    /// Allows reading `/metrics`: administrators, or anyone in single-user mode.
-    func readServerMetrics(_ caller: Caller) throws {
-        switch caller {
-        case .anonymous:
-            throw QuillError(
-                .unauthorized,
-                "/metrics needs an administrator's API key; scrape it with `Authorization: Bearer <key>`"
-            )
-        case .user(let user) where !user.isAdmin:
-            throw QuillError(.forbidden, "only an administrator may read /metrics")
-        case .user, .singleUser:
-            return
-        }
-    }
-
     // MARK: Helpers
 
     private func requireMember(_ caller: Caller, of organization: String) throws {

@@ -231,6 +231,45 @@ struct Authorization: Sendable {
         (try context.parameters.require("namespace"), try context.parameters.require("slug"))
     }
 
+    // MARK: Server-wide resources
+
+    /// Allows reading the cached step results under the server's steps root (`/api/v1/steps`). They are
+    /// files on the server's machine, not records of a project, so they have no owner: any signed-in user
+    /// may read them, and everyone in single-user mode.
+    func readSteps(_ caller: Caller) throws {
+        if caller == .anonymous {
+            throw QuillError(
+                .unauthorized,
+                "step results need a signed-in user on this server; set QUILL_API_KEY or sign in to the dashboard"
+            )
+        }
+    }
+
+    /// Whether the caller may see the server's global figures (counts in `/api/v1/status`): administrators,
+    /// or anyone in single-user mode.
+    func seesGlobalFigures(_ caller: Caller) -> Bool {
+        switch caller {
+        case .singleUser: return true
+        case .user(let user): return user.isAdmin
+        case .anonymous: return false
+        }
+    }
+
+    /// Allows reading `/metrics`: administrators, or anyone in single-user mode.
+    func readServerMetrics(_ caller: Caller) throws {
+        switch caller {
+        case .anonymous:
+            throw QuillError(
+                .unauthorized,
+                "/metrics needs an administrator's API key; scrape it with `Authorization: Bearer <key>`"
+            )
+        case .user(let user) where !user.isAdmin:
+            throw QuillError(.forbidden, "only an administrator may read /metrics")
+        case .user, .singleUser:
+            return
+        }
+    }
+
     // MARK: The shared checks
 
     /// Refuses an anonymous caller anything but reading, with 401: call it before reading the body of a

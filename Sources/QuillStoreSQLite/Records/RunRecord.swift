@@ -1,0 +1,145 @@
+import Foundation
+import GRDB
+import QuillCore
+import QuillStore
+
+/// A row of `runs`: one run, unique by id and by (project, name). JSON values are TEXT written by
+/// ``JSONWriter``.
+struct RunRecord: FetchableRecord, PersistableRecord, Sendable {
+    static let databaseTableName = "runs"
+
+    /// The table's columns.
+    enum Columns {
+        static let id = Column("id")
+        static let projectID = Column("project_id")
+        static let name = Column("name")
+        static let description = Column("description")
+        static let kind = Column("kind")
+        static let parentID = Column("parent_id")
+        static let status = Column("status")
+        static let createdAt = Column("created_at")
+        static let updatedAt = Column("updated_at")
+        static let startedAt = Column("started_at")
+        static let endedAt = Column("ended_at")
+        static let user = Column("user")
+        static let host = Column("host")
+        static let git = Column("git")
+        static let environment = Column("environment")
+        static let config = Column("config")
+        static let summary = Column("summary")
+    }
+
+    var id: String
+    var projectID: Int64
+    var name: String
+    var description: String?
+    var kind: String
+    var parentID: String?
+    var status: String
+    /// Times are microseconds since the epoch.
+    var createdAt: Int64
+    var updatedAt: Int64
+    var startedAt: Int64
+    var endedAt: Int64?
+    var user: String?
+    var host: String?
+    var git: String?
+    var environment: String?
+    var config: String
+    var summary: String
+
+    /// A new run's row, as `createRun` inserts it.
+    init(_ request: NewRun, id: RunID, name: String, now: Int64) {
+        self.id = id.rawValue
+        projectID = request.projectID
+        self.name = name
+        description = request.description
+        kind = request.kind.label
+        parentID = request.parent?.rawValue
+        status = request.status.rawValue
+        createdAt = now
+        updatedAt = now
+        startedAt = request.startedAt.map(Timestamp.microseconds) ?? now
+        endedAt = request.endedAt.map(Timestamp.microseconds)
+        user = request.user
+        host = request.host
+        git = request.git.map(JSONWriter.string)
+        environment = request.environment.map(JSONWriter.string)
+        config = JSONWriter.string(.object(request.config))
+        summary = "{}"
+    }
+
+    init(row: Row) {
+        id = row[Columns.id]
+        projectID = row[Columns.projectID]
+        name = row[Columns.name]
+        description = row[Columns.description]
+        kind = row[Columns.kind]
+        parentID = row[Columns.parentID]
+        status = row[Columns.status]
+        createdAt = row[Columns.createdAt]
+        updatedAt = row[Columns.updatedAt]
+        startedAt = row[Columns.startedAt]
+        endedAt = row[Columns.endedAt]
+        user = row[Columns.user]
+        host = row[Columns.host]
+        git = row[Columns.git]
+        environment = row[Columns.environment]
+        config = row[Columns.config]
+        summary = row[Columns.summary]
+    }
+
+    func encode(to container: inout PersistenceContainer) {
+        container[Columns.id] = id
+        container[Columns.projectID] = projectID
+        container[Columns.name] = name
+        container[Columns.description] = description
+        container[Columns.kind] = kind
+        container[Columns.parentID] = parentID
+        container[Columns.status] = status
+        container[Columns.createdAt] = createdAt
+        container[Columns.updatedAt] = updatedAt
+        container[Columns.startedAt] = startedAt
+        container[Columns.endedAt] = endedAt
+        container[Columns.user] = user
+        container[Columns.host] = host
+        container[Columns.git] = git
+        container[Columns.environment] = environment
+        container[Columns.config] = config
+        container[Columns.summary] = summary
+    }
+
+    /// The run, as the store's protocols give it.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/malformed`` when the row's id is not a valid run id.
+    func stored() throws -> StoredRun {
+        guard let runID = RunID(id) else {
+            throw QuillError(.malformed, "the store holds an invalid run id '\(id)'")
+        }
+        return StoredRun(
+            id: runID,
+            projectID: projectID,
+            name: name,
+            description: description,
+            kind: RunKind(kind),
+            parent: parentID.flatMap(RunID.init),
+            status: RunStatus(rawValue: status) ?? .running,
+            createdAt: Timestamp.date(microseconds: createdAt),
+            updatedAt: Timestamp.date(microseconds: updatedAt),
+            startedAt: Timestamp.date(microseconds: startedAt),
+            endedAt: endedAt.map(Timestamp.date(microseconds:)),
+            user: user,
+            host: host,
+            git: Self.json(git),
+            environment: Self.json(environment),
+            config: Self.json(config)?.objectValue ?? [:],
+            summary: Self.json(summary)?.objectValue ?? [:]
+        )
+    }
+
+    /// A JSON column's value; `nil` when NULL or not JSON.
+    static func json(_ text: String?) -> JSONValue? {
+        guard let text else { return nil }
+        return try? JSONParser.parse(text)
+    }
+}

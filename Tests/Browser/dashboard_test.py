@@ -1,0 +1,366 @@
+"""The dashboard in a real browser: headless Chromium (Debian's chromium and chromium-driver) driven by
+Selenium, against a real `quill serve` on 127.0.0.1 with seeded data.
+
+Run by scripts/test.sh with the interop virtualenv's Python:  python Tests/Browser/dashboard_test.py
+Environment: QUILL_BINARY (the built `quill`), QUILL_SCREENSHOTS (a folder; each test saves a PNG there).
+"""
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("QUILL_BINARY", os.path.join(ROOT, ".build", "debug", "quill"))
+STEPS_EXAMPLE = os.path.join(os.path.dirname(BINARY), "quill-steps-example")
+SHOTS = os.environ.get("QUILL_SCREENSHOTS", os.path.join(ROOT, ".build", "browser-screenshots"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A real `quill serve` in a temporary data folder."""
+
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="quill-browser-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, QUILL_HOME=os.path.join(self.folder, "home"))
+        self.steps = os.path.join(self.folder, "steps")
+        seed_steps(self.steps)
+        self.log = open(os.path.join(self.folder, "serve.log"), "w")
+        self.process = subprocess.Popen(
+            [BINARY, "serve", "--port", str(self.port), "--data", os.path.join(self.folder, "data"),
+             "--steps-root", self.steps],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"quill serve exited with {self.process.returncode}")
+                time.sleep(0.2)
+        raise RuntimeError("quill serve did not answer /healthz within 60 s")
+
+    def api(self, method, path, body=None):
+        request = urllib.request.Request(
+            self.base + "/api/v1" + path, method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read()
+            return json.loads(text) if text else None
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# A 2×2 PNG (red, green / blue, white), built by hand so the test needs no image library.
+def tiny_png():
+    import struct
+    import zlib
+    rows = b"".join(b"\x00" + bytes(pixels) for pixels in [[255, 0, 0, 0, 255, 0], [0, 0, 255, 255, 255, 255]])
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+ARTIFACTS = {
+    "notes/readme.txt": b"first line\nsecond line\n",
+    "eval/metrics.json": b'{"accuracy": 0.91, "classes": ["cat", "dog"]}',
+    "eval/confusion.csv": b'label,predicted,count\ncat,cat,40\n"dog, big",cat,3\n',
+    "plots/tiny.png": tiny_png(),
+}
+
+
+def upload(server, run, path, content):
+    import hashlib
+    import urllib.parse
+    server.api("POST", f"/runs/{run}/artifacts", {"path": path, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()})
+    request = urllib.request.Request(
+        f"{server.base}/api/v1/runs/{run}/artifacts/content?path={urllib.parse.quote(path, safe='')}", method="PUT",
+        data=content, headers={"Content-Type": "application/octet-stream"})
+    urllib.request.urlopen(request, timeout=30).read()
+
+
+def seed_steps(root):
+    """Three cached steps from the steps example: one dataset that two trainings (lr 0.05 and 0.1) use."""
+    env = dict(os.environ, QUILL_STEPS_ROOT=root)
+    for lr in ["0.05", "0.1"]:
+        subprocess.run([STEPS_EXAMPLE, "--lr", lr, "--steps", "20"], env=env, check=True, capture_output=True, timeout=300)
+
+
+def seed(server):
+    """A project with four runs (one nested, one running), metrics with many points, params and tags."""
+    server.api("POST", "/projects", {"name": "vision"})
+    runs = {}
+    for name, lr, layers in [("resnet-a", 0.01, 18), ("resnet-b", 0.001, 34), ("vit-c", 0.01, 12)]:
+        run = server.api("POST", "/runs", {"project": "vision", "name": name, "config": {"lr": lr, "model": {"layers": layers}}})
+        runs[name] = run["id"]
+        # A decaying loss with deterministic noise, so smoothing has something to smooth.
+        rows = [{"key": "train/loss", "value": math.exp(-i / 3000) * lr * 100 * (1 + 0.3 * math.sin(i * 12.9898) ** 3),
+                 "step": i, "idx": i} for i in range(30000)]
+        rows += [{"key": "val/acc", "value": 1 - math.exp(-i / 300), "step": i * 10, "idx": i} for i in range(3000)]
+        server.api("POST", f"/runs/{run['id']}/batch", {"metrics": rows})
+        server.api("POST", f"/runs/{run['id']}/tags", {"key": "arch", "value": name.split("-")[0]})
+        server.api("PATCH", f"/runs/{run['id']}", {"status": "completed"})
+    for path, content in ARTIFACTS.items():
+        upload(server, runs["resnet-a"], path, content)
+    child = server.api("POST", "/runs", {"project": "vision", "name": "eval-of-a", "parent": runs["resnet-a"]})
+    runs["eval-of-a"] = child["id"]
+    return runs
+
+
+class DashboardTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+        cls.runs = seed(cls.server)
+        options = webdriver.ChromeOptions()
+        for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
+                         "--disable-gpu", "--force-color-profile=srgb"]:
+            options.add_argument(argument)
+        binary = shutil.which("chromium")
+        if binary:
+            options.binary_location = binary
+        driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+        cls.browser = webdriver.Chrome(service=Service(driver), options=options)
+        cls.browser.set_page_load_timeout(60)
+        os.makedirs(SHOTS, exist_ok=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.quit()
+        cls.server.stop()
+
+    def tearDown(self):
+        self.browser.save_screenshot(os.path.join(SHOTS, f"{self._testMethodName}.png"))
+        errors = [e for e in self.browser.get_log("browser") if e.get("level") == "SEVERE"] if hasattr(self.browser, "get_log") else []
+        # Answers the API gives on purpose (a 404 for a missing run, a 400 for a bad filter) are logged by
+        # Chromium as failed resources; everything else (script errors, CSP violations) fails the test.
+        self.assertEqual([], [e for e in errors if e.get("source") != "network"], "no errors in the console")
+
+    def wait(self, condition, timeout=20, message=""):
+        # Pages re-render as data arrives: an element found a moment ago may be gone; look again.
+        return WebDriverWait(self.browser, timeout, poll_frequency=0.1,
+                             ignored_exceptions=[StaleElementReferenceException]).until(condition, message)
+
+    def open(self, path):
+        self.browser.get(self.server.base + path)
+
+    def rows(self):
+        # Read in one script: the table re-renders while pages of runs arrive, so elements found one call
+        # earlier may be gone.
+        return self.browser.execute_script(
+            "return [...document.querySelectorAll('.vscroll tbody tr[aria-rowindex]')].map((r) => r.innerText)")
+
+    def test_projects_page_lists_the_project(self):
+        self.open("/")
+        link = self.wait(lambda b: b.find_element(By.LINK_TEXT, "vision"))
+        self.assertEqual(link.get_attribute("href"), self.server.base + "/local/vision")
+
+    def test_runs_table_shows_sorts_and_nests(self):
+        self.open("/local/vision")
+        self.wait(lambda b: len(self.rows()) == 4, message="four runs")
+        names = [r.split("\n")[0] for r in self.rows()]
+        text = "\n".join(self.rows())
+        for name in ["resnet-a", "resnet-b", "vit-c", "eval-of-a"]:
+            self.assertIn(name, text)
+        # The child follows its parent.
+        order = [next(n for n in ["eval-of-a", "resnet-a", "resnet-b", "vit-c"] if n in row) for row in self.rows()]
+        self.assertEqual(order.index("eval-of-a"), order.index("resnet-a") + 1, names)
+        # Sorting by name, ascending then descending, reorders the rows and lands in the URL.
+        button = self.browser.find_element(By.XPATH, "//th//button[starts-with(normalize-space(.), 'Name')]")
+        button.click()
+        self.wait(lambda b: "sort=name" in b.current_url)
+        self.wait(lambda b: [n for n in ["resnet-a", "resnet-b", "vit-c"] if any(n in r for r in self.rows())] and
+                  [next(n for n in ["eval-of-a", "resnet-a", "resnet-b", "vit-c"] if n in r) for r in self.rows()][0] in ("eval-of-a", "resnet-a"))
+        self.browser.find_element(By.XPATH, "//th//button[starts-with(normalize-space(.), 'Name')]").click()
+        self.wait(lambda b: "sort=-name" in b.current_url)
+        self.wait(lambda b: "vit-c" in self.rows()[0], message="descending puts vit-c first")
+
+    def test_filter_narrows_and_a_bad_filter_shows_where(self):
+        self.open("/local/vision")
+        self.wait(lambda b: len(self.rows()) == 4)
+        box = self.browser.find_element(By.CSS_SELECTOR, "input.query")
+        box.send_keys("params.lr = 0.01 and status = completed")
+        self.wait(lambda b: len(self.rows()) == 2, message="two runs have lr 0.01")
+        self.assertIn("q=params.lr", self.browser.current_url)
+        text = "\n".join(self.rows())
+        self.assertIn("resnet-a", text)
+        self.assertIn("vit-c", text)
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys("params.lr = = 1")
+        error = self.wait(lambda b: b.find_element(By.CSS_SELECTOR, ".field-error").text or None, message="error shown")
+        self.assertIn("column", error)
+        self.assertIn("^", error)
+        self.assertEqual(box.get_attribute("aria-invalid"), "true")
+
+    def test_run_page_draws_one_chart_per_metric_and_zooms(self):
+        run = self.runs["resnet-a"]
+        self.open(f"/runs/{run}")
+        self.wait(lambda b: b.current_url.endswith(f"/local/vision/runs/{run}"), message="redirected to the project URL")
+        cards = self.wait(lambda b: [c for c in b.find_elements(By.CSS_SELECTOR, ".chart-card") if c.get_attribute("data-points")] or None)
+        self.wait(lambda b: len([c for c in b.find_elements(By.CSS_SELECTOR, ".chart-card") if c.get_attribute("data-points")]) == 2)
+        cards = {c.get_attribute("data-metric"): c for c in self.browser.find_elements(By.CSS_SELECTOR, ".chart-card")}
+        self.assertEqual(set(cards), {"train/loss", "val/acc"})
+        loss = cards["train/loss"]
+        self.assertEqual(loss.get_attribute("data-total"), "30000")
+        shown = int(loss.get_attribute("data-points"))
+        self.assertTrue(0 < shown < 30000, f"the 30,000-point series arrives downsampled, got {shown}")
+        self.assertEqual(cards["val/acc"].get_attribute("data-total"), "3000")
+        domain = lambda card: [float(v) for v in card.find_element(By.TAG_NAME, "canvas").get_attribute("data-x-domain").split(",")]
+        self.assertEqual(domain(loss), [0, 29999])
+        self.assertEqual(domain(cards["val/acc"]), [0, 29990])
+        # Keyboard zoom on the first chart: the zoom lands in the URL, every chart shows the range, and the
+        # range is fetched at the finer resolution and spliced into the overview.
+        canvas = loss.find_element(By.TAG_NAME, "canvas")
+        canvas.send_keys("+")
+        self.wait(lambda b: "zoom=" in b.current_url, message="zoom in the URL")
+        zoom = [float(v) for v in self.browser.current_url.split("zoom=")[1].split("&")[0].replace("%2C", ",").split(",")]
+        self.assertLess(zoom[1] - zoom[0], 30000 * 0.6)
+        self.wait(lambda b: int(loss.get_attribute("data-points")) > shown, message="finer points in the zoomed range")
+        self.wait(lambda b: domain(cards["val/acc"]) == domain(loss), message="charts share the x range")
+        self.assertAlmostEqual(domain(loss)[0], zoom[0], delta=1)
+        canvas.send_keys("0")
+        self.wait(lambda b: "zoom=" not in b.current_url, message="0 resets the zoom")
+        self.wait(lambda b: domain(cards["val/acc"]) == [0, 29990] and domain(loss) == [0, 29999], message="reset shows everything")
+        self.assertEqual(int(loss.get_attribute("data-points")), shown)
+        label = canvas.get_attribute("aria-label")
+        self.assertIn("train/loss", label)
+
+    def test_compare_overlays_runs_and_marks_exactly_the_differing_params(self):
+        self.open("/local/vision")
+        self.wait(lambda b: len(self.rows()) == 4)
+        for name in ["resnet-a", "resnet-b"]:
+            self.browser.find_element(By.CSS_SELECTOR, f"input[aria-label='select {name}']").click()
+        link = self.wait(lambda b: b.find_element(By.PARTIAL_LINK_TEXT, "Compare 2 runs"))
+        link.click()
+        self.wait(lambda b: "/local/vision/compare?runs=" in b.current_url)
+        self.wait(lambda b: len([c for c in b.find_elements(By.CSS_SELECTOR, ".chart-card") if c.get_attribute("data-series") == "2"]) == 2,
+                  message="both metrics drawn with one series per run")
+        differing = {r.get_attribute("data-key") for r in self.browser.find_elements(By.CSS_SELECTOR, "table.compare-params tr.differs")}
+        self.assertEqual(differing, {"lr", "model.layers"}, "resnet-a and resnet-b differ in lr and layers only")
+        same = {r.get_attribute("data-key") for r in self.browser.find_elements(By.CSS_SELECTOR, "table.compare-params tbody tr:not(.differs)")}
+        self.assertEqual(same, set())
+        canvas = self.browser.find_element(By.CSS_SELECTOR, "canvas[aria-label^='Parallel coordinates']")
+        self.wait(lambda b: canvas.get_attribute("data-lines") == "2")
+        self.assertEqual(canvas.get_attribute("data-axes"), "lr,model.layers,metrics.train/loss")
+
+    def test_artifact_previews_show_each_files_content(self):
+        run = self.runs["resnet-a"]
+        self.open(f"/local/vision/runs/{run}")
+        def preview(path):
+            row = self.wait(lambda b: b.find_element(By.CSS_SELECTOR, f"tr[data-artifact='{path}']"))
+            row.find_element(By.CSS_SELECTOR, "button.preview-button").click()
+            return self.wait(lambda b: b.find_element(By.CSS_SELECTOR, ".artifact-preview h3").text == path
+                             and b.find_elements(By.CSS_SELECTOR, ".artifact-preview .preview, .artifact-preview img")
+                             and b.find_element(By.CSS_SELECTOR, ".artifact-preview"))
+        self.assertIn("second line", preview("notes/readme.txt").text)
+        shown = preview("eval/metrics.json").text
+        self.assertIn('"accuracy": 0.91', shown, "JSON is pretty-printed")
+        self.assertIn('"cat",', shown)
+        area = preview("eval/confusion.csv")
+        cells = [[c.text for c in r.find_elements(By.CSS_SELECTOR, "th, td")] for r in area.find_elements(By.CSS_SELECTOR, "table.csv tr")]
+        self.assertEqual(cells, [["label", "predicted", "count"], ["cat", "cat", "40"], ["dog, big", "cat", "3"]])
+        image = preview("plots/tiny.png").find_element(By.TAG_NAME, "img")
+        self.wait(lambda b: b.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) == 2,
+                  message="the PNG decodes: 2 pixels wide")
+
+    def test_steps_page_filters_lists_and_draws_the_graph(self):
+        self.open("/steps")
+        self.wait(lambda b: len(b.find_elements(By.CSS_SELECTOR, "table.steps tbody tr")) == 3, message="three steps")
+        edges = self.browser.find_elements(By.CSS_SELECTOR, ".step-graph path.edge")
+        pairs = sorted((e.get_attribute("data-from").split("/")[0], e.get_attribute("data-to").split("/")[0]) for e in edges)
+        self.assertEqual(pairs, [("QuillStepsExample.TrainModel", "QuillStepsExample.Dataset")] * 2,
+                         "both trainings depend on the one dataset")
+        self.assertEqual(len(self.browser.find_elements(By.CSS_SELECTOR, ".step-graph a.node.success")), 3)
+        # A filter: namespace prefix and a config condition, in the URL.
+        self.browser.find_element(By.NAME, "namespace_prefix").send_keys("QuillStepsExample.Train")
+        self.browser.find_element(By.NAME, "config").send_keys("lr=0.1")
+        self.browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+        self.wait(lambda b: "namespace_prefix=QuillStepsExample.Train" in b.current_url and "config=lr%3D0.1" in b.current_url)
+        self.wait(lambda b: len(b.find_elements(By.CSS_SELECTOR, "table.steps tbody tr")) == 1, message="one training with lr 0.1")
+        # The graph opens a step's page with its dependency.
+        dataset = next(a for a in self.browser.find_elements(By.CSS_SELECTOR, ".step-graph a.node")
+                       if a.get_attribute("data-node").startswith("QuillStepsExample.Dataset/"))
+        self.browser.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", dataset)
+        self.wait(lambda b: "/steps/QuillStepsExample.Dataset/" in b.current_url)
+        used_by = self.wait(lambda b: b.find_elements(By.CSS_SELECTOR, "ul.dependents li") or None)
+        self.assertEqual(len(used_by), 2)
+        self.assertIn("samples", self.browser.find_element(By.CSS_SELECTOR, "table[aria-label=Config]").text)
+
+    def test_readme_screenshots(self):
+        """The README's pictures: the runs table and a run page (copied to Docs/images by hand when they change)."""
+        self.open("/local/vision?columns=params.lr,params.model.layers,metrics.train/loss")
+        self.wait(lambda b: len(self.rows()) == 4)
+        self.browser.save_screenshot(os.path.join(SHOTS, "readme-runs-table.png"))
+        self.open(f"/local/vision/runs/{self.runs['resnet-b']}?smooth=0.97")
+        self.wait(lambda b: len([c for c in b.find_elements(By.CSS_SELECTOR, ".chart-card") if c.get_attribute("data-points")]) == 2)
+        self.browser.execute_script("document.querySelector('h2').scrollIntoView()")
+        self.browser.save_screenshot(os.path.join(SHOTS, "readme-run-page.png"))
+        self.assertTrue(os.path.getsize(os.path.join(SHOTS, "readme-run-page.png")) > 10_000)
+
+    def test_an_unknown_page_and_reserved_paths(self):
+        self.open("/local/vision/runs/zzzzzzzz")
+        heading = self.wait(lambda b: b.find_element(By.TAG_NAME, "h1").text if b.find_element(By.TAG_NAME, "h1").text != "" else None)
+        self.wait(lambda b: b.find_element(By.TAG_NAME, "h1").text == "Not found")
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(self.server.base + "/api/v2/anything")
+        self.assertEqual(caught.exception.code, 404)
+        del heading
+
+
+    def test_assets_are_fingerprinted_cached_and_revalidated(self):
+        with urllib.request.urlopen(self.server.base + "/") as response:
+            html = response.read().decode()
+            self.assertEqual(response.headers["Cache-Control"], "no-cache")
+            self.assertIn("default-src 'self'", response.headers["Content-Security-Policy"])
+            etag = response.headers["ETag"]
+        digest = html.split('src="/assets/')[1].split("/")[0]
+        self.assertRegex(digest, r"^[0-9a-f]{16}$")
+        with urllib.request.urlopen(f"{self.server.base}/assets/{digest}/js/app.js") as response:
+            self.assertEqual(response.headers["Content-Type"], "text/javascript; charset=utf-8")
+            self.assertIn("immutable", response.headers["Cache-Control"])
+        with urllib.request.urlopen(f"{self.server.base}/assets/css/app.css") as response:
+            self.assertEqual(response.headers["Cache-Control"], "no-cache", "without the digest: revalidate")
+            self.assertEqual(response.headers["Content-Type"], "text/css; charset=utf-8")
+        request = urllib.request.Request(self.server.base + "/", headers={"If-None-Match": etag})
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request)
+        self.assertEqual(caught.exception.code, 304)
+        for path in ["/assets/../index.html", f"/assets/{digest}/%2e%2e/index.html", "/assets/js/nothing.js", "/assets/"]:
+            with self.assertRaises(urllib.error.HTTPError, msg=path) as caught:
+                urllib.request.urlopen(self.server.base + path)
+            self.assertEqual(caught.exception.code, 404, path)
+        self.browser.get(self.server.base + "/")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
