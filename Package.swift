@@ -45,7 +45,19 @@ let package = Package(
         ),
         .target(
             name: "QuillStore",
-            dependencies: ["QuillCore"],
+            dependencies: [
+                "QuillCore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "QuillBlobs",
+            dependencies: [
+                "QuillCore",
+                "QuillStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -91,6 +103,7 @@ let package = Package(
                 "Quill",
                 "QuillStore",
                 "QuillStoreSQLite",
+                "QuillBlobs",
                 "QuillServer",
                 "QuillSteps",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -130,9 +143,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "QuillBlobsTests",
+            dependencies: ["QuillBlobs", "QuillStore", "QuillStoreSQLite", "QuillCore", "QuillTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillStoreTests",
+            dependencies: ["QuillStore", "QuillCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "QuillServerTests",
             dependencies: [
-                "QuillCore", "QuillServer", "QuillStore", "QuillStoreSQLite", "QuillTesting",
+                "QuillBlobs", "QuillCore", "QuillServer", "QuillStore", "QuillStoreSQLite", "QuillTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

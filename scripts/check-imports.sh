@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the module dependency direction of shared/STYLE.md: QuillCore imports Foundation and swift-crypto
-# only; the SDK never imports the CLI, servers or database drivers; nothing imports QuillCLI but QuillTool.
+# only; the SDK never imports the CLI, servers or database drivers; the server imports no store backend and
+# no blob implementation; nothing imports QuillCLI but QuillTool.
 # And the platform rule: only Sources/QuillCore/System/Platform.swift names the C library's module (Glibc,
 # Darwin, Musl) or reads the platform-specific `stat` fields; everything else goes through `Platform`.
 set -euo pipefail
@@ -23,6 +24,14 @@ fi
 check Quill 'QuillCLI|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|PostgresNIO|ArgumentParser' "the SDK links only the core, swift-log and an HTTP client"
 check QuillStore 'Quill|QuillCLI|QuillStoreSQLite|QuillStorePostgres|QuillServer|GRDB|PostgresNIO|Hummingbird|ArgumentParser' "the store protocol knows no backend"
 check QuillSteps 'Quill|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|ArgumentParser' "steps need only the core and swift-log, not the SDK"
+check QuillServer 'QuillStoreSQLite|QuillStorePostgres|GRDB|GRDBSQLite|PostgresNIO|QuillBlobs' "the server sees only the store protocols (any TrackingStore, any BlobStore); the CLI opens backends"
+# QuillBlobs: the file blob store needs only the core, the store protocols, Foundation (+ swift-crypto) and the
+# lifecycle (its Service conformance); Synchronization is the standard library's.
+if grep -rEn --include="*.swift" "^(@[A-Za-z_]+ )*(public |package |internal )?import " Sources/QuillBlobs \
+    | grep -Ev ":[0-9]+:(@[A-Za-z_]+ )*(public |package |internal )?import (Foundation|QuillCore|QuillStore|Crypto|ServiceLifecycle|Synchronization)$"; then
+    echo "error: Sources/QuillBlobs imports only Foundation, QuillCore, QuillStore, Crypto, ServiceLifecycle and Synchronization" >&2
+    fail=1
+fi
 for module in Sources/*/; do
     name=$(basename "$module")
     [ "$name" = QuillTool ] || [ "$name" = QuillCLI ] && continue

@@ -19,8 +19,6 @@ package struct ServerConfiguration: Sendable {
     /// The address users reach the server at (`https://quill.example.com`), for links to the dashboard;
     /// when `nil`, links use the address each request was sent to.
     package var publicURL: String?
-    /// The folder holding artifact bytes (`sha256/`, `tmp/`); `quill serve` uses `<data>/artifacts`.
-    package var artifactDirectory: String = "artifacts"
     /// The largest artifact file accepted, in bytes. Default 5 GiB.
     package var maxArtifactBytes: Int64 = 5 << 30
     /// The bytes of artifacts one namespace may store (each distinct content counted once); `nil` is no limit.
@@ -41,10 +39,12 @@ package enum QuillServer {
     /// The server's version, reported by `/api/v1/status`.
     package static let version = "0.1.0"
 
-    /// The application: routes, middleware and error handling, not yet running.
+    /// The application: routes, middleware and error handling, not yet running; artifact records live in
+    /// `artifacts` and their bytes in `blobs`.
     package static func application(
-        store: any TrackingStore & AccountStore,
+        store: any TrackingStore & AccountStore & SessionStore,
         artifacts: any ArtifactStore,
+        blobs: any BlobStore,
         configuration: ServerConfiguration,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -56,7 +56,7 @@ package enum QuillServer {
         router.add(middleware: FormQueryMiddleware())
         // Large bodies are read and decoded on their own threads, so they never starve small requests.
         router.add(middleware: BulkRequestMiddleware())
-        let authenticator = Authenticator(accounts: store)
+        let authenticator = Authenticator(accounts: store, sessions: store)
         let api = APIContext(
             store: store,
             authorization: Authorization(store: store, accounts: store, authenticator: authenticator),
@@ -69,9 +69,11 @@ package enum QuillServer {
         AccountRoutes(api: api).register(authenticated.group("api/v1"))
         ProjectRoutes(api: api).register(authenticated.group("api/v1/projects"))
         RunRoutes(api: api).register(authenticated.group("api/v1/runs"))
-        ArtifactRoutes(api: api, artifacts: artifacts, blobs: BlobStore(root: configuration.artifactDirectory))
-            .register(authenticated.group("api/v1/runs/:id/artifacts"))
+        ArtifactRoutes(api: api, artifacts: artifacts, blobs: blobs).register(
+            authenticated.group("api/v1/runs/:id/artifacts")
+        )
         StepRoutes(api: api).register(authenticated.group("api/v1/steps"))
+        SessionRoutes(api: api, sessions: store).register(authenticated.group("api/v1/session"))
         DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
         let counter = ConnectionCounter(limit: configuration.maxConnections)
         let timeouts = configuration.timeouts

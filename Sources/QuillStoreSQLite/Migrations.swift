@@ -202,6 +202,9 @@ enum Migrations {
         migrator.registerMigration("v9: users and organizations share one space of names") { db in
             try AccountNames.migrate(db)
         }
+        migrator.registerMigration("v10: dashboard sessions") { db in
+            try SessionSchema.migrate(db)
+        }
         return migrator
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
 import QuillCore
+import QuillStore
 import ServiceLifecycle
 
-extension SQLiteTrackingStore: Service {
+/// The SQLite backend of ``StoreURL/sqlite(path:)``: its records and its lifecycle.
+extension SQLiteTrackingStore: StoreBackend {
     /// Runs the store as a service of `quill serve`: watches that its database file is still the one it opened,
     /// and closes the database after a graceful shutdown.
     ///

@@ -120,7 +120,7 @@ public enum TrackingStoreConformance: String, CaseIterable, Sendable, CustomTest
         #expect(random.name.wholeMatch(of: /[a-z]+_[a-z]+_[0-9]{1,3}/) != nil)
         var rename = RunUpdate()
         rename.name = "baseline"
-        await expectConflict { try await store.updateRun(random.id, rename) }
+        await expectConflict { _ = try await store.updateRun(random.id, rename) }
         rename.name = random.name
         #expect(try await store.updateRun(random.id, rename).name == random.name)
         // A client-chosen id that is taken, also by two creates at the same time: one wins, the other is a

@@ -38,8 +38,14 @@ def free_port():
 class Server:
     """A real `quill serve` in a temporary data folder."""
 
-    def __init__(self):
+    def __init__(self, users=()):
         self.folder = tempfile.mkdtemp(prefix="quill-browser-")
+        self.keys = {}
+        for name in users:
+            created = subprocess.run([BINARY, "users", "create", name, "--data", os.path.join(self.folder, "data"), "--json"]
+                                     + (["--admin"] if name == users[0] else []),
+                                     check=True, capture_output=True, text=True, timeout=60)
+            self.keys[name] = json.loads(created.stdout)["api_key"]
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, QUILL_HOME=os.path.join(self.folder, "home"))
@@ -61,11 +67,11 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError("quill serve did not answer /healthz within 60 s")
 
-    def api(self, method, path, body=None):
+    def api(self, method, path, body=None, key=None, headers=None):
         request = urllib.request.Request(
             self.base + "/api/v1" + path, method=method,
             data=None if body is None else json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"})
+            headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {}), **(headers or {})})
         with urllib.request.urlopen(request, timeout=30) as response:
             text = response.read()
             return json.loads(text) if text else None
@@ -142,6 +148,10 @@ class DashboardTests(unittest.TestCase):
     def setUpClass(cls):
         cls.server = Server()
         cls.runs = seed(cls.server)
+        cls.browser = cls.make_browser()
+
+    @staticmethod
+    def make_browser():
         options = webdriver.ChromeOptions()
         for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
                          "--disable-gpu", "--force-color-profile=srgb"]:
@@ -150,9 +160,10 @@ class DashboardTests(unittest.TestCase):
         if binary:
             options.binary_location = binary
         driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-        cls.browser = webdriver.Chrome(service=Service(driver), options=options)
-        cls.browser.set_page_load_timeout(60)
+        browser = webdriver.Chrome(service=Service(driver), options=options)
+        browser.set_page_load_timeout(60)
         os.makedirs(SHOTS, exist_ok=True)
+        return browser
 
     @classmethod
     def tearDownClass(cls):
@@ -360,6 +371,92 @@ class DashboardTests(unittest.TestCase):
                 urllib.request.urlopen(self.server.base + path)
             self.assertEqual(caught.exception.code, 404, path)
         self.browser.get(self.server.base + "/")
+
+
+class SignInTests(unittest.TestCase):
+    """A server with users: public projects for everyone, private ones only for who may read them, sign-in
+    with an API key into an HttpOnly session cookie, sign-out that ends the session on the server, and no
+    cross-site use of the cookie."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(users=("alice", "bob"))
+        alice = cls.server.keys["alice"]
+        cls.server.api("POST", "/projects", {"name": "secret"}, key=alice)
+        cls.server.api("POST", "/runs", {"project": "alice/secret", "name": "hidden-run"}, key=alice)
+        cls.server.api("POST", "/projects", {"name": "open"}, key=alice)
+        cls.server.api("PATCH", "/projects/alice/open", {"visibility": "public"}, key=alice)
+        cls.server.api("POST", "/runs", {"project": "alice/open", "name": "shown-run"}, key=alice)
+        cls.browser = DashboardTests.make_browser()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.quit()
+        cls.server.stop()
+
+    def tearDown(self):
+        self.browser.save_screenshot(os.path.join(SHOTS, f"{self._testMethodName}.png"))
+
+    def wait(self, condition, timeout=20, message=""):
+        return WebDriverWait(self.browser, timeout, poll_frequency=0.1,
+                             ignored_exceptions=[StaleElementReferenceException]).until(condition, message)
+
+    def heading(self):
+        return self.wait(lambda b: b.find_element(By.TAG_NAME, "h1").text not in ("", "Loading…") and b.find_element(By.TAG_NAME, "h1").text)
+
+    def sign_in(self, user):
+        self.browser.get(self.server.base + "/signin")
+        box = self.wait(lambda b: b.find_element(By.NAME, "api_key"))
+        box.send_keys(self.server.keys[user])
+        box.submit()
+        self.wait(lambda b: b.find_element(By.CSS_SELECTOR, "#who .user").text == user, message=f"signed in as {user}")
+
+    def sign_out(self):
+        self.browser.find_element(By.CSS_SELECTOR, "#who button.signout").click()
+        self.wait(lambda b: b.find_elements(By.LINK_TEXT, "Sign in"), message="signed out")
+
+    def test_private_pages_are_refused_to_others_and_sign_out_ends_the_session(self):
+        self.browser.delete_all_cookies()
+        self.browser.get(self.server.base + "/")
+        self.wait(lambda b: b.find_elements(By.LINK_TEXT, "open"), message="anonymous sees the public project")
+        self.assertEqual(self.browser.find_elements(By.LINK_TEXT, "secret"), [])
+        self.browser.get(self.server.base + "/alice/secret")
+        self.assertEqual(self.heading(), "Not found", "a private project answers like a missing one to an anonymous browser")
+
+        self.sign_in("bob")
+        self.browser.get(self.server.base + "/alice/secret")
+        self.assertEqual(self.heading(), "Not found", "and to a user who may not read it")
+        self.assertNotIn("quill_session", self.browser.execute_script("return document.cookie"), "HttpOnly: scripts cannot read it")
+        self.assertEqual(self.browser.execute_script("return window.localStorage.length"), 0, "the key is not stored")
+        cookie = self.browser.get_cookie("quill_session")
+        self.assertTrue(cookie["httpOnly"])
+        self.assertEqual(cookie.get("sameSite"), "Strict")
+        self.sign_out()
+
+        self.sign_in("alice")
+        self.browser.get(self.server.base + "/alice/secret")
+        self.wait(lambda b: "hidden-run" in b.find_element(By.TAG_NAME, "main").text, message="alice sees her private run")
+        token = self.browser.get_cookie("quill_session")["value"]
+        whoami = lambda: self.server.api("GET", "/whoami", headers={"Cookie": f"quill_session={token}"})
+        self.assertEqual(whoami()["user"], "alice")
+        self.sign_out()
+        self.assertIsNone(self.browser.get_cookie("quill_session"))
+        self.assertEqual(whoami()["mode"], "anonymous", "the old cookie no longer works: the session ended on the server")
+
+    def test_the_session_cookie_cannot_be_used_from_another_site(self):
+        self.sign_in("alice")
+        token = self.browser.get_cookie("quill_session")["value"]
+        cookie = {"Cookie": f"quill_session={token}"}
+        for headers in [{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}]:
+            with self.assertRaises(urllib.error.HTTPError, msg=str(headers)) as caught:
+                self.server.api("POST", "/projects", {"name": "csrf"}, headers={**cookie, **headers})
+            self.assertEqual(caught.exception.code, 403, str(headers))
+        same = {"Origin": self.server.base}
+        self.assertEqual(self.server.api("POST", "/projects", {"name": "from-the-page"}, headers={**cookie, **same})["namespace"], "alice")
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            self.server.api("POST", "/session", {"api_key": "qk_not-a-key"})
+        self.assertEqual(caught.exception.code, 401)
+        self.browser.find_element(By.CSS_SELECTOR, "#who button.signout").click()
 
 
 if __name__ == "__main__":

@@ -14,11 +14,11 @@ final class CLIServer: @unchecked Sendable {
 
     var url: String { "http://127.0.0.1:\(port)" }
 
-    init(data: String, home: String) throws {
+    init(data: String, home: String, extraArguments: [String] = []) throws {
         self.data = data
         process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltProducts.path("quill"))
-        process.arguments = ["serve", "--port", "0", "--data", data]
+        process.arguments = ["serve", "--port", "0", "--data", data] + extraArguments
         process.environment = ProcessInfo.processInfo.environment.merging(["QUILL_HOME": home]) { _, new in new }
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import QuillBlobs
 import QuillCore
 import QuillServer
 import QuillStore
@@ -24,7 +25,6 @@ struct AuthorizationStoreReadsTests {
     ) async throws {
         var configuration = ServerConfiguration()
         configuration.port = 0
-        configuration.artifactDirectory = folder + "/artifacts"
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         // Stopping by cancellation makes Hummingbird log errors that are no failure here.
         var logger = Logger(label: "quill.test")
@@ -32,6 +32,7 @@ struct AuthorizationStoreReadsTests {
         let app = QuillServer.application(
             store: store,
             artifacts: artifacts,
+            blobs: FileBlobStore(root: folder + "/artifacts"),
             configuration: configuration,
             logger: logger
         ) { port in continuation.yield(port) }

@@ -290,6 +290,15 @@ struct AuthorizationTableTests {
         add("GET", "/api/v1/steps", "/api/v1/steps", expect: ["bob": 200, "anonymous": 401])
         add("GET", "/api/v1/steps/graph", "/api/v1/steps/graph", expect: ["bob": 200, "anonymous": 401])
         add("GET", "/api/v1/steps/{namespace}/{hash}", "/api/v1/steps/ada/0123456789ab", expect: ["anonymous": 401])
+        // Signing in to the dashboard needs a valid key, whoever sends it; signing out ends only one's own session.
+        add(
+            "POST",
+            "/api/v1/session",
+            "/api/v1/session",
+            ["api_key": "qk_not-a-key"],
+            expect: ["bob": 401, "anonymous": 401]
+        )
+        add("DELETE", "/api/v1/session", "/api/v1/session", expect: ["bob": 204, "anonymous": 204])
         return attempts
     }
 
@@ -313,6 +322,7 @@ struct AuthorizationTableTests {
         // Routes the server has that the document does not describe (yet) are tried all the same.
         let undocumented: Set<String> = [
             "GET /api/v1/steps", "GET /api/v1/steps/graph", "GET /api/v1/steps/{namespace}/{hash}",
+            "POST /api/v1/session", "DELETE /api/v1/session",
         ]
         #expect(
             tried.subtracting(documented).subtracting(undocumented).sorted() == [],

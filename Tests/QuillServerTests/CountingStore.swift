@@ -1,14 +1,15 @@
+import Foundation
 import QuillCore
 import QuillStore
 import Synchronization
 
 /// A real store with a tally: forwards every call to the store it wraps and counts the tracking calls by
 /// name, so a test can see how often a route reads the store.
-final class CountingStore: TrackingStore, AccountStore {
-    private let base: any TrackingStore & AccountStore
+final class CountingStore: TrackingStore, AccountStore, SessionStore {
+    private let base: any TrackingStore & AccountStore & SessionStore
     private let tally = Mutex<[String: Int]>([:])
 
-    init(_ base: any TrackingStore & AccountStore) {
+    init(_ base: any TrackingStore & AccountStore & SessionStore) {
         self.base = base
     }
 
@@ -158,5 +159,19 @@ final class CountingStore: TrackingStore, AccountStore {
 
     func revokeAPIKey(id: Int64, user: String) async throws -> StoredAPIKey {
         try await base.revokeAPIKey(id: id, user: user)
+    }
+
+    // MARK: SessionStore, forwarded
+
+    func createSession(tokenHash: String, keyHash: String, expiresAt: Date) async throws {
+        try await base.createSession(tokenHash: tokenHash, keyHash: keyHash, expiresAt: expiresAt)
+    }
+
+    func sessionKeyHash(tokenHash: String, now: Date) async throws -> String? {
+        try await base.sessionKeyHash(tokenHash: tokenHash, now: now)
+    }
+
+    func deleteSession(tokenHash: String) async throws {
+        try await base.deleteSession(tokenHash: tokenHash)
     }
 }

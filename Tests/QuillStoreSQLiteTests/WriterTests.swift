@@ -35,6 +35,17 @@ private func eventually(seconds: Double = 20, _ condition: () -> Bool) async thr
 
 private struct Refused: Error {}
 
+/// A value shared between a test and work on other threads.
+private final class Shared<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    var value: Value { mutex.withLock { $0 } }
+
+    func update(_ body: @Sendable (inout Value) -> Void) { mutex.withLock { body(&$0) } }
+}
+
 @Suite("SQLite writer: group commit, durability, off the cooperative pool")
 struct WriterTests {
     private static func pool(_ temp: TemporaryDirectory) throws -> DatabasePool {
@@ -167,5 +178,38 @@ struct WriterTests {
             return try await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(concurrent == Array(repeating: false, count: 8))
+    }
+
+    @Test("reads wait on GRDB's reader queues, not on cooperative threads, and open() opens and migrates the store")
+    func readsHoldNoCooperativeThread() async throws {
+        let temp = TemporaryDirectory("quill-reader")
+        let store = try await SQLiteTrackingStore.open(path: temp.file("quill.db"))
+        #expect(try await store.serverID().count == 32, "open() migrated the database")
+        // More blocked reads than the pool has threads: if a read held a cooperative thread, this task could
+        // not run (its polling sleeps on the pool) until the fail-safe below opens the gate.
+        let readers = max(4, ProcessInfo.processInfo.activeProcessorCount + 2)
+        let held = Shared(0)
+        let released = Shared(false)
+        let gate = DispatchSemaphore(value: 0)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 20) {
+            released.update { $0 = true }
+            for _ in 0..<readers { gate.signal() }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<readers {
+                group.addTask {
+                    try await store.read { _ in
+                        held.update { $0 += 1 }
+                        gate.wait()
+                    }
+                }
+            }
+            // GRDB runs at most 5 reads at once; the others wait for a reader, off the pool too.
+            let someHeld = try await eventually(seconds: 15) { held.value >= min(readers, 5) }
+            #expect(someHeld)
+            #expect(!released.value, "this task ran while reads were blocked")
+            for _ in 0..<readers { gate.signal() }
+            try await group.waitForAll()
+        }
     }
 }

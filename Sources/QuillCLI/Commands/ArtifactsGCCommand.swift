@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
 import QuillCore
-import QuillServer
-import QuillStoreSQLite
+import QuillStore
 
 /// `quill artifacts gc`: removes stored artifact bytes that no run references any more.
 struct ArtifactsGCCommand: AsyncParsableCommand {
@@ -14,7 +13,8 @@ struct ArtifactsGCCommand: AsyncParsableCommand {
             them. This command removes the bytes no record names, keeping anything changed within the grace \
             period. Released bytes count against their namespace's quota until they are gone from disk; \
             this command stops counting those it removed. It opens the server's data folder directly (--data, \
-            default $QUILL_HOME/server) and can run while `quill serve` runs.
+            default $QUILL_HOME/server) and its store (--store, default quill.db in the data folder), and can run \
+            while `quill serve` runs (which can also do this itself: `quill serve --gc-interval-minutes`).
             """
     )
 
@@ -30,32 +30,26 @@ struct ArtifactsGCCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @OptionGroup var storeOptions: StoreOptions
+
     @OptionGroup var homeOptions: HomeOptions
 
     func validate() throws {
-        guard graceMinutes >= 0 else { throw ValidationError("--grace-minutes must not be negative") }
+        guard graceMinutes >= 0, graceMinutes <= 5_256_000 else {
+            throw ValidationError("--grace-minutes must be between 0 and 5256000 (ten years)")
+        }
     }
 
     func run() async throws {
         let folder = data ?? homeOptions.quillHome.path + "/server"
-        guard FileManager.default.fileExists(atPath: folder + "/quill.db") else {
-            throw QuillError(.notFound, "no server data in \(folder); pass the folder `quill serve --data` uses")
-        }
-        let store = try SQLiteTrackingStore(path: folder + "/quill.db")
-        let report = try await BlobGarbageCollector.sweep(
-            root: folder + "/artifacts",
-            grace: graceMinutes * 60,
-            dryRun: dryRun
-        ) { try await store.referencedContentHashes() }
-        if !dryRun {
-            // Released bytes stop counting against a quota once they are gone, or a record holds them again.
-            let root = folder + "/artifacts"
-            for hash in try await store.releasedContent(namespace: nil) {
-                let gone = !FileManager.default.fileExists(atPath: BlobStore.path(root: root, sha256: hash))
-                if try await gone ? true : store.storesContent(sha256: hash) {
-                    try await store.forgetReleasedContent(sha256: hash)
-                }
-            }
+        let url = try StoreFactory.url(storeOptions.store, data: folder)
+        let stores = try StoreFactory.open(url, data: folder, blobs: .sharing, existence: .mustExist)
+        let report = try await stores.whileRunning {
+            try await stores.blobs.collectGarbage(
+                records: stores.backend,
+                grace: .seconds(graceMinutes * 60),
+                dryRun: dryRun
+            )
         }
         if json {
             return Console.printJSON([

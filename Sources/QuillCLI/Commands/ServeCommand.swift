@@ -10,14 +10,17 @@ import QuillStoreSQLite
 import ServiceLifecycle
 import UnixSignals
 
-/// `quill serve`: the REST API over the embedded SQLite store.
+/// `quill serve`: the REST API over the store `--store` names (the embedded SQLite file by default).
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve the REST API on the embedded SQLite store.",
         discussion: """
-            The store is one SQLite database (WAL mode) in the data folder. SIGTERM or SIGINT stops the server \
-            after the requests in flight. If the server or its store fails, it logs the error and exits with \
+            The store is one SQLite database (WAL mode), by default quill.db in the data folder; --store names \
+            another: sqlite:///absolute/path.db, sqlite:PATH or a plain path (PostgreSQL is not available yet). \
+            Artifact bytes live in the data folder's artifacts/. The server, its stores and any background work \
+            (--gc-interval-minutes) run as one group: SIGTERM or SIGINT stops the server after the requests in \
+            flight, then closes the stores. If the server or a store fails, it logs the error and exits with \
             status 1, so a supervisor (systemd with Restart=on-failure) can restart it.
 
             A write is answered once it is synced to disk (--durability full); concurrent writes share one sync. \
@@ -99,6 +102,16 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var stepsRoot: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Remove unreferenced artifact bytes every this many minutes, as `quill artifacts gc` does (default: never).",
+            valueName: "minutes"
+        )
+    )
+    var gcIntervalMinutes: Double?
+
+    @OptionGroup var storeOptions: StoreOptions
+
     @OptionGroup var homeOptions: HomeOptions
 
     func validate() throws {
@@ -112,6 +125,9 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        if let gcIntervalMinutes, !(gcIntervalMinutes > 0 && gcIntervalMinutes <= 525_600) {
+            throw ValidationError("--gc-interval-minutes must be more than 0 and at most 525600 (a year)")
+        }
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -120,12 +136,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let folder = data ?? homeOptions.quillHome.path + "/server"
-        let store = try SQLiteTrackingStore(path: folder + "/quill.db", durability: durability)
+        let url = try StoreFactory.url(storeOptions.store, data: folder)
+        let stores = try StoreFactory.open(url, data: folder, blobs: .owner, durability: durability)
+        let store = stores.backend
         let users = try await store.userCount()
         if users == 0 && !Self.isLoopback(host) && !insecure {
+            let hint = storeOptions.store == nil ? "--data \(folder)" : "--store \(url)"
             throw QuillError(
                 .invalidArgument,
-                "the server has no users, so it would run without authentication and anyone who can reach \(host) could read and write every run; create a user first (`quill users create NAME --data \(folder)`), bind to 127.0.0.1, or pass --insecure"
+                "the server has no users, so it would run without authentication and anyone who can reach \(host) could read and write every run; create a user first (`quill users create NAME \(hint)`), bind to 127.0.0.1, or pass --insecure"
             )
         }
         var configuration = ServerConfiguration()
@@ -133,7 +152,6 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.maxBodyBytes = maxBodyMib << 20
-        configuration.artifactDirectory = folder + "/artifacts"
         var stepsEnvironment = ProcessInfo.processInfo.environment
         if let home = homeOptions.home { stepsEnvironment["QUILL_HOME"] = home }
         configuration.stepsRoot = stepsRoot ?? StepOptions.fromEnvironment(stepsEnvironment).root
@@ -152,18 +170,27 @@ struct ServeCommand: AsyncParsableCommand {
         let app = QuillServer.application(
             store: store,
             artifacts: store,
+            blobs: stores.blobs,
             configuration: configuration,
             logger: logger
         ) { bound in
             let mode = users == 0 ? "single-user mode, no API keys" : "\(users) user(s), API keys required"
-            ServerPresence.announce(folder: folder, host: host, port: bound)
-            Console.print("quill serve: listening on http://\(host):\(bound) (data: \(folder); \(mode))")
+            ServerPresence.announce(folder: folder, database: stores.location, host: host, port: bound)
+            let shown = storeOptions.store == nil ? "" : ", store: \(url)"
+            Console.print("quill serve: listening on http://\(host):\(bound) (data: \(folder)\(shown); \(mode))")
         }
-        try await Self.runServices([store, app], logger: logger)
+        var services = stores.services
+        if let gcIntervalMinutes {
+            services.append(
+                BlobCollectionService(stores: stores, interval: .seconds(gcIntervalMinutes * 60), logger: logger)
+            )
+        }
+        // Shut down in reverse: the server drains its requests first, then the collector, then the stores.
+        try await Self.runServices(services + [app], logger: logger)
     }
 
     /// Runs the services in one `ServiceGroup` until SIGTERM or SIGINT, which shuts them down gracefully in
-    /// reverse order (the server drains its requests, then the store closes).
+    /// reverse order (the server drains its requests, then background work stops, then the stores close).
     ///
     /// A service that throws, or returns while nobody asked it to stop, ends the group: the error is logged
     /// and `quill serve` exits with status 1, so a supervisor restarts it instead of it running half alive.

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import QuillCore
 import QuillStore
-import QuillStoreSQLite
 
 /// `quill users create|list`: a server's users, managed on the server's machine through its data folder.
 struct UsersCommand: AsyncParsableCommand {
@@ -10,8 +9,8 @@ struct UsersCommand: AsyncParsableCommand {
         commandName: "users",
         abstract: "Create and list a server's users (on the server's machine).",
         discussion: """
-            These commands open the server's database directly (--data, default $QUILL_HOME/server), so they \
-            work while `quill serve` runs and before any user exists. The first user turns authentication on: \
+            These commands open the server's database directly (--store, default quill.db in --data, default \
+            $QUILL_HOME/server), so they work while `quill serve` runs and before any user exists. The first user turns authentication on: \
             from then on every request needs an API key. An administrator can also create users through the \
             API (POST /api/v1/users).
             """,
@@ -22,6 +21,8 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("The server's data folder (default: $QUILL_HOME/server).", valueName: "dir"))
         var data: String?
 
+        @OptionGroup var storeOptions: StoreOptions
+
         @OptionGroup var homeOptions: HomeOptions
 
         @Flag(help: "Print JSON.")
@@ -30,11 +31,14 @@ struct UsersCommand: AsyncParsableCommand {
         /// The data folder: --data, else `$QUILL_HOME/server`.
         var folder: String { data ?? homeOptions.quillHome.path + "/server" }
 
-        /// The database file in the data folder.
-        var database: String { folder + "/quill.db" }
+        /// The server's stores, through ``StoreFactory``.
+        func stores() throws -> OpenedStores {
+            try StoreFactory.open(StoreFactory.url(storeOptions.store, data: folder), data: folder, blobs: .sharing)
+        }
 
-        func store() throws -> SQLiteTrackingStore {
-            try SQLiteTrackingStore(path: database)
+        /// How to name this store to other commands: `--store URL` when given, else `--data DIR`.
+        var storeArgument: String {
+            storeOptions.store == nil ? "--data DIR" : "--store URL"
         }
     }
 
@@ -53,7 +57,13 @@ struct UsersCommand: AsyncParsableCommand {
         var admin = false
 
         func run() async throws {
-            let store = try options.store()
+            let stores = try options.stores()
+            try await stores.whileRunning { try await create(stores) }
+        }
+
+        private func create(_ stores: OpenedStores) async throws {
+            let store = stores.backend
+            let database = stores.location
             let first = try await store.userCount() == 0
             let user = try await store.createUser(name: name, isAdmin: admin || first)
             let secret = APIKeySecret.generate()
@@ -65,18 +75,19 @@ struct UsersCommand: AsyncParsableCommand {
                     hash: APIKeySecret.hash(secret)
                 )
             )
-            let server = ServerPresence.live(in: options.folder)
+            // Only a server that announced this very store in the data folder counts.
+            let server = ServerPresence.live(in: options.folder).flatMap { $0.database == database ? $0 : nil }
             if options.json {
                 return Console.printJSON([
                     "user": .string(user.name), "is_admin": .bool(user.isAdmin), "api_key": .string(secret),
-                    "database": .string(options.database),
+                    "database": .string(database),
                     "server": server.map { ["pid": .int(Int($0.pid)), "url": .string($0.url)] } ?? .null,
                 ])
             }
             var list = KeyValueList()
             list.append("user", user.name + (user.isAdmin ? " (administrator)" : ""))
             list.append("API key", secret)
-            list.append("database", options.database)
+            list.append("database", database)
             Console.print("created a user")
             Console.print(list.render())
             let login = server?.url ?? "URL"
@@ -90,11 +101,11 @@ struct UsersCommand: AsyncParsableCommand {
             } else {
                 if first {
                     Console.print(
-                        "this is the first user of \(options.database): a server on this data folder needs an API key for every request"
+                        "this is the first user of \(database): a server on this store needs an API key for every request"
                     )
                 }
                 Console.warn(
-                    "no running `quill serve` uses \(options.database); a server started on another data folder does not know this user: create it there with --data DIR (the folder `quill serve` printed at start)"
+                    "no running `quill serve` uses \(database); a server started on another store does not know this user: create it there with \(options.storeArgument) (what `quill serve` printed at start)"
                 )
             }
         }
@@ -106,7 +117,8 @@ struct UsersCommand: AsyncParsableCommand {
         @OptionGroup var options: DataOptions
 
         func run() async throws {
-            let users = try await options.store().users()
+            let stores = try options.stores()
+            let users = try await stores.whileRunning { try await stores.backend.users() }
             if options.json {
                 return Console.printJSON([
                     "users": .array(

@@ -21,14 +21,15 @@ enum ServerPresence {
     /// The path of the file this process wrote, removed at exit.
     private static let written = Mutex<String?>(nil)
 
-    /// Records that this process serves the database in `folder` on `host:port`; the file is removed when
-    /// the process exits. Failing to write it only costs the warning it exists for, so errors are ignored.
-    static func announce(folder: String, host: String, port: Int) {
+    /// Records that this process serves `database` (with the data folder `folder`) on `host:port`; the file
+    /// is removed when the process exits. Failing to write it only costs the warning it exists for, so errors
+    /// are ignored.
+    static func announce(folder: String, database: String, host: String, port: Int) {
         let path = folder + "/" + fileName
         let shownHost = host.contains(":") ? "[\(host)]" : host
         let json: JSONValue = [
             "pid": .int(Int(getpid())), "url": .string("http://\(shownHost):\(port)"),
-            "database": .string(folder + "/quill.db"),
+            "database": .string(database),
         ]
         // Readable by the server's user only, as the rest of the data folder.
         do {

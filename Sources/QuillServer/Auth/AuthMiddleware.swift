@@ -1,16 +1,23 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import QuillCore
 import QuillStore
 import Synchronization
 
-/// Resolves the caller of every request from its `Authorization: Bearer …` header.
+/// Resolves the caller of every request from its `Authorization: Bearer …` header, or else from the
+/// dashboard's session cookie.
 ///
 /// - A server whose store has no users runs in single-user mode: every request is ``Caller/singleUser``
 ///   and the header is ignored. The first user created turns authentication on (seen within half a second
 ///   when another process, such as `quill users create`, creates it).
 /// - Otherwise a request without the header is ``Caller/anonymous``, one with a valid key is that key's
 ///   user, and one with an unknown or revoked key is refused with 401.
+/// - Without the header, a live `quill_session` cookie (see ``SessionCookie``) stands for the key its
+///   session was made with; an unknown or expired one is simply anonymous, so public pages still show. A
+///   request that changes something with only the cookie must come from the dashboard's own origin
+///   (`Origin` or `Sec-Fetch-Site`), or it is refused with 403: the cookie is `SameSite=Strict` too, so a
+///   cross-site form or script never acts as the user.
 struct AuthMiddleware: RouterMiddleware {
     let authenticator: Authenticator
 
@@ -20,8 +27,21 @@ struct AuthMiddleware: RouterMiddleware {
         next: (Request, QuillRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
-        context.caller = try await authenticator.caller(authorization: request.headers[.authorization])
+        if let authorization = request.headers[.authorization] {
+            context.caller = try await authenticator.caller(authorization: authorization)
+        } else if let token = SessionCookie.token(in: request.headers[values: .cookie]) {
+            context.caller = try await authenticator.caller(sessionToken: token)
+            if context.caller != .singleUser, context.caller != .anonymous, !Self.isSafe(request.method) {
+                try SessionCookie.refuseCrossSite(request)
+            }
+        } else {
+            context.caller = try await authenticator.caller(authorization: nil)
+        }
         return try await next(request, context)
+    }
+
+    private static func isSafe(_ method: HTTPRequest.Method) -> Bool {
+        method == .get || method == .head || method == .options
     }
 }
 
@@ -44,10 +64,22 @@ final class Authenticator: Sendable {
     }
 
     private let accounts: any AccountStore
+    private let sessions: any SessionStore
     private let state = Mutex(State())
 
-    init(accounts: any AccountStore) {
+    init(accounts: any AccountStore, sessions: any SessionStore) {
         self.accounts = accounts
+        self.sessions = sessions
+    }
+
+    /// The caller for a session token from the dashboard's cookie: the user of the key the session was made
+    /// with, or ``Caller/anonymous`` when the session is unknown, expired or its key was revoked.
+    func caller(sessionToken: String) async throws -> Caller {
+        let now = Date()
+        guard try await hasUsers(now: now.timeIntervalSinceReferenceDate) else { return .singleUser }
+        guard let keyHash = try await sessions.sessionKeyHash(tokenHash: APIKeySecret.hash(sessionToken), now: now)
+        else { return .anonymous }
+        return try await caller(keyHash: keyHash, now: now.timeIntervalSinceReferenceDate)
     }
 
     /// Forgets every cached key and the single-user flag, after users, keys or memberships changed.
@@ -67,7 +99,11 @@ final class Authenticator: Sendable {
                 "the Authorization header must be 'Bearer <API key>'; set QUILL_API_KEY or run `quill login`"
             )
         }
-        let hash = APIKeySecret.hash(String(parts[1]).trimmingWhitespace())
+        return try await caller(keyHash: APIKeySecret.hash(String(parts[1]).trimmingWhitespace()), now: now)
+    }
+
+    /// The caller for the hash of an API key, from the cache or the store.
+    private func caller(keyHash hash: String, now: Double) async throws -> Caller {
         if let entry = state.withLock({ $0.keys[hash] }), entry.expires > now { return entry.caller }
         guard let (_, user) = try await accounts.apiKey(hash: hash) else {
             throw QuillError(

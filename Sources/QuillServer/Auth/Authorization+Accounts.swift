@@ -122,6 +122,28 @@ extension Authorization {
         return try await members(of: organization)
     }
 
+    /// Allows signing in to the dashboard (`POST /api/v1/session`): a server with users. Single-user mode has
+    /// nothing to sign in to, so it answers 409 with how to turn sign-in on.
+    func startSession(_ caller: Caller) throws {
+        if caller == .singleUser {
+            throw QuillError(
+                .conflict,
+                "this server has no users, so there is nothing to sign in to: everything is open on this machine; create a user with `quill users create NAME` to turn sign-in on"
+            )
+        }
+    }
+
+    /// The user of the API key a sign-in sent (by its hash), when the key is valid; 401 otherwise.
+    func signInUser(keyHash: String) async throws -> StoredUser {
+        guard let (_, user) = try await accounts.apiKey(hash: keyHash) else {
+            throw QuillError(
+                .unauthorized,
+                "that API key is not valid (mistyped or revoked); get one with `quill keys create` or, for a new user, `quill users create NAME`"
+            )
+        }
+        return user
+    }
+
     // MARK: Helpers
 
     private func requireMember(_ caller: Caller, of organization: String) throws {

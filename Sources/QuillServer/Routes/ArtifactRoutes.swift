@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import QuillCore
 import QuillStore
 
@@ -28,7 +29,7 @@ import QuillStore
 struct ArtifactRoutes {
     let api: APIContext
     let artifacts: any ArtifactStore
-    let blobs: BlobStore
+    let blobs: any BlobStore
     let reservations = QuotaReservations()
 
     static let createFields: Set<String> = ["path", "size", "sha256", "logged_at"]
@@ -96,7 +97,7 @@ struct ArtifactRoutes {
         do {
             let configuration = api.configuration
             let length = request.headers[.contentLength].flatMap { Int64($0) }
-            var limits = BlobStore.Limits(maximumBytes: configuration.maxArtifactBytes, quotaRemaining: nil)
+            var limits = BlobLimits(maximumBytes: configuration.maxArtifactBytes)
             if let quota = configuration.namespaceQuotaBytes {
                 let namespace = run.project.namespace
                 var held = try await artifacts.artifactBytes(namespace: namespace)
@@ -121,18 +122,15 @@ struct ArtifactRoutes {
                 }
             }
             // What the client announced holds for every attempt, whatever became of earlier ones.
-            let expected = BlobStore.Expectation(size: record.expectedSize, sha256: record.expectedSHA256)
+            let expected = BlobExpectation(size: record.expectedSize, sha256: record.expectedSHA256)
             // A declared length over the file limit is refused before a byte is read.
             if let length { try Self.checkLimit(length, configuration) }
-            let stored = try await blobs.store(request.body, limits: limits, expected: expected)
-            defer { blobs.inFlight.remove(stored.sha256) }
-            let uploaded = try await artifacts.markArtifactUploaded(
-                run.id,
-                path: path,
-                size: stored.size,
-                sha256: stored.sha256
-            )
-            if let previous = record.sha256, previous != stored.sha256 {
+            // The blob is safe from reclaims while its record is written.
+            let uploaded = try await blobs.put(request.body.map(BodyChunk.init), limits: limits, expected: expected) {
+                stored in
+                try await artifacts.markArtifactUploaded(run.id, path: path, size: stored.size, sha256: stored.sha256)
+            }
+            if let previous = record.sha256, previous != uploaded.sha256 {
                 await reclaim([previous], context)
             }
             return JSONResponse.make(DTO.artifact(uploaded))
@@ -162,7 +160,7 @@ struct ArtifactRoutes {
         let run = try await api.authorization.readRun(context)
         let path = try Self.path(request)
         guard let record = try await artifacts.artifact(run.id, path: path) else { throw Self.noRecord(run.id, path) }
-        guard record.status == .uploaded, let hash = record.sha256, let size = blobs.size(sha256: hash) else {
+        guard record.status == .uploaded, let hash = record.sha256, let blob = try await blobs.open(sha256: hash) else {
             throw QuillError(
                 .notFound,
                 "artifact '\(path)' of run '\(run.id)' has no stored bytes (status \(record.status.rawValue)); upload them with PUT /api/v1/runs/\(run.id)/artifacts/content?path=…"
@@ -172,20 +170,14 @@ struct ArtifactRoutes {
             .contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: "\"\(hash)\"",
             .contentDisposition: Self.attachment(record.fileName),
         ]
-        let file = blobs.path(sha256: hash)
+        let size = blob.size
         switch ByteRange.parse(request.headers[.range], size: size) {
         case .whole:
             guard size > 0 else { return Response(status: .ok, headers: headers, body: ResponseBody()) }
-            let body = try await Hummingbird.FileIO().loadFile(path: file, range: 0...Int(size - 1), context: context)
-            return Response(status: .ok, headers: headers, body: body)
+            return Response(status: .ok, headers: headers, body: Self.body(blob, 0...(size - 1)))
         case .partial(let range):
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
-            let body = try await Hummingbird.FileIO().loadFile(
-                path: file,
-                range: Int(range.lowerBound)...Int(range.upperBound),
-                context: context
-            )
-            return Response(status: .partialContent, headers: headers, body: body)
+            return Response(status: .partialContent, headers: headers, body: Self.body(blob, range))
         case .unsatisfiable:
             var response = JSONResponse.make(
                 [
@@ -198,6 +190,14 @@ struct ArtifactRoutes {
             )
             response.headers[.contentRange] = "bytes */\(size)"
             return response
+        }
+    }
+
+    /// A response body streaming a range of a blob, chunk by chunk.
+    static func body(_ blob: any BlobReader, _ range: ClosedRange<Int64>) -> ResponseBody {
+        ResponseBody(contentLength: Int(range.upperBound - range.lowerBound + 1)) { writer in
+            try await blob.read(range) { chunk in try await writer.write(ByteBuffer(bytes: chunk)) }
+            try await writer.finish(nil)
         }
     }
 

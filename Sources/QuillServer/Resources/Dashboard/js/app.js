@@ -3,7 +3,7 @@
 // return a cleanup function that runs when the page is left.
 
 import { route, urls } from "./url.js";
-import { get, ApiError } from "./api.js";
+import { get, send, ApiError } from "./api.js";
 import { h, message } from "./dom.js";
 
 const pages = {
@@ -15,6 +15,7 @@ const pages = {
     steps: () => import("./pages/steps.js"),
     step: () => import("./pages/step.js"),
     stats: () => import("./pages/stats.js"),
+    signin: () => import("./pages/signin.js"),
 };
 
 let cleanup = null;
@@ -84,12 +85,24 @@ async function who() {
     const slot = document.getElementById("who");
     try {
         const me = await get("/whoami");
-        const label = me?.user ?? (me?.mode === "single_user" ? "single-user mode" : "not signed in");
-        slot.replaceChildren(h("span", { class: "muted" }, label));
+        if (me?.mode === "single_user") {
+            slot.replaceChildren(h("span", { class: "muted" }, "single-user mode"));
+        } else if (me?.user) {
+            const signOut = h("button", { type: "button", class: "signout" }, "Sign out");
+            signOut.addEventListener("click", async () => {
+                await send("DELETE", "/session");
+                who();
+                navigate(urls.projects());
+            });
+            slot.replaceChildren(h("span", { class: "user" }, me.user), " ", signOut);
+        } else {
+            slot.replaceChildren(h("a", { href: urls.signin(location.pathname + location.search) }, "Sign in"));
+        }
     } catch {
         slot.replaceChildren();
     }
 }
 
+window.addEventListener("quill:session", who);
 show();
 who();

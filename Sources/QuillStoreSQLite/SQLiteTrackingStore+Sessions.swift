@@ -1,0 +1,48 @@
+package import Foundation
+import GRDB
+import QuillCore
+import QuillStore
+
+extension SQLiteTrackingStore: SessionStore {
+    package func createSession(tokenHash: String, keyHash: String, expiresAt: Date) async throws {
+        let now = Timestamp.microseconds(Date())
+        let expires = Timestamp.microseconds(expiresAt)
+        try await write { db in
+            guard
+                let keyID = try Int64.fetchOne(
+                    db,
+                    sql: "SELECT id FROM api_keys WHERE hash = ? AND revoked_at IS NULL",
+                    arguments: [keyHash]
+                )
+            else {
+                throw QuillError(.unauthorized, "the API key is not valid (mistyped or revoked)")
+            }
+            // Expired sessions go whenever a new one is made, so the table holds only live ones.
+            try db.execute(sql: "DELETE FROM sessions WHERE expires_at <= ?", arguments: [now])
+            try db.execute(
+                sql: "INSERT INTO sessions (token_hash, api_key_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [tokenHash, keyID, now, expires]
+            )
+        }
+    }
+
+    package func sessionKeyHash(tokenHash: String, now: Date) async throws -> String? {
+        let now = Timestamp.microseconds(now)
+        return try await read { db in
+            try String.fetchOne(
+                db,
+                sql: """
+                    SELECT api_keys.hash FROM sessions JOIN api_keys ON api_keys.id = sessions.api_key_id
+                    WHERE sessions.token_hash = ? AND sessions.expires_at > ? AND api_keys.revoked_at IS NULL
+                    """,
+                arguments: [tokenHash, now]
+            )
+        }
+    }
+
+    package func deleteSession(tokenHash: String) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash])
+        }
+    }
+}
