@@ -179,7 +179,11 @@ let package = Package(
         ),
         .testTarget(
             name: "QuillServerTests",
-            dependencies: ["QuillAPI", "QuillCore", "QuillServer", "QuillStore", "QuillTesting"],
+            dependencies: [
+                "QuillAPI", "QuillBlobs", "QuillCore", "QuillServer", "QuillStore", "QuillStoreSQLite", "QuillTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

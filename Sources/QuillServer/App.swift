@@ -59,8 +59,7 @@ package enum QuillServer {
         let authenticator = Authenticator(accounts: store, sessions: store)
         let api = APIContext(
             store: store,
-            accounts: store,
-            authenticator: authenticator,
+            authorization: Authorization(store: store, accounts: store, authenticator: authenticator),
             configuration: configuration,
             metrics: metrics,
             started: Date()
@@ -97,9 +96,8 @@ package enum QuillServer {
 /// What every route handler shares.
 struct APIContext: Sendable {
     let store: any TrackingStore
-    let accounts: any AccountStore
-    let authenticator: Authenticator
-    let accessCache = AccessCache()
+    /// Every access decision, and every change that alters access (see ``Authorization``).
+    let authorization: Authorization
     let configuration: ServerConfiguration
     let metrics: ServerMetrics
     let started: Date
@@ -109,78 +107,6 @@ struct APIContext: Sendable {
         let buffer = try await bodyBytes(request)
         if buffer.readableBytes == 0 && allowEmpty { return .object([:]) }
         return try Self.json(from: buffer)
-    }
-
-    /// The run named in the path, when the caller may have `access` to its project.
-    ///
-    /// Every route that touches a run goes through here, so access is checked in one place. A run the caller
-    /// may not read is reported as not found, so its existence does not leak.
-    func run(_ context: QuillRequestContext, _ access: Access) async throws -> StoredRun {
-        try await run(try runID(context), context.caller, access)
-    }
-
-    /// The id of the run named in the path, when the caller may have `access` to its project.
-    ///
-    /// The cheap form of ``run(_:_:)`` for the logging hot path: in single-user mode it does not read the
-    /// store (the store call that follows reports a missing run), and otherwise it answers from
-    /// ``AccessCache``.
-    func runID(_ context: QuillRequestContext, _ access: Access) async throws -> RunID {
-        let id = try runID(context)
-        let caller = context.caller
-        try refuseAnonymousWrite(caller, access)
-        if caller == .singleUser { return id }
-        let notFound = QuillError(.notFound, "run '\(id)' not found\(Self.signInHint(caller))")
-        guard let projectID = try await accessCache.projectID(of: id, store: store),
-            let project = try await accessCache.project(id: projectID, store: store)
-        else { throw notFound }
-        try authorize(caller, access, project, notFound: notFound)
-        return id
-    }
-
-    /// A run by id, when the caller may have `access` to its project.
-    func run(_ id: RunID, _ caller: Caller, _ access: Access) async throws -> StoredRun {
-        try refuseAnonymousWrite(caller, access)
-        let notFound = QuillError(.notFound, "run '\(id)' not found\(Self.signInHint(caller))")
-        guard let run = try await store.run(id) else { throw notFound }
-        if caller == .singleUser { return run }
-        guard let project = try await accessCache.project(id: run.projectID, store: store) else { throw notFound }
-        try authorize(caller, access, project, notFound: notFound)
-        return run
-    }
-
-    /// A project by namespace and slug, when the caller may have `access` to it.
-    func project(namespace: String, slug: String, _ caller: Caller, _ access: Access) async throws -> StoredProject {
-        try refuseAnonymousWrite(caller, access)
-        let notFound = QuillError(
-            .notFound,
-            "project '\(namespace)/\(slug)' not found\(Self.signInHint(caller)); list projects with GET /api/v1/projects"
-        )
-        guard let project = try await store.project(namespace: namespace, slug: slug) else { throw notFound }
-        try authorize(caller, access, project, notFound: notFound)
-        return project
-    }
-
-    /// Refuses a request the access rules do not allow: 403 when the caller may read but not write, and
-    /// `notFound` when the caller may not even read (so a private project's existence does not leak).
-    func authorize(_ caller: Caller, _ access: Access, _ project: StoredProject, notFound: QuillError) throws {
-        if AccessPolicy.allows(caller, access, project) { return }
-        if access == .write, AccessPolicy.allows(caller, .read, project) {
-            throw QuillError(
-                .forbidden,
-                "you may read but not write project '\(project.namespace)/\(project.slug)'; ask an owner of '\(project.namespace)' to add you as a member"
-            )
-        }
-        throw notFound
-    }
-
-    /// Writes need a signed-in caller.
-    func refuseAnonymousWrite(_ caller: Caller, _ access: Access) throws {
-        if caller == .anonymous, access == .write {
-            throw QuillError(
-                .unauthorized,
-                "this server requires an API key to write; set QUILL_API_KEY or run `quill login --server URL`"
-            )
-        }
     }
 
     /// The run's page on the dashboard: `<base>/<namespace>/<project>/runs/<id>`, where the base is
@@ -195,21 +121,5 @@ struct APIContext: Sendable {
     /// The namespace a caller's new projects go in when the request names none.
     func defaultNamespace(_ caller: Caller) -> String {
         caller.userName ?? configuration.defaultNamespace
-    }
-
-    /// The projects the caller may read.
-    func readableProjects(_ caller: Caller) async throws -> [StoredProject] {
-        try await store.projects().filter { AccessPolicy.allows(caller, .read, $0) }
-    }
-
-    private static func signInHint(_ caller: Caller) -> String {
-        caller == .anonymous ? " (if it is private, send an API key: set QUILL_API_KEY or run `quill login`)" : ""
-    }
-
-    /// The run id in the path.
-    func runID(_ context: QuillRequestContext) throws -> RunID {
-        let text = try context.parameters.require("id")
-        guard let id = RunID(text) else { throw QuillError(.notFound, "run '\(text)' not found") }
-        return id
     }
 }

@@ -9,74 +9,67 @@ import QuillStore
 /// Users are created by an administrator (or, while the server has no users, by anyone who can reach it:
 /// that is how the first user of a single-user server is made); API keys belong to the caller;
 /// organizations are created by any user, who becomes their owner, and their owners manage members.
+/// The rules, and the changes that alter access, live in ``Authorization`` (`Auth/Authorization+Accounts.swift`).
 struct AccountRoutes {
     let api: APIContext
 
     func register(_ group: RouterGroup<QuillRequestContext>) {
+        let authorization = api.authorization
         group.get("whoami") { _, context in try JSONResponse.make(whoami(context.caller)) }
         group.get("users") { _, context in
-            try requireAdmin(context.caller)
-            return try JSONResponse.make(APIUserList(users: try await api.accounts.users().map(DTO.user)))
+            let administration = try authorization.administerUsers(context.caller)
+            return try JSONResponse.make(APIUserList(users: try await authorization.users(administration).map(DTO.user)))
         }
         group.post("users") { request, context in try await createUser(request, context) }
         group.get("keys") { _, context in
-            let user = try requireUser(context.caller)
-            return try JSONResponse.make(
-                APIKeyList(keys: try await api.accounts.apiKeys(user: user).map { DTO.apiKey($0) })
-            )
+            let user = try authorization.signedInUser(context.caller)
+            return try JSONResponse.make(APIKeyList(keys: try await authorization.keys(of: user).map { DTO.apiKey($0) }))
         }
         group.post("keys") { request, context in
-            let user = try requireUser(context.caller)
+            let user = try authorization.signedInUser(context.caller)
             let body = try await api.body(APIKeyCreate.self, request, allowEmpty: true)
-            let created = try await createKey(user: user, label: body.label ?? "default")
-            return try JSONResponse.make(created, status: .created)
+            let created = try await authorization.createKey(label: body.label ?? "default", for: user)
+            return try JSONResponse.make(Self.wire(created), status: .created)
         }
         group.delete("keys/:key") { _, context in
-            let user = try requireUser(context.caller)
-            let text = try context.parameters.require("key")
-            guard let id = Int64(text) else { throw QuillError(.notFound, "API key \(text) not found") }
-            let key = try await api.accounts.revokeAPIKey(id: id, user: user)
-            api.authenticator.invalidate()
+            let user = try authorization.signedInUser(context.caller)
+            let key = try await authorization.revokeKey(try context.parameters.require("key"), of: user)
             return try JSONResponse.make(DTO.apiKey(key))
         }
         group.post("orgs") { request, context in
-            let user = try requireUser(context.caller)
+            let user = try authorization.signedInUser(context.caller)
             let body = try await api.body(APIOrganizationCreate.self, request)
-            let organization = try await api.accounts.createOrganization(
-                name: body.name,
-                owner: user
-            )
-            api.authenticator.invalidate()
-            return try JSONResponse.make(try await organizationJSON(organization.name), status: .created)
+            let organization = try await authorization.createOrganization(name: body.name, owner: user)
+            return try JSONResponse.make(Self.wire(organization), status: .created)
         }
         group.get("orgs/:org") { _, context in
             let name = try context.parameters.require("org")
-            try await requireMember(context.caller, of: name)
-            return try JSONResponse.make(try await organizationJSON(name))
+            return try JSONResponse.make(Self.wire(try await authorization.readOrganization(name, context.caller)))
         }
         group.put("orgs/:org/members/:user") { request, context in
-            let name = try context.parameters.require("org")
-            try await requireOwner(context.caller, of: name)
+            let administration = try authorization.manageMembers(
+                of: try context.parameters.require("org"),
+                context.caller
+            )
             let body = try await api.body(APIMembershipUpdate.self, request, allowEmpty: true)
             let roleText = body.role ?? MembershipRole.member.rawValue
             guard let role = MembershipRole(rawValue: roleText) else {
                 throw QuillError(.invalidArgument, "body.role must be owner or member")
             }
-            try await api.accounts.setMembership(
-                organization: name,
+            let organization = try await authorization.setMembership(
                 user: try context.parameters.require("user"),
-                role: role
+                role: role,
+                administration
             )
-            api.authenticator.invalidate()
-            return try JSONResponse.make(try await organizationJSON(name))
+            return try JSONResponse.make(Self.wire(organization))
         }
         group.delete("orgs/:org/members/:user") { _, context in
-            let name = try context.parameters.require("org")
-            let member = try context.parameters.require("user")
-            if context.caller.userName != member { try await requireOwner(context.caller, of: name) }
-            try await api.accounts.removeMembership(organization: name, user: member)
-            api.authenticator.invalidate()
-            return try JSONResponse.make(try await organizationJSON(name))
+            let organization = try await authorization.removeMember(
+                try context.parameters.require("user"),
+                from: try context.parameters.require("org"),
+                context.caller
+            )
+            return try JSONResponse.make(Self.wire(organization))
         }
     }
 
@@ -95,86 +88,26 @@ struct AccountRoutes {
     }
 
     private func createUser(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        try requireAdmin(context.caller)
+        let administration = try api.authorization.administerUsers(context.caller)
         let body = try await api.body(APIUserCreate.self, request)
-        let name = body.name
-        var isAdmin = body.admin ?? false
-        // The first user of a single-user server administers it: otherwise nobody could.
-        if context.caller == .singleUser { isAdmin = true }
-        let user = try await api.accounts.createUser(name: name, isAdmin: isAdmin)
-        let key = try await createKey(user: user.name, label: "default")
-        api.authenticator.invalidate()
-        return try JSONResponse.make(APIUserCreated(user: DTO.user(user), apiKey: key), status: .created)
-    }
-
-    /// Makes a key and returns its record with the key itself, which is shown this once.
-    private func createKey(user: String, label: String) async throws -> APIKeyRecord {
-        try RequestRules.refuseNUL(label, "body.label")
-        guard label.unicodeScalars.count <= 200 else {
-            throw QuillError(.invalidArgument, "body.label is longer than 200 characters")
-        }
-        let secret = APIKeySecret.generate()
-        let stored = try await api.accounts.createAPIKey(
-            NewAPIKey(
-                user: user,
-                label: label,
-                prefix: APIKeySecret.prefix(of: secret),
-                hash: APIKeySecret.hash(secret)
-            )
+        let (user, key) = try await api.authorization.createUser(
+            name: body.name,
+            isAdmin: body.admin ?? false,
+            administration
         )
-        return DTO.apiKey(stored, secret: secret)
+        return try JSONResponse.make(APIUserCreated(user: DTO.user(user), apiKey: Self.wire(key)), status: .created)
     }
 
-    private func organizationJSON(_ name: String) async throws -> APIOrganization {
-        guard let organization = try await api.accounts.organization(name: name) else {
-            throw QuillError(.notFound, "organization '\(name)' not found")
-        }
-        let members = try await api.accounts.members(organization: name).map {
-            APIMember(user: $0.user, role: $0.role.rawValue)
-        }
-        return APIOrganization(name: organization.name, createdAt: organization.createdAt, members: members)
+    /// A new key's record with the key itself, which is shown this once.
+    private static func wire(_ created: CreatedAPIKey) -> APIKeyRecord {
+        DTO.apiKey(created.record, secret: created.secret)
     }
 
-    private func requireAdmin(_ caller: Caller) throws {
-        switch caller {
-        case .singleUser: return
-        case .user(let user) where user.isAdmin: return
-        case .user: throw QuillError(.forbidden, "only an administrator may manage users")
-        case .anonymous: throw unauthorized()
-        }
-    }
-
-    private func requireUser(_ caller: Caller) throws -> String {
-        switch caller {
-        case .user(let user): return user.name
-        case .anonymous: throw unauthorized()
-        case .singleUser:
-            throw QuillError(
-                .conflict,
-                "this server has no users (single-user mode), so it has no API keys or organizations; create the first user with `quill users create NAME`"
-            )
-        }
-    }
-
-    private func requireMember(_ caller: Caller, of organization: String) async throws {
-        let notFound = QuillError(.notFound, "organization '\(organization)' not found")
-        switch caller {
-        case .singleUser: return
-        case .anonymous: throw unauthorized()
-        case .user(let user):
-            if user.isAdmin || user.organizations[organization] != nil { return }
-            throw notFound
-        }
-    }
-
-    private func requireOwner(_ caller: Caller, of organization: String) async throws {
-        try await requireMember(caller, of: organization)
-        if case .user(let user) = caller, !user.isAdmin, user.organizations[organization] != .owner {
-            throw QuillError(.forbidden, "only an owner of '\(organization)' may manage its members")
-        }
-    }
-
-    private func unauthorized() -> QuillError {
-        QuillError(.unauthorized, "this request needs an API key; set QUILL_API_KEY or run `quill login --server URL`")
+    private static func wire(_ organization: OrganizationMembers) -> APIOrganization {
+        APIOrganization(
+            name: organization.organization.name,
+            createdAt: organization.organization.createdAt,
+            members: organization.members.map { APIMember(user: $0.user, role: $0.role.rawValue) }
+        )
     }
 }

@@ -25,7 +25,8 @@ import QuillStore
 /// - `GET content?path=` streams the bytes back, with single `Range` requests (206, or 416); a request for
 ///   several ranges gets the whole file (200), as RFC 9110 allows.
 ///
-/// Every handler gets its run through ``APIContext/run(_:_:)``, which checks the caller's access.
+/// Every handler gets its run through ``Authorization/readRun(_:)`` or ``Authorization/writeRun(_:)``, which
+/// check the caller's access before the body is read.
 struct ArtifactRoutes {
     let api: APIContext
     let artifacts: any ArtifactStore
@@ -35,12 +36,12 @@ struct ArtifactRoutes {
     func register(_ group: RouterGroup<QuillRequestContext>) {
         group.post { request, context in try await create(request, context) }
         group.get { _, context in
-            let run = try await api.run(context, .read)
+            let run = try await api.authorization.readRun(context)
             let list = try await artifacts.artifacts(run.id)
             return try JSONResponse.make(APIArtifactList(artifacts: list.map(DTO.artifact)))
         }
         group.patch { request, context in
-            let run = try await api.run(context, .write)
+            let run = try await api.authorization.writeRun(context)
             let path = try Self.path(request)
             let body = try await api.body(APIArtifactUpdate.self, request)
             guard body.status == ArtifactStatus.failed.rawValue else {
@@ -65,7 +66,7 @@ struct ArtifactRoutes {
     }
 
     private func create(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let run = try await api.run(context, .write)
+        let run = try await api.authorization.writeRun(context)
         let body = try await api.body(APIArtifactCreate.self, request)
         let path = try ArtifactPathRules.validate(body.path)
         var new = NewArtifact(run: run.id, path: path, loggedAt: body.loggedAt)
@@ -85,7 +86,7 @@ struct ArtifactRoutes {
     }
 
     private func upload(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let run = try await api.run(context, .write)
+        let run = try await api.authorization.writeRun(context)
         let path = try Self.path(request)
         let record = try await artifacts.createArtifact(NewArtifact(run: run.id, path: path)).artifact
         var ticket: QuotaReservations.Ticket?
@@ -95,8 +96,7 @@ struct ArtifactRoutes {
             let length = request.headers[.contentLength].flatMap { Int64($0) }
             var limits = BlobLimits(maximumBytes: configuration.maxArtifactBytes)
             if let quota = configuration.namespaceQuotaBytes {
-                let namespace =
-                    try await api.store.project(id: run.projectID)?.namespace ?? configuration.defaultNamespace
+                let namespace = run.project.namespace
                 var held = try await artifacts.artifactBytes(namespace: namespace)
                 if length.map({ $0 > quota - held - reservations.inFlight(namespace) }) ?? true {
                     // Bytes the namespace released (replaced versions, deleted runs) still count until they
@@ -154,7 +154,7 @@ struct ArtifactRoutes {
     }
 
     private func download(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let run = try await api.run(context, .read)
+        let run = try await api.authorization.readRun(context)
         let path = try Self.path(request)
         guard let record = try await artifacts.artifact(run.id, path: path) else { throw Self.noRecord(run.id, path) }
         guard record.status == .uploaded, let hash = record.sha256, let blob = try await blobs.open(sha256: hash) else {

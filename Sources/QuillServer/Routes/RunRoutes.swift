@@ -13,23 +13,17 @@ struct RunRoutes {
         group.post { request, context in try await create(request, context) }
         group.get { request, context in try await search(request, context) }
         group.get(":id") { request, context in
-            let run = try await api.run(context, .read)
-            guard let details = try await api.store.runDetails(run.id) else {
-                throw QuillError(.notFound, "run '\(run.id)' not found")
-            }
-            let project = try await api.store.project(id: details.run.projectID)
-            let dashboardURL = project.map { api.dashboardURL(request, $0, run.id) }
+            let (details, project) = try await api.authorization.readRunDetails(context)
+            let dashboardURL = api.dashboardURL(request, project, details.run.id)
             return try JSONResponse.make(DTO.details(details, project: project, dashboardURL: dashboardURL))
         }
         group.patch(":id") { request, context in try await update(request, context) }
         group.delete(":id") { _, context in
-            let id = try await api.runID(context, .write)
-            try await api.store.deleteRun(id)
-            api.accessCache.forget(run: id)
+            try await api.authorization.deleteRun(context)
             return Response(status: .noContent)
         }
         group.post(":id/batch") { request, context in
-            let id = try await api.runID(context, .write)
+            let id = try await api.authorization.writableRunID(context)
             let batch = try LogBatchReader.batch(from: try await api.bodyBytes(request))
             let result = try await api.store.logBatch(id, batch)
             api.metrics.recordIngest(points: result.metricsWritten)
@@ -38,49 +32,54 @@ struct RunRoutes {
             )
         }
         group.post(":id/metrics") { request, context in
+            let id = try await api.authorization.writableRunID(context)
             let body = try await api.body(APIMetric.self, request)
             var batch = LogBatch()
             batch.metrics = [LogBatchReader.metric(body)]
-            let result = try await api.store.logBatch(try await api.runID(context, .write), batch)
+            let result = try await api.store.logBatch(id, batch)
             api.metrics.recordIngest(points: result.metricsWritten)
             return try JSONResponse.make(
                 APIBatchResult(metricsWritten: result.metricsWritten, metricsIgnored: result.metricsIgnored)
             )
         }
         group.post(":id/params") { request, context in
+            let id = try await api.authorization.writableRunID(context)
             let body = try await api.body(APIParam.self, request)
             try RequestRules.checkKey(body.key, "body.key")
             var batch = LogBatch()
             batch.params = try RequestRules.params([body.key: body.value ?? .null], field: "body")
-            _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
+            _ = try await api.store.logBatch(id, batch)
             return Response(status: .noContent)
         }
         group.post(":id/tags") { request, context in
+            let id = try await api.authorization.writableRunID(context)
             let body = try await api.body(APITag.self, request)
             try RequestRules.checkKey(body.key, "body.key")
             var batch = LogBatch()
             batch.tags = [MetricBounds.normalizedKey(body.key): body.value ?? ""]
-            _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
+            _ = try await api.store.logBatch(id, batch)
             return Response(status: .noContent)
         }
         group.post(":id/links") { request, context in
+            let id = try await api.authorization.writableRunID(context)
             let body = try await api.body(APILink.self, request)
             var batch = LogBatch()
             batch.links = [RunLink(label: body.label, url: body.url)]
-            _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
+            _ = try await api.store.logBatch(id, batch)
             return Response(status: .noContent)
         }
         group.post(":id/logs") { request, context in
+            let id = try await api.authorization.writableRunID(context)
             let body = try await api.body(APILogLine.self, request)
             var batch = LogBatch()
             batch.logs = [try LogBatchReader.logLine(body)]
-            _ = try await api.store.logBatch(try await api.runID(context, .write), batch)
+            _ = try await api.store.logBatch(id, batch)
             return Response(status: .noContent)
         }
         group.get(":id/metrics") { request, context in try await history(request, context) }
         group.get(":id/logs") { request, context in
             let limit = try QueryParameters(request).int("limit", in: Self.limits) ?? 1000
-            let id = try await api.runID(context, .read)
+            let id = try await api.authorization.readableRunID(context)
             let lines = try await api.store.logLines(id, limit: min(limit, 100_000))
             return try JSONResponse.make(APILogList(logs: lines.map(DTO.logLine)))
         }
@@ -88,21 +87,19 @@ struct RunRoutes {
 
     private func create(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let caller = context.caller
-        try api.refuseAnonymousWrite(caller, .write)
+        // The project is named in the body, so only the anonymous caller can be refused before it is read.
+        try api.authorization.requireWriter(caller)
         let body = try await api.body(APIRunCreate.self, request)
         let project: StoredProject
         if let id = body.projectID {
-            let notFound = QuillError(.notFound, "project \(id) not found; create it with POST /api/v1/projects")
-            guard let found = try await api.store.project(id: Int64(id)) else { throw notFound }
-            try api.authorize(caller, .write, found, notFound: notFound)
-            project = found
+            project = try await api.authorization.writeProject(id: Int64(id), caller)
         } else if let reference = body.project {
             let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
             if parts.count == 2 {
-                project = try await api.project(namespace: parts[0], slug: parts[1], caller, .write)
+                project = try await api.authorization.writeProject(namespace: parts[0], slug: parts[1], caller)
             } else {
-                project = try await api.createProject(
-                    namespace: api.defaultNamespace(caller),
+                project = try await api.authorization.createProject(
+                    in: api.defaultNamespace(caller),
                     displayName: reference,
                     caller
                 )
@@ -126,7 +123,7 @@ struct RunRoutes {
         run.description = body.description
         if let kind = body.kind { run.kind = RunKind(kind) }
         if let parent = body.parent {
-            run.parent = try await parentRun(parent, caller)
+            run.parent = try await api.authorization.readableParent(parent, caller)
         }
         if let status = body.status { run.status = try Self.status(status) }
         run.startedAt = body.startedAt
@@ -153,23 +150,8 @@ struct RunRoutes {
         )
     }
 
-    /// The run a body names as parent, when the caller may read it. A missing or unreadable parent is not a
-    /// missing resource in the path: it answers 422 `unknown_reference`, the same for both.
-    private func parentRun(_ text: String, _ caller: Caller) async throws -> RunID {
-        let missing = QuillError(
-            .unknownReference,
-            "body.parent: run '\(text)' not found; give the id of a run you can read"
-        )
-        guard let id = RunID(text) else { throw missing }
-        do {
-            return try await api.run(id, caller, .read).id
-        } catch let error as QuillError where error.code == .notFound {
-            throw missing
-        }
-    }
-
     private func update(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let run = try await api.run(context, .write)
+        let run = try await api.authorization.writeRun(context).run
         let id = run.id
         let body = try await api.body(APIRunUpdate.self, request)
         var update = RunUpdate()
@@ -182,7 +164,7 @@ struct RunRoutes {
         switch body.parent {
         case .none: break
         case .some(.none): update.parent = .some(nil)
-        case .some(.some(let text)): update.parent = .some(try await parentRun(text, context.caller))
+        case .some(.some(let text)): update.parent = .some(try await api.authorization.readableParent(text, context.caller))
         }
         update.summary = body.summary
         try RequestRules.refuseNUL(in: .object(update.summary ?? [:]), "body.summary")
@@ -196,9 +178,9 @@ struct RunRoutes {
             let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
             let namespace = parts.count == 2 ? parts[0] : api.defaultNamespace(context.caller)
             let slug = parts.count == 2 ? parts[1] : Project.slug(for: reference)
-            projectIDs = [try await api.project(namespace: namespace, slug: slug, context.caller, .read).id]
+            projectIDs = [try await api.authorization.readProject(namespace: namespace, slug: slug, context.caller).id]
         } else {
-            projectIDs = try await api.readableProjects(context.caller).map(\.id)
+            projectIDs = try await api.authorization.readableProjects(context.caller).map(\.id)
         }
         var search = RunSearch(projectIDs: projectIDs)
         search.query = try parameters.string("q").map { try RunQuery(parsing: $0) }
@@ -217,7 +199,7 @@ struct RunRoutes {
     }
 
     private func history(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        let id = try await api.runID(context, .read)
+        let id = try await api.authorization.readableRunID(context)
         let parameters = QueryParameters(request)
         // Parameters are checked even when the answer does not use them, so a mistake never goes unnoticed.
         let from = try parameters.int("from", in: MetricBounds.steps)

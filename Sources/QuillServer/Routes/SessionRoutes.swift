@@ -22,20 +22,10 @@ struct SessionRoutes {
     private var secure: Bool { api.configuration.publicURL?.lowercased().hasPrefix("https://") == true }
 
     private func signIn(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
-        if context.caller == .singleUser {
-            throw QuillError(
-                .conflict,
-                "this server has no users, so there is nothing to sign in to: everything is open on this machine; create a user with `quill users create NAME` to turn sign-in on"
-            )
-        }
+        try api.authorization.startSession(context.caller)
         let key = try await api.body(APISessionCreate.self, request).apiKey.trimmingWhitespace()
         let keyHash = APIKeySecret.hash(key)
-        guard let (_, user) = try await api.accounts.apiKey(hash: keyHash) else {
-            throw QuillError(
-                .unauthorized,
-                "that API key is not valid (mistyped or revoked); get one with `quill keys create` or, for a new user, `quill users create NAME`"
-            )
-        }
+        let user = try await api.authorization.signInUser(keyHash: keyHash)
         let token = SessionCookie.newToken()
         try await sessions.createSession(
             tokenHash: APIKeySecret.hash(token),

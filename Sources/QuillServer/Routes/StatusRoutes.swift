@@ -17,14 +17,16 @@ struct StatusRoutes {
         router.get("healthz") { _, _ in try JSONResponse.make(APIHealth(status: "ok")) }
         let openAPI = OpenAPIDocument.document
         router.get("api/v1/openapi.json") { _, _ in JSONResponse.make(openAPI) }
-        let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: api.authenticator))
+        let authenticated = router.group().add(
+            middleware: AuthMiddleware(authenticator: api.authorization.authenticator)
+        )
         authenticated.get("api/v1/status") { _, context in
             var status = APIStatus(
                 version: QuillServer.version,
                 serverID: try await api.store.serverID(),
                 uptimeSeconds: Date().timeIntervalSince(api.started)
             )
-            if Self.isAdministrator(context.caller) {
+            if api.authorization.seesGlobalFigures(context.caller) {
                 let counts = try await api.store.counts()
                 status.counts = APIServerCounts(
                     projects: counts.projects,
@@ -35,34 +37,16 @@ struct StatusRoutes {
             return try JSONResponse.make(status)
         }
         authenticated.get("metrics") { _, context in
-            switch context.caller {
-            case .anonymous:
-                throw QuillError(
-                    .unauthorized,
-                    "/metrics needs an administrator's API key; scrape it with `Authorization: Bearer <key>`"
-                )
-            case .user(let user) where !user.isAdmin:
-                throw QuillError(.forbidden, "only an administrator may read /metrics")
-            case .user, .singleUser:
-                return Response(
-                    status: .ok,
-                    headers: [.contentType: "text/plain; version=0.0.4"],
-                    body: ResponseBody(
-                        byteBuffer: ByteBuffer(
-                            string: api.metrics.prometheusText(uptime: Date().timeIntervalSince(api.started))
-                        )
+            try api.authorization.readServerMetrics(context.caller)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4"],
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(
+                        string: api.metrics.prometheusText(uptime: Date().timeIntervalSince(api.started))
                     )
                 )
-            }
-        }
-    }
-
-    /// Whether the caller may see the server's global figures.
-    static func isAdministrator(_ caller: Caller) -> Bool {
-        switch caller {
-        case .singleUser: return true
-        case .user(let user): return user.isAdmin
-        case .anonymous: return false
+            )
         }
     }
 }

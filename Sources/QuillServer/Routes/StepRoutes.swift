@@ -19,12 +19,7 @@ struct StepRoutes {
     }
 
     private func catalog(_ caller: Caller) throws -> StepCatalog {
-        if caller == .anonymous {
-            throw QuillError(
-                .unauthorized,
-                "step results need a signed-in user on this server; set QUILL_API_KEY or sign in to the dashboard"
-            )
-        }
+        try api.authorization.readSteps(caller)
         return StepCatalog(root: api.configuration.stepsRoot)
     }
 
