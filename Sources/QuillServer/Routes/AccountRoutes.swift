@@ -18,12 +18,16 @@ struct AccountRoutes {
         group.get("whoami") { _, context in try JSONResponse.make(whoami(context.caller)) }
         group.get("users") { _, context in
             let administration = try authorization.administerUsers(context.caller)
-            return try JSONResponse.make(APIUserList(users: try await authorization.users(administration).map(DTO.user)))
+            return try JSONResponse.make(
+                APIUserList(users: try await authorization.users(administration).map(DTO.user))
+            )
         }
         group.post("users") { request, context in try await createUser(request, context) }
         group.get("keys") { _, context in
             let user = try authorization.signedInUser(context.caller)
-            return try JSONResponse.make(APIKeyList(keys: try await authorization.keys(of: user).map { DTO.apiKey($0) }))
+            return try JSONResponse.make(
+                APIKeyList(keys: try await authorization.keys(of: user).map { DTO.apiKey($0) })
+            )
         }
         group.post("keys") { request, context in
             let user = try authorization.signedInUser(context.caller)

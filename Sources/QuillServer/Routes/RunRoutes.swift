@@ -164,7 +164,8 @@ struct RunRoutes {
         switch body.parent {
         case .none: break
         case .some(.none): update.parent = .some(nil)
-        case .some(.some(let text)): update.parent = .some(try await api.authorization.readableParent(text, context.caller))
+        case .some(.some(let text)):
+            update.parent = .some(try await api.authorization.readableParent(text, context.caller))
         }
         update.summary = body.summary
         try RequestRules.refuseNUL(in: .object(update.summary ?? [:]), "body.summary")
