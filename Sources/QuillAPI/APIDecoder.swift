@@ -111,7 +111,10 @@ struct ValueDecoder: Decoder {
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let members) = value else { throw APIDecoder.mismatch(codingPath, "a JSON object") }
         let container = KeyedValueContainer<Key>(members: members, codingPath: codingPath)
-        if let closed = Key.self as? any CaseIterable.Type {
+        // A closed set of keys: a member no key has is refused (the allowed names are listed only then).
+        if let closed = Key.self as? any CaseIterable.Type,
+            members.keys.contains(where: { Key(stringValue: $0) == nil })
+        {
             try container.allowOnly(Self.names(closed))
         }
         return KeyedDecodingContainer(container)
