@@ -56,62 +56,55 @@ struct ValueDecoder: Decoder {
     let codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    /// Decodes `type` from `value`: the API's own spellings for times, numbers and JSON values, the
-    /// type's `init(from:)` for everything else.
-    static func decode<T: Decodable>(_ type: T.Type, _ value: JSONValue, codingPath: [any CodingKey]) throws -> T {
-        func cast(_ result: Any) throws -> T {
-            guard let typed = result as? T else { throw APIDecoder.mismatch(codingPath, "\(T.self)") }
+    /// Decodes `type` from `value`: the API's own spellings for times, numbers and JSON values (one
+    /// conformance check, cached per type), the type's `init(from:)` for everything else.
+    static func decode<T: Decodable>(_ type: T.Type, _ value: JSONValue, at path: FieldPath) throws -> T {
+        if let known = type as? any KnownWireDecodable.Type {
+            guard let typed = try known.wireDecode(value, path) as? T else {
+                throw APIDecoder.mismatch(path.full, "\(T.self)")
+            }
             return typed
         }
-        switch type {
-        case is JSONValue.Type: return try cast(value)
-        case is String.Type: return try cast(try string(value, codingPath))
-        case is Double.Type: return try cast(try double(value, codingPath))
-        case is Int.Type: return try cast(try int(value, codingPath))
-        case is Int64.Type: return try cast(Int64(try int(value, codingPath)))
-        case is Bool.Type:
-            guard case .bool(let flag) = value else { throw APIDecoder.mismatch(codingPath, "a boolean") }
-            return try cast(flag)
-        case is Date.Type:
-            guard case .string(let text) = value, let date = Timestamp.parse(text) else {
-                throw APIDecoder.mismatch(codingPath, "an ISO 8601 time such as 2026-11-24T16:20:01Z")
-            }
-            return try cast(date)
-        default:
-            return try T(from: ValueDecoder(value: value, codingPath: codingPath))
-        }
+        return try T(from: ValueDecoder(value: value, codingPath: path.full))
     }
 
-    static func string(_ value: JSONValue, _ codingPath: [any CodingKey]) throws -> String {
-        guard case .string(let text) = value else { throw APIDecoder.mismatch(codingPath, "a string") }
+    static func decode<T: Decodable>(_ type: T.Type, _ value: JSONValue, codingPath: [any CodingKey]) throws -> T {
+        try decode(type, value, at: FieldPath(parent: codingPath, key: nil))
+    }
+
+    static func string(_ value: JSONValue, _ path: FieldPath) throws -> String {
+        guard case .string(let text) = value else { throw APIDecoder.mismatch(path.full, "a string") }
         if text.utf8.contains(0) {
-            throw QuillError(.invalidArgument, "\(APIDecoder.describe(codingPath)) must not contain a NUL byte")
+            throw QuillError(.invalidArgument, "\(APIDecoder.describe(path.full)) must not contain a NUL byte")
         }
         return text
     }
 
-    static func double(_ value: JSONValue, _ codingPath: [any CodingKey]) throws -> Double {
+    static func double(_ value: JSONValue, _ path: FieldPath) throws -> Double {
         switch value {
         case .int(let number): return Double(number)
         case .double(let number): return number
         case .string(let text):
             guard let number = JSONValue.nonFiniteDouble(text) else {
-                throw APIDecoder.mismatch(codingPath, "a number")
+                throw APIDecoder.mismatch(path.full, "a number")
             }
             return number
-        default: throw APIDecoder.mismatch(codingPath, "a number")
+        default: throw APIDecoder.mismatch(path.full, "a number")
         }
     }
 
-    static func int(_ value: JSONValue, _ codingPath: [any CodingKey]) throws -> Int {
-        guard let number = value.intValue else { throw APIDecoder.mismatch(codingPath, "an integer") }
+    static func int(_ value: JSONValue, _ path: FieldPath) throws -> Int {
+        guard let number = value.intValue else { throw APIDecoder.mismatch(path.full, "an integer") }
         return number
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let members) = value else { throw APIDecoder.mismatch(codingPath, "a JSON object") }
         let container = KeyedValueContainer<Key>(members: members, codingPath: codingPath)
-        if let closed = Key.self as? any CaseIterable.Type {
+        // A closed set of keys: a member no key has is refused (the allowed names are listed only then).
+        if let closed = Key.self as? any CaseIterable.Type,
+            members.keys.contains(where: { Key(stringValue: $0) == nil })
+        {
             try container.allowOnly(Self.names(closed))
         }
         return KeyedDecodingContainer(container)
@@ -152,54 +145,116 @@ struct KeyedValueContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decodeNil(forKey key: Key) throws -> Bool { (members[key.stringValue] ?? .null) == .null }
 
-    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        // A JSON value may be null (a member of a config or of git facts); other types need a value.
+    /// A member that must have a value. A JSON value may be null (a member of a config or of git facts).
+    private func required<T: Decodable>(_ type: T.Type, _ key: Key) throws -> T {
         if T.self == JSONValue.self, let value = members[key.stringValue], let json = value as? T { return json }
         guard let value = members[key.stringValue], value != .null else {
             throw QuillError(.invalidArgument, "\(APIDecoder.describe(codingPath + [key])) is required")
         }
-        return try ValueDecoder.decode(type, value, codingPath: codingPath + [key])
+        return try ValueDecoder.decode(type, value, at: FieldPath(parent: codingPath, key: key))
     }
 
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
-        try decode(Primitive<Bool>.self, forKey: key).value
+    /// A member that may be missing or null (`nil` then).
+    private func optional<T: Decodable>(_ type: T.Type, _ key: Key) throws -> T? {
+        guard let value = members[key.stringValue], value != .null else { return nil }
+        return try ValueDecoder.decode(type, value, at: FieldPath(parent: codingPath, key: key))
     }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String {
-        try decode(Primitive<String>.self, forKey: key).value
+
+    private func integer<T: FixedWidthInteger>(_ number: Int?, _ key: Key) throws -> T? {
+        guard let number else { return nil }
+        guard let converted = T(exactly: number) else {
+            throw APIDecoder.mismatch(codingPath + [key], "an integer from \(T.min) to \(T.max)")
+        }
+        return converted
     }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
-        try decode(Primitive<Double>.self, forKey: key).value
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try required(type, key) }
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? { try optional(type, key) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try required(type, key) }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try optional(type, key) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try required(type, key) }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try optional(type, key) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try required(type, key) }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try optional(type, key) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try required(type, key) }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try optional(type, key) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try required(type, key) }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try optional(type, key) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { Float(try required(Double.self, key)) }
+    func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? {
+        try optional(Double.self, key).map(Float.init)
     }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float {
-        try decode(Primitive<Float>.self, forKey: key).value
-    }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try decode(Primitive<Int>.self, forKey: key).value }
     func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 {
-        try decode(Primitive<Int8>.self, forKey: key).value
+        guard let number: Int8 = try integer(try required(Int.self, key), key) else {
+            throw APIDecoder.mismatch(codingPath + [key], "an integer")
+        }
+        return number
+    }
+    func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? {
+        try integer(try optional(Int.self, key), key)
     }
     func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 {
-        try decode(Primitive<Int16>.self, forKey: key).value
+        guard let number: Int16 = try integer(try required(Int.self, key), key) else {
+            throw APIDecoder.mismatch(codingPath + [key], "an integer")
+        }
+        return number
+    }
+    func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? {
+        try integer(try optional(Int.self, key), key)
     }
     func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 {
-        try decode(Primitive<Int32>.self, forKey: key).value
+        guard let number: Int32 = try integer(try required(Int.self, key), key) else {
+            throw APIDecoder.mismatch(codingPath + [key], "an integer")
+        }
+        return number
     }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 {
-        try decode(Primitive<Int64>.self, forKey: key).value
+    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? {
+        try integer(try optional(Int.self, key), key)
     }
     func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt {
-        try decode(Primitive<UInt>.self, forKey: key).value
+        guard let number: UInt = try integer(try required(Int.self, key), key) else {
+            throw APIDecoder.mismatch(codingPath + [key], "an integer")
+        }
+        return number
+    }
+    func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? {
+        try integer(try optional(Int.self, key), key)
     }
     func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 {
-        try decode(Primitive<UInt8>.self, forKey: key).value
+        guard let number: UInt8 = try integer(try required(Int.self, key), key) else {
+            throw APIDecoder.mismatch(codingPath + [key], "an integer")
+        }
+        return number
+    }
+    func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? {
+        try integer(try optional(Int.self, key), key)
     }
     func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 {
-        try decode(Primitive<UInt16>.self, forKey: key).value
+        guard let number: UInt16 = try integer(try required(Int.self, key), key) else {
+            throw APIDecoder.mismatch(codingPath + [key], "an integer")
+        }
+        return number
+    }
+    func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? {
+        try integer(try optional(Int.self, key), key)
     }
     func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 {
-        try decode(Primitive<UInt32>.self, forKey: key).value
+        guard let number: UInt32 = try integer(try required(Int.self, key), key) else {
+            throw APIDecoder.mismatch(codingPath + [key], "an integer")
+        }
+        return number
+    }
+    func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? {
+        try integer(try optional(Int.self, key), key)
     }
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 {
-        try decode(Primitive<UInt64>.self, forKey: key).value
+        guard let number: UInt64 = try integer(try required(Int.self, key), key) else {
+            throw APIDecoder.mismatch(codingPath + [key], "an integer")
+        }
+        return number
+    }
+    func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? {
+        try integer(try optional(Int.self, key), key)
     }
 
     func nestedContainer<NestedKey: CodingKey>(
@@ -228,11 +283,11 @@ struct UnkeyedValueContainer: UnkeyedDecodingContainer {
     var count: Int? { elements.count }
     var isAtEnd: Bool { currentIndex >= elements.count }
 
-    private mutating func next() throws -> (JSONValue, [any CodingKey]) {
+    private mutating func next() throws -> (JSONValue, FieldPath) {
         guard currentIndex < elements.count else {
             throw QuillError(.invalidArgument, "\(APIDecoder.describe(codingPath)) has too few elements")
         }
-        let path = codingPath + [IndexKey(currentIndex)]
+        let path = FieldPath(parent: codingPath, key: IndexKey(currentIndex))
         let value = elements[currentIndex]
         currentIndex += 1
         return (value, path)
@@ -246,24 +301,24 @@ struct UnkeyedValueContainer: UnkeyedDecodingContainer {
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let (value, path) = try next()
-        return try ValueDecoder.decode(type, value, codingPath: path)
+        return try ValueDecoder.decode(type, value, at: path)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy type: NestedKey.Type
     ) throws -> KeyedDecodingContainer<NestedKey> {
         let (value, path) = try next()
-        return try ValueDecoder(value: value, codingPath: path).container(keyedBy: type)
+        return try ValueDecoder(value: value, codingPath: path.full).container(keyedBy: type)
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
         let (value, path) = try next()
-        return try ValueDecoder(value: value, codingPath: path).unkeyedContainer()
+        return try ValueDecoder(value: value, codingPath: path.full).unkeyedContainer()
     }
 
     mutating func superDecoder() throws -> any Decoder {
         let (value, path) = try next()
-        return ValueDecoder(value: value, codingPath: path)
+        return ValueDecoder(value: value, codingPath: path.full)
     }
 }
 
@@ -291,5 +346,61 @@ extension KeyedDecodingContainer {
             )
         }
         return number
+    }
+}
+
+/// Where a value is: its container's path and its own key, joined only when needed (an error, a nested
+/// container), so decoding a leaf allocates no path.
+struct FieldPath {
+    let parent: [any CodingKey]
+    let key: (any CodingKey)?
+
+    var full: [any CodingKey] { key.map { parent + [$0] } ?? parent }
+}
+
+/// A value ``APIDecoder`` reads without going through `init(from:)`.
+protocol KnownWireDecodable {
+    static func wireDecode(_ value: JSONValue, _ path: FieldPath) throws -> Self
+}
+
+extension String: KnownWireDecodable {
+    static func wireDecode(_ value: JSONValue, _ path: FieldPath) throws -> String {
+        try ValueDecoder.string(value, path)
+    }
+}
+
+extension JSONValue: KnownWireDecodable {
+    static func wireDecode(_ value: JSONValue, _ path: FieldPath) throws -> JSONValue { value }
+}
+
+extension Double: KnownWireDecodable {
+    static func wireDecode(_ value: JSONValue, _ path: FieldPath) throws -> Double {
+        try ValueDecoder.double(value, path)
+    }
+}
+
+extension Int: KnownWireDecodable {
+    static func wireDecode(_ value: JSONValue, _ path: FieldPath) throws -> Int { try ValueDecoder.int(value, path) }
+}
+
+extension Int64: KnownWireDecodable {
+    static func wireDecode(_ value: JSONValue, _ path: FieldPath) throws -> Int64 {
+        Int64(try ValueDecoder.int(value, path))
+    }
+}
+
+extension Bool: KnownWireDecodable {
+    static func wireDecode(_ value: JSONValue, _ path: FieldPath) throws -> Bool {
+        guard case .bool(let flag) = value else { throw APIDecoder.mismatch(path.full, "a boolean") }
+        return flag
+    }
+}
+
+extension Date: KnownWireDecodable {
+    static func wireDecode(_ value: JSONValue, _ path: FieldPath) throws -> Date {
+        guard case .string(let text) = value, let date = Timestamp.parse(text) else {
+            throw APIDecoder.mismatch(path.full, "an ISO 8601 time such as 2026-11-24T16:20:01Z")
+        }
+        return date
     }
 }

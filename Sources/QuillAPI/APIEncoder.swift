@@ -19,42 +19,103 @@ public struct APIEncoder: Sendable {
         return slot.resolved
     }
 
-    /// The value as compact JSON bytes (no trailing newline).
+    /// The value as compact JSON bytes (no trailing newline): the same bytes as writing ``encode(_:)``'s
+    /// tree with `JSONWriter`, without building the tree.
     public func bytes(_ value: some Encodable) throws -> [UInt8] {
-        JSONWriter.bytes(try encode(value))
+        let slot = EncodingSlot()
+        try EncodingSlot.encode(value, into: slot, codingPath: [])
+        var out: [UInt8] = []
+        slot.write(into: &out)
+        return out
     }
 }
 
 /// One value being encoded: a finished value, an object or an array of further slots.
 final class EncodingSlot {
+    /// A member or element: a finished value, or a slot still being filled.
+    enum Node {
+        case value(JSONValue)
+        case slot(EncodingSlot)
+
+        var resolved: JSONValue {
+            switch self {
+            case .value(let value): value
+            case .slot(let slot): slot.resolved
+            }
+        }
+
+        func write(into out: inout [UInt8]) {
+            switch self {
+            case .value(let value): JSONWriter.write(value, into: &out, indent: nil, level: 0)
+            case .slot(let slot): slot.write(into: &out)
+            }
+        }
+    }
+
     var value: JSONValue?
-    var members: [String: EncodingSlot]?
+    /// An object's members in the order they were encoded (a repeated name: the last counts).
+    var members: [(name: String, node: Node)]?
     var elements: [EncodingSlot]?
 
     var resolved: JSONValue {
-        if let members { return .object(members.mapValues(\.resolved)) }
+        if let members {
+            return .object(
+                Dictionary(members.map { ($0.name, $0.node.resolved) }, uniquingKeysWith: { _, last in last })
+            )
+        }
         if let elements { return .array(elements.map(\.resolved)) }
         return value ?? .object([:])
     }
 
+    /// Writes the value as `JSONWriter` writes its tree: members sorted by name, compact.
+    func write(into out: inout [UInt8]) {
+        if let members {
+            let sorted = members.enumerated().sorted {
+                $0.element.name < $1.element.name || ($0.element.name == $1.element.name && $0.offset < $1.offset)
+            }
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for (position, entry) in sorted.enumerated() {
+                if position + 1 < sorted.count, sorted[position + 1].element.name == entry.element.name { continue }
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                JSONWriter.appendString(entry.element.name, into: &out)
+                out.append(UInt8(ascii: ":"))
+                entry.element.node.write(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        } else if let elements {
+            out.append(UInt8(ascii: "["))
+            for (position, element) in elements.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                element.write(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        } else {
+            JSONWriter.write(value ?? .object([:]), into: &out, indent: nil, level: 0)
+        }
+    }
+
     /// Encodes `value` into `slot`: the API's own spellings for times, numbers and JSON values, the
     /// type's `encode(to:)` for everything else.
-    static func encode(_ value: some Encodable, into slot: EncodingSlot, codingPath: [any CodingKey]) throws {
-        switch value {
-        case let json as JSONValue: slot.value = json
-        case let date as Date: slot.value = .string(Timestamp.string(date))
-        case let number as Double: slot.value = .double(number)
-        case let number as Int: slot.value = .int(number)
-        case let number as Int64: slot.value = .int(Int(number))
-        case let text as String: slot.value = .string(text)
-        case let flag as Bool: slot.value = .bool(flag)
-        default: try value.encode(to: SlotEncoder(slot: slot, codingPath: codingPath))
+    static func encode<T: Encodable>(_ value: T, into slot: EncodingSlot, codingPath: [any CodingKey]) throws {
+        if let known = known(value) {
+            slot.value = known
+        } else {
+            try value.encode(to: SlotEncoder(slot: slot, codingPath: codingPath))
         }
+    }
+
+    /// The JSON of the values the API spells itself (one conformance check, cached per type): strings,
+    /// numbers, times, JSON values, and maps of them (configs, params, tags) in one step.
+    @inline(__always)
+    static func known<T>(_ value: T) -> JSONValue? {
+        (value as? any KnownWireValue)?.wireJSON
     }
 
     func makeObject() {
         if members == nil {
-            members = [:]
+            members = []
             elements = nil
             value = nil
         }
@@ -105,14 +166,18 @@ struct KeyedSlotContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     private func child(_ key: Key) -> EncodingSlot {
         let child = EncodingSlot()
-        slot.members?[key.stringValue] = child
+        slot.members?.append((key.stringValue, .slot(child)))
         return child
     }
 
-    mutating func encodeNil(forKey key: Key) throws { child(key).value = .null }
+    mutating func encodeNil(forKey key: Key) throws { slot.members?.append((key.stringValue, .value(.null))) }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        try EncodingSlot.encode(value, into: child(key), codingPath: codingPath + [key])
+        if let known = EncodingSlot.known(value) {
+            slot.members?.append((key.stringValue, .value(known)))
+        } else {
+            try value.encode(to: SlotEncoder(slot: child(key), codingPath: codingPath))
+        }
     }
 
     // A nil optional is written as null: the API says "no value" that way.
@@ -142,17 +207,17 @@ struct KeyedSlotContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         keyedBy keyType: NestedKey.Type,
         forKey key: Key
     ) -> KeyedEncodingContainer<NestedKey> {
-        SlotEncoder(slot: child(key), codingPath: codingPath + [key]).container(keyedBy: keyType)
+        SlotEncoder(slot: child(key), codingPath: codingPath).container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        SlotEncoder(slot: child(key), codingPath: codingPath + [key]).unkeyedContainer()
+        SlotEncoder(slot: child(key), codingPath: codingPath).unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder { SlotEncoder(slot: slot, codingPath: codingPath) }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
-        SlotEncoder(slot: child(key), codingPath: codingPath + [key])
+        SlotEncoder(slot: child(key), codingPath: codingPath)
     }
 }
 
@@ -163,9 +228,8 @@ struct UnkeyedSlotContainer: UnkeyedEncodingContainer {
 
     private func next() -> (EncodingSlot, [any CodingKey]) {
         let child = EncodingSlot()
-        let path = codingPath + [IndexKey(count)]
         slot.elements?.append(child)
-        return (child, path)
+        return (child, codingPath)
     }
 
     mutating func encodeNil() throws { next().0.value = .null }
@@ -242,5 +306,46 @@ extension KeyedDecodingContainer {
     /// Reads a missing field, or `null`, as `nil`.
     public func decode<Value>(_ type: OmittedWhenNil<Value>.Type, forKey key: Key) throws -> OmittedWhenNil<Value> {
         OmittedWhenNil(wrappedValue: try decodeIfPresent(Value.self, forKey: key))
+    }
+}
+
+/// A value ``APIEncoder`` writes without going through `encode(to:)`.
+protocol KnownWireValue {
+    var wireJSON: JSONValue { get }
+}
+
+extension String: KnownWireValue {
+    var wireJSON: JSONValue { .string(self) }
+}
+
+extension JSONValue: KnownWireValue {
+    var wireJSON: JSONValue { self }
+}
+
+extension Date: KnownWireValue {
+    var wireJSON: JSONValue { .string(Timestamp.string(self)) }
+}
+
+extension Double: KnownWireValue {
+    var wireJSON: JSONValue { .double(self) }
+}
+
+extension Int: KnownWireValue {
+    var wireJSON: JSONValue { .int(self) }
+}
+
+extension Int64: KnownWireValue {
+    var wireJSON: JSONValue { .int(Int(self)) }
+}
+
+extension Bool: KnownWireValue {
+    var wireJSON: JSONValue { .bool(self) }
+}
+
+extension Dictionary: KnownWireValue where Key == String, Value: KnownWireValue {
+    var wireJSON: JSONValue {
+        // Configs and params are maps of JSON values already: shared, not copied.
+        if let object = self as? [String: JSONValue] { return .object(object) }
+        return .object(mapValues(\.wireJSON))
     }
 }

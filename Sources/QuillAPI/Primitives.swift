@@ -99,13 +99,15 @@ struct Primitive<Value: Codable>: Codable {
             return
         }
         if Value.self is any FixedWidthInteger.Type, !(Value.self is Int.Type), !(Value.self is Int64.Type) {
-            let number = try ValueDecoder.int(decoder.value, decoder.codingPath)
+            let number = try ValueDecoder.int(decoder.value, FieldPath(parent: decoder.codingPath, key: nil))
             guard let converted = Self.integer(number) else {
                 throw APIDecoder.mismatch(decoder.codingPath, "an integer that fits \(Value.self)")
             }
             value = converted
         } else if Value.self is Float.Type,
-            let converted = Float(try ValueDecoder.double(decoder.value, decoder.codingPath)) as? Value
+            let converted = Float(
+                try ValueDecoder.double(decoder.value, FieldPath(parent: decoder.codingPath, key: nil))
+            ) as? Value
         {
             value = converted
         } else {

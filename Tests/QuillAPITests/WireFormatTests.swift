@@ -238,6 +238,8 @@ import Testing
         let encoder = APIEncoder()
         func roundTrip<T: Codable & Equatable>(_ value: T) throws {
             #expect(try decoder.decode(T.self, from: try encoder.encode(value)) == value)
+            // The byte writer and the tree agree.
+            #expect(try encoder.bytes(value) == JSONWriter.bytes(try encoder.encode(value)))
         }
         try roundTrip(
             APIProject(

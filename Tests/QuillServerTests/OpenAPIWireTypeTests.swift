@@ -479,3 +479,40 @@ extension ProbeSingle {
 struct Wrapped<Value: Decodable>: Decodable {
     var value: Value
 }
+
+@Suite("The batch endpoint's fast decoder and the wire type agree")
+struct BatchFastPathTests {
+    @Test("a metrics batch stores the same points through MetricBatchDecoder as through APIBatch")
+    func fastAndGeneralPathsAgree() async throws {
+        let temp = TemporaryDirectory("quill-batch-paths")
+        let server = try ServerProcess(data: temp.file("data"))
+        // The shape the SDK's transcoder writes: key, value, step, idx, timestamp; numbers as written.
+        let items = [
+            #"{"key":"loss","value":0.5,"step":0,"idx":0,"timestamp":"2026-11-24T16:20:01.000001Z"}"#,
+            #"{"key":"loss","value":"NaN","step":-3,"idx":1,"timestamp":"2026-11-24T16:20:02Z"}"#,
+            #"{"key":"loss","value":1e-7,"step":null,"idx":2,"timestamp":"2026-11-24T16:20:03.5Z"}"#,
+            // A key to give in NFC, written as raw UTF-8 (an escape would leave the fast path).
+            #"{"key":"e\#u{301}","value":"-Infinity","step":9007199254740991,"idx":0,"timestamp":"2026-11-24T16:20:04Z"}"#,
+            #"{"key":"acc","value":-12,"idx":7,"timestamp":"2026-11-24T16:20:05Z"}"#,
+        ]
+        let metrics = items.joined(separator: ",")
+        var histories: [[String: JSONValue]] = []
+        // The second body carries `params`, which sends it through APIDecoder and APIBatch.
+        for body in [#"{"metrics":[\#(metrics)]}"#, #"{"metrics":[\#(metrics)],"params":{}}"#] {
+            let run = try #require(try await server.request("POST", APIPath.runs, json: ["project": "paths"]).body)
+            let id = try #require(run["id"]?.stringValue)
+            let stored = try await server.request("POST", APIPath.runBatch(id), raw: Array(body.utf8))
+            #expect(stored.status == 200, "\(String(describing: stored.body))")
+            #expect(stored.body?["metrics_written"] == 5)
+            var seen: [String: JSONValue] = [:]
+            for key in ["loss", "\u{E9}", "acc"] {
+                let history = try await server.request("GET", APIPath.runMetrics(id, key: key))
+                let body: JSONValue = try #require(history.body)
+                seen[key] = body
+            }
+            histories.append(seen)
+        }
+        #expect(histories[0] == histories[1])
+        #expect(histories[0]["\u{E9}"]?["points"]?.arrayValue?.count == 1)
+    }
+}

@@ -6,11 +6,11 @@ import QuillStore
 /// straight from its bytes into ``MetricValue``s: no `JSONValue` tree, no dictionary per metric.
 ///
 /// It is a fast path only. For any other shape (other members, escapes in strings, a field of an
-/// unexpected type, duplicate fields, malformed JSON) it returns `nil` and the caller parses the body with
-/// ``JSONParser`` and ``LogBatchReader``, which accept or refuse it with a message naming the field (an
-/// `idx` or `step` outside ``MetricBounds`` goes that way too). Keys are given in NFC. So
-/// every body it accepts decodes to exactly what the general path would give, except that metrics without
-/// a timestamp share one time, `now`.
+/// unexpected type, duplicate fields, malformed JSON) it returns `nil` and the caller decodes the body into
+/// QuillAPI's `APIBatch`, which accepts or refuses it with a message naming the field (an `idx` or `step`
+/// outside ``MetricBounds`` goes that way too). Keys are given in NFC. So every body it accepts decodes to
+/// exactly what the general path would give (`BatchFastPathTests`), except that metrics without a
+/// timestamp share one time, `now`. The SDK's uploader sends this shape.
 struct MetricBatchDecoder: ~Copyable {
     private var cursor: JSONByteCursor
     private var bytes: UnsafeBufferPointer<UInt8> { cursor.bytes }
