@@ -29,6 +29,8 @@ public enum APIPath: Sendable {
     public static let session = "/api/v1/session"
     /// Cached step results under the server's steps root.
     public static let steps = "/api/v1/steps"
+    /// Totals over the projects the caller may read.
+    public static let stats = "/api/v1/stats"
     /// The steps' dependency graph.
     public static let stepGraph = "/api/v1/steps/graph"
 

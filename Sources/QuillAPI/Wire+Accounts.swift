@@ -16,10 +16,16 @@ public struct APIProject: Codable, Sendable, Hashable {
     public var createdAt: Date
     /// `namespace/slug`.
     public var path: String
+    /// Its runs by status (`completed`: 12, …), in listings only.
+    @OmittedWhenNil public var runCounts: [String: Int]?
+    /// The latest change to any of its runs (its creation when it has none), in listings only.
+    @OmittedWhenNil public var lastActivity: Date?
 
     enum CodingKeys: String, CodingKey {
         case id, namespace, slug, name, visibility, path
         case createdAt = "created_at"
+        case runCounts = "run_counts"
+        case lastActivity = "last_activity"
     }
 
     /// Creates a project record.

@@ -42,7 +42,7 @@ package enum QuillServer {
     /// The application: routes, middleware and error handling, not yet running; artifact records live in
     /// `artifacts` and their bytes in `blobs`.
     package static func application(
-        store: any TrackingStore & AccountStore & SessionStore,
+        store: any TrackingStore & AccountStore & SessionStore & ActivityStore,
         artifacts: any ArtifactStore,
         blobs: any BlobStore,
         configuration: ServerConfiguration,
@@ -59,6 +59,7 @@ package enum QuillServer {
         let authenticator = Authenticator(accounts: store, sessions: store)
         let api = APIContext(
             store: store,
+            activity: store,
             authorization: Authorization(store: store, accounts: store, authenticator: authenticator),
             configuration: configuration,
             metrics: metrics,
@@ -74,6 +75,7 @@ package enum QuillServer {
         )
         StepRoutes(api: api).register(authenticated.group("api/v1/steps"))
         SessionRoutes(api: api, sessions: store).register(authenticated.group("api/v1/session"))
+        StatsRoutes(api: api).register(authenticated.group("api/v1/stats"))
         DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
         let counter = ConnectionCounter(limit: configuration.maxConnections)
         let timeouts = configuration.timeouts
@@ -96,6 +98,8 @@ package enum QuillServer {
 /// What every route handler shares.
 struct APIContext: Sendable {
     let store: any TrackingStore
+    /// Counts for the projects and statistics pages.
+    let activity: any ActivityStore
     /// Every access decision, and every change that alters access (see ``Authorization``).
     let authorization: Authorization
     let configuration: ServerConfiguration

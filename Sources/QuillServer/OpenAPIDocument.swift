@@ -151,6 +151,14 @@ enum OpenAPIDocument {
                     "name": ["type": "string"],
                     "visibility": ["type": "string", "enum": ["private", "internal", "public"]],
                     "created_at": ["type": "string", "format": "date-time"], "path": ["type": "string"],
+                    "run_counts": [
+                        "type": "object", "additionalProperties": ["type": "integer"],
+                        "description": "Runs by status (listings only)",
+                    ],
+                    "last_activity": [
+                        "type": "string", "format": "date-time",
+                        "description": "The latest change to any of its runs (listings only)",
+                    ],
                 ],
             ],
             "Run": [

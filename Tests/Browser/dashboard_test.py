@@ -327,6 +327,20 @@ class DashboardTests(unittest.TestCase):
         self.assertEqual(len(used_by), 2)
         self.assertIn("samples", self.browser.find_element(By.CSS_SELECTOR, "table[aria-label=Config]").text)
 
+    def test_stats_page_and_project_counts(self):
+        self.open("/")
+        row = self.wait(lambda b: b.find_element(By.XPATH, "//tr[td/a[text()='vision']]"))
+        self.wait(lambda b: "3 completed" in row.text and "1 running" in row.text, message=row.text)
+        self.open("/stats")
+        self.wait(lambda b: b.find_elements(By.CSS_SELECTOR, "tr[data-status='completed']"))
+        counts = {r.get_attribute("data-status"): r.text.split()[-1] for r in self.browser.find_elements(By.CSS_SELECTOR, "tr[data-status]")}
+        self.assertEqual(counts, {"completed": "3", "running": "1"})
+        points = self.browser.find_element(By.CSS_SELECTOR, "td[data-value]").get_attribute("data-value")
+        self.assertEqual(points, str(3 * (30000 + 3000)), "every metric point of the project")
+        bars = self.browser.find_elements(By.CSS_SELECTOR, "svg.bars rect")
+        self.assertEqual(len(bars), 90)
+        self.assertEqual(sum(int(b.find_element(By.TAG_NAME, "title").get_attribute("textContent").split(": ")[1].split()[0]) for b in bars), 4)
+
     def test_readme_screenshots(self):
         """The README's pictures: the runs table and a run page (copied to Docs/images by hand when they change)."""
         self.open("/local/vision?columns=params.lr,params.model.layers,metrics.train/loss")
@@ -442,6 +456,16 @@ class SignInTests(unittest.TestCase):
         self.sign_out()
         self.assertIsNone(self.browser.get_cookie("quill_session"))
         self.assertEqual(whoami()["mode"], "anonymous", "the old cookie no longer works: the session ended on the server")
+
+    def test_counts_cover_only_what_the_caller_may_read(self):
+        bob = self.server.keys["bob"]
+        stats = self.server.api("GET", "/stats", key=bob)
+        self.assertEqual(stats["projects"], 1, "bob may read alice's public project only")
+        self.assertEqual(stats["runs_by_status"], {"running": 1})
+        listed = self.server.api("GET", "/projects", key=bob)["projects"]
+        self.assertEqual([(p["path"], p["run_counts"]) for p in listed], [("alice/open", {"running": 1})])
+        anonymous = self.server.api("GET", "/stats")
+        self.assertEqual(anonymous["projects"], 1)
 
     def test_the_session_cookie_cannot_be_used_from_another_site(self):
         self.sign_in("alice")

@@ -322,7 +322,7 @@ struct AuthorizationTableTests {
         // Routes the server has that the document does not describe (yet) are tried all the same.
         let undocumented: Set<String> = [
             "GET /api/v1/steps", "GET /api/v1/steps/graph", "GET /api/v1/steps/{namespace}/{hash}",
-            "POST /api/v1/session", "DELETE /api/v1/session",
+            "POST /api/v1/session", "DELETE /api/v1/session", "GET /api/v1/stats",
         ]
         #expect(
             tried.subtracting(documented).subtracting(undocumented).sorted() == [],

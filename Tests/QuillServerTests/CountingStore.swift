@@ -5,11 +5,11 @@ import Synchronization
 
 /// A real store with a tally: forwards every call to the store it wraps and counts the tracking calls by
 /// name, so a test can see how often a route reads the store.
-final class CountingStore: TrackingStore, AccountStore, SessionStore {
-    private let base: any TrackingStore & AccountStore & SessionStore
+final class CountingStore: TrackingStore, AccountStore, SessionStore, ActivityStore {
+    private let base: any TrackingStore & AccountStore & SessionStore & ActivityStore
     private let tally = Mutex<[String: Int]>([:])
 
-    init(_ base: any TrackingStore & AccountStore & SessionStore) {
+    init(_ base: any TrackingStore & AccountStore & SessionStore & ActivityStore) {
         self.base = base
     }
 
@@ -159,6 +159,16 @@ final class CountingStore: TrackingStore, AccountStore, SessionStore {
 
     func revokeAPIKey(id: Int64, user: String) async throws -> StoredAPIKey {
         try await base.revokeAPIKey(id: id, user: user)
+    }
+
+    // MARK: ActivityStore, forwarded
+
+    func projectActivity(_ projectIDs: [Int64]) async throws -> [Int64: ProjectActivity] {
+        try await base.projectActivity(projectIDs)
+    }
+
+    func statistics(projectIDs: [Int64], since: Date) async throws -> TrackingStatistics {
+        try await base.statistics(projectIDs: projectIDs, since: since)
     }
 
     // MARK: SessionStore, forwarded

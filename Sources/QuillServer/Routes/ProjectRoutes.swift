@@ -22,8 +22,20 @@ struct ProjectRoutes {
             return try JSONResponse.make(DTO.project(project))
         }
         group.get { _, context in
-            try JSONResponse.make(
-                APIProjectList(projects: try await api.authorization.readableProjects(context.caller).map(DTO.project))
+            let projects = try await api.authorization.readableProjects(context.caller)
+            let activity = try await api.activity.projectActivity(projects.map(\.id))
+            return try JSONResponse.make(
+                APIProjectList(
+                    projects: projects.map { project in
+                        var listed = DTO.project(project)
+                        let counts = activity[project.id]
+                        listed.runCounts = Dictionary(
+                            uniqueKeysWithValues: (counts?.runsByStatus ?? [:]).map { ($0.key.rawValue, $0.value) }
+                        )
+                        listed.lastActivity = counts?.lastActivity ?? project.createdAt
+                        return listed
+                    }
+                )
             )
         }
         group.get(":namespace/:slug") { _, context in
