@@ -515,4 +515,53 @@ struct BatchFastPathTests {
         #expect(histories[0] == histories[1])
         #expect(histories[0]["\u{E9}"]?["points"]?.arrayValue?.count == 1)
     }
+
+    @Test("a rows batch (metrics.jsonl lines) stores the same points through the fast decoder as through APIBatch")
+    func rowsPathsAgree() async throws {
+        let temp = TemporaryDirectory("quill-batch-rows")
+        let server = try ServerProcess(data: temp.file("data"))
+        let rows = [
+            #"{"_idx":0,"_timestamp":"2026-11-24T16:20:01.25Z","step":0,"loss":0.5,"acc":"NaN","note":null}"#,
+            #"{"_idx":1,"step":null,"_timestamp":null,"loss":1e300,"e\#u{301}":-2}"#,
+            #"{"loss":"-Infinity","_idx":9007199254740991,"_timestamp":"2026-11-24T16:20:03Z"}"#,
+            "{}",
+        ].joined(separator: ",")
+        var histories: [[String: JSONValue]] = []
+        for body in [#"{"rows":[\#(rows)]}"#, #"{"rows":[\#(rows)],"params":{}}"#] {
+            let run = try #require(try await server.request("POST", APIPath.runs, json: ["project": "rows"]).body)
+            let id = try #require(run["id"]?.stringValue)
+            let stored = try await server.request("POST", APIPath.runBatch(id), raw: Array(body.utf8))
+            #expect(stored.status == 200, "\(String(describing: stored.body))")
+            #expect(stored.body?["metrics_written"] == 5)
+            var seen: [String: JSONValue] = [:]
+            for key in ["loss", "acc", "\u{E9}"] {
+                let history = try await server.request("GET", APIPath.runMetrics(id, key: key))
+                var body: JSONValue = try #require(history.body)
+                // The row without a timestamp (idx 1) gets the server's time, which differs between requests.
+                body["points"] = body["points"]?.arrayValue.map {
+                    .array(
+                        $0.map { point in
+                            var point = point
+                            if point["idx"] == 1 { point["timestamp"] = nil }
+                            return point
+                        }
+                    )
+                }
+                seen[key] = body
+            }
+            histories.append(seen)
+        }
+        #expect(histories[0] == histories[1])
+        #expect(histories[0]["loss"]?["points"]?.arrayValue?.count == 3)
+        // Refused the same way: a bool where a number belongs goes to the general path, which names it.
+        let run = try #require(try await server.request("POST", APIPath.runs, json: ["project": "rows"]).body)
+        let id = try #require(run["id"]?.stringValue)
+        let refused = try await server.request(
+            "POST",
+            APIPath.runBatch(id),
+            raw: Array(#"{"rows":[{"loss":true}]}"#.utf8)
+        )
+        #expect(refused.status == 400)
+        #expect(refused.body?["error"]?["message"]?.stringValue?.contains("body.rows[0].loss") == true)
+    }
 }

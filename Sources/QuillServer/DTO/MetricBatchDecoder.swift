@@ -2,8 +2,9 @@ import Foundation
 import QuillCore
 import QuillStore
 
-/// Decodes the batch endpoint's common body, `{"metrics": [{"key", "value", "step", "idx", "timestamp"}, …]}`,
-/// straight from its bytes into ``MetricValue``s: no `JSONValue` tree, no dictionary per metric.
+/// Decodes the batch endpoint's common bodies, `{"metrics": [{"key", "value", "step", "idx", "timestamp"}, …]}`
+/// (what the SDK's uploader sends) and `{"rows": [<metrics.jsonl line>, …]}`, straight from their bytes into
+/// ``MetricValue``s: no `JSONValue` tree, no dictionary per metric.
 ///
 /// It is a fast path only. For any other shape (other members, escapes in strings, a field of an
 /// unexpected type, duplicate fields, malformed JSON) it returns `nil` and the caller decodes the body into
@@ -29,8 +30,9 @@ struct MetricBatchDecoder: ~Copyable {
     }
 
     private mutating func body(now: Date) -> [MetricValue]? {
-        guard cursor.take(UInt8(ascii: "{")), name() == .metrics, cursor.take(UInt8(ascii: ":")),
-            cursor.take(UInt8(ascii: "["))
+        guard cursor.take(UInt8(ascii: "{")) else { return nil }
+        let shape = name()
+        guard shape == .metrics || shape == .rows, cursor.take(UInt8(ascii: ":")), cursor.take(UInt8(ascii: "["))
         else {
             return nil
         }
@@ -39,8 +41,12 @@ struct MetricBatchDecoder: ~Copyable {
         var lastKey: (start: Int, count: Int, text: String)?
         if !cursor.take(UInt8(ascii: "]")) {
             repeat {
-                guard let metric = metric(now: now, lastKey: &lastKey) else { return nil }
-                metrics.append(metric)
+                if shape == .rows {
+                    guard row(now: now, into: &metrics) else { return nil }
+                } else {
+                    guard let metric = metric(now: now, lastKey: &lastKey) else { return nil }
+                    metrics.append(metric)
+                }
             } while cursor.take(UInt8(ascii: ","))
             guard cursor.take(UInt8(ascii: "]")) else { return nil }
         }
@@ -56,6 +62,7 @@ struct MetricBatchDecoder: ~Copyable {
         case timestamp = 8
         case idx = 16
         case metrics = 32
+        case rows = 64
     }
 
     private mutating func metric(now: Date, lastKey: inout (start: Int, count: Int, text: String)?) -> MetricValue? {
@@ -67,7 +74,8 @@ struct MetricBatchDecoder: ~Copyable {
         var index: Int?
         var timestamp: Date?
         repeat {
-            guard let field = name(), field != .metrics, seen & field.rawValue == 0, cursor.take(UInt8(ascii: ":"))
+            guard let field = name(), field != .metrics, field != .rows, seen & field.rawValue == 0,
+                cursor.take(UInt8(ascii: ":"))
             else {
                 return nil
             }
@@ -102,7 +110,7 @@ struct MetricBatchDecoder: ~Copyable {
                 guard let string = cursor.plainString(), let micros = Timestamp.parseMicroseconds(Array(bytes[string]))
                 else { return nil }
                 timestamp = Timestamp.date(microseconds: micros)
-            case .metrics:
+            case .metrics, .rows:
                 return nil
             }
         } while cursor.take(UInt8(ascii: ","))
@@ -124,7 +132,67 @@ struct MetricBatchDecoder: ~Copyable {
         if equals("idx") { return .idx }
         if equals("timestamp") { return .timestamp }
         if equals("metrics") { return .metrics }
+        if equals("rows") { return .rows }
         return nil
+    }
+
+    /// One `metrics.jsonl` line of a `rows` body, `{"_idx", "_timestamp", "step", "<key>": value, …}`:
+    /// its metrics appended to `metrics`, or `false` when the general path must decide (escapes, other
+    /// values than numbers, the non-finite strings and null, a repeated name, an index or step out of bounds).
+    private mutating func row(now: Date, into metrics: inout [MetricValue]) -> Bool {
+        guard cursor.take(UInt8(ascii: "{")) else { return false }
+        var index: Int?
+        var step: Int?
+        var timestamp: Date?
+        var values: [(name: Range<Int>, value: Double)] = []
+        var names: [Range<Int>] = []
+        if !cursor.take(UInt8(ascii: "}")) {
+            repeat {
+                cursor.skipWhitespace()
+                guard let name = cursor.plainString(), !name.isEmpty, cursor.take(UInt8(ascii: ":")) else {
+                    return false
+                }
+                for seen in names where seen.count == name.count {
+                    if memcmp(base + seen.lowerBound, base + name.lowerBound, name.count) == 0 { return false }
+                }
+                names.append(name)
+                cursor.skipWhitespace()
+                if equals(name, "_idx") {
+                    guard let number = optionalInt(), number.map(MetricBounds.indexes.contains) ?? true else {
+                        return false
+                    }
+                    index = number
+                } else if equals(name, "step") {
+                    guard let number = optionalInt(), number.map(MetricBounds.steps.contains) ?? true else {
+                        return false
+                    }
+                    step = number
+                } else if equals(name, "_timestamp") {
+                    if cursor.word("null") { continue }
+                    guard let string = cursor.plainString(),
+                        let micros = Timestamp.parseMicroseconds(Array(bytes[string]))
+                    else { return false }
+                    timestamp = Timestamp.date(microseconds: micros)
+                } else if cursor.word("null") {
+                    continue
+                } else {
+                    guard let number = double() else { return false }
+                    values.append((name, number))
+                }
+            } while cursor.take(UInt8(ascii: ","))
+            guard cursor.take(UInt8(ascii: "}")) else { return false }
+        }
+        for (name, value) in values {
+            let key = MetricBounds.normalizedKey(
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[name]), as: UTF8.self)
+            )
+            metrics.append(MetricValue(key: key, value: value, step: step, timestamp: timestamp ?? now, index: index))
+        }
+        return true
+    }
+
+    private func equals(_ range: Range<Int>, _ text: StaticString) -> Bool {
+        range.count == text.utf8CodeUnitCount && memcmp(base + range.lowerBound, text.utf8Start, range.count) == 0
     }
 
     /// An integer, or `null` as `.some(nil)`; `nil` for anything else (fractions and exponents included).
