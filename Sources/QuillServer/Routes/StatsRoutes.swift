@@ -20,7 +20,9 @@ struct StatsRoutes {
             return try JSONResponse.make(
                 APIStats(
                     projects: totals.projects,
-                    runsByStatus: Dictionary(uniqueKeysWithValues: totals.runsByStatus.map { ($0.key.rawValue, $0.value) }),
+                    runsByStatus: Dictionary(
+                        uniqueKeysWithValues: totals.runsByStatus.map { ($0.key.rawValue, $0.value) }
+                    ),
                     runsPerDay: totals.runsPerDay.map { APIStats.Day(day: $0.day, runs: $0.runs) },
                     metricPoints: totals.metricPoints,
                     metricSeries: totals.metricSeries,
