@@ -558,6 +558,7 @@ enum OpenAPIDocument {
         ]
         paths.merge(artifactPaths) { _, new in new }
         paths.merge(accountPaths) { first, _ in first }
+        paths.merge(dashboardPaths) { first, _ in first }
         return [
             "openapi": "3.1.0",
             "info": [
@@ -567,7 +568,10 @@ enum OpenAPIDocument {
             "servers": [["url": "/"]],
             "paths": .object(withStandardErrors(paths)),
             "components": [
-                "schemas": .object(schemas.merging(accountSchemas) { first, _ in first }),
+                "schemas": .object(
+                    schemas.merging(accountSchemas) { first, _ in first }.merging(dashboardSchemas) { first, _ in first
+                    }
+                ),
                 "securitySchemes": [
                     "apiKey": [
                         "type": "http", "scheme": "bearer",

@@ -73,6 +73,8 @@ struct OpenAPIWireTypeTests {
         answer("user list", APIUserList.self, response("/api/v1/users", "get", "200")),
         answer("new user", APIUserCreated.self, response("/api/v1/users", "post", "201")),
         answer("key list", APIKeyList.self, response("/api/v1/keys", "get", "200")),
+        answer("Stats", APIStats.self, component("Stats")),
+        answer("Session", APISession.self, component("Session")),
         body("BatchRequest", APIBatch.self, component("BatchRequest")),
         body("create project", APIProjectCreate.self, request("/api/v1/projects", "post")),
         body("change visibility", APIProjectUpdate.self, request("/api/v1/projects/{namespace}/{slug}", "patch")),
@@ -89,6 +91,7 @@ struct OpenAPIWireTypeTests {
         body("create key", APIKeyCreate.self, request("/api/v1/keys", "post")),
         body("create organization", APIOrganizationCreate.self, request("/api/v1/orgs", "post")),
         body("change membership", APIMembershipUpdate.self, request("/api/v1/orgs/{org}/members/{user}", "put")),
+        body("sign in", APISessionCreate.self, request("/api/v1/session", "post")),
     ]
 
     @Test("every request and response schema has the wire type's properties, required set and nulls")
