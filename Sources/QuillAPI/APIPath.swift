@@ -60,6 +60,8 @@ public enum APIPath: Sendable {
     public static func runBatch(_ id: String) -> String { run(id) + "/batch" }
     /// `POST` ``APIMetric``: answers ``APIBatchResult``.
     public static func runMetrics(_ id: String) -> String { run(id) + "/metrics" }
+    /// Several metrics' histories of a run in one answer (`?key=a&key=b`).
+    public static func runHistories(_ id: String) -> String { run(id) + "/histories" }
     /// `POST` ``APIParam``.
     public static func runParams(_ id: String) -> String { run(id) + "/params" }
     /// `POST` ``APITag``.

@@ -308,3 +308,14 @@ public struct APILogList: Codable, Sendable, Hashable {
         self.logs = logs
     }
 }
+
+/// Several metrics' histories of one run: `GET /api/v1/runs/{id}/histories?key=…&key=…`.
+public struct APIMetricHistories: Codable, Sendable, Hashable {
+    /// One history per `key` asked for, in that order.
+    public var histories: [APIMetricHistory]
+
+    /// Creates an answer.
+    public init(histories: [APIMetricHistory]) {
+        self.histories = histories
+    }
+}

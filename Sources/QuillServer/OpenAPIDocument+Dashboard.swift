@@ -56,6 +56,37 @@ extension OpenAPIDocument {
             ),
         ]
         return [
+            "/api/v1/runs/{id}/histories": [
+                "get": operation(
+                    "Several metrics' histories in one answer, each as GET /runs/{id}/metrics?key= writes it",
+                    parameters: [
+                        runID,
+                        [
+                            "name": "key", "in": "query", "required": true, "style": "form", "explode": true,
+                            "description": "A metric; repeat for more (at most 50)",
+                            "schema": ["type": "array", "items": name, "minItems": 1, "maxItems": 50],
+                        ],
+                        parameter("from", in: "query", "integer", "First step", range: MetricBounds.steps),
+                        parameter("to", in: "query", "integer", "Last step", range: MetricBounds.steps),
+                        parameter(
+                            "max_points",
+                            in: "query",
+                            "integer",
+                            "Downsample each to at most this many points, keeping each bucket's min and max",
+                            range: 4...1_000_000
+                        ),
+                    ],
+                    responses: [
+                        "200": json(
+                            [
+                                "type": "object", "required": ["histories"],
+                                "properties": ["histories": ["type": "array", "items": ref("MetricHistory")]],
+                            ],
+                            "The histories, in the order asked"
+                        )
+                    ]
+                )
+            ],
             "/api/v1/stats": [
                 "get": operation(
                     "Totals over the projects the caller may read: runs by status and per day, storage",
@@ -159,6 +190,13 @@ extension OpenAPIDocument {
     /// Schemas of the dashboard's endpoints.
     static var dashboardSchemas: [String: JSONValue] {
         [
+            "MetricHistory": [
+                "type": "object", "required": ["key", "points", "total_points", "downsampled"],
+                "properties": [
+                    "key": ["type": "string"], "total_points": ["type": "integer"], "downsampled": ["type": "boolean"],
+                    "points": ["type": "array", "items": ref("MetricPoint")],
+                ],
+            ],
             "Stats": [
                 "type": "object",
                 "required": [

@@ -226,6 +226,7 @@ struct AuthorizationTableTests {
             add("POST", "/api/v1/runs/{id}/logs", base + "/logs", ["message": "hi"], expect: write(run))
             add("GET", "/api/v1/runs/{id}/metrics", base + "/metrics", expect: read(run))
             add("GET", "/api/v1/runs/{id}/metrics", base + "/metrics?key=loss", expect: read(run))
+            add("GET", "/api/v1/runs/{id}/histories", base + "/histories?key=loss", expect: read(run))
             add("GET", "/api/v1/runs/{id}/logs", base + "/logs", expect: read(run))
             let artifacts = base + "/artifacts"
             add("GET", "/api/v1/runs/{id}/artifacts", artifacts, expect: read(run))

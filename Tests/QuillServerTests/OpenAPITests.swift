@@ -152,6 +152,9 @@ struct OpenAPITests {
         _ = try await call("DELETE", "/api/v1/orgs/vision/members/bob", template: members)
         _ = try await call("DELETE", "/api/v1/orgs/vision/members/ada", template: members)  // 409: last owner
         _ = try await call("GET", "/api/v1/stats?days=30", template: "/api/v1/stats")
+        let histories = "/api/v1/runs/{id}/histories"
+        _ = try await call("GET", "/api/v1/runs/\(id)/histories?key=loss&key=acc&max_points=10", template: histories)
+        _ = try await call("GET", "/api/v1/runs/\(id)/histories", template: histories)  // 400: no key
         _ = try await call("GET", "/api/v1/steps?status=success", template: "/api/v1/steps")
         _ = try await call("GET", "/api/v1/steps/graph", template: "/api/v1/steps/graph")
         _ = try await call("GET", "/api/v1/steps/Train/abcd", template: "/api/v1/steps/{namespace}/{hash}")  // 404
@@ -160,7 +163,7 @@ struct OpenAPITests {
         let document = try #require(try await server.request("GET", "/api/v1/openapi.json").body)
         // Every path the server routes is documented, and the recorded calls cover every one of them.
         let documented = Set(document["paths"]?.objectValue?.keys.map { $0 } ?? [])
-        #expect(documented.count == 28)
+        #expect(documented.count == 29)
         let exercised = Set(recorded.compactMap { $0["path"]?.stringValue }).union(["/metrics", "/api/v1/openapi.json"])
         #expect(documented.subtracting(exercised).isEmpty)
 

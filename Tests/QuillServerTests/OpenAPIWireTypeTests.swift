@@ -74,6 +74,8 @@ struct OpenAPIWireTypeTests {
         answer("new user", APIUserCreated.self, response("/api/v1/users", "post", "201")),
         answer("key list", APIKeyList.self, response("/api/v1/keys", "get", "200")),
         answer("Stats", APIStats.self, component("Stats")),
+        answer("MetricHistory", APIMetricHistory.self, component("MetricHistory")),
+        answer("histories", APIMetricHistories.self, response("/api/v1/runs/{id}/histories", "get", "200")),
         answer("Session", APISession.self, component("Session")),
         body("BatchRequest", APIBatch.self, component("BatchRequest")),
         body("create project", APIProjectCreate.self, request("/api/v1/projects", "post")),

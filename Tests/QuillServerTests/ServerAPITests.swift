@@ -129,6 +129,46 @@ struct ServerAPITests {
         #expect(after?["points"]?.arrayValue?.last?["step"] == 100)
     }
 
+    @Test("several histories in one answer: each as the single-key route writes it, in the order asked")
+    func histories() async throws {
+        let temp = TemporaryDirectory("quill-server")
+        let server = try ServerProcess(data: temp.path)
+        let id = try await createRun(server)
+        let metrics: [JSONValue] = (0..<300).flatMap { step -> [JSONValue] in
+            [
+                ["key": "loss", "value": .double(1 / Double(step + 1)), "step": .int(step)],
+                ["key": "acc", "value": .double(Double(step) / 300), "step": .int(step)],
+            ]
+        }
+        #expect(
+            try await server.request("POST", "/api/v1/runs/\(id)/batch", json: ["metrics": .array(metrics)]).status
+                == 200
+        )
+        let (status, both) = try await server.request(
+            "GET",
+            "/api/v1/runs/\(id)/histories?key=acc&key=loss&key=missing&max_points=50&from=10"
+        )
+        #expect(status == 200)
+        let histories = both?["histories"]?.arrayValue ?? []
+        #expect(histories.map { $0["key"] } == ["acc", "loss", "missing"])
+        for key in ["acc", "loss"] {
+            let (_, single) = try await server.request(
+                "GET",
+                "/api/v1/runs/\(id)/metrics?key=\(key)&max_points=50&from=10"
+            )
+            #expect(histories.first { $0["key"]?.stringValue == key } == single, "\(key) as the single-key route")
+        }
+        #expect(histories[0]["total_points"] == 290)
+        #expect(histories[2]["points"] == [] && histories[2]["total_points"] == 0)
+        let (_, empty) = try await server.request("GET", "/api/v1/runs/\(id)/histories?key=acc&from=20&to=10")
+        #expect(empty?["histories"]?.arrayValue?.first?["points"] == [], "an empty step range selects nothing")
+        #expect(try await server.request("GET", "/api/v1/runs/\(id)/histories").status == 400)
+        let many = (0...50).map { "key=k\($0)" }.joined(separator: "&")
+        let (tooMany, refused) = try await server.request("GET", "/api/v1/runs/\(id)/histories?\(many)")
+        #expect(tooMany == 400)
+        #expect(refused?["error"]?["message"]?.stringValue?.contains("1 to 50") == true)
+    }
+
     @Test("metric history by step range and downsampled to a bound that keeps the spike")
     func history() async throws {
         let temp = TemporaryDirectory("quill-server")

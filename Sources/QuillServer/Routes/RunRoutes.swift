@@ -77,6 +77,7 @@ struct RunRoutes {
             return Response(status: .noContent)
         }
         group.get(":id/metrics") { request, context in try await history(request, context) }
+        group.get(":id/histories") { request, context in try await histories(request, context) }
         group.get(":id/logs") { request, context in
             let limit = try QueryParameters(request).int("limit", in: Self.limits) ?? 1000
             let id = try await api.authorization.readableRunID(context)
@@ -203,8 +204,7 @@ struct RunRoutes {
         let id = try await api.authorization.readableRunID(context)
         let parameters = QueryParameters(request)
         // Parameters are checked even when the answer does not use them, so a mistake never goes unnoticed.
-        let from = try parameters.int("from", in: MetricBounds.steps)
-        let to = try parameters.int("to", in: MetricBounds.steps)
+        let steps = try Self.stepRange(parameters)
         let maxPoints = try parameters.int("max_points", in: 4...1_000_000)
         guard let key = try parameters.string("key").map(MetricBounds.normalizedKey) else {
             guard let details = try await api.store.runDetails(id) else {
@@ -212,28 +212,74 @@ struct RunRoutes {
             }
             return try JSONResponse.make(APIMetricSummaries(metrics: details.metrics.mapValues(DTO.statistics)))
         }
-        var steps: ClosedRange<Int>?
-        if from != nil || to != nil {
-            let lower = from ?? Int.min
-            let upper = to ?? Int.max
-            // An empty range (from after to) selects nothing, as a filter should.
-            guard lower <= upper else {
-                return Response(
-                    status: .ok,
-                    headers: [.contentType: "application/json; charset=utf-8"],
-                    body: ResponseBody(
-                        byteBuffer: ByteBuffer(
-                            bytes: HistoryEncoder.encode(key: key, points: [], totalPoints: 0, downsampled: false)
-                        )
-                    )
-                )
-            }
-            steps = lower...upper
+        return Self.json(try await historyBytes(id, key: key, steps: steps, maxPoints: maxPoints))
+    }
+
+    /// `GET /runs/{id}/histories?key=a&key=b…`: several metrics' histories in one answer (the dashboard draws
+    /// a run's charts from one request), each as `GET /runs/{id}/metrics?key=` writes it, in the order asked.
+    private func histories(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
+        let id = try await api.authorization.readableRunID(context)
+        let parameters = QueryParameters(request)
+        let steps = try Self.stepRange(parameters)
+        let maxPoints = try parameters.int("max_points", in: 4...1_000_000)
+        let keys = try request.uri.queryParameters.getAll("key").map { text in
+            let key = String(text)
+            try RequestRules.refuseNUL(key, "query parameter key")
+            return MetricBounds.normalizedKey(key)
+        }
+        guard (1...Self.maxHistories).contains(keys.count) else {
+            throw QuillError(
+                .invalidArgument,
+                "give 1 to \(Self.maxHistories) key parameters (?key=train/loss&key=val/loss), got \(keys.count)"
+            )
+        }
+        var out = Array(#"{"histories":["#.utf8)
+        for (offset, key) in keys.enumerated() {
+            if offset > 0 { out.append(UInt8(ascii: ",")) }
+            var bytes = try await historyBytes(id, key: key, steps: steps, maxPoints: maxPoints)
+            if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+            out.append(contentsOf: bytes)
+        }
+        out.append(contentsOf: "]}\n".utf8)
+        return Self.json(out)
+    }
+
+    /// The most keys one `histories` request may ask for.
+    static let maxHistories = 50
+
+    /// The `from`/`to` step range of a history request: `nil` for every step, an empty range for none.
+    private static func stepRange(_ parameters: QueryParameters) throws -> StepSelection {
+        let from = try parameters.int("from", in: MetricBounds.steps)
+        let to = try parameters.int("to", in: MetricBounds.steps)
+        guard from != nil || to != nil else { return .all }
+        let lower = from ?? Int.min
+        let upper = to ?? Int.max
+        // An empty range (from after to) selects nothing, as a filter should.
+        return lower <= upper ? .range(lower...upper) : .none
+    }
+
+    private enum StepSelection {
+        case all, none
+        case range(ClosedRange<Int>)
+    }
+
+    /// One metric's history as `HistoryEncoder` writes it; long histories are downsampled by the store from
+    /// its block summaries, without reading every point.
+    private func historyBytes(
+        _ id: RunID,
+        key: String,
+        steps selection: StepSelection,
+        maxPoints: Int?
+    ) async throws -> [UInt8] {
+        let steps: ClosedRange<Int>?
+        switch selection {
+        case .none: return HistoryEncoder.encode(key: key, points: [], totalPoints: 0, downsampled: false)
+        case .all: steps = nil
+        case .range(let range): steps = range
         }
         let shown: [MetricPoint]
         let total: Int
         if let maxPoints {
-            // Long histories are downsampled by the store from its block summaries, without reading every point.
             let history = try await api.store.downsampledHistory(id, key: key, steps: steps, maxPoints: maxPoints)
             shown = history.points
             total = history.totalPoints
@@ -241,19 +287,14 @@ struct RunRoutes {
             shown = try await api.store.metricHistory(id, key: key, steps: steps)
             total = shown.count
         }
-        return Response(
+        return HistoryEncoder.encode(key: key, points: shown, totalPoints: total, downsampled: shown.count < total)
+    }
+
+    private static func json(_ bytes: [UInt8]) -> Response {
+        Response(
             status: .ok,
             headers: [.contentType: "application/json; charset=utf-8"],
-            body: ResponseBody(
-                byteBuffer: ByteBuffer(
-                    bytes: HistoryEncoder.encode(
-                        key: key,
-                        points: shown,
-                        totalPoints: total,
-                        downsampled: shown.count < total
-                    )
-                )
-            )
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
         )
     }
 

@@ -77,6 +77,21 @@ export function number(value) {
  */
 export async function history(runID, key, { maxPoints = 2000, from, to, signal } = {}) {
     const body = await get(`/runs/${encodeURIComponent(runID)}/metrics`, { key, max_points: maxPoints, from, to }, { signal });
+    return series(key, body);
+}
+
+/** Several metrics' histories of a run in one request (`/runs/{id}/histories`), in the order of `keys`. */
+export async function histories(runID, keys, { maxPoints = 2000, from, to, signal } = {}) {
+    const query = new URLSearchParams();
+    for (const key of keys) query.append("key", key);
+    for (const [name, value] of Object.entries({ max_points: maxPoints, from, to })) {
+        if (value !== undefined && value !== null) query.set(name, String(value));
+    }
+    const body = await get(`/runs/${encodeURIComponent(runID)}/histories?${query}`, undefined, { signal });
+    return body.histories.map((h, i) => series(keys[i], h));
+}
+
+function series(key, body) {
     const points = body.points ?? [];
     const step = new Float64Array(points.length);
     const time = new Float64Array(points.length);
