@@ -66,25 +66,8 @@ extension OpenAPIDocument {
                             "description": "A metric; repeat for more (at most 50)",
                             "schema": ["type": "array", "items": name, "minItems": 1, "maxItems": 50],
                         ],
-                        parameter("from", in: "query", "integer", "First step", range: MetricBounds.steps),
-                        parameter("to", in: "query", "integer", "Last step", range: MetricBounds.steps),
-                        parameter(
-                            "max_points",
-                            in: "query",
-                            "integer",
-                            "Downsample each to at most this many points, keeping each bucket's min and max",
-                            range: 4...1_000_000
-                        ),
-                    ],
-                    responses: [
-                        "200": json(
-                            [
-                                "type": "object", "required": ["histories"],
-                                "properties": ["histories": ["type": "array", "items": ref("MetricHistory")]],
-                            ],
-                            "The histories, in the order asked"
-                        )
-                    ]
+                    ] + historyParameters,
+                    responses: ["200": list("histories", of: ref("MetricHistory"), "The histories, in the order asked")]
                 )
             ],
             "/api/v1/stats": [

@@ -68,6 +68,28 @@ enum OpenAPIDocument {
     }
 
     static let runID = parameter("id", in: "path", "string", "The run id")
+    /// The step range and downsampling of a metric history (`/metrics?key=` and `/histories`).
+    static let historyParameters: [JSONValue] = [
+        parameter("from", in: "query", "integer", "First step", range: MetricBounds.steps),
+        parameter("to", in: "query", "integer", "Last step", range: MetricBounds.steps),
+        parameter(
+            "max_points",
+            in: "query",
+            "integer",
+            "Downsample to at most this many points, keeping each bucket's min and max",
+            range: 4...1_000_000
+        ),
+    ]
+    /// An answer that is an object with one required array member.
+    static func list(_ member: String, of items: JSONValue, _ description: String) -> JSONValue {
+        json(
+            [
+                "type": "object", "required": [.string(member)],
+                "properties": .object([member: ["type": "array", "items": items]]),
+            ],
+            description
+        )
+    }
 
     /// An optional field: the server reads `null` as absent.
     /// Strings have no NUL byte (the server refuses one, as SQLite would cut the text short there).
@@ -315,18 +337,7 @@ enum OpenAPIDocument {
                         ),
                     ]
                 ),
-                "get": operation(
-                    "List projects",
-                    responses: [
-                        "200": json(
-                            [
-                                "type": "object", "required": ["projects"],
-                                "properties": ["projects": ["type": "array", "items": ref("Project")]],
-                            ],
-                            "Projects"
-                        )
-                    ]
-                ),
+                "get": operation("List projects", responses: ["200": list("projects", of: ref("Project"), "Projects")]),
             ],
             "/api/v1/projects/{namespace}/{slug}": [
                 "get": operation(
@@ -471,18 +482,7 @@ enum OpenAPIDocument {
                 ),
                 "get": operation(
                     "A metric's history (with key), or every metric's statistics (without)",
-                    parameters: [
-                        runID, parameter("key", in: "query", "string", "The metric"),
-                        parameter("from", in: "query", "integer", "First step", range: MetricBounds.steps),
-                        parameter("to", in: "query", "integer", "Last step", range: MetricBounds.steps),
-                        parameter(
-                            "max_points",
-                            in: "query",
-                            "integer",
-                            "Downsample to at most this many points, keeping each bucket's min and max",
-                            range: 4...1_000_000
-                        ),
-                    ],
+                    parameters: [runID, parameter("key", in: "query", "string", "The metric")] + historyParameters,
                     responses: [
                         "200": json(
                             [

@@ -29,6 +29,13 @@ STEPS_EXAMPLE = os.path.join(os.path.dirname(BINARY), "quill-steps-example")
 SHOTS = os.environ.get("QUILL_SCREENSHOTS", os.path.join(ROOT, ".build", "browser-screenshots"))
 
 
+def wait(browser, condition, timeout=20, message=""):
+    """Polls `condition` until it is truthy. Pages re-render as data arrives: an element found a moment ago
+    may be gone, so a stale element means look again."""
+    return WebDriverWait(browser, timeout, poll_frequency=0.1,
+                         ignored_exceptions=[StaleElementReferenceException]).until(condition, message)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -178,9 +185,7 @@ class DashboardTests(unittest.TestCase):
         self.assertEqual([], [e for e in errors if e.get("source") != "network"], "no errors in the console")
 
     def wait(self, condition, timeout=20, message=""):
-        # Pages re-render as data arrives: an element found a moment ago may be gone; look again.
-        return WebDriverWait(self.browser, timeout, poll_frequency=0.1,
-                             ignored_exceptions=[StaleElementReferenceException]).until(condition, message)
+        return wait(self.browser, condition, timeout, message)
 
     def open(self, path):
         self.browser.get(self.server.base + path)
@@ -412,8 +417,7 @@ class SignInTests(unittest.TestCase):
         self.browser.save_screenshot(os.path.join(SHOTS, f"{self._testMethodName}.png"))
 
     def wait(self, condition, timeout=20, message=""):
-        return WebDriverWait(self.browser, timeout, poll_frequency=0.1,
-                             ignored_exceptions=[StaleElementReferenceException]).until(condition, message)
+        return wait(self.browser, condition, timeout, message)
 
     def heading(self):
         return self.wait(lambda b: b.find_element(By.TAG_NAME, "h1").text not in ("", "Loading…") and b.find_element(By.TAG_NAME, "h1").text)

@@ -27,8 +27,10 @@ struct StepRoutes {
         let catalog = try catalog(context.caller)
         let parameters = QueryParameters(request)
         var filter = StepFilter()
-        filter.statuses = try Set(Self.all("status", request).map(Self.resultStatus))
-        filter.attemptStatuses = try Set(Self.all("attempt_status", request).map(Self.attemptStatus))
+        filter.statuses = try Set(Self.all("status", request).map { try Self.status($0, "status") })
+        filter.attemptStatuses = try Set(
+            Self.all("attempt_status", request).map { try Self.status($0, "attempt_status") }
+        )
         filter.namespaces = try Self.all("namespace", request)
         filter.namespacePrefix = try parameters.string("namespace_prefix")
         filter.host = try parameters.string("host")
@@ -107,21 +109,13 @@ struct StepRoutes {
         return .object(json)
     }
 
-    private static func resultStatus(_ text: String) throws -> StepResultStatus {
-        guard let status = StepResultStatus(rawValue: text.lowercased()) else {
+    /// A status of `Status` named by `text` (in any case), or a 400 that lists the statuses.
+    private static func status<Status: RawRepresentable & CaseIterable>(_ text: String, _ name: String) throws -> Status
+    where Status.RawValue == String {
+        guard let status = Status(rawValue: text.lowercased()) else {
             throw QuillError(
                 .invalidArgument,
-                "status must be one of \(StepResultStatus.allCases.map(\.rawValue).joined(separator: ", "))"
-            )
-        }
-        return status
-    }
-
-    private static func attemptStatus(_ text: String) throws -> StepAttemptStatus {
-        guard let status = StepAttemptStatus(rawValue: text.lowercased()) else {
-            throw QuillError(
-                .invalidArgument,
-                "attempt_status must be one of \(StepAttemptStatus.allCases.map(\.rawValue).joined(separator: ", "))"
+                "\(name) must be one of \(Status.allCases.map(\.rawValue).joined(separator: ", "))"
             )
         }
         return status

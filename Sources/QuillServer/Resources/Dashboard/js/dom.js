@@ -89,3 +89,13 @@ export async function markDrawn(name, detail) {
     await nextFrame();
     performance.mark(name, { detail });
 }
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** An SVG element, as ``h`` makes HTML ones: `svg("rect", { x: 1, width: 4 }, child…)`. */
+export function svg(tag, attributes = {}, ...children) {
+    const element = document.createElementNS(SVG, tag);
+    for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
+    for (const child of children) element.append(child);
+    return element;
+}

@@ -2,16 +2,9 @@
 // days, as bars), and the storage metrics and artifacts use.
 
 import { get } from "../api.js";
-import { badge, bytes, h } from "../dom.js";
+import { badge, bytes, h, svg } from "../dom.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 
-function svg(tag, attributes = {}, ...children) {
-    const element = document.createElementNS(SVG, tag);
-    for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
-    for (const child of children) element.append(child);
-    return element;
-}
 
 /** Every day from `first` to `last` (YYYY-MM-DD, UTC) with its count, zero where `days` has none. */
 export function fillDays(days, first, last) {

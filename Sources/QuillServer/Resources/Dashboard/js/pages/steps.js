@@ -6,19 +6,12 @@
 import { get } from "../api.js";
 import { navigate } from "../app.js";
 import { layeredLayout } from "../chart/graph.js";
-import { bytes, h, message, when } from "../dom.js";
+import { bytes, h, message, svg, when } from "../dom.js";
 import { urls } from "../url.js";
 
 const RESULT_STATUSES = ["success", "failed", "incomplete", "absent"];
 const ATTEMPT_STATUSES = ["queued", "running", "success", "failed", "cancelled", "preempted", "crashed"];
-const SVG = "http://www.w3.org/2000/svg";
 
-function svg(tag, attributes = {}, ...children) {
-    const element = document.createElementNS(SVG, tag);
-    for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
-    for (const child of children) element.append(child);
-    return element;
-}
 
 /** The graph as SVG: one link per node (keyboard-reachable), edges from each step to its dependencies. */
 function drawGraph(graph) {
