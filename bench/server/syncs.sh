@@ -44,6 +44,15 @@ if [ -z "$venv" ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "mlflow==$mlflow_version"
 fi
 
+# stop_traced: strace waits for its command, so the server (strace's child) is stopped, then strace.
+stop_traced() {
+    local child
+    child="$(cat "/proc/$server_pid/task/$server_pid/children" 2>/dev/null || true)"
+    if [ -n "$child" ]; then kill $child 2>/dev/null || true; fi
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+}
+
 # measure NAME TOOL URL HEALTH: writes while strace records, prints "NAME syncs-per-single syncs-per-batch".
 measure() {
     local name="$1" tool="$2" url="$3" health="$4" before after_single after_batch
@@ -79,7 +88,7 @@ for mode in full relaxed; do
     for _ in $(seq 300); do grep -q "listening" "$log" 2>/dev/null && break; sleep 0.1; done
     url="http://$(grep -o '127.0.0.1:[0-9]*' "$log" | head -1)"
     measure "quill-$mode" quill "$url" /healthz
-    stop_server
+    stop_traced
 done
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 strace -f -e trace=fsync,fdatasync -o "$work/mlflow.strace" \
@@ -87,4 +96,4 @@ strace -f -e trace=fsync,fdatasync -o "$work/mlflow.strace" \
     --default-artifact-root "$work/mlflow-artifacts" --host 127.0.0.1 --port "$port" > "$work/mlflow.log" 2>&1 &
 server_pid=$!
 measure mlflow mlflow "http://127.0.0.1:$port" /health
-stop_server
+stop_traced
