@@ -33,6 +33,7 @@ LAYERS = [  # first match wins; matched against "dso symbol" of a sample's leaf 
     ("kernel: file system, fsync, WAL writes", r"\[kernel|k\].*(ext4|jbd2|blk|bio|fsync|filemap|page_cache|iomap|vfs_write|generic_perform|virtio|writeback)"),
     ("kernel: other (syscall entry, memory, ...)", r"\[kernel|k\]"),
     ("SQLite", r"sqlite3|libsqlite"),
+    ("JSON numbers (strtod)", r"strtod|str_to_mpn|____strtod"),
     ("GRDB", r"GRDB\."),
     ("QuillStore / QuillStoreSQLite", r"QuillStore"),
     ("QuillServer (routes, decode, encode)", r"QuillServer\.|QuillAPI\.|QuillCore\."),
@@ -44,8 +45,9 @@ LAYERS = [  # first match wins; matched against "dso symbol" of a sample's leaf 
 ]
 
 
-def demangle(lines: list[str]) -> list[str]:
-    done = subprocess.run(["swift", "demangle", "--simplified"], input="\n".join(lines), capture_output=True, text=True)
+def demangle(lines: list[str], simplified: bool = True) -> list[str]:
+    options = ["--simplified"] if simplified else []
+    done = subprocess.run(["swift", "demangle", *options], input="\n".join(lines), capture_output=True, text=True)
     return done.stdout.split("\n") if done.returncode == 0 else lines
 
 
@@ -62,12 +64,13 @@ def perf_report(data: str, top: int) -> tuple[list[tuple[str, float]], list[tupl
         if match:
             rows.append((float(match.group(1)), match.group(2), match.group(3), match.group(4).strip()))
     names = demangle([row[3] for row in rows])
+    full_names = demangle([row[3] for row in rows], simplified=False)  # with module names, to classify
     layers = collections.Counter()
     symbols = []
-    for (share, dso, kind, _), name in zip(rows, names):
+    for (share, dso, kind, _), name, full in zip(rows, names, full_names):
         label = f"{'[k]' if kind == 'k' else dso} {name}"
         for layer, pattern in LAYERS:
-            if re.search(pattern, label):
+            if re.search(pattern, f"{'[k]' if kind == 'k' else dso} {full}"):
                 layers[layer] += share
                 break
         symbols.append((label[:160], share))
