@@ -1,28 +1,38 @@
 """Server ingest benchmark: Quill's batch endpoint against MLflow's log-batch, with the same generator.
 
   python loadgen.py --tool quill|mlflow --url http://127.0.0.1:PORT [--points 1000000] [--batch 1000]
-                    [--runs 50] [--single 1000] [--history] [--connections 1]
+                    [--runs 50] [--single 1000] [--history] [--connections 1] [--pid PID]
 
-Prints one JSON object: points/s for one run, points/s for --runs concurrent runs, the median and p99
-of single-point requests, and (Quill only, with --history) the time to fetch a 100,000-point history and
-a downsampled history of the one-run metric.
+Prints one JSON object: points/s for one run, points/s for --runs concurrent runs (with the number of runs
+that failed and the first error: a rate is only meaningful beside its failures), the median and p99 of
+single-point requests on one kept-alive connection and on a new connection per request, and (Quill only,
+with --history) the time to fetch a 100,000-point history and a downsampled history of the one-run metric.
+
+With --pid (the server's process id), every timed phase starts only once the server is idle (idle.py: its
+health route answers fast and its process tree uses almost no CPU), after that phase's runs were created
+and its requests encoded; the seconds waited and the machine's load average at each phase's start are
+reported too.
 
 The generator must not be what is measured, so every request (headers and JSON body) is encoded before
 its timer starts, and requests go over raw keep-alive sockets (TCP_NODELAY) with a minimal HTTP/1.1
 reader: a timed batch costs the client one `sendall` and one response read. The client's own CPU time
 during each timed phase is reported (`*_client_cpu_s`), so its share of the wall time can be checked.
-The concurrent case opens one connection per run, and all runs start together at a barrier.
+The concurrent case creates its runs over one connection, then opens one connection per run just before
+they start together at a barrier (so no connection idles past a server's keep-alive timeout first).
 Standard library only.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import statistics
 import threading
 import time
 import urllib.parse
+
+import idle
 
 
 class Connection:
@@ -36,6 +46,9 @@ class Connection:
     def send(self, request: bytes) -> tuple[int, bytes]:
         self.sock.sendall(request)
         return self._response()
+
+    def close(self):
+        self.sock.close()
 
     def call(self, request: bytes, what: str):
         status, body = self.send(request)
@@ -197,11 +210,12 @@ def timed(body):
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def one_run(t, points, batch, connections):
+def one_run(t, points, batch, connections, settle):
     """One run, batches sent in order; with several connections, batch i goes over connection i mod n."""
     conns = [t.connect() for _ in range(connections)]
     run = t.new_run(conns[0], "one")
     requests = batches(t, run, points, batch)
+    settle()
     if connections == 1:
         wall, cpu = timed(lambda: send_all(conns[0], requests))
         return run, wall, cpu
@@ -226,13 +240,16 @@ def one_run(t, points, batch, connections):
     return run, wall, cpu
 
 
-def many_runs(t, runs, per_run, batch):
+def many_runs(t, runs, per_run, batch, settle):
     """`runs` runs at once, one connection and one thread each, released together at a barrier."""
-    conns = [t.connect() for _ in range(runs)]
+    setup = t.connect()
     plans = []
     for index in range(runs):
-        run = t.new_run(conns[index], f"many-{index}")
+        run = t.new_run(setup, f"many-{index}")
         plans.append(batches(t, run, per_run, batch))
+    setup.close()
+    settle()
+    conns = [t.connect() for _ in range(runs)]
     barrier = threading.Barrier(runs + 1)
     errors = []
     completed = []
@@ -257,10 +274,37 @@ def many_runs(t, runs, per_run, batch):
         thread.join()
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu
+    for conn in conns:
+        conn.close()
     finished.sort()
     # How concurrent it was: when the first run finished, as a share of the whole.
     first_done = (finished[0] - start) / wall if finished else 0
     return completed, errors, wall, cpu, first_done
+
+
+def single_points(t, run, count, fresh, warm=50):
+    """Round trips of `count` single-point requests one after another (after `warm` untimed ones), in seconds:
+    over one kept-alive connection, or (`fresh`) each on a new connection opened after its timer starts and
+    closed once its answer is read."""
+    requests = [t.single_request(run, step) for step in range(count + warm)]
+    latencies = []
+    conn = None if fresh else t.connect()
+    for index, request in enumerate(requests):
+        start = time.perf_counter()
+        if fresh:
+            conn = t.connect()
+        status, body = conn.send(request)
+        elapsed = time.perf_counter() - start
+        if fresh:
+            conn.close()
+        if status >= 300:
+            raise RuntimeError(f"single point: HTTP {status}: {body[:300]!r}")
+        if index >= warm:  # the first ones warm the connection (or the accept path) and the statement cache
+            latencies.append(elapsed)
+    if not fresh:
+        conn.close()
+    latencies.sort()
+    return latencies
 
 
 def main():
@@ -275,21 +319,32 @@ def main():
     parser.add_argument("--single", type=int, default=1000)
     parser.add_argument("--history", action="store_true")
     parser.add_argument("--api-key", default=None, help="send this key (Quill with users: the access checks run)")
+    parser.add_argument("--pid", type=int, default=None, help="the server's pid: wait for it to be idle before each phase")
+    parser.add_argument("--idle-timeout", type=float, default=300)
     args = parser.parse_args()
     if args.api_key:
         global EXTRA_HEADERS
         EXTRA_HEADERS = f"Authorization: Bearer {args.api_key}\r\n"
     t = tool(args.tool, args.url)
     result = {"tool": args.tool, "points": args.points, "batch": args.batch, "connections": args.connections}
+    health = "/healthz" if args.tool == "quill" else "/health"
 
-    run, seconds, cpu = one_run(t, args.points, args.batch, args.connections)
+    def settler(phase):
+        def settle():
+            if args.pid is not None:
+                waited = idle.wait_idle(args.url, health, args.pid, timeout=args.idle_timeout)
+                result[f"{phase}_idle_wait_s"] = waited["idle_after_s"]
+            result[f"{phase}_load_average"] = os.getloadavg()[0]
+        return settle
+
+    run, seconds, cpu = one_run(t, args.points, args.batch, args.connections, settler("one_run"))
     result["one_run_seconds"] = seconds
     result["one_run_points_per_s"] = args.points / seconds
     result["one_run_client_cpu_s"] = cpu
 
     many_points = args.many_points or args.points
     per_run = many_points // args.runs
-    completed, errors, seconds, cpu, first_done = many_runs(t, args.runs, per_run, args.batch)
+    completed, errors, seconds, cpu, first_done = many_runs(t, args.runs, per_run, args.batch, settler("many_runs"))
     result["many_runs"] = args.runs
     result["many_runs_points"] = per_run * args.runs
     result["many_runs_seconds"] = seconds
@@ -300,23 +355,18 @@ def main():
     result["many_runs_errors"] = len(errors)
     result["many_runs_first_error"] = errors[0] if errors else None
 
-    conn = t.connect()
-    single_run = t.new_run(conn, "single")
-    requests = [t.single_request(single_run, step) for step in range(args.single + 50)]
-    latencies = []
-    for index, request in enumerate(requests):
-        start = time.perf_counter()
-        status, body = conn.send(request)
-        elapsed = time.perf_counter() - start
-        if status >= 300:
-            raise RuntimeError(f"single point: HTTP {status}: {body[:300]!r}")
-        if index >= 50:  # the first 50 warm the connection and the statement cache
-            latencies.append(elapsed)
-    latencies.sort()
-    result["single_point_median_ms"] = statistics.median(latencies) * 1000
-    result["single_point_p99_ms"] = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    for fresh, prefix in ((False, "single_point"), (True, "single_point_new_conn")):
+        setup = t.connect()  # a new one each time: an idle wait may outlast a server's keep-alive timeout
+        single_run = t.new_run(setup, prefix)
+        setup.close()
+        settler(prefix)()
+        latencies = single_points(t, single_run, args.single, fresh)
+        result[f"{prefix}_median_ms"] = statistics.median(latencies) * 1000
+        result[f"{prefix}_p99_ms"] = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    result["load_average_end"] = os.getloadavg()[0]
 
     if args.history and args.tool == "quill":
+        conn = t.connect()
         history_run = t.new_run(conn, "history")
         send_all(conn, batches(t, history_run, 100_000, args.batch))
         full = encode("GET", f"/api/v1/runs/{history_run}/metrics?key=loss", t.hostport)
