@@ -332,6 +332,36 @@ class DashboardTests(unittest.TestCase):
         self.assertEqual(len(used_by), 2)
         self.assertIn("samples", self.browser.find_element(By.CSS_SELECTOR, "table[aria-label=Config]").text)
 
+    def test_a_running_runs_charts_and_log_follow_without_reload(self):
+        # Its own project, removed at the end, so the other tests' counts stay as seeded.
+        live = self.server.api("POST", "/runs", {"project": "live", "name": "live-run"})["id"]
+        try:
+            self.follow_live_run(live)
+        finally:
+            self.server.api("DELETE", f"/runs/{live}")
+
+    def follow_live_run(self, live):
+        self.open(f"/local/live/runs/{live}")
+        self.wait(lambda b: "No metrics logged yet." in b.find_element(By.TAG_NAME, "main").text)
+        marker = self.browser.execute_script("window.__sameDocument = true; return 1")
+        self.server.api("POST", f"/runs/{live}/batch", {
+            "metrics": [{"key": "live/loss", "value": 1 / (i + 1), "step": i} for i in range(50)],
+            "logs": [{"message": "epoch 1 done"}],
+        })
+        card = self.wait(lambda b: b.find_element(By.CSS_SELECTOR, ".chart-card[data-metric='live/loss']"), timeout=30,
+                         message="the new metric's chart appears")
+        self.wait(lambda b: card.get_attribute("data-points") == "50", timeout=30)
+        self.wait(lambda b: "epoch 1 done" in b.find_element(By.CSS_SELECTOR, "pre.log").text, timeout=30)
+        self.server.api("POST", f"/runs/{live}/batch", {
+            "metrics": [{"key": "live/loss", "value": 0.01, "step": i} for i in range(50, 80)],
+            "logs": [{"message": "epoch 2 done"}],
+        })
+        self.wait(lambda b: b.find_element(By.CSS_SELECTOR, ".chart-card[data-metric='live/loss']").get_attribute("data-points") == "80",
+                  timeout=30, message="new points appear on the chart")
+        self.wait(lambda b: "epoch 2 done" in b.find_element(By.CSS_SELECTOR, "pre.log").text, timeout=30)
+        self.assertTrue(self.browser.execute_script("return window.__sameDocument === true"), "no reload happened")
+        self.assertEqual(marker, 1)
+
     def test_stats_page_and_project_counts(self):
         self.open("/")
         row = self.wait(lambda b: b.find_element(By.XPATH, "//tr[td/a[text()='vision']]"))
