@@ -302,10 +302,16 @@ public struct APILogLine: Codable, Sendable, Hashable {
 public struct APILogList: Codable, Sendable, Hashable {
     /// The lines.
     public var logs: [APILogLine]
+    /// The position after the last line returned: ask again with `after` set to it to follow the log.
+    public var next: Int
+    /// How many lines the run has.
+    public var total: Int
 
     /// Creates the list.
-    public init(logs: [APILogLine]) {
+    public init(logs: [APILogLine], next: Int, total: Int) {
         self.logs = logs
+        self.next = next
+        self.total = total
     }
 }
 

@@ -153,10 +153,25 @@ enum OpenAPIDocument {
         "oneOf": [["type": "number"], ["type": "string", "enum": ["NaN", "Infinity", "-Infinity"]]]
     ]
     static let nullableString: JSONValue = ["type": ["string", "null"]]
+    /// Any JSON value whose strings and member names hold no NUL byte (the server refuses one anywhere in a
+    /// config, summary, param, git or environment value).
+    static let valueSchema: JSONValue = [
+        "anyOf": [
+            ["type": ["null", "boolean", "number"]],
+            ["type": "string", "pattern": noNUL],
+            ["type": "array", "items": ref("Value")],
+            ["type": "object", "propertyNames": ["pattern": noNUL], "additionalProperties": ref("Value")],
+        ]
+    ]
+    /// An optional JSON object of such values (configs, summaries, git and environment facts).
+    static let valueObject: JSONValue = [
+        "type": ["object", "null"], "propertyNames": ["pattern": noNUL], "additionalProperties": ref("Value"),
+    ]
     static let object: JSONValue = ["type": "object"]
 
     static var document: JSONValue {
         let schemas: [String: JSONValue] = [
+            "Value": valueSchema,
             "Error": [
                 "type": "object", "required": ["error"],
                 "properties": [
@@ -241,7 +256,7 @@ enum OpenAPIDocument {
                         "additionalProperties": ["anyOf": [metricValue, ["type": "null"]]],
                     ],
                 ],
-                "params": ["type": ["object", "null"], "propertyNames": name],
+                "params": ["type": ["object", "null"], "propertyNames": name, "additionalProperties": ref("Value")],
                 "tags": stringMap,
                 "links": ["type": ["array", "null"], "items": link],
                 "logs": ["type": ["array", "null"], "items": logLine],
@@ -373,8 +388,8 @@ enum OpenAPIDocument {
                                 "kind": optional("string"), "parent": optional("string"),
                                 "status": optional("string", ["enum": runStatuses]), "started_at": time,
                                 "ended_at": time, "user": optional("string"), "host": optional("string"),
-                                "git": ["type": ["object", "null"]], "environment": ["type": ["object", "null"]],
-                                "config": ["type": ["object", "null"]], "tags": stringMap,
+                                "git": valueObject, "environment": valueObject, "config": valueObject,
+                                "tags": stringMap,
                             ]),
                             [
                                 "description": "project (a name, or namespace/slug) or project_id is required",
@@ -454,7 +469,7 @@ enum OpenAPIDocument {
                     body: body([
                         "status": optional("string", ["enum": runStatuses]), "ended_at": time,
                         "name": optional("string"), "description": optional("string"), "parent": optional("string"),
-                        "summary": ["type": ["object", "null"]],
+                        "summary": valueObject,
                     ]),
                     responses: [
                         "200": json(ref("Run"), "The run"), "400": error, "404": error,
@@ -504,7 +519,7 @@ enum OpenAPIDocument {
                 "post": operation(
                     "Set a param",
                     parameters: [runID],
-                    body: body(required: ["key"], ["key": name, "value": [:]]),
+                    body: body(required: ["key"], ["key": name, "value": ref("Value")]),
                     responses: ["204": noContent, "400": error, "404": error]
                 )
             ],
@@ -532,7 +547,7 @@ enum OpenAPIDocument {
                     responses: ["204": noContent, "400": error, "404": error]
                 ),
                 "get": operation(
-                    "Log lines, oldest first",
+                    "Log lines, oldest first; follow a log with after=next, or start from its end with tail",
                     parameters: [
                         runID,
                         parameter(
@@ -542,12 +557,24 @@ enum OpenAPIDocument {
                             "At most this many (at most 100,000 are returned; default 1,000)",
                             range: RunRoutes.limits
                         ),
+                        parameter(
+                            "after",
+                            in: "query",
+                            "integer",
+                            "Skip this many lines (the next of an earlier answer)",
+                            range: 0...Int(Int32.max)
+                        ),
+                        parameter("tail", in: "query", "integer", "Only the last this many lines", range: 0...100_000),
                     ],
                     responses: [
                         "200": json(
                             [
-                                "type": "object", "required": ["logs"],
-                                "properties": ["logs": ["type": "array", "items": ref("LogLine")]],
+                                "type": "object", "required": ["logs", "next", "total"],
+                                "properties": [
+                                    "logs": ["type": "array", "items": ref("LogLine")],
+                                    "next": ["type": "integer", "description": "after= for the lines that follow"],
+                                    "total": ["type": "integer", "description": "Lines the run has"],
+                                ],
                             ],
                             "Log lines"
                         ),

@@ -69,8 +69,10 @@ public protocol TrackingStore: Sendable {
         maxPoints: Int
     ) async throws -> DownsampledHistory
 
-    /// A run's log lines, oldest first.
-    func logLines(_ run: RunID, limit: Int) async throws -> [LogLine]
+    /// A run's log lines, oldest first, from the `offset`-th (0 is the first) and at most `limit` of them,
+    /// with the number of lines the run has, so a reader can follow the log: ask again from
+    /// `offset + lines.count`.
+    func logLines(_ run: RunID, offset: Int, limit: Int) async throws -> (lines: [LogLine], total: Int)
 
     /// How many projects, runs and metric points the store holds.
     func counts() async throws -> StoreCounts
@@ -113,6 +115,11 @@ public struct DownsampledHistory: Sendable, Hashable {
 }
 
 extension TrackingStore {
+    /// A run's first `limit` log lines, oldest first.
+    public func logLines(_ run: RunID, limit: Int) async throws -> [LogLine] {
+        try await logLines(run, offset: 0, limit: limit).lines
+    }
+
     /// Gets or creates a project with no recorded creator.
     public func project(namespace: String, displayName: String) async throws -> StoredProject {
         try await project(namespace: namespace, displayName: displayName, createdBy: nil)

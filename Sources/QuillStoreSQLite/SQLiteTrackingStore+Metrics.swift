@@ -312,14 +312,16 @@ extension SQLiteTrackingStore {
         return DownsampledHistory(points: points, totalPoints: total)
     }
 
-    package func logLines(_ run: RunID, limit: Int) async throws -> [LogLine] {
+    package func logLines(_ run: RunID, offset: Int, limit: Int) async throws -> (lines: [LogLine], total: Int) {
         try await read { db in
             guard try Self.runExists(db, run) else { throw Self.missing(run) }
-            return try LogRecord.filter(LogRecord.Columns.runID == run.rawValue)
-                .order(LogRecord.Columns.id)
-                .limit(max(0, limit))
+            let mine = LogRecord.filter(LogRecord.Columns.runID == run.rawValue)
+            let total = try mine.fetchCount(db)
+            let lines = try mine.order(LogRecord.Columns.id)
+                .limit(max(0, limit), offset: max(0, offset))
                 .fetchAll(db)
                 .map(\.line)
+            return (lines, total)
         }
     }
 }

@@ -76,8 +76,8 @@ import Testing
                 == #"{"metrics_ignored":1,"metrics_written":3}"#
         )
         #expect(
-            try text(APILogList(logs: [APILogLine(timestamp: nil, level: nil, message: "hi")]))
-                == #"{"logs":[{"level":null,"message":"hi","timestamp":null}]}"#
+            try text(APILogList(logs: [APILogLine(timestamp: nil, level: nil, message: "hi")], next: 1, total: 3))
+                == #"{"logs":[{"level":null,"message":"hi","timestamp":null}],"next":1,"total":3}"#
         )
         #expect(
             try text(APIStatus(version: "1.0", serverID: "s", uptimeSeconds: 1.5))

@@ -102,9 +102,9 @@ final class CountingStore: TrackingStore, AccountStore, SessionStore, ActivitySt
         return try await base.downsampledHistory(run, key: key, steps: steps, maxPoints: maxPoints)
     }
 
-    func logLines(_ run: RunID, limit: Int) async throws -> [LogLine] {
+    func logLines(_ run: RunID, offset: Int, limit: Int) async throws -> (lines: [LogLine], total: Int) {
         count("logLines")
-        return try await base.logLines(run, limit: limit)
+        return try await base.logLines(run, offset: offset, limit: limit)
     }
 
     func counts() async throws -> StoreCounts {

@@ -129,6 +129,32 @@ struct ServerAPITests {
         #expect(after?["points"]?.arrayValue?.last?["step"] == 100)
     }
 
+    @Test("a log is followed from its end: tail gives the last lines, after=next only what came since")
+    func followLog() async throws {
+        let temp = TemporaryDirectory("quill-server")
+        let server = try ServerProcess(data: temp.path)
+        let id = try await createRun(server)
+        let first: JSONValue = ["logs": .array((1...25).map { ["message": .string("line \($0)")] })]
+        #expect(try await server.request("POST", "/api/v1/runs/\(id)/batch", json: first).status == 200)
+        let (_, tail) = try await server.request("GET", "/api/v1/runs/\(id)/logs?tail=5")
+        #expect(tail?["logs"]?.arrayValue?.map { $0["message"] } == (21...25).map { .string("line \($0)") })
+        #expect(tail?["next"] == 25 && tail?["total"] == 25)
+        let (_, nothing) = try await server.request("GET", "/api/v1/runs/\(id)/logs?after=25")
+        #expect(nothing?["logs"] == [] && nothing?["next"] == 25)
+        #expect(try await server.request("POST", "/api/v1/runs/\(id)/logs", json: ["message": "line 26"]).status == 204)
+        let (_, since) = try await server.request("GET", "/api/v1/runs/\(id)/logs?after=25")
+        #expect(since?["logs"]?.arrayValue?.map { $0["message"] } == ["line 26"])
+        #expect(since?["next"] == 26 && since?["total"] == 26)
+        let (_, page) = try await server.request("GET", "/api/v1/runs/\(id)/logs?after=10&limit=3")
+        #expect(page?["logs"]?.arrayValue?.map { $0["message"] } == ["line 11", "line 12", "line 13"])
+        #expect(page?["next"] == 13)
+        let (_, all) = try await server.request("GET", "/api/v1/runs/\(id)/logs?tail=100")
+        #expect(all?["logs"]?.arrayValue?.count == 26, "a tail longer than the log is the whole log")
+        for bad in ["after=-1", "tail=-1", "after=x", "tail=100001", "after=9223372036854775807"] {
+            #expect(try await server.request("GET", "/api/v1/runs/\(id)/logs?\(bad)").status == 400, "\(bad)")
+        }
+    }
+
     @Test("several histories in one answer: each as the single-key route writes it, in the order asked")
     func histories() async throws {
         let temp = TemporaryDirectory("quill-server")

@@ -79,10 +79,23 @@ struct RunRoutes {
         group.get(":id/metrics") { request, context in try await history(request, context) }
         group.get(":id/histories") { request, context in try await histories(request, context) }
         group.get(":id/logs") { request, context in
-            let limit = try QueryParameters(request).int("limit", in: Self.limits) ?? 1000
+            let parameters = QueryParameters(request)
+            let limit = min(try parameters.int("limit", in: Self.limits) ?? 1000, 100_000)
+            let after = try parameters.int("after", in: 0...Int(Int32.max))
+            let tail = try parameters.int("tail", in: 0...100_000)
             let id = try await api.authorization.readableRunID(context)
-            let lines = try await api.store.logLines(id, limit: min(limit, 100_000))
-            return try JSONResponse.make(APILogList(logs: lines.map(DTO.logLine)))
+            let offset: Int
+            if let tail, after == nil {
+                // The last `tail` lines: the count first, then the page that ends the log.
+                let total = try await api.store.logLines(id, offset: 0, limit: 0).total
+                offset = max(0, total - tail)
+            } else {
+                offset = after ?? 0
+            }
+            let page = try await api.store.logLines(id, offset: offset, limit: tail.map { min($0, limit) } ?? limit)
+            return try JSONResponse.make(
+                APILogList(logs: page.lines.map(DTO.logLine), next: offset + page.lines.count, total: page.total)
+            )
         }
     }
 
@@ -225,6 +238,7 @@ struct RunRoutes {
         let keys = try request.uri.queryParameters.getAll("key").map { text in
             let key = String(text)
             try RequestRules.refuseNUL(key, "query parameter key")
+            guard !key.isEmpty else { throw QuillError(.invalidArgument, "query parameter key must not be empty") }
             return MetricBounds.normalizedKey(key)
         }
         guard (1...Self.maxHistories).contains(keys.count) else {

@@ -223,10 +223,19 @@ export async function render(main, params, query) {
     }
 
     const logArea = h("pre", { class: "log", tabindex: "0", "aria-label": "Output log" });
+    // The log's last 2,000 lines first, then only what was appended since (after=next).
+    let logNext = null;
     async function drawLog() {
-        const { logs } = await get(`/runs/${encodeURIComponent(run.id)}/logs`, { limit: 100000 });
+        const parameters = logNext === null ? { tail: 2000, limit: 2000 } : { after: logNext, limit: 10000 };
+        const page = await get(`/runs/${encodeURIComponent(run.id)}/logs`, parameters);
         const follow = logArea.scrollTop + logArea.clientHeight >= logArea.scrollHeight - 4;
-        logArea.textContent = logs.map((l) => l.message).join("\n") || "(no output)";
+        const text = page.logs.map((l) => l.message).join("\n");
+        if (logNext === null) {
+            logArea.textContent = page.total > page.logs.length ? `(the last ${page.logs.length} of ${page.total} lines)\n${text}` : text || "(no output)";
+        } else if (text) {
+            logArea.textContent = (logArea.textContent === "(no output)" ? "" : logArea.textContent + "\n") + text;
+        }
+        logNext = page.next;
         if (follow) logArea.scrollTop = logArea.scrollHeight;
     }
 
