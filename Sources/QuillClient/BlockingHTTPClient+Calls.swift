@@ -49,6 +49,7 @@ extension BlockingHTTPClient {
             case "forbidden": .forbidden
             case "conflict": .conflict
             case "invalid_argument": .invalidArgument
+            case "unavailable": .unavailable
             case nil:
                 switch response.status {
                 case 400: .invalidArgument
@@ -56,6 +57,7 @@ extension BlockingHTTPClient {
                 case 403: .forbidden
                 case 404: .notFound
                 case 409: .conflict
+                case 503: .unavailable
                 default: .io
                 }
             default: .io

@@ -153,8 +153,8 @@ struct RunRoutes {
         let created: StoredRun
         do {
             created = try await api.store.createRun(run)
-        } catch let error as QuillError where error.code == .invalidArgument {
-            // Another request took the id since the check above.
+        } catch let error as QuillError where error.code == .conflict {
+            // Another request took the id since the check above: the one answer for a taken id.
             if let id = run.id, try await api.store.run(id) != nil { throw Self.idTaken(id) }
             throw error
         }
