@@ -150,7 +150,11 @@ package struct RemoteRunReader: RunReader {
                     max: stats.max
                 )
             },
-            location: client.baseURL + "/runs/\(meta.id)",
+            // The run's dashboard page, as the server names it (`/<namespace>/<project>/runs/<id>`); listings
+            // carry the project's path instead, which gives the same URL.
+            location: run.run.dashboardURL
+                ?? run.projectPath.map { "\(client.baseURL)/\($0)/runs/\(meta.id)" }
+                ?? "\(client.baseURL)/runs/\(meta.id)",
             json: json
         )
     }

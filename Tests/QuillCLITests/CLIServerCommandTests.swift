@@ -227,6 +227,11 @@ struct CLIServerCommandTests {
         }
         let start = try #require(Timestamp.parse(started))
         #expect(!shown.stdout.contains("(added \(formatter.string(from: start)))"), "\(shown.stdout)")
+        // The url line is the run's dashboard page, the same the API hands out, and the server serves it.
+        let page = "\(server.url)/local/links/runs/\(id)"
+        #expect(lines.contains { $0.contains("url") && $0.hasSuffix(page) }, "\(shown.stdout)")
+        let answer = try BlockingHTTPClient(baseURL: server.url, apiKey: nil).send("GET", "/local/links/runs/\(id)")
+        #expect(answer.status == 200)
     }
 
     @Test("keys and orgs print what the server answered, in text and as the server's JSON")

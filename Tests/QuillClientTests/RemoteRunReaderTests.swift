@@ -112,7 +112,7 @@ struct RemoteRunReaderTests {
         #expect(details.statistics["loss"]?.count == 40)
         #expect(details.statistics["acc"]?.count == 20)
         #expect(details.statistics["loss"]?.lastStep == 39)
-        #expect(details.location == server.url + "/runs/\(id)")
+        #expect(details.location == server.url + "/local/client-tests/runs/\(id)", "the run's dashboard page")
 
         let all = try reader.metricRows(of: details, keys: [], maxPoints: nil)
         #expect(all.map(\.index) == Array(0..<40))
