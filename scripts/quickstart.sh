@@ -35,6 +35,7 @@ echo "==> runs on the server"
 cat <<TEXT
 
 quill serve is running on $url (single-user mode on loopback; Ctrl-C stops it).
+  open the dashboard in a browser:         $url/
   quill is at $bin; put it on your PATH:   export PATH="$(dirname "$bin"):\$PATH"
   log runs to it from Swift or the CLI:    export QUILL_TRACKING_URI=$url
   turn on API keys:                        quill users create YOUR_NAME   (then quill login --server $url)
