@@ -205,6 +205,11 @@ enum Migrations {
         migrator.registerMigration("v10: dashboard sessions") { db in
             try SessionSchema.migrate(db)
         }
+        migrator.registerMigration("v11: the query language's parent field in the search index") { db in
+            for id in try String.fetchAll(db, sql: "SELECT id FROM runs WHERE parent_id IS NOT NULL") {
+                try SearchIndex.refresh(db, runID: id)
+            }
+        }
         return migrator
     }
 }

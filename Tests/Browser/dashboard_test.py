@@ -270,6 +270,8 @@ class DashboardTests(unittest.TestCase):
         self.assertEqual(int(loss.get_attribute("data-points")), shown)
         label = canvas.get_attribute("aria-label")
         self.assertIn("train/loss", label)
+        children = self.browser.find_element(By.CSS_SELECTOR, "td.children")
+        self.assertIn("eval-of-a", children.text, "the nested run is listed under its parent")
 
     def test_compare_overlays_runs_and_marks_exactly_the_differing_params(self):
         self.open("/local/vision")

@@ -2,7 +2,8 @@ import Foundation
 
 /// The values of one run that a ``RunQuery`` can look at, gathered once per run.
 public struct QueryableRun: Sendable {
-    /// `status`, `kind`, `name`, `id`, `project`, `user`, `host`, `created` (ISO 8601), `duration` (seconds).
+    /// `status`, `kind`, `name`, `id`, `project`, `user`, `host`, `created` (ISO 8601), `duration` (seconds),
+    /// `parent` (the parent run's id, for nested runs).
     public var attributes: [String: JSONValue]
     /// The config flattened to dotted keys, with params logged after start over it.
     public var params: [String: JSONValue]
@@ -25,6 +26,7 @@ public struct QueryableRun: Sendable {
             attributes["host"] = .string(host.hostname)
         }
         if let duration = meta.durationSeconds { attributes["duration"] = .double(duration) }
+        if let parent = meta.parent { attributes["parent"] = .string(parent.rawValue) }
         self.attributes = attributes
         var params = config.flattened()
         params.merge(JSONValue.object(meta.params).flattened()) { _, new in new }

@@ -123,7 +123,7 @@ public struct RunQuery: Sendable, Hashable, CustomStringConvertible {
 
     /// The attributes a query may name.
     public static let attributes: Set<String> = [
-        "status", "kind", "name", "id", "project", "user", "host", "created", "duration",
+        "status", "kind", "name", "id", "project", "user", "host", "created", "duration", "parent",
     ]
 
     /// Parses a query.

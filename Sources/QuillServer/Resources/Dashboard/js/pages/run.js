@@ -48,6 +48,8 @@ export async function render(main, params, query) {
     const charts = new Map(); // key → { chart, series }
     const controller = new AbortController();
 
+    // Nested runs: the query language's parent field, within the project.
+    const children = (await get("/runs", { project: `${namespace}/${slug}`, q: `parent = "${run.id}"`, limit: 100 })).runs;
     const header = h("section", { class: "panel" });
     const renderHeader = (r) => {
         const git = r.git ?? {};
@@ -61,6 +63,9 @@ export async function render(main, params, query) {
             git.commit ? h("tr", {}, h("td", {}, "Git"), h("td", { class: "mono" }, `${String(git.commit).slice(0, 12)}${git.dirty ? " (dirty)" : ""}${git.branch ? ` on ${git.branch}` : ""}`)) : null,
             r.environment?.command ? h("tr", {}, h("td", {}, "Command"), h("td", { class: "mono" }, show(r.environment.command))) : null,
             r.parent ? h("tr", {}, h("td", {}, "Parent"), h("td", {}, h("a", { href: urls.runByID(r.parent) }, r.parent))) : null,
+            children.length ? h("tr", {}, h("td", {}, "Children"), h("td", { class: "children" }, children.map((c, i) => [
+                i ? ", " : "", h("a", { href: urls.run(namespace, slug, c.id) }, c.name || c.id), " ", badge(c.status),
+            ]))) : null,
             r.description ? h("tr", {}, h("td", {}, "Description"), h("td", {}, r.description)) : null,
             (r.links ?? []).length ? h("tr", {}, h("td", {}, "Links"), h("td", {}, r.links.map((l) => h("div", {}, h("a", { href: l.url, rel: "noopener noreferrer" }, l.label), " ", h("span", { class: "muted" }, when(l.created_at)))))) : null,
             Object.keys(r.tags ?? {}).length ? h("tr", {}, h("td", {}, "Tags"), h("td", {}, Object.entries(r.tags).map(([k, v]) => h("span", { class: "tag" }, v ? `${k}=${v}` : k)))) : null,
