@@ -235,9 +235,7 @@ struct RunRoutes {
         let parameters = QueryParameters(request)
         let steps = try Self.stepRange(parameters)
         let maxPoints = try parameters.int("max_points", in: 4...1_000_000)
-        let keys = try request.uri.queryParameters.getAll("key").map { text in
-            let key = String(text)
-            try RequestRules.refuseNUL(key, "query parameter key")
+        let keys = try parameters.all("key").map { key in
             guard !key.isEmpty else { throw QuillError(.invalidArgument, "query parameter key must not be empty") }
             return MetricBounds.normalizedKey(key)
         }

@@ -15,7 +15,10 @@ struct StatsRoutes {
             let days = try QueryParameters(request).int("days", in: 1...3660) ?? 90
             let projects = try await api.authorization.readableProjects(context.caller)
             let since = Date().addingTimeInterval(-Double(days - 1) * 86_400)
-            let midnight = Calendar(identifier: .gregorian).dateInterval(of: .day, for: since)?.start ?? since
+            // Days are UTC days, as the store counts them.
+            var utc = Calendar(identifier: .gregorian)
+            utc.timeZone = TimeZone(identifier: "UTC") ?? utc.timeZone
+            let midnight = utc.dateInterval(of: .day, for: since)?.start ?? since
             let totals = try await api.activity.statistics(projectIDs: projects.map(\.id), since: midnight)
             return try JSONResponse.make(
                 APIStats(

@@ -27,17 +27,17 @@ struct StepRoutes {
         let catalog = try catalog(context.caller)
         let parameters = QueryParameters(request)
         var filter = StepFilter()
-        filter.statuses = try Set(Self.all("status", request).map { try Self.status($0, "status") })
+        filter.statuses = try Set(parameters.all("status").map { try Self.status($0, "status") })
         filter.attemptStatuses = try Set(
-            Self.all("attempt_status", request).map { try Self.status($0, "attempt_status") }
+            parameters.all("attempt_status").map { try Self.status($0, "attempt_status") }
         )
-        filter.namespaces = try Self.all("namespace", request)
+        filter.namespaces = try parameters.all("namespace")
         filter.namespacePrefix = try parameters.string("namespace_prefix")
         filter.host = try parameters.string("host")
         filter.user = try parameters.string("user")
         filter.since = try parameters.string("since").map { try Self.time($0, "since") }
         filter.before = try parameters.string("before").map { try Self.time($0, "before") }
-        filter.config = try Self.all("config", request).map(StepConfigCondition.init(parsing:))
+        filter.config = try parameters.all("config").map(StepConfigCondition.init(parsing:))
         let all = catalog.entries()
         let entries = all.filter(filter.matches)
         var counts: [String: JSONValue] = [:]
@@ -89,15 +89,6 @@ struct StepRoutes {
             ),
             "edges": .array(edges),
         ])
-    }
-
-    /// Every value of a repeatable query parameter (`?status=failed&status=incomplete`), in order.
-    private static func all(_ name: String, _ request: Request) throws -> [String] {
-        try request.uri.queryParameters.getAll(name).map {
-            let value = String($0)
-            try RequestRules.refuseNUL(value, "query parameter \(name)")
-            return value
-        }
     }
 
     /// A listing entry without the server's file path (`dir`), which says nothing a client can use.
