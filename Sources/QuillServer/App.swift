@@ -29,6 +29,8 @@ package struct ServerConfiguration: Sendable {
     package var maxConnections = 1000
     /// The folder of cached step results the dashboard and `/api/v1/steps` show (`quill serve --steps-root`).
     package var stepsRoot: String = StepOptions.fromEnvironment().root
+    /// The limits and timing of live event streams (`GET /api/v1/runs/{id}/events`).
+    package var eventStreams = EventStreamConfiguration()
 
     /// Creates a configuration with defaults.
     package init() {}
@@ -63,13 +65,17 @@ package enum QuillServer {
             authorization: Authorization(store: store, accounts: store, authenticator: authenticator),
             configuration: configuration,
             metrics: metrics,
-            started: Date()
+            started: Date(),
+            runChanges: ChangeFeed()
         )
         StatusRoutes(api: api).register(router)
         let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: authenticator))
         AccountRoutes(api: api).register(authenticated.group("api/v1"))
         ProjectRoutes(api: api).register(authenticated.group("api/v1/projects"))
         RunRoutes(api: api).register(authenticated.group("api/v1/runs"))
+        RunEventRoutes(api: api, limits: EventStreamLimits(configuration.eventStreams)).register(
+            authenticated.group("api/v1/runs")
+        )
         ArtifactRoutes(api: api, artifacts: artifacts, blobs: blobs).register(
             authenticated.group("api/v1/runs/:id/artifacts")
         )
@@ -105,6 +111,9 @@ struct APIContext: Sendable {
     let configuration: ServerConfiguration
     let metrics: ServerMetrics
     let started: Date
+    /// Wakes the live event streams of a run after a write to it (``RunEventRoutes``); every route that
+    /// changes a run publishes its id.
+    let runChanges: ChangeFeed<RunID>
 
     /// Reads the request body as JSON, refusing bodies over the limit with 413.
     func json(_ request: Request, allowEmpty: Bool = false) async throws -> JSONValue {

@@ -1,7 +1,8 @@
 import QuillCore
 
 extension OpenAPIDocument {
-    /// The endpoints the dashboard added: statistics, cached step results, and the browser session.
+    /// The endpoints the dashboard added: several histories at once, a run's live events, statistics, cached
+    /// step results, and the browser session.
     static var dashboardPaths: [String: JSONValue] {
         let step: JSONValue = [
             "type": "object", "required": ["namespace", "hash", "type", "status", "config", "dependencies"],
@@ -68,6 +69,33 @@ extension OpenAPIDocument {
                         ],
                     ] + historyParameters,
                     responses: ["200": list("histories", of: ref("MetricHistory"), "The histories, in the order asked")]
+                )
+            ],
+            "/api/v1/runs/{id}/events": [
+                "get": operation(
+                    "Follow a run live: server-sent events of its new points, log lines, status and summary until it finishes",
+                    parameters: [
+                        runID,
+                        [
+                            "name": "Last-Event-ID", "in": "header", "required": false,
+                            "description":
+                                "The id of the last event received: the stream resumes after it (browsers send it when they reconnect)",
+                            "schema": ["type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": 16_384],
+                        ],
+                    ],
+                    responses: [
+                        "200": [
+                            "description":
+                                "A `text/event-stream` of events named `state` (RunEventState, first on a stream that does not resume), `metrics` (RunEventMetrics), `logs` (the answer of GET /runs/{id}/logs), `run` (RunDetails) and `end` (RunEventEnd, last, when the run has finished); each has an `id:` to resume from and one JSON `data:` line; idle streams get `: heartbeat` comments",
+                            "content": [
+                                "text/event-stream": [
+                                    "schema": ["type": "string", "description": "Server-sent events (HTML standard)"]
+                                ]
+                            ],
+                        ],
+                        "429": json(ref("Error"), "This client has as many live streams open as one client may"),
+                        "503": json(ref("Error"), "The server has as many live streams open as it allows"),
+                    ]
                 )
             ],
             "/api/v1/stats": [
@@ -199,6 +227,41 @@ extension OpenAPIDocument {
                     "metric_points": ["type": "integer"], "metric_series": ["type": "integer"],
                     "artifact_files": ["type": "integer"], "artifact_bytes": ["type": "integer"],
                 ],
+            ],
+            "MetricPosition": [
+                "type": "object", "required": ["total_points", "last_index"],
+                "properties": ["total_points": ["type": "integer"], "last_index": ["type": ["integer", "null"]]],
+            ],
+            "RunEventState": [
+                "type": "object", "required": ["status", "logs", "metrics"],
+                "description": "The `state` event of GET /runs/{id}/events: where the stream starts",
+                "properties": [
+                    "status": ["type": "string"],
+                    "logs": ["type": "integer", "description": "Log lines the run has; `logs` events continue here"],
+                    "metrics": ["type": "object", "additionalProperties": ref("MetricPosition")],
+                ],
+            ],
+            "MetricAppend": [
+                "type": "object", "required": ["key", "total_points", "last_index", "points", "complete"],
+                "properties": [
+                    "key": ["type": "string"], "total_points": ["type": "integer"],
+                    "last_index": ["type": ["integer", "null"]],
+                    "points": ["type": "array", "items": ref("MetricPoint")],
+                    "complete": [
+                        "type": "boolean",
+                        "description": "False when the points are not all the metric gained: read its history again",
+                    ],
+                ],
+            ],
+            "RunEventMetrics": [
+                "type": "object", "required": ["metrics"],
+                "description": "The `metrics` event of GET /runs/{id}/events",
+                "properties": ["metrics": ["type": "array", "items": ref("MetricAppend")]],
+            ],
+            "RunEventEnd": [
+                "type": "object", "required": ["status"],
+                "description": "The `end` event of GET /runs/{id}/events: the run's final status, or `deleted`",
+                "properties": ["status": ["type": "string"]],
             ],
             "Session": [
                 "type": "object", "required": ["user", "is_admin"],

@@ -74,6 +74,20 @@ public protocol TrackingStore: Sendable {
     /// `offset + lines.count`.
     func logLines(_ run: RunID, offset: Int, limit: Int) async throws -> (lines: [LogLine], total: Int)
 
+    /// A run's last `count` log lines, oldest first, with the position of the first of them and the number of
+    /// lines the run has, read together (one count), so `offset + lines.count` continues the log.
+    ///
+    /// The default asks ``logLines(_:offset:limit:)`` twice; a backend answers from one read.
+    func logTail(_ run: RunID, count: Int) async throws -> LogTail
+
+    /// What a metric gained since a point a reader saw: its points whose index is greater than `index`, in
+    /// index order and at most `limit` of them (none when `index` is `nil`), and the metric's largest
+    /// index now, so a reader can follow a metric without reading it again from the start.
+    ///
+    /// The default reads the whole history; a backend answers from its index in time proportional to
+    /// what it returns.
+    func metricTail(_ run: RunID, key: String, after index: Int?, limit: Int) async throws -> MetricTail
+
     /// How many projects, runs and metric points the store holds.
     func counts() async throws -> StoreCounts
 
@@ -114,7 +128,54 @@ public struct DownsampledHistory: Sendable, Hashable {
     }
 }
 
+/// The end of a run's log: ``TrackingStore/logTail(_:count:)``.
+public struct LogTail: Sendable, Hashable {
+    /// The lines, oldest first.
+    public var lines: [LogLine]
+    /// The position of the first line (0 is the run's first line).
+    public var offset: Int
+    /// How many lines the run has.
+    public var total: Int
+
+    /// Creates a tail.
+    public init(lines: [LogLine], offset: Int, total: Int) {
+        self.lines = lines
+        self.offset = offset
+        self.total = total
+    }
+}
+
+/// What a metric gained after an index: ``TrackingStore/metricTail(_:key:after:limit:)``.
+public struct MetricTail: Sendable, Hashable {
+    /// The points after the index, in index order.
+    public var points: [MetricPoint]
+    /// The metric's largest index, or `nil` when it has no points.
+    public var lastIndex: Int?
+
+    /// Creates a tail.
+    public init(points: [MetricPoint], lastIndex: Int?) {
+        self.points = points
+        self.lastIndex = lastIndex
+    }
+}
+
 extension TrackingStore {
+    /// Counts the lines, then reads the page that ends the log.
+    public func logTail(_ run: RunID, count: Int) async throws -> LogTail {
+        let total = try await logLines(run, offset: 0, limit: 0).total
+        let offset = max(0, total - max(0, count))
+        let page = try await logLines(run, offset: offset, limit: max(0, count))
+        return LogTail(lines: page.lines, offset: offset, total: page.total)
+    }
+
+    /// Reads the whole history and keeps what follows `index`.
+    public func metricTail(_ run: RunID, key: String, after index: Int?, limit: Int) async throws -> MetricTail {
+        let points = try await metricHistory(run, key: key, steps: nil)
+        guard let index else { return MetricTail(points: [], lastIndex: points.last?.index) }
+        let after = points.drop { $0.index <= index }.prefix(max(0, limit))
+        return MetricTail(points: Array(after), lastIndex: points.last?.index)
+    }
+
     /// A run's first `limit` log lines, oldest first.
     public func logLines(_ run: RunID, limit: Int) async throws -> [LogLine] {
         try await logLines(run, offset: 0, limit: limit).lines

@@ -18,6 +18,7 @@ public enum TrackingStoreConformance: String, CaseIterable, Sendable, CustomTest
     case searchPagesNeitherSkipNorRepeat
     case searchMatchesInMemoryEvaluation
     case missingRunsAreNotFound
+    case metricsAndLogsCanBeFollowed
 
     /// The check's name in test output.
     public var testDescription: String { rawValue }
@@ -37,6 +38,7 @@ public enum TrackingStoreConformance: String, CaseIterable, Sendable, CustomTest
         case .searchPagesNeitherSkipNorRepeat: try await pagesNeitherSkipNorRepeat(store)
         case .searchMatchesInMemoryEvaluation: try await searchMatchesInMemoryEvaluation(store)
         case .missingRunsAreNotFound: try await missing(store)
+        case .metricsAndLogsCanBeFollowed: try await following(store)
         }
     }
 
@@ -326,6 +328,35 @@ public enum TrackingStoreConformance: String, CaseIterable, Sendable, CustomTest
         #expect(second.nextCursor == nil)
         search.cursor = "garbage"
         await #expect(throws: QuillError.self) { try await store.searchRuns(search) }
+    }
+
+    /// `metricTail` gives what follows an index and the largest index; `logTail` the last lines with their
+    /// position and the count, as `logLines` pages them.
+    private func following(_ store: any TrackingStore) async throws {
+        let project = try await store.project(namespace: "ada", displayName: "p")
+        let run = try await store.createRun(NewRun(projectID: project.id))
+        var batch = LogBatch()
+        batch.metrics = (0..<50).map { MetricValue(key: "loss", value: Double($0), step: $0 * 2, index: $0 * 3) }
+        batch.logs = (0..<7).map { LogLine(timestamp: nil, level: nil, message: "line \($0)") }
+        _ = try await store.logBatch(run.id, batch)
+        let start = try await store.metricTail(run.id, key: "loss", after: nil, limit: 10)
+        #expect(start.points.isEmpty && start.lastIndex == 147)
+        let next = try await store.metricTail(run.id, key: "loss", after: 140, limit: 10)
+        #expect(next.points.map(\.index) == [141, 144, 147])
+        #expect(next.points.map(\.value) == [47, 48, 49])
+        #expect(next.points.map(\.step) == [94, 96, 98])
+        let limited = try await store.metricTail(run.id, key: "loss", after: -1, limit: 2)
+        #expect(limited.points.map(\.index) == [0, 3] && limited.lastIndex == 147)
+        let none = try await store.metricTail(run.id, key: "nope", after: 0, limit: 5)
+        #expect(none.points.isEmpty && none.lastIndex == nil)
+        let tail = try await store.logTail(run.id, count: 3)
+        #expect(tail.lines.map(\.message) == ["line 4", "line 5", "line 6"])
+        #expect(tail.offset == 4 && tail.total == 7)
+        let all = try await store.logTail(run.id, count: 100)
+        #expect(all.lines.count == 7 && all.offset == 0 && all.total == 7)
+        let ghost = try #require(RunID("ghost123"))
+        await #expect(throws: QuillError.self) { _ = try await store.logTail(ghost, count: 1) }
+        await #expect(throws: QuillError.self) { _ = try await store.metricTail(ghost, key: "x", after: 0, limit: 1) }
     }
 
     private func missing(_ store: any TrackingStore) async throws {

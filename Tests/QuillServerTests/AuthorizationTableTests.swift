@@ -228,6 +228,8 @@ struct AuthorizationTableTests {
             add("GET", "/api/v1/runs/{id}/metrics", base + "/metrics?key=loss", expect: read(run))
             add("GET", "/api/v1/runs/{id}/histories", base + "/histories?key=loss", expect: read(run))
             add("GET", "/api/v1/runs/{id}/logs", base + "/logs", expect: read(run))
+            // A readable run's stream stays open while the run runs: the table tries the private one only.
+            if run == secret { add("GET", "/api/v1/runs/{id}/events", base + "/events", expect: read(run)) }
             let artifacts = base + "/artifacts"
             add("GET", "/api/v1/runs/{id}/artifacts", artifacts, expect: read(run))
             add("POST", "/api/v1/runs/{id}/artifacts", artifacts, ["path": "stolen.bin"], expect: write(run))

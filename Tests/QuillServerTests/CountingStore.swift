@@ -107,6 +107,16 @@ final class CountingStore: TrackingStore, AccountStore, SessionStore, ActivitySt
         return try await base.logLines(run, offset: offset, limit: limit)
     }
 
+    func logTail(_ run: RunID, count: Int) async throws -> LogTail {
+        self.count("logTail")
+        return try await base.logTail(run, count: count)
+    }
+
+    func metricTail(_ run: RunID, key: String, after index: Int?, limit: Int) async throws -> MetricTail {
+        count("metricTail")
+        return try await base.metricTail(run, key: key, after: index, limit: limit)
+    }
+
     func counts() async throws -> StoreCounts {
         count("counts")
         return try await base.counts()

@@ -82,6 +82,9 @@ struct OpenAPITests {
         _ = try await call("GET", "/api/v1/runs/\(id)/metrics", template: "/api/v1/runs/{id}/metrics")
         _ = try await call("GET", "/api/v1/runs/\(id)/logs", template: "/api/v1/runs/{id}/logs")
         _ = try await call("PATCH", "/api/v1/runs/\(id)", template: "/api/v1/runs/{id}", json: ["status": "completed"])
+        // A finished run's stream is its state and its end (text/event-stream: checked for its status only).
+        _ = try await call("GET", "/api/v1/runs/\(id)/events", template: "/api/v1/runs/{id}/events")
+        _ = try await call("GET", "/api/v1/runs/zzzz9999/events", template: "/api/v1/runs/{id}/events")
         let artifacts = "/api/v1/runs/{id}/artifacts"
         let content = "/api/v1/runs/{id}/artifacts/content"
         func rawCall(_ method: String, _ path: String, range: String? = nil, body: Data? = nil) async throws {
@@ -163,7 +166,7 @@ struct OpenAPITests {
         let document = try #require(try await server.request("GET", "/api/v1/openapi.json").body)
         // Every path the server routes is documented, and the recorded calls cover every one of them.
         let documented = Set(document["paths"]?.objectValue?.keys.map { $0 } ?? [])
-        #expect(documented.count == 29)
+        #expect(documented.count == 30)
         let exercised = Set(recorded.compactMap { $0["path"]?.stringValue }).union(["/metrics", "/api/v1/openapi.json"])
         #expect(documented.subtracting(exercised).isEmpty)
 

@@ -75,11 +75,13 @@ struct Authorization: Sendable {
         try await runID(context, .read)
     }
 
-    /// Deletes the run named in the path, when the caller may write it.
-    func deleteRun(_ context: QuillRequestContext) async throws {
+    /// Deletes the run named in the path, when the caller may write it, and returns its id.
+    @discardableResult
+    func deleteRun(_ context: QuillRequestContext) async throws -> RunID {
         let id = try await writableRunID(context)
         try await store.deleteRun(id)
         cache.forget(run: id)
+        return id
     }
 
     /// The run a request body names as a parent, when the caller may read it. A missing or unreadable parent

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import QuillStore
 
 /// A signed-in user, as the authentication middleware resolved the request's API key.
@@ -40,8 +41,14 @@ struct QuillRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     /// Who sent the request.
     var caller: Caller = .anonymous
+    /// The client's IP address, when the connection has one.
+    let remoteAddress: String?
+    /// Completes when the connection closes (a long response, such as an event stream, stops then).
+    let channelClosed: EventLoopFuture<Void>
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
+        channelClosed = source.channel.closeFuture
     }
 }

@@ -19,13 +19,15 @@ struct RunRoutes {
         }
         group.patch(":id") { request, context in try await update(request, context) }
         group.delete(":id") { _, context in
-            try await api.authorization.deleteRun(context)
+            let id = try await api.authorization.deleteRun(context)
+            api.runChanges.publish(id)
             return Response(status: .noContent)
         }
         group.post(":id/batch") { request, context in
             let id = try await api.authorization.writableRunID(context)
             let batch = try LogBatchReader.batch(from: try await api.bodyBytes(request))
             let result = try await api.store.logBatch(id, batch)
+            api.runChanges.publish(id)
             api.metrics.recordIngest(points: result.metricsWritten)
             return try JSONResponse.make(
                 APIBatchResult(metricsWritten: result.metricsWritten, metricsIgnored: result.metricsIgnored)
@@ -37,6 +39,7 @@ struct RunRoutes {
             var batch = LogBatch()
             batch.metrics = [LogBatchReader.metric(body)]
             let result = try await api.store.logBatch(id, batch)
+            api.runChanges.publish(id)
             api.metrics.recordIngest(points: result.metricsWritten)
             return try JSONResponse.make(
                 APIBatchResult(metricsWritten: result.metricsWritten, metricsIgnored: result.metricsIgnored)
@@ -49,6 +52,7 @@ struct RunRoutes {
             var batch = LogBatch()
             batch.params = try RequestRules.params([body.key: body.value ?? .null], field: "body")
             _ = try await api.store.logBatch(id, batch)
+            api.runChanges.publish(id)
             return Response(status: .noContent)
         }
         group.post(":id/tags") { request, context in
@@ -58,6 +62,7 @@ struct RunRoutes {
             var batch = LogBatch()
             batch.tags = [MetricBounds.normalizedKey(body.key): body.value ?? ""]
             _ = try await api.store.logBatch(id, batch)
+            api.runChanges.publish(id)
             return Response(status: .noContent)
         }
         group.post(":id/links") { request, context in
@@ -66,6 +71,7 @@ struct RunRoutes {
             var batch = LogBatch()
             batch.links = [RunLink(label: body.label, url: body.url)]
             _ = try await api.store.logBatch(id, batch)
+            api.runChanges.publish(id)
             return Response(status: .noContent)
         }
         group.post(":id/logs") { request, context in
@@ -74,6 +80,7 @@ struct RunRoutes {
             var batch = LogBatch()
             batch.logs = [try LogBatchReader.logLine(body)]
             _ = try await api.store.logBatch(id, batch)
+            api.runChanges.publish(id)
             return Response(status: .noContent)
         }
         group.get(":id/metrics") { request, context in try await history(request, context) }
@@ -84,15 +91,16 @@ struct RunRoutes {
             let after = try parameters.int("after", in: 0...Int(Int32.max))
             let tail = try parameters.int("tail", in: 0...100_000)
             let id = try await api.authorization.readableRunID(context)
-            let offset: Int
             if let tail, after == nil {
-                // The last `tail` lines: the count first, then the page that ends the log.
-                let total = try await api.store.logLines(id, offset: 0, limit: 0).total
-                offset = max(0, total - tail)
-            } else {
-                offset = after ?? 0
+                // The last `tail` lines (at most `limit` of them, from the first), counted once with the page.
+                let page = try await api.store.logTail(id, count: tail)
+                let lines = page.lines.prefix(limit)
+                return try JSONResponse.make(
+                    APILogList(logs: lines.map(DTO.logLine), next: page.offset + lines.count, total: page.total)
+                )
             }
-            let page = try await api.store.logLines(id, offset: offset, limit: tail.map { min($0, limit) } ?? limit)
+            let offset = after ?? 0
+            let page = try await api.store.logLines(id, offset: offset, limit: limit)
             return try JSONResponse.make(
                 APILogList(logs: page.lines.map(DTO.logLine), next: offset + page.lines.count, total: page.total)
             )
@@ -183,7 +191,9 @@ struct RunRoutes {
         }
         update.summary = body.summary
         try RequestRules.refuseNUL(in: .object(update.summary ?? [:]), "body.summary")
-        return try JSONResponse.make(DTO.run(try await api.store.updateRun(id, update)))
+        let updated = try await api.store.updateRun(id, update)
+        api.runChanges.publish(id)
+        return try JSONResponse.make(DTO.run(updated))
     }
 
     private func search(_ request: Request, _ context: QuillRequestContext) async throws -> Response {

@@ -3,7 +3,7 @@
 // The page's state (q, sort, columns, selected runs) lives in the URL, so a link shows what the sender saw.
 
 import { allRuns, ApiError, get } from "../api.js";
-import { setState } from "../app.js";
+import { navigate, setState } from "../app.js";
 import { VirtualTable } from "../components/virtual-table.js";
 import { badge, h, markDrawn, message, show, when } from "../dom.js";
 import { availableFields, fieldValue, nest, prepare } from "../runs-model.js";
@@ -51,16 +51,17 @@ export async function render(main, { namespace, slug }, query) {
     const controller = new AbortController();
     let runs = [];
 
+    const select = (run, selected) => {
+        if (selected) state.selected.add(run.id);
+        else state.selected.delete(run.id);
+        setState({ runs: [...state.selected] });
+        updateCompare();
+    };
     const selectColumn = {
-        key: "select", title: "", width: 40, sortable: false,
+        key: "select", title: "", hiddenTitle: "Select for comparing", width: 40, sortable: false,
         cell: (r) => h("input", {
             type: "checkbox", "aria-label": `select ${r.name || r.id}`, checked: state.selected.has(r.id),
-            onchange: (event) => {
-                if (event.target.checked) state.selected.add(r.id);
-                else state.selected.delete(r.id);
-                setState({ runs: [...state.selected] });
-                updateCompare();
-            },
+            onchange: (event) => select(r, event.target.checked),
         }),
     };
     const columns = () => [selectColumn, ...BUILT_IN, ...state.columns.map((field) => ({
@@ -74,7 +75,13 @@ export async function render(main, { namespace, slug }, query) {
         table.setColumns(columns(), state.sort);
         load();
     };
-    const table = new VirtualTable({ label: `Runs of ${project.name}`, columns: columns(), sort: state.sort, onSort });
+    const table = new VirtualTable({
+        label: `Runs of ${project.name}`, columns: columns(), sort: state.sort, onSort,
+        // Keyboard: Enter opens the active run, Space selects it for comparing.
+        onOpen: (r) => navigate(urls.run(namespace, slug, r.id)),
+        onToggle: (r) => select(r, !state.selected.has(r.id)),
+        isSelected: (r) => state.selected.has(r.id),
+    });
 
     const filter = h("input", {
         class: "query", type: "search", value: state.q, "aria-label": "Filter runs (query language)",

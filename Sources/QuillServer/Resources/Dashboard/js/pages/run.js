@@ -1,12 +1,16 @@
 // A run: header (status, duration, user, host, git, parent, links), config, params, summary and tags; one
 // chart per metric, grouped by key prefix (train/, val/), with x by step, wall time or relative time,
 // smoothing, log scale, drag-to-zoom (fetching the finer resolution of the visible range); artifacts with
-// downloads; the output log. While the run is running, the page refreshes its data every few seconds.
-// State (x, smooth, log, zoom) lives in the URL.
+// downloads; the output log. While the run is running, the page follows it live: server-sent events
+// (/runs/{id}/events) bring new points to the charts and new lines to the log as they are written, and the
+// page polls every few seconds instead when the stream cannot be had. State (x, smooth, log, zoom) lives in
+// the URL.
 
 import { get, histories, history } from "../api.js";
 import { navigate, setState } from "../app.js";
 import { LineChart } from "../chart/chart.js";
+import { follow } from "../live.js";
+import { appendPoints, behind, newLogLines } from "../live-model.js";
 import { formatDuration } from "../chart/ticks.js";
 import { badge, bytes, h, markDrawn, show, when } from "../dom.js";
 import { flatten, groupKeys } from "../runs-model.js";
@@ -230,55 +234,150 @@ export async function render(main, params, query) {
     const logArea = h("pre", { class: "log", tabindex: "0", "aria-label": "Output log" });
     // The log's last 2,000 lines first, then only what was appended since (after=next).
     let logNext = null;
+    /** Appends the lines of a log page or `logs` event that the view does not have yet. */
+    function appendLog(page) {
+        const { lines, next } = newLogLines(page, logNext);
+        logNext = next;
+        if (lines.length === 0) return;
+        const follow = logArea.scrollTop + logArea.clientHeight >= logArea.scrollHeight - 4;
+        const text = lines.map((l) => l.message).join("\n");
+        logArea.textContent = (logArea.textContent === "(no output)" ? "" : logArea.textContent + "\n") + text;
+        if (follow) logArea.scrollTop = logArea.scrollHeight;
+    }
+
     async function drawLog() {
         const parameters = logNext === null ? { tail: 2000, limit: 2000 } : { after: logNext, limit: 10000 };
         const page = await get(`/runs/${encodeURIComponent(run.id)}/logs`, parameters);
         const follow = logArea.scrollTop + logArea.clientHeight >= logArea.scrollHeight - 4;
-        const text = page.logs.map((l) => l.message).join("\n");
         if (logNext === null) {
+            const text = page.logs.map((l) => l.message).join("\n");
             logArea.textContent = page.total > page.logs.length ? `(the last ${page.logs.length} of ${page.total} lines)\n${text}` : text || "(no output)";
-        } else if (text) {
-            logArea.textContent = (logArea.textContent === "(no output)" ? "" : logArea.textContent + "\n") + text;
+            logNext = page.next;
+        } else {
+            // Only lines not shown yet: the live stream may have brought some of these already.
+            appendLog(page);
         }
-        logNext = page.next;
         if (follow) logArea.scrollTop = logArea.scrollHeight;
     }
 
+    const title = h("h1", {}, run.name || run.id, " ", badge(run.status));
+    const tables = h("div", { class: "grid" });
+    const renderTables = (r) => tables.replaceChildren(...[keyValueTable("Config", r.config), keyValueTable("Params", r.params), keyValueTable("Summary", r.summary)].filter(Boolean));
+    renderTables(run);
+    const liveStatus = h("span", { class: "muted live-status", "aria-live": "polite" });
     main.replaceChildren(
         h("div", { class: "crumbs" }, h("a", { href: urls.projects() }, "Projects"), " / ",
             h("a", { href: urls.project(namespace, slug) }, run.project ?? slug)),
-        h("h1", {}, run.name || run.id, " ", badge(run.status)),
+        title,
         header,
-        h("div", { class: "grid" }, keyValueTable("Config", run.config), keyValueTable("Params", run.params), keyValueTable("Summary", run.summary)),
+        tables,
         h("h2", {}, "Charts"),
         h("div", { class: "row" }, h("label", {}, "x ", xSelect), h("label", {}, "smoothing ", smoothInput, " ", smoothLabel), h("label", {}, logInput, " log scale")),
         chartArea,
         artifactArea,
-        h("h2", {}, "Output"),
+        h("h2", {}, "Output ", liveStatus),
         logArea,
     );
     await Promise.all([drawCharts(run).then(() => markDrawn("quill:charts-drawn", charts.size)), drawArtifacts(), drawLog()]);
 
+    // Following the run while it runs: server-sent events, or polling when the stream cannot be had.
     let timer = 0;
-    if (run.status === "running") {
-        const refresh = async () => {
-            try {
-                const latest = await get(`/runs/${encodeURIComponent(run.id)}`, undefined, { signal: controller.signal });
-                renderHeader(latest);
-                if (Object.keys(latest.metrics ?? {}).some((k) => !charts.has(k))) {
+    let stream = null;
+    let latest = run;
+    const setLive = (mode) => {
+        main.dataset.live = mode;
+        liveStatus.textContent = { connecting: "", live: "(live)", polling: "(refreshing every few seconds)", ended: "" }[mode] ?? "";
+    };
+    const showRun = (r) => {
+        latest = r;
+        renderHeader(r);
+        renderTables(r);
+        title.replaceChildren(r.name || r.id, " ", badge(r.status));
+    };
+    // Reads everything again (the polling step, and what an event that cannot be merged asks for), one at a
+    // time: a request that comes while one runs makes it run once more after.
+    let refreshing = null;
+    let again = false;
+    const refresh = async () => {
+        if (refreshing) {
+            again = true;
+            return refreshing;
+        }
+        refreshing = (async () => {
+            do {
+                again = false;
+                const r = await get(`/runs/${encodeURIComponent(run.id)}`, undefined, { signal: controller.signal });
+                showRun(r);
+                if (Object.keys(r.metrics ?? {}).some((k) => !charts.has(k))) {
                     for (const { chart } of charts.values()) chart.destroy();
                     charts.clear();
                 }
-                await Promise.all([drawCharts(latest), drawLog(), drawArtifacts()]);
-                if (latest.status === "running") timer = setTimeout(refresh, REFRESH_MS);
+                await Promise.all([drawCharts(r), drawLog(), drawArtifacts()]);
+            } while (again && !controller.signal.aborted);
+        })().finally(() => {
+            refreshing = null;
+        });
+        return refreshing;
+    };
+    const quietly = (promise) => promise.catch((error) => {
+        if (error.name !== "AbortError") console.warn(error.message);
+    });
+    const redraw = (entry) => {
+        entry.card.dataset.total = String(entry.overview.total);
+        // A zoomed view stays as the user left it; the overview takes the points for later.
+        if (state.zoom.length === 2) return;
+        entry.series = entry.overview;
+        entry.card.dataset.points = String(entry.overview.value.length);
+        entry.chart.setSeries(toChartSeries(entry.overview.key, entry.overview));
+    };
+    const poll = () => {
+        const step = async () => {
+            try {
+                await refresh();
+                if (latest.status === "running") timer = setTimeout(step, REFRESH_MS);
+                else setLive("ended");
             } catch (error) {
-                if (error.name !== "AbortError") timer = setTimeout(refresh, REFRESH_MS * 2);
+                if (error.name !== "AbortError") timer = setTimeout(step, REFRESH_MS * 2);
             }
         };
-        timer = setTimeout(refresh, REFRESH_MS);
+        timer = setTimeout(step, REFRESH_MS);
+    };
+    if (run.status === "running") {
+        stream = follow(`/runs/${encodeURIComponent(run.id)}/events`, {
+            state: (s) => {
+                const overviews = new Map([...charts].filter(([, e]) => e.overview).map(([k, e]) => [k, e.overview]));
+                const lag = behind(s, overviews, logNext);
+                if (lag.stale.length || lag.log || s.status !== latest.status) quietly(refresh());
+            },
+            metrics: (event) => {
+                let reload = false;
+                for (const entry of event.metrics) {
+                    const chart = charts.get(entry.key);
+                    if (!chart?.overview) {
+                        reload = true;
+                        continue;
+                    }
+                    const merged = appendPoints(chart.overview, entry);
+                    // Not mergeable, or grown well past the overview's resolution: read it again.
+                    if (!merged || merged.appended > POINTS) {
+                        reload = true;
+                        continue;
+                    }
+                    chart.overview = merged;
+                    redraw(chart);
+                }
+                if (reload) quietly(refresh());
+            },
+            logs: (event) => {
+                if (logNext !== null) appendLog(event);
+            },
+            run: (r) => showRun(r),
+            end: () => quietly(refresh()),
+        }, { fallback: poll, onStatus: setLive });
     }
     return () => {
         clearTimeout(timer);
+        stream?.close();
         controller.abort();
         for (const { chart } of charts.values()) chart.destroy();
     };

@@ -7,6 +7,7 @@ import { get } from "../api.js";
 import { navigate } from "../app.js";
 import { layeredLayout } from "../chart/graph.js";
 import { bytes, h, message, svg, when } from "../dom.js";
+import { graphFromListing } from "../steps-model.js";
 import { urls } from "../url.js";
 
 const RESULT_STATUSES = ["success", "failed", "incomplete", "absent"];
@@ -36,12 +37,19 @@ function drawGraph(graph) {
     }
     for (const node of graph.nodes) {
         const p = layout.position.get(node.id);
-        const link = svg("a", { href: urls.step(node.namespace, node.hash), "data-node": node.id, class: `node ${node.status}` },
+        const link = svg("a", { href: urls.step(node.namespace, node.hash), "data-node": node.id, class: `node ${node.status}`,
+            tabindex: "0", role: "link", "aria-label": `${node.type} ${node.hash.slice(0, 7)}, ${node.status}` },
             svg("title", {}, `${node.namespace}/${node.hash} (${node.status})`),
             svg("rect", { x: p.x - nodeWidth / 2, y: p.y - nodeHeight / 2, width: nodeWidth, height: nodeHeight, rx: 6 }),
             svg("text", { x: p.x, y: p.y - 3, "text-anchor": "middle" }, node.type.length > 22 ? `${node.type.slice(0, 21)}…` : node.type),
             svg("text", { x: p.x, y: p.y + 12, "text-anchor": "middle", class: "hash" }, node.hash.slice(0, 7)));
         link.addEventListener("click", (event) => {
+            event.preventDefault();
+            navigate(urls.step(node.namespace, node.hash));
+        });
+        // Focusable by Tab like any link; Enter opens it (SVG links do not all follow Enter by themselves).
+        link.addEventListener("keydown", (event) => {
+            if (event.key !== "Enter") return;
             event.preventDefault();
             navigate(urls.step(node.namespace, node.hash));
         });
@@ -80,8 +88,10 @@ export async function render(main, _params, query) {
         main.replaceChildren(h("h1", {}, "Cached steps"), form, message(body?.error?.message ?? `HTTP ${response.status}`, "error"));
         return;
     }
-    const graph = await get("/steps/graph");
     const { steps, summary } = body;
+    // The listing holds every result when nothing is filtered out: its graph is the server's, without
+    // scanning the steps root a second time.
+    const graph = summary.count === summary.total ? graphFromListing(steps) : await get("/steps/graph");
     const counts = Object.entries(summary.by_status).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(", ");
     main.replaceChildren(
         h("h1", {}, "Cached steps"),
