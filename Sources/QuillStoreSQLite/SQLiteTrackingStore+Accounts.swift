@@ -200,7 +200,7 @@ extension SQLiteTrackingStore: AccountStore {
         try UserRecord.filter(UserRecord.Columns.name == name).fetchOne(db)?.stored
     }
 
-    private static func requireUser(_ db: Database, _ name: String) throws -> StoredUser {
+    static func requireUser(_ db: Database, _ name: String) throws -> StoredUser {
         guard let user = try fetchUser(db, name) else {
             throw QuillError(.notFound, "user '\(name)' not found; list users with `quill users list`")
         }

@@ -4,25 +4,28 @@ import QuillCore
 import QuillStore
 
 extension SQLiteTrackingStore: SessionStore {
-    package func createSession(tokenHash: String, keyHash: String, expiresAt: Date) async throws {
+    package func createSession(tokenHash: String, keyHash: String, expiresAt: Date) async throws -> StoredUser {
         let now = Timestamp.microseconds(Date())
         let expires = Timestamp.microseconds(expiresAt)
-        try await write { db in
+        return try await write { db in
+            // The one check of the key: valid now, in the transaction that records the session.
             guard
-                let keyID = try Int64.fetchOne(
+                let key = try APIKeyRecord.WithUser.fetchOne(
                     db,
-                    sql: "SELECT id FROM api_keys WHERE hash = ? AND revoked_at IS NULL",
+                    sql: "\(APIKeyRecord.withUser) WHERE k.hash = ? AND k.revoked_at IS NULL",
                     arguments: [keyHash]
-                )
+                )?.key
             else {
                 throw QuillError(.unauthorized, "the API key is not valid (mistyped or revoked)")
             }
+            let user = try Self.requireUser(db, key.user)
             // Expired sessions go whenever a new one is made, so the table holds only live ones.
             try db.execute(sql: "DELETE FROM sessions WHERE expires_at <= ?", arguments: [now])
             try db.execute(
                 sql: "INSERT INTO sessions (token_hash, api_key_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                arguments: [tokenHash, keyID, now, expires]
+                arguments: [tokenHash, key.id, now, expires]
             )
+            return user
         }
     }
 

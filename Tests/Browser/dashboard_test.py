@@ -19,6 +19,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -148,6 +149,43 @@ def seed(server):
     child = server.api("POST", "/runs", {"project": "vision", "name": "eval-of-a", "parent": runs["resnet-a"]})
     runs["eval-of-a"] = child["id"]
     return runs
+
+
+# Keyboard only: the tests below press keys (Tab, arrows, Enter, Space) on whatever has the focus, as a
+# person without a mouse would, and never click.
+def press(browser, *keys):
+    ActionChains(browser).send_keys(*keys).perform()
+
+
+def tab_to(browser, predicate, limit=80, message=""):
+    """Presses Tab until `predicate` (JavaScript over `element`, the focused element) holds; returns the
+    focused element. Fails after `limit` presses."""
+    for _ in range(limit):
+        press(browser, Keys.TAB)
+        if browser.execute_script(f"const element = document.activeElement; return Boolean({predicate});"):
+            return browser.switch_to.active_element
+    raise AssertionError(f"Tab never reached {message or predicate}")
+
+
+def focus_ring(browser):
+    """Whether the focused element shows a focus ring (an outline, or for a graph node a thicker stroke)."""
+    return browser.execute_script("""
+        const e = document.activeElement;
+        const style = getComputedStyle(e);
+        if (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) return true;
+        const rect = e.querySelector && e.querySelector('rect');
+        return Boolean(rect && parseFloat(getComputedStyle(rect).strokeWidth) >= 3);""")
+
+
+def unnamed(browser):
+    """Tables, charts and controls on the page without an accessible name."""
+    return browser.execute_script("""
+        const name = (e) => (e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.querySelector(':scope > caption')
+            || (e.labels && e.labels.length) || e.closest('label') || (e.textContent || '').trim() || e.getAttribute('title')
+            || e.querySelector('title'));
+        return [...document.querySelectorAll('main table, main canvas, main svg[role=img], main button, main a[href], main input, main select')]
+            .filter((e) => e.closest('.chart-tooltip') === null && e.type !== 'hidden' && !name(e))
+            .map((e) => e.outerHTML.slice(0, 120));""")
 
 
 class DashboardTests(unittest.TestCase):
@@ -364,6 +402,135 @@ class DashboardTests(unittest.TestCase):
         self.assertTrue(self.browser.execute_script("return window.__sameDocument === true"), "no reload happened")
         self.assertEqual(marker, 1)
 
+    def test_keyboard_runs_table_moves_opens_selects_and_sorts(self):
+        self.open("/local/vision")
+        self.wait(lambda b: len(self.rows()) == 4)
+        self.browser.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+        # The sort headers are buttons, reached with Tab and pressed with Enter; aria-sort follows.
+        tab_to(self.browser, "element.matches('th button.sort') && element.textContent.startsWith('Name')", message="the Name header")
+        self.assertTrue(focus_ring(self.browser), "a visible focus ring on the header button")
+        press(self.browser, Keys.ENTER)
+        self.wait(lambda b: "sort=name" in b.current_url)
+        header = self.wait(lambda b: b.find_element(By.XPATH, "//th[.//button[starts-with(normalize-space(.), 'Name')]]"))
+        self.wait(lambda b: header.get_attribute("aria-sort") == "ascending")
+        # The table is one tab stop (a grid); arrows move the active row, Space selects, Enter opens.
+        grid = tab_to(self.browser, "element.matches('table[role=grid]')", message="the runs grid")
+        self.assertTrue(focus_ring(self.browser), "a visible focus ring on the grid")
+        self.assertEqual(grid.get_attribute("aria-label"), "Runs of vision")
+        active = lambda: self.browser.execute_script(
+            "const t = document.querySelector('table[role=grid]'); const id = t.getAttribute('aria-activedescendant');"
+            "return id ? document.getElementById(id).innerText : null")
+        first = self.wait(lambda b: active(), message="focusing the grid makes a row active")
+        press(self.browser, Keys.ARROW_DOWN)
+        second = self.wait(lambda b: active() != first and active())
+        self.assertTrue(self.browser.execute_script(
+            "const r = document.querySelector('tr.active'); return getComputedStyle(r).outlineStyle !== 'none'"), "the active row is outlined")
+        press(self.browser, Keys.SPACE)
+        self.wait(lambda b: "runs=" in b.current_url, message="Space selects the row's run")
+        press(self.browser, Keys.ARROW_UP)
+        self.wait(lambda b: active() == first)
+        press(self.browser, Keys.SPACE)
+        link = self.wait(lambda b: b.find_element(By.PARTIAL_LINK_TEXT, "Compare 2 runs"))
+        self.assertTrue(link.is_displayed())
+        press(self.browser, Keys.END)
+        self.wait(lambda b: active() not in (first, second) and active())
+        target = self.browser.execute_script("return document.querySelector('tr.active a').href")
+        press(self.browser, Keys.ENTER)
+        self.wait(lambda b: b.current_url == target, message="Enter opens the active run")
+        self.assertEqual(unnamed(self.browser), [], "every table, chart and control has an accessible name")
+
+    def test_keyboard_compare_projects_and_artifacts(self):
+        # Projects: the project link by Tab and Enter.
+        self.open("/")
+        self.wait(lambda b: b.find_elements(By.LINK_TEXT, "vision"))
+        self.assertEqual(unnamed(self.browser), [])
+        tab_to(self.browser, "element.matches('main a') && element.textContent === 'vision'", message="the project link")
+        self.assertTrue(focus_ring(self.browser))
+        press(self.browser, Keys.ENTER)
+        self.wait(lambda b: b.current_url.endswith("/local/vision"))
+        # Compare: the only-differing checkbox with Space, a chart zoomed with +.
+        a, b_ = self.runs["resnet-a"], self.runs["resnet-b"]
+        self.open(f"/local/vision/compare?runs={a},{b_}")
+        self.wait(lambda b: len([c for c in b.find_elements(By.CSS_SELECTOR, ".chart-card") if c.get_attribute("data-series") == "2"]) == 2)
+        self.assertEqual(unnamed(self.browser), [])
+        tab_to(self.browser, "element.getAttribute('aria-label') === 'Only params that differ'", message="the differing toggle")
+        self.assertTrue(focus_ring(self.browser))
+        press(self.browser, Keys.SPACE)
+        self.wait(lambda b: "diff=1" in b.current_url)
+        tab_to(self.browser, "element.tagName === 'CANVAS' && element.closest('.chart-card')", message="a chart")
+        self.assertTrue(focus_ring(self.browser))
+        press(self.browser, "+")
+        self.wait(lambda b: "zoom=" in b.current_url or b.execute_script("return document.activeElement.dataset.xDomain"), message="+ zooms")
+        # Artifacts: Preview buttons by Tab and Enter, and the preview shows.
+        self.open(f"/local/vision/runs/{a}")
+        self.wait(lambda b: b.find_elements(By.CSS_SELECTOR, "tr[data-artifact] button.preview-button"))
+        self.wait(lambda b: len([c for c in b.find_elements(By.CSS_SELECTOR, ".chart-card") if c.get_attribute("data-points")]) == 2)
+        self.assertEqual(unnamed(self.browser), [])
+        tab_to(self.browser, "element.matches('button.preview-button') && element.closest('tr').dataset.artifact === 'notes/readme.txt'",
+               limit=120, message="the readme's Preview button")
+        self.assertTrue(focus_ring(self.browser))
+        press(self.browser, Keys.ENTER)
+        self.wait(lambda b: "second line" in b.find_element(By.CSS_SELECTOR, ".artifact-preview").text)
+
+    def test_keyboard_steps_list_and_graph(self):
+        self.open("/steps")
+        self.wait(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".step-graph a.node")) == 3)
+        self.assertEqual(unnamed(self.browser), [])
+        # A graph node is reached with Tab, shows its ring, and Enter opens the step.
+        node = tab_to(self.browser, "element.dataset && element.dataset.node && element.dataset.node.startsWith('QuillStepsExample.Dataset/')",
+                      limit=120, message="the dataset's graph node")
+        self.assertTrue(focus_ring(self.browser), "the focused node is drawn thicker")
+        self.assertIn("success", node.get_attribute("aria-label"))
+        press(self.browser, Keys.ENTER)
+        self.wait(lambda b: "/steps/QuillStepsExample.Dataset/" in b.current_url)
+        self.wait(lambda b: b.find_elements(By.CSS_SELECTOR, "ul.dependents li"))
+        self.assertEqual(unnamed(self.browser), [])
+        # The steps list: the hash links open with Enter.
+        self.open("/steps")
+        self.wait(lambda b: len(b.find_elements(By.CSS_SELECTOR, "table.steps tbody tr")) == 3)
+        tab_to(self.browser, "element.matches('table.steps a')", limit=120, message="a step link in the list")
+        self.assertTrue(focus_ring(self.browser))
+        press(self.browser, Keys.ENTER)
+        self.wait(lambda b: "/steps/QuillStepsExample." in b.current_url)
+
+    def test_a_running_run_follows_its_event_stream(self):
+        live = self.server.api("POST", "/runs", {"project": "live", "name": "streamed"})["id"]
+        try:
+            self.open(f"/local/live/runs/{live}")
+            self.wait(lambda b: b.find_element(By.ID, "main").get_attribute("data-live") == "live", message="the page follows the stream")
+            self.server.api("POST", f"/runs/{live}/batch", {
+                "metrics": [{"key": "s/loss", "value": i, "step": i} for i in range(20)], "logs": [{"message": "streamed line"}]})
+            card = self.wait(lambda b: b.find_element(By.CSS_SELECTOR, ".chart-card[data-metric='s/loss']"), timeout=30)
+            self.wait(lambda b: card.get_attribute("data-points") == "20", timeout=30)
+            self.wait(lambda b: "streamed line" in b.find_element(By.CSS_SELECTOR, "pre.log").text, timeout=30)
+            self.server.api("POST", f"/runs/{live}/batch", {"metrics": [{"key": "s/loss", "value": 0, "step": i} for i in range(20, 25)]})
+            self.wait(lambda b: b.find_element(By.CSS_SELECTOR, ".chart-card[data-metric='s/loss']").get_attribute("data-points") == "25", timeout=30)
+            self.server.api("PATCH", f"/runs/{live}", {"status": "completed", "summary": {"best": 0}})
+            self.wait(lambda b: "completed" in b.find_element(By.TAG_NAME, "h1").text, timeout=30, message="the end shows without reload")
+            self.wait(lambda b: "best" in b.find_element(By.CSS_SELECTOR, "table[aria-label=Summary]").text, timeout=30)
+            self.wait(lambda b: b.find_element(By.ID, "main").get_attribute("data-live") == "ended")
+        finally:
+            self.server.api("DELETE", f"/runs/{live}")
+
+    def test_a_run_page_polls_when_the_stream_is_refused(self):
+        # The stream's route answering 404 (as an old server would) leaves the page polling.
+        live = self.server.api("POST", "/runs", {"project": "live", "name": "polled"})["id"]
+        try:
+            self.open(f"/local/live/runs/{live}")
+            self.wait(lambda b: b.find_element(By.ID, "main").get_attribute("data-live") == "live")
+            self.browser.execute_script("""
+                const Original = window.EventSource;
+                window.EventSource = class extends Original { constructor(url, options) { super(url.replace('/events', '/no-such-events'), options); } };""")
+            # Reopen the page in-document so it opens the (now refused) stream again.
+            self.browser.execute_script("history.pushState(null, '', '/'); dispatchEvent(new PopStateEvent('popstate'))")
+            self.wait(lambda b: b.find_elements(By.LINK_TEXT, "vision"))
+            self.browser.execute_script(f"history.pushState(null, '', '/local/live/runs/{live}'); dispatchEvent(new PopStateEvent('popstate'))")
+            self.wait(lambda b: b.find_element(By.ID, "main").get_attribute("data-live") == "polling", timeout=30)
+            self.server.api("POST", f"/runs/{live}/logs", {"message": "polled line"})
+            self.wait(lambda b: "polled line" in b.find_element(By.CSS_SELECTOR, "pre.log").text, timeout=30)
+        finally:
+            self.server.api("DELETE", f"/runs/{live}")
+
     def test_stats_page_and_project_counts(self):
         self.open("/")
         row = self.wait(lambda b: b.find_element(By.XPATH, "//tr[td/a[text()='vision']]"))
@@ -492,6 +659,19 @@ class SignInTests(unittest.TestCase):
         self.sign_out()
         self.assertIsNone(self.browser.get_cookie("quill_session"))
         self.assertEqual(whoami()["mode"], "anonymous", "the old cookie no longer works: the session ended on the server")
+
+    def test_sign_in_by_keyboard(self):
+        self.browser.delete_all_cookies()
+        self.browser.get(self.server.base + "/signin")
+        self.wait(lambda b: b.find_element(By.NAME, "api_key"))
+        self.assertEqual(self.browser.switch_to.active_element.get_attribute("name"), "api_key", "the key field has the focus")
+        self.assertEqual(unnamed(self.browser), [])
+        press(self.browser, self.server.keys["bob"], Keys.ENTER)
+        self.wait(lambda b: b.find_elements(By.CSS_SELECTOR, "#who .user") and b.find_element(By.CSS_SELECTOR, "#who .user").text == "bob")
+        tab_to(self.browser, "element.matches('#who button.signout')", message="the sign-out button")
+        self.assertTrue(focus_ring(self.browser))
+        press(self.browser, Keys.ENTER)
+        self.wait(lambda b: b.find_elements(By.LINK_TEXT, "Sign in"), message="signed out by keyboard")
 
     def test_counts_cover_only_what_the_caller_may_read(self):
         bob = self.server.keys["bob"]

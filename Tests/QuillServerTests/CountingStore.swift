@@ -8,6 +8,7 @@ import Synchronization
 final class CountingStore: TrackingStore, AccountStore, SessionStore, ActivityStore {
     private let base: any TrackingStore & AccountStore & SessionStore & ActivityStore
     private let tally = Mutex<[String: Int]>([:])
+    private let keyTally = Mutex<[String: Int]>([:])
 
     init(_ base: any TrackingStore & AccountStore & SessionStore & ActivityStore) {
         self.base = base
@@ -16,9 +17,14 @@ final class CountingStore: TrackingStore, AccountStore, SessionStore, ActivitySt
     /// The tracking calls since the last reset, by name (`run`, `runDetails`, `project(id:)`, …).
     var calls: [String: Int] { tally.withLock { $0 } }
 
+    /// The reads of API keys by hash and the sessions made since the last reset, apart from ``calls``
+    /// (authentication reads keys on every request, which the route tests do not count).
+    var keyCalls: [String: Int] { keyTally.withLock { $0 } }
+
     /// Forgets the calls counted so far.
     func reset() {
         tally.withLock { $0 = [:] }
+        keyTally.withLock { $0 = [:] }
     }
 
     private func count(_ name: String) {
@@ -162,7 +168,8 @@ final class CountingStore: TrackingStore, AccountStore, SessionStore, ActivitySt
     func createAPIKey(_ key: NewAPIKey) async throws -> StoredAPIKey { try await base.createAPIKey(key) }
 
     func apiKey(hash: String) async throws -> (key: StoredAPIKey, user: StoredUser)? {
-        try await base.apiKey(hash: hash)
+        keyTally.withLock { $0["apiKey(hash:)", default: 0] += 1 }
+        return try await base.apiKey(hash: hash)
     }
 
     func apiKeys(user: String) async throws -> [StoredAPIKey] { try await base.apiKeys(user: user) }
@@ -183,8 +190,9 @@ final class CountingStore: TrackingStore, AccountStore, SessionStore, ActivitySt
 
     // MARK: SessionStore, forwarded
 
-    func createSession(tokenHash: String, keyHash: String, expiresAt: Date) async throws {
-        try await base.createSession(tokenHash: tokenHash, keyHash: keyHash, expiresAt: expiresAt)
+    func createSession(tokenHash: String, keyHash: String, expiresAt: Date) async throws -> StoredUser {
+        keyTally.withLock { $0["createSession", default: 0] += 1 }
+        return try await base.createSession(tokenHash: tokenHash, keyHash: keyHash, expiresAt: expiresAt)
     }
 
     func sessionKeyHash(tokenHash: String, now: Date) async throws -> String? {

@@ -473,4 +473,34 @@ struct RunEventStreamTests {
             #expect(store.calls == ["logTail": 1], "\(store.calls)")
         }
     }
+
+    @Test("a sign-in checks the key once, in the write that records the session, and answers as before")
+    func signInChecksTheKeyOnce() async throws {
+        let counting = Mutex<CountingStore?>(nil)
+        let keys = Mutex<(ada: String, bob: String)?>(nil)
+        try await withServer(
+            store: { sqlite in
+                let store = CountingStore(sqlite)
+                counting.withLock { $0 = store }
+                return store
+            },
+            setUp: { store in
+                let made = try await Self.users(store)
+                keys.withLock { $0 = made }
+            }
+        ) { port, _ in
+            let store = try #require(counting.withLock { $0 })
+            let (ada, _) = try #require(keys.withLock { $0 })
+            store.reset()
+            let (status, body) = try await call(port, "POST", "/api/v1/session", ["api_key": .string(ada)])
+            #expect(status == 200)
+            #expect(body == ["user": "ada", "is_admin": false])
+            #expect(store.keyCalls == ["createSession": 1], "\(store.keyCalls)")
+            store.reset()
+            let (refused, error) = try await call(port, "POST", "/api/v1/session", ["api_key": "qk_not-a-key"])
+            #expect(refused == 401)
+            #expect(error?["error"]?["message"]?.stringValue?.hasPrefix("that API key is not valid") == true)
+            #expect(store.keyCalls == ["createSession": 1], "\(store.keyCalls)")
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import QuillCore
 import QuillStore
 
@@ -133,15 +134,22 @@ extension Authorization {
         }
     }
 
-    /// The user of the API key a sign-in sent (by its hash), when the key is valid; 401 otherwise.
-    func signInUser(keyHash: String) async throws -> StoredUser {
-        guard let (_, user) = try await accounts.apiKey(hash: keyHash) else {
+    /// Records a browser session for the API key a sign-in sent (by its hash) and returns the key's user;
+    /// an invalid key is 401. The store checks the key once, in the write that records the session.
+    func signIn(
+        keyHash: String,
+        tokenHash: String,
+        expiresAt: Date,
+        sessions: any SessionStore
+    ) async throws -> StoredUser {
+        do {
+            return try await sessions.createSession(tokenHash: tokenHash, keyHash: keyHash, expiresAt: expiresAt)
+        } catch let error as QuillError where error.code == .unauthorized {
             throw QuillError(
                 .unauthorized,
                 "that API key is not valid (mistyped or revoked); get one with `quill keys create` or, for a new user, `quill users create NAME`"
             )
         }
-        return user
     }
 
     // MARK: Helpers

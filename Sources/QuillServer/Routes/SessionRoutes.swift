@@ -24,13 +24,13 @@ struct SessionRoutes {
     private func signIn(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         try api.authorization.startSession(context.caller)
         let key = try await api.body(APISessionCreate.self, request).apiKey.trimmingWhitespace()
-        let keyHash = APIKeySecret.hash(key)
-        let user = try await api.authorization.signInUser(keyHash: keyHash)
         let token = SessionCookie.newToken()
-        try await sessions.createSession(
+        // The key is checked once, by the write that records the session, which also names its user.
+        let user = try await api.authorization.signIn(
+            keyHash: APIKeySecret.hash(key),
             tokenHash: APIKeySecret.hash(token),
-            keyHash: keyHash,
-            expiresAt: Date().addingTimeInterval(SessionCookie.lifetime)
+            expiresAt: Date().addingTimeInterval(SessionCookie.lifetime),
+            sessions: sessions
         )
         var response = try JSONResponse.make(APISession(user: user.name, isAdmin: user.isAdmin))
         response.headers[.setCookie] = SessionCookie.setCookie(token, secure: secure)
