@@ -13,7 +13,7 @@
 /// | `end` | ``APIRunEventEnd`` | last: the run finished (or was deleted) and the stream closes |
 ///
 /// Comment lines (`: heartbeat`) keep an idle stream open through proxies.
-public enum APIRunEvent {
+public enum APIRunEvent: Sendable {
     /// The event names, in the order a stream can send them.
     public static let names = ["state", "metrics", "logs", "run", "end"]
 }

@@ -34,7 +34,8 @@ extension SQLiteTrackingStore {
             guard let index, limit > 0 else { return MetricTail(points: [], lastIndex: last) }
             let statement = try RawStatement(
                 db,
-                sql: "SELECT idx, step, value, ts FROM metrics WHERE run_id = ? AND key = ? AND idx > ? ORDER BY idx LIMIT ?"
+                sql:
+                    "SELECT idx, step, value, ts FROM metrics WHERE run_id = ? AND key = ? AND idx > ? ORDER BY idx LIMIT ?"
             )
             statement.bind(run.rawValue, at: 1)
             statement.bind(key, at: 2)

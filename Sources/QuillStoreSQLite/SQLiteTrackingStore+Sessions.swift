@@ -1,7 +1,7 @@
 package import Foundation
 import GRDB
 import QuillCore
-import QuillStore
+package import QuillStore
 
 extension SQLiteTrackingStore: SessionStore {
     package func createSession(tokenHash: String, keyHash: String, expiresAt: Date) async throws -> StoredUser {

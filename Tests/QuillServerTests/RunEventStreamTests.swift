@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Logging
 import QuillBlobs
 import QuillCore
@@ -212,9 +213,18 @@ struct RunEventStreamTests {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await Self.session.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, try? JSONParser.parse(Array(data)))
     }
+
+    /// A client that keeps no cookies: a sign-in's session cookie would authenticate later calls.
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieAcceptPolicy = .never
+        return URLSession(configuration: configuration)
+    }()
 
     func newRun(_ port: Int, key: String? = nil, project: String = "live") async throws -> String {
         let (status, run) = try await call(port, "POST", "/api/v1/runs", ["project": .string(project)], key: key)
@@ -223,13 +233,17 @@ struct RunEventStreamTests {
     }
 
     func batch(_ port: Int, _ id: String, steps: Range<Int>, logs: [String] = [], key: String? = nil) async throws {
-        let metrics = steps.map { JSONValue.object(["key": "loss", "value": .double(Double($0) / 10), "step": .int($0)]) }
+        let metrics = steps.map {
+            JSONValue.object(["key": "loss", "value": .double(Double($0) / 10), "step": .int($0)])
+        }
         let body: JSONValue = ["metrics": .array(metrics), "logs": .array(logs.map { ["message": .string($0)] })]
         let (status, _) = try await call(port, "POST", "/api/v1/runs/\(id)/batch", body, key: key)
         #expect(status == 200)
     }
 
-    @Test("a client reading the stream gets new points, log lines, summary and status as they are written, then the end")
+    @Test(
+        "a client reading the stream gets new points, log lines, summary and status as they are written, then the end"
+    )
     func followsARun() async throws {
         try await withServer { port, _ in
             let id = try await newRun(port)
@@ -294,7 +308,7 @@ struct RunEventStreamTests {
             #expect(await second.readHead() == 200)
             let resumed = await second.events(through: "logs")
             #expect(resumed.map(\.name) == ["metrics", "logs"], "no state: the stream continues")
-            let points = resumed.first?.data?["metrics"]?[0]?["points"]?.arrayValue
+            let points = resumed.first?.data?["metrics"]?.arrayValue?.first?["points"]?.arrayValue
             #expect(points?.map { $0["step"] } == [3, 4, 5])
             #expect(resumed.last?.data?["logs"]?.arrayValue?.map { $0["message"] } == ["b", "c"])
 
@@ -314,7 +328,12 @@ struct RunEventStreamTests {
             _ = try await store.createUser(name: name, isAdmin: false)
             let secret = APIKeySecret.generate()
             _ = try await store.createAPIKey(
-                NewAPIKey(user: name, label: "default", prefix: APIKeySecret.prefix(of: secret), hash: APIKeySecret.hash(secret))
+                NewAPIKey(
+                    user: name,
+                    label: "default",
+                    prefix: APIKeySecret.prefix(of: secret),
+                    hash: APIKeySecret.hash(secret)
+                )
             )
             keys.append(secret)
         }
@@ -324,10 +343,11 @@ struct RunEventStreamTests {
     @Test("another user's private run answers 404, as its other reads do, to users and anonymous callers")
     func privateRunIsNotFound() async throws {
         let keys = Mutex<(ada: String, bob: String)?>(nil)
-        try await withServer(setUp: { store in
+        let setUp: (SQLiteTrackingStore) async throws -> Void = { store in
             let made = try await Self.users(store)
             keys.withLock { $0 = made }
-        }) { port, _ in
+        }
+        try await withServer(setUp: setUp) { port, _ in
             let (ada, bob) = try #require(keys.withLock { $0 })
             let id = try await newRun(port, key: ada, project: "secret")
             for key in [bob, nil] {
@@ -350,13 +370,16 @@ struct RunEventStreamTests {
             $0.eventStreams.maxStreams = 3
             $0.eventStreams.maxStreamsPerClient = 2
         }
-        try await withServer(configuration, setUp: { store in
+        let setUp: (SQLiteTrackingStore) async throws -> Void = { store in
             let made = try await Self.users(store)
             keys.withLock { $0 = made }
-        }) { port, _ in
+        }
+        try await withServer(configuration, setUp: setUp) { port, _ in
             let (ada, bob) = try #require(keys.withLock { $0 })
             let id = try await newRun(port, key: ada, project: "open")
-            #expect(try await call(port, "PATCH", "/api/v1/projects/ada/open", ["visibility": "public"], key: ada).0 == 200)
+            #expect(
+                try await call(port, "PATCH", "/api/v1/projects/ada/open", ["visibility": "public"], key: ada).0 == 200
+            )
             let path = "/api/v1/runs/\(id)/events"
             var open: [EventStreamClient] = []
             for _ in 0..<2 {
@@ -406,7 +429,12 @@ struct RunEventStreamTests {
             let line = String(repeating: "x", count: 200)
             let start = ContinuousClock.now
             for round in 0..<60 {
-                try await batch(port, id, steps: (round * 10)..<(round * 10 + 10), logs: Array(repeating: line, count: 1000))
+                try await batch(
+                    port,
+                    id,
+                    steps: (round * 10)..<(round * 10 + 10),
+                    logs: Array(repeating: line, count: 1000)
+                )
             }
             let writing = ContinuousClock.now - start
             #expect(writing < .seconds(30), "writes took \(writing)")
@@ -454,13 +482,12 @@ struct RunEventStreamTests {
     @Test("a log's tail is read with one count of its lines")
     func logTailCountsOnce() async throws {
         let counting = Mutex<CountingStore?>(nil)
-        try await withServer(
-            store: { sqlite in
-                let store = CountingStore(sqlite)
-                counting.withLock { $0 = store }
-                return store
-            }
-        ) { port, _ in
+        let wrap: (SQLiteTrackingStore) -> any TrackingStore & AccountStore & SessionStore & ActivityStore = { sqlite in
+            let store = CountingStore(sqlite)
+            counting.withLock { $0 = store }
+            return store
+        }
+        try await withServer(store: wrap) { port, _ in
             let store = try #require(counting.withLock { $0 })
             let id = try await newRun(port)
             try await batch(port, id, steps: 0..<1, logs: (0..<30).map { "line \($0)" })
@@ -478,17 +505,16 @@ struct RunEventStreamTests {
     func signInChecksTheKeyOnce() async throws {
         let counting = Mutex<CountingStore?>(nil)
         let keys = Mutex<(ada: String, bob: String)?>(nil)
-        try await withServer(
-            store: { sqlite in
-                let store = CountingStore(sqlite)
-                counting.withLock { $0 = store }
-                return store
-            },
-            setUp: { store in
-                let made = try await Self.users(store)
-                keys.withLock { $0 = made }
-            }
-        ) { port, _ in
+        let wrap: (SQLiteTrackingStore) -> any TrackingStore & AccountStore & SessionStore & ActivityStore = { sqlite in
+            let store = CountingStore(sqlite)
+            counting.withLock { $0 = store }
+            return store
+        }
+        let setUp: (SQLiteTrackingStore) async throws -> Void = { store in
+            let made = try await Self.users(store)
+            keys.withLock { $0 = made }
+        }
+        try await withServer(store: wrap, setUp: setUp) { port, _ in
             let store = try #require(counting.withLock { $0 })
             let (ada, _) = try #require(keys.withLock { $0 })
             store.reset()

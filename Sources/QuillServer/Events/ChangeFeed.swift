@@ -57,8 +57,9 @@ final class ChangeFeed<Key: Hashable & Sendable>: Sendable {
     func subscribe(_ key: Key) -> ChangeSubscription<Key> {
         let id = state.withLock { state in
             state.nextID += 1
-            state.entries[key, default: Entry()].subscribers[state.nextID] = .some(nil)
-            return state.nextID
+            let id = state.nextID
+            state.entries[key, default: Entry()].subscribers[id] = .some(nil)
+            return id
         }
         return ChangeSubscription(feed: self, key: key, id: id)
     }
@@ -83,7 +84,8 @@ final class ChangeFeed<Key: Hashable & Sendable>: Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { state -> Bool in
                     // A cancellation that came before this registration found no waiter to resume.
-                    guard !Task.isCancelled, !state.closed.contains(id), var entry = state.entries[key], entry.generation == seen,
+                    guard !Task.isCancelled, !state.closed.contains(id), var entry = state.entries[key],
+                        entry.generation == seen,
                         entry.subscribers[id] != nil
                     else { return true }
                     entry.subscribers[id] = continuation

@@ -1,5 +1,6 @@
 import Foundation
 import QuillCore
+import QuillStore
 
 /// Where a run's event stream stands: what the client has been sent. It is each event's `id:`, so a client
 /// that reconnects with `Last-Event-ID` gets only what follows.

@@ -53,7 +53,8 @@ struct RunEventStream: Sendable {
             metrics[key] = .init(count: statistics.count, lastIndex: last)
             positions[key] = APIMetricPosition(totalPoints: statistics.count, lastIndex: last)
         }
-        let logs = try await resuming.map(\.logs) ?? store.logLines(id, offset: 0, limit: 0).total
+        var logs = resuming?.logs ?? 0
+        if resuming == nil { logs = try await store.logLines(id, offset: 0, limit: 0).total }
         let cursor = RunEventCursor(
             logs: logs,
             metrics: metrics,

@@ -33,15 +33,18 @@ struct RunEventRoutes {
         let ticket = try limits.admit(Self.client(context))
         let id = details.run.id
         let resumed = Self.lastEventID.flatMap { request.headers[$0] }.flatMap(RunEventCursor.init(text:))
-        var stream: RunEventStream
+        // A client that reconnects says what it has; one that does not (or whose id carried no metric
+        // positions) is told where the stream starts.
+        let start: RunEventStream
         var prelude = Array("retry: 3000\n\n".utf8)
         if let resumed, resumed.metrics != nil {
-            stream = RunEventStream(store: api.store, run: id, cursor: resumed)
+            start = RunEventStream(store: api.store, run: id, cursor: resumed)
         } else {
             let started = try await RunEventStream.starting(store: api.store, details: details, resuming: resumed)
-            stream = started.stream
+            start = started.stream
             prelude += started.state.bytes
         }
+        let first = prelude
         let subscription = api.runChanges.subscribe(id)
         context.channelClosed.whenComplete { _ in subscription.close() }
         let configuration = limits.configuration
@@ -52,13 +55,14 @@ struct RunEventRoutes {
             status: .ok,
             headers: headers,
             body: ResponseBody { writer in
+                var stream = start
                 defer {
                     subscription.finish()
                     ticket.release()
                 }
                 try await withGracefulShutdownHandler {
                     var lastWrite = ContinuousClock.now
-                    try await writer.write(ByteBuffer(bytes: prelude))
+                    try await writer.write(ByteBuffer(bytes: first))
                     while !subscription.isClosed {
                         let seen = subscription.generation
                         let batch = try await stream.next(try await readable(context, id), project: project)
