@@ -79,19 +79,15 @@ extension OpenAPIDocument {
                         [
                             "name": "Last-Event-ID", "in": "header", "required": false,
                             "description":
-                                "The id of the last event received: the stream resumes after it (browsers send it when they reconnect)",
-                            "schema": ["type": "string", "pattern": "^[A-Za-z0-9_-]*$", "maxLength": 16_384],
+                                "The id of the last event received: the stream resumes after it (browsers send it when they reconnect); an id the server did not write starts the stream over",
+                            "schema": ["type": "string"],
                         ],
                     ],
                     responses: [
                         "200": [
                             "description":
-                                "A `text/event-stream` of events named `state` (RunEventState, first on a stream that does not resume), `metrics` (RunEventMetrics), `logs` (the answer of GET /runs/{id}/logs), `run` (RunDetails) and `end` (RunEventEnd, last, when the run has finished); each has an `id:` to resume from and one JSON `data:` line; idle streams get `: heartbeat` comments",
-                            "content": [
-                                "text/event-stream": [
-                                    "schema": ["type": "string", "description": "Server-sent events (HTML standard)"]
-                                ]
-                            ],
+                                "Server-sent events, each with an `id:` to resume from and one JSON `data:` line: `state` first on a stream that does not resume, then `metrics`, `logs` and `run` as the run changes, and `end` last when it has finished; idle streams get `: heartbeat` comments",
+                            "content": ["text/event-stream": ["schema": runEvent]],
                         ],
                         "429": json(ref("Error"), "This client has as many live streams open as one client may"),
                         "503": json(ref("Error"), "The server has as many live streams open as it allows"),
@@ -198,6 +194,30 @@ extension OpenAPIDocument {
         ]
     }
 
+    /// One event of `GET /runs/{id}/events`, as OpenAPI 3.1 describes a `text/event-stream` item: its name
+    /// (`event`), its id and its JSON data, by name.
+    static var runEvent: JSONValue {
+        let events: [(String, JSONValue)] = [
+            ("state", ref("RunEventState")), ("metrics", ref("RunEventMetrics")), ("logs", ref("LogList")),
+            ("run", ref("RunDetails")), ("end", ref("RunEventEnd")),
+        ]
+        return [
+            "oneOf": .array(
+                events.map { name, body in
+                    [
+                        "type": "object", "required": ["event", "data"],
+                        "properties": [
+                            "event": ["const": .string(name)], "id": ["type": "string"], "retry": ["type": "integer"],
+                            "data": [
+                                "type": "string", "contentMediaType": "application/json", "contentSchema": body,
+                            ],
+                        ],
+                    ]
+                }
+            )
+        ]
+    }
+
     /// Schemas of the dashboard's endpoints.
     static var dashboardSchemas: [String: JSONValue] {
         [
@@ -226,6 +246,14 @@ extension OpenAPIDocument {
                     ],
                     "metric_points": ["type": "integer"], "metric_series": ["type": "integer"],
                     "artifact_files": ["type": "integer"], "artifact_bytes": ["type": "integer"],
+                ],
+            ],
+            "LogList": [
+                "type": "object", "required": ["logs", "next", "total"],
+                "properties": [
+                    "logs": ["type": "array", "items": ref("LogLine")],
+                    "next": ["type": "integer", "description": "after= for the lines that follow"],
+                    "total": ["type": "integer", "description": "Lines the run has"],
                 ],
             ],
             "MetricPosition": [

@@ -567,17 +567,7 @@ enum OpenAPIDocument {
                         parameter("tail", in: "query", "integer", "Only the last this many lines", range: 0...100_000),
                     ],
                     responses: [
-                        "200": json(
-                            [
-                                "type": "object", "required": ["logs", "next", "total"],
-                                "properties": [
-                                    "logs": ["type": "array", "items": ref("LogLine")],
-                                    "next": ["type": "integer", "description": "after= for the lines that follow"],
-                                    "total": ["type": "integer", "description": "Lines the run has"],
-                                ],
-                            ],
-                            "Log lines"
-                        ),
+                        "200": json(ref("LogList"), "Log lines"),
                         "404": error,
                     ]
                 ),

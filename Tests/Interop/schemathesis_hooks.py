@@ -4,10 +4,16 @@ Three query parameters of `GET /api/v1/runs` are languages or tokens that JSON S
 document gives them formats (`quill-query`, `quill-sort`, `quill-cursor`) and this file says how to make valid
 values of each. Everything else schemathesis generates from the document alone.
 
+`GET /api/v1/runs/{id}/events` follows a run until it finishes: for a running run (whose id schemathesis may
+take from an earlier answer) the response does not end, and a client that reads responses to their end would
+wait for good. Calls for a running run go to a finished one instead, whose stream (its `state` and `end`
+events) schemathesis reads and checks against the document.
+
 QUILL_ST_URL names the server; a cursor is fetched from it when the hooks load.
 """
 import json
 import os
+import urllib.parse
 import urllib.request
 
 import schemathesis
@@ -48,6 +54,22 @@ for name in ("st-cursor-a", "st-cursor-b"):
 CURSOR = call("GET", "/api/v1/runs?limit=1")["next_cursor"]
 assert CURSOR, "expected a next_cursor with two runs and limit=1"
 
+# A finished run with metrics and log lines, for the event stream.
+FINISHED = call("POST", "/api/v1/runs", {"project": "schemathesis", "name": "st-finished"})["id"]
+call("POST", f"/api/v1/runs/{FINISHED}/batch", {
+    "metrics": [{"key": "loss", "value": 1.0 / (i + 1), "step": i} for i in range(5)],
+    "logs": [{"message": "done"}],
+})
+call("PATCH", f"/api/v1/runs/{FINISHED}", {"status": "completed"})
+EVENTS = "/api/v1/runs/{id}/events"
+
+
+def running(run_id):
+    try:
+        return call("GET", "/api/v1/runs/" + urllib.parse.quote(str(run_id), safe="")).get("status") == "running"
+    except Exception:
+        return False
+
 schemathesis.openapi.format("quill-query", queries)
 schemathesis.openapi.format("quill-sort", sorts)
 schemathesis.openapi.format("quill-cursor", st.just(CURSOR))
@@ -60,3 +82,10 @@ def map_query(ctx, query):
         for name in ("sort", "q", "project"):
             query.pop(name, None)
     return query
+
+
+@schemathesis.hook
+def before_call(ctx, case, kwargs):
+    # A running run's stream never ends: follow the finished run instead (see the top of this file).
+    if case.operation.path == EVENTS and case.path_parameters and running(case.path_parameters.get("id")):
+        case.path_parameters["id"] = FINISHED
