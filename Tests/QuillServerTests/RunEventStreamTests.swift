@@ -529,4 +529,24 @@ struct RunEventStreamTests {
             #expect(store.keyCalls == ["createSession": 1], "\(store.keyCalls)")
         }
     }
+
+    @Test("SIGTERM closes open streams, so `quill serve` still stops at once and exits 0")
+    func shutdownEndsStreams() async throws {
+        let temp = TemporaryDirectory("quill-events-shutdown")
+        let server = try ServerProcess(data: temp.path)
+        let created = try await server.request("POST", "/api/v1/runs", json: ["project": "p"])
+        let id = try #require(created.body?["id"]?.stringValue)
+        let client = try EventStreamClient(port: server.port, path: "/api/v1/runs/\(id)/events")
+        #expect(await client.readHead() == 200)
+        #expect(await client.next()?.name == "state")
+        let start = ContinuousClock.now
+        kill(server.process.processIdentifier, SIGTERM)
+        // The stream ends (the response's last chunk arrives) and the process exits.
+        #expect(await client.next(seconds: 20) == nil)
+        #expect(client.ended, "the stream's response ends on shutdown")
+        await blocking { server.process.waitUntilExit() }
+        #expect(ContinuousClock.now - start < .seconds(15))
+        #expect(server.process.terminationReason == .exit)
+        #expect(server.process.terminationStatus == 0)
+    }
 }
