@@ -4,6 +4,7 @@ import QuillCore
 package import QuillStore
 
 extension SQLiteTrackingStore: SessionStore {
+    @discardableResult
     package func createSession(tokenHash: String, keyHash: String, expiresAt: Date) async throws -> StoredUser {
         let now = Timestamp.microseconds(Date())
         let expires = Timestamp.microseconds(expiresAt)
