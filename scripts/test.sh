@@ -24,7 +24,7 @@ echo "==> testing"
 set +e
 # Suites that measure time, or that hold the cooperative thread pool on purpose, run after the rest and one
 # test at a time, so the parallel run neither disturbs them nor is disturbed by them.
-timed='StepHeartbeatTests|QuillStepsTests\.StepTests/|WriterTests|SlowClientTests|WriteStallTests|SupervisionTests|RunCommandTests|RunCommandTerminalTests|DatabaseErrorTests'
+timed='StepHeartbeatTests|QuillStepsTests\.StepTests/|WriterTests|SlowClientTests|RunEventStreamTests|WriteStallTests|SupervisionTests|RunCommandTests|RunCommandTerminalTests|DatabaseErrorTests'
 swift test --skip-build --disable-xctest --skip "$timed" 2>&1 | tee .build/test-output.txt | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^◇ Test .* started'
 status=${PIPESTATUS[0]}
 echo "==> testing the timed suites one test at a time"
