@@ -6,6 +6,8 @@ import { route, urls } from "./url.js";
 import { get, send, ApiError } from "./api.js";
 import { h, message } from "./dom.js";
 
+// One line per page: its URL's name in url.js → its module. A new page (jobs, devices) adds a line here, its
+// URL in url.js, and, when it belongs under another section of the navigation, a line in `sections`.
 const pages = {
     projects: () => import("./pages/projects.js"),
     project: () => import("./pages/project.js"),
@@ -18,6 +20,9 @@ const pages = {
     signin: () => import("./pages/signin.js"),
 };
 
+/** The navigation section (a `data-nav` link) a page belongs to, when it is not its own. */
+const sections = { project: "projects", run: "projects", runByID: "projects", compare: "projects", step: "steps" };
+
 let cleanup = null;
 let generation = 0;
 
@@ -28,7 +33,7 @@ async function show() {
     const main = document.getElementById("main");
     const { page, params } = route(location.pathname);
     for (const link of document.querySelectorAll("[data-nav]")) {
-        const section = { project: "projects", run: "projects", runByID: "projects", compare: "projects", step: "steps" }[page] ?? page;
+        const section = sections[page] ?? page;
         const current = link.dataset.nav === section;
         if (current) link.setAttribute("aria-current", "page");
         else link.removeAttribute("aria-current");
