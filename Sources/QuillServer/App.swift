@@ -66,16 +66,15 @@ package enum QuillServer {
             configuration: configuration,
             metrics: metrics,
             started: Date(),
-            runChanges: ChangeFeed()
+            runChanges: ChangeFeed(),
+            eventStreams: EventStreamLimits(configuration.eventStreams)
         )
         StatusRoutes(api: api).register(router)
         let authenticated = router.group().add(middleware: AuthMiddleware(authenticator: authenticator))
         AccountRoutes(api: api).register(authenticated.group("api/v1"))
         ProjectRoutes(api: api).register(authenticated.group("api/v1/projects"))
         RunRoutes(api: api).register(authenticated.group("api/v1/runs"))
-        RunEventRoutes(api: api, limits: EventStreamLimits(configuration.eventStreams)).register(
-            authenticated.group("api/v1/runs")
-        )
+        RunEventRoutes(api: api).register(authenticated.group("api/v1/runs"))
         ArtifactRoutes(api: api, artifacts: artifacts, blobs: blobs).register(
             authenticated.group("api/v1/runs/:id/artifacts")
         )
@@ -114,6 +113,8 @@ struct APIContext: Sendable {
     /// Wakes the live event streams of a run after a write to it (``RunEventRoutes``); every route that
     /// changes a run publishes its id.
     let runChanges: ChangeFeed<RunID>
+    /// The places of every live event stream of the server, whatever it follows.
+    let eventStreams: EventStreamLimits
 
     /// Reads the request body as JSON, refusing bodies over the limit with 413.
     func json(_ request: Request, allowEmpty: Bool = false) async throws -> JSONValue {

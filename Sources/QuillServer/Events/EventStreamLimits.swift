@@ -67,6 +67,12 @@ final class EventStreamLimits: Sendable {
         return EventStreamTicket(limits: self, client: client)
     }
 
+    /// Who the per-client limit counts for a request: the signed-in user, or else the address it came from.
+    static func client(_ context: QuillRequestContext) -> String {
+        if let user = context.caller.userName { return "user:" + user }
+        return "address:" + (context.remoteAddress ?? "unknown")
+    }
+
     fileprivate func release(_ client: String) {
         state.withLock { state in
             state.total -= 1

@@ -29,14 +29,6 @@ struct RunEventStream: Sendable {
         self.cursor = cursor
     }
 
-    /// What one read found: the events to send, whether more is waiting (send it before waiting for a
-    /// change), and whether the stream ends after them.
-    struct Batch: Sendable {
-        var events: [ServerSentEvent] = []
-        var more = false
-        var ended = false
-    }
-
     /// A stream that starts now: its `state` event tells the client where it starts (every metric's
     /// position, the log's length); with `resuming`, only the metrics start now and the rest continues
     /// from that cursor.
@@ -68,8 +60,8 @@ struct RunEventStream: Sendable {
 
     /// Reads what changed since the cursor, given the run's details as read just now (`nil`: the run is
     /// gone).
-    mutating func next(_ details: RunDetails?, project: StoredProject?) async throws -> Batch {
-        var batch = Batch()
+    mutating func next(_ details: RunDetails?, project: StoredProject?) async throws -> EventBatch {
+        var batch = EventBatch()
         guard let details else {
             batch.events.append(try event("end", APIRunEventEnd(status: "deleted")))
             batch.ended = true
