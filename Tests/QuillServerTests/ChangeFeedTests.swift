@@ -52,6 +52,7 @@ struct ChangeFeedTests {
     @Test("a cursor reads back from its id; foreign ids are refused; many metrics are left out of the id")
     func cursor() throws {
         let cursor = RunEventCursor(
+            run: "a1b2c3d4",
             logs: 12,
             metrics: ["loss": .init(count: 100, lastIndex: 99), "empty": .init(count: 0, lastIndex: nil)],
             record: "abc",
@@ -59,15 +60,16 @@ struct ChangeFeedTests {
         )
         let text = cursor.text
         #expect(!text.contains("=") && !text.contains("+") && !text.contains("/"), "base64url, fit for an id line")
-        #expect(RunEventCursor(text: text) == cursor)
+        #expect(RunEventCursor(text: text, run: "a1b2c3d4") == cursor)
+        #expect(RunEventCursor(text: text, run: "zzzz9999") == nil, "another run's id starts over")
         for foreign in ["", "bogus", "e30", String(repeating: "A", count: 20_000)] {
-            #expect(RunEventCursor(text: foreign) == nil, "\(foreign.prefix(10))")
+            #expect(RunEventCursor(text: foreign, run: "a1b2c3d4") == nil, "\(foreign.prefix(10))")
         }
         var many = cursor
         many.metrics = Dictionary(
             uniqueKeysWithValues: (0..<1_000).map { ("metric/\($0)", .init(count: $0, lastIndex: $0)) }
         )
-        let back = try #require(RunEventCursor(text: many.text))
+        let back = try #require(RunEventCursor(text: many.text, run: "a1b2c3d4"))
         #expect(back.metrics == nil && back.logs == 12, "the positions would make the id too long")
     }
 

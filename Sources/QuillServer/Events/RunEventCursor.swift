@@ -5,9 +5,9 @@ import QuillStore
 /// Where a run's event stream stands: what the client has been sent. It is each event's `id:`, so a client
 /// that reconnects with `Last-Event-ID` gets only what follows.
 ///
-/// The text is base64url of compact JSON (`{"l":12,"m":{"loss":[100,99]},"r":"…","s":"running","v":1}`):
-/// log lines sent, each metric's point count and largest index, a digest of the run's record and its
-/// status. A run with so many metrics that their positions would make the id long (over
+/// The text is base64url of compact JSON (`{"i":"a1b2c3d4","l":12,"m":{"loss":[100,99]},"r":"…","s":"running","v":1}`):
+/// the run, log lines sent, each metric's point count and largest index, a digest of the run's record and
+/// its status. An id of another run's stream is refused like a foreign one. A run with so many metrics that their positions would make the id long (over
 /// ``maxMetricsLength`` bytes) leaves them out; a stream resumed from such an id starts its metrics over
 /// with a `state` event.
 struct RunEventCursor: Sendable, Equatable {
@@ -17,6 +17,8 @@ struct RunEventCursor: Sendable, Equatable {
         var lastIndex: Int?
     }
 
+    /// The run followed.
+    var run: String
     /// Log lines sent (the position of the next).
     var logs: Int
     /// Each metric's position, or `nil` when the id did not carry them.
@@ -32,7 +34,7 @@ struct RunEventCursor: Sendable, Equatable {
     /// The cursor as an event id.
     var text: String {
         var members: [String: JSONValue] = [
-            "v": 1, "l": .int(logs), "r": .string(record), "s": .string(status),
+            "v": 1, "i": .string(run), "l": .int(logs), "r": .string(record), "s": .string(status),
         ]
         if let metrics {
             let positions = JSONValue.object(
@@ -46,13 +48,14 @@ struct RunEventCursor: Sendable, Equatable {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// A cursor read back from an event id; `nil` for text this server did not write.
-    init?(text: String) {
+    /// A cursor read back from an event id of `run`'s stream; `nil` for text this server did not write, or
+    /// wrote for another run.
+    init?(text: String, run: String) {
         guard text.utf8.count <= 16_384 else { return nil }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), let json = try? JSONParser.parse(Array(data)),
-            json["v"] == 1, let logs = json["l"]?.intValue, logs >= 0,
+            json["v"] == 1, json["i"]?.stringValue == run, let logs = json["l"]?.intValue, logs >= 0,
             let record = json["r"]?.stringValue, let status = json["s"]?.stringValue
         else { return nil }
         var metrics: [String: Position]?
@@ -66,10 +69,11 @@ struct RunEventCursor: Sendable, Equatable {
             }
             metrics = positions
         }
-        self.init(logs: logs, metrics: metrics, record: record, status: status)
+        self.init(run: run, logs: logs, metrics: metrics, record: record, status: status)
     }
 
-    init(logs: Int, metrics: [String: Position]?, record: String, status: String) {
+    init(run: String, logs: Int, metrics: [String: Position]?, record: String, status: String) {
+        self.run = run
         self.logs = logs
         self.metrics = metrics
         self.record = record

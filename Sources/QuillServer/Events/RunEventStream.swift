@@ -48,6 +48,7 @@ struct RunEventStream: Sendable {
         var logs = resuming?.logs ?? 0
         if resuming == nil { logs = try await store.logLines(id, offset: 0, limit: 0).total }
         let cursor = RunEventCursor(
+            run: id.rawValue,
             logs: logs,
             metrics: metrics,
             record: resuming?.record ?? RunEventCursor.digest(details),

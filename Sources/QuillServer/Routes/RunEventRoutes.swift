@@ -28,7 +28,9 @@ struct RunEventRoutes {
         let (details, project) = try await api.authorization.readRunDetails(context)
         let ticket = try api.eventStreams.admit(EventStreamLimits.client(context))
         let id = details.run.id
-        let resumed = Self.lastEventID.flatMap { request.headers[$0] }.flatMap(RunEventCursor.init(text:))
+        let resumed = Self.lastEventID.flatMap { request.headers[$0] }.flatMap {
+            RunEventCursor(text: $0, run: id.rawValue)
+        }
         // A client that reconnects says what it has; one that does not (or whose id carried no metric
         // positions) is told where the stream starts.
         let start: RunEventStream
