@@ -106,20 +106,20 @@ struct MetricBlock: Sendable, Equatable {
 
     /// Merges summaries of newly written points into the stored blocks, reading and writing each once
     /// (through cached statements: a batch of 1,000 points of one key touches about five blocks).
-    static func add(_ db: Database, run: String, _ blocks: [Key: MetricBlock]) throws {
+    static func add(_ db: Database, _ blocks: [Key: MetricBlock]) throws {
         guard !blocks.isEmpty else { return }
         let select = try db.cachedStatement(
-            sql: "SELECT \(columns) FROM metric_blocks WHERE run_id = ? AND key = ? AND block = ?"
+            sql: "SELECT \(columns) FROM metric_blocks WHERE series = ? AND block = ?"
         )
-        // In (key, block) order: the rows are read and written front to back, not in hash order all over
+        // In (series, block) order: the rows are read and written front to back, not in hash order all over
         // the B-tree (which, with thousands of keys, stops fitting SQLite's page cache).
-        let ordered = blocks.sorted { ($0.key.key, $0.key.block) < ($1.key.key, $1.key.block) }
+        let ordered = blocks.sorted { ($0.key.series, $0.key.block) < ($1.key.series, $1.key.block) }
         for (location, added) in ordered {
             var block = added
-            if let row = try Row.fetchOne(select, arguments: [run, location.key, location.block]) {
+            if let row = try Row.fetchOne(select, arguments: [location.series, location.block]) {
                 block.merge(MetricBlock(row))
             }
-            try block.save(db, run: run, key: location.key, block: location.block)
+            try block.save(db, series: location.series, block: location.block)
         }
     }
 
@@ -138,33 +138,50 @@ struct MetricBlock: Sendable, Equatable {
     }
 
     /// Writes the summary of a block, replacing the stored one.
-    func save(_ db: Database, run: String, key: String, block: Int) throws {
+    func save(_ db: Database, series: Int64, block: Int) throws {
         let statement = try db.cachedStatement(
             sql: """
-                INSERT OR REPLACE INTO metric_blocks (run_id, key, block, \(Self.columns))
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO metric_blocks (series, block, \(Self.columns))
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
-        try statement.execute(arguments: [
-            run, key, block, count,
+        try statement.execute(arguments: [series, block] + storedValues)
+    }
+
+    /// The values of ``columns``, in their order.
+    private var storedValues: StatementArguments {
+        [
+            count,
             minimum?.index, minimum?.step, minimum?.value, minimum?.timestamp,
             maximum?.index, maximum?.step, maximum?.value, maximum?.timestamp,
             firstIndex, lastIndex,
-        ])
+        ]
     }
 
-    /// A block of a metric of one run.
+    /// A block of a series (a metric of one run, see ``MetricSeriesSchema``).
     struct Key: Hashable, Sendable {
-        var key: String
+        var series: Int64
         var block: Int
     }
 
-    /// Summarizes every point already in `metrics` (the migration that adds the table).
+    /// Summarizes every point already in `metrics` (the migration that adds the table, "v5: metric blocks").
+    ///
+    /// Written for the schema of that migration, when points and blocks were keyed by run id and key text;
+    /// migration "v12" keys both by series.
     static func backfill(_ db: Database) throws {
         let statement = try RawStatement(
             db,
             sql: "SELECT run_id, key, idx, step, value, ts FROM metrics ORDER BY run_id, key, idx"
         )
+        let insert = try db.makeStatement(
+            sql: """
+                INSERT OR REPLACE INTO metric_blocks (run_id, key, block, \(Self.columns))
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        )
+        func save(_ summary: MetricBlock, _ open: (run: String, key: String, block: Int)) throws {
+            try insert.execute(arguments: [open.run, open.key, open.block] + summary.storedValues)
+        }
         var current: (run: String, key: String, block: Int)?
         var summary = MetricBlock()
         while try statement.next() {
@@ -173,7 +190,7 @@ struct MetricBlock: Sendable, Equatable {
             let index = Int(statement.int64(2))
             let block = number(of: index)
             if let open = current, open.run != run || open.key != key || open.block != block {
-                try summary.save(db, run: open.run, key: open.key, block: open.block)
+                try save(summary, open)
                 summary = MetricBlock()
             }
             current = (run, key, block)
@@ -184,6 +201,6 @@ struct MetricBlock: Sendable, Equatable {
                 timestamp: statement.int64(5)
             )
         }
-        if let open = current { try summary.save(db, run: open.run, key: open.key, block: open.block) }
+        if let open = current { try save(summary, open) }
     }
 }

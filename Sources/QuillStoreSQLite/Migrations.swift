@@ -210,6 +210,22 @@ enum Migrations {
                 try SearchIndex.refresh(db, runID: id)
             }
         }
+        migrator.registerMigration("v12: metric points keyed by series") { db in
+            try MetricSeriesSchema.migrate(db)
+        }
         return migrator
+    }
+}
+
+extension SQLiteTrackingStore {
+    /// Makes a database at `path` with the schema as it was after the migration named `identifier`, and no
+    /// later one: for tests that fill an older database and check that opening it converts it. Stores are
+    /// opened with ``init(path:durability:busyTimeout:)``, which applies every migration.
+    ///
+    /// - Throws: A database error, or an error when no migration has that name.
+    package static func createDatabase(path: String, migratedUpTo identifier: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try Migrations.migrator.migrate(queue, upTo: identifier)
+        try queue.close()
     }
 }

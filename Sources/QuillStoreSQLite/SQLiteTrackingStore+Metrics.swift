@@ -21,13 +21,13 @@ extension SQLiteTrackingStore {
                 var stats: [String: MetricStatsRecord] = [:]
                 let insert = try RawStatement(
                     db,
-                    sql: "INSERT OR IGNORE INTO metrics (run_id, key, idx, step, value, ts) VALUES (?, ?, ?, ?, ?, ?)"
+                    sql: "INSERT OR IGNORE INTO metrics (series, idx, step, value, ts) VALUES (?, ?, ?, ?, ?)"
                 )
-                insert.bind(id, at: 1)
                 // Points grouped by key: each key's statistics are read and written once per batch and its
                 // points go into the B-trees in order, however the client interleaved the keys.
                 var currentKey: String?
                 var current = MetricStatsRecord(runID: id, key: "")
+                var series: Int64 = 0
                 // The new points' block summaries, gathered in memory and merged into `metric_blocks` once
                 // per touched block; points usually come in index order, so one block is open at a time.
                 var blocks: [MetricBlock.Key: MetricBlock] = [:]
@@ -44,7 +44,8 @@ extension SQLiteTrackingStore {
                                 ?? MetricStatsRecord(runID: id, key: metric.key)
                         }
                         currentKey = metric.key
-                        insert.bind(metric.key, at: 2)
+                        series = try Self.makeSeries(db, run: id, key: metric.key)
+                        insert.bind(series, at: 1)
                         if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
                         openBlock = nil
                     }
@@ -52,10 +53,10 @@ extension SQLiteTrackingStore {
                     let step = try metric.step ?? Self.next(after: current.maxStep, "step", metric.key, run)
                     let value = metric.value.isNaN ? nil : metric.value
                     let timestamp = Timestamp.microseconds(metric.timestamp)
-                    insert.bind(Int64(index), at: 3)
-                    insert.bind(Int64(step), at: 4)
-                    insert.bind(value, at: 5)
-                    insert.bind(timestamp, at: 6)
+                    insert.bind(Int64(index), at: 2)
+                    insert.bind(Int64(step), at: 3)
+                    insert.bind(value, at: 4)
+                    insert.bind(timestamp, at: 5)
                     try insert.run()
                     guard insert.changes > 0 else {
                         ignored += 1
@@ -66,7 +67,7 @@ extension SQLiteTrackingStore {
                     let block = MetricBlock.number(of: index)
                     if openBlock?.block != block {
                         if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
-                        openBlock = MetricBlock.Key(key: metric.key, block: block)
+                        openBlock = MetricBlock.Key(series: series, block: block)
                         open = MetricBlock()
                     }
                     open.add(index: index, step: step, value: value, timestamp: timestamp)
@@ -77,7 +78,7 @@ extension SQLiteTrackingStore {
                 for row in stats.values.sorted(by: { $0.key < $1.key }) where row.count > 0 {
                     try row.save(db)
                 }
-                try MetricBlock.add(db, run: id, blocks)
+                try MetricBlock.add(db, blocks)
             }
             // Cached statements: preparing one costs more than running it, and a batch may hold thousands.
             if !batch.params.isEmpty {
@@ -159,6 +160,22 @@ extension SQLiteTrackingStore {
         return grouped
     }
 
+    /// The id of a run's metric in `metric_series` (see ``MetricSeriesSchema``), `nil` when the run has no
+    /// point of that metric.
+    static func series(_ db: Database, run: String, key: String) throws -> Int64? {
+        let select = try db.cachedStatement(sql: "SELECT id FROM metric_series WHERE run_id = ? AND key = ?")
+        return try Int64.fetchOne(select, arguments: [run, key])
+    }
+
+    /// The id of a run's metric in `metric_series`, added when the run has none yet (its first point follows
+    /// in the same transaction).
+    private static func makeSeries(_ db: Database, run: String, key: String) throws -> Int64 {
+        if let id = try series(db, run: run, key: key) { return id }
+        let insert = try db.cachedStatement(sql: "INSERT INTO metric_series (run_id, key) VALUES (?, ?)")
+        try insert.execute(arguments: [run, key])
+        return db.lastInsertedRowID
+    }
+
     /// The index or step after the largest one a metric has, refusing to go past ``MetricBounds/largest``
     /// (a database written before the bounds existed may hold `Int.max`).
     private static func next(after last: Int, _ field: String, _ key: String, _ run: RunID) throws -> Int {
@@ -211,15 +228,15 @@ extension SQLiteTrackingStore {
         key: String,
         steps: ClosedRange<Int>?
     ) throws -> [MetricPoint] {
-        var sql = "SELECT idx, step, value, ts FROM metrics WHERE run_id = ? AND key = ?"
+        guard let series = try Self.series(db, run: run, key: key) else { return [] }
+        var sql = "SELECT idx, step, value, ts FROM metrics WHERE series = ?"
         if steps != nil { sql += " AND step BETWEEN ? AND ?" }
         sql += " ORDER BY idx"
         let statement = try RawStatement(db, sql: sql)
-        statement.bind(run, at: 1)
-        statement.bind(key, at: 2)
+        statement.bind(series, at: 1)
         if let steps {
-            statement.bind(Int64(steps.lowerBound), at: 3)
-            statement.bind(Int64(steps.upperBound), at: 4)
+            statement.bind(Int64(steps.lowerBound), at: 2)
+            statement.bind(Int64(steps.upperBound), at: 3)
         }
         var points: [MetricPoint] = []
         // The key's point count is an upper bound: one allocation instead of a growing array.
@@ -248,34 +265,34 @@ extension SQLiteTrackingStore {
     /// The downsampled history from block summaries, or `nil` when the exact path should answer.
     private static func blockHistory(_ db: Database, run: String, key: String, limit: Int) throws -> DownsampledHistory?
     {
-        guard let total = try pointCount(db, run: run, key: key), limit < total / 4 else { return nil }
+        guard let total = try pointCount(db, run: run, key: key), limit < total / 4,
+            let series = try Self.series(db, run: run, key: key)
+        else { return nil }
         let buckets = (limit - 2) / 2
         guard
             let blockCount = try Int.fetchOne(
                 db,
-                sql: "SELECT count(*) FROM metric_blocks WHERE run_id = ? AND key = ?",
-                arguments: [run, key]
+                sql: "SELECT count(*) FROM metric_blocks WHERE series = ?",
+                arguments: [series]
             ),
             blockCount >= buckets
         else { return nil }
         let statement = try RawStatement(
             db,
-            sql: "SELECT \(MetricBlock.columns) FROM metric_blocks WHERE run_id = ? AND key = ? ORDER BY block"
+            sql: "SELECT \(MetricBlock.columns) FROM metric_blocks WHERE series = ? ORDER BY block"
         )
-        statement.bind(run, at: 1)
-        statement.bind(key, at: 2)
+        statement.bind(series, at: 1)
         var blocks: [MetricBlock] = []
         blocks.reserveCapacity(blockCount)
         while try statement.next() { blocks.append(MetricBlock(statement)) }
         guard blocks.count >= buckets, let first = blocks.first, let last = blocks.last else { return nil }
         let lookup = try RawStatement(
             db,
-            sql: "SELECT step, value, ts FROM metrics WHERE run_id = ? AND key = ? AND idx = ?"
+            sql: "SELECT step, value, ts FROM metrics WHERE series = ? AND idx = ?"
         )
-        lookup.bind(run, at: 1)
-        lookup.bind(key, at: 2)
+        lookup.bind(series, at: 1)
         func point(at index: Int) throws -> MetricPoint? {
-            lookup.bind(Int64(index), at: 3)
+            lookup.bind(Int64(index), at: 2)
             defer { lookup.reset() }
             guard try lookup.next() else { return nil }
             return MetricPoint(

@@ -66,7 +66,12 @@ package final class SQLiteTrackingStore: TrackingStore {
             // GRDB sets `synchronous = NORMAL` on the writer when it turns WAL on, after `prepareDatabase`; only
             // the writer's setting matters (readers write nothing), so it is set here, once.
             let synchronous = durability == .full ? "FULL" : "NORMAL"
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+            // Temporary files in memory: a batch's statement journal (kept for statements that may fail
+            // halfway inside the writer's savepoints) outgrows SQLite's in-memory 64 KiB and was a file made
+            // and unlinked per batch, 7 system calls each.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous); PRAGMA temp_store = MEMORY")
+            }
             try Migrations.migrator.migrate(pool)
             self.pool = pool
             writer = SQLiteWriter(pool: pool)
@@ -290,6 +295,11 @@ package final class SQLiteTrackingStore: TrackingStore {
     /// The writer connection's `PRAGMA synchronous` (0 off, 1 normal, 2 full, 3 extra).
     package func synchronousSetting() async throws -> Int {
         try await write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    /// The writer connection's `PRAGMA temp_store` (0 default, 1 file, 2 memory).
+    package func tempStoreSetting() async throws -> Int {
+        try await write { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") ?? -1 }
     }
 
     /// Closes the database's connections; later calls fail. Writes already queued finish first.

@@ -43,14 +43,22 @@ struct MetricBlockTests {
     @Test("the migration backfills blocks from the points already stored")
     func backfill() async throws {
         let temp = TemporaryDirectory("quill-blocks")
+        let current = temp.file("current.db")
         let path = temp.file("quill.db")
         let stored: [[DatabaseValue]]
         do {
-            let store = try SQLiteTrackingStore(path: path)
+            let store = try SQLiteTrackingStore(path: current)
             let project = try await store.project(namespace: "ada", displayName: "p")
             try await Self.logShared(store, try await store.createRun(NewRun(projectID: project.id)).id)
-            stored = try Self.blockRows(path)
+            stored = try Self.blockRows(current)
         }
+        // The points in a database of the v11 schema (keyed by run id and key), without their blocks, and the
+        // migration that made them not applied yet: opening it runs that migration, then v12.
+        try OlderDatabase.copy(
+            current,
+            to: path,
+            migratedUpTo: "v11: the query language's parent field in the search index"
+        )
         let queue = try DatabaseQueue(path: path)
         try await queue.write { db in
             try db.execute(sql: "DROP TABLE metric_blocks")
@@ -102,38 +110,60 @@ struct MetricBlockTests {
 
     private static func blockCount(_ path: String, _ run: RunID) throws -> Int {
         try DatabaseQueue(path: path).read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM metric_blocks WHERE run_id = ?", arguments: [run.rawValue])
-                ?? 0
+            try Int.fetchOne(
+                db,
+                sql: "SELECT count(*) FROM \(blocks) WHERE run_id = ?",
+                arguments: [run.rawValue]
+            ) ?? 0
         }
     }
 
     private static func blockRows(_ path: String) throws -> [[DatabaseValue]] {
+        // Every column but the series id, which the migration may number differently.
+        let stored = """
+            count, min_idx, min_step, min_value, min_ts, max_idx, max_step, max_value, max_ts, first_idx, last_idx
+            """
         let queue = try DatabaseQueue(path: path)
         return try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM metric_blocks ORDER BY run_id, key, block").map {
-                Array($0.databaseValues)
-            }
+            try Row.fetchAll(db, sql: "SELECT run_id, key, block, \(stored) FROM \(blocks) ORDER BY run_id, key, block")
+                .map {
+                    Array($0.databaseValues)
+                }
         }
     }
+
+    /// `metric_blocks` and `metrics` with each row's run id and key (from `metric_series`), as subqueries.
+    private static let blocks =
+        "(SELECT s.run_id, s.key, b.* FROM metric_blocks b JOIN metric_series s ON s.id = b.series)"
+    private static let points = "(SELECT s.run_id, s.key, m.* FROM metrics m JOIN metric_series s ON s.id = m.series)"
 
     /// Every stored block row is the summary of its points, recomputed in SQL.
     private static func expectBlocksMatchPoints(_ path: String) throws {
         let queue = try DatabaseQueue(path: path)
         try queue.read { db in
+            // No point or block outlives its series (deleted with their run by the trigger of migration v12).
+            let orphans = try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT count(*) FROM metrics WHERE series NOT IN (SELECT id FROM metric_series))
+                         + (SELECT count(*) FROM metric_blocks WHERE series NOT IN (SELECT id FROM metric_series))
+                    """
+            )
+            #expect(orphans == 0)
             let columns = "run_id, key, block, count, first_idx, last_idx, min_idx, max_idx"
-            let stored = try Row.fetchAll(db, sql: "SELECT \(columns) FROM metric_blocks ORDER BY run_id, key, block")
+            let stored = try Row.fetchAll(db, sql: "SELECT \(columns) FROM \(blocks) ORDER BY run_id, key, block")
             let expected = try Row.fetchAll(
                 db,
                 sql: """
                     WITH b AS (
                         SELECT run_id, key, idx / 256 AS block, count(*) AS count, min(idx) AS first_idx,
                                max(idx) AS last_idx
-                        FROM metrics GROUP BY run_id, key, idx / 256
+                        FROM \(points) GROUP BY run_id, key, idx / 256
                     )
                     SELECT run_id, key, block, count, first_idx, last_idx,
-                        (SELECT idx FROM metrics m WHERE m.run_id = b.run_id AND m.key = b.key AND m.idx / 256 = b.block
+                        (SELECT idx FROM \(points) m WHERE m.run_id = b.run_id AND m.key = b.key AND m.idx / 256 = b.block
                             AND m.value IS NOT NULL ORDER BY m.value, m.idx LIMIT 1) AS min_idx,
-                        (SELECT idx FROM metrics m WHERE m.run_id = b.run_id AND m.key = b.key AND m.idx / 256 = b.block
+                        (SELECT idx FROM \(points) m WHERE m.run_id = b.run_id AND m.key = b.key AND m.idx / 256 = b.block
                             AND m.value IS NOT NULL ORDER BY m.value DESC, m.idx LIMIT 1) AS max_idx
                     FROM b ORDER BY run_id, key, block
                     """
@@ -143,8 +173,8 @@ struct MetricBlockTests {
                 let wrong = try Int.fetchOne(
                     db,
                     sql: """
-                        SELECT count(*) FROM metric_blocks b WHERE \(side)_idx IS NOT NULL AND NOT EXISTS (
-                            SELECT 1 FROM metrics m WHERE m.run_id = b.run_id AND m.key = b.key AND m.idx = b.\(side)_idx
+                        SELECT count(*) FROM \(blocks) b WHERE \(side)_idx IS NOT NULL AND NOT EXISTS (
+                            SELECT 1 FROM \(points) m WHERE m.run_id = b.run_id AND m.key = b.key AND m.idx = b.\(side)_idx
                                 AND m.step = b.\(side)_step AND m.value = b.\(side)_value AND m.ts = b.\(side)_ts)
                         """
                 )

@@ -67,6 +67,15 @@ struct WriterTests {
         #expect(try await again.synchronousSetting() == 2)
     }
 
+    @Test("the writer keeps SQLite's temporary files (a batch's statement journal) in memory, not in a file per batch")
+    func temporaryFilesInMemory() async throws {
+        let temp = TemporaryDirectory("quill-writer")
+        for durability in SQLiteDurability.allCases {
+            let store = try SQLiteTrackingStore(path: temp.file("\(durability).db"), durability: durability)
+            #expect(try await store.tempStoreSetting() == 2)
+        }
+    }
+
     @Test("writes that queue behind a running transaction commit together, in one transaction")
     func groupCommit() async throws {
         let temp = TemporaryDirectory("quill-writer")

@@ -1,10 +1,12 @@
 """A proposal's measure, SQLite alone: points keyed by (run id text, key text, idx), as the store's `metrics`
-table is, against points keyed by an integer series id ((run, key) -> id in a small table).
+table was before migration v12, against points keyed by an integer series id ((run, key) -> id in a small
+table), as it is since, and the same with a foreign key checked on every point (which v12 avoids).
 
   python3 bench/server/schema_probe.py [--points 300000] [--batch 1000] [--rounds 3]
 
-Both layouts are WITHOUT ROWID with the same step index, in WAL mode with `synchronous = FULL`, one
-transaction (one sync) per batch of --batch points, on new files under /tmp; the rounds alternate the two.
+All layouts are WITHOUT ROWID with the same step index, in WAL mode with `synchronous = FULL` and
+`foreign_keys = ON`, one transaction (one sync) per batch of --batch points, on new files under /tmp; the
+rounds alternate the layouts.
 Prints points/s and the file size. Python's sqlite3 drives both
 the same way (executemany), so the difference is SQLite's B-tree work and page count, not the driver's.
 Standard library only.
@@ -33,6 +35,16 @@ LAYOUTS = {
         "INSERT OR IGNORE INTO metrics VALUES (?, ?, ?, ?, ?)",
         lambda run, key, series: (series,),
     ),
+    # As above with a foreign key on every point (checked on each insert, with `PRAGMA foreign_keys = ON`, as
+    # GRDB sets it): the store's migration v12 has none and deletes a series' points with a trigger instead.
+    "integer series, foreign key": (
+        """CREATE TABLE series (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, key TEXT NOT NULL, UNIQUE (run_id, key));
+           CREATE TABLE metrics (series INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE, idx INTEGER NOT NULL,
+               step INTEGER NOT NULL, value REAL, ts INTEGER NOT NULL, PRIMARY KEY (series, idx)) WITHOUT ROWID;
+           CREATE INDEX metrics_by_step ON metrics (series, step);""",
+        "INSERT OR IGNORE INTO metrics VALUES (?, ?, ?, ?, ?)",
+        lambda run, key, series: (series,),
+    ),
 }
 
 
@@ -43,6 +55,10 @@ def measure(name, points, batch, folder):
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = FULL")
     db.executescript(schema)
+    db.execute("PRAGMA foreign_keys = ON")
+    if "series" in schema:
+        db.executemany("INSERT INTO series (id, run_id, key) VALUES (?, ?, 'loss')",
+                       [(number, str(uuid.uuid4())) for number in range(21)])
     # Other runs' points first, as in a store that has some history: 20 runs of 10,000 points.
     runs = [str(uuid.uuid4()) for _ in range(21)]
     for number, run in enumerate(runs[:-1]):
