@@ -21,26 +21,23 @@ extension SQLiteTrackingStore {
         }
     }
 
-    /// The points after an index from the primary key `(run_id, key, idx)`: a range scan of what is returned,
-    /// and the largest index from the same key.
+    /// The points after an index from the primary key `(series, idx)`: a range scan of what is returned, and
+    /// the largest index from the same key.
     package func metricTail(_ run: RunID, key: String, after index: Int?, limit: Int) async throws -> MetricTail {
         try await read { db in
             guard try Self.runExists(db, run) else { throw Self.missing(run) }
-            let last = try Int.fetchOne(
-                db,
-                sql: "SELECT max(idx) FROM metrics WHERE run_id = ? AND key = ?",
-                arguments: [run.rawValue, key]
-            )
+            guard let series = try Self.series(db, run: run.rawValue, key: key) else {
+                return MetricTail(points: [], lastIndex: nil)
+            }
+            let last = try Int.fetchOne(db, sql: "SELECT max(idx) FROM metrics WHERE series = ?", arguments: [series])
             guard let index, limit > 0 else { return MetricTail(points: [], lastIndex: last) }
             let statement = try RawStatement(
                 db,
-                sql:
-                    "SELECT idx, step, value, ts FROM metrics WHERE run_id = ? AND key = ? AND idx > ? ORDER BY idx LIMIT ?"
+                sql: "SELECT idx, step, value, ts FROM metrics WHERE series = ? AND idx > ? ORDER BY idx LIMIT ?"
             )
-            statement.bind(run.rawValue, at: 1)
-            statement.bind(key, at: 2)
-            statement.bind(Int64(index), at: 3)
-            statement.bind(Int64(limit), at: 4)
+            statement.bind(series, at: 1)
+            statement.bind(Int64(index), at: 2)
+            statement.bind(Int64(limit), at: 3)
             var points: [MetricPoint] = []
             while try statement.next() {
                 points.append(
