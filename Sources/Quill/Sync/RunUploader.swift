@@ -85,7 +85,7 @@ package struct RunUploader: Sendable {
             try state.save(directory)
         }
 
-        // Metrics: complete lines after the offset, transcoded into requests of about `pointsPerRequest`.
+        // Metrics: complete lines after the offset, written as rows into requests of about `pointsPerRequest`.
         try syncMetrics(meta, state: &state, report: &report)
 
         // System samples, as metrics named `system/<field>`, numbered by their line in `system.jsonl`.
