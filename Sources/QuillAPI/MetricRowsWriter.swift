@@ -71,27 +71,42 @@ package struct MetricRowsWriter {
         return slowAppend(line: line, next: next)
     }
 
-    /// Writes a scanned plain row.
+    /// Writes a scanned plain row: the room it can need is made once, then filled through a pointer.
     private mutating func emit(_ row: LineScanner.Row, line: UnsafeBufferPointer<UInt8>, next: Int) -> Int {
         let index = row.index ?? next
-        guard !metrics.isEmpty else { return Self.after(index) }
-        openRow(index)
-        if let time = row.timestamp {
-            append(#","_timestamp":""#)
-            append(line, time)
-            body.append(UInt8(ascii: "\""))
+        guard !metrics.isEmpty, let source = line.baseAddress else { return Self.after(index) }
+        // Every range copied is a distinct part of the line; around them come at most the separator, the
+        // brace and `"_idx":` with 20 digits, the `_timestamp` and `step` names, and 4 bytes per metric.
+        let room = line.count + 64 + 4 * metrics.count
+        let start = body.count
+        body.append(contentsOf: repeatElement(0, count: room))
+        let used = body.withUnsafeMutableBufferPointer { buffer -> Int in
+            guard let base = buffer.baseAddress else { return 0 }
+            var out = RowOutput(start: base + start, source: source)
+            if rows > 0 { out.byte(UInt8(ascii: ",")) }
+            out.text(#"{"_idx":"#)
+            out.decimal(index)
+            if let time = row.timestamp {
+                out.text(#","_timestamp":""#)
+                out.copy(time)
+                out.byte(UInt8(ascii: "\""))
+            }
+            if let step = row.step {
+                out.text(#","step":"#)
+                out.copy(step)
+            }
+            for metric in metrics {
+                out.text(#",""#)
+                out.copy(metric.key)
+                out.text(#"":"#)
+                out.copy(metric.value)
+            }
+            out.byte(UInt8(ascii: "}"))
+            return out.cursor - (base + start)
         }
-        if let step = row.step {
-            append(#","step":"#)
-            append(line, step)
-        }
-        for metric in metrics {
-            append(#",""#)
-            append(line, metric.key)
-            append(#"":"#)
-            append(line, metric.value)
-        }
-        body.append(UInt8(ascii: "}"))
+        assert(used <= room, "a row outgrew its room")
+        body.removeLast(room - used)
+        rows += 1
         points += metrics.count
         return Self.after(index)
     }
@@ -140,10 +155,6 @@ package struct MetricRowsWriter {
 
     private mutating func append(_ text: StaticString) {
         body.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
-    private mutating func append(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
-        body.append(contentsOf: UnsafeBufferPointer(rebasing: line[range]))
     }
 
     /// Appends `value` in decimal, without making a `String`.
@@ -273,5 +284,50 @@ private struct LineScanner {
             index += 1
         }
         return value
+    }
+}
+
+/// Writes a row's bytes into room made for them beforehand.
+private struct RowOutput {
+    var cursor: UnsafeMutablePointer<UInt8>
+    let source: UnsafePointer<UInt8>
+
+    init(start: UnsafeMutablePointer<UInt8>, source: UnsafePointer<UInt8>) {
+        cursor = start
+        self.source = source
+    }
+
+    mutating func byte(_ value: UInt8) {
+        cursor.pointee = value
+        cursor += 1
+    }
+
+    mutating func text(_ text: StaticString) {
+        cursor.update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        cursor += text.utf8CodeUnitCount
+    }
+
+    /// Copies bytes of the line.
+    mutating func copy(_ range: Range<Int>) {
+        cursor.update(from: source + range.lowerBound, count: range.count)
+        cursor += range.count
+    }
+
+    mutating func decimal(_ value: Int) {
+        if value < 0 { byte(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits = 1
+        var rest = magnitude
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        var position = cursor + (digits - 1)
+        repeat {
+            position.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+            position -= 1
+        } while magnitude > 0
+        cursor += digits
     }
 }

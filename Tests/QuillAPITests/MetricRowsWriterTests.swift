@@ -134,6 +134,24 @@ struct MetricRowsWriterTests {
         #expect(try APIDecoder().decode(APIBatch.self, from: huge).rows?.first?.idx == 4)
     }
 
+    @Test("the tightest rows: the longest index, many one-letter metrics, an empty line's worth of members")
+    func tightRows() throws {
+        let many = (0..<300).map { #""\#($0 % 10)\#($0 / 10)":\#($0 % 7)"# }.joined(separator: ",")
+        let lines = [
+            #"{"_idx":-9223372036854775808,"a":1}"#, #"{"a":1}"#, "{\(many)}", #"{"_idx":0,"step":0,"b":"NaN"}"#,
+        ]
+        let (body, next, points) = Self.body(lines)
+        let text = String(decoding: body, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"rows":[{"_idx":-9223372036854775808,"a":1},{"_idx":-9223372036854775807,"a":1},"#))
+        #expect(text.hasSuffix(#",{"_idx":0,"step":0,"b":"NaN"}]}"#))
+        #expect(next == 1)
+        #expect(points == 303)
+        // The index is out of bounds for the API; the rest of the body is well formed JSON.
+        let parsed = try JSONParser.parse(body)
+        #expect(parsed["rows"]?.arrayValue?[2].objectValue?.count == 301)
+        #expect(parsed["rows"]?.arrayValue?[2]["_idx"] == .int(Int.min + 2))
+    }
+
     @Test("a line that is not a JSON object is refused and writes nothing")
     func malformedLines() {
         var writer = MetricRowsWriter(capacity: 64)
