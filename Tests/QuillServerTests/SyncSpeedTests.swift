@@ -151,4 +151,46 @@ struct SyncSpeedTests {
         #expect(done.status == 0, "\(done.output)")
         #expect(try await history(server, run: "damaged", key: "loss") == [0: 0.5, 1: 0.4, 2: 0.35, 3: 0.3])
     }
+
+    @Test(
+        "a batch the server refuses while the next is in flight: the offset stops at its start; once fixed, every point once"
+    )
+    func refusedBatchWithAnotherInFlight() async throws {
+        let data = TemporaryDirectory("quill-server")
+        let server = try ServerProcess(data: data.path)
+        // 30,000 rows of one metric: three batches of 10,000 points, sent two at a time. Row 15,000 has a
+        // step the server refuses (outside MetricBounds), so the middle batch fails while the last may be
+        // stored.
+        let script = """
+            import os
+            path = os.path.join(os.environ["QUILL_RUN_DIR"], "metrics.jsonl")
+            with open(path, "a") as f:
+                for i in range(30000):
+                    step = 2 ** 60 if i == 15000 else i
+                    f.write('{"_idx":%d,"step":%d,"loss":%d.5}\\n' % (i, step, i))
+            """
+        let folder = try record("refused", script: script)
+        let metricsPath = folder + "/metrics.jsonl"
+        let failed = try sync("refused", server)
+        #expect(failed.status != 0)
+        #expect(failed.output.contains("step"), "\(failed.output)")
+        let lines = try String(contentsOfFile: metricsPath, encoding: .utf8).split(separator: "\n")
+        let firstBatchBytes = lines.prefix(10000).reduce(0) { $0 + $1.utf8.count + 1 }
+        let state = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/sync.json"))))
+        let entry = try #require(state["servers"]?.objectValue?.first?.value)
+        #expect(entry["metrics_offset"]?.intValue == firstBatchBytes)
+        #expect(entry["metrics_next_idx"]?.intValue == 10000)
+        let partial = try await history(server, run: "refused", key: "loss")
+        #expect((0..<10000).allSatisfy { partial[$0] == Double($0) + 0.5 })
+        #expect(!partial.keys.contains { (10000..<20000).contains($0) })
+
+        var fixed = lines.map(String.init)
+        fixed[15000] = #"{"_idx":15000,"step":15000,"loss":15000.5}"#
+        try Data((fixed.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: metricsPath))
+        let done = try sync("refused", server)
+        #expect(done.status == 0, "\(done.output)")
+        let complete = try await history(server, run: "refused", key: "loss")
+        #expect(complete.count == 30000)
+        #expect((0..<30000).allSatisfy { complete[$0] == Double($0) + 0.5 })
+    }
 }

@@ -2,14 +2,18 @@
 # `quill sync` of a large local run through the SDK's own upload path (RunUploader), timed end to end.
 #
 #   bench/sync/run.sh [--skip-build] [--points N] [--keys K (1-4)] [--repeats N] [--client BIN] [--server BIN]
+#                     [--ingest]
 #
 # Builds release `quill`, records a short run with `quill demo`, replaces its metrics.jsonl with N points
 # (default 1,000,000: N/K rows of K metrics, K = 4 by default, each row with a step, an `_idx` and a
 # timestamp, values written by Python's repr, some NaN/Infinity; --keys 1 is the shape of
 # bench/server/loadgen.py, one metric per point), then per repeat starts a fresh `quill serve` on an empty data
 # directory and a free port, removes the run's sync.json, and times `quill sync RUN --server URL`.
-# Prints each time and the median, in points/s. --client/--server pick other binaries (e.g. an older
-# build as the client, to compare uploaders against the same server).
+# Prints each time (with the client's CPU time) and the median, in points/s. --client/--server pick other
+# binaries (e.g. an older build as the client, to compare uploaders against the same server). With --ingest,
+# each repeat is followed by the server's own one-run batch ingest of the same number of points on another
+# fresh server (bench/server/loadgen.py, batches of 1,000 one-key points, the server's default durability),
+# and its median is printed beside the sync's, so both come from the same minutes of the same machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export QUILL_EXTRAS=1
@@ -17,7 +21,8 @@ export QUILL_EXTRAS=1
 build=1
 points=1000000
 keys=4
-repeats=3
+repeats=5
+ingest=0
 client=""
 server=""
 while [ $# -gt 0 ]; do
@@ -28,6 +33,7 @@ while [ $# -gt 0 ]; do
         --repeats) repeats="$2"; shift ;;
         --client) client="$2"; shift ;;
         --server) server="$2"; shift ;;
+        --ingest) ingest=1 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -71,24 +77,39 @@ PY
 echo "metrics.jsonl: $(du -h "$run_dir/metrics.jsonl" | cut -f1)" >&2
 
 times=()
+rates=()
 for repeat in $(seq "$repeats"); do
     rm -f "$run_dir/sync.json"
     start_quill "$server" "$work/serve-$repeat.log" --data "$work/data-$repeat"
     start=$(date +%s.%N)
-    ${QUILL_BENCH_TIME:+/usr/bin/time -f "client: %e s wall, %U s user, %S s sys"} "$client" sync big --home "$work/home" --server "$url" --json > "$work/sync-$repeat.json"
+    /usr/bin/time -f "%U %S" -o "$work/cpu-$repeat" "$client" sync big --home "$work/home" --server "$url" --json > "$work/sync-$repeat.json"
     end=$(date +%s.%N)
     stop_server
     rm -rf "$work/data-$repeat"
     written=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][0].get("points_written", "?"))' "$work/sync-$repeat.json")
     seconds=$(python3 -c "print(f'{$end - $start:.3f}')")
     times+=("$seconds")
-    echo "repeat $repeat: $seconds s, points written $written" >&2
+    cpu=$(awk '{printf "%.2f s user, %.2f s sys", $1, $2}' "$work/cpu-$repeat")
+    echo "repeat $repeat: $seconds s, points written $written, client CPU $cpu, load $(cut -d' ' -f1 /proc/loadavg)" >&2
+    if [ "$ingest" = 1 ]; then
+        start_quill "$server" "$work/ingest-$repeat.log" --data "$work/ingest-$repeat"
+        rate=$(python3 bench/server/loadgen.py --tool quill --url "$url" --points "$points" --runs 1 --many-points 1000 \
+            --single 10 | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["one_run_points_per_s"]))')
+        stop_server
+        rm -rf "$work/ingest-$repeat"
+        rates+=("$rate")
+        echo "repeat $repeat: server batch ingest $rate points/s" >&2
+    fi
 done
-python3 - "$points" "${times[@]}" <<'PY'
+python3 - "$points" "${times[*]}" "${rates[*]}" <<'PY'
 import statistics, sys
 points = int(sys.argv[1])
-times = [float(t) for t in sys.argv[2:]]
+times = [float(t) for t in sys.argv[2].split()]
 median = statistics.median(times)
 print(f"quill sync, {points} points: " + " / ".join(f"{t:.3f} s" for t in times)
       + f"; median {median:.3f} s, {points / median:,.0f} points/s")
+rates = [int(r) for r in sys.argv[3].split()]
+if rates:
+    print("server batch ingest, one run: " + " / ".join(f"{r:,}" for r in rates)
+          + f"; median {statistics.median(rates):,.0f} points/s")
 PY

@@ -5,93 +5,120 @@ import QuillCore
 import Synchronization
 
 extension RunUploader {
-    /// Uploads the complete lines of `metrics.jsonl` after the saved offset, transcoded into batches in the
-    /// `metrics` shape. The next batch is transcoded while the server stores the previous one. The offset and
-    /// the next index are saved when a request succeeded, at most once a second and at the end (a crash
-    /// sends at most that second again, which the server ignores).
+    /// Uploads the complete lines of `metrics.jsonl` after the saved offset, written as batches in the
+    /// `rows` shape (``MetricRowsWriter``). Up to ``batchesInFlight`` batches are on their way at once, each
+    /// on its own kept-alive connection, so the server decodes one while it stores another, and the next
+    /// batch is written meanwhile. The offset and the next index move only past batches that succeeded and
+    /// every batch before them; they are saved at most once a second and at the end (a crash sends at most
+    /// that second again, which the server ignores: every row carries its `_idx`).
     ///
     /// A line that is not a JSON object stops the upload there: the lines before it are sent, the offset
     /// stays at its start, and the error names its line, so no point after it is skipped unseen.
     func syncMetrics(_ meta: RunMeta, state: inout SyncState, report: inout Report) throws {
         let path = APIPath.runBatch(meta.id.rawValue)
-        var transcoder = MetricRowTranscoder(capacity: bytesPerRequest + (64 << 10))
+        var writer = MetricRowsWriter(capacity: bytesPerRequest + (64 << 10))
         var next = state.metricsNextIndex ?? 0
         var rows = 0
         var end = state.metricsOffset
-        var pending: (batch: PendingBatch, end: Int64, next: Int, rows: Int)?
+        var pending: [(batch: PendingBatch, end: Int64, next: Int, rows: Int, sending: Bool)] = []
         var queued = state.metricsOffset
+        let firstOffset = state.metricsOffset
+        var sent = 0
         var lastSave = ContinuousClock.now
-        /// Waits for the request in flight and records what it sent.
-        func settle(save force: Bool) throws {
-            if let (batch, batchEnd, batchNext, batchRows) = pending {
-                pending = nil
-                let response = try batch.wait()
-                let result = response.flatMap { try? APIDecoder().decode(APIBatchResult.self, from: $0) }
-                report.pointsWritten += result?.metricsWritten ?? 0
-                report.rowsSent += batchRows
-                state.metricsOffset = batchEnd
-                state.metricsNextIndex = batchNext
+        /// Waits for the oldest request in flight and records what it sent.
+        func settleOldest() throws {
+            let (batch, batchEnd, batchNext, batchRows, _) = pending.removeFirst()
+            let response = try batch.wait()
+            let result = response.flatMap { try? APIDecoder().decode(APIBatchResult.self, from: $0) }
+            report.pointsWritten += result?.metricsWritten ?? 0
+            report.rowsSent += batchRows
+            state.metricsOffset = batchEnd
+            state.metricsNextIndex = batchNext
+        }
+        /// Waits for every request in flight; after a failure, for the others too, keeping what succeeded
+        /// before it.
+        func settleAll(save force: Bool) throws {
+            do {
+                while !pending.isEmpty { try settleOldest() }
+            } catch {
+                for entry in pending { _ = try? entry.batch.wait() }
+                pending = []
+                try? state.save(directory)
+                throw error
             }
             if force || ContinuousClock.now - lastSave >= .seconds(1) {
                 try state.save(directory)
                 lastSave = ContinuousClock.now
             }
         }
-        /// Sends the transcoded lines (after the request in flight finished) without waiting for the answer.
+        /// Sends the written rows without waiting for the answer, once a request slot is free.
         func flush() throws {
             guard end != queued else { return }
-            var body: [UInt8]?
-            if transcoder.points > 0 {
-                // An ``APIBatch`` with only `metrics`, written straight from the transcoded elements: the
-                // shape the server's fast decoder reads.
-                var bytes = Array(#"{"metrics":["#.utf8)
-                bytes.reserveCapacity(transcoder.output.count + 16)
-                bytes.append(contentsOf: transcoder.output)
-                bytes.append(contentsOf: "]}".utf8)
-                body = bytes
-            }
-            try settle(save: false)
             let batch = PendingBatch()
-            if let body {
+            let sending = writer.points > 0
+            if sending {
+                let body = writer.finish()
+                while pending.count(where: \.sending) >= max(1, Self.batchesInFlight) {
+                    do { try settleOldest() } catch {
+                        try settleAll(save: false)
+                        throw error
+                    }
+                }
+                if ContinuousClock.now - lastSave >= .seconds(1) {
+                    try state.save(directory)
+                    lastSave = ContinuousClock.now
+                }
                 let uploader = self
-                DispatchQueue.global().async { batch.finish(Result { try uploader.postBatch(meta, path, body) }) }
+                let connection = batchConnections.isEmpty ? nil : batchConnections[sent % batchConnections.count]
+                sent += 1
+                DispatchQueue.global().async {
+                    batch.finish(Result { try uploader.postBatch(meta, path, body, on: connection) })
+                }
             } else {
                 batch.finish(.success(nil))  // blank or metric-less lines only: nothing to send
             }
-            pending = (batch, end, next, rows)
+            pending.append((batch, end, next, rows, sending))
             queued = end
             rows = 0
-            transcoder.reset()
         }
         try Self.forEachLines(of: directory.metricsPath, from: state.metricsOffset) { chunk, start in
-            var lineStart = chunk.startIndex
-            while lineStart < chunk.endIndex {
-                let newline = chunk[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? chunk.endIndex
-                let line = chunk[lineStart..<newline]
+            guard let base = chunk.baseAddress else { return }
+            var lineStart = 0
+            while lineStart < chunk.count {
+                let newline =
+                    memchr(base + lineStart, Int32(UInt8(ascii: "\n")), chunk.count - lineStart).map {
+                        UnsafeRawPointer($0) - UnsafeRawPointer(base)
+                    } ?? chunk.count
+                let line = UnsafeBufferPointer(rebasing: chunk[lineStart..<newline])
                 if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-                    guard let after = transcoder.append(line: line, next: next) else {
+                    guard let after = writer.append(line: line, next: next) else {
                         try flush()
-                        try settle(save: true)
-                        throw Self.malformedLine(directory.metricsPath, at: start + Int64(lineStart - chunk.startIndex))
+                        try settleAll(save: true)
+                        throw Self.malformedLine(directory.metricsPath, at: start + Int64(lineStart))
                     }
                     next = after
                     rows += 1
                 }
                 lineStart = newline + 1
-                end = start + Int64(lineStart - chunk.startIndex)
-                if transcoder.points >= pointsPerRequest || transcoder.output.count >= bytesPerRequest {
+                end = start + Int64(lineStart)
+                if writer.points >= pointsPerRequest || writer.byteCount >= bytesPerRequest {
                     try flush()
                 }
             }
         }
         try flush()
-        try settle(save: end != state.metricsOffset || pending != nil)
+        try settleAll(save: end != firstOffset)
     }
 
     /// Posts a batch; when the server no longer has the run, creates it again and posts once more.
-    func postBatch(_ meta: RunMeta, _ path: String, _ body: [UInt8]) throws -> JSONValue? {
+    func postBatch(
+        _ meta: RunMeta,
+        _ path: String,
+        _ body: [UInt8],
+        on connection: PlainHTTPConnection?
+    ) throws -> JSONValue? {
         func send() throws -> BlockingHTTPClient.Response {
-            try batchConnection?.post(path, body: body) ?? client.send("POST", path, body: body)
+            try connection?.post(path, body: body) ?? client.send("POST", path, body: body)
         }
         var response = try send()
         if response.status == 404 {
@@ -122,7 +149,7 @@ extension RunUploader {
     static func forEachLines(
         of path: String,
         from offset: Int64,
-        _ body: (ArraySlice<UInt8>, Int64) throws -> Void
+        _ body: (UnsafeBufferPointer<UInt8>, Int64) throws -> Void
     ) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
@@ -139,7 +166,7 @@ extension RunUploader {
                 size *= 2  // one line longer than the buffer: read more at once
                 continue
             }
-            try body(buffer[...lastNewline], position)
+            try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[...lastNewline]), position) }
             position += Int64(lastNewline + 1)
         }
     }

@@ -33,22 +33,28 @@ package struct RunUploader: Sendable {
 
     let directory: RunDirectory
     let client: BlockingHTTPClient
-    /// A kept-alive connection for metric batches to an `http://` server (`nil` for `https://`).
-    let batchConnection: PlainHTTPConnection?
+    /// Kept-alive connections for metric batches to an `http://` server, one per batch in flight (none for
+    /// `https://`, whose batches go through ``client``).
+    let batchConnections: [PlainHTTPConnection]
     /// Rows per request for system samples.
     var rowsPerRequest = 1000
     /// Metric points per batch request: large enough that the server's per-request work is small beside
-    /// its per-point work, small enough to stay far below its body limit (about 1 MiB per 10,000 points).
+    /// its per-point work, small enough to stay far below its body limit (under 1 MiB per 10,000 points).
     var pointsPerRequest = 10000
     /// The most bytes of metrics in one request, whatever the point count.
     var bytesPerRequest = 8 << 20
+    /// Metric batches on their way at once: with two, the server decodes one while it stores the other.
+    static let batchesInFlight = 2
     /// The server's identity, asked once per uploader, and whether it has the run.
     let identity = ServerIdentity()
 
     package init(directory: RunDirectory, serverURL: String, apiKey: String?, timeout: Double = 30) {
         self.directory = directory
         self.client = BlockingHTTPClient(baseURL: serverURL, apiKey: apiKey, timeout: timeout)
-        self.batchConnection = PlainHTTPConnection(baseURL: client.baseURL, apiKey: apiKey, timeout: timeout)
+        let baseURL = client.baseURL
+        self.batchConnections = (0..<Self.batchesInFlight).compactMap { _ in
+            PlainHTTPConnection(baseURL: baseURL, apiKey: apiKey, timeout: timeout)
+        }
     }
 
     /// The key of this server's entry in `sync.json`: `id:<server_id>`, or the URL for a server that does
@@ -79,7 +85,7 @@ package struct RunUploader: Sendable {
             try state.save(directory)
         }
 
-        // Metrics: complete lines after the offset, transcoded into requests of about `pointsPerRequest`.
+        // Metrics: complete lines after the offset, written as rows into requests of about `pointsPerRequest`.
         try syncMetrics(meta, state: &state, report: &report)
 
         // System samples, as metrics named `system/<field>`, numbered by their line in `system.jsonl`.

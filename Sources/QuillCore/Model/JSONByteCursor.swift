@@ -1,7 +1,7 @@
 public import Foundation
 
-/// A position in the bytes of a JSON text, with the steps the hand-written fast paths need (the SDK's sync
-/// transcoder and the server's batch decoder read metric rows with it, without building a tree).
+/// A position in the bytes of a JSON text, with the steps the hand-written fast paths need (the SDK's
+/// `MetricRowsWriter` and the server's batch decoder read metric rows with it, without building a tree).
 ///
 /// Each step either consumes what it reads and returns it, or returns `nil`/`false`; a caller that gets
 /// `nil` gives the text to ``JSONParser`` instead. Strings are taken only when plain (no escapes, no control

@@ -108,6 +108,12 @@ package enum Timestamp {
 
     /// Parses an ISO 8601 date-time into microseconds since the epoch.
     package static func parseMicroseconds(_ bytes: [UInt8]) -> Int64? {
+        bytes.withUnsafeBufferPointer { parseMicroseconds($0) }
+    }
+
+    /// Parses an ISO 8601 date-time into microseconds since the epoch, from bytes in memory (the fast paths
+    /// that read metric rows take it without copying the text).
+    package static func parseMicroseconds(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
         var index = 0
         func number(_ count: Int) -> Int64? {
             guard index + count <= bytes.count else { return nil }
@@ -120,18 +126,22 @@ package enum Timestamp {
             index += count
             return value
         }
-        func expect(_ characters: String) -> Bool {
-            guard index < bytes.count, characters.utf8.contains(bytes[index]) else { return false }
+        func expect(_ first: UInt8, _ second: UInt8? = nil, _ third: UInt8? = nil) -> Bool {
+            guard index < bytes.count else { return false }
+            let byte = bytes[index]
+            guard byte == first || byte == second || byte == third else { return false }
             index += 1
             return true
         }
-        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
+        guard let year = number(4), expect(UInt8(ascii: "-")), let month = number(2), expect(UInt8(ascii: "-")),
+            let day = number(2),
             (1...12).contains(month), (1...31).contains(day)
         else { return nil }
         var seconds = days(year: year, month: month, day: day) * 86_400
         var micros: Int64 = 0
         if index < bytes.count {
-            guard expect("T t"), let hour = number(2), expect(":"), let minute = number(2), hour < 24, minute < 60
+            guard expect(UInt8(ascii: "T"), UInt8(ascii: " "), UInt8(ascii: "t")), let hour = number(2),
+                expect(UInt8(ascii: ":")), let minute = number(2), hour < 24, minute < 60
             else { return nil }
             seconds += hour * 3600 + minute * 60
             if index < bytes.count, bytes[index] == UInt8(ascii: ":") {
@@ -153,13 +163,13 @@ package enum Timestamp {
                 for _ in digits..<max(digits, 6) { micros *= 10 }
             }
             if index < bytes.count {
-                if expect("Zz") {
+                if expect(UInt8(ascii: "Z"), UInt8(ascii: "z")) {
                     // UTC
                 } else if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
                     let sign: Int64 = bytes[index] == UInt8(ascii: "+") ? 1 : -1
                     index += 1
                     guard let offsetHours = number(2) else { return nil }
-                    _ = expect(":")
+                    _ = expect(UInt8(ascii: ":"))
                     guard let offsetMinutes = number(2) else { return nil }
                     seconds -= sign * (offsetHours * 3600 + offsetMinutes * 60)
                 } else {

@@ -3,7 +3,7 @@ import QuillCore
 import QuillStore
 
 /// Decodes the batch endpoint's common bodies, `{"metrics": [{"key", "value", "step", "idx", "timestamp"}, …]}`
-/// (what the SDK's uploader sends) and `{"rows": [<metrics.jsonl line>, …]}`, straight from their bytes into
+/// and `{"rows": [<metrics.jsonl line>, …]}` (what the SDK's uploader sends), straight from their bytes into
 /// ``MetricValue``s: no `JSONValue` tree, no dictionary per metric.
 ///
 /// It is a fast path only. For any other shape (other members, escapes in strings, a field of an
@@ -11,7 +11,7 @@ import QuillStore
 /// QuillAPI's `APIBatch`, which accepts or refuses it with a message naming the field (an `idx` or `step`
 /// outside ``MetricBounds`` goes that way too). Keys are given in NFC. So every body it accepts decodes to
 /// exactly what the general path would give (`BatchFastPathTests`), except that metrics without a
-/// timestamp share one time, `now`. The SDK's uploader sends this shape.
+/// timestamp share one time, `now`. The SDK's bodies take this path (`RowsFastPathTests`).
 struct MetricBatchDecoder: ~Copyable {
     private var cursor: JSONByteCursor
     private var bytes: UnsafeBufferPointer<UInt8> { cursor.bytes }
