@@ -127,7 +127,7 @@ package final class Worker: Service, Sendable {
         environment["QUILL_JOB_ID"] = String(job.id)
         environment["QUILL_RUN_ID"] = job.spec.runID.rawValue
         environment["QUILL_RUN_DIR"] = runDirectory
-        if let uri = configuration.trackingURI { environment["QUILL_TRACKING_URI"] = uri }
+        if let uri = configuration.trackingURI() { environment["QUILL_TRACKING_URI"] = uri }
         if !claim.attempt.gpus.isEmpty || !configuration.device.gpus.isEmpty {
             // A job that asked for no GPU sees none, so it cannot take one another job holds.
             environment["CUDA_VISIBLE_DEVICES"] = claim.attempt.gpus.map(String.init).joined(separator: ",")

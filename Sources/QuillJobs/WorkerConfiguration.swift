@@ -16,11 +16,12 @@ package struct WorkerConfiguration: Sendable {
     package var stopGrace: Duration = .seconds(10)
     /// Where each job's run directory is made (`<runsDirectory>/<run id>`, given as `QUILL_RUN_DIR`).
     package var runsDirectory: String
-    /// The server URL given to jobs as `QUILL_TRACKING_URI`, when there is one.
-    package var trackingURI: String?
+    /// The server URL given to jobs as `QUILL_TRACKING_URI`, when there is one (asked per job: an embedded
+    /// worker learns its server's port only once the server listens).
+    package var trackingURI: @Sendable () -> String?
 
     /// A configuration with default timings.
-    package init(device: NewDevice, runsDirectory: String, trackingURI: String? = nil) {
+    package init(device: NewDevice, runsDirectory: String, trackingURI: @escaping @Sendable () -> String? = { nil }) {
         self.device = device
         self.runsDirectory = runsDirectory
         self.trackingURI = trackingURI

@@ -41,7 +41,7 @@ struct QueueFixture {
                 slots: slots
             ),
             runsDirectory: temp.file("runs-\(name)"),
-            trackingURI: "http://127.0.0.1:1"
+            trackingURI: { "http://127.0.0.1:1" }
         )
         configuration.lease = lease
         configuration.heartbeatInterval = .milliseconds(100)
