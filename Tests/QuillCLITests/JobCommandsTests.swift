@@ -232,4 +232,43 @@ struct JobCommandsTests {
         #expect(page.isEmpty, "jobs with more than one attempt: \(page.count)")
         print("200 trivial jobs through two workers (2 slots each): \(elapsed) s")
     }
+
+    @Test("quill serve runs a worker of its own by default; an idle worker starts a new job at once")
+    func embeddedWorker() throws {
+        let quill = QuillBinary()
+        let server = try CLIServer(data: quill.home.file("server"), home: quill.home.path)
+        defer { server.stop() }
+        var latencies: [Double] = []
+        for index in 0..<5 {
+            let submitted = try BuiltProducts.run(
+                BuiltProducts.path("quill"),
+                ["submit", "--server", server.url, "--json", "--", "/bin/sh", "-c", "echo uri=$QUILL_TRACKING_URI"],
+                environment: quill.environment
+            )
+            let job = try JSONParser.parse(submitted.stdout)
+            let id = try #require(job["id"]?.intValue, "\(submitted.stderr)")
+            let wait = try quill.run("wait", String(id), "--server", server.url, "--timeout", "60s")
+            #expect(wait.status == 0, "\(wait.stderr)")
+            let final = try BlockingHTTPClient(baseURL: server.url, apiKey: nil).call("GET", "/api/v1/jobs/\(id)")
+            let run = try #require(final["run_id"]?.stringValue)
+            if index == 0 {
+                let logs = try BlockingHTTPClient(baseURL: server.url, apiKey: nil).call("GET", "/api/v1/runs/\(run)/logs")
+                let lines = logs["logs"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
+                #expect(lines == ["uri=\(server.url)"])
+            }
+            // Server times of submission and start: the worker long-polls, so it is told of the job at once.
+            if let created = final["created_at"]?.stringValue.flatMap(Timestamp.parse),
+                let started = final["started_at"]?.stringValue.flatMap(Timestamp.parse)
+            {
+                latencies.append(started.timeIntervalSince(created))
+            }
+        }
+        let devices = try BlockingHTTPClient(baseURL: server.url, apiKey: nil).call("GET", "/api/v1/devices")
+        #expect(devices["devices"]?.arrayValue?.first?["name"]?.stringValue?.hasSuffix("-local") == true)
+        latencies.sort()
+        #expect(latencies.count == 5)
+        // Generous on a loaded machine; the median is the figure (BENCHMARKS.md).
+        #expect((latencies.first ?? 99) < 1.0, "submit-to-start latencies: \(latencies)")
+        print("submit-to-start latency with an idle embedded worker, 5 jobs (s): \(latencies)")
+    }
 }
