@@ -403,7 +403,7 @@ public struct APIJobClaimRequest: Codable, Sendable, Hashable {
     public var labels: [String]
     /// Seconds it holds a claimed attempt without renewing.
     public var leaseSeconds: Double
-    /// Seconds to wait for a job when none is queued (long-poll); 0 answers at once.
+    /// Seconds to wait for a job when none is queued (long-poll, at most 5); 0 answers at once.
     @OmittedWhenNil public var waitSeconds: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {

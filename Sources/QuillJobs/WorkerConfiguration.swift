@@ -10,8 +10,8 @@ package struct WorkerConfiguration: Sendable {
     package var lease: Duration = .seconds(10)
     /// How often it renews leases, heartbeats and uploads output.
     package var heartbeatInterval: Duration = .seconds(1)
-    /// How long one claim waits for a job (long-poll).
-    package var claimWait: Duration = .seconds(20)
+    /// How long one claim waits for a job (long-poll; the REST API allows up to 5 seconds per request).
+    package var claimWait: Duration = .seconds(5)
     /// How long a stopped command has between SIGTERM and SIGKILL.
     package var stopGrace: Duration = .seconds(10)
     /// Where each job's run directory is made (`<runsDirectory>/<run id>`, given as `QUILL_RUN_DIR`).

@@ -112,7 +112,7 @@ extension OpenAPIDocument {
                             "timeout_seconds": seconds(0.001...31_536_000, true),
                         ]
                     ),
-                    responses: ["201": json(ref("Job"), "The queued job"), "422": error]
+                    responses: ["201": json(ref("Job"), "The queued job"), "404": error, "422": error]
                 ),
                 "get": operation(
                     "List jobs of the projects the caller may read, newest first",
@@ -155,7 +155,7 @@ extension OpenAPIDocument {
                         required: ["worker", "slots", "gpus", "labels", "lease_seconds"],
                         [
                             "worker": name, "slots": integer(1...1024), "gpus": gpuIndexes, "labels": names,
-                            "lease_seconds": lease, "wait_seconds": seconds(0...60, true),
+                            "lease_seconds": lease, "wait_seconds": seconds(0...5, true),
                         ]
                     ),
                     responses: [
@@ -277,7 +277,7 @@ extension OpenAPIDocument {
                     responses: ["200": json(ref("Device"), "The device, online")]
                 ),
                 "delete": operation(
-                    "Unregister a device; the jobs it still runs are re-queued",
+                    "Unregister a device (it is forgotten); the jobs it still runs are re-queued",
                     parameters: [deviceName],
                     responses: ["204": noContent]
                 ),

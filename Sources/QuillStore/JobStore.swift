@@ -89,7 +89,7 @@ public protocol JobStore: Sendable {
     /// - Throws: ``QuillError`` with code `notFound` when the device is not registered (register it again).
     func deviceHeartbeat(_ name: String, lease: Duration, now: Date) async throws -> Device
 
-    /// Marks a device offline; attempts it still holds are lost (re-queued or failed) at once.
+    /// Removes a device (a worker that stopped); attempts it still holds are lost (re-queued or failed) at once.
     ///
     /// - Throws: ``QuillError`` with code `notFound` for an unknown device.
     func unregisterDevice(_ name: String, now: Date) async throws

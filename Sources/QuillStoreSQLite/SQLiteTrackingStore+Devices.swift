@@ -38,10 +38,7 @@ extension SQLiteTrackingStore {
     package func unregisterDevice(_ name: String, now: Date) async throws {
         let time = Timestamp.microseconds(now)
         try await write { db in
-            guard var record = try DeviceRecord.fetchOne(db, key: name) else { throw try Self.missingDevice(db, name) }
-            record.online = false
-            record.lastSeen = time
-            try record.update(db)
+            guard try DeviceRecord.deleteOne(db, key: name) else { throw try Self.missingDevice(db, name) }
             let held =
                 try JobAttemptRecord
                 .filter(JobAttemptRecord.Columns.worker == name && JobAttemptRecord.Columns.outcome == nil)

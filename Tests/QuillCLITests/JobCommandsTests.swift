@@ -252,7 +252,10 @@ struct JobCommandsTests {
             let final = try BlockingHTTPClient(baseURL: server.url, apiKey: nil).call("GET", "/api/v1/jobs/\(id)")
             let run = try #require(final["run_id"]?.stringValue)
             if index == 0 {
-                let logs = try BlockingHTTPClient(baseURL: server.url, apiKey: nil).call("GET", "/api/v1/runs/\(run)/logs")
+                let logs = try BlockingHTTPClient(baseURL: server.url, apiKey: nil).call(
+                    "GET",
+                    "/api/v1/runs/\(run)/logs"
+                )
                 let lines = logs["logs"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
                 #expect(lines == ["uri=\(server.url)"])
             }
@@ -270,5 +273,30 @@ struct JobCommandsTests {
         // Generous on a loaded machine; the median is the figure (BENCHMARKS.md).
         #expect((latencies.first ?? 99) < 1.0, "submit-to-start latencies: \(latencies)")
         print("submit-to-start latency with an idle embedded worker, 5 jobs (s): \(latencies)")
+    }
+
+    @Test("a worker stopped with SIGTERM hands its running job back and unregisters; another worker finishes it")
+    func workerTerminated() throws {
+        let cluster = try JobCluster()
+        defer { cluster.stop() }
+        try cluster.startWorker("leaving")
+        let marker = cluster.quill.home.file("tried")
+        let script = "if [ -e \(marker) ]; then echo second; else touch \(marker); echo first; sleep 60; fi"
+        let job = try cluster.submit(["--max-attempts", "1", "--", "/bin/sh", "-c", script])
+        try cluster.waitFor(job.id) { $0["status"] == "running" }
+        let removed = cluster.workers.removeValue(forKey: "leaving")
+        let worker = try #require(removed)
+        worker.terminate()
+        worker.waitUntilExit()
+        let back = try cluster.job(job.id)
+        #expect(back["status"] == "queued", "\(back)")
+        #expect(back["attempts"]?.arrayValue?.first?["outcome"] == "handed_back")
+        let devices = try cluster.get("/api/v1/devices")["devices"]?.arrayValue ?? []
+        #expect(devices.isEmpty, "the worker unregistered: \(devices)")
+        try cluster.startWorker("staying")
+        // One attempt allowed, and the handed-back one did not count.
+        let final = try cluster.waitFor(job.id) { $0["status"] == "completed" }
+        #expect(final["attempts"]?.arrayValue?.map { $0["worker"] } == ["leaving", "staying"])
+        #expect(try cluster.logLines(job.run).contains("second"))
     }
 }

@@ -88,7 +88,7 @@ struct WorkerCommand: AsyncParsableCommand {
         )
         configuration.lease = .milliseconds(Int64(lease * 1000))
         configuration.heartbeatInterval = .milliseconds(Int64(min(2, lease / 5) * 1000))
-        configuration.claimWait = .seconds(10)
+        configuration.claimWait = .seconds(5)
         var logger = Logger(label: "quill.worker")
         logger.logLevel = .info
         let worker = Worker(

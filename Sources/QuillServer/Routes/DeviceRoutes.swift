@@ -38,6 +38,13 @@ struct DeviceRoutes {
             guard (1...1024).contains(body.slots) else {
                 throw QuillError(.invalidArgument, "body.slots must be 1 to 1024")
             }
+            guard (0...1_000_000).contains(body.cpus), body.memoryBytes >= 0 else {
+                throw QuillError(.invalidArgument, "body.cpus must be 0 to 1000000 and body.memory_bytes not negative")
+            }
+            guard body.gpus.allSatisfy({ (0...1024).contains($0.index) && ($0.memoryBytes ?? 0) >= 0 }) else {
+                throw QuillError(.invalidArgument, "body.gpus must have indices from 0 to 1024 and memory not negative")
+            }
+            for label in body.labels { try RequestRules.checkKey(label, "a label of body.labels") }
             let lease = try JobRoutes.duration(body.leaseSeconds, JobRoutes.leaseRange, "body.lease_seconds")
             let device = NewDevice(
                 name: name,

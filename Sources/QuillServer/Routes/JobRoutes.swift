@@ -12,7 +12,7 @@ struct JobRoutes {
     let queue: JobQueue
 
     /// The longest long-poll a claim may ask for, and the longest and shortest lease.
-    static let waitRange = 0.0...60.0
+    static let waitRange = 0.0...5.0
     static let leaseRange = 1.0...3600.0
 
     func register(_ group: RouterGroup<QuillRequestContext>) {
@@ -61,6 +61,12 @@ struct JobRoutes {
             try api.authorization.runWorker(context.caller)
             let id = try Self.jobID(context)
             let body = try await api.body(APIJobFinish.self, request)
+            if let code = body.exitCode, !(Int(Int32.min)...Int(Int32.max)).contains(code) {
+                throw QuillError(.invalidArgument, "body.exit_code must fit in 32 bits")
+            }
+            if let signal = body.signal, !(0...1024).contains(signal) {
+                throw QuillError(.invalidArgument, "body.signal must be 0 to 1024")
+            }
             guard let outcome = AttemptOutcome(rawValue: body.outcome), outcome != .lost else {
                 throw QuillError(
                     .invalidArgument,
@@ -77,8 +83,12 @@ struct JobRoutes {
         let caller = context.caller
         try api.authorization.requireWriter(caller)
         let body = try await api.body(APIJobSubmit.self, request)
-        guard let command = body.argv.first, !command.isEmpty else {
-            throw QuillError(.invalidArgument, "body.argv must name a command")
+        guard let command = body.argv.first else { throw QuillError(.invalidArgument, "body.argv must name a command") }
+        for (index, argument) in body.argv.enumerated() {
+            try RequestRules.checkKey(argument, "body.argv[\(index)]")
+        }
+        if let reference = body.project, reference.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw QuillError(.invalidArgument, "body.project must name a project (a name, or namespace/slug)")
         }
         let project: StoredProject
         if let id = body.projectID {
@@ -98,14 +108,20 @@ struct JobRoutes {
         }
         let name = body.name.flatMap { $0.isEmpty ? nil : $0 } ?? (command as NSString).lastPathComponent
         var job = NewJob(projectID: project.id, runID: .random(), name: name, argv: body.argv)
-        job.workdir = body.workdir
-        job.environment = body.env ?? [:]
+        job.workdir = body.workdir.flatMap { $0.isEmpty ? nil : $0 }
+        job.environment = try RequestRules.stringMap(body.env ?? [:], field: "body.env")
         job.config = body.config ?? [:]
-        job.tags = body.tags ?? [:]
+        try RequestRules.refuseNUL(in: .object(job.config), "body.config")
+        job.tags = try RequestRules.stringMap(body.tags ?? [:], field: "body.tags")
         let gpus = body.gpus ?? 0
         guard (0...1024).contains(gpus) else { throw QuillError(.invalidArgument, "body.gpus must be 0 to 1024") }
-        job.resources = JobResources(gpus: gpus, device: body.device, labels: body.labels ?? [])
+        let labels = body.labels ?? []
+        for label in labels { try RequestRules.checkKey(label, "a label of body.labels") }
+        job.resources = JobResources(gpus: gpus, device: body.device.flatMap { $0.isEmpty ? nil : $0 }, labels: labels)
         job.priority = body.priority ?? 0
+        guard (-1_000_000...1_000_000).contains(job.priority) else {
+            throw QuillError(.invalidArgument, "body.priority must be -1000000 to 1000000")
+        }
         job.maxAttempts = body.maxAttempts ?? 3
         guard (1...100).contains(job.maxAttempts) else {
             throw QuillError(.invalidArgument, "body.max_attempts must be 1 to 100")
@@ -150,6 +166,11 @@ struct JobRoutes {
         guard (1...1024).contains(body.slots) else {
             throw QuillError(.invalidArgument, "body.slots must be 1 to 1024")
         }
+        try RequestRules.checkKey(body.worker, "body.worker")
+        guard body.gpus.allSatisfy({ (0...1024).contains($0) }) else {
+            throw QuillError(.invalidArgument, "body.gpus must hold GPU indices from 0 to 1024")
+        }
+        for label in body.labels { try RequestRules.checkKey(label, "a label of body.labels") }
         let lease = try Self.duration(body.leaseSeconds, Self.leaseRange, "body.lease_seconds")
         let wait = try Self.duration(body.waitSeconds ?? 0, Self.waitRange, "body.wait_seconds")
         let worker = WorkerCapabilities(name: body.worker, slots: body.slots, gpus: body.gpus, labels: body.labels)
