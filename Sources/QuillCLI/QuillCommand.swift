@@ -18,7 +18,7 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
             LogCommand.self, DemoCommand.self, ServeCommand.self, SyncCommand.self, ArtifactsCommand.self,
             LoginCommand.self, KeysCommand.self, OrgsCommand.self, UsersCommand.self, StepsCommand.self,
             SubmitCommand.self, JobsCommand.self, JobCommand.self, WaitCommand.self, CancelCommand.self,
-            RetryCommand.self, WorkerCommand.self, DevicesCommand.self,
+            RetryCommand.self, WorkerCommand.self, DevicesCommand.self, LogsCommand.self,
         ]
     )
 

@@ -134,6 +134,8 @@ struct JobCommandsTests {
         let lines = try cluster.logLines(job.run)
         #expect(lines.contains("hello-from-job"))
         #expect(lines.contains("run=\(job.run)"))
+        let logs = try cluster.quill("logs", String(job.id), "--server", cluster.url)
+        #expect(logs.stdout == "hello-from-job\nrun=\(job.run)\n", "\(logs.stderr)")
         let run = try cluster.get("/api/v1/runs/\(job.run)")
         #expect(run["status"] == "completed")
         #expect(run["name"] == "hello")
@@ -146,9 +148,17 @@ struct JobCommandsTests {
         // A running job cancelled ends cancelled; retry queues it again.
         let long = try cluster.submit(["--", "/bin/sh", "-c", "echo started; sleep 30"])
         try cluster.waitFor(long.id) { $0["status"] == "running" }
+        // `quill logs -f` follows the output until the job ends (the cancel below ends it).
+        let follower = try BuiltProducts.start(
+            BuiltProducts.path("quill"),
+            ["logs", String(long.id), "-f", "--server", cluster.url],
+            environment: cluster.quill.environment
+        )
         #expect(try cluster.quill("cancel", String(long.id), "--server", cluster.url).status == 0)
         let cancelled = try cluster.quill("wait", String(long.id), "--server", cluster.url, "--timeout", "60s")
         #expect(cancelled.status == 130)
+        follower.waitUntilExit()
+        #expect(follower.terminationStatus == 0, "quill logs -f ends with the job")
         #expect(try cluster.job(long.id)["attempts"]?.arrayValue?.first?["outcome"] == "cancelled")
         #expect(try cluster.quill("retry", String(failing.id), "--server", cluster.url).status == 0)
         try cluster.waitFor(failing.id) { $0["status"] == "failed" && $0["attempts"]?.arrayValue?.count == 2 }
