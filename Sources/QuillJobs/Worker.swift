@@ -50,6 +50,9 @@ package final class Worker: Service, Sendable {
         } onGracefulShutdown: {
             self.stopping.withLock { $0 = true }
         }
+        // Cancelled (the service group failed, or a test stopped the worker): the stores may be closing, so the
+        // device is left to expire with its lease. After a graceful shutdown it unregisters.
+        guard !Task.isCancelled else { return }
         do {
             try await channel.unregister(device: name)
         } catch {
