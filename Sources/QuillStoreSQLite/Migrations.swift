@@ -213,6 +213,9 @@ enum Migrations {
         migrator.registerMigration("v12: metric points keyed by series") { db in
             try MetricSeriesSchema.migrate(db)
         }
+        migrator.registerMigration("v13: jobs") { db in
+            try JobSchema.migrate(db)
+        }
         return migrator
     }
 }

@@ -33,12 +33,21 @@ struct AllowedMethods: Sendable {
     /// The methods the path answers, or `nil` when no documented path matches it.
     func methods(forPath path: String) -> [String]? {
         let parts = path.split(separator: "?", maxSplits: 1).first.map { $0.split(separator: "/") } ?? []
+        // A literal segment wins over a parameter, as in the router: `/jobs/claim` is not `/jobs/{id}`.
         var found: [String]?
+        var specificity = -1
         for template in templates where template.segments.count == parts.count {
             let matches = zip(template.segments, parts).allSatisfy { segment, part in
                 segment.map { $0 == part } ?? !part.isEmpty
             }
-            if matches { found = Array(Set((found ?? []) + template.methods)).sorted() }
+            guard matches else { continue }
+            let literals = template.segments.filter { $0 != nil }.count
+            if literals > specificity {
+                specificity = literals
+                found = template.methods
+            } else if literals == specificity {
+                found = Array(Set((found ?? []) + template.methods)).sorted()
+            }
         }
         return found
     }
