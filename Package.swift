@@ -147,6 +147,7 @@ let package = Package(
         .testTarget(
             name: "QuillAPITests",
             dependencies: ["QuillAPI", "QuillCore"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -114,7 +114,7 @@ class Target:
         n = 0
         for log in self.work.glob("worker-*.log"):
             text = log.read_text(errors="replace")
-            n += text.count("Server error") + text.count("Failed to") + text.count("Heartbeat failed")
+            n += sum(text.count(m) for m in ("Failed to claim", "Failed to report", "Heartbeat failed"))
         return n
 
     def close(self) -> None:
@@ -367,14 +367,19 @@ def scenario_claims(t: Target, jobs: int, workers: int, quiet: float) -> dict:
     ids = [t.submit(marker_job(t, marks)) for _ in range(jobs)]
     for i in range(workers):
         t.start_worker(i)
-    # run until every job has ended, or nothing changed for QUIET seconds
+    # run until every job has ended, or nothing changed for QUIET seconds; when nothing ran for 10 s while
+    # jobs are still active, count the jobs 'running' that never ran (stranded by a failed claim)
     last_change, last_count, started = time.time(), -1, time.time()
+    stranded_at_pause: int | None = None
     while True:
         statuses = [t.job_status(j) for j in ids]
         active = sum(1 for s in statuses if s in ("queued", "running"))
         count = len(read_marks(marks))
         if count != last_count:
             last_change, last_count = time.time(), count
+        if active and stranded_at_pause is None and time.time() - last_change > 10:
+            ran = {jid for jid, _ in read_marks(marks)}
+            stranded_at_pause = sum(1 for j, s in zip(ids, statuses) if s == "running" and j not in ran)
         if active == 0 or time.time() - last_change > quiet:
             break
         time.sleep(0.5)
@@ -392,7 +397,8 @@ def scenario_claims(t: Target, jobs: int, workers: int, quiet: float) -> dict:
         "jobs": jobs, "workers": workers, "elapsed_s": round(elapsed, 1),
         "server_5xx": t.server_errors(), "worker_errors": t.worker_errors(),
         "never_ran": sum(1 for j in ids if runs.get(j, 0) == 0),
-        "stranded": len(stranded), "stranded_running": len(stuck_running),
+        "stranded_after_pause": stranded_at_pause or 0, "stranded_at_end": len(stranded),
+        "stranded_running_at_end": len(stuck_running),
         "run_twice": sum(1 for n in runs.values() if n > 1),
         "statuses": by_status,
     }
