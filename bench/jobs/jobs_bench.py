@@ -262,7 +262,7 @@ def start_quill(target: Target, extra: list[str]) -> subprocess.Popen:
     port = free_port()
     p = subprocess.Popen(
         [target.args.quill, "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--store", f"sqlite://{target.work}/quill.db", *extra],
+         "--data", str(target.work / "quill-data"), *extra],
         cwd=target.work, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
     target.base = f"http://127.0.0.1:{port}"
     return p
@@ -452,6 +452,7 @@ def main() -> None:
     ap.add_argument("--sigkill-repeat", type=int, default=1)
     ap.add_argument("--sigkill-timeout", type=float, default=400)
     ap.add_argument("--claims-jobs", type=int, default=200)
+    ap.add_argument("--claims-repeat", type=int, default=3)
     ap.add_argument("--claims-quiet", type=float, default=200,
                     help="stop waiting when nothing ran for this long (whirr requeues a stranded job after 120-150 s)")
     ap.add_argument("--scale-jobs", type=int, default=10000)
@@ -473,8 +474,8 @@ def main() -> None:
         values = [r["rerun_after_s"] for r in runs if r.get("rerun_after_s") is not None]
         results["sigkill"] = {"runs": runs, "median_s": statistics.median(values) if values else None}
     if "claims" in only:
-        results["claims"] = run_one("claims", scenario_claims, args, jobs=args.claims_jobs, workers=4,
-                                    quiet=args.claims_quiet)
+        results["claims"] = [run_one(f"claims-{i + 1}", scenario_claims, args, jobs=args.claims_jobs, workers=4,
+                                     quiet=args.claims_quiet) for i in range(args.claims_repeat)]
     if "scale" in only:
         results["scale"] = run_one("scale", scenario_scale, args, jobs=args.scale_jobs, calls=20)
     if args.json:
