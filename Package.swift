@@ -84,6 +84,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "QuillJobs",
+            dependencies: [
+                "QuillCore",
+                "QuillStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "QuillSteps",
             dependencies: [
                 "QuillCore",
@@ -98,6 +108,7 @@ let package = Package(
                 "QuillAPI",
                 "QuillStore",
                 "QuillSteps",
+                "QuillJobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -121,6 +132,7 @@ let package = Package(
                 "QuillBlobs",
                 "QuillServer",
                 "QuillSteps",
+                "QuillJobs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -183,6 +195,14 @@ let package = Package(
             dependencies: [
                 "QuillAPI", "QuillBlobs", "QuillCore", "QuillServer", "QuillStore", "QuillStoreSQLite", "QuillTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillJobsTests",
+            dependencies: [
+                "QuillJobs", "QuillStore", "QuillStoreSQLite", "QuillCore", "QuillTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

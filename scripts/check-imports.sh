@@ -33,6 +33,7 @@ check QuillClient 'Quill|QuillCLI|QuillServer|QuillStore[A-Za-z]*|GRDB|PostgresN
 check QuillStore 'Quill|QuillCLI|QuillStoreSQLite|QuillStorePostgres|QuillServer|GRDB|PostgresNIO|Hummingbird|ArgumentParser' "the store protocol knows no backend"
 check QuillSteps 'Quill|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|ArgumentParser' "steps need only the core and swift-log, not the SDK"
 check QuillServer 'QuillStoreSQLite|QuillStorePostgres|GRDB|GRDBSQLite|PostgresNIO|QuillBlobs' "the server sees only the store protocols (any TrackingStore, any BlobStore); the CLI opens backends"
+check QuillJobs 'Quill|QuillCLI|QuillServer|QuillClient|QuillAPI|QuillStoreSQLite|QuillStorePostgres|GRDB|PostgresNIO|Hummingbird|ArgumentParser' "the queue logic and the worker see only the store protocols; the CLI wires backends and HTTP in"
 # QuillBlobs: the file blob store needs only the core, the store protocols, Foundation (+ swift-crypto) and the
 # lifecycle (its Service conformance); Synchronization is the standard library's.
 if grep -rEn --include="*.swift" "^(@[A-Za-z_]+ )*(public |package |internal )?import " Sources/QuillBlobs \

@@ -33,6 +33,20 @@ public enum APIPath: Sendable {
     public static let stats = "/api/v1/stats"
     /// The steps' dependency graph.
     public static let stepGraph = "/api/v1/steps/graph"
+    /// `GET`/`POST /api/v1/jobs`.
+    public static let jobs = "/api/v1/jobs"
+    /// `POST /api/v1/jobs/claim`.
+    public static let jobClaim = "/api/v1/jobs/claim"
+    /// `GET /api/v1/devices`.
+    public static let devices = "/api/v1/devices"
+    /// `/api/v1/jobs/{id}`, and its `cancel`, `retry`, `heartbeat`, `output` and `finish` actions with `action`.
+    public static func job(_ id: Int64, _ action: String? = nil) -> String {
+        "\(jobs)/\(id)" + (action.map { "/" + $0 } ?? "")
+    }
+    /// `/api/v1/devices/{name}`, and its `heartbeat` with `action`.
+    public static func device(_ name: String, _ action: String? = nil) -> String {
+        "\(devices)/\(segment(name))" + (action.map { "/" + $0 } ?? "")
+    }
 
     /// `GET` ``APIProject``, `PATCH` ``APIProjectUpdate``.
     public static func project(namespace: String, slug: String) -> String {

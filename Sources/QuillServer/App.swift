@@ -3,6 +3,7 @@ package import Hummingbird
 package import Logging
 import NIOCore
 import QuillCore
+package import QuillJobs
 import QuillSteps
 package import QuillStore
 
@@ -46,6 +47,7 @@ package enum QuillServer {
         artifacts: any ArtifactStore,
         blobs: any BlobStore,
         configuration: ServerConfiguration,
+        jobs: JobQueue? = nil,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -76,6 +78,11 @@ package enum QuillServer {
         StepRoutes(api: api).register(authenticated.group("api/v1/steps"))
         SessionRoutes(api: api, sessions: store).register(authenticated.group("api/v1/session"))
         StatsRoutes(api: api).register(authenticated.group("api/v1/stats"))
+        // The job queue: the one `quill serve` runs (with its lease sweeper), or one over the store's jobs.
+        if let queue = jobs ?? (store as? any JobStore).map({ JobQueue(jobs: $0, runs: store, logger: logger) }) {
+            JobRoutes(api: api, queue: queue).register(authenticated.group("api/v1/jobs"))
+            DeviceRoutes(api: api, queue: queue).register(authenticated.group("api/v1/devices"))
+        }
         DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
         let counter = ConnectionCounter(limit: configuration.maxConnections)
         let timeouts = configuration.timeouts

@@ -586,6 +586,7 @@ enum OpenAPIDocument {
         paths.merge(artifactPaths) { _, new in new }
         paths.merge(accountPaths) { first, _ in first }
         paths.merge(dashboardPaths) { first, _ in first }
+        paths.merge(jobPaths) { first, _ in first }
         return [
             "openapi": "3.1.0",
             "info": [
@@ -597,7 +598,7 @@ enum OpenAPIDocument {
             "components": [
                 "schemas": .object(
                     schemas.merging(accountSchemas) { first, _ in first }.merging(dashboardSchemas) { first, _ in first
-                    }
+                    }.merging(jobSchemas) { first, _ in first }
                 ),
                 "securitySchemes": [
                     "apiKey": [

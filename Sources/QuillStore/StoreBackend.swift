@@ -1,7 +1,7 @@
 public import ServiceLifecycle
 
 /// The record stores one backend opens for a ``StoreURL`` (runs, accounts, artifact records, dashboard
-/// sessions, activity counts), with its lifecycle.
+/// sessions, activity counts, the job queue and its devices), with its lifecycle.
 ///
 /// A backend is a `Service`: `quill serve` runs it in its `ServiceGroup` beside the server, and one-shot
 /// commands run it in a task group around their work. `run()` keeps what the backend needs alive (a
@@ -9,4 +9,5 @@ public import ServiceLifecycle
 /// having closed the backend; it throws when the backend fails, which ends the group. SQLite
 /// (`SQLiteTrackingStore`) is the first; a PostgreSQL backend conforms the same way, and the server sees only
 /// these protocols.
-public protocol StoreBackend: TrackingStore, AccountStore, ArtifactStore, SessionStore, ActivityStore, Service {}
+public protocol StoreBackend: TrackingStore, AccountStore, ArtifactStore, SessionStore, ActivityStore, JobStore, Service
+{}

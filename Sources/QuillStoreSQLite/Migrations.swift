@@ -210,6 +210,9 @@ enum Migrations {
                 try SearchIndex.refresh(db, runID: id)
             }
         }
+        migrator.registerMigration("v13: jobs") { db in
+            try JobSchema.migrate(db)
+        }
         return migrator
     }
 }

@@ -22,6 +22,8 @@ struct AccessFixture {
     /// ada's second key (`ci`) and its id.
     let adaKey: String
     let adaKeyID: Int
+    /// A job ada queued in her private project (no worker runs it).
+    let privateJob: Int
 
     init(extraArguments: [String] = []) async throws {
         let helpers = AuthTests()
@@ -56,6 +58,13 @@ struct AccessFixture {
         let key = try await server.request("POST", "/api/v1/keys", json: ["label": "ci"], key: ada)
         adaKey = try #require(key.body?["key"]?.stringValue)
         adaKeyID = try #require(key.body?["id"]?.intValue)
+        let job = try await server.request(
+            "POST",
+            "/api/v1/jobs",
+            json: ["project": "ada/secret", "argv": ["true"]],
+            key: ada
+        )
+        privateJob = try #require(job.body?["id"]?.intValue, "\(job)")
     }
 
     /// Checks that nothing of ada's changed: runs, metrics, artifacts, visibility, keys and the organization.
@@ -302,6 +311,70 @@ struct AuthorizationTableTests {
         add("DELETE", "/api/v1/session", "/api/v1/session", expect: ["bob": 204, "anonymous": 204])
         // Statistics count only what the caller may read, so everyone may ask.
         add("GET", "/api/v1/stats", "/api/v1/stats", expect: ["bob": 200, "anonymous": 200])
+
+        // Jobs belong to projects; workers need an administrator's key.
+        let job = "/api/v1/jobs/\(fixture.privateJob)"
+        add("GET", "/api/v1/jobs", "/api/v1/jobs", expect: ["bob": 200, "anonymous": 200])
+        add(
+            "POST",
+            "/api/v1/jobs",
+            "/api/v1/jobs",
+            ["project": "ada/secret", "argv": ["true"]],
+            expect: ["bob": 404, "anonymous": 401]
+        )
+        add(
+            "POST",
+            "/api/v1/jobs",
+            "/api/v1/jobs",
+            ["project": "ada/open", "argv": ["true"]],
+            expect: ["bob": 403, "anonymous": 401]
+        )
+        add("GET", "/api/v1/jobs/{id}", job, expect: ["bob": 404, "anonymous": 404])
+        add("POST", "/api/v1/jobs/{id}/cancel", job + "/cancel", expect: ["bob": 404, "anonymous": 401])
+        add("POST", "/api/v1/jobs/{id}/retry", job + "/retry", expect: ["bob": 404, "anonymous": 401])
+        let worker: JSONValue = ["worker": "bobs-box", "attempt": 1, "lease_seconds": 30]
+        add(
+            "POST",
+            "/api/v1/jobs/claim",
+            "/api/v1/jobs/claim",
+            ["worker": "bobs-box", "slots": 1, "gpus": [], "labels": [], "lease_seconds": 30],
+            expect: ["bob": 403, "carol": 403, "anonymous": 401]
+        )
+        add("POST", "/api/v1/jobs/{id}/heartbeat", job + "/heartbeat", worker, expect: ["bob": 403, "anonymous": 401])
+        add(
+            "POST",
+            "/api/v1/jobs/{id}/output",
+            job + "/output",
+            ["worker": "bobs-box", "attempt": 1, "lines": ["x"]],
+            expect: ["bob": 403, "anonymous": 401]
+        )
+        add(
+            "POST",
+            "/api/v1/jobs/{id}/finish",
+            job + "/finish",
+            ["worker": "bobs-box", "attempt": 1, "outcome": "completed"],
+            expect: ["bob": 403, "anonymous": 401]
+        )
+        add("GET", "/api/v1/devices", "/api/v1/devices", expect: ["bob": 200, "anonymous": 401])
+        add("GET", "/api/v1/devices/{name}", "/api/v1/devices/nope", expect: ["bob": 404, "anonymous": 401])
+        let device: JSONValue = [
+            "host": "h", "cpus": 1, "memory_bytes": 1, "gpus": [], "labels": [], "slots": 1, "lease_seconds": 30,
+        ]
+        add(
+            "PUT",
+            "/api/v1/devices/{name}",
+            "/api/v1/devices/bobs-box",
+            device,
+            expect: ["bob": 403, "anonymous": 401]
+        )
+        add(
+            "POST",
+            "/api/v1/devices/{name}/heartbeat",
+            "/api/v1/devices/bobs-box/heartbeat",
+            ["lease_seconds": 30],
+            expect: ["bob": 403, "anonymous": 401]
+        )
+        add("DELETE", "/api/v1/devices/{name}", "/api/v1/devices/bobs-box", expect: ["bob": 403, "anonymous": 401])
         return attempts
     }
 

@@ -132,6 +132,57 @@ struct OpenAPITests {
         _ = try await call("GET", "/api/v1/status", template: "/api/v1/status")
         _ = try await call("GET", "/healthz", template: "/healthz")
         _ = try await call("DELETE", "/api/v1/runs/\(id)", template: "/api/v1/runs/{id}")
+        // Jobs and devices (the server runs no worker here: these calls play one).
+        let device: JSONValue = [
+            "host": "h", "cpus": 4, "memory_bytes": 1024, "gpus": [["index": 0, "name": "A100"]], "labels": ["a"],
+            "slots": 2, "lease_seconds": 30,
+        ]
+        let devices = "/api/v1/devices/{name}"
+        _ = try await call("PUT", "/api/v1/devices/box", template: devices, json: device)
+        _ = try await call(
+            "POST",
+            "/api/v1/devices/box/heartbeat",
+            template: "/api/v1/devices/{name}/heartbeat",
+            json: ["lease_seconds": 30]
+        )
+        _ = try await call("GET", "/api/v1/devices", template: "/api/v1/devices")
+        _ = try await call("GET", "/api/v1/devices/box", template: devices)
+        _ = try await call("GET", "/api/v1/devices/nope", template: devices)  // 404
+        let job = try await call(
+            "POST",
+            "/api/v1/jobs",
+            template: "/api/v1/jobs",
+            json: ["project": "Vision", "argv": ["echo", "hi"], "gpus": 1, "timeout_seconds": 60]
+        )
+        let jobID = try #require(job?["id"]?.intValue)
+        _ = try await call("POST", "/api/v1/jobs", template: "/api/v1/jobs", json: ["argv": []])  // 400
+        let claim = "/api/v1/jobs/claim"
+        let worker: JSONValue = ["worker": "box", "slots": 2, "gpus": [0], "labels": ["a"], "lease_seconds": 30]
+        _ = try await call("POST", claim, template: claim, json: worker)
+        _ = try await call("POST", claim, template: claim, json: worker)  // 204: nothing queued
+        let attempt: JSONValue = ["worker": "box", "attempt": 1, "lease_seconds": 30]
+        let jobPath = "/api/v1/jobs/\(jobID)"
+        _ = try await call("POST", jobPath + "/heartbeat", template: "/api/v1/jobs/{id}/heartbeat", json: attempt)
+        _ = try await call(
+            "POST",
+            jobPath + "/output",
+            template: "/api/v1/jobs/{id}/output",
+            json: ["worker": "box", "attempt": 1, "lines": ["hi"]]
+        )
+        _ = try await call("POST", jobPath + "/cancel", template: "/api/v1/jobs/{id}/cancel")
+        _ = try await call(
+            "POST",
+            jobPath + "/finish",
+            template: "/api/v1/jobs/{id}/finish",
+            json: ["worker": "box", "attempt": 1, "outcome": "cancelled", "signal": 15]
+        )
+        // 409: the attempt ended.
+        _ = try await call("POST", jobPath + "/heartbeat", template: "/api/v1/jobs/{id}/heartbeat", json: attempt)
+        _ = try await call("POST", jobPath + "/retry", template: "/api/v1/jobs/{id}/retry")
+        _ = try await call("GET", jobPath, template: "/api/v1/jobs/{id}")
+        _ = try await call("GET", "/api/v1/jobs/999999", template: "/api/v1/jobs/{id}")  // 404
+        _ = try await call("GET", "/api/v1/jobs?status=queued&limit=10", template: "/api/v1/jobs")
+        _ = try await call("DELETE", "/api/v1/devices/box", template: devices)
         // Accounts: the first user ends single-user mode, so these come last and use its key.
         _ = try await call("GET", "/api/v1/whoami", template: "/api/v1/whoami")
         let created = try await call("POST", "/api/v1/users", template: "/api/v1/users", json: ["name": "ada"])
@@ -163,7 +214,7 @@ struct OpenAPITests {
         let document = try #require(try await server.request("GET", "/api/v1/openapi.json").body)
         // Every path the server routes is documented, and the recorded calls cover every one of them.
         let documented = Set(document["paths"]?.objectValue?.keys.map { $0 } ?? [])
-        #expect(documented.count == 29)
+        #expect(documented.count == 40)
         let exercised = Set(recorded.compactMap { $0["path"]?.stringValue }).union(["/metrics", "/api/v1/openapi.json"])
         #expect(documented.subtracting(exercised).isEmpty)
 

@@ -19,7 +19,8 @@ final class ServerProcess: @unchecked Sendable {
         self.data = data
         process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltProducts.path("quill"))
-        process.arguments = ["serve", "--port", "0", "--data", data] + extraArguments
+        // No embedded worker: schemathesis submits jobs with generated commands, which must never run.
+        process.arguments = ["serve", "--port", "0", "--data", data, "--local-workers", "0"] + extraArguments
         let pipe = Pipe()
         process.standardOutput = pipe
         if let stderrPath {

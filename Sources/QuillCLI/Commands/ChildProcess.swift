@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import QuillCore
 import Synchronization
 
 /// Runs a command the way a shell runs it in the foreground, while copying its output.

@@ -3,11 +3,13 @@ import Foundation
 import Hummingbird
 import Logging
 import QuillCore
+import QuillJobs
 import QuillServer
 import QuillSteps
 import QuillStore
 import QuillStoreSQLite
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// `quill serve`: the REST API over the store `--store` names (the embedded SQLite file by default).
@@ -110,11 +112,20 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var gcIntervalMinutes: Double?
 
+    @Option(
+        help: ArgumentHelp(
+            "Workers run inside the server, taking jobs from its queue (0 turns them off; `quill worker` adds more).",
+            valueName: "count"
+        )
+    )
+    var localWorkers = 1
+
     @OptionGroup var storeOptions: StoreOptions
 
     @OptionGroup var homeOptions: HomeOptions
 
     func validate() throws {
+        guard (0...256).contains(localWorkers) else { throw ValidationError("--local-workers must be 0 to 256") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBodyMib > 0 else { throw ValidationError("--max-body-mib must be at least 1") }
         guard maxArtifactMib > 0 else { throw ValidationError("--max-artifact-mib must be at least 1") }
@@ -128,6 +139,12 @@ struct ServeCommand: AsyncParsableCommand {
         if let gcIntervalMinutes, !(gcIntervalMinutes > 0 && gcIntervalMinutes <= 525_600) {
             throw ValidationError("--gc-interval-minutes must be more than 0 and at most 525600 (a year)")
         }
+    }
+
+    /// The device name of the `index`-th embedded worker: `<host>-local`, `<host>-local-2`, …
+    static func localWorkerName(_ index: Int) -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "quill"
+        return index == 0 ? "\(host)-local" : "\(host)-local-\(index + 1)"
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -167,13 +184,19 @@ struct ServeCommand: AsyncParsableCommand {
             maxConnections ?? FileDescriptorLimit.defaultConnectionLimit(openFiles: openFiles)
         var logger = Logger(label: "quill.server")
         logger.logLevel = .warning
+        let queue = JobQueue(jobs: store, runs: store, logger: logger)
+        // The address jobs of embedded workers report to (QUILL_TRACKING_URI), known once the server listens.
+        let address = Mutex<String?>(nil)
+        let reachable = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host.contains(":") ? "[\(host)]" : host
         let app = QuillServer.application(
             store: store,
             artifacts: store,
             blobs: stores.blobs,
             configuration: configuration,
+            jobs: queue,
             logger: logger
         ) { bound in
+            address.withLock { $0 = "http://\(reachable):\(bound)" }
             let mode = users == 0 ? "single-user mode, no API keys" : "\(users) user(s), API keys required"
             ServerPresence.announce(folder: folder, database: stores.location, host: host, port: bound)
             let shown = storeOptions.store == nil ? "" : ", store: \(url)"
@@ -185,8 +208,24 @@ struct ServeCommand: AsyncParsableCommand {
                 BlobCollectionService(stores: stores, interval: .seconds(gcIntervalMinutes * 60), logger: logger)
             )
         }
-        // Shut down in reverse: the server drains its requests first, then the collector, then the stores.
-        try await Self.runServices(services + [app], logger: logger)
+        // Embedded workers stop first (handing their running jobs back), then the server drains its requests,
+        // then the queue's lease sweeper and the collector, then the stores.
+        let workers = (0..<localWorkers).map { index in
+            Worker(
+                configuration: WorkerConfiguration(
+                    device: DeviceProbe.local(
+                        name: Self.localWorkerName(index),
+                        labels: ["local"],
+                        slots: 1
+                    ),
+                    runsDirectory: folder + "/job-runs",
+                    trackingURI: { address.withLock { $0 } }
+                ),
+                channel: LocalJobChannel(queue: queue),
+                logger: logger
+            )
+        }
+        try await Self.runServices(services + [queue, app] + workers, logger: logger)
     }
 
     /// Runs the services in one `ServiceGroup` until SIGTERM or SIGINT, which shuts them down gracefully in

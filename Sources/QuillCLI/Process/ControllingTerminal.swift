@@ -72,17 +72,3 @@ struct ControllingTerminal: Sendable {
         Platform.close(descriptor)
     }
 }
-
-/// A `waitpid` status, decoded (the C macros do not reach Swift).
-struct WaitStatus: Sendable {
-    let raw: Int32
-
-    var isStopped: Bool { raw & 0xff == 0x7f }
-    var stopSignal: Int32 { (raw >> 8) & 0xff }
-    var exited: Bool { raw & 0x7f == 0 }
-    var exitCode: Int32 { (raw >> 8) & 0xff }
-    var terminationSignal: Int32? {
-        let number = raw & 0x7f
-        return number != 0 && number != 0x7f ? number : nil
-    }
-}

@@ -24,7 +24,7 @@ import QuillStore
 struct Authorization: Sendable {
     /// Resolves API keys to callers; ``AuthMiddleware`` uses it.
     let authenticator: Authenticator
-    private let store: any TrackingStore
+    let store: any TrackingStore
     /// Users, keys and organizations; only the methods of `Authorization+Accounts.swift` use it.
     let accounts: any AccountStore
     private let cache = AccessCache()
@@ -278,7 +278,7 @@ struct Authorization: Sendable {
         try requireWriter(caller, .write)
     }
 
-    private func requireWriter(_ caller: Caller, _ access: Access) throws {
+    func requireWriter(_ caller: Caller, _ access: Access) throws {
         if caller == .anonymous, access == .write {
             throw QuillError(
                 .unauthorized,
@@ -289,7 +289,7 @@ struct Authorization: Sendable {
 
     /// Refuses what the access rules do not allow: 403 when the caller may read but not write, and
     /// `notFound` when the caller may not even read (so a private project's existence does not leak).
-    private func check(_ caller: Caller, _ access: Access, _ project: StoredProject, notFound: QuillError) throws {
+    func check(_ caller: Caller, _ access: Access, _ project: StoredProject, notFound: QuillError) throws {
         if AccessPolicy.allows(caller, access, project) { return }
         if access == .write, AccessPolicy.allows(caller, .read, project) {
             throw QuillError(

@@ -1,0 +1,52 @@
+import QuillCore
+
+/// How a worker starts a job's command: the seam between the queue and where commands run (a local process
+/// now; a SLURM executor later submits a batch job and follows it the same way).
+///
+/// An executor starts the command and hands back an ``Execution`` to wait for and to stop; the worker owns
+/// everything else (leases, cancel requests, timeouts, output upload).
+package protocol Executor: Sendable {
+    /// Starts a command.
+    ///
+    /// - Throws: ``QuillCore/QuillError`` with code `process` when the command cannot be started (the job fails
+    ///   with that message).
+    func start(_ request: ExecutionRequest) async throws -> any Execution
+}
+
+/// A started command.
+package protocol Execution: Sendable {
+    /// Waits for the command to end.
+    func wait() async -> Termination
+
+    /// Asks the command to stop (SIGTERM to its process group for a local process) and forces it (SIGKILL)
+    /// after `grace` if it is still running. Calling it again does nothing more.
+    func stop(grace: Duration)
+}
+
+/// What a command to run needs.
+package struct ExecutionRequest: Sendable, Hashable {
+    /// The command and its arguments (the first is looked up on `PATH`).
+    package var argv: [String]
+    /// The directory it starts in, or `nil` for the worker's.
+    package var workingDirectory: String?
+    /// Variables added to the worker's environment.
+    package var environment: [String: String]
+    /// The file its standard output and error are appended to.
+    package var outputPath: String
+
+    /// A request.
+    package init(argv: [String], workingDirectory: String?, environment: [String: String], outputPath: String) {
+        self.argv = argv
+        self.workingDirectory = workingDirectory
+        self.environment = environment
+        self.outputPath = outputPath
+    }
+}
+
+/// How a command ended.
+package enum Termination: Sendable, Hashable {
+    /// It exited with this status.
+    case exited(Int32)
+    /// A signal ended it.
+    case signalled(Int32)
+}

@@ -1,0 +1,67 @@
+import Foundation
+import QuillCore
+package import QuillStore
+
+/// How a ``Worker`` talks to its queue: in the same process (``LocalJobChannel``, the workers `quill serve`
+/// embeds) or over HTTP (`quill worker --server URL`).
+package protocol JobChannel: Sendable {
+    /// Registers the worker as a device, online for `lease`.
+    func register(_ device: NewDevice, lease: Duration) async throws
+
+    /// Keeps the device online for another `lease`.
+    func heartbeat(device: String, lease: Duration) async throws
+
+    /// Marks the device offline.
+    func unregister(device: String) async throws
+
+    /// Claims a job, waiting up to `wait` for one (long-poll); `nil` when none came.
+    func claim(_ worker: WorkerCapabilities, lease: Duration, wait: Duration) async throws -> JobClaim?
+
+    /// Renews an attempt's lease; throws `conflict` when the attempt was lost.
+    func renew(_ attempt: AttemptRef, lease: Duration) async throws -> LeaseState
+
+    /// Appends output lines to the attempt's run log.
+    func appendOutput(_ attempt: AttemptRef, lines: [String]) async throws
+
+    /// Reports how the attempt ended.
+    func finish(_ attempt: AttemptRef, _ result: AttemptResult) async throws
+}
+
+/// A channel to a queue in the same process.
+package struct LocalJobChannel: JobChannel {
+    /// The queue.
+    package let queue: JobQueue
+
+    /// A channel to `queue`.
+    package init(queue: JobQueue) {
+        self.queue = queue
+    }
+
+    package func register(_ device: NewDevice, lease: Duration) async throws {
+        _ = try await queue.jobs.registerDevice(device, lease: lease, now: .now)
+    }
+
+    package func heartbeat(device: String, lease: Duration) async throws {
+        _ = try await queue.jobs.deviceHeartbeat(device, lease: lease, now: .now)
+    }
+
+    package func unregister(device: String) async throws {
+        try await queue.jobs.unregisterDevice(device, now: .now)
+    }
+
+    package func claim(_ worker: WorkerCapabilities, lease: Duration, wait: Duration) async throws -> JobClaim? {
+        try await queue.claim(worker, lease: lease, wait: wait)
+    }
+
+    package func renew(_ attempt: AttemptRef, lease: Duration) async throws -> LeaseState {
+        try await queue.renew(attempt, lease: lease)
+    }
+
+    package func appendOutput(_ attempt: AttemptRef, lines: [String]) async throws {
+        try await queue.appendOutput(attempt, lines: lines)
+    }
+
+    package func finish(_ attempt: AttemptRef, _ result: AttemptResult) async throws {
+        _ = try await queue.finish(attempt, result)
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+package import Logging
+import QuillCore
+package import QuillStore
+import ServiceLifecycle
+
+/// The job queue's logic over a ``QuillStore/JobStore`` and the runs the jobs produce: every job is a run.
+///
+/// - ``submit(_:)`` queues a job; its run id is chosen then, and the run is created when the job first starts
+///   (``claim(_:lease:wait:)``), with the job's name, config and tags and the tag `quill.job`.
+/// - ``claim(_:lease:wait:)`` long-polls: with nothing to claim it waits up to `wait` for the queue to change
+///   and claims as soon as it does.
+/// - Ends of attempts set the run's status (`completed`; `failed` for a failure or a timeout; `killed` for a
+///   cancel); output lines a worker sends become the run's log.
+/// - As a `Service` it recovers expired leases every ``sweepInterval``, re-queueing the jobs of workers that
+///   stopped heartbeating.
+package final class JobQueue: Service, Sendable {
+    /// The jobs.
+    package let jobs: any JobStore
+    /// The runs the jobs produce.
+    package let runs: any TrackingStore
+    /// Wakes long-polling claimers.
+    package let signal = QueueSignal()
+    /// How often expired leases are recovered.
+    package let sweepInterval: Duration
+    private let logger: Logger
+
+    /// A queue over stores.
+    package init(jobs: any JobStore, runs: any TrackingStore, sweepInterval: Duration = .seconds(1), logger: Logger) {
+        self.jobs = jobs
+        self.runs = runs
+        self.sweepInterval = sweepInterval
+        self.logger = logger
+    }
+
+    /// The tag a job's run carries, naming the job.
+    package static let jobTag = "quill.job"
+
+    // MARK: Submitting and controlling
+
+    /// Queues a job and wakes waiting workers.
+    package func submit(_ job: NewJob) async throws -> Job {
+        let queued = try await jobs.submitJob(job, now: Date())
+        signal.changed()
+        return queued
+    }
+
+    /// Cancels a job (see ``QuillStore/JobStore/cancelJob(_:reason:now:)``).
+    package func cancel(_ id: Int64, reason: String? = nil) async throws -> Job {
+        try await jobs.cancelJob(id, reason: reason, now: Date())
+    }
+
+    /// Queues a finished job again and wakes waiting workers.
+    package func retry(_ id: Int64) async throws -> Job {
+        let job = try await jobs.retryJob(id, now: Date())
+        signal.changed()
+        return job
+    }
+
+    // MARK: Workers
+
+    /// Claims a job for a worker, waiting up to `wait` for one, and starts its run.
+    package func claim(_ worker: WorkerCapabilities, lease: Duration, wait: Duration) async throws -> JobClaim? {
+        let deadline = ContinuousClock.now + wait
+        while true {
+            let seen = signal.version
+            if let claim = try await jobs.claimJob(worker, lease: lease, now: Date()) {
+                try await startRun(claim)
+                return claim
+            }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero, !Task.isCancelled else { return nil }
+            await signal.wait(since: seen, timeout: left)
+        }
+    }
+
+    /// Renews an attempt's lease.
+    package func renew(_ attempt: AttemptRef, lease: Duration) async throws -> LeaseState {
+        try await jobs.renewLease(attempt, lease: lease, now: Date())
+    }
+
+    /// Ends an attempt, sets its run's status, and wakes waiting workers (a slot is free).
+    package func finish(_ attempt: AttemptRef, _ result: AttemptResult) async throws -> Job {
+        let job = try await jobs.finishAttempt(attempt, result, now: Date())
+        signal.changed()
+        try await endRun(job)
+        return job
+    }
+
+    /// Appends a running attempt's output lines to its run's log.
+    ///
+    /// - Throws: `conflict` when the attempt is no longer running.
+    package func appendOutput(_ attempt: AttemptRef, lines: [String]) async throws {
+        guard let job = try await jobs.job(attempt.jobID) else {
+            throw QuillError(.notFound, "job \(attempt.jobID) not found")
+        }
+        guard let current = job.currentAttempt, current.number == attempt.number, current.worker == attempt.worker
+        else {
+            throw QuillError(
+                .conflict,
+                "attempt \(attempt.number) of job \(attempt.jobID) is no longer running; drop its output"
+            )
+        }
+        guard !lines.isEmpty else { return }
+        var batch = LogBatch()
+        batch.logs = lines.map { LogLine(timestamp: nil, level: nil, message: $0) }
+        _ = try await runs.logBatch(job.spec.runID, batch)
+    }
+
+    /// Re-queues or fails the jobs whose worker stopped heartbeating.
+    @discardableResult
+    package func recoverExpiredLeases() async throws -> [Job] {
+        let changed = try await jobs.recoverExpiredLeases(now: Date())
+        guard !changed.isEmpty else { return [] }
+        for job in changed {
+            logger.info(
+                "job lease expired",
+                metadata: ["quill.job.id": "\(job.id)", "quill.job.status": "\(job.status)"]
+            )
+            try await endRun(job)
+        }
+        signal.changed()
+        return changed
+    }
+
+    /// Recovers expired leases every ``sweepInterval`` until a graceful shutdown.
+    package func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await self.recoverExpiredLeases()
+                } catch {
+                    self.logger.warning("recovering expired job leases failed", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: self.sweepInterval)
+            }
+        }
+    }
+
+    // MARK: Runs
+
+    private func startRun(_ claim: JobClaim) async throws {
+        let job = claim.job
+        if try await runs.run(job.spec.runID) != nil {
+            var update = RunUpdate()
+            update.status = .running
+            _ = try await runs.updateRun(job.spec.runID, update)
+            return
+        }
+        var run = NewRun(projectID: job.spec.projectID)
+        run.id = job.spec.runID
+        run.name = job.spec.name
+        run.config = job.spec.config
+        run.tags = job.spec.tags.merging([Self.jobTag: String(job.id)]) { _, new in new }
+        run.user = job.spec.submittedBy
+        run.host = claim.attempt.worker
+        run.startedAt = claim.attempt.startedAt
+        do {
+            _ = try await runs.createRun(run)
+        } catch let error as QuillError where error.code == .conflict {
+            // Made meanwhile by an earlier attempt: mark it running again.
+            var update = RunUpdate()
+            update.status = .running
+            _ = try await runs.updateRun(job.spec.runID, update)
+        }
+    }
+
+    private func endRun(_ job: Job) async throws {
+        let status: RunStatus
+        switch job.status {
+        case .completed: status = .completed
+        case .failed: status = .failed
+        case .cancelled: status = .killed
+        case .queued, .running, .lost: return
+        }
+        guard try await runs.run(job.spec.runID) != nil else { return }
+        var update = RunUpdate()
+        update.status = status
+        update.endedAt = job.endedAt ?? Date()
+        _ = try await runs.updateRun(job.spec.runID, update)
+    }
+}

@@ -1,0 +1,354 @@
+import Foundation
+package import Logging
+import QuillCore
+import QuillStore
+import ServiceLifecycle
+import Synchronization
+
+/// Runs jobs from a queue: registers as a device, claims jobs with long-polls (one claim loop per slot),
+/// heartbeats, runs each job through its ``Executor``, uploads its output, and reports how it ended.
+///
+/// Stopping: on a graceful shutdown (SIGINT/SIGTERM in a `ServiceGroup`) or when its task is cancelled, the
+/// worker stops claiming, stops the commands it runs (SIGTERM, SIGKILL after ``WorkerConfiguration/stopGrace``),
+/// hands their jobs back to the queue (not counted as attempts), and unregisters.
+package final class Worker: Service, Sendable {
+    private let configuration: WorkerConfiguration
+    private let channel: any JobChannel
+    private let executor: any Executor
+    private let logger: Logger
+    private let stopping = Mutex(false)
+
+    /// A worker.
+    package init(
+        configuration: WorkerConfiguration,
+        channel: any JobChannel,
+        executor: any Executor = LocalProcessExecutor(),
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.channel = channel
+        self.executor = executor
+        self.logger = logger
+    }
+
+    private var isStopping: Bool { stopping.withLock { $0 } || Task.isCancelled }
+
+    package func run() async throws {
+        let name = configuration.device.name
+        try await registerUntilDone()
+        logger.info("worker registered", metadata: ["quill.device": "\(name)"])
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.heartbeatLoop() }
+                await withTaskGroup(of: Void.self) { slots in
+                    for _ in 0..<max(1, configuration.device.slots) {
+                        slots.addTask { await self.claimLoop() }
+                    }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.stopping.withLock { $0 = true }
+        }
+        do {
+            try await channel.unregister(device: name)
+        } catch {
+            logger.warning("unregistering the worker failed", metadata: ["error": "\(error)"])
+        }
+        logger.info("worker stopped", metadata: ["quill.device": "\(name)"])
+    }
+
+    private func registerUntilDone() async throws {
+        var delay: Duration = .milliseconds(200)
+        while true {
+            do {
+                try await channel.register(configuration.device, lease: configuration.lease)
+                return
+            } catch {
+                try Task.checkCancellation()
+                if stopping.withLock({ $0 }) { throw CancellationError() }
+                logger.warning("registering the worker failed; retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    private func heartbeatLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.heartbeatInterval)
+            if Task.isCancelled { return }
+            do {
+                try await channel.heartbeat(device: configuration.device.name, lease: configuration.lease)
+            } catch let error as QuillError where error.code == .notFound {
+                // The server forgot the device (a new database): register again.
+                try? await channel.register(configuration.device, lease: configuration.lease)
+            } catch {
+                logger.debug("device heartbeat failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func claimLoop() async {
+        var delay: Duration = .milliseconds(200)
+        while !isStopping {
+            let claim: JobClaim?
+            do {
+                claim = try await cancelWhenGracefulShutdown {
+                    try await self.channel.claim(
+                        self.configuration.capabilities,
+                        lease: self.configuration.lease,
+                        wait: self.configuration.claimWait
+                    )
+                }
+                delay = .milliseconds(200)
+            } catch {
+                if isStopping { return }
+                logger.warning("claiming a job failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+                continue
+            }
+            guard let claim else { continue }
+            await runJob(claim)
+        }
+    }
+
+    // MARK: One job
+
+    private func runJob(_ claim: JobClaim) async {
+        let job = claim.job
+        let ref = claim.ref
+        let metadata: Logger.Metadata = ["quill.job.id": "\(job.id)", "quill.run.id": "\(job.spec.runID)"]
+        logger.info("job started", metadata: metadata)
+        let runDirectory = configuration.runsDirectory + "/" + job.spec.runID.rawValue
+        let outputPath = runDirectory + "/" + RunDirectory.logFileName
+        var environment = job.spec.environment
+        environment["QUILL_JOB_ID"] = String(job.id)
+        environment["QUILL_RUN_ID"] = job.spec.runID.rawValue
+        environment["QUILL_RUN_DIR"] = runDirectory
+        if let uri = configuration.trackingURI() { environment["QUILL_TRACKING_URI"] = uri }
+        if !claim.attempt.gpus.isEmpty || !configuration.device.gpus.isEmpty {
+            // A job that asked for no GPU sees none, so it cannot take one another job holds.
+            environment["CUDA_VISIBLE_DEVICES"] = claim.attempt.gpus.map(String.init).joined(separator: ",")
+        }
+        let execution: any Execution
+        do {
+            try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+            execution = try await executor.start(
+                ExecutionRequest(
+                    argv: job.spec.argv,
+                    workingDirectory: job.spec.workdir,
+                    environment: environment,
+                    outputPath: outputPath
+                )
+            )
+        } catch {
+            let reason = (error as? QuillError)?.message ?? "could not start the command: \(error)"
+            await report(ref, AttemptResult(.failed, reason: reason), metadata: metadata)
+            return
+        }
+        let monitor = AttemptMonitor(outputPath: outputPath)
+        let deadline = job.spec.timeout.map { ContinuousClock.now + $0 }
+        // The watcher runs until the command ended (not until the task is cancelled: a stopping worker still
+        // renews the lease and uploads output while its command winds down).
+        let termination = await withTaskGroup(of: Termination?.self) { group in
+            group.addTask {
+                let ended = await execution.wait()
+                monitor.commandEnded()
+                return ended
+            }
+            group.addTask {
+                await self.watch(
+                    ref,
+                    execution: execution,
+                    monitor: monitor,
+                    deadline: deadline,
+                    timeout: job.spec.timeout
+                )
+                return nil
+            }
+            var ended: Termination = .exited(255)
+            for await result in group {
+                if let result { ended = result }
+            }
+            return ended
+        }
+        await monitor.flush(ref, channel: channel, final: true)
+        if monitor.abandoned {
+            logger.warning("job lost to this worker; not reporting it", metadata: metadata)
+            return
+        }
+        var result: AttemptResult
+        switch termination {
+        case .exited(0): result = AttemptResult(.completed, exitCode: 0)
+        case .exited(let code):
+            result = AttemptResult(.failed, exitCode: Int(code), reason: "exited with status \(code)")
+        case .signalled(let signal):
+            result = AttemptResult(.failed, signal: Int(signal), reason: "killed by signal \(signal)")
+        }
+        if let (outcome, reason) = monitor.stopReason {
+            result.outcome = outcome
+            result.reason = reason
+        }
+        await report(ref, result, metadata: metadata)
+    }
+
+    /// Renews the lease, uploads output, and stops the command on a cancel, a timeout or the worker's stop,
+    /// until the command ended.
+    private func watch(
+        _ ref: AttemptRef,
+        execution: any Execution,
+        monitor: AttemptMonitor,
+        deadline: ContinuousClock.Instant?,
+        timeout: Duration?
+    ) async {
+        while await monitor.sleep(configuration.heartbeatInterval) {
+            if isStopping, monitor.stop(.handedBack, "the worker stopped; the job was handed back") {
+                execution.stop(grace: configuration.stopGrace)
+            }
+            if let deadline, ContinuousClock.now >= deadline,
+                monitor.stop(.timedOut, "ran past its timeout of \(timeout.map { "\($0)" } ?? "")")
+            {
+                execution.stop(grace: configuration.stopGrace)
+            }
+            do {
+                let lease = try await channel.renew(ref, lease: configuration.lease)
+                if lease.cancelRequested, monitor.stop(.cancelled, "cancelled while running") {
+                    execution.stop(grace: configuration.stopGrace)
+                }
+            } catch let error as QuillError where error.code == .conflict || error.code == .notFound {
+                // The queue gave the job to another worker (this one was presumed dead): stop at once.
+                monitor.abandon()
+                execution.stop(grace: .zero)
+            } catch {
+                logger.debug("renewing a lease failed", metadata: ["error": "\(error)"])
+            }
+            await monitor.flush(ref, channel: channel, final: false)
+        }
+    }
+
+    /// Reports an attempt's end, retrying while the queue is unreachable (up to about a lease).
+    private func report(_ ref: AttemptRef, _ result: AttemptResult, metadata: Logger.Metadata) async {
+        let clock = ContinuousClock()
+        let giveUp = clock.now + configuration.lease
+        while true {
+            do {
+                try await channel.finish(ref, result)
+                logger.info("job ended", metadata: metadata.merging(["quill.job.outcome": "\(result.outcome)"]) { $1 })
+                return
+            } catch let error as QuillError where error.code == .conflict || error.code == .notFound {
+                logger.warning("job ended but was no longer this worker's", metadata: metadata)
+                return
+            } catch {
+                if clock.now >= giveUp {
+                    logger.error(
+                        "reporting a job's end failed",
+                        metadata: metadata.merging(["error": "\(error)"]) { $1 }
+                    )
+                    return
+                }
+                await AttemptMonitor.sleep(.milliseconds(500))
+            }
+        }
+    }
+}
+
+/// What the worker knows about one running attempt: why it was stopped, whether it was lost, and its output.
+final class AttemptMonitor: Sendable {
+    private struct State {
+        var stopReason: (AttemptOutcome, String)?
+        var abandoned = false
+        var ended = false
+        var sleeper: (id: Int, continuation: CheckedContinuation<Void, Never>)?
+        var sleeps = 0
+        var tail: OutputTail
+        var unsent: [String] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(outputPath: String) {
+        state = Mutex(State(tail: OutputTail(path: outputPath)))
+    }
+
+    /// Records that the command ended and wakes the watcher.
+    func commandEnded() {
+        let sleeper = state.withLock { state in
+            state.ended = true
+            defer { state.sleeper = nil }
+            return state.sleeper
+        }
+        sleeper?.continuation.resume()
+    }
+
+    /// Waits `duration` or until the command ends, whichever is first, ignoring task cancellation (a stopping
+    /// worker keeps renewing the lease until its command ended); `false` once the command ended.
+    func sleep(_ duration: Duration) async -> Bool {
+        let (seconds, attoseconds) = duration.components
+        let delay = Double(seconds) + Double(attoseconds) / 1e18
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let id = state.withLock { state -> Int? in
+                guard !state.ended else { return nil }
+                state.sleeps += 1
+                state.sleeper = (state.sleeps, continuation)
+                return state.sleeps
+            }
+            guard let id else {
+                continuation.resume()
+                return
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
+                let sleeper = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    guard let sleeper = state.sleeper, sleeper.id == id else { return nil }
+                    state.sleeper = nil
+                    return sleeper.continuation
+                }
+                sleeper?.resume()
+            }
+        }
+        return !state.withLock { $0.ended }
+    }
+
+    /// Sleeps even when the task is cancelled.
+    static func sleep(_ duration: Duration) async {
+        let (seconds, attoseconds) = duration.components
+        let delay = Double(seconds) + Double(attoseconds) / 1e18
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { continuation.resume() }
+        }
+    }
+
+    /// Records why the command is stopped; `false` when it was already stopped for another reason.
+    func stop(_ outcome: AttemptOutcome, _ reason: String) -> Bool {
+        state.withLock { state in
+            guard state.stopReason == nil else { return false }
+            state.stopReason = (outcome, reason)
+            return true
+        }
+    }
+
+    var stopReason: (AttemptOutcome, String)? { state.withLock { $0.stopReason } }
+
+    func abandon() { state.withLock { $0.abandoned = true } }
+
+    var abandoned: Bool { state.withLock { $0.abandoned } }
+
+    /// Sends the output lines written since the last flush (kept for the next flush when sending fails).
+    func flush(_ ref: AttemptRef, channel: any JobChannel, final: Bool) async {
+        let lines = state.withLock { state in
+            state.unsent += state.tail.read(final: final)
+            defer { state.unsent.removeAll() }
+            return state.unsent
+        }
+        guard !lines.isEmpty, !abandoned else { return }
+        do {
+            for start in stride(from: 0, to: lines.count, by: 5000) {
+                try await channel.appendOutput(ref, lines: Array(lines[start..<min(lines.count, start + 5000)]))
+            }
+        } catch {
+            // Sent again with the next flush; a line may then appear twice in the run's log.
+            state.withLock { $0.unsent = lines + $0.unsent }
+        }
+    }
+}

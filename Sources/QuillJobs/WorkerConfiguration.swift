@@ -1,0 +1,39 @@
+import QuillCore
+package import QuillStore
+
+/// How a ``Worker`` runs: the device it registers as, its timings and where job run directories go.
+package struct WorkerConfiguration: Sendable {
+    /// The device the worker registers as (its name, slots, GPUs and labels are what it claims with).
+    package var device: NewDevice
+    /// How long the worker holds its attempts and stays online without renewing; a worker silent this long is
+    /// presumed dead and its jobs re-queued.
+    package var lease: Duration = .seconds(10)
+    /// How often it renews leases, heartbeats and uploads output.
+    package var heartbeatInterval: Duration = .seconds(1)
+    /// How long one claim waits for a job (long-poll).
+    package var claimWait: Duration = .seconds(20)
+    /// How long a stopped command has between SIGTERM and SIGKILL.
+    package var stopGrace: Duration = .seconds(10)
+    /// Where each job's run directory is made (`<runsDirectory>/<run id>`, given as `QUILL_RUN_DIR`).
+    package var runsDirectory: String
+    /// The server URL given to jobs as `QUILL_TRACKING_URI`, when there is one (asked per job: an embedded
+    /// worker learns its server's port only once the server listens).
+    package var trackingURI: @Sendable () -> String?
+
+    /// A configuration with default timings.
+    package init(device: NewDevice, runsDirectory: String, trackingURI: @escaping @Sendable () -> String? = { nil }) {
+        self.device = device
+        self.runsDirectory = runsDirectory
+        self.trackingURI = trackingURI
+    }
+
+    /// What the worker claims with.
+    package var capabilities: WorkerCapabilities {
+        WorkerCapabilities(
+            name: device.name,
+            slots: device.slots,
+            gpus: device.gpus.map(\.index),
+            labels: device.labels
+        )
+    }
+}

@@ -1,0 +1,342 @@
+package import Foundation
+import GRDB
+package import QuillCore
+package import QuillStore
+
+/// The job queue in the same SQLite file as the runs (tables of migration "v13: jobs", ``JobSchema``).
+///
+/// Every change is one write transaction on the store's writer (`BEGIN IMMEDIATE`), so a claim reads the queue
+/// and takes a job with no other writer in between, whether the other writer is a task of this process or
+/// another process on the same file.
+extension SQLiteTrackingStore: JobStore {
+    // MARK: Submitting and reading
+
+    package func submitJob(_ job: NewJob, now: Date) async throws -> Job {
+        try Self.validate(job)
+        let conflicts: [UniqueConstraint: String] = [
+            .other("jobs.run_id"): "a job already produces run '\(job.runID)'; leave the run id out to get a fresh one"
+        ]
+        return try await write(conflicts: conflicts) { db in
+            guard try ProjectRecord.exists(db, key: job.projectID) else {
+                throw QuillError(.notFound, "project \(job.projectID) not found; create it first")
+            }
+            var record = JobRecord(job, now: Timestamp.microseconds(now))
+            try record.insert(db)
+            record.id = db.lastInsertedRowID
+            return record.stored(attempts: [])
+        }
+    }
+
+    package func job(_ id: Int64) async throws -> Job? {
+        try await read { db in try Self.fetchJob(db, id) }
+    }
+
+    package func jobs(_ query: JobQuery) async throws -> [Job] {
+        try await read { db in
+            var request = JobRecord.all()
+            if !query.statuses.isEmpty {
+                request = request.filter(query.statuses.map(\.rawValue).contains(JobRecord.Columns.status))
+            }
+            if let projectIDs = query.projectIDs {
+                request = request.filter(projectIDs.contains(JobRecord.Columns.projectID))
+            }
+            if let before = query.beforeID { request = request.filter(JobRecord.Columns.id < before) }
+            let records = try request.order(JobRecord.Columns.id.desc).limit(max(0, query.limit)).fetchAll(db)
+            let attempts = try Self.attempts(db, jobIDs: records.compactMap(\.id))
+            return records.map { $0.stored(attempts: attempts[$0.id ?? 0] ?? []) }
+        }
+    }
+
+    package func jobCounts(projectIDs: [Int64]?) async throws -> [JobStatus: Int] {
+        try await read { db in
+            var request = JobRecord.select(JobRecord.Columns.status, count(JobRecord.Columns.id))
+            if let projectIDs { request = request.filter(projectIDs.contains(JobRecord.Columns.projectID)) }
+            var counts: [JobStatus: Int] = [:]
+            for row in try Row.fetchAll(db, request.group(JobRecord.Columns.status)) {
+                if let status = JobStatus(rawValue: row[0]) { counts[status] = row[1] }
+            }
+            return counts
+        }
+    }
+
+    // MARK: Running
+
+    package func claimJob(_ worker: WorkerCapabilities, lease: Duration, now: Date) async throws -> JobClaim? {
+        guard worker.slots >= 1 else { throw QuillError(.invalidArgument, "a worker needs at least one slot") }
+        let start = Timestamp.microseconds(now)
+        let expires = Self.adding(lease, to: start)
+        return try await write { db in
+            let running =
+                try JobAttemptRecord
+                .filter(JobAttemptRecord.Columns.worker == worker.name && JobAttemptRecord.Columns.outcome == nil)
+                .fetchAll(db)
+            guard running.count < worker.slots else { return nil }
+            let held = Set(running.flatMap(\.gpus))
+            let free = worker.gpus.filter { !held.contains($0) }
+            guard var record = try Self.nextJob(db, for: worker, freeGPUs: free.count), let id = record.id else {
+                return nil
+            }
+            let last = try Int.fetchOne(
+                db,
+                sql: "SELECT max(number) FROM job_attempts WHERE job_id = ?",
+                arguments: [id]
+            )
+            let attempt = JobAttemptRecord(
+                jobID: id,
+                number: (last ?? 0) + 1,
+                worker: worker.name,
+                gpus: Array(free.prefix(record.spec.resources.gpus)),
+                startedAt: start,
+                leaseExpiresAt: expires
+            )
+            try attempt.insert(db)
+            record.status = .running
+            record.attemptsUsed += 1
+            record.startedAt = start
+            record.endedAt = nil
+            record.exitCode = nil
+            record.signal = nil
+            record.reason = nil
+            record.updatedAt = start
+            try record.update(db)
+            let attempts = try Self.attempts(db, jobIDs: [id])[id] ?? []
+            return JobClaim(job: record.stored(attempts: attempts), attempt: attempt.stored)
+        }
+    }
+
+    package func renewLease(_ attempt: AttemptRef, lease: Duration, now: Date) async throws -> LeaseState {
+        let expires = Self.adding(lease, to: Timestamp.microseconds(now))
+        return try await write { db in
+            var (job, record) = try Self.runningAttempt(db, attempt)
+            record.leaseExpiresAt = expires
+            try record.update(db, columns: [JobAttemptRecord.Columns.leaseExpiresAt])
+            return LeaseState(expiresAt: Timestamp.date(microseconds: expires), cancelRequested: job.cancelRequested)
+        }
+    }
+
+    package func finishAttempt(_ attempt: AttemptRef, _ result: AttemptResult, now: Date) async throws -> Job {
+        guard result.outcome != .lost else {
+            throw QuillError(.invalidArgument, "a worker cannot report its own attempt lost; hand it back instead")
+        }
+        let end = Timestamp.microseconds(now)
+        return try await write { db in
+            var (job, record) = try Self.runningAttempt(db, attempt)
+            record.endedAt = end
+            record.outcome = result.outcome
+            record.exitCode = result.exitCode
+            record.signal = result.signal
+            record.reason = result.reason
+            try record.update(db)
+            if result.outcome == .handedBack && !job.cancelRequested {
+                job.status = .queued
+                job.attemptsUsed = max(0, job.attemptsUsed - 1)
+                job.startedAt = nil
+            } else {
+                // A hand-back of a job whose cancel was asked for ends it cancelled; any other outcome is final
+                // as reported (a command that completed before its worker saw the cancel stays completed).
+                job.status = result.outcome == .handedBack ? .cancelled : result.outcome.jobStatus
+                job.exitCode = result.exitCode
+                job.signal = result.signal
+                job.reason = result.reason ?? (job.status == .cancelled ? "cancelled while running" : nil)
+                job.endedAt = end
+                job.cancelRequested = false
+            }
+            job.updatedAt = end
+            try job.update(db)
+            return try Self.stored(db, job)
+        }
+    }
+
+    package func recoverExpiredLeases(now: Date) async throws -> [Job] {
+        let cutoff = Timestamp.microseconds(now)
+        return try await write { db in
+            let expired =
+                try JobAttemptRecord
+                .filter(JobAttemptRecord.Columns.outcome == nil && JobAttemptRecord.Columns.leaseExpiresAt < cutoff)
+                .fetchAll(db)
+            return try expired.map { attempt in
+                try Self.lose(
+                    db,
+                    attempt,
+                    reason: "worker '\(attempt.worker)' stopped renewing its lease",
+                    now: cutoff
+                )
+            }
+        }
+    }
+
+    // MARK: Controlling
+
+    package func cancelJob(_ id: Int64, reason: String?, now: Date) async throws -> Job {
+        let time = Timestamp.microseconds(now)
+        return try await write { db in
+            guard var job = try JobRecord.fetchOne(db, key: id) else { throw Self.missingJob(id) }
+            switch job.status {
+            case .queued, .lost:
+                job.status = .cancelled
+                job.reason = reason ?? "cancelled before it started"
+                job.endedAt = time
+            case .running:
+                job.cancelRequested = true
+                if let reason { job.reason = reason }
+            case .completed, .failed, .cancelled:
+                return try Self.stored(db, job)
+            }
+            job.updatedAt = time
+            try job.update(db)
+            return try Self.stored(db, job)
+        }
+    }
+
+    package func retryJob(_ id: Int64, now: Date) async throws -> Job {
+        let time = Timestamp.microseconds(now)
+        return try await write { db in
+            guard var job = try JobRecord.fetchOne(db, key: id) else { throw Self.missingJob(id) }
+            guard job.status.isTerminal else {
+                throw QuillError(
+                    .conflict,
+                    "job \(id) is \(job.status); only a completed, failed or cancelled job can be retried"
+                )
+            }
+            job.status = .queued
+            job.attemptsUsed = 0
+            job.cancelRequested = false
+            job.exitCode = nil
+            job.signal = nil
+            job.reason = nil
+            job.startedAt = nil
+            job.endedAt = nil
+            job.updatedAt = time
+            try job.update(db)
+            return try Self.stored(db, job)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func missingJob(_ id: Int64) -> QuillError {
+        QuillError(.notFound, "job \(id) not found; list jobs with `quill jobs`")
+    }
+
+    /// `start` plus a lease, saturating rather than overflowing on an absurd lease.
+    static func adding(_ lease: Duration, to start: Int64) -> Int64 {
+        let (sum, overflow) = start.addingReportingOverflow(max(0, lease.microseconds))
+        return overflow ? Int64.max : sum
+    }
+
+    private static func validate(_ job: NewJob) throws {
+        guard let command = job.argv.first, !command.isEmpty else {
+            throw QuillError(.invalidArgument, "a job needs a command; put it after `--`")
+        }
+        guard job.maxAttempts >= 1 else {
+            throw QuillError(.invalidArgument, "max attempts must be at least 1, not \(job.maxAttempts)")
+        }
+        guard job.resources.gpus >= 0 else {
+            throw QuillError(.invalidArgument, "a job cannot ask for \(job.resources.gpus) GPUs")
+        }
+        if let timeout = job.timeout, timeout <= .zero {
+            throw QuillError(.invalidArgument, "a job's timeout must be positive")
+        }
+    }
+
+    static func fetchJob(_ db: Database, _ id: Int64) throws -> Job? {
+        guard let record = try JobRecord.fetchOne(db, key: id) else { return nil }
+        return try stored(db, record)
+    }
+
+    static func stored(_ db: Database, _ record: JobRecord) throws -> Job {
+        let id = record.id ?? 0
+        return record.stored(attempts: try attempts(db, jobIDs: [id])[id] ?? [])
+    }
+
+    /// The attempts of some jobs, oldest first, by job.
+    static func attempts(_ db: Database, jobIDs: [Int64]) throws -> [Int64: [JobAttempt]] {
+        guard !jobIDs.isEmpty else { return [:] }
+        let records =
+            try JobAttemptRecord
+            .filter(jobIDs.contains(JobAttemptRecord.Columns.jobID))
+            .order(JobAttemptRecord.Columns.jobID, JobAttemptRecord.Columns.number)
+            .fetchAll(db)
+        return Dictionary(grouping: records, by: \.jobID).mapValues { $0.map(\.stored) }
+    }
+
+    /// The first queued job, by priority then age, that a worker with `freeGPUs` free GPUs can run.
+    private static func nextJob(_ db: Database, for worker: WorkerCapabilities, freeGPUs: Int) throws -> JobRecord? {
+        let labels = Set(worker.labels)
+        let page = 256
+        var lastPriority: Int?
+        var lastID: Int64 = 0
+        while true {
+            var request =
+                JobRecord
+                .filter(JobRecord.Columns.status == JobStatus.queued.rawValue)
+                .filter(JobRecord.Columns.gpus <= freeGPUs)
+                .filter(JobRecord.Columns.device == nil || JobRecord.Columns.device == worker.name)
+            if let lastPriority {
+                // Keyset paging in (priority DESC, id ASC) order.
+                request = request.filter(
+                    JobRecord.Columns.priority < lastPriority
+                        || (JobRecord.Columns.priority == lastPriority && JobRecord.Columns.id > lastID)
+                )
+            }
+            let candidates =
+                try request
+                .order(JobRecord.Columns.priority.desc, JobRecord.Columns.id)
+                .limit(page)
+                .fetchAll(db)
+            if let found = candidates.first(where: { Set($0.spec.resources.labels).isSubset(of: labels) }) {
+                return found
+            }
+            guard candidates.count == page, let last = candidates.last else { return nil }
+            lastPriority = last.spec.priority
+            lastID = last.id ?? 0
+        }
+    }
+
+    /// A job and its running attempt named by `ref`.
+    ///
+    /// - Throws: `conflict` when the attempt is not the job's running one, or is held by another worker.
+    private static func runningAttempt(_ db: Database, _ ref: AttemptRef) throws -> (JobRecord, JobAttemptRecord) {
+        guard let job = try JobRecord.fetchOne(db, key: ref.jobID) else { throw missingJob(ref.jobID) }
+        guard
+            let attempt = try JobAttemptRecord.fetchOne(
+                db,
+                key: [JobAttemptRecord.Columns.jobID.name: ref.jobID, JobAttemptRecord.Columns.number.name: ref.number]
+            ),
+            attempt.outcome == nil, attempt.worker == ref.worker
+        else {
+            throw QuillError(
+                .conflict,
+                "attempt \(ref.number) of job \(ref.jobID) is no longer running on '\(ref.worker)' (the job is \(job.status)); drop it"
+            )
+        }
+        return (job, attempt)
+    }
+
+    /// Ends a running attempt as lost and re-queues its job, or ends the job: cancelled when a cancel was asked
+    /// for, failed when its attempts are used up.
+    static func lose(_ db: Database, _ attempt: JobAttemptRecord, reason: String, now: Int64) throws -> Job {
+        var attempt = attempt
+        attempt.outcome = .lost
+        attempt.endedAt = now
+        attempt.reason = reason
+        try attempt.update(db)
+        guard var job = try JobRecord.fetchOne(db, key: attempt.jobID) else { throw missingJob(attempt.jobID) }
+        if job.cancelRequested {
+            job.status = .cancelled
+            job.reason = "cancelled; \(reason)"
+            job.endedAt = now
+            job.cancelRequested = false
+        } else if job.attemptsUsed >= job.spec.maxAttempts {
+            job.status = .failed
+            job.reason = "lost: \(reason); all \(job.spec.maxAttempts) attempts used"
+            job.endedAt = now
+        } else {
+            job.status = .queued
+            job.reason = "attempt \(attempt.number) lost: \(reason); queued again"
+        }
+        job.updatedAt = now
+        try job.update(db)
+        return try stored(db, job)
+    }
+}
