@@ -30,7 +30,8 @@ struct QueueFixture {
         return try await queue.submit(job)
     }
 
-    func worker(_ name: String, slots: Int = 1, gpus: [Int] = [], lease: Duration = .seconds(5)) -> Worker {
+    /// A worker; the lease is long, so a loaded machine never loses an attempt (expiry has its own tests).
+    func worker(_ name: String, slots: Int = 1, gpus: [Int] = [], lease: Duration = .seconds(60)) -> Worker {
         var configuration = WorkerConfiguration(
             device: NewDevice(
                 name: name,
@@ -191,7 +192,10 @@ struct WorkerTests {
     @Test("a stopped worker hands its running job back; another worker finishes it")
     func handBack() async throws {
         let fixture = try await QueueFixture()
-        let job = try await fixture.submit(["/bin/sh", "-c", "echo attempt; sleep 2; echo done"])
+        // The first attempt sleeps far longer than the test takes to stop its worker; the second finishes.
+        let marker = fixture.temp.file("tried")
+        let script = "if [ -e \(marker) ]; then echo done; else touch \(marker); echo attempt; sleep 60; fi"
+        let job = try await fixture.submit(["/bin/sh", "-c", script])
         let first = fixture.worker("first")
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await first.run() }

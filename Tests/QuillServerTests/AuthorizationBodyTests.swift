@@ -43,9 +43,20 @@ struct AuthorizationBodyTests {
         )
         add("POST", "/api/v1/users", "/api/v1/users", ["bob": 403, "anonymous": 401])
         // These name their resource in the body, so only an anonymous caller can be refused before it.
-        for path in ["/api/v1/runs", "/api/v1/projects", "/api/v1/keys", "/api/v1/orgs"] {
+        for path in ["/api/v1/runs", "/api/v1/projects", "/api/v1/keys", "/api/v1/orgs", "/api/v1/jobs"] {
             add("POST", path, path, ["anonymous": 401])
         }
+        // Jobs: cancel and retry take no body; the worker routes need an administrator's key first.
+        let job = "/api/v1/jobs/\(fixture.privateJob)"
+        add("POST", "/api/v1/jobs/{id}/cancel", job + "/cancel", ["bob": 404, "anonymous": 401])
+        add("POST", "/api/v1/jobs/{id}/retry", job + "/retry", ["bob": 404, "anonymous": 401])
+        let worker = ["bob": 403, "anonymous": 401]
+        add("POST", "/api/v1/jobs/claim", "/api/v1/jobs/claim", worker)
+        for action in ["heartbeat", "output", "finish"] {
+            add("POST", "/api/v1/jobs/{id}/\(action)", "\(job)/\(action)", worker)
+        }
+        add("PUT", "/api/v1/devices/{name}", "/api/v1/devices/box", worker)
+        add("POST", "/api/v1/devices/{name}/heartbeat", "/api/v1/devices/box/heartbeat", worker)
         return attempts
     }
 

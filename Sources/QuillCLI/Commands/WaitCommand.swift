@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import QuillAPI
+import QuillClient
+import QuillCore
+
+/// `quill wait ID… [--timeout D]`: waits for jobs to end and exits with their status.
+struct WaitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wait",
+        abstract: "Wait for jobs to end; exit with the status of the first that did not complete.",
+        discussion: """
+            Exits 0 when every job completed; for a failed job, its command's exit status (or 128 + the \
+            signal that ended it, or 1); 130 for a cancelled job; 124 when --timeout passed first.
+            """
+    )
+
+    @OptionGroup var options: AccountServerOptions
+
+    @Argument(help: "The jobs' ids.")
+    var ids: [Int64]
+
+    @Option(help: ArgumentHelp("Give up after this long (90s, 15m, 2h).", valueName: "duration"))
+    var timeout: String?
+
+    func validate() throws {
+        guard !ids.isEmpty else { throw ValidationError("give the id of at least one job, e.g. `quill wait 12`") }
+        if let timeout, JobOutput.seconds(timeout) == nil {
+            throw ValidationError("--timeout takes a duration such as 90s, 15m or 2h, not '\(timeout)'")
+        }
+    }
+
+    func run() async throws {
+        let server = try ServerClient(server: options.server)
+        let deadline = timeout.flatMap(JobOutput.seconds).map { Date().addingTimeInterval($0) }
+        var finished: [Int64: (APIJob, JSONValue)] = [:]
+        var shown: [Int64: String] = [:]
+        while finished.count < ids.count {
+            for id in ids where finished[id] == nil {
+                let (job, json) = try server.call(APIJob.self, "GET", APIPath.job(id))
+                let line = "job \(id) (\(job.name)): \(JobOutput.status(job))"
+                if shown[id] != line, !options.json {
+                    Console.printError(line)
+                    shown[id] = line
+                }
+                if JobStatus(rawValue: job.status)?.isTerminal == true { finished[id] = (job, json) }
+            }
+            if finished.count == ids.count { break }
+            if let deadline, Date() >= deadline {
+                Console.printError(
+                    "error: \(ids.count - finished.count) job(s) still not done after --timeout \(timeout ?? ""); they keep running (`quill cancel` stops them)"
+                )
+                throw ExitCode(124)
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        if options.json { Console.printJSON(.array(ids.compactMap { finished[$0]?.1 })) }
+        for id in ids {
+            guard let (job, _) = finished[id] else { continue }
+            let code = Self.exitCode(job)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    /// The exit status that stands for a job's end.
+    static func exitCode(_ job: APIJob) -> Int32 {
+        switch job.status {
+        case "completed": return 0
+        case "cancelled": return 130
+        default:
+            if let code = job.exitCode, code != 0 { return Int32(clamping: code) }
+            if let signal = job.signal { return Int32(clamping: 128 + signal) }
+            return 1
+        }
+    }
+}
