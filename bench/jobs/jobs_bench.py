@@ -206,7 +206,7 @@ class QuillWhirrTarget(WhirrTarget):
 
 
 class QuillTarget(Target):
-    """Quill's own queue: `quill serve` and `quill worker`. The routes are Quill's job API (issue 12)."""
+    """Quill's own queue: `quill serve --local-workers 0` and `quill worker` processes, over Quill's job API."""
 
     name = "quill"
     job_id_env = "QUILL_JOB_ID"
@@ -214,7 +214,7 @@ class QuillTarget(Target):
         "health": "/healthz",
         "submit": "/api/v1/jobs",
         "job": "/api/v1/jobs/{job_id}",
-        "status": "/api/v1/jobs/status",
+        "status": "/api/v1/jobs?limit=1",  # the job list carries the counts by status
     }
 
     def start_server(self) -> None:
@@ -223,32 +223,32 @@ class QuillTarget(Target):
         self.wait_up(self.ROUTES["health"])
 
     def start_worker(self, index: int) -> subprocess.Popen:
+        env = dict(os.environ, QUILL_HOME=str(self.work / "home"))
         p = subprocess.Popen(
-            [self.args.quill, "worker", "--server", self.base, "--name", f"bench-{index}"],
-            cwd=self.work, stdout=open(self.work / f"worker-{index}.log", "ab"), stderr=subprocess.STDOUT)
+            [self.args.quill, "worker", "--server", self.base, "--name", f"bench-{index}",
+             "--runs-dir", str(self.work / f"runs-{index}")],
+            cwd=self.work, env=env, stdout=open(self.work / f"worker-{index}.log", "ab"), stderr=subprocess.STDOUT)
         self.workers.append(p)
         return p
 
     def submit(self, argv: list[str]) -> int:
-        r = self.http.post(self.url("submit"), json={"command": argv, "workdir": str(self.work)})
+        r = self.http.post(self.url("submit"), json={"argv": argv, "workdir": str(self.work)})
         r.raise_for_status()
-        body = r.json()
-        return body.get("job", body)["id"] if isinstance(body.get("job", body), dict) else body["id"]
+        return int(r.json()["id"])
 
     def job_status(self, job_id: int) -> str:
         r = self.http.get(self.url("job", job_id=job_id))
         r.raise_for_status()
-        body = r.json()
-        return str(body.get("job", body)["status"])
+        return str(r.json()["status"])
 
     def status(self) -> dict:
         r = self.http.get(self.url("status"))
         r.raise_for_status()
-        return r.json()
+        return r.json()["counts"]
 
     def server_errors(self) -> int:
         text = (self.work / "server.log").read_text(errors="replace")
-        return sum(1 for line in text.splitlines() if "status=500" in line)
+        return sum(1 for line in text.splitlines() if "status=500" in line or "error" in line.lower())
 
     def worker_errors(self) -> int:
         n = 0
