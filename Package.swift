@@ -160,6 +160,7 @@ let package = Package(
         .testTarget(
             name: "QuillAPITests",
             dependencies: ["QuillAPI", "QuillCore"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -11,12 +11,12 @@ echo "==> checking format"
 swift format lint --strict --recursive Sources Tests Examples bench/peers/QuillPeerBench bench/steps bench/hash
 echo "==> building (warnings are errors)"
 swift build --build-tests -Xswiftc -warnings-as-errors
-echo "==> preparing the interop checks (whirr, jsonschema, openapi-spec-validator, schemathesis, selenium from PyPI, in a throwaway virtualenv)"
+echo "==> preparing the interop checks (whirr[server], jsonschema, openapi-spec-validator, schemathesis, selenium from PyPI, in a throwaway virtualenv)"
 venv=.build/venv-interop
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import whirr, jsonschema, openapi_spec_validator, schemathesis, selenium" 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import whirr.client, httpx, jsonschema, openapi_spec_validator, schemathesis, selenium" 2>/dev/null; then
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check whirr jsonschema openapi-spec-validator schemathesis selenium
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "whirr[server]==0.5.3" jsonschema openapi-spec-validator schemathesis selenium
 fi
 export QUILL_TEST_PYTHON="$PWD/$venv/bin/python"
 export QUILL_TEST_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"

@@ -32,6 +32,9 @@ package struct ServerConfiguration: Sendable {
     package var stepsRoot: String = StepOptions.fromEnvironment().root
     /// The limits and timing of live event streams (`GET /api/v1/runs/{id}/events`).
     package var eventStreams = EventStreamConfiguration()
+    /// whirr's data directory for the `/whirr` routes: a job's whirr run folder is `<dir>/runs/job-<id>`
+    /// (`quill serve` uses `<data folder>/whirr`).
+    package var whirrDataDirectory: String = "whirr"
 
     /// Creates a configuration with defaults.
     package init() {}
@@ -87,6 +90,7 @@ package enum QuillServer {
         if let queue = jobs ?? (store as? any JobStore).map({ JobQueue(jobs: $0, runs: store, logger: logger) }) {
             JobRoutes(api: api, queue: queue).register(authenticated.group("api/v1/jobs"))
             DeviceRoutes(api: api, queue: queue).register(authenticated.group("api/v1/devices"))
+            WhirrRoutes(api: api, queue: queue, dataDirectory: configuration.whirrDataDirectory).register(router)
         }
         DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
         let counter = ConnectionCounter(limit: configuration.maxConnections)

@@ -184,6 +184,7 @@ struct ServeCommand: AsyncParsableCommand {
             maxConnections ?? FileDescriptorLimit.defaultConnectionLimit(openFiles: openFiles)
         var logger = Logger(label: "quill.server")
         logger.logLevel = .warning
+        configuration.whirrDataDirectory = folder + "/whirr"
         let queue = JobQueue(jobs: store, runs: store, logger: logger)
         // The address jobs of embedded workers report to (QUILL_TRACKING_URI), known once the server listens.
         let address = Mutex<String?>(nil)

@@ -1,0 +1,89 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import QuillAPI
+import QuillCore
+import QuillJobs
+import QuillStore
+
+/// whirr's run routes: a job's run is `job-<id>`, its Quill run's record, and its files in whirr's data
+/// directory (`<data dir>/runs/job-<id>`), where a whirr worker sharing that directory writes them.
+extension WhirrRoutes {
+    func registerRuns(_ table: WhirrRouteTable) {
+        table.add("api/v1/runs", .get) { request, _ in try await listRuns(request) }
+        table.add("api/v1/runs/:run", .get) { _, context in
+            let (job, run) = try await jobRun(context)
+            return try JSONResponse.make(whirrRun(job, run))
+        }
+        table.add("api/v1/runs/:run/metrics", .get) { _, context in
+            let (job, _) = try await jobRun(context)
+            let rows = WhirrRunFiles(directory: runDirectory(job.id)).metricRows()
+            return try JSONResponse.make(WhirrRunMetrics(rows: rows))
+        }
+        table.add("api/v1/runs/:run/artifacts", .get) { _, context in
+            let (job, _) = try await jobRun(context)
+            return try JSONResponse.make(
+                WhirrRunArtifacts(artifacts: WhirrRunFiles(directory: runDirectory(job.id)).files())
+            )
+        }
+        table.add("api/v1/runs/:run/artifacts/**", .get) { _, context in
+            let (job, _) = try await jobRun(context)
+            let path = context.parameters.getCatchAll().joined(separator: "/")
+            return try WhirrRunFiles(directory: runDirectory(job.id)).download(path)
+        }
+    }
+
+    /// `GET /api/v1/runs`: the runs of jobs that started, newest first, filtered by whirr's run status and tag.
+    private func listRuns(_ request: Request) async throws -> Response {
+        let limit = try queryInteger(request, "limit", default: 50, range: 1...500)
+        let status = request.uri.queryParameters["status"].map(String.init)
+        let tag = request.uri.queryParameters["tag"].map(String.init)
+        var runs: [WhirrRun] = []
+        var before: Int64?
+        scan: while true {
+            let page = try await queue.jobs.jobs(JobQuery(beforeID: before, limit: 200))
+            for job in page where job.status != .queued || !job.attempts.isEmpty {
+                guard let run = try await api.store.run(job.spec.runID) else { continue }
+                let shown = whirrRun(job, run)
+                if let status, shown.status != status { continue }
+                if let tag, !(shown.tags ?? []).contains(tag) { continue }
+                runs.append(shown)
+                if runs.count == limit { break scan }
+            }
+            guard page.count == 200, let last = page.last else { break }
+            before = last.id
+        }
+        return try JSONResponse.make(WhirrRunList(runs: runs))
+    }
+
+    /// The job and Quill run a whirr run name (`job-<id>`) names; 404 `Run … not found` otherwise.
+    private func jobRun(_ context: QuillRequestContext) async throws -> (Job, StoredRun) {
+        let name = context.parameters.get("run") ?? ""
+        guard let id = WhirrMapping.jobID(runName: name), let job = try await queue.jobs.job(id),
+            let run = try await api.store.run(job.spec.runID)
+        else { throw WhirrHTTPError(.notFound, "Run \(name) not found") }
+        return (job, run)
+    }
+
+    /// A job's run as whirr's `RunResponse`; its status is the job's (`completed`, `failed`, `cancelled`,
+    /// `running`).
+    private func whirrRun(_ job: Job, _ run: StoredRun) -> WhirrRun {
+        let shown = WhirrMapping.nameAndTags(job.spec)
+        let status = job.status.isTerminal ? job.status.rawValue : "running"
+        return WhirrRun(
+            id: WhirrMapping.runName(job.id),
+            jobID: job.id,
+            name: shown.name ?? run.name,
+            config: run.config.isEmpty ? nil : run.config,
+            tags: shown.tags,
+            status: status,
+            startedAt: WhirrMapping.time(run.startedAt),
+            finishedAt: WhirrMapping.time(run.endedAt),
+            durationSeconds: run.endedAt.map { $0.timeIntervalSince(run.startedAt) },
+            summary: run.summary.isEmpty ? nil : run.summary,
+            hostname: run.host,
+            runDir: runDirectory(job.id)
+        )
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import QuillCore
+import QuillTesting
+import Testing
+
+/// `quill serve` answers whirr 0.5.3's API under `/whirr`: real HTTP against a real server, and whirr's own
+/// client and worker (Python, from the test virtualenv) against it.
+@Suite("whirr's API under /whirr")
+struct WhirrRoutesTests {
+    static let python = ProcessInfo.processInfo.environment["QUILL_TEST_PYTHON"]
+    static let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Interop")
+
+    func server(_ temp: TemporaryDirectory) throws -> ServerProcess {
+        try ServerProcess(data: temp.file("data"), extraArguments: ["--local-workers", "0"])
+    }
+
+    func submit(_ server: ServerProcess, _ argv: [String] = ["true"]) async throws -> Int {
+        let (status, body) = try await server.request(
+            "POST",
+            "/whirr/api/v1/jobs",
+            json: ["command_argv": .array(argv.map(JSONValue.string)), "workdir": "/tmp"]
+        )
+        #expect(status == 200)
+        return try #require(body?["job_id"]?.intValue)
+    }
+
+    @Test("concurrent claims from many workers answer 200, never hand one job to two workers, and strand none")
+    func concurrentClaimsAreAtomic() async throws {
+        let temp = TemporaryDirectory("quill-whirr-claims")
+        let server = try server(temp)
+        var submitted: Set<Int> = []
+        for _ in 0..<24 { submitted.insert(try await submit(server)) }
+        let claims = try await withThrowingTaskGroup(of: [(Int, Int?)].self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var seen: [(Int, Int?)] = []
+                    while true {
+                        let (status, body) = try await server.request(
+                            "POST",
+                            "/whirr/api/v1/jobs/claim",
+                            json: ["worker_id": .string("w\(worker)"), "lease_seconds": 60]
+                        )
+                        let id = body?["job"]?["id"]?.intValue
+                        seen.append((status, id))
+                        if status != 200 || id == nil { return seen }
+                    }
+                }
+            }
+            var all: [(Int, Int?)] = []
+            for try await part in group { all += part }
+            return all
+        }
+        #expect(claims.allSatisfy { $0.0 == 200 }, "\(claims.filter { $0.0 != 200 })")
+        let claimed = claims.compactMap(\.1)
+        #expect(claimed.count == submitted.count)
+        #expect(Set(claimed) == submitted)
+        let (_, status) = try await server.request("GET", "/whirr/api/v1/status")
+        #expect(status?["running"] == 24)
+        #expect(status?["queued"] == 0)
+    }
+
+    @Test("errors come in whirr's shapes: 404 and 403 details, 405, 422 lists, an unknown route")
+    func errorsHaveWhirrsShapes() async throws {
+        let temp = TemporaryDirectory("quill-whirr-errors")
+        let server = try server(temp)
+        let id = try await submit(server)
+        let missing = try await server.request("GET", "/whirr/api/v1/jobs/987654321")
+        #expect(missing.status == 404)
+        #expect(missing.body == ["detail": "Job 987654321 not found"])
+        let lease = try await server.request(
+            "POST",
+            "/whirr/api/v1/jobs/claim",
+            json: ["worker_id": "w", "lease_seconds": 5]
+        )
+        #expect(lease.status == 422)
+        #expect(lease.body?["detail"]?.arrayValue?.first?["type"] == "greater_than_equal")
+        #expect(lease.body?["detail"]?.arrayValue?.first?["loc"] == ["body", "lease_seconds"])
+        let field = try await server.request("POST", "/whirr/api/v1/jobs/claim", json: [:])
+        #expect(field.status == 422)
+        #expect(field.body?["detail"]?.arrayValue?.first?["type"] == "missing")
+        #expect(field.body?["detail"]?.arrayValue?.first?["loc"] == ["body", "worker_id"])
+        let notJSON = try await server.request("POST", "/whirr/api/v1/jobs/claim", raw: Array("{".utf8))
+        #expect(notJSON.status == 422)
+        #expect(notJSON.body?["detail"]?.arrayValue?.first?["type"] == "json_invalid")
+        let limit = try await server.request("GET", "/whirr/api/v1/jobs?limit=0")
+        #expect(limit.status == 422)
+        #expect(limit.body?["detail"]?.arrayValue?.first?["loc"] == ["query", "limit"])
+        let method = try await server.request("DELETE", "/whirr/api/v1/jobs/\(id)")
+        #expect(method.status == 405)
+        #expect(method.body == ["detail": "Method Not Allowed"])
+        let route = try await server.request("GET", "/whirr/api/v1/nothing")
+        #expect(route.status == 404)
+        #expect(route.body == ["detail": "Not Found"])
+
+        let claimed = try await server.request("POST", "/whirr/api/v1/jobs/claim", json: ["worker_id": "w1"])
+        #expect(claimed.body?["job"]?["id"]?.intValue == id)
+        let beat = try await server.request("POST", "/whirr/api/v1/jobs/\(id)/heartbeat", json: ["worker_id": "w2"])
+        #expect(beat.status == 404)
+        #expect(beat.body == ["detail": .string("Job \(id) not found or not owned by worker w2")])
+        let stolen = try await server.request(
+            "POST",
+            "/whirr/api/v1/jobs/\(id)/complete",
+            json: ["worker_id": "w2", "exit_code": 0]
+        )
+        #expect(stolen.status == 403)
+        #expect(stolen.body == ["detail": .string("Job \(id) is not owned by worker w2")])
+        let done = try await server.request(
+            "POST",
+            "/whirr/api/v1/jobs/\(id)/complete",
+            json: ["worker_id": "w1", "exit_code": 0, "run_id": .string("job-\(id)")]
+        )
+        #expect(done.status == 200)
+        #expect(done.body == ["message": .string("Job \(id) marked as completed"), "success": true])
+        // A second report for the ended attempt changes nothing.
+        let again = try await server.request(
+            "POST",
+            "/whirr/api/v1/jobs/\(id)/fail",
+            json: ["worker_id": "w1", "error_message": "late"]
+        )
+        #expect(again.status == 403)
+        let job = try await server.request("GET", "/whirr/api/v1/jobs/\(id)")
+        #expect(job.body?["status"] == "completed")
+        #expect(job.body?["exit_code"] == 0)
+        #expect(job.body?["run_id"] == .string("job-\(id)"))
+    }
+
+    @Test("a running job cancelled through whirr's API is reported at the next heartbeat and ends cancelled")
+    func cancelReachesTheHeartbeat() async throws {
+        let temp = TemporaryDirectory("quill-whirr-cancel")
+        let server = try server(temp)
+        let id = try await submit(server, ["sleep", "100"])
+        _ = try await server.request("POST", "/whirr/api/v1/jobs/claim", json: ["worker_id": "w"])
+        let cancel = try await server.request("POST", "/whirr/api/v1/jobs/\(id)/cancel")
+        #expect(cancel.body == ["message": .string("Job \(id) cancelled"), "previous_status": "running"])
+        let beat = try await server.request("POST", "/whirr/api/v1/jobs/\(id)/heartbeat", json: ["worker_id": "w"])
+        #expect(beat.body?["cancel_requested"] == true)
+        #expect(beat.body?["success"] == true)
+        _ = try await server.request(
+            "POST",
+            "/whirr/api/v1/jobs/\(id)/complete",
+            json: ["worker_id": "w", "exit_code": -15, "error_message": "Job cancelled"]
+        )
+        let job = try await server.request("GET", "/whirr/api/v1/jobs/\(id)")
+        #expect(job.body?["status"] == "cancelled")
+        #expect(job.body?["exit_code"] == -15)
+        let queued = try await submit(server)
+        let early = try await server.request("POST", "/whirr/api/v1/jobs/\(queued)/cancel")
+        #expect(early.body?["previous_status"] == "queued")
+        #expect(try await server.request("GET", "/whirr/api/v1/jobs/\(queued)").body?["status"] == "cancelled")
+    }
+
+    @Test(
+        "whirr's own client and worker run Quill jobs: metrics, output and files of the run folder, four workers",
+        .enabled(if: python != nil, "set by scripts/test.sh"),
+        .timeLimit(.minutes(5))
+    )
+    func whirrWorkerRunsQuillJobs() async throws {
+        let temp = TemporaryDirectory("quill-whirr-worker")
+        let server = try server(temp)
+        let python = try #require(Self.python)
+        let result = try await BuiltProducts.runOffPool(
+            python,
+            [
+                Self.interop.appendingPathComponent("whirr_worker_against_quill.py").path,
+                "--url", "http://127.0.0.1:\(server.port)/whirr",
+                "--data-dir", temp.file("data") + "/whirr",
+                "--workers", "4", "--jobs", "40",
+            ]
+        )
+        #expect(result.status == 0, "\(result.stderr)")
+        let seen = try JSONParser.parse(Array(result.stdout.utf8))
+        #expect(seen["queue"]?["jobs"] == 40)
+        // The job's run is a Quill run: its metrics came from the whirr run folder.
+        let trained = try #require(seen["single"]?["trained"]?.intValue)
+        let job = try await server.request("GET", "/whirr/api/v1/runs/job-\(trained)")
+        #expect(job.body?["status"] == "completed")
+        #expect(job.body?["summary"] == ["loss": 0.33])
+    }
+
+    @Test(
+        "the shared whirr smoke test passes against quill serve",
+        .enabled(if: python != nil && FileManager.default.fileExists(atPath: smoke), "needs ../shared/whirr_smoke.py"),
+        .timeLimit(.minutes(3))
+    )
+    func sharedSmokeTest() async throws {
+        let temp = TemporaryDirectory("quill-whirr-smoke")
+        let server = try server(temp)
+        let result = try await BuiltProducts.runOffPool(
+            try #require(Self.python),
+            [Self.smoke, "--url", "http://127.0.0.1:\(server.port)/whirr"]
+        )
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("whirr-smoke: 11/11 checks pass"))
+    }
+
+    static let smoke =
+        ProcessInfo.processInfo.environment["QUILL_WHIRR_SMOKE"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/whirr_smoke.py").path
+}
