@@ -43,7 +43,7 @@ public enum APIPath: Sendable {
     public static func job(_ id: Int64, _ action: String? = nil) -> String {
         "\(jobs)/\(id)" + (action.map { "/" + $0 } ?? "")
     }
-    /// `/api/v1/devices/{name}`, and its `heartbeat` with `action`.
+    /// `/api/v1/devices/{name}`, and its `heartbeat` or `unregister` with `action`.
     public static func device(_ name: String, _ action: String? = nil) -> String {
         "\(devices)/\(segment(name))" + (action.map { "/" + $0 } ?? "")
     }

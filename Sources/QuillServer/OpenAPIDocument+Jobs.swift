@@ -276,11 +276,13 @@ extension OpenAPIDocument {
                     ),
                     responses: ["200": json(ref("Device"), "The device, online")]
                 ),
-                "delete": operation(
-                    "Unregister a device (it is forgotten); the jobs it still runs are re-queued",
+            ],
+            "/api/v1/devices/{name}/unregister": [
+                "post": operation(
+                    "Unregister a device: it stays listed, offline; the jobs it still runs are re-queued",
                     parameters: [deviceName],
-                    responses: ["204": noContent]
-                ),
+                    responses: ["200": json(ref("Device"), "The device, offline")]
+                )
             ],
             "/api/v1/devices/{name}/heartbeat": [
                 "post": operation(

@@ -38,7 +38,11 @@ extension SQLiteTrackingStore {
     package func unregisterDevice(_ name: String, now: Date) async throws {
         let time = Timestamp.microseconds(now)
         try await write { db in
-            guard try DeviceRecord.deleteOne(db, key: name) else { throw try Self.missingDevice(db, name) }
+            guard var record = try DeviceRecord.fetchOne(db, key: name) else { throw try Self.missingDevice(db, name) }
+            // Kept, offline: `quill devices` and whirr's worker list show a stopped worker with its last sighting.
+            record.online = false
+            record.lastSeen = time
+            try record.update(db)
             let held =
                 try JobAttemptRecord
                 .filter(JobAttemptRecord.Columns.worker == name && JobAttemptRecord.Columns.outcome == nil)

@@ -305,7 +305,10 @@ struct JobCommandsTests {
         #expect(back["status"] == "queued", "\(back)")
         #expect(back["attempts"]?.arrayValue?.first?["outcome"] == "handed_back")
         let devices = try cluster.get("/api/v1/devices")["devices"]?.arrayValue ?? []
-        #expect(devices.isEmpty, "the worker unregistered: \(devices)")
+        #expect(
+            devices.map { $0["name"] } == ["leaving"] && devices.allSatisfy { $0["status"] == "offline" },
+            "the worker unregistered and is listed offline: \(devices)"
+        )
         try cluster.startWorker("staying")
         // One attempt allowed, and the handed-back one did not count.
         let final = try cluster.waitFor(job.id) { $0["status"] == "completed" }

@@ -56,7 +56,9 @@ struct AuthorizationBodyTests {
             add("POST", "/api/v1/jobs/{id}/\(action)", "\(job)/\(action)", worker)
         }
         add("PUT", "/api/v1/devices/{name}", "/api/v1/devices/box", worker)
-        add("POST", "/api/v1/devices/{name}/heartbeat", "/api/v1/devices/box/heartbeat", worker)
+        for action in ["heartbeat", "unregister"] {
+            add("POST", "/api/v1/devices/{name}/\(action)", "/api/v1/devices/box/\(action)", worker)
+        }
         return attempts
     }
 

@@ -376,7 +376,12 @@ struct AuthorizationTableTests {
             ["lease_seconds": 30],
             expect: ["bob": 403, "anonymous": 401]
         )
-        add("DELETE", "/api/v1/devices/{name}", "/api/v1/devices/bobs-box", expect: ["bob": 403, "anonymous": 401])
+        add(
+            "POST",
+            "/api/v1/devices/{name}/unregister",
+            "/api/v1/devices/bobs-box/unregister",
+            expect: ["bob": 403, "anonymous": 401]
+        )
         return attempts
     }
 

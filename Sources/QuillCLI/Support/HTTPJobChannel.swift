@@ -33,7 +33,7 @@ struct HTTPJobChannel: JobChannel {
     }
 
     func unregister(device: String) async throws {
-        _ = try await call("DELETE", APIPath.device(device), nil as APIJobLeaseRequest?)
+        _ = try await call("POST", APIPath.device(device, "unregister"), nil as APIJobLeaseRequest?)
     }
 
     func claim(_ worker: WorkerCapabilities, lease: Duration, wait: Duration) async throws -> JobClaim? {

@@ -67,12 +67,16 @@ struct DeviceRoutes {
                 DTO.device(try await queue.jobs.deviceHeartbeat(name, lease: lease, now: Date()))
             )
         }
-        group.delete(":name") { _, context in
+        group.post(":name/unregister") { _, context in
             try api.authorization.runWorker(context.caller)
             let name = try context.parameters.require("name")
-            try await queue.jobs.unregisterDevice(name, now: Date())
+            let now = Date()
+            try await queue.jobs.unregisterDevice(name, now: now)
             queue.signal.changed()
-            return Response(status: .noContent)
+            guard let device = try await queue.jobs.device(name, now: now) else {
+                throw QuillError(.notFound, "device '\(name)' not found; list the devices with `quill devices`")
+            }
+            return try JSONResponse.make(DTO.device(device))
         }
     }
 }
