@@ -2,7 +2,7 @@
 # `quill sync` of a large local run through the SDK's own upload path (RunUploader), timed end to end.
 #
 #   bench/sync/run.sh [--skip-build] [--points N] [--keys K (1-4)] [--repeats N] [--client BIN] [--server BIN]
-#                     [--ingest]
+#                     [--ingest] [--compare BIN]
 #
 # Builds release `quill`, records a short run with `quill demo`, replaces its metrics.jsonl with N points
 # (default 1,000,000: N/K rows of K metrics, K = 4 by default, each row with a step, an `_idx` and a
@@ -14,6 +14,8 @@
 # each repeat is followed by the server's own one-run batch ingest of the same number of points on another
 # fresh server (bench/server/loadgen.py, batches of 1,000 one-key points, the server's default durability),
 # and its median is printed beside the sync's, so both come from the same minutes of the same machine.
+# With --compare BIN, each repeat first times BIN as the client (same server binary, its own fresh server),
+# so the two uploaders alternate and share the machine's load; both medians are printed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export QUILL_EXTRAS=1
@@ -23,6 +25,7 @@ points=1000000
 keys=4
 repeats=5
 ingest=0
+compare=""
 client=""
 server=""
 while [ $# -gt 0 ]; do
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
         --client) client="$2"; shift ;;
         --server) server="$2"; shift ;;
         --ingest) ingest=1 ;;
+        --compare) compare="$2"; shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -78,7 +82,21 @@ echo "metrics.jsonl: $(du -h "$run_dir/metrics.jsonl" | cut -f1)" >&2
 
 times=()
 rates=()
+others=()
 for repeat in $(seq "$repeats"); do
+    if [ -n "$compare" ]; then
+        rm -f "$run_dir/sync.json"
+        start_quill "$server" "$work/serve-other-$repeat.log" --data "$work/data-other-$repeat"
+        start=$(date +%s.%N)
+        /usr/bin/time -f "%U %S" -o "$work/cpu-other-$repeat" "$compare" sync big --home "$work/home" --server "$url" --json > /dev/null
+        end=$(date +%s.%N)
+        stop_server
+        rm -rf "$work/data-other-$repeat"
+        seconds=$(python3 -c "print(f'{$end - $start:.3f}')")
+        others+=("$seconds")
+        cpu=$(awk '{printf "%.2f s user, %.2f s sys", $1, $2}' "$work/cpu-other-$repeat")
+        echo "repeat $repeat: compared client $seconds s, client CPU $cpu, load $(cut -d' ' -f1 /proc/loadavg)" >&2
+    fi
     rm -f "$run_dir/sync.json"
     start_quill "$server" "$work/serve-$repeat.log" --data "$work/data-$repeat"
     start=$(date +%s.%N)
@@ -101,9 +119,14 @@ for repeat in $(seq "$repeats"); do
         echo "repeat $repeat: server batch ingest $rate points/s" >&2
     fi
 done
-python3 - "$points" "${times[*]}" "${rates[*]}" <<'PY'
+python3 - "$points" "${times[*]}" "${rates[*]}" "${others[*]}" <<'PY'
 import statistics, sys
 points = int(sys.argv[1])
+others = [float(t) for t in sys.argv[4].split()]
+if others:
+    median = statistics.median(others)
+    print(f"compared client, {points} points: " + " / ".join(f"{t:.3f} s" for t in others)
+          + f"; median {median:.3f} s, {points / median:,.0f} points/s")
 times = [float(t) for t in sys.argv[2].split()]
 median = statistics.median(times)
 print(f"quill sync, {points} points: " + " / ".join(f"{t:.3f} s" for t in times)
