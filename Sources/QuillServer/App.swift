@@ -147,4 +147,16 @@ struct APIContext: Sendable {
     func defaultNamespace(_ caller: Caller) -> String {
         caller.userName ?? configuration.defaultNamespace
     }
+
+    /// The project a body names for writing, by id or by reference: `namespace/slug` must exist and be
+    /// writable; a bare name is the caller's project of that name, made when missing. Runs and jobs name
+    /// their project this way.
+    func projectForWriting(id: Int?, reference: String, _ caller: Caller) async throws -> StoredProject {
+        if let id { return try await authorization.writeProject(id: Int64(id), caller) }
+        let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
+        if parts.count == 2 {
+            return try await authorization.writeProject(namespace: parts[0], slug: parts[1], caller)
+        }
+        return try await authorization.createProject(in: defaultNamespace(caller), displayName: reference, caller)
+    }
 }

@@ -90,22 +90,7 @@ struct JobRoutes {
         if let reference = body.project, reference.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw QuillError(.invalidArgument, "body.project must name a project (a name, or namespace/slug)")
         }
-        let project: StoredProject
-        if let id = body.projectID {
-            project = try await api.authorization.writeProject(id: Int64(id), caller)
-        } else {
-            let reference = body.project ?? "default"
-            let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
-            if parts.count == 2 {
-                project = try await api.authorization.writeProject(namespace: parts[0], slug: parts[1], caller)
-            } else {
-                project = try await api.authorization.createProject(
-                    in: api.defaultNamespace(caller),
-                    displayName: reference,
-                    caller
-                )
-            }
-        }
+        let project = try await api.projectForWriting(id: body.projectID, reference: body.project ?? "default", caller)
         let name = body.name.flatMap { $0.isEmpty ? nil : $0 } ?? (command as NSString).lastPathComponent
         var job = NewJob(projectID: project.id, runID: .random(), name: name, argv: body.argv)
         job.workdir = body.workdir.flatMap { $0.isEmpty ? nil : $0 }

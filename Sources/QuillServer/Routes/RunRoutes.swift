@@ -112,26 +112,13 @@ struct RunRoutes {
         // The project is named in the body, so only the anonymous caller can be refused before it is read.
         try api.authorization.requireWriter(caller)
         let body = try await api.body(APIRunCreate.self, request)
-        let project: StoredProject
-        if let id = body.projectID {
-            project = try await api.authorization.writeProject(id: Int64(id), caller)
-        } else if let reference = body.project {
-            let parts = reference.split(separator: "/", maxSplits: 1).map(String.init)
-            if parts.count == 2 {
-                project = try await api.authorization.writeProject(namespace: parts[0], slug: parts[1], caller)
-            } else {
-                project = try await api.authorization.createProject(
-                    in: api.defaultNamespace(caller),
-                    displayName: reference,
-                    caller
-                )
-            }
-        } else {
+        guard body.projectID != nil || body.project != nil else {
             throw QuillError(
                 .invalidArgument,
                 "body.project (a name, or namespace/slug) or body.project_id is required"
             )
         }
+        let project = try await api.projectForWriting(id: body.projectID, reference: body.project ?? "", caller)
         var run = NewRun(projectID: project.id)
         if let id = body.id {
             guard let runID = RunID(id) else {
