@@ -87,6 +87,12 @@ public struct APIMetricRow: Codable, Sendable, Hashable {
         timestamp = try container.decodeIfPresent(Date.self, forKey: Key("_timestamp"))
         var values: [String: Double] = [:]
         for key in container.allKeys where !MetricsFile.reservedKeys.contains(key.stringValue) {
+            if key.stringValue.isEmpty {
+                throw QuillError(
+                    .invalidArgument,
+                    "a metric name in \(APIDecoder.describe(container.codingPath)) must not be empty (as in body.metrics)"
+                )
+            }
             if key.stringValue.utf8.contains(0) {
                 throw QuillError(
                     .invalidArgument,

@@ -203,6 +203,11 @@ import Testing
                 == true
         )
         #expect(refusal(APIMetric.self, #"{"key":"a\u0000b","value":1}"#) == "body.key must not contain a NUL byte")
+        // A row's metric names follow the same rule as body.metrics[].key.
+        #expect(
+            refusal(APIBatch.self, #"{"rows":[{"_idx":0,"step":0,"":1}]}"#)
+                == "a metric name in body.rows[0] must not be empty (as in body.metrics)"
+        )
         #expect(
             refusal(APIRunCreate.self, #"{"started_at":"yesterday"}"#)?.hasPrefix(
                 "body.started_at must be an ISO 8601 time"
