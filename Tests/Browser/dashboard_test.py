@@ -372,6 +372,32 @@ class DashboardTests(unittest.TestCase):
         self.assertEqual(len(used_by), 2)
         self.assertIn("samples", self.browser.find_element(By.CSS_SELECTOR, "table[aria-label=Config]").text)
 
+    def test_system_charts_cpu_memory_and_gpu_when_logged(self):
+        # The SDK uploads system.jsonl samples as metrics named system/<field> (GPU fields from nvidia-smi,
+        # absent on this machine, so they are logged here as the sampler names them). Its own project, and the
+        # run removed at the end, so the other tests' counts stay as seeded.
+        run = self.server.api("POST", "/runs", {"project": "hardware", "name": "sampled"})["id"]
+        fields = ["cpu_percent", "memory_percent", "gpu0_util_percent", "gpu0_memory_used_mb", "gpu1_util_percent"]
+        try:
+            self.server.api("POST", f"/runs/{run}/batch", {"metrics": [
+                {"key": f"system/{field}", "value": (i * (n + 3)) % 97, "step": i, "idx": i}
+                for n, field in enumerate(fields) for i in range(40)] + [
+                {"key": "train/loss", "value": 1 / (i + 1), "step": i} for i in range(40)]})
+            self.open(f"/local/hardware/runs/{run}")
+            self.wait(lambda b: len([c for c in b.find_elements(By.CSS_SELECTOR, ".chart-card") if c.get_attribute("data-points")]) == 6,
+                      message="six charts drawn")
+            sections = self.browser.execute_script("""
+                return [...document.querySelectorAll('main section')].filter((s) => s.querySelector('.chart-card'))
+                    .map((s) => [s.querySelector('h2').textContent, [...s.querySelectorAll('.chart-card')].map((c) => c.dataset.metric)]);""")
+            self.assertEqual(sections[-1][0], "System (CPU, memory, GPU)", "system charts come last, under their own heading")
+            self.assertEqual(sorted(sections[-1][1]), sorted(f"system/{f}" for f in fields))
+            for field in fields:
+                card = self.browser.find_element(By.CSS_SELECTOR, f".chart-card[data-metric='system/{field}']")
+                self.assertEqual(card.get_attribute("data-total"), "40", field)
+                self.assertIn(f"system/{field}", card.find_element(By.TAG_NAME, "canvas").get_attribute("aria-label"))
+        finally:
+            self.server.api("DELETE", f"/runs/{run}")
+
     def test_a_running_runs_charts_and_log_follow_without_reload(self):
         # Its own project, removed at the end, so the other tests' counts stay as seeded.
         live = self.server.api("POST", "/runs", {"project": "live", "name": "live-run"})["id"]
