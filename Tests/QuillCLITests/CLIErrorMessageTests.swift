@@ -160,4 +160,28 @@ struct CLIErrorMessageTests {
         expectOneLine(login, ["refused this key", "quill keys create"])
         #expect(!login.stderr.contains("quill login"))
     }
+
+    /// `quill submit` captures everything after its options as the command, as `quill run` does: help and a
+    /// mistyped option must not be queued as a job (they were, as the command `--help`).
+    @Test("quill submit --help shows help, and a mistyped option or no command is refused before any server is asked")
+    func submitReadsItsOwnOptions() throws {
+        let quill = BuiltProducts.path("quill")
+        // A server address nothing answers: a command that tried to submit would fail with a connection error.
+        let environment = ["QUILL_TRACKING_URI": "http://127.0.0.1:\(try closedPort())"]
+        let help = try BuiltProducts.run(quill, ["submit", "--help"], environment: environment)
+        #expect(help.status == 0, "\(help.stderr)")
+        #expect(help.stdout.contains("OVERVIEW: Queue a command as a job"))
+        let typo = try BuiltProducts.run(
+            quill,
+            ["submit", "--gpu", "1", "python", "train.py"],
+            environment: environment
+        )
+        #expect(typo.status == 64)
+        #expect(typo.stderr.hasPrefix("error: unknown option '--gpu' for quill submit; put the command after --"))
+        let empty = try BuiltProducts.run(quill, ["submit", "--"], environment: environment)
+        #expect(empty.status == 64)
+        #expect(empty.stderr.hasPrefix("error: give the command to run after --"))
+        let runHelp = try BuiltProducts.run(quill, ["run", "-h"], environment: environment)
+        #expect(runHelp.status == 0 && runHelp.stdout.contains("OVERVIEW: Run a command as a tracked run"))
+    }
 }

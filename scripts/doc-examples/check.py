@@ -189,7 +189,9 @@ class Checker:
                     if token.startswith("-"):
                         break
                     words.append(token)
-                options = [token.split("=", 1)[0] for token in tokens[1:] if token.startswith("--")]
+                # What follows a bare `--` is the command quill runs (`quill submit -- python train.py --lr 0.1`).
+                own = tokens[1 : tokens.index("--")] if "--" in tokens else tokens[1:]
+                options = [token.split("=", 1)[0] for token in own if token.startswith("--")]
                 self.check_command(f"{block.path}:{block.line + 1 + number}", words, options)
 
     def check_spans(self, spans):

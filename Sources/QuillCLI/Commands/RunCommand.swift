@@ -51,24 +51,12 @@ struct RunCommand: AsyncParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        // Options are read up to the first word that is not one of quill's; what comes before `--` and starts
-        // with a dash is quill's help or a mistyped option, never the command.
-        if let first = command.first, first != "--", first.hasPrefix("-") {
-            if ["-h", "--help", "-help"].contains(first) { throw CleanExit.helpRequest(self) }
-            throw ValidationError(
-                "unknown option '\(first)' for quill run; put the command after --, e.g. `quill run -- python train.py`"
-            )
-        }
-        if commandLine.isEmpty {
-            throw ValidationError("give the command to run after --, e.g. `quill run -- python train.py`")
-        }
+        try CommandAfterDashes.validate(command, subcommand: "run", help: Self.self)
         _ = try parsedConfig()
         _ = try tag.map(TagArgument.parse)
     }
 
-    private var commandLine: [String] {
-        command.first == "--" ? Array(command.dropFirst()) : command
-    }
+    private var commandLine: [String] { CommandAfterDashes.arguments(command) }
 
     func parsedConfig() throws -> [String: JSONValue] {
         var result: [String: JSONValue] = [:]

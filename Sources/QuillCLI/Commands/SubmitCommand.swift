@@ -66,16 +66,14 @@ struct SubmitCommand: AsyncParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        guard !arguments.isEmpty else {
-            throw ValidationError("give the command to run after --, e.g. `quill submit -- python train.py`")
-        }
+        try CommandAfterDashes.validate(command, subcommand: "submit", help: Self.self)
         if let timeout, JobOutput.seconds(timeout) == nil {
             throw ValidationError("--timeout takes a duration such as 90s, 15m or 2h, not '\(timeout)'")
         }
     }
 
     /// The command without the `--` that separates it.
-    var arguments: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
+    var arguments: [String] { CommandAfterDashes.arguments(command) }
 
     func run() async throws {
         let server = try ServerClient(server: options.server)
