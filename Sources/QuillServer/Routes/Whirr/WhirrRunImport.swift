@@ -13,12 +13,24 @@ struct WhirrRunImport {
     let store: any TrackingStore
     let directory: String
 
-    /// Imports the metrics written so far.
+    /// Imports the metrics written so far, read as Quill reads its own `metrics.jsonl` (``MetricsFile``: the
+    /// same format; a row without `_idx` numbered by its line, so a re-import never duplicates it, and
+    /// `_timestamp` with its fraction of a second).
     func importMetrics(into run: RunID) async {
-        let rows = WhirrRunFiles(directory: directory).metricRows()
-        guard !rows.isEmpty, (try? await store.run(run)) != nil else { return }
+        guard let rows = try? MetricsFile.read(directory + "/metrics.jsonl").rows, !rows.isEmpty,
+            (try? await store.run(run)) != nil
+        else { return }
+        let unknown = Date(timeIntervalSince1970: 0)
+        let now = Date()
         var batch = LogBatch()
-        for row in rows { batch.metrics += Self.points(row) }
+        for row in rows {
+            let time = row.timestamp == unknown ? now : row.timestamp
+            for (key, value) in row.values {
+                batch.metrics.append(
+                    MetricValue(key: key, value: value, step: row.step, timestamp: time, index: row.index)
+                )
+            }
+        }
         guard !batch.metrics.isEmpty else { return }
         _ = try? await store.logBatch(run, batch)
     }
@@ -43,28 +55,5 @@ struct WhirrRunImport {
             update.summary = summary
             _ = try? await store.updateRun(run, update)
         }
-    }
-
-    /// The numeric members of a `metrics.jsonl` row as points (`_idx`, `_timestamp` and `step` are the row's
-    /// index, time and step).
-    static func points(_ row: [String: JSONValue]) -> [MetricValue] {
-        let index = row["_idx"]?.intValue
-        let step = row["step"]?.intValue
-        let time = row["_timestamp"]?.stringValue.flatMap(Self.parse) ?? Date()
-        var points: [MetricValue] = []
-        for (key, value) in row where !key.hasPrefix("_") && key != "step" {
-            guard case .bool = value else {
-                if let number = value.doubleValue {
-                    points.append(MetricValue(key: key, value: number, step: step, timestamp: time, index: index))
-                }
-                continue
-            }
-        }
-        return points
-    }
-
-    private static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        return formatter.date(from: text)
     }
 }
