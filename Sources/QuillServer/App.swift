@@ -88,6 +88,7 @@ package enum QuillServer {
         StatsRoutes(api: api).register(authenticated.group("api/v1/stats"))
         // The job queue: the one `quill serve` runs (with its lease sweeper), or one over the store's jobs.
         if let queue = jobs ?? (store as? any JobStore).map({ JobQueue(jobs: $0, runs: store, logger: logger) }) {
+            JobAccessRoutes(api: api).register(authenticated.group("api/v1/jobs"))
             JobRoutes(api: api, queue: queue).register(authenticated.group("api/v1/jobs"))
             DeviceRoutes(api: api, queue: queue).register(authenticated.group("api/v1/devices"))
             WhirrRoutes(api: api, queue: queue, dataDirectory: configuration.whirrDataDirectory).register(router)

@@ -577,6 +577,7 @@ enum OpenAPIDocument {
         paths.merge(accountPaths) { first, _ in first }
         paths.merge(dashboardPaths) { first, _ in first }
         paths.merge(jobPaths) { first, _ in first }
+        paths.merge(jobPagePaths) { first, _ in first }
         return [
             "openapi": "3.1.0",
             "info": [

@@ -92,7 +92,7 @@ public enum AccountName: Sendable {
     /// projects' dashboard URLs (`/<namespace>/<project>`).
     public static let reserved: Set<String> = [
         "api", "assets", "healthz", "metrics", "runs", "steps", "stats", "signin", "signout", "favicon.ico",
-        "robots.txt",
+        "robots.txt", "jobs", "devices",
     ]
 
     /// Refuses a name that cannot be a namespace in URLs and paths.

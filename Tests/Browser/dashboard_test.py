@@ -22,6 +22,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -46,7 +47,7 @@ def free_port():
 class Server:
     """A real `quill serve` in a temporary data folder."""
 
-    def __init__(self, users=()):
+    def __init__(self, users=(), extra=()):
         self.folder = tempfile.mkdtemp(prefix="quill-browser-")
         self.keys = {}
         for name in users:
@@ -62,7 +63,7 @@ class Server:
         self.log = open(os.path.join(self.folder, "serve.log"), "w")
         self.process = subprocess.Popen(
             [BINARY, "serve", "--port", str(self.port), "--data", os.path.join(self.folder, "data"),
-             "--steps-root", self.steps],
+             "--steps-root", self.steps, *extra],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -730,6 +731,295 @@ class SignInTests(unittest.TestCase):
             self.server.api("POST", "/session", {"api_key": "qk_not-a-key"})
         self.assertEqual(caught.exception.code, 401)
         self.browser.find_element(By.CSS_SELECTOR, "#who button.signout").click()
+
+
+class JobsTests(unittest.TestCase):
+    """The jobs and devices pages against a real `quill serve` (no embedded worker) with a real `quill worker`
+    and jobs queued with `quill submit`: alice (an administrator) owns a public project, bob may read it but
+    not cancel or retry its jobs."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(users=("alice", "bob"), extra=("--local-workers", "0"))
+        alice = cls.server.keys["alice"]
+        cls.server.api("POST", "/projects", {"name": "ml"}, key=alice)
+        cls.server.api("PATCH", "/projects/alice/ml", {"visibility": "public"}, key=alice)
+        cls.worker_log = open(os.path.join(cls.server.folder, "worker.log"), "w")
+        cls.worker = subprocess.Popen(
+            [BINARY, "worker", "--server", cls.server.base, "--name", "box-1", "--slots", "4", "--gpus", "0,1",
+             "--labels", "fast,big"],
+            stdout=cls.worker_log, stderr=subprocess.STDOUT, cwd=cls.server.folder,
+            env=dict(os.environ, QUILL_API_KEY=alice, QUILL_HOME=os.path.join(cls.server.folder, "worker-home")))
+        deadline = time.time() + 60
+        while not [d for d in cls.server.api("GET", "/devices", key=alice)["devices"] if d["status"] != "offline"]:
+            if time.time() > deadline or cls.worker.poll() is not None:
+                raise RuntimeError("quill worker did not register within 60 s")
+            time.sleep(0.2)
+        cls.browser = DashboardTests.make_browser()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.quit()
+        cls.worker.terminate()
+        try:
+            cls.worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            cls.worker.kill()
+        cls.worker_log.close()
+        cls.server.stop()
+
+    def tearDown(self):
+        self.browser.save_screenshot(os.path.join(SHOTS, f"{self._testMethodName}.png"))
+        errors = [e for e in self.browser.get_log("browser") if e.get("level") == "SEVERE"] if hasattr(self.browser, "get_log") else []
+        self.assertEqual([], [e for e in errors if e.get("source") != "network"], "no errors in the console")
+
+    def wait(self, condition, timeout=30, message=""):
+        return wait(self.browser, condition, timeout, message)
+
+    def sign_in(self, user):
+        self.browser.get(self.server.base + "/signin")
+        box = self.wait(lambda b: b.find_element(By.NAME, "api_key"))
+        box.send_keys(self.server.keys[user])
+        box.submit()
+        self.wait(lambda b: b.find_element(By.CSS_SELECTOR, "#who .user").text == user, message=f"signed in as {user}")
+
+    def submit(self, name, *command, options=()):
+        """Queues a job with `quill submit`, as alice; returns the job."""
+        done = subprocess.run(
+            [BINARY, "submit", "--server", self.server.base, "--json", "--project", "alice/ml", "--name", name, *options, "--", *command],
+            capture_output=True, text=True, timeout=60, env=dict(os.environ, QUILL_API_KEY=self.server.keys["alice"]))
+        self.assertEqual(done.returncode, 0, done.stderr)
+        return json.loads(done.stdout)
+
+    def job(self, id, key="alice"):
+        return self.server.api("GET", f"/jobs/{id}", key=self.server.keys[key])
+
+    def until_job(self, id, predicate, timeout=60, message=""):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            job = self.job(id)
+            if predicate(job):
+                return job
+            time.sleep(0.2)
+        raise AssertionError(f"job {id}: {message or 'condition'} not reached; last {job['status']}")
+
+    def cancel_quietly(self, id):
+        try:
+            self.server.api("POST", f"/jobs/{id}/cancel", key=self.server.keys["alice"])
+        except urllib.error.HTTPError:
+            pass
+
+    def section_rows(self, section):
+        return self.browser.execute_script(
+            "return [...document.querySelectorAll(`.vscroll[data-section='${arguments[0]}'] tbody tr[aria-rowindex]`)].map((r) => r.innerText)", section)
+
+    def click(self, by, what, message=""):
+        """Clicks an element of a page that re-renders as it polls: a row drawn again meanwhile is looked up again."""
+        for _ in range(20):
+            try:
+                self.wait(lambda b: b.find_element(by, what), message=message or what).click()
+                return
+            except StaleElementReferenceException:
+                time.sleep(0.1)
+        raise AssertionError(f"{what} kept changing under the click")
+
+    def back_to(self, predicate, limit=40, message=""):
+        """Presses Shift+Tab until `predicate` (JavaScript over `element`, the focused element) holds."""
+        for _ in range(limit):
+            ActionChains(self.browser).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+            if self.browser.execute_script(f"const element = document.activeElement; return Boolean({predicate});"):
+                return self.browser.switch_to.active_element
+        raise AssertionError(f"Shift+Tab never reached {message or predicate}")
+
+    def ticking(self, name):
+        return self.submit(name, "sh", "-c", "i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.5; done")
+
+    def test_jobs_page_lists_the_queue_running_and_finished_jobs_with_live_output(self):
+        ok = self.submit("quick-ok", "sh", "-c", "echo all-good")
+        bad = self.submit("quick-fail", "sh", "-c", "echo oops; exit 3", options=("--max-attempts", "1"))
+        low = self.submit("waits-low", "true", options=("--device", "nowhere"))
+        high = self.submit("waits-high", "true", options=("--device", "nowhere", "--priority", "5"))
+        long = self.ticking("ticker")
+        try:
+            self.until_job(ok["id"], lambda j: j["status"] == "completed")
+            self.until_job(bad["id"], lambda j: j["status"] == "failed")
+            self.until_job(long["id"], lambda j: j["status"] == "running")
+            self.sign_in("alice")
+            self.browser.get(self.server.base + "/jobs")
+            self.wait(lambda b: len(self.section_rows("queued")) >= 2, message="the queue")
+            queued = [r for r in self.section_rows("queued") if "waits-" in r]
+            self.assertIn("waits-high", queued[0], "the higher priority first, as workers claim")
+            self.assertIn("waits-low", queued[1])
+            self.assertIn("device nowhere", queued[0])
+            running = self.wait(lambda b: [r for r in self.section_rows("running") if "ticker" in r and "box-1" in r and "tick-" in r],
+                                message="the running job with its device and its last output line")[0]
+            self.assertIn("1 of 3", running, "its attempt")
+            finished = self.section_rows("finished")
+            failed = next(r for r in finished if "quick-fail" in r)
+            self.assertIn("exit 3", failed)
+            self.assertIn("#1 box-1 failed", failed, "its attempts")
+            self.assertIn("#1 box-1 completed", next(r for r in finished if "quick-ok" in r))
+            self.assertEqual(unnamed(self.browser), [], "every table and control of the jobs page has a name")
+            # The last output line moves on without a reload.
+            marker = self.browser.execute_script("window.__sameDocument = true; return 1")
+            first = self.browser.find_element(By.CSS_SELECTOR, f"[data-output='{long['id']}']").text
+            self.wait(lambda b: b.find_element(By.CSS_SELECTOR, f"[data-output='{long['id']}']").text not in ("", first),
+                      message="a newer output line")
+
+            # Filters: only failed jobs; the URL keeps them.
+            box = self.browser.find_element(By.CSS_SELECTOR, "input[name=status][value=failed]")
+            box.click()
+            self.wait(lambda b: "status=failed" in b.current_url)
+            self.wait(lambda b: not b.find_element(By.CSS_SELECTOR, ".vscroll[data-section='queued']").is_displayed())
+            self.wait(lambda b: all("failed" in r for r in self.section_rows("finished")) and self.section_rows("finished"))
+            box.click()
+            self.wait(lambda b: "status=" not in b.current_url)
+
+            # A job's page: its output follows live, then Cancel (confirmed) stops it and it ends cancelled.
+            self.click(By.LINK_TEXT, f"{long['id']} ticker")
+            log = self.wait(lambda b: b.find_element(By.CSS_SELECTOR, "pre.log"))
+            self.wait(lambda b: "tick-" in log.text, message="the output so far")
+            count = log.text.count("tick-")
+            self.wait(lambda b: log.text.count("tick-") > count + 2, message="new output lines without a reload")
+            self.assertTrue(self.browser.execute_script("return window.__sameDocument === true"), "no reload happened")
+            self.assertEqual(marker, 1)
+            self.assertEqual(unnamed(self.browser), [], "every table and control of the job page has a name")
+            self.click(By.CSS_SELECTOR, "button.job-cancel")
+            WebDriverWait(self.browser, 10).until(expected_conditions.alert_is_present()).accept()
+            self.until_job(long["id"], lambda j: j["status"] == "cancelled", message="cancelled from the page")
+            self.wait(lambda b: b.find_element(By.ID, "main").get_attribute("data-job-status") == "cancelled")
+            self.wait(lambda b: b.find_elements(By.CSS_SELECTOR, "button.job-retry"), message="a cancelled job can be retried")
+            self.assertEqual(self.browser.find_elements(By.CSS_SELECTOR, "button.job-cancel"), [])
+
+            # Retry from the list re-queues the failed job: it runs (and fails) again, a second attempt.
+            self.browser.get(self.server.base + "/jobs")
+            retry = f"button.job-retry[data-job='{bad['id']}']"
+            self.wait(lambda b: b.find_element(By.CSS_SELECTOR, retry).get_attribute("aria-label") == f"Retry job {bad['id']}")
+            self.click(By.CSS_SELECTOR, retry)
+            again = self.until_job(bad["id"], lambda j: len(j["attempts"]) == 2 and j["status"] == "failed", message="a second attempt")
+            self.assertEqual([a["outcome"] for a in again["attempts"]], ["failed", "failed"])
+            self.wait(lambda b: "#2 box-1 failed" in next((r for r in self.section_rows("finished") if "quick-fail" in r), ""),
+                      message="the list shows the second attempt")
+        finally:
+            for job in (long, low, high):
+                self.cancel_quietly(job["id"])
+
+    def test_a_reader_sees_no_buttons_and_the_api_refuses_and_a_refusal_shows_its_reason(self):
+        done = self.submit("for-bob", "sh", "-c", "exit 1", options=("--max-attempts", "1"))
+        waiting = self.submit("bob-waits", "true", options=("--device", "nowhere"))
+        try:
+            self.until_job(done["id"], lambda j: j["status"] == "failed")
+            self.sign_in("bob")
+            self.browser.get(self.server.base + "/jobs")
+            self.wait(lambda b: any("for-bob" in r for r in self.section_rows("finished")))
+            self.wait(lambda b: any("bob-waits" in r for r in self.section_rows("queued")))
+            self.assertEqual(self.browser.find_elements(By.CSS_SELECTOR, "button.job-cancel, button.job-retry"), [],
+                             "bob may read the public project's jobs but not cancel or retry them")
+            self.browser.get(self.server.base + f"/jobs/{waiting['id']}")
+            self.wait(lambda b: "bob-waits" in b.find_element(By.TAG_NAME, "h1").text)
+            self.assertEqual(self.browser.find_elements(By.CSS_SELECTOR, "button.job-cancel, button.job-retry"), [])
+            for verb, id in [("cancel", waiting["id"]), ("retry", done["id"])]:
+                with self.assertRaises(urllib.error.HTTPError) as caught:
+                    self.server.api("POST", f"/jobs/{id}/{verb}", key=self.server.keys["bob"])
+                self.assertEqual(caught.exception.code, 403, verb)
+            access = self.server.api("GET", "/jobs/access", key=self.server.keys["bob"])
+            self.assertEqual(access, {"all_projects": False, "project_ids": []})
+
+            # alice's Retry button on a cancelled job that someone queued again meanwhile: the API refuses (409)
+            # and the page's error line says why.
+            self.server.api("POST", f"/jobs/{waiting['id']}/cancel", key=self.server.keys["alice"])
+            self.until_job(waiting["id"], lambda j: j["status"] == "cancelled")
+            self.sign_in("alice")
+            self.browser.get(self.server.base + f"/jobs/{waiting['id']}")
+            button = self.wait(lambda b: b.find_element(By.CSS_SELECTOR, "button.job-retry"))
+            self.server.api("POST", f"/jobs/{waiting['id']}/retry", key=self.server.keys["alice"])
+            button.click()
+            line = lambda b: b.find_element(By.CSS_SELECTOR, "p.error[role=alert]").text
+            self.wait(line, message="an error line")
+            self.assertIn(f"Retry of job {waiting['id']} refused", line(self.browser))
+            self.assertIn("only a completed, failed or cancelled job can be retried", line(self.browser))
+            # The refusal also brings the page up to date: the job is queued now, so Cancel replaces Retry.
+            self.wait(lambda b: b.find_element(By.ID, "main").get_attribute("data-job-status") == "queued")
+            self.wait(lambda b: b.find_elements(By.CSS_SELECTOR, "button.job-cancel") and not b.find_elements(By.CSS_SELECTOR, "button.job-retry"))
+            self.assertIn("refused", line(self.browser), "the error line stays")
+        finally:
+            self.cancel_quietly(waiting["id"])
+            self.cancel_quietly(done["id"])
+
+    def test_devices_page_shows_the_workers_resources_and_current_job(self):
+        long = self.ticking("device-ticker")
+        try:
+            self.until_job(long["id"], lambda j: j["status"] == "running")
+            self.sign_in("alice")
+            self.browser.get(self.server.base + "/devices")
+            row = lambda: next((r for r in self.browser.execute_script(
+                "return [...document.querySelectorAll('.vscroll tbody tr[aria-rowindex]')].map((r) => r.innerText)") if "box-1" in r), "")
+            self.wait(lambda b: f"job {long['id']}" in row(), message="the worker's current job")
+            device = next(d for d in self.server.api("GET", "/devices", key=self.server.keys["alice"])["devices"] if d["name"] == "box-1")
+            text = row()
+            for expected in ["busy", str(device["cpus"]), "2 × GPU", "fast", "big", "s ago"]:
+                self.assertIn(expected, text)
+            self.assertRegex(text, r"\d+ of 4", "slots used of the worker's four")
+            self.assertEqual(unnamed(self.browser), [], "every table and control of the devices page has a name")
+            self.browser.save_screenshot(os.path.join(SHOTS, "devices-page.png"))
+            self.click(By.CSS_SELECTOR, f"a[href='/jobs/{long['id']}']")
+            self.wait(lambda b: "device-ticker" in b.find_element(By.TAG_NAME, "h1").text, message="the job's page from its device")
+        finally:
+            self.cancel_quietly(long["id"])
+
+    def test_keyboard_jobs_grid_job_page_and_navigation(self):
+        done = self.submit("keyboard-done", "true")
+        self.until_job(done["id"], lambda j: j["status"] == "completed")
+        self.sign_in("alice")
+        self.browser.get(self.server.base + "/")
+        self.wait(lambda b: b.find_elements(By.LINK_TEXT, "ml"))
+        self.browser.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+        tab_to(self.browser, "element.matches('nav a') && element.textContent === 'Jobs'", message="the Jobs entry of the navigation")
+        self.assertTrue(focus_ring(self.browser))
+        press(self.browser, Keys.ENTER)
+        self.wait(lambda b: b.current_url.endswith("/jobs") and self.section_rows("finished"))
+        self.assertEqual(self.browser.find_element(By.CSS_SELECTOR, "nav a[aria-current=page]").text, "Jobs")
+        grid = tab_to(self.browser, "element.matches(\".vscroll[data-section='finished'] table[role=grid]\")", message="the finished grid")
+        self.assertEqual(grid.get_attribute("aria-label"), "Finished jobs")
+        self.assertTrue(focus_ring(self.browser))
+        active = lambda: self.browser.execute_script(
+            "const t = document.activeElement; const id = t.getAttribute('aria-activedescendant'); return id ? document.getElementById(id).innerText : null")
+        self.wait(lambda b: active(), message="focusing the grid makes a row active")
+        press(self.browser, Keys.HOME)
+        self.wait(lambda b: self.browser.execute_script(
+            "return document.activeElement.getAttribute('aria-activedescendant')").endswith("-r0"), message="Home: the first row")
+        # The newest finished first: keyboard-done, unless a job cancelled by an earlier test ended after it.
+        for _ in range(10):
+            if "keyboard-done" in (active() or ""):
+                break
+            press(self.browser, Keys.ARROW_DOWN)
+            time.sleep(0.1)
+        self.assertIn("keyboard-done", active() or "")
+        press(self.browser, Keys.ENTER)
+        self.wait(lambda b: b.current_url.endswith(f"/jobs/{done['id']}"), message="Enter opens the active job")
+        self.wait(lambda b: "keyboard-done" in b.find_element(By.TAG_NAME, "h1").text)
+        tab_to(self.browser, "element.matches('button.job-retry')", message="the Retry button")
+        self.assertTrue(focus_ring(self.browser))
+        press(self.browser, Keys.ENTER)
+        self.until_job(done["id"], lambda j: len(j["attempts"]) == 2 and j["status"] == "completed", message="retried by keyboard")
+        self.wait(lambda b: len(b.find_elements(By.CSS_SELECTOR, "table.attempts tbody tr")) == 2, message="the page shows the second attempt")
+        self.back_to("element.matches('nav a') && element.textContent === 'Devices'", message="the Devices entry")
+        press(self.browser, Keys.ENTER)
+        grid = tab_to(self.browser, "element.matches('table[role=grid]')", message="the devices grid")
+        self.assertEqual(grid.get_attribute("aria-label"), "Devices")
+        self.wait(lambda b: active() and "box-1" in active())
+
+    def test_empty_states_say_how_to_start(self):
+        empty = Server(extra=("--local-workers", "0"))
+        try:
+            self.browser.get(empty.base + "/devices")
+            self.wait(lambda b: "No workers: start one with `quill worker --server URL`" in b.find_element(By.TAG_NAME, "main").text)
+            self.browser.get(empty.base + "/jobs")
+            self.wait(lambda b: "No jobs yet: queue one with `quill submit" in b.find_element(By.TAG_NAME, "main").text)
+            self.assertEqual([s.is_displayed() for s in self.browser.find_elements(By.CSS_SELECTOR, "main section")], [False, False, False])
+            self.assertEqual(unnamed(self.browser), [])
+        finally:
+            empty.stop()
 
 
 if __name__ == "__main__":

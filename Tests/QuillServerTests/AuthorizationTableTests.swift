@@ -331,6 +331,7 @@ struct AuthorizationTableTests {
             ["project": "ada/open", "argv": ["true"]],
             expect: ["bob": 403, "anonymous": 401]
         )
+        add("GET", "/api/v1/jobs/access", "/api/v1/jobs/access", expect: ["bob": 200, "anonymous": 200])
         add("GET", "/api/v1/jobs/{id}", job, expect: ["bob": 404, "anonymous": 404])
         add("POST", "/api/v1/jobs/{id}/cancel", job + "/cancel", expect: ["bob": 404, "anonymous": 401])
         add("POST", "/api/v1/jobs/{id}/retry", job + "/retry", expect: ["bob": 404, "anonymous": 401])

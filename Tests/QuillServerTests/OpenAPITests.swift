@@ -185,6 +185,7 @@ struct OpenAPITests {
         _ = try await call("GET", jobPath, template: "/api/v1/jobs/{id}")
         _ = try await call("GET", "/api/v1/jobs/999999", template: "/api/v1/jobs/{id}")  // 404
         _ = try await call("GET", "/api/v1/jobs?status=queued&limit=10", template: "/api/v1/jobs")
+        _ = try await call("GET", "/api/v1/jobs/access", template: "/api/v1/jobs/access")
         _ = try await call("POST", "/api/v1/devices/box/unregister", template: "/api/v1/devices/{name}/unregister")
         // Accounts: the first user ends single-user mode, so these come last and use its key.
         _ = try await call("GET", "/api/v1/whoami", template: "/api/v1/whoami")
@@ -217,7 +218,7 @@ struct OpenAPITests {
         let document = try #require(try await server.request("GET", "/api/v1/openapi.json").body)
         // Every path the server routes is documented, and the recorded calls cover every one of them.
         let documented = Set(document["paths"]?.objectValue?.keys.map { $0 } ?? [])
-        #expect(documented.count == 42)
+        #expect(documented.count == 43)
         let exercised = Set(recorded.compactMap { $0["path"]?.stringValue }).union(["/metrics", "/api/v1/openapi.json"])
         #expect(documented.subtracting(exercised).isEmpty)
 

@@ -88,6 +88,7 @@ struct OpenAPIWireTypeTests {
         answer("Device", APIDevice.self, component("Device")),
         answer("job list", APIJobList.self, response("/api/v1/jobs", "get", "200")),
         answer("device list", APIDeviceList.self, response("/api/v1/devices", "get", "200")),
+        answer("job access", APIJobAccess.self, response("/api/v1/jobs/access", "get", "200")),
         answer("job claim", APIJobClaim.self, response("/api/v1/jobs/claim", "post", "200")),
         answer("job lease", APIJobLease.self, response("/api/v1/jobs/{id}/heartbeat", "post", "200")),
         body("job submit", APIJobSubmit.self, request("/api/v1/jobs", "post")),

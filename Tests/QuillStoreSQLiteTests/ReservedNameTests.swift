@@ -13,7 +13,9 @@ struct ReservedNameTests {
         let store = try SQLiteTrackingStore(path: temp.file("quill.db"))
         _ = try await store.createUser(name: "alice", isAdmin: true)
         for name in [
-            "api", "assets", "healthz", "metrics", "runs", "steps", "stats", "signin", "signout", "API", "Ｓｔｅｐｓ",
+            "api", "assets", "healthz", "metrics", "runs", "steps", "stats", "signin", "signout", "jobs", "devices",
+            "API",
+            "Ｓｔｅｐｓ",
         ] {
             let user = await #expect(throws: QuillError.self) { try await store.createUser(name: name, isAdmin: false) }
             #expect(user?.code == .invalidArgument)

@@ -20,8 +20,8 @@ struct DashboardRoutes {
 
     /// The page URLs of the dashboard's scheme (`js/url.js`).
     static let pagePaths = [
-        "/", "runs/:id", "steps", "steps/:namespace/:hash", "stats", "signin", ":namespace/:slug",
-        ":namespace/:slug/compare", ":namespace/:slug/runs/:id",
+        "/", "runs/:id", "steps", "steps/:namespace/:hash", "stats", "signin", "jobs", "jobs/:id", "devices",
+        ":namespace/:slug", ":namespace/:slug/compare", ":namespace/:slug/runs/:id",
     ]
 
     func register(_ router: Router<QuillRequestContext>) {

@@ -17,11 +17,14 @@ const pages = {
     steps: () => import("./pages/steps.js"),
     step: () => import("./pages/step.js"),
     stats: () => import("./pages/stats.js"),
+    jobs: () => import("./pages/jobs.js"),
+    job: () => import("./pages/job.js"),
+    devices: () => import("./pages/devices.js"),
     signin: () => import("./pages/signin.js"),
 };
 
 /** The navigation section (a `data-nav` link) a page belongs to, when it is not its own. */
-const sections = { project: "projects", run: "projects", runByID: "projects", compare: "projects", step: "steps" };
+const sections = { project: "projects", run: "projects", runByID: "projects", compare: "projects", step: "steps", job: "jobs" };
 
 let cleanup = null;
 let generation = 0;

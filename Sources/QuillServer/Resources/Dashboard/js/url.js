@@ -7,11 +7,15 @@
 //   /<namespace>/<project>/compare     selected runs (?runs=a,b,c)
 //   /runs/<id>                         a run by id alone (redirects to its project's URL)
 //   /steps, /steps/<namespace>/<hash>  cached steps
+//   /jobs                              jobs: the queue, running and finished (?status=failed,cancelled)
+//   /jobs/<id>                         a job: its attempts, live output, cancel and retry
+//   /devices                           devices (workers) with status and resources
 //   /stats, /signin
 
 /** First path segments the server and the dashboard use; never a namespace. */
 export const RESERVED = [
     "api", "assets", "healthz", "metrics", "runs", "steps", "stats", "signin", "signout", "favicon.ico", "robots.txt",
+    "jobs", "devices",
 ];
 
 const segment = (text) => encodeURIComponent(text);
@@ -38,12 +42,15 @@ export const urls = {
     steps: (state) => withQuery("/steps", state),
     step: (namespace, hash) => `/steps/${segment(namespace)}/${segment(hash)}`,
     stats: () => "/stats",
+    jobs: (state) => withQuery("/jobs", state),
+    job: (id) => `/jobs/${segment(String(id))}`,
+    devices: () => "/devices",
     signin: (next) => withQuery("/signin", { next }),
 };
 
 /**
  * The page a path names: `{ page, params }`, with `page` one of projects, project, run, runByID, compare,
- * steps, step, stats, signin or notFound.
+ * steps, step, stats, jobs, job, devices, signin or notFound.
  */
 export function route(pathname) {
     const parts = pathname.split("/").filter(Boolean).map((p) => {
@@ -59,6 +66,9 @@ export function route(pathname) {
     if (first === "steps" && parts.length === 1) return { page: "steps", params: {} };
     if (first === "steps" && parts.length === 3) return { page: "step", params: { namespace: second, hash: third } };
     if (first === "stats" && parts.length === 1) return { page: "stats", params: {} };
+    if (first === "jobs" && parts.length === 1) return { page: "jobs", params: {} };
+    if (first === "jobs" && parts.length === 2) return { page: "job", params: { id: second } };
+    if (first === "devices" && parts.length === 1) return { page: "devices", params: {} };
     if (first === "signin" && parts.length === 1) return { page: "signin", params: {} };
     if (RESERVED.includes(first)) return { page: "notFound", params: {} };
     if (parts.length === 2) return { page: "project", params: { namespace: first, slug: second } };
