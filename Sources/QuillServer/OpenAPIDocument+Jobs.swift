@@ -115,7 +115,7 @@ extension OpenAPIDocument {
                     responses: ["201": json(ref("Job"), "The queued job"), "404": error, "422": error]
                 ),
                 "get": operation(
-                    "List jobs of the projects the caller may read, newest first",
+                    "List jobs of the projects the caller may read, newest first or in queue order",
                     parameters: [
                         parameter(
                             "status",
@@ -131,6 +131,13 @@ extension OpenAPIDocument {
                             "integer",
                             "Jobs older than this id",
                             range: 1...Int(Int64.max)
+                        ),
+                        parameter(
+                            "order",
+                            in: "query",
+                            "string",
+                            "newest first (default, paged by next_before), or queue: as workers claim, highest priority then oldest",
+                            schema: ["enum": ["newest", "queue"]]
                         ),
                     ],
                     responses: [

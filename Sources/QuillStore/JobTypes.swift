@@ -270,6 +270,8 @@ public struct JobQuery: Sendable, Hashable {
     public var beforeID: Int64?
     /// At most this many.
     public var limit = 100
+    /// List in the order workers claim (highest priority first, then the oldest) instead of newest first.
+    public var claimOrder = false
 
     /// A query; by default the newest 100 jobs.
     public init(statuses: Set<JobStatus> = [], projectIDs: [Int64]? = nil, beforeID: Int64? = nil, limit: Int = 100) {

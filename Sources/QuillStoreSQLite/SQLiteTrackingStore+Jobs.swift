@@ -41,7 +41,11 @@ extension SQLiteTrackingStore: JobStore {
                 request = request.filter(projectIDs.contains(JobRecord.Columns.projectID))
             }
             if let before = query.beforeID { request = request.filter(JobRecord.Columns.id < before) }
-            let records = try request.order(JobRecord.Columns.id.desc).limit(max(0, query.limit)).fetchAll(db)
+            request =
+                query.claimOrder
+                ? request.order(JobRecord.Columns.priority.desc, JobRecord.Columns.id)
+                : request.order(JobRecord.Columns.id.desc)
+            let records = try request.limit(max(0, query.limit)).fetchAll(db)
             let attempts = try Self.attempts(db, jobIDs: records.compactMap(\.id))
             return records.map { $0.stored(attempts: attempts[$0.id ?? 0] ?? []) }
         }

@@ -909,6 +909,14 @@ class JobsTests(unittest.TestCase):
         waiting = self.submit("bob-waits", "true", options=("--device", "nowhere"))
         try:
             self.until_job(done["id"], lambda j: j["status"] == "failed")
+            # Without signing in: the public project's jobs, no buttons, and devices ask for a sign-in.
+            self.browser.delete_all_cookies()
+            self.browser.get(self.server.base + "/jobs")
+            self.wait(lambda b: any("for-bob" in r for r in self.section_rows("finished")))
+            self.assertEqual(self.browser.find_elements(By.CSS_SELECTOR, "button.job-cancel, button.job-retry"), [])
+            self.browser.get(self.server.base + "/devices")
+            self.wait(lambda b: "devices need a signed-in user" in b.find_element(By.TAG_NAME, "main").text)
+            self.assertTrue(self.browser.find_elements(By.CSS_SELECTOR, "main a[href^='/signin']"), "a link to sign in")
             self.sign_in("bob")
             self.browser.get(self.server.base + "/jobs")
             self.wait(lambda b: any("for-bob" in r for r in self.section_rows("finished")))

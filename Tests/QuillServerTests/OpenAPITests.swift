@@ -186,6 +186,7 @@ struct OpenAPITests {
         _ = try await call("GET", "/api/v1/jobs/999999", template: "/api/v1/jobs/{id}")  // 404
         _ = try await call("GET", "/api/v1/jobs?status=queued&limit=10", template: "/api/v1/jobs")
         _ = try await call("GET", "/api/v1/jobs/access", template: "/api/v1/jobs/access")
+        _ = try await call("GET", "/api/v1/jobs?status=queued&order=queue", template: "/api/v1/jobs")
         _ = try await call("POST", "/api/v1/devices/box/unregister", template: "/api/v1/devices/{name}/unregister")
         // Accounts: the first user ends single-user mode, so these come last and use its key.
         _ = try await call("GET", "/api/v1/whoami", template: "/api/v1/whoami")

@@ -133,13 +133,14 @@ struct JobRoutes {
         }
         query.limit = try parameters.int("limit", in: 1...1000) ?? 100
         query.beforeID = try parameters.int("before", in: 1...Int.max).map(Int64.init)
+        query.claimOrder = try Self.claimOrder(parameters)
         query.projectIDs = try await api.authorization.readableJobProjects(context.caller)
         let jobs = try await queue.jobs.jobs(query)
         let counts = try await queue.jobs.jobCounts(projectIDs: query.projectIDs)
         return try JSONResponse.make(
             APIJobList(
                 jobs: jobs.map(DTO.job),
-                nextBefore: jobs.count == query.limit ? jobs.last?.id : nil,
+                nextBefore: !query.claimOrder && jobs.count == query.limit ? jobs.last?.id : nil,
                 counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
             )
         )

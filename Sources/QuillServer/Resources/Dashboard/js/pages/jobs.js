@@ -15,6 +15,8 @@ import {
 import { jobButtons, projectNames, readAccess } from "./job-actions.js";
 import { urls } from "../url.js";
 
+/** Queued jobs the list shows: the head of the queue, the ones workers take next. */
+const QUEUE_JOBS = 500;
 /** Running jobs whose last output line the list shows (one small read each). */
 const TAIL_JOBS = 20;
 
@@ -145,15 +147,17 @@ export async function render(main, _params, query) {
         drawn = key;
     }
 
-    // Reading: the queue and the running jobs in full (up to the API's page of 1,000), the last 200 finished.
+    // Reading: the head of the queue in claim order (order=queue), the running jobs (up to the API's page of
+    // 1,000), the last 200 finished; the headings say how many of each there are in all.
     async function read() {
-        const list = async (statuses, limit) => {
+        const list = async (statuses, limit, order) => {
             const q = new URLSearchParams(statuses.map((s) => ["status", s]));
             q.set("limit", String(limit));
+            if (order) q.set("order", order);
             return get(`/jobs?${q}`, undefined, { signal: controller.signal });
         };
         const [waiting, running, finished] = await Promise.all([
-            list(["queued", "lost"], 1000), list(["running"], 1000), list(["completed", "failed", "cancelled"], 200),
+            list(["queued", "lost"], QUEUE_JOBS, "queue"), list(["running"], 1000), list(["completed", "failed", "cancelled"], 200),
         ]);
         counts = finished.counts ?? {};
         jobs = [...waiting.jobs, ...running.jobs, ...finished.jobs];
