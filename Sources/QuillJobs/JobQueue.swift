@@ -1,8 +1,9 @@
 import Foundation
 package import Logging
-import QuillCore
+package import QuillCore
 package import QuillStore
 import ServiceLifecycle
+import Synchronization
 
 /// The job queue's logic over a ``QuillStore/JobStore`` and the runs the jobs produce: every job is a run.
 ///
@@ -24,6 +25,8 @@ package final class JobQueue: Service, Sendable {
     /// How often expired leases are recovered.
     package let sweepInterval: Duration
     private let logger: Logger
+    /// Told the run a job's output went to, after each write (see ``onOutput(_:)``).
+    private let outputObserver = Mutex<(@Sendable (RunID) -> Void)?>(nil)
 
     /// A queue over stores.
     package init(jobs: any JobStore, runs: any TrackingStore, sweepInterval: Duration = .seconds(1), logger: Logger) {
@@ -105,6 +108,13 @@ package final class JobQueue: Service, Sendable {
         var batch = LogBatch()
         batch.logs = lines.map { LogLine(timestamp: nil, level: nil, message: $0) }
         _ = try await runs.logBatch(job.spec.runID, batch)
+        outputObserver.withLock { $0 }?(job.spec.runID)
+    }
+
+    /// Calls `observer` with the job's run after output lines were appended to it (the server wakes the run's
+    /// live event streams with it, as its run routes do after their writes); replaces an earlier observer.
+    package func onOutput(_ observer: @escaping @Sendable (RunID) -> Void) {
+        outputObserver.withLock { $0 = observer }
     }
 
     /// Re-queues or fails the jobs whose worker stopped heartbeating.

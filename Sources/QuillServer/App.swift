@@ -88,6 +88,8 @@ package enum QuillServer {
         StatsRoutes(api: api).register(authenticated.group("api/v1/stats"))
         // The job queue: the one `quill serve` runs (with its lease sweeper), or one over the store's jobs.
         if let queue = jobs ?? (store as? any JobStore).map({ JobQueue(jobs: $0, runs: store, logger: logger) }) {
+            // Job output is its run's log: wake the run's live streams as a run route's write does.
+            queue.onOutput { [runChanges = api.runChanges] in runChanges.publish($0) }
             JobAccessRoutes(api: api).register(authenticated.group("api/v1/jobs"))
             JobRoutes(api: api, queue: queue).register(authenticated.group("api/v1/jobs"))
             DeviceRoutes(api: api, queue: queue).register(authenticated.group("api/v1/devices"))

@@ -879,6 +879,8 @@ class JobsTests(unittest.TestCase):
             self.click(By.LINK_TEXT, f"{long['id']} ticker")
             log = self.wait(lambda b: b.find_element(By.CSS_SELECTOR, "pre.log"))
             self.wait(lambda b: "tick-" in log.text, message="the output so far")
+            self.wait(lambda b: b.find_element(By.ID, "main").get_attribute("data-live") == "live",
+                      message="the output follows the run's event stream")
             count = log.text.count("tick-")
             self.wait(lambda b: log.text.count("tick-") > count + 2, message="new output lines without a reload")
             self.assertTrue(self.browser.execute_script("return window.__sameDocument === true"), "no reload happened")

@@ -1,5 +1,6 @@
 import Foundation
 import QuillCore
+import QuillServer
 import QuillTesting
 import Testing
 
@@ -72,5 +73,44 @@ struct JobPageRoutesTests {
         let refused = try await server.request("GET", "/api/v1/jobs?order=priority")
         #expect(refused.status == 400)
         #expect(refused.body?["error"]?["message"]?.stringValue?.contains("order must be newest or queue") == true)
+    }
+
+    @Test("a job's output lines reach its run's event stream at once, not on the stream's next poll")
+    func outputWakesTheRunStream() async throws {
+        let events = RunEventStreamTests()
+        let configuration = RunEventStreamTests.configuration {
+            $0.eventStreams.pollInterval = .seconds(60)
+            $0.eventStreams.heartbeat = .seconds(60)
+        }
+        try await events.withServer(configuration) { port, _ in
+            let device: JSONValue = [
+                "host": "h", "cpus": 1, "memory_bytes": 1, "gpus": [], "labels": [], "slots": 1, "lease_seconds": 30,
+            ]
+            #expect(try await events.call(port, "PUT", "/api/v1/devices/box", device).0 == 200)
+            let (submitted, job) = try await events.call(
+                port,
+                "POST",
+                "/api/v1/jobs",
+                ["project": "p", "argv": ["true"]]
+            )
+            #expect(submitted == 201)
+            let id = try #require(job?["id"]?.intValue)
+            let claim: JSONValue = ["worker": "box", "slots": 1, "gpus": [], "labels": [], "lease_seconds": 30]
+            let (claimed, body) = try await events.call(port, "POST", "/api/v1/jobs/claim", claim)
+            #expect(claimed == 200)
+            let run = try #require(body?["job"]?["run_id"]?.stringValue)
+            let client = try EventStreamClient(port: port, path: "/api/v1/runs/\(run)/events")
+            #expect(await client.readHead() == 200)
+            #expect(await client.next()?.name == "state")
+            let started = ContinuousClock.now
+            let output: JSONValue = ["worker": "box", "attempt": 1, "lines": ["epoch 1", "epoch 2"]]
+            #expect(try await events.call(port, "POST", "/api/v1/jobs/\(id)/output", output).0 == 204)
+            let received = await client.events(until: { streamedLines($0).count >= 2 }, seconds: 30)
+            #expect(streamedLines(received) == ["epoch 1", "epoch 2"])
+            #expect(
+                ContinuousClock.now - started < .seconds(20),
+                "woken by the write, not by the 60 s poll or heartbeat"
+            )
+        }
     }
 }

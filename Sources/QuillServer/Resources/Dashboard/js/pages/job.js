@@ -1,7 +1,7 @@
 // A job: what it runs and needs, its status, exit and reason, every attempt (worker, GPUs, start, end,
 // outcome), Cancel and Retry for who may use them, and its output, which is its run's log. While the job runs
 // the output follows the run's event stream (/runs/{id}/events, `logs` events) and the page reads the job
-// again every few seconds; when the stream cannot be had the log is polled instead.
+// again every two seconds; when the stream cannot be had the log is read with it instead.
 
 import { ApiError, get } from "../api.js";
 import { follow } from "../live.js";
@@ -131,9 +131,9 @@ export async function render(main, params) {
         if (error.name !== "AbortError") console.warn(error.message);
     });
 
-    // The job is read again every REFRESH_MS while it is queued or running, and its log with it: job output
-    // reaches the store without waking the run's stream (the stream then reads every ten seconds), so the
-    // read keeps the output within a few seconds either way; both merge only lines the view lacks.
+    // The job is read again every REFRESH_MS while it is queued or running (a job's status and attempts have no
+    // stream), and its log with it unless the run's stream is live (job output wakes it at once); both merge
+    // only lines the view lacks.
     let timer = 0;
     let refreshing = null;
     function refresh() {
@@ -141,7 +141,7 @@ export async function render(main, params) {
             const before = `${job.status}:${job.attempts?.length}:${job.cancel_requested}`;
             job = await get(`/jobs/${encodeURIComponent(job.id)}`, undefined, { signal: controller.signal });
             if (`${job.status}:${job.attempts?.length}:${job.cancel_requested}` !== before) drawJob();
-            await drawLog();
+            if (main.dataset.live !== "live" || !active()) await drawLog();
             followOutput();
             if (!active() && streaming) {
                 stream?.close();
