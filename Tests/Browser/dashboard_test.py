@@ -860,6 +860,8 @@ class JobsTests(unittest.TestCase):
             self.assertIn("#1 box-1 failed", failed, "its attempts")
             self.assertIn("#1 box-1 completed", next(r for r in finished if "quick-ok" in r))
             self.assertEqual(unnamed(self.browser), [], "every table and control of the jobs page has a name")
+            # The README's picture of the jobs page (copied to Docs/images/dashboard-jobs.png by hand when it changes).
+            self.browser.save_screenshot(os.path.join(SHOTS, "readme-jobs-page.png"))
             # The last output line moves on without a reload.
             marker = self.browser.execute_script("window.__sameDocument = true; return 1")
             first = self.browser.find_element(By.CSS_SELECTOR, f"[data-output='{long['id']}']").text

@@ -113,7 +113,7 @@ export async function render(main, _params, query) {
     }
 
     const status = h("p", { class: "muted", "aria-live": "polite" });
-    const form = h("form", { class: "row filters", role: "search", "aria-label": "Filter jobs by status" },
+    const form = h("form", { class: "row filters job-filters", role: "search", "aria-label": "Filter jobs by status" },
         h("fieldset", {}, h("legend", {}, "status"), JOB_STATUSES.map((s) => h("label", {},
             h("input", { type: "checkbox", name: "status", value: s, checked: state.statuses.includes(s) }), ` ${s}`))));
     form.addEventListener("change", () => {
