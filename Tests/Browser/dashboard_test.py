@@ -904,6 +904,11 @@ class JobsTests(unittest.TestCase):
             self.assertEqual([a["outcome"] for a in again["attempts"]], ["failed", "failed"])
             self.wait(lambda b: "#2 box-1 failed" in next((r for r in self.section_rows("finished") if "quick-fail" in r), ""),
                       message="the list shows the second attempt")
+
+            # A job's run links back to its job.
+            self.browser.get(self.server.base + f"/runs/{ok['run_id']}")
+            self.click(By.LINK_TEXT, f"job {ok['id']}")
+            self.wait(lambda b: b.current_url.endswith(f"/jobs/{ok['id']}") and "quick-ok" in b.find_element(By.TAG_NAME, "h1").text)
         finally:
             for job in (long, low, high):
                 self.cancel_quietly(job["id"])

@@ -67,6 +67,7 @@ export async function render(main, params, query) {
             git.commit ? h("tr", {}, h("td", {}, "Git"), h("td", { class: "mono" }, `${String(git.commit).slice(0, 12)}${git.dirty ? " (dirty)" : ""}${git.branch ? ` on ${git.branch}` : ""}`)) : null,
             r.environment?.command ? h("tr", {}, h("td", {}, "Command"), h("td", { class: "mono" }, show(r.environment.command))) : null,
             r.parent ? h("tr", {}, h("td", {}, "Parent"), h("td", {}, h("a", { href: urls.runByID(r.parent) }, r.parent))) : null,
+            r.tags?.["quill.job"] ? h("tr", {}, h("td", {}, "Job"), h("td", {}, h("a", { href: urls.job(r.tags["quill.job"]) }, `job ${r.tags["quill.job"]}`))) : null,
             children.length ? h("tr", {}, h("td", {}, "Children"), h("td", { class: "children" }, children.map((c, i) => [
                 i ? ", " : "", h("a", { href: urls.run(namespace, slug, c.id) }, c.name || c.id), " ", badge(c.status),
             ]))) : null,
