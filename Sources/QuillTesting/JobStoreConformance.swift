@@ -136,6 +136,13 @@ public enum JobStoreConformance: String, CaseIterable, Sendable, CustomTestStrin
         let low = try await Self.submit(fixture, "low", priority: 0, at: 0)
         let highOld = try await Self.submit(fixture, "high-old", priority: 10, at: 1)
         let highNew = try await Self.submit(fixture, "high-new", priority: 10, at: 2)
+        // Listed in claim order (the dashboard's queue), and newest first by default.
+        var queue = JobQuery(statuses: [.queued])
+        queue.claimOrder = true
+        #expect(try await fixture.store.jobs(queue).map(\.id) == [highOld.id, highNew.id, low.id])
+        queue.limit = 1
+        #expect(try await fixture.store.jobs(queue).map(\.id) == [highOld.id])
+        #expect(try await fixture.store.jobs(JobQuery()).map(\.id) == [highNew.id, highOld.id, low.id])
         let worker = WorkerCapabilities(name: "w", slots: 10)
         var order: [Int64] = []
         while let claim = try await fixture.store.claimJob(worker, lease: Self.lease, now: Self.at(5)) {
