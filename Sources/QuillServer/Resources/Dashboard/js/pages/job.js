@@ -136,18 +136,28 @@ export async function render(main, params) {
     // only lines the view lacks.
     let timer = 0;
     let refreshing = null;
+    // One read at a time; a read asked for while one runs (after a button's action) runs once more after it,
+    // so an answer read before the action never replaces the action's result.
+    let again = false;
     function refresh() {
-        refreshing ??= (async () => {
-            const before = `${job.status}:${job.attempts?.length}:${job.cancel_requested}`;
-            job = await get(`/jobs/${encodeURIComponent(job.id)}`, undefined, { signal: controller.signal });
-            if (`${job.status}:${job.attempts?.length}:${job.cancel_requested}` !== before) drawJob();
-            if (main.dataset.live !== "live" || !active()) await drawLog();
-            followOutput();
-            if (!active() && streaming) {
-                stream?.close();
-                streaming = false;
-                setLive("ended");
-            }
+        if (refreshing) {
+            again = true;
+            return refreshing;
+        }
+        refreshing = (async () => {
+            do {
+                again = false;
+                const before = `${job.status}:${job.attempts?.length}:${job.cancel_requested}`;
+                job = await get(`/jobs/${encodeURIComponent(job.id)}`, undefined, { signal: controller.signal });
+                if (`${job.status}:${job.attempts?.length}:${job.cancel_requested}` !== before) drawJob();
+                if (main.dataset.live !== "live" || !active()) await drawLog();
+                followOutput();
+                if (!active() && streaming) {
+                    stream?.close();
+                    streaming = false;
+                    setLive("ended");
+                }
+            } while (again && !controller.signal.aborted);
         })().finally(() => {
             refreshing = null;
         });

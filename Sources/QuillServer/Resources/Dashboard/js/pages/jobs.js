@@ -175,8 +175,17 @@ export async function render(main, _params, query) {
     let timer = 0;
     let delay = null;
     let previous = "";
+    // One read at a time: a read asked for while one runs (a button's action) runs right after it, so an
+    // older answer never replaces a newer one.
+    let busy = false;
+    let again = false;
     async function poll(now = false) {
         clearTimeout(timer);
+        if (busy) {
+            again = true;
+            return;
+        }
+        busy = true;
         if (now) delay = null;
         let failed = false;
         try {
@@ -188,8 +197,15 @@ export async function render(main, _params, query) {
             if (error.name === "AbortError") return;
             failed = true;
             status.textContent = `${error.message} (retrying)`;
+        } finally {
+            busy = false;
         }
         if (controller.signal.aborted) return;
+        if (again) {
+            again = false;
+            poll(true);
+            return;
+        }
         const key = changeKey(jobs, lastLines);
         delay = nextDelay(delay, { changed: key !== previous, failed });
         previous = key;
