@@ -52,6 +52,7 @@ export async function render(main, _params, query) {
         const p = projects.get(j.project_id);
         return p ? h("a", { href: urls.project(p.namespace, p.slug) }, p.name) : String(j.project_id);
     };
+    const runLink = (j) => h("a", { href: urls.runByID(j.run_id), "aria-label": `run of job ${j.id}` }, "run");
     const since = (text) => h("span", { dataset: { since: text ?? "" }, title: when(text) }, formatElapsed(elapsedSeconds(text, null)));
 
     const sections = {
@@ -66,6 +67,7 @@ export async function render(main, _params, query) {
                 { key: "needs", title: "Needs", width: 160, cell: (j) => requirementsText(j) },
                 { key: "waiting", title: "Waiting", width: 90, cell: (j) => since(j.created_at) },
                 { key: "by", title: "By", width: 90, cell: (j) => j.submitted_by ?? "" },
+                { key: "run", title: "Run", width: 60, cell: runLink },
                 { key: "actions", title: "Actions", width: 90, cell: buttons },
             ],
         },
@@ -77,7 +79,7 @@ export async function render(main, _params, query) {
                 { key: "attempt", title: "Attempt", width: 76, numeric: true, cell: (j) => `${currentAttempt(j)?.number ?? j.attempts_used} of ${j.max_attempts}` },
                 { key: "elapsed", title: "Elapsed", width: 86, numeric: true, cell: (j) => since(j.started_at) },
                 { key: "output", title: "Last output", width: 320, cell: (j) => h("span", { class: "mono", dataset: { output: j.id } }, lastLines.get(j.id) ?? "") },
-                { key: "run", title: "Run", width: 80, cell: (j) => h("a", { href: urls.runByID(j.run_id), "aria-label": `run of job ${j.id}` }, "run") },
+                { key: "run", title: "Run", width: 80, cell: runLink },
                 { key: "actions", title: "Actions", width: 90, cell: buttons },
             ],
         },
@@ -90,11 +92,12 @@ export async function render(main, _params, query) {
                 { key: "reason", title: "Reason", width: 220, cell: (j) => h("span", { title: j.reason ?? "" }, j.reason ?? "") },
                 { key: "attempts", title: "Attempts", width: 260, cell: (j) => {
                     const text = (j.attempts ?? []).map(attemptText).join(" · ") || "none";
-                    return h("span", { title: text }, text);
+                    const times = (j.attempts ?? []).map((a) => `${attemptText(a)}: ${when(a.started_at)} to ${when(a.ended_at)}`).join("\n");
+                    return h("span", { title: times || text }, text);
                 } },
                 { key: "ended", title: "Ended", width: 86, cell: (j) => h("span", { title: when(j.ended_at) }, ago(j.ended_at)) },
                 { key: "duration", title: "Took", width: 76, numeric: true, cell: (j) => formatElapsed(elapsedSeconds(j.started_at, j.ended_at)) },
-                { key: "run", title: "Run", width: 60, cell: (j) => h("a", { href: urls.runByID(j.run_id), "aria-label": `run of job ${j.id}` }, "run") },
+                { key: "run", title: "Run", width: 60, cell: runLink },
                 { key: "actions", title: "Actions", width: 90, cell: buttons },
             ],
         },
