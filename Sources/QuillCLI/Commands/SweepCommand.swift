@@ -110,6 +110,12 @@ struct SweepCommand: AsyncParsableCommand {
             Console.print(table(submitted.map { SweepResult(point: $0.point, job: $0.job) }, sorted: false))
             return
         }
+        if !options.json {
+            let ids = submitted.map { String($0.job.id) }.joined(separator: ", ")
+            Console.printError(
+                "sweep=\(sweepID): queued \(submitted.count) job(s): \(ids); waiting (Ctrl-C stops waiting, not the jobs)"
+            )
+        }
         let finished = try await waitForAll(submitted.map(\.job), client)
         var results: [SweepResult] = []
         for (index, job) in finished.enumerated() {
