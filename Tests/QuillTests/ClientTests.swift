@@ -304,6 +304,13 @@ struct ClientTests {
         #expect(try await client.runs(limit: 0).isEmpty)
         #expect(try await client.runs(limit: 1).count == 1)
         #expect(try await client.runs(limit: Int.max).count == 5)
+        // Pages of two: the cursor carries the listing on, with no run twice or left out.
+        let paged = try await client.runs(status: nil, tag: nil, project: nil, limit: Int.max, pageSize: 2)
+        #expect(paged.map(\.run.id) == (try await client.runs()).map(\.run.id))
+        #expect(Set(paged.map(\.run.id)).count == 5)
+        let three = try await client.runs(status: .completed, tag: nil, project: nil, limit: 3, pageSize: 2)
+        #expect(three.count == 3)
+        #expect(three.allSatisfy { $0.run.status == "completed" })
         for attempt in [
             { try await client.runs(limit: -1) },
             { try await client.runs(limit: Int.min) },

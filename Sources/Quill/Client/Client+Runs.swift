@@ -34,6 +34,18 @@ extension Quill.Client {
         project: String? = nil,
         limit: Int = 50
     ) async throws -> [APIRunDetails] {
+        try await runs(status: status, tag: tag, project: project, limit: limit, pageSize: Self.runPageSize)
+    }
+
+    /// ``runs(status:tag:project:limit:)`` in pages of `pageSize` (1 to 1,000) runs.
+    package func runs(
+        status: RunStatus?,
+        tag: String?,
+        project: String?,
+        limit: Int,
+        pageSize: Int
+    ) async throws -> [APIRunDetails] {
+        precondition((1...Self.runPageSize).contains(pageSize), "a page holds 1 to 1000 runs")
         guard limit >= 0 else { throw QuillError(.invalidArgument, "limit must be 0 or more, not \(limit)") }
         var query = RunListQuery(limit: limit)
         query.project = project
@@ -50,7 +62,7 @@ extension Quill.Client {
         var runs: [APIRunDetails] = []
         var cursor: String?
         while runs.count < limit {
-            let page = min(limit - runs.count, Self.runPageSize)
+            let page = min(limit - runs.count, pageSize)
             let path = APIPath.runs(project: project, query: filter, limit: page, cursor: cursor)
             let answer = try await http.request(APIRunPage.self, "GET", path).value
             runs += answer.runs.prefix(limit - runs.count)
