@@ -363,6 +363,50 @@ struct ClientTests {
         }
     }
 
+    @Test("cancelling the waiting task ends the wait at once; the job stays queued")
+    func cancelledWait() async throws {
+        let server = try ClientTestServer(localWorkers: 0)
+        defer { server.stop() }
+        let client = try server.client()
+        let job = try await client.submit(["sleep", "1"])
+        let waiting = Task { try await client.wait(for: job.id, pollInterval: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(200))
+        let clock = ContinuousClock()
+        let cancelled = clock.now
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await waiting.value }
+        #expect(cancelled.duration(to: clock.now) < .seconds(10))
+        #expect(try await client.job(job.id).status == "queued")
+    }
+
+    @Test("on a server with users the client sends its key; without one it is refused with unauthorized")
+    func keys() async throws {
+        let server = try ClientTestServer(localWorkers: 0)
+        defer { server.stop() }
+        let created = try BuiltProducts.run(
+            BuiltProducts.path("quill"),
+            ["users", "create", "ada", "--admin", "--data", server.home.file("server"), "--json"],
+            environment: server.environment
+        )
+        #expect(created.status == 0, "\(created.stderr)")
+        let key = try #require(try JSONParser.parse(created.stdout)["api_key"]?.stringValue)
+        let client = try Quill.Client(server: server.url, apiKey: key, environment: [:])
+        let job = try await client.submit(["true"], project: "vision")
+        #expect(job.submittedBy == "ada")
+        #expect(try await client.status().queued == 1)
+        let anonymous = try server.client()
+        await #expect {
+            _ = try await anonymous.status()
+        } throws: { error in
+            (error as? QuillError)?.code == .unauthorized
+        }
+        await #expect {
+            _ = try await anonymous.submit(["true"])
+        } throws: { error in
+            [.unauthorized, .forbidden].contains((error as? QuillError)?.code)
+        }
+    }
+
     @Test("a server that is not there is one io error that names it")
     func unreachable() async throws {
         let client = try Quill.Client(server: "http://127.0.0.1:9", environment: [:])
