@@ -107,7 +107,7 @@ struct SweepCommand: AsyncParsableCommand {
             if options.json {
                 return Console.printJSON(json(submitted.map { SweepResult(point: $0.point, job: $0.job) }, seedUsed))
             }
-            Console.print(table(submitted.map { SweepResult(point: $0.point, job: $0.job) }, sorted: false))
+            Console.print(table(submitted.map { SweepResult(point: $0.point, job: $0.job) }))
             return
         }
         if !options.json {
@@ -127,7 +127,7 @@ struct SweepCommand: AsyncParsableCommand {
         if options.json {
             Console.printJSON(json(results, seedUsed))
         } else {
-            Console.print(table(results, sorted: true))
+            Console.print(table(results))
         }
         let unfinished = results.filter { $0.job.status != "completed" }.count
         if unfinished > 0 {
@@ -182,7 +182,7 @@ struct SweepCommand: AsyncParsableCommand {
         }
     }
 
-    func table(_ results: [SweepResult], sorted: Bool) -> String {
+    func table(_ results: [SweepResult]) -> String {
         let keys = results.first?.point.values.map(\.key) ?? []
         var headers = ["JOB", "RUN"] + (wait ? ["STATUS"] : []) + keys.map { $0.uppercased() }
         if let sortBy { headers.append(sortBy) }
