@@ -90,6 +90,7 @@ package enum QuillServer {
         if let queue = jobs ?? (store as? any JobStore).map({ JobQueue(jobs: $0, runs: store, logger: logger) }) {
             JobRoutes(api: api, queue: queue).register(authenticated.group("api/v1/jobs"))
             DeviceRoutes(api: api, queue: queue).register(authenticated.group("api/v1/devices"))
+            QueueRoutes(api: api, queue: queue).register(authenticated.group("api/v1/queue"))
             WhirrRoutes(api: api, queue: queue, dataDirectory: configuration.whirrDataDirectory).register(router)
         }
         DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
