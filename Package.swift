@@ -13,7 +13,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "QuillCore", targets: ["QuillCore"]),
-        .library(name: "Quill", targets: ["Quill"]),
+        // QuillAPI: the wire types `Quill.Client` answers with, importable by name.
+        .library(name: "Quill", targets: ["Quill", "QuillAPI"]),
         .library(name: "QuillStore", targets: ["QuillStore"]),
         .library(name: "QuillSteps", targets: ["QuillSteps"]),
         .executable(name: "quill", targets: ["QuillTool"]),
@@ -170,7 +171,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QuillTests",
-            dependencies: ["Quill", "QuillCore", "QuillTesting"],
+            dependencies: ["Quill", "QuillAPI", "QuillClient", "QuillCore", "QuillTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -93,6 +93,7 @@ package enum QuillServer {
             JobAccessRoutes(api: api).register(authenticated.group("api/v1/jobs"))
             JobRoutes(api: api, queue: queue).register(authenticated.group("api/v1/jobs"))
             DeviceRoutes(api: api, queue: queue).register(authenticated.group("api/v1/devices"))
+            QueueRoutes(api: api, queue: queue).register(authenticated.group("api/v1/queue"))
             WhirrRoutes(api: api, queue: queue, dataDirectory: configuration.whirrDataDirectory).register(router)
         }
         DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
