@@ -999,12 +999,14 @@ class JobsTests(unittest.TestCase):
         grid = tab_to(self.browser, "element.matches(\".vscroll[data-section='finished'] table[role=grid]\")", message="the finished grid")
         self.assertEqual(grid.get_attribute("aria-label"), "Finished jobs")
         self.assertTrue(focus_ring(self.browser))
+        # The focused grid's active row, read in one script (a poll may draw the rows again at any moment).
         active = lambda: self.browser.execute_script(
-            "const t = document.activeElement; const id = t.getAttribute('aria-activedescendant'); return id ? document.getElementById(id).innerText : null")
+            "const id = document.activeElement.getAttribute('aria-activedescendant'); const row = id && document.getElementById(id);"
+            "return row ? row.innerText : null")
         self.wait(lambda b: active(), message="focusing the grid makes a row active")
         press(self.browser, Keys.HOME)
-        self.wait(lambda b: self.browser.execute_script(
-            "return document.activeElement.getAttribute('aria-activedescendant')").endswith("-r0"), message="Home: the first row")
+        self.wait(lambda b: (self.browser.execute_script(
+            "return document.activeElement.getAttribute('aria-activedescendant')") or "").endswith("-r0"), message="Home: the first row")
         # The newest finished first: keyboard-done, unless a job cancelled by an earlier test ended after it.
         for _ in range(10):
             if "keyboard-done" in (active() or ""):
