@@ -150,6 +150,65 @@ struct WhirrRoutesTests {
         #expect(try await server.request("GET", "/whirr/api/v1/jobs/\(queued)").body?["status"] == "cancelled")
     }
 
+    @Test("each heartbeat imports only what the whirr run folder gained: metrics and output, none twice")
+    func heartbeatsImportIncrementally() async throws {
+        let temp = TemporaryDirectory("quill-whirr-import")
+        let server = try server(temp)
+        let id = try await submit(server, ["sleep", "100"])
+        _ = try await server.request("POST", "/whirr/api/v1/jobs/claim", json: ["worker_id": "w"])
+        let runID = try #require(try await server.request("GET", "/api/v1/jobs/\(id)").body?["run_id"]?.stringValue)
+        // What whirr's worker and the job write into the shared folder, in pieces: a row and a line still
+        // being written (no newline yet) wait for the next heartbeat.
+        let folder = temp.file("data") + "/whirr/runs/job-\(id)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        func append(_ file: String, _ text: String) throws {
+            let path = folder + "/" + file
+            if !FileManager.default.fileExists(atPath: path) {
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
+            }
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(text.utf8))
+            try handle.close()
+        }
+        func beat() async throws {
+            let answer = try await server.request(
+                "POST",
+                "/whirr/api/v1/jobs/\(id)/heartbeat",
+                json: ["worker_id": "w"]
+            )
+            #expect(answer.status == 200)
+        }
+        func logs() async throws -> [String] {
+            let body = try await server.request("GET", "/api/v1/runs/\(runID)/logs").body
+            return body?["logs"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
+        }
+        func points() async throws -> [Int] {
+            let body = try await server.request("GET", "/api/v1/runs/\(runID)/metrics?key=loss").body
+            return body?["points"]?.arrayValue?.compactMap { $0["idx"]?.intValue } ?? []
+        }
+        try append("metrics.jsonl", "{\"step\": 0, \"loss\": 1.0}\n{\"step\": 1, \"lo")
+        try append("output.log", "epoch 0\nepo")
+        try await beat()
+        #expect(try await logs() == ["epoch 0"])
+        #expect(try await points() == [0])
+        try append("metrics.jsonl", "ss\": 0.5}\n{\"step\": 2, \"loss\": 0.25}\n")
+        try append("output.log", "ch 1\n")
+        try await beat()
+        try await beat()
+        #expect(try await logs() == ["epoch 0", "epoch 1"])
+        #expect(try await points() == [0, 1, 2])
+        try append("output.log", "done\n")
+        let complete = try await server.request(
+            "POST",
+            "/whirr/api/v1/jobs/\(id)/complete",
+            json: ["worker_id": "w", "exit_code": 0]
+        )
+        #expect(complete.status == 200)
+        #expect(try await logs() == ["epoch 0", "epoch 1", "done"])
+        #expect(try await points() == [0, 1, 2])
+    }
+
     @Test(
         "whirr's own client and worker run Quill jobs: metrics, output and files of the run folder, four workers",
         .enabled(if: python != nil, "set by scripts/test.sh"),
