@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import QuillClient
 import QuillCore
 import QuillJobs
@@ -37,6 +38,9 @@ final class HTTPRunDirectoryUpload: RunDirectoryUpload {
     private let serverURL: @Sendable () -> String?
     private let apiKey: String?
     private let uploader = Mutex<RunUploader?>(nil)
+    /// What the files to upload looked like at the last successful upload (none at first): an upload with
+    /// nothing new is skipped without a request, so a job that writes nothing costs no round trip.
+    private let uploaded = Mutex<[String: Int64]>([:])
 
     init(directory: RunDirectory, indexBase: Int, serverURL: @escaping @Sendable () -> String?, apiKey: String?) {
         self.directory = directory
@@ -46,6 +50,8 @@ final class HTTPRunDirectoryUpload: RunDirectoryUpload {
     }
 
     func upload() async throws {
+        let seen = Self.fingerprint(directory)
+        if seen == uploaded.withLock({ $0 }) { return }
         guard let url = serverURL() else {
             throw QuillError(.io, "the server's address is not known yet; the run directory is uploaded later")
         }
@@ -63,5 +69,24 @@ final class HTTPRunDirectoryUpload: RunDirectoryUpload {
                 continuation.resume(with: Result { _ = try uploader.syncOnce() })
             }
         }
+        uploaded.withLock { $0 = seen }
+    }
+
+    /// The size and modification time of each file the upload reads (`metrics.jsonl`, `events.jsonl`,
+    /// `system.jsonl`, files under `artifacts/`), by path; files that are missing or empty are left out.
+    static func fingerprint(_ directory: RunDirectory) -> [String: Int64] {
+        var seen: [String: Int64] = [:]
+        func note(_ path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0, info.st_size > 0 else { return }
+            let modified = Platform.modificationTime(of: info)
+            seen[path + ":size"] = Int64(info.st_size)
+            seen[path + ":mtime"] = Int64(modified.tv_sec) * 1_000_000_000 + Int64(modified.tv_nsec)
+        }
+        note(directory.metricsPath)
+        note(directory.eventsPath)
+        note(directory.systemPath)
+        for (path, _) in directory.listArtifacts() { note(directory.artifactsPath + "/" + path) }
+        return seen
     }
 }
