@@ -238,6 +238,58 @@ struct WhirrRoutesTests {
     }
 
     @Test(
+        "a Swift SDK program run by whirr's own worker logs into whirr's run folder, and its metrics, summary and messages reach the job's Quill run",
+        .enabled(
+            if: python != nil && FileManager.default.isExecutableFile(atPath: BuiltProducts.path("quill-sdk-example")),
+            "needs whirr and quill-sdk-example (QUILL_EXTRAS=1)"
+        ),
+        .timeLimit(.minutes(3))
+    )
+    func whirrWorkerRunsSwiftSDKJob() async throws {
+        let temp = TemporaryDirectory("quill-whirr-sdk")
+        let server = try server(temp)
+        let id = try await submit(server, [BuiltProducts.path("quill-sdk-example"), "--steps", "20"])
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: try #require(Self.python)).deletingLastPathComponent()
+            .appendingPathComponent("whirr")
+        worker.arguments = [
+            "worker", "--server", "http://127.0.0.1:\(server.port)/whirr", "--data-dir", temp.file("data") + "/whirr",
+        ]
+        worker.currentDirectoryURL = URL(fileURLWithPath: temp.path)
+        worker.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("WHIRR_") }.merging([
+            "QUILL_HOME": temp.file("home"), "QUILL_RUN_DIR": "", "QUILL_TRACKING_URI": "", "QUILL_CAPTURE_GIT": "0",
+            "QUILL_CAPTURE_DEPS": "0",
+        ]) { _, new in new }
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = FileHandle.nullDevice
+        worker.standardInput = FileHandle.nullDevice
+        try worker.run()
+        defer {
+            Platform.kill(worker.processIdentifier, SIGKILL)
+            worker.waitUntilExit()
+        }
+        let deadline = Date().addingTimeInterval(120)
+        var status: String?
+        while Date() < deadline {
+            status = try await server.request("GET", "/whirr/api/v1/jobs/\(id)").body?["status"]?.stringValue
+            if status == "completed" || status == "failed" { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(status == "completed")
+        let runID = try #require(try await server.request("GET", "/api/v1/jobs/\(id)").body?["run_id"]?.stringValue)
+        let points = try await server.request("GET", "/api/v1/runs/\(runID)/metrics?key=loss").body
+        #expect(points?["points"]?.arrayValue?.compactMap { $0["idx"]?.intValue } == Array(0..<20))
+        let run = try await server.request("GET", "/api/v1/runs/\(runID)").body
+        #expect(run?["summary"]?["final_loss"] == 0.05)
+        let logs = try await server.request("GET", "/api/v1/runs/\(runID)/logs").body?["logs"]?.arrayValue ?? []
+        let messages = logs.compactMap { $0["message"]?.stringValue }
+        #expect(messages.filter { $0.hasSuffix("trained 20 steps") }.count == 1, "\(messages)")
+        let whirrMetrics = try await server.request("GET", "/whirr/api/v1/runs/job-\(id)/metrics").body
+        #expect(whirrMetrics?["count"] == 20)
+        #expect(!FileManager.default.fileExists(atPath: temp.file("home") + "/runs"), "no run of its own")
+    }
+
+    @Test(
         "the shared whirr smoke test passes against quill serve",
         .enabled(if: python != nil && FileManager.default.fileExists(atPath: smoke), "needs ../shared/whirr_smoke.py"),
         .timeLimit(.minutes(3))
