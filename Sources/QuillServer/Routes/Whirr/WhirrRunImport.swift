@@ -22,8 +22,11 @@ struct WhirrRunImport {
     /// of a second).
     func importNew(into run: RunID) async {
         guard FileManager.default.fileExists(atPath: directory), (try? await store.run(run)) != nil else { return }
-        await importMetrics(into: run)
-        await importOutput(into: run)
+        // One import of a run at a time (a heartbeat racing the completion would read the same lines twice).
+        await progress.exclusive(run) {
+            await importMetrics(into: run)
+            await importOutput(into: run)
+        }
     }
 
     private func importMetrics(into run: RunID) async {
@@ -109,8 +112,34 @@ final class WhirrImportProgress: Sendable {
     }
 
     private let entries = Mutex<[RunID: Entry]>([:])
-    /// Bytes of `metrics.jsonl` read by all imports so far (for tests and diagnostics).
-    private let metricBytes = Mutex<Int64>(0)
+    /// Runs being imported, with the imports waiting their turn.
+    private let busy = Mutex<[RunID: [CheckedContinuation<Void, Never>]]>([:])
+
+    /// Runs `body` when no other import of `run` runs, in arrival order.
+    func exclusive(_ run: RunID, _ body: () async -> Void) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = busy.withLock { busy -> Bool in
+                if busy[run] == nil {
+                    busy[run] = []
+                    return true
+                }
+                busy[run]?.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+        await body()
+        let next = busy.withLock { busy -> CheckedContinuation<Void, Never>? in
+            guard var waiting = busy[run], !waiting.isEmpty else {
+                busy[run] = nil
+                return nil
+            }
+            let first = waiting.removeFirst()
+            busy[run] = waiting
+            return first
+        }
+        next?.resume()
+    }
 
     /// Where the metrics import of `run` stopped.
     func metrics(_ run: RunID) -> MetricsFile.Position {
@@ -123,7 +152,6 @@ final class WhirrImportProgress: Sendable {
             guard (entries[run]?.metrics ?? MetricsFile.Position()) == start else { return }
             entries[run, default: Entry()].metrics = end
         }
-        metricBytes.withLock { $0 += end.offset - start.offset }
     }
 
     /// Where the output import of `run` stopped; `nil` before its first import in this process.
@@ -140,7 +168,4 @@ final class WhirrImportProgress: Sendable {
     func forget(_ run: RunID) {
         _ = entries.withLock { $0.removeValue(forKey: run) }
     }
-
-    /// Bytes of `metrics.jsonl` files read so far, all runs together.
-    var metricBytesRead: Int64 { metricBytes.withLock { $0 } }
 }
