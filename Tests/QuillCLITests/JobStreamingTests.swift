@@ -40,15 +40,43 @@ struct JobStreamingTests {
         return history?["points"]?.arrayValue?.compactMap { $0["idx"]?.intValue } ?? []
     }
 
-    /// Polls until `condition` holds (at most `timeout` seconds); the last value either way.
-    static func poll<T>(timeout: Double = 60, _ value: () throws -> T, until condition: (T) -> Bool) rethrows -> T {
+    /// Polls until `condition` holds (at most `timeout` seconds); the last value either way. Sleeps without
+    /// holding a thread of the cooperative pool (other suites run meanwhile).
+    static func poll<T>(
+        timeout: Double = 60,
+        _ value: () throws -> T,
+        until condition: (T) -> Bool
+    ) async throws -> T {
         let deadline = Date().addingTimeInterval(timeout)
         var last = try value()
         while !condition(last), Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
             last = try value()
         }
         return last
+    }
+
+    /// The job's final state, polled as ``poll(timeout:_:until:)`` does.
+    static func finalState(_ client: BlockingHTTPClient, _ id: Int) async throws -> JSONValue {
+        try await poll(
+            { try client.call("GET", "/api/v1/jobs/\(id)") },
+            until: { ["completed", "failed", "cancelled"].contains($0["status"]?.stringValue) }
+        )
+    }
+
+    /// `quill submit --json ARGS` against `url`, off the cooperative pool: the job's id and run id.
+    static func submit(
+        _ url: String,
+        _ arguments: [String],
+        environment: [String: String]
+    ) async throws -> (id: Int, run: String) {
+        let result = try await BuiltProducts.runOffPool(
+            BuiltProducts.path("quill"),
+            ["submit", "--server", url, "--json"] + arguments,
+            environment: environment
+        )
+        let json = try JSONParser.parse(result.stdout)
+        return (try #require(json["id"]?.intValue, "\(result.stderr)"), try #require(json["run_id"]?.stringValue))
     }
 
     static func logLines(_ client: BlockingHTTPClient, _ run: String) throws -> [String] {
@@ -61,20 +89,17 @@ struct JobStreamingTests {
     static func checkPythonJob(
         home: TemporaryDirectory,
         client: BlockingHTTPClient,
-        submit: ([String]) throws -> (id: Int, run: String)
-    ) throws {
+        submit: ([String]) async throws -> (id: Int, run: String)
+    ) async throws {
         let script = home.file("train.py")
         let go = home.file("go")
         try Data(trainScript.utf8).write(to: URL(fileURLWithPath: script))
-        let job = try submit(["--", python, script, go])
-        let early = poll({ lossIndices(client, job.run) }, until: { $0.count >= 5 })
+        let job = try await submit(["--", python, script, go])
+        let early = try await poll({ lossIndices(client, job.run) }, until: { $0.count >= 5 })
         #expect(early == [0, 1, 2, 3, 4], "the first rows arrive while the job runs")
         #expect(try client.call("GET", "/api/v1/jobs/\(job.id)")["status"] == "running")
         _ = FileManager.default.createFile(atPath: go, contents: nil)
-        let final = try poll(
-            { try client.call("GET", "/api/v1/jobs/\(job.id)") },
-            until: { ["completed", "failed"].contains($0["status"]?.stringValue) }
-        )
+        let final = try await Self.finalState(client, job.id)
         #expect(final["status"] == "completed")
         #expect(lossIndices(client, job.run) == Array(0..<10))
         #expect(try logLines(client, job.run) == ["started key=none", "finished"], "each output line once")
@@ -88,37 +113,41 @@ struct JobStreamingTests {
         "a Python job appending to $QUILL_RUN_DIR/metrics.jsonl on `quill worker`: its metrics arrive while it runs, then all of them, its output once and its files",
         .timeLimit(.minutes(3))
     )
-    func pythonJobStreamsFromRemoteWorker() throws {
+    func pythonJobStreamsFromRemoteWorker() async throws {
         let cluster = try JobCluster()
         defer { cluster.stop() }
         try cluster.startWorker("w1")
         let client = BlockingHTTPClient(baseURL: cluster.url, apiKey: nil)
-        try Self.checkPythonJob(home: cluster.quill.home, client: client) { try cluster.submit($0) }
+        try await Self.checkPythonJob(home: cluster.quill.home, client: client) {
+            try await Self.submit(cluster.url, $0, environment: cluster.quill.environment)
+        }
     }
 
     @Test(
         "the embedded worker of `quill serve` (authentication on) streams a job's run directory the same way, and gives the job no key",
         .timeLimit(.minutes(3))
     )
-    func embeddedWorkerStreamsWithAuthentication() throws {
+    func embeddedWorkerStreamsWithAuthentication() async throws {
         let quill = QuillBinary()
         let data = quill.home.file("server")
-        let created = try quill.json(["users", "create", "ada", "--admin", "--data", data, "--json"])
-        let key = try #require(created["api_key"]?.stringValue)
+        let created = try await BuiltProducts.runOffPool(
+            BuiltProducts.path("quill"),
+            ["users", "create", "ada", "--admin", "--data", data, "--json"],
+            environment: quill.environment
+        )
+        let key = try #require(try JSONParser.parse(created.stdout)["api_key"]?.stringValue, "\(created.stderr)")
         let server = try CLIServer(data: data, home: quill.home.path, extraArguments: ["--local-workers", "1"])
         defer { server.stop() }
         let client = BlockingHTTPClient(baseURL: server.url, apiKey: key)
         #expect(throws: (any Error).self, "authentication is on") {
             try BlockingHTTPClient(baseURL: server.url, apiKey: nil).call("POST", "/api/v1/jobs", json: [:])
         }
-        try Self.checkPythonJob(home: quill.home, client: client) { arguments in
-            let result = try BuiltProducts.run(
-                BuiltProducts.path("quill"),
-                ["submit", "--server", server.url, "--json"] + arguments,
+        try await Self.checkPythonJob(home: quill.home, client: client) { arguments in
+            try await Self.submit(
+                server.url,
+                arguments,
                 environment: quill.environment.merging(["QUILL_API_KEY": key]) { _, new in new }
             )
-            let json = try JSONParser.parse(result.stdout)
-            return (try #require(json["id"]?.intValue, "\(result.stderr)"), try #require(json["run_id"]?.stringValue))
         }
     }
 
@@ -127,17 +156,21 @@ struct JobStreamingTests {
         .enabled(if: hasSDKExample, "QUILL_EXTRAS=1 builds quill-sdk-example"),
         .timeLimit(.minutes(3))
     )
-    func sdkInsideJobAttaches() throws {
+    func sdkInsideJobAttaches() async throws {
         let cluster = try JobCluster()
         defer { cluster.stop() }
         try cluster.startWorker("w1")
         let client = BlockingHTTPClient(baseURL: cluster.url, apiKey: nil)
         let go = cluster.quill.home.file("go")
-        let job = try cluster.submit(["--name", "sdk-job", "--", Self.sdkExample, "--steps", "20", "--wait-for", go])
-        let early = Self.poll({ Self.lossIndices(client, job.run) }, until: { $0.count >= 11 })
+        let job = try await Self.submit(
+            cluster.url,
+            ["--name", "sdk-job", "--", Self.sdkExample, "--steps", "20", "--wait-for", go],
+            environment: cluster.quill.environment
+        )
+        let early = try await Self.poll({ Self.lossIndices(client, job.run) }, until: { $0.count >= 11 })
         #expect(early == Array(0...10), "the SDK's rows arrive while the job runs")
         _ = FileManager.default.createFile(atPath: go, contents: nil)
-        let final = try cluster.waitFor(job.id) { ["completed", "failed"].contains($0["status"]?.stringValue) }
+        let final = try await Self.finalState(client, job.id)
         #expect(final["status"] == "completed")
         #expect(Self.lossIndices(client, job.run) == Array(0..<20))
         let run = try client.call("GET", "/api/v1/runs/\(job.run)")
@@ -158,7 +191,7 @@ struct JobStreamingTests {
         "a retried job's new attempt never loses its rows to the earlier attempt's: each attempt has its own _idx range",
         .timeLimit(.minutes(3))
     )
-    func retriedAttemptKeepsItsRows() throws {
+    func retriedAttemptKeepsItsRows() async throws {
         let cluster = try JobCluster()
         defer { cluster.stop() }
         try cluster.startWorker("w1")
@@ -177,10 +210,23 @@ struct JobStreamingTests {
                 sys.exit(3)
             """.utf8
         ).write(to: URL(fileURLWithPath: script))
-        let job = try cluster.submit(["--", Self.python, script, marker])
-        try cluster.waitFor(job.id) { $0["status"] == "failed" }
-        #expect(try cluster.quill("retry", String(job.id), "--server", cluster.url).status == 0)
-        try cluster.waitFor(job.id) { $0["status"] == "completed" }
+        let job = try await Self.submit(
+            cluster.url,
+            ["--", Self.python, script, marker],
+            environment: cluster.quill.environment
+        )
+        #expect(try await Self.finalState(client, job.id)["status"] == "failed")
+        let retry = try await BuiltProducts.runOffPool(
+            BuiltProducts.path("quill"),
+            ["retry", String(job.id), "--server", cluster.url],
+            environment: cluster.quill.environment
+        )
+        #expect(retry.status == 0, "\(retry.stderr)")
+        let second = try await Self.poll(
+            { try client.call("GET", "/api/v1/jobs/\(job.id)") },
+            until: { $0["status"] == "completed" || $0["attempts"]?.arrayValue?.count == 2 && $0["status"] == "failed" }
+        )
+        #expect(second["status"] == "completed")
         let points = try client.call("GET", "/api/v1/runs/\(job.run)/metrics?key=loss")["points"]?.arrayValue ?? []
         let base = 1 << 32
         #expect(points.compactMap { $0["idx"]?.intValue } == [0, 1, 2, base, base + 1, base + 2])
@@ -192,12 +238,12 @@ struct JobStreamingTests {
         .enabled(if: hasSDKExample && ProcessInfo.processInfo.environment["QUILL_TEST_PYTHON"] != nil, "needs whirr"),
         .timeLimit(.minutes(2))
     )
-    func sdkAttachesToWhirrRunFolder() throws {
+    func sdkAttachesToWhirrRunFolder() async throws {
         let quill = QuillBinary()
         let folder = quill.home.file("whirr/runs/job-7")
         try FileManager.default.createDirectory(atPath: folder + "/artifacts", withIntermediateDirectories: true)
         try Data("worker line\n".utf8).write(to: URL(fileURLWithPath: folder + "/output.log"))
-        let result = try BuiltProducts.run(
+        let result = try await BuiltProducts.runOffPool(
             Self.sdkExample,
             ["--steps", "20"],
             environment: quill.environment.merging(["WHIRR_RUN_DIR": folder, "WHIRR_JOB_ID": "7"]) { _, new in new }
@@ -207,7 +253,7 @@ struct JobStreamingTests {
         #expect(result.stderr.contains("trained 20 steps"), "log messages go to standard error: \(result.stderr)")
         #expect(try String(contentsOfFile: folder + "/output.log", encoding: .utf8) == "worker line\n")
         #expect(!FileManager.default.fileExists(atPath: quill.home.file("runs")) || quill.store.list().runs.isEmpty)
-        let check = try BuiltProducts.run(
+        let check = try await BuiltProducts.runOffPool(
             Self.python,
             [
                 "-c",
