@@ -24,10 +24,11 @@ package protocol RunDirectoryUpload: Sendable {
 }
 
 extension Worker {
-    /// Uploads the run directory once every heartbeat interval until the command ended, unless the attempt
-    /// was lost to another worker (then nothing more is sent, so a lost attempt never writes over the new one).
+    /// Uploads the run directory every ``WorkerConfiguration/uploadInterval`` until the command ended, unless
+    /// the attempt was lost to another worker (then nothing more is sent, so a lost attempt never writes over
+    /// the new one).
     func stream(_ upload: any RunDirectoryUpload, monitor: AttemptMonitor) async {
-        while await monitor.sleep(configuration.heartbeatInterval) {
+        while await monitor.sleep(configuration.uploadInterval) {
             if monitor.abandoned { return }
             do {
                 try await upload.upload()

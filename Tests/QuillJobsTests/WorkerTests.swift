@@ -52,6 +52,7 @@ struct QueueFixture {
         )
         configuration.lease = lease
         configuration.heartbeatInterval = .milliseconds(100)
+        configuration.uploadInterval = .milliseconds(100)
         configuration.claimWait = .seconds(2)
         configuration.stopGrace = .seconds(1)
         return Worker(
