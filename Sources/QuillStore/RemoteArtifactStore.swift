@@ -14,8 +14,9 @@ public import QuillCore
 /// - ``requestRemoteArtifact(_:now:)`` throws ``QuillError/Code/notFound`` for a run that does not exist; it does
 ///   not check the device (the server does, against the registered devices).
 /// - ``claimRemoteArtifacts(device:lease:limit:now:)`` hands out the device's pending requests, oldest first, and
-///   requests whose worker claimed them but did not report within its lease (a worker that died mid-transfer):
-///   a request is never held by two claims at once, and none is lost.
+///   requests whose worker claimed them but did not report within its lease (a worker that died mid-transfer) or
+///   before the device last registered (its worker restarted, so the claim was an earlier process's): a request
+///   is never held by two claims at once, and none is lost.
 /// - ``finishRemoteArtifact(_:device:_:now:)`` ends a claimed request of that device; any other request (not
 ///   claimed, finished, another device's) throws ``QuillError/Code/conflict``, an unknown id
 ///   ``QuillError/Code/notFound``.

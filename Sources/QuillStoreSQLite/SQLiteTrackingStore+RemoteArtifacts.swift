@@ -51,13 +51,23 @@ extension SQLiteTrackingStore {
         let time = Timestamp.microseconds(now)
         let expires = Self.adding(lease, to: time)
         return try await write { db in
+            // Pending requests, and those being sent whose lease ended or whose claim is older than the device's
+            // registration (its worker restarted: a claim the old process made, perhaps by a long-poll answered
+            // after it died, will never be reported).
+            let registered = try Int64.fetchOne(
+                db,
+                sql: "SELECT registered_at FROM devices WHERE name = ?",
+                arguments: [device]
+            )
             let columns = RemoteArtifactRecord.Columns.self
+            let sending = columns.status == RemoteArtifactStatus.sending.rawValue
             var records =
                 try RemoteArtifactRecord
                 .filter(columns.device == device)
                 .filter(
                     columns.status == RemoteArtifactStatus.pending.rawValue
-                        || (columns.status == RemoteArtifactStatus.sending.rawValue && columns.leaseExpiresAt <= time)
+                        || (sending && columns.leaseExpiresAt <= time)
+                        || (sending && columns.updatedAt < (registered ?? Int64.min))
                 )
                 .order(columns.id)
                 .limit(max(1, limit))

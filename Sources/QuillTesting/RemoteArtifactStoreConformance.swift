@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import QuillCore
 public import QuillStore
 public import Testing
@@ -11,16 +11,20 @@ public struct RemoteArtifactStoreFixture: Sendable {
     public var makeRun: @Sendable () async throws -> RunID
     /// Deletes a run.
     public var deleteRun: @Sendable (RunID) async throws -> Void
+    /// Registers a device (a worker that starts) at a time.
+    public var registerDevice: @Sendable (String, Date) async throws -> Void
 
     /// A fixture.
     public init(
         store: any RemoteArtifactStore,
         makeRun: @escaping @Sendable () async throws -> RunID,
-        deleteRun: @escaping @Sendable (RunID) async throws -> Void
+        deleteRun: @escaping @Sendable (RunID) async throws -> Void,
+        registerDevice: @escaping @Sendable (String, Date) async throws -> Void
     ) {
         self.store = store
         self.makeRun = makeRun
         self.deleteRun = deleteRun
+        self.registerDevice = registerDevice
     }
 }
 
@@ -114,6 +118,19 @@ public enum RemoteArtifactStoreConformance: String, CaseIterable, Sendable, Cust
         #expect(again.map(\.claims) == [2, 2])
         let b = try await store.claimRemoteArtifacts(device: "b", lease: Self.lease, limit: 10, now: Self.at(62))
         #expect(b.map(\.id) == [elsewhere.id])
+        // The device's worker restarted (registered again) within the lease: what the old process claimed is
+        // handed to the new one at once; a claim made after the registration is not.
+        try await fixture.registerDevice("b", Self.at(63))
+        let restarted = try await store.claimRemoteArtifacts(
+            device: "b",
+            lease: Self.lease,
+            limit: 10,
+            now: Self.at(64)
+        )
+        #expect(restarted.map(\.id) == [elsewhere.id])
+        #expect(
+            try await store.claimRemoteArtifacts(device: "b", lease: Self.lease, limit: 10, now: Self.at(65)).isEmpty
+        )
         // Claims from several tasks at once never share a request.
         for index in 0..<20 {
             _ = try await store.requestRemoteArtifact(Self.new(run, "many", "f\(index)"), now: Self.t0)

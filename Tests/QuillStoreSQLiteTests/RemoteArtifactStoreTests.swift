@@ -15,7 +15,14 @@ struct RemoteArtifactStoreTests {
         let fixture = RemoteArtifactStoreFixture(
             store: store,
             makeRun: { try await store.createRun(NewRun(projectID: project.id)).id },
-            deleteRun: { try await store.deleteRun($0) }
+            deleteRun: { try await store.deleteRun($0) },
+            registerDevice: { name, now in
+                _ = try await store.registerDevice(
+                    NewDevice(name: name, host: "h", cpus: 1, memoryBytes: 1),
+                    lease: .seconds(10),
+                    now: now
+                )
+            }
         )
         try await check.check(fixture)
     }

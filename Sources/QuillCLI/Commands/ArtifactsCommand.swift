@@ -52,32 +52,33 @@ struct ArtifactsListCommand: AsyncParsableCommand {
             }
             print(table, empty: "run '\(found.meta.name)' has no artifacts; log one with run.logArtifact(path)")
         case .server(let url):
-            // Remote artifacts (files on a device) get a column naming where the file is, and a failed
-            // request's reason in the status.
+            // Remote artifacts (files on a device) get a column naming where the file is; a failed request's
+            // reason follows the table, whole.
             let remote = artifacts.contains { $0.json["remote"]?.objectValue != nil }
             var headers = ["PATH", "SIZE", "STATUS", "MODIFIED", "SHA256"]
             if remote { headers.append("ON DEVICE") }
             var table = Table(headers: headers, rightAligned: [1])
+            var reasons: [String] = []
             for artifact in artifacts {
-                var status = artifact.status ?? "-"
-                let request = artifact.json["remote"]
-                if let reason = request?["reason"]?.stringValue, request?["status"] == "failed" {
-                    status += " (\(reason))"
-                }
                 var row = [
-                    artifact.path, artifact.size.map(Formatting.bytes) ?? "-", status,
+                    artifact.path, artifact.size.map(Formatting.bytes) ?? "-", artifact.status ?? "-",
                     Formatting.time(artifact.modified), artifact.sha256.map { String($0.prefix(12)) } ?? "-",
                 ]
                 if remote {
-                    row.append(
-                        request.flatMap { request in
-                            request["device"]?.stringValue.map { "\($0):\(request["source_path"]?.stringValue ?? "")" }
-                        } ?? "-"
-                    )
+                    let request = artifact.json["remote"]
+                    let device = request?["device"]?.stringValue
+                    let source = request?["source_path"]?.stringValue ?? ""
+                    row.append(device.map { "\($0):\(source)" } ?? "-")
+                    if request?["status"] == "failed", let reason = request?["reason"]?.stringValue {
+                        reasons.append("\(artifact.path): \(reason)")
+                    }
                 }
                 table.append(row)
             }
             print(table, empty: "run '\(found.meta.name)' has no artifacts on \(url)")
+            if !reasons.isEmpty {
+                Console.print("\nremote artifacts that failed:\n" + reasons.joined(separator: "\n"))
+            }
         }
     }
 
