@@ -36,11 +36,14 @@ extension OpenAPIDocument {
                         [
                             "device": name,
                             "path": [
-                                "type": "string", "pattern": "^/[^\\u0000]*$",
+                                "type": "string", "pattern": "^/([^\\u0000]*/)?[^/\\u0000]+$",
                                 "maxLength": .int(RemoteArtifactRoutes.maximumSourcePath),
                             ],
+                            // With the device's prefix the artifact path stays within 1,024 characters.
                             "name": .object(
-                                artifactPathSchema.merging(["type": ["string", "null"]]) { _, new in new }
+                                artifactPathSchema.merging(["type": ["string", "null"], "maxLength": 512]) { _, new in
+                                    new
+                                }
                             ),
                             "transfer": optional("boolean"),
                         ]

@@ -77,6 +77,28 @@ struct RemoteArtifactRoutes {
         }
     }
 
+    /// The artifact path of a remote file: `remote_<device>__<name>`, the name given, or else the file's name with
+    /// what an artifact path may not hold (control characters, backslashes) as `_`, shortened from the front to
+    /// fit ``ArtifactPathRules/maximumLength``.
+    static func artifactPath(device: String, path: String, name: String?) throws -> String {
+        func safe(_ text: String) -> String {
+            var scalars = String.UnicodeScalarView()
+            for scalar in text.unicodeScalars {
+                let refused = scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar == "\\"
+                scalars.append(refused ? "_" : scalar)
+            }
+            return String(scalars)
+        }
+        let prefix = NewRemoteArtifact.artifactPath(device: safe(device), name: "")
+        if let name, !name.isEmpty { return prefix + name }
+        let file = path.split(separator: "/").last.map(String.init) ?? ""
+        guard !file.isEmpty else {
+            throw QuillError(.invalidArgument, "body.path names no file; give a file's path, or a name")
+        }
+        let room = max(1, ArtifactPathRules.maximumLength - prefix.unicodeScalars.count)
+        return prefix + String(String.UnicodeScalarView(safe(file).unicodeScalars.suffix(room)))
+    }
+
     private func create(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let run = try await api.authorization.writeRun(context)
         let body = try await api.body(APIRemoteArtifactCreate.self, request)
@@ -102,11 +124,9 @@ struct RemoteArtifactRoutes {
                         : "known devices: \(known.joined(separator: ", "))")
             )
         }
-        let name = body.name.flatMap { $0.isEmpty ? nil : $0 } ?? (body.path as NSString).lastPathComponent
-        guard !name.isEmpty, name != "/" else {
-            throw QuillError(.invalidArgument, "body.path names no file; give a file's path, or a name")
-        }
-        let path = try ArtifactPathRules.validate(NewRemoteArtifact.artifactPath(device: body.device, name: name))
+        let path = try ArtifactPathRules.validate(
+            Self.artifactPath(device: body.device, path: body.path, name: body.name)
+        )
         let new = NewRemoteArtifact(
             run: run.id,
             device: body.device,
