@@ -10,10 +10,11 @@ import Testing
 @Suite("Remote artifacts through quill serve and quill worker", .serialized)
 struct RemoteArtifactTests {
     /// Starts a worker that shares `shares`.
-    static func startWorker(_ cluster: JobCluster, _ name: String, share shares: [String]) throws {
+    /// Starts a worker that shares `shares`; a short lease only where a test waits for the device to go offline.
+    static func startWorker(_ cluster: JobCluster, _ name: String, share shares: [String], lease: Int = 10) throws {
         cluster.workers[name] = try BuiltProducts.start(
             BuiltProducts.path("quill"),
-            ["worker", "--server", cluster.url, "--name", name, "--lease", "4"]
+            ["worker", "--server", cluster.url, "--name", name, "--lease", String(lease)]
                 + shares.flatMap { ["--share", $0] },
             environment: cluster.quill.environment.merging(["QUILL_HOME": cluster.quill.home.file("worker-\(name)")]) {
                 _,
@@ -200,6 +201,29 @@ struct RemoteArtifactTests {
         let message = unknown.body["error"]?["message"]?.stringValue ?? ""
         #expect(message.contains("device 'box-z' not found; known devices: box-a, box-b"), "\(message)")
 
+        // `quill artifacts remote` asks from the command line, and lists the run's requests with their reasons.
+        let cliAsk = try cluster.quill(
+            "artifacts",
+            "remote",
+            run,
+            shareB + "/model.bin",
+            "--device",
+            "box-b",
+            "--name",
+            "cli.bin",
+            "--server",
+            cluster.url
+        )
+        #expect(cliAsk.status == 0, "\(cliAsk.stderr)")
+        #expect(cliAsk.stdout.contains("asked box-b for \(shareB)/model.bin as remote_box-b__cli.bin"))
+        let cliList = try cluster.quill("artifacts", "remote", run, "--server", cluster.url, "--json")
+        let listedRequests = try JSONParser.parse(cliList.stdout)["requests"]?.arrayValue ?? []
+        #expect(listedRequests.contains { $0["artifact_path"] == "remote_box-b__cli.bin" })
+        #expect(listedRequests.contains { $0["reason"]?.stringValue?.hasPrefix("there is no file") == true })
+        let noDevice = try cluster.quill("artifacts", "remote", run, "/x", "--server", cluster.url)
+        #expect(noDevice.status != 0)
+        #expect(noDevice.stderr.contains("--device"))
+
         // `quill artifacts` lists the remote entries with their device and path, and a refusal's reason.
         let table = try cluster.quill("artifacts", run, "--server", cluster.url)
         #expect(table.status == 0, "\(table.stderr)")
@@ -219,7 +243,7 @@ struct RemoteArtifactTests {
         let files = TemporaryDirectory("quill-remote-files")
         try Data("early\n".utf8).write(to: URL(fileURLWithPath: files.file("early.txt")))
         try Data("late\n".utf8).write(to: URL(fileURLWithPath: files.file("late.txt")))
-        try Self.startWorker(cluster, "sleepy", share: [files.path])
+        try Self.startWorker(cluster, "sleepy", share: [files.path], lease: 4)
         try Self.waitOnline(cluster, ["sleepy"])
         cluster.killWorker("sleepy")
         let run = try Self.makeRun(cluster)
@@ -237,7 +261,7 @@ struct RemoteArtifactTests {
         let requests = try cluster.get("/api/v1/runs/\(run)/artifacts/remote")["requests"]?.arrayValue ?? []
         #expect(requests.first { $0["id"]?.intValue == lateID }?["status"] == "pending", "\(requests)")
         // The worker comes back under the same name: both are sent, the one a dead long-poll took included.
-        try Self.startWorker(cluster, "sleepy", share: [files.path])
+        try Self.startWorker(cluster, "sleepy", share: [files.path], lease: 4)
         let sentLate = try Self.finished(cluster, run, lateID, timeout: 30)
         #expect(sentLate["status"] == "done")
         #expect(sentLate["sha256"]?.stringValue == Self.sha256(Array("late\n".utf8)))
@@ -308,9 +332,9 @@ struct RemoteArtifactTests {
         let port = try ServeOutput.listeningPort(from: pipe.fileHandleForReading)
         let client = BlockingHTTPClient(baseURL: "http://127.0.0.1:\(port)", apiKey: nil)
         var devices: [JSONValue] = []
-        let registered = Date().addingTimeInterval(30)
+        let registered = Date().addingTimeInterval(60)
         while devices.isEmpty, Date() < registered {
-            devices = try client.call("GET", "/api/v1/devices")["devices"]?.arrayValue ?? []
+            devices = (try? client.call("GET", "/api/v1/devices"))?["devices"]?.arrayValue ?? []
             if devices.isEmpty { Thread.sleep(forTimeInterval: 0.1) }
         }
         let device = try #require(devices.first?["name"]?.stringValue)

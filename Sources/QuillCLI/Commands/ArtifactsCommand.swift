@@ -14,7 +14,9 @@ struct ArtifactsCommand: AsyncParsableCommand {
             of the file, with the reason when its device could not send it; otherwise from the run's \
             artifacts/ folder.
             """,
-        subcommands: [ArtifactsListCommand.self, ArtifactsGetCommand.self, ArtifactsGCCommand.self],
+        subcommands: [
+            ArtifactsListCommand.self, ArtifactsGetCommand.self, ArtifactsRemoteCommand.self, ArtifactsGCCommand.self,
+        ],
         defaultSubcommand: ArtifactsListCommand.self
     )
 }
