@@ -312,14 +312,20 @@ struct RemoteArtifactTests {
         try run.finish()
     }
 
-    @Test("the embedded worker of quill serve sends files of the folders quill serve --share names")
+    @Test(
+        "the embedded worker of quill serve sends files of the folders quill serve --share names; a file over the server's limit fails with its reason"
+    )
     func embeddedWorker() throws {
         let quill = QuillBinary()
         let files = TemporaryDirectory("quill-remote-files")
         try Data("embedded\n".utf8).write(to: URL(fileURLWithPath: files.file("e.txt")))
+        try Data(count: (1 << 20) + 1).write(to: URL(fileURLWithPath: files.file("big.bin")))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltProducts.path("quill"))
-        process.arguments = ["serve", "--port", "0", "--data", quill.home.file("server"), "--share", files.path]
+        process.arguments = [
+            "serve", "--port", "0", "--data", quill.home.file("server"), "--share", files.path, "--max-artifact-mib",
+            "1",
+        ]
         process.environment = ProcessInfo.processInfo.environment.merging(["QUILL_HOME": quill.home.path]) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -350,6 +356,32 @@ struct RemoteArtifactTests {
             "/api/v1/runs/\(run)/artifacts/remote",
             json: ["device": .string(device), "path": "/etc/hostname"]
         )
+        // Too large for the server, through the embedded worker and through a `quill worker` over HTTP.
+        let big = try client.call(
+            "POST",
+            "/api/v1/runs/\(run)/artifacts/remote",
+            json: ["device": .string(device), "path": .string(files.file("big.bin"))]
+        )
+        let worker = try BuiltProducts.start(
+            BuiltProducts.path("quill"),
+            ["worker", "--server", "http://127.0.0.1:\(port)", "--name", "http-box", "--share", files.path],
+            environment: quill.environment.merging(["QUILL_HOME": quill.home.file("worker")]) { $1 }
+        )
+        defer {
+            worker.terminate()
+            worker.waitUntilExit()
+        }
+        var httpBig: JSONValue?
+        let online = Date().addingTimeInterval(60)
+        while httpBig == nil, Date() < online {
+            httpBig = try? client.call(
+                "POST",
+                "/api/v1/runs/\(run)/artifacts/remote",
+                json: ["device": "http-box", "path": .string(files.file("big.bin"))]
+            )
+            if httpBig == nil { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        let httpBigID = try #require(httpBig?["id"])
         let deadline = Date().addingTimeInterval(60)
         var requests: [JSONValue] = []
         while Date() < deadline {
@@ -359,6 +391,16 @@ struct RemoteArtifactTests {
         }
         #expect(requests.first { $0["id"]?.intValue == id }?["status"] == "done", "\(requests)")
         #expect(requests.first { $0["id"] == refused["id"] }?["status"] == "failed", "\(requests)")
+        for id in [big["id"], httpBigID] {
+            let request = requests.first { $0["id"] == id }
+            #expect(request?["status"] == "failed", "\(requests)")
+            #expect(
+                request?["reason"]?.stringValue?.hasPrefix(
+                    "the file has 1048577 bytes; this server takes at most 1048576 bytes per artifact"
+                ) == true,
+                "\(String(describing: request))"
+            )
+        }
         let artifact = try client.call("GET", "/api/v1/runs/\(run)/artifacts")["artifacts"]?.arrayValue?.first {
             $0["path"]?.stringValue == "remote_\(device)__e.txt"
         }
