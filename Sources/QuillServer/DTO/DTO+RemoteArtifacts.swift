@@ -27,6 +27,8 @@ extension DTO {
     /// recorded without a transfer) is listed by itself, without size or hash, with status `remote` when no
     /// transfer was asked, else `pending` or `failed`.
     static func artifacts(_ records: [StoredArtifact], remote requests: [RemoteArtifactRequest]) -> [APIArtifact] {
+        // Without requests the records are listed as the store orders them.
+        guard !requests.isEmpty else { return records.map(DTO.artifact) }
         var latest: [String: RemoteArtifactRequest] = [:]
         for request in requests where (latest[request.spec.artifactPath]?.id ?? Int64.min) < request.id {
             latest[request.spec.artifactPath] = request
