@@ -53,7 +53,7 @@ package enum QuillServer {
         blobs: any BlobStore,
         configuration: ServerConfiguration,
         jobs: JobQueue? = nil,
-        uploads: ArtifactUploads? = nil,
+        artifactUploads: ArtifactUploads? = nil,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -81,27 +81,26 @@ package enum QuillServer {
         ProjectRoutes(api: api).register(authenticated.group("api/v1/projects"))
         RunRoutes(api: api).register(authenticated.group("api/v1/runs"))
         RunEventRoutes(api: api).register(authenticated.group("api/v1/runs"))
-        // The job queue: the one `quill serve` runs (with its lease sweeper), or one over the store's jobs.
-        let queue = jobs ?? (store as? any JobStore).map({ JobQueue(jobs: $0, runs: store, logger: logger) })
         ArtifactRoutes(
             api: api,
             artifacts: artifacts,
             blobs: blobs,
-            uploads: uploads
+            uploads: artifactUploads
                 ?? ArtifactUploads(artifacts: artifacts, blobs: blobs, runs: store, configuration: configuration),
-            remote: queue?.jobs
+            remote: jobs?.jobs ?? (store as? any RemoteArtifactStore)
         ).register(authenticated.group("api/v1/runs/:id/artifacts"))
         StepRoutes(api: api).register(authenticated.group("api/v1/steps"))
         SessionRoutes(api: api, sessions: store).register(authenticated.group("api/v1/session"))
         StatsRoutes(api: api).register(authenticated.group("api/v1/stats"))
-        if let queue {
+        // The job queue: the one `quill serve` runs (with its lease sweeper), or one over the store's jobs.
+        if let queue = jobs ?? (store as? any JobStore).map({ JobQueue(jobs: $0, runs: store, logger: logger) }) {
             JobRoutes(api: api, queue: queue).register(authenticated.group("api/v1/jobs"))
             DeviceRoutes(api: api, queue: queue).register(authenticated.group("api/v1/devices"))
+            WhirrRoutes(api: api, queue: queue, dataDirectory: configuration.whirrDataDirectory).register(router)
             RemoteArtifactRoutes(api: api, queue: queue, artifacts: artifacts).register(
                 runs: authenticated.group("api/v1/runs/:id/artifacts/remote"),
                 devices: authenticated.group("api/v1/devices")
             )
-            WhirrRoutes(api: api, queue: queue, dataDirectory: configuration.whirrDataDirectory).register(router)
         }
         DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
         let counter = ConnectionCounter(limit: configuration.maxConnections)

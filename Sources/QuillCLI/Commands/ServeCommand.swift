@@ -199,14 +199,19 @@ struct ServeCommand: AsyncParsableCommand {
         let address = Mutex<String?>(nil)
         let reachable = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host.contains(":") ? "[\(host)]" : host
         // One upload path for clients and embedded workers sending remote artifacts (one quota reservation).
-        let uploads = ArtifactUploads(artifacts: store, blobs: stores.blobs, runs: store, configuration: configuration)
+        let artifactUploads = ArtifactUploads(
+            artifacts: store,
+            blobs: stores.blobs,
+            runs: store,
+            configuration: configuration
+        )
         let app = QuillServer.application(
             store: store,
             artifacts: store,
             blobs: stores.blobs,
             configuration: configuration,
             jobs: queue,
-            uploads: uploads,
+            artifactUploads: artifactUploads,
             logger: logger
         ) { bound in
             address.withLock { $0 = "http://\(reachable):\(bound)" }
@@ -236,7 +241,7 @@ struct ServeCommand: AsyncParsableCommand {
             worker.sharedDirectories = shared
             return Worker(
                 configuration: worker,
-                channel: LocalJobChannel(queue: queue, artifacts: uploads),
+                channel: LocalJobChannel(queue: queue, artifacts: artifactUploads),
                 logger: logger
             )
         }

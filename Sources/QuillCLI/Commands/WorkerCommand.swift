@@ -18,8 +18,7 @@ struct WorkerCommand: AsyncParsableCommand {
             Registers this machine as a device (name, host, CPUs, memory, GPUs from nvidia-smi, labels), claims \
             the jobs it can run and runs each in its working directory with QUILL_JOB_ID, QUILL_RUN_ID, \
             QUILL_RUN_DIR, QUILL_TRACKING_URI and, for GPU jobs, CUDA_VISIBLE_DEVICES set; output goes to the \
-            job's run log. It also sends files a run asks for as remote artifacts, from the folders it shares \
-            (--share) and a job's run directory to that job's run. SIGINT or SIGTERM stop it: running jobs are stopped and handed back to the queue, \
+            job's run log. SIGINT or SIGTERM stop it: running jobs are stopped and handed back to the queue, \
             and the device unregisters. The server must have no users, or the key must be an administrator's.
             """
     )
