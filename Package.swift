@@ -235,6 +235,7 @@ if let extras = Context.environment["QUILL_EXTRAS"], !extras.isEmpty, extras != 
     package.products += [
         .executable(name: "quill-peer-bench", targets: ["QuillPeerBench"]),
         .executable(name: "quill-steps-example", targets: ["QuillStepsExample"]),
+        .executable(name: "quill-sdk-example", targets: ["QuillSDKExample"]),
         .executable(name: "quill-search-bench", targets: ["QuillSearchBench"]),
         .executable(name: "quill-steps-bench", targets: ["QuillStepsBench"]),
         .executable(name: "quill-hash-bench", targets: ["QuillHashBench"]),
@@ -244,6 +245,12 @@ if let extras = Context.environment["QUILL_EXTRAS"], !extras.isEmpty, extras != 
             name: "QuillStepsExample",
             dependencies: ["QuillSteps", .product(name: "Logging", package: "swift-log")],
             path: "Examples/StepsExample",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillSDKExample",
+            dependencies: ["Quill", "QuillCore"],
+            path: "Examples/SDKExample",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

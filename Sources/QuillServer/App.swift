@@ -35,6 +35,11 @@ package struct ServerConfiguration: Sendable {
     /// whirr's data directory for the `/whirr` routes: a job's whirr run folder is `<dir>/runs/job-<id>`
     /// (`quill serve` uses `<data folder>/whirr`).
     package var whirrDataDirectory: String = "whirr"
+    /// A credential the server process mints for itself at start (random, kept in memory only, never
+    /// persisted nor given to a job): a request bearing it is an administrator. The workers `quill serve`
+    /// embeds upload their jobs' run directories with it over loopback, through the same HTTP path as a
+    /// remote `quill worker`. `nil` accepts none.
+    package var internalCredential: String?
 
     /// Creates a configuration with defaults.
     package init() {}
@@ -53,6 +58,7 @@ package enum QuillServer {
         blobs: any BlobStore,
         configuration: ServerConfiguration,
         jobs: JobQueue? = nil,
+        artifactUploads: ArtifactUploads? = nil,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -63,7 +69,11 @@ package enum QuillServer {
         router.add(middleware: FormQueryMiddleware())
         // Large bodies are read and decoded on their own threads, so they never starve small requests.
         router.add(middleware: BulkRequestMiddleware())
-        let authenticator = Authenticator(accounts: store, sessions: store)
+        let authenticator = Authenticator(
+            accounts: store,
+            sessions: store,
+            internalCredential: configuration.internalCredential
+        )
         let api = APIContext(
             store: store,
             activity: store,
@@ -80,9 +90,14 @@ package enum QuillServer {
         ProjectRoutes(api: api).register(authenticated.group("api/v1/projects"))
         RunRoutes(api: api).register(authenticated.group("api/v1/runs"))
         RunEventRoutes(api: api).register(authenticated.group("api/v1/runs"))
-        ArtifactRoutes(api: api, artifacts: artifacts, blobs: blobs).register(
-            authenticated.group("api/v1/runs/:id/artifacts")
-        )
+        ArtifactRoutes(
+            api: api,
+            artifacts: artifacts,
+            blobs: blobs,
+            uploads: artifactUploads
+                ?? ArtifactUploads(artifacts: artifacts, blobs: blobs, runs: store, configuration: configuration),
+            remote: jobs?.jobs ?? (store as? any RemoteArtifactStore)
+        ).register(authenticated.group("api/v1/runs/:id/artifacts"))
         StepRoutes(api: api).register(authenticated.group("api/v1/steps"))
         SessionRoutes(api: api, sessions: store).register(authenticated.group("api/v1/session"))
         StatsRoutes(api: api).register(authenticated.group("api/v1/stats"))
@@ -95,6 +110,10 @@ package enum QuillServer {
             DeviceRoutes(api: api, queue: queue).register(authenticated.group("api/v1/devices"))
             QueueRoutes(api: api, queue: queue).register(authenticated.group("api/v1/queue"))
             WhirrRoutes(api: api, queue: queue, dataDirectory: configuration.whirrDataDirectory).register(router)
+            RemoteArtifactRoutes(api: api, queue: queue, artifacts: artifacts).register(
+                runs: authenticated.group("api/v1/runs/:id/artifacts/remote"),
+                devices: authenticated.group("api/v1/devices")
+            )
         }
         DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
         let counter = ConnectionCounter(limit: configuration.maxConnections)

@@ -17,8 +17,10 @@ struct WorkerCommand: AsyncParsableCommand {
         discussion: """
             Registers this machine as a device (name, host, CPUs, memory, GPUs from nvidia-smi, labels), claims \
             the jobs it can run and runs each in its working directory with QUILL_JOB_ID, QUILL_RUN_ID, \
-            QUILL_RUN_DIR, QUILL_TRACKING_URI and, for GPU jobs, CUDA_VISIBLE_DEVICES set; output goes to the \
-            job's run log. SIGINT or SIGTERM stop it: running jobs are stopped and handed back to the queue, \
+            QUILL_RUN_DIR, QUILL_TRACKING_URI and, for GPU jobs, CUDA_VISIBLE_DEVICES set. QUILL_RUN_DIR is a \
+            run directory of the job's run: the Swift SDK inside the job logs into it, and any program that \
+            appends JSON lines to $QUILL_RUN_DIR/metrics.jsonl is logging; the worker streams its metrics, \
+            events and files under artifacts/ to the server once a second, and the output to the job's run log. SIGINT or SIGTERM stop it: running jobs are stopped and handed back to the queue, \
             and the device unregisters. The server must have no users, or the key must be an administrator's.
             """
     )
@@ -42,6 +44,15 @@ struct WorkerCommand: AsyncParsableCommand {
     var runsDir: String?
 
     @Option(
+        name: .customLong("share"),
+        help: ArgumentHelp(
+            "A folder whose files this worker sends when a run asks for a remote artifact (repeatable; by default a run may ask only for files of its own job run directory).",
+            valueName: "dir"
+        )
+    )
+    var shared: [String] = []
+
+    @Option(
         help: ArgumentHelp(
             "Seconds the server waits without a heartbeat before it re-queues the jobs.",
             valueName: "seconds"
@@ -55,6 +66,9 @@ struct WorkerCommand: AsyncParsableCommand {
         try ServerURL.check(server: server)
         guard (1...256).contains(slots) else { throw ValidationError("--slots must be 1 to 256") }
         guard (2...3600).contains(lease) else { throw ValidationError("--lease must be 2 to 3600 seconds") }
+        for folder in shared where folder.isEmpty || folder.utf8.contains(0) {
+            throw ValidationError("--share takes a folder, not '\(folder)'")
+        }
         if let gpus, Self.indices(gpus) == nil {
             throw ValidationError("--gpus takes GPU indices separated by commas, e.g. 0,1, not '\(gpus)'")
         }
@@ -86,6 +100,7 @@ struct WorkerCommand: AsyncParsableCommand {
             runsDirectory: runsDir ?? homeOptions.quillHome.path + "/worker-runs",
             trackingURI: { [base = client.baseURL] in base }
         )
+        configuration.sharedDirectories = shared
         configuration.lease = .milliseconds(Int64(lease * 1000))
         configuration.heartbeatInterval = .milliseconds(Int64(min(2, lease / 5) * 1000))
         configuration.claimWait = .seconds(5)
@@ -94,6 +109,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let worker = Worker(
             configuration: configuration,
             channel: HTTPJobChannel(client: client.client),
+            uploads: HTTPRunDirectoryUploads(
+                serverURL: { [base = client.baseURL] in base },
+                apiKey: client.client.apiKey
+            ),
             logger: logger
         )
         Console.print("quill worker \(deviceName): taking jobs from \(client.baseURL) (\(slots) slot(s))")
