@@ -27,8 +27,9 @@ package final class JobQueue: Service, Sendable {
     /// How often expired leases are recovered.
     package let sweepInterval: Duration
     private let logger: Logger
-    /// Told the run a job's output went to, after each write (see ``onOutput(_:)``).
-    private let outputObserver = Mutex<(@Sendable (RunID) -> Void)?>(nil)
+    /// Told the id of a job's run whenever the queue changed it (status, log), so a server can wake the
+    /// readers following that run.
+    private let runObservers = Mutex<[@Sendable (RunID) -> Void]>([])
 
     /// A queue over stores.
     package init(jobs: any JobStore, runs: any TrackingStore, sweepInterval: Duration = .seconds(1), logger: Logger) {
@@ -36,6 +37,15 @@ package final class JobQueue: Service, Sendable {
         self.runs = runs
         self.sweepInterval = sweepInterval
         self.logger = logger
+    }
+
+    /// Calls `observer` with a job's run id each time the queue changes that run (its status, its log).
+    package func observeRunChanges(_ observer: @escaping @Sendable (RunID) -> Void) {
+        runObservers.withLock { $0.append(observer) }
+    }
+
+    private func runChanged(_ job: Job) {
+        for observer in runObservers.withLock({ $0 }) { observer(job.spec.runID) }
     }
 
     /// The tag a job's run carries, naming the job.
@@ -47,18 +57,22 @@ package final class JobQueue: Service, Sendable {
     package func submit(_ job: NewJob) async throws -> Job {
         let queued = try await jobs.submitJob(job, now: Date())
         signal.changed()
+        runChanged(queued)
         return queued
     }
 
     /// Cancels a job (see ``QuillStore/JobStore/cancelJob(_:reason:now:)``).
     package func cancel(_ id: Int64, reason: String? = nil) async throws -> Job {
-        try await jobs.cancelJob(id, reason: reason, now: Date())
+        let job = try await jobs.cancelJob(id, reason: reason, now: Date())
+        runChanged(job)
+        return job
     }
 
     /// Queues a finished job again and wakes waiting workers.
     package func retry(_ id: Int64) async throws -> Job {
         let job = try await jobs.retryJob(id, now: Date())
         signal.changed()
+        runChanged(job)
         return job
     }
 
@@ -110,13 +124,7 @@ package final class JobQueue: Service, Sendable {
         var batch = LogBatch()
         batch.logs = lines.map { LogLine(timestamp: nil, level: nil, message: $0) }
         _ = try await runs.logBatch(job.spec.runID, batch)
-        outputObserver.withLock { $0 }?(job.spec.runID)
-    }
-
-    /// Calls `observer` with the job's run after output lines were appended to it (the server wakes the run's
-    /// live event streams with it, as its run routes do after their writes); replaces an earlier observer.
-    package func onOutput(_ observer: @escaping @Sendable (RunID) -> Void) {
-        outputObserver.withLock { $0 = observer }
+        runChanged(job)
     }
 
     /// Re-queues or fails the jobs whose worker stopped heartbeating.
