@@ -331,7 +331,7 @@ package final class SQLiteTrackingStore: TrackingStore {
     /// Inserts a new run's row, the schema deciding what is free: a generated id that is taken is drawn again,
     /// a taken name gets the first free suffix (`name_1`, `name_2`, …) and a generated name is drawn again. A
     /// requested id that is taken is a conflict (``UniqueConstraint/runID``).
-    private static func insertRun(_ db: Database, _ request: NewRun) throws -> RunRecord {
+    static func insertRun(_ db: Database, _ request: NewRun) throws -> RunRecord {
         var names = RunNameCandidates(requested: request.name)
         var record = RunRecord(request, id: request.id ?? RunID.random(), name: names.next(), now: now())
         while true {

@@ -179,6 +179,31 @@ struct WhirrRoutesTests {
     }
 
     @Test(
+        "whirr's own client lists, gets and reads the metrics of runs of jobs a Quill worker ran",
+        .enabled(if: python != nil, "set by scripts/test.sh"),
+        .timeLimit(.minutes(3))
+    )
+    func whirrClientReadsQuillWorkerRuns() async throws {
+        let temp = TemporaryDirectory("quill-whirr-quill-worker")
+        // The embedded worker runs the job: nothing is written to whirr's run folder.
+        let server = try ServerProcess(data: temp.file("data"), extraArguments: ["--local-workers", "1"])
+        let result = try await BuiltProducts.runOffPool(
+            try #require(Self.python),
+            [
+                Self.interop.appendingPathComponent("whirr_client_reads_quill_worker_runs.py").path,
+                "--url", "http://127.0.0.1:\(server.port)/whirr",
+            ]
+        )
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let seen = try JSONParser.parse(Array(result.stdout.utf8))
+        #expect(seen["run"]?["status"] == "completed")
+        #expect(seen["run"]?["name"] == "quill-worker-job")
+        #expect(seen["run"]?["tags"] == ["exp"])
+        #expect(seen["metrics"]?.arrayValue?.count == 6)
+        #expect(seen["completed_filter"]?.arrayValue?.count == 1)
+    }
+
+    @Test(
         "the shared whirr smoke test passes against quill serve",
         .enabled(if: python != nil && FileManager.default.fileExists(atPath: smoke), "needs ../shared/whirr_smoke.py"),
         .timeLimit(.minutes(3))

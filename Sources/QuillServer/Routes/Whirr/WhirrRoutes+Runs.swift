@@ -17,8 +17,10 @@ extension WhirrRoutes {
             return try JSONResponse.make(whirrRun(job, run))
         }
         table.add("api/v1/runs/:run/metrics", .get) { _, context in
-            let (job, _) = try await jobRun(context)
-            let rows = WhirrRunFiles(directory: runDirectory(job.id)).metricRows()
+            let (job, run) = try await jobRun(context)
+            let files = WhirrRunFiles(directory: runDirectory(job.id))
+            // A whirr worker wrote the run folder; a Quill worker (or the SDK) logged to the Quill run.
+            let rows = files.hasMetrics ? files.metricRows() : try await storedMetricRows(run.id)
             return try JSONResponse.make(WhirrRunMetrics(rows: rows))
         }
         table.add("api/v1/runs/:run/artifacts", .get) { _, context in
@@ -55,6 +57,34 @@ extension WhirrRoutes {
             before = last.id
         }
         return try JSONResponse.make(WhirrRunList(runs: runs))
+    }
+
+    /// A Quill run's metric points as whirr's `metrics.jsonl` rows: the points of one index and step (as one
+    /// row of Quill's `metrics.jsonl` logs them) make one row, in index then step order, numbered from 0 as
+    /// `_idx`, with `_timestamp` (as Python's `isoformat()` writes it), `step` and each metric's value.
+    private func storedMetricRows(_ run: RunID) async throws -> [[String: JSONValue]] {
+        guard let details = try await api.store.runDetails(run) else { return [] }
+        struct Position: Hashable, Comparable {
+            var index: Int
+            var step: Int
+            static func < (a: Position, b: Position) -> Bool { (a.index, a.step) < (b.index, b.step) }
+        }
+        var rows: [Position: [String: JSONValue]] = [:]
+        for key in details.metrics.keys.sorted() {
+            for point in try await api.store.metricHistory(run, key: key, steps: nil) {
+                let position = Position(index: point.index, step: point.step ?? Int.min)
+                var row =
+                    rows[position] ?? [
+                        "_timestamp": .string(WhirrRunFiles.modified(point.timestamp)),
+                        "step": point.step.map(JSONValue.int) ?? .null,
+                    ]
+                row[key] = point.value.isFinite ? .double(point.value) : .null
+                rows[position] = row
+            }
+        }
+        return rows.keys.sorted().enumerated().compactMap { number, position in
+            rows[position].map { $0.merging(["_idx": .int(number)]) { _, new in new } }
+        }
     }
 
     /// The job and Quill run a whirr run name (`job-<id>`) names; 404 `Run … not found` otherwise.

@@ -9,6 +9,9 @@ import QuillCore
 struct WhirrRunFiles {
     let directory: String
 
+    /// Whether the folder has a `metrics.jsonl` (a whirr worker wrote it).
+    var hasMetrics: Bool { FileManager.default.fileExists(atPath: directory + "/metrics.jsonl") }
+
     /// The rows of `metrics.jsonl`, in file order; lines that are not JSON objects (a partial last line) are
     /// skipped.
     func metricRows() -> [[String: JSONValue]] {
