@@ -329,11 +329,13 @@ package final class SQLiteTrackingStore: TrackingStore {
     }
 
     /// Inserts a new run's row, the schema deciding what is free: a generated id that is taken is drawn again,
-    /// a taken name gets the first free suffix (`name_1`, `name_2`, …) and a generated name is drawn again. A
-    /// requested id that is taken is a conflict (``UniqueConstraint/runID``).
+    /// a taken name gets the suffix after the highest one its project has (`name_1`, `name_2`, …; one indexed
+    /// range read, so the thousandth job named `python` does not try a thousand names) and a generated name is
+    /// drawn again. A requested id that is taken is a conflict (``UniqueConstraint/runID``).
     static func insertRun(_ db: Database, _ request: NewRun) throws -> RunRecord {
         var names = RunNameCandidates(requested: request.name)
         var record = RunRecord(request, id: request.id ?? RunID.random(), name: names.next(), now: now())
+        var skipped = false
         while true {
             do {
                 try record.insert(db)
@@ -341,24 +343,52 @@ package final class SQLiteTrackingStore: TrackingStore {
             } catch let error as DatabaseError {
                 switch UniqueConstraint(error) {
                 case .runID? where request.id == nil: record.id = RunID.random().rawValue
-                case .runName?: record.name = names.next()
+                case .runName?:
+                    if !skipped, let requested = names.requested {
+                        skipped = true
+                        names.skip(past: try highestSuffix(db, project: request.projectID, name: requested))
+                    }
+                    record.name = names.next()
                 default: throw error
                 }
             }
         }
+    }
+
+    /// The highest `n` of the project's runs named `<name>_<n>` (digits, no leading zero), or 0.
+    private static func highestSuffix(_ db: Database, project: Int64, name: String) throws -> Int {
+        // Every name starting with `<name>_` sorts from `<name>_` up to, not including, `<name>``
+        // ('`' follows '_'), a range of the (project_id, name) index.
+        let start = name.unicodeScalars.count + 2
+        let highest = try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT max(CAST(substr(name, ?) AS INTEGER)) FROM runs
+                WHERE project_id = ? AND name >= ? AND name < ?
+                    AND substr(name, ?) GLOB '[1-9]*' AND substr(name, ?) NOT GLOB '*[^0-9]*'
+                    AND length(substr(name, ?)) <= 18
+                """,
+            arguments: [start, project, name + "_", name + "`", start, start, start]
+        )
+        return Int(highest ?? 0)
     }
 }
 
 /// The names a new run tries, in order, until one is free in its project: the requested name, then it with
 /// `_1`, `_2`, … appended; without a requested name, random ones (``RunNames``).
 private struct RunNameCandidates {
-    private let requested: String?
+    let requested: String?
     private var suffix = 0
     private var generator = SystemRandomNumberGenerator()
 
     init(requested: String?) {
         let trimmed = requested?.trimmingWhitespace()
         self.requested = trimmed?.isEmpty == false ? trimmed : nil
+    }
+
+    /// Goes on with the suffix after `suffix` (when it is higher than the next one).
+    mutating func skip(past suffix: Int) {
+        if suffix >= self.suffix, suffix < Int.max { self.suffix = suffix + 1 }
     }
 
     mutating func next() -> String {

@@ -61,7 +61,7 @@ struct JobRunTests {
         #expect(try await fixture.store.searchRuns(search).runs.isEmpty)
         let activity = try await fixture.store.projectActivity([fixture.projectID])
         #expect(activity[fixture.projectID]?.runsByStatus[.queued] == 1)
-        let statistics = try await fixture.store.statistics(projectIDs: [fixture.projectID], since: Self.t0)
+        let statistics = try await fixture.store.statistics(projectIDs: [fixture.projectID], since: .distantPast)
         #expect(statistics.runsByStatus == [.queued: 1])
     }
 
@@ -160,6 +160,28 @@ struct JobRunTests {
         let run = try await fixture.run(job)
         #expect(run.status == .running)
         #expect(run.host == "w")
+    }
+
+    @Test("jobs of one name get runs named name, name_1, name_2, …, after the highest suffix taken")
+    func runNamesOfManyJobs() async throws {
+        let fixture = try await Fixture()
+        var names: [String] = []
+        for _ in 0..<300 { names.append(try await fixture.run(try await fixture.submit("python")).name) }
+        #expect(names == ["python"] + (1..<300).map { "python_\($0)" })
+        var request = NewRun(projectID: fixture.projectID)
+        request.name = "eval_41"
+        _ = try await fixture.store.createRun(request)
+        for name in ["eval_07", "eval_x", "eval_1_2"] {
+            request.name = name
+            _ = try await fixture.store.createRun(request)
+        }
+        request.name = "eval"
+        #expect(try await fixture.store.createRun(request).name == "eval")
+        #expect(try await fixture.store.createRun(request).name == "eval_42")
+        request.name = "évaluation"
+        #expect(try await fixture.store.createRun(request).name == "évaluation")
+        #expect(try await fixture.store.createRun(request).name == "évaluation_1")
+        #expect(try await fixture.store.createRun(request).name == "évaluation_2")
     }
 
     @Test("v15: a v13 database keeps its runs, indexes and triggers and takes queued runs; the check still holds")
