@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// Migration "v15: queued runs": the `runs` table's status check also allows `queued` (the run of a job that
