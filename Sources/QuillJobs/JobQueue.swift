@@ -1,8 +1,9 @@
 import Foundation
 package import Logging
-import QuillCore
+package import QuillCore
 package import QuillStore
 import ServiceLifecycle
+import Synchronization
 
 /// The job queue's logic over a ``QuillStore/JobStore`` and the runs the jobs produce: every job is a run.
 ///
@@ -27,6 +28,9 @@ package final class JobQueue: Service, Sendable {
     /// How often expired leases are recovered.
     package let sweepInterval: Duration
     private let logger: Logger
+    /// Told the id of a job's run whenever the queue changed it (status, log), so a server can wake the
+    /// readers following that run.
+    private let runObservers = Mutex<[@Sendable (RunID) -> Void]>([])
 
     /// A queue over stores.
     package init(jobs: any JobStore, runs: any TrackingStore, sweepInterval: Duration = .seconds(1), logger: Logger) {
@@ -34,6 +38,15 @@ package final class JobQueue: Service, Sendable {
         self.runs = runs
         self.sweepInterval = sweepInterval
         self.logger = logger
+    }
+
+    /// Calls `observer` with a job's run id each time the queue changes that run (its status, its log).
+    package func observeRunChanges(_ observer: @escaping @Sendable (RunID) -> Void) {
+        runObservers.withLock { $0.append(observer) }
+    }
+
+    private func runChanged(_ job: Job) {
+        for observer in runObservers.withLock({ $0 }) { observer(job.spec.runID) }
     }
 
     /// The tag a job's run carries, naming the job.
@@ -45,18 +58,22 @@ package final class JobQueue: Service, Sendable {
     package func submit(_ job: NewJob) async throws -> Job {
         let queued = try await jobs.submitJob(job, now: Date())
         signal.changed()
+        runChanged(queued)
         return queued
     }
 
     /// Cancels a job (see ``QuillStore/JobStore/cancelJob(_:reason:now:)``).
     package func cancel(_ id: Int64, reason: String? = nil) async throws -> Job {
-        try await jobs.cancelJob(id, reason: reason, now: Date())
+        let job = try await jobs.cancelJob(id, reason: reason, now: Date())
+        runChanged(job)
+        return job
     }
 
     /// Queues a finished job again and wakes waiting workers.
     package func retry(_ id: Int64) async throws -> Job {
         let job = try await jobs.retryJob(id, now: Date())
         signal.changed()
+        runChanged(job)
         return job
     }
 
@@ -67,7 +84,10 @@ package final class JobQueue: Service, Sendable {
         let deadline = ContinuousClock.now + wait
         while true {
             let seen = signal.version
-            if let claim = try await jobs.claimJob(worker, lease: lease, now: Date()) { return claim }
+            if let claim = try await jobs.claimJob(worker, lease: lease, now: Date()) {
+                runChanged(claim.job)
+                return claim
+            }
             let left = deadline - ContinuousClock.now
             guard left > .zero, !Task.isCancelled else { return nil }
             await signal.wait(since: seen, timeout: left)
@@ -83,6 +103,7 @@ package final class JobQueue: Service, Sendable {
     package func finish(_ attempt: AttemptRef, _ result: AttemptResult) async throws -> Job {
         let job = try await jobs.finishAttempt(attempt, result, now: Date())
         signal.changed()
+        runChanged(job)
         return job
     }
 
@@ -104,6 +125,7 @@ package final class JobQueue: Service, Sendable {
         var batch = LogBatch()
         batch.logs = lines.map { LogLine(timestamp: nil, level: nil, message: $0) }
         _ = try await runs.logBatch(job.spec.runID, batch)
+        runChanged(job)
     }
 
     /// Re-queues or fails the jobs whose worker stopped heartbeating.
@@ -116,6 +138,7 @@ package final class JobQueue: Service, Sendable {
                 "job lease expired",
                 metadata: ["quill.job.id": "\(job.id)", "quill.job.status": "\(job.status)"]
             )
+            runChanged(job)
         }
         signal.changed()
         return changed

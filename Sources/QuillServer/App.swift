@@ -88,6 +88,8 @@ package enum QuillServer {
         StatsRoutes(api: api).register(authenticated.group("api/v1/stats"))
         // The job queue: the one `quill serve` runs (with its lease sweeper), or one over the store's jobs.
         if let queue = jobs ?? (store as? any JobStore).map({ JobQueue(jobs: $0, runs: store, logger: logger) }) {
+            // Readers following a job's run hear of its changes at once (queued, running, its output, its end).
+            queue.observeRunChanges { [feed = api.runChanges] in feed.publish($0) }
             JobRoutes(api: api, queue: queue).register(authenticated.group("api/v1/jobs"))
             DeviceRoutes(api: api, queue: queue).register(authenticated.group("api/v1/devices"))
             WhirrRoutes(api: api, queue: queue, dataDirectory: configuration.whirrDataDirectory).register(router)
