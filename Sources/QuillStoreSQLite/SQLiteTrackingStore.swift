@@ -329,13 +329,14 @@ package final class SQLiteTrackingStore: TrackingStore {
     }
 
     /// Inserts a new run's row, the schema deciding what is free: a generated id that is taken is drawn again,
-    /// a taken name gets the suffix after the highest one its project has (`name_1`, `name_2`, …; one indexed
-    /// range read, so the thousandth job named `python` does not try a thousand names) and a generated name is
-    /// drawn again. A requested id that is taken is a conflict (``UniqueConstraint/runID``).
+    /// a taken name gets a free suffix (`name_1`, `name_2`, …: the first free one when the taken ones are
+    /// `1…m`, as when runs of one name are made in turn, found with a few index lookups rather than by trying
+    /// each, so the thousandth job named `python` does not try a thousand names) and a generated name is drawn
+    /// again. A requested id that is taken is a conflict (``UniqueConstraint/runID``).
     static func insertRun(_ db: Database, _ request: NewRun) throws -> RunRecord {
         var names = RunNameCandidates(requested: request.name)
         var record = RunRecord(request, id: request.id ?? RunID.random(), name: names.next(), now: now())
-        var skipped = false
+        var searched = false
         while true {
             do {
                 try record.insert(db)
@@ -344,9 +345,9 @@ package final class SQLiteTrackingStore: TrackingStore {
                 switch UniqueConstraint(error) {
                 case .runID? where request.id == nil: record.id = RunID.random().rawValue
                 case .runName?:
-                    if !skipped, let requested = names.requested {
-                        skipped = true
-                        names.skip(past: try highestSuffix(db, project: request.projectID, name: requested))
+                    if !searched, let requested = names.requested {
+                        searched = true
+                        names.skip(past: try lastTakenSuffix(db, project: request.projectID, name: requested))
                     }
                     record.name = names.next()
                 default: throw error
@@ -355,22 +356,29 @@ package final class SQLiteTrackingStore: TrackingStore {
         }
     }
 
-    /// The highest `n` of the project's runs named `<name>_<n>` (digits, no leading zero), or 0.
-    private static func highestSuffix(_ db: Database, project: Int64, name: String) throws -> Int {
-        // Every name starting with `<name>_` sorts from `<name>_` up to, not including, `<name>``
-        // ('`' follows '_'), a range of the (project_id, name) index.
-        let start = name.unicodeScalars.count + 2
-        let highest = try Int64.fetchOne(
-            db,
-            sql: """
-                SELECT max(CAST(substr(name, ?) AS INTEGER)) FROM runs
-                WHERE project_id = ? AND name >= ? AND name < ?
-                    AND substr(name, ?) GLOB '[1-9]*' AND substr(name, ?) NOT GLOB '*[^0-9]*'
-                    AND length(substr(name, ?)) <= 18
-                """,
-            arguments: [start, project, name + "_", name + "`", start, start, start]
-        )
-        return Int(highest ?? 0)
+    /// A suffix `n` such that `<name>_<n>` is taken in the project and `<name>_<n+1>` is free (0 when
+    /// `<name>_1` is free): an exponential then a binary search over index lookups, exact when the taken
+    /// suffixes are `1…m`.
+    private static func lastTakenSuffix(_ db: Database, project: Int64, name: String) throws -> Int {
+        func taken(_ suffix: Int) throws -> Bool {
+            try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM runs WHERE project_id = ? AND name = ?)",
+                arguments: [project, "\(name)_\(suffix)"]
+            ) ?? false
+        }
+        var low = 0
+        var high = 1
+        while try taken(high) {
+            low = high
+            guard high <= Int.max / 2 else { return low }
+            high *= 2
+        }
+        while high - low > 1 {
+            let middle = low + (high - low) / 2
+            if try taken(middle) { low = middle } else { high = middle }
+        }
+        return low
     }
 }
 
