@@ -92,7 +92,14 @@ package enum QuillServer {
             queue.observeRunChanges { [feed = api.runChanges] in feed.publish($0) }
             JobRoutes(api: api, queue: queue).register(authenticated.group("api/v1/jobs"))
             DeviceRoutes(api: api, queue: queue).register(authenticated.group("api/v1/devices"))
-            WhirrRoutes(api: api, queue: queue, dataDirectory: configuration.whirrDataDirectory).register(router)
+            WhirrRoutes(
+                api: api,
+                queue: queue,
+                dataDirectory: configuration.whirrDataDirectory,
+                artifacts: artifacts,
+                blobs: blobs
+            )
+            .register(router)
         }
         DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
         let counter = ConnectionCounter(limit: configuration.maxConnections)

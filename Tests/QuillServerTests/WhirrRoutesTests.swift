@@ -179,7 +179,7 @@ struct WhirrRoutesTests {
     }
 
     @Test(
-        "whirr's own client lists, gets and reads the metrics of runs of jobs a Quill worker ran",
+        "whirr's own client lists, gets and reads the metrics and artifacts of runs of jobs a Quill worker ran",
         .enabled(if: python != nil, "set by scripts/test.sh"),
         .timeLimit(.minutes(3))
     )
@@ -201,6 +201,8 @@ struct WhirrRoutesTests {
         #expect(seen["run"]?["tags"] == ["exp"])
         #expect(seen["metrics"]?.arrayValue?.count == 6)
         #expect(seen["completed_filter"]?.arrayValue?.count == 1)
+        #expect(seen["artifacts"] == [["path": "models/weights.txt", "size": 13]])
+        #expect(seen["content"] == "weights 0.25\n")
     }
 
     @Test(

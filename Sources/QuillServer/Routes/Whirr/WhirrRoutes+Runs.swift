@@ -24,15 +24,19 @@ extension WhirrRoutes {
             return try JSONResponse.make(WhirrRunMetrics(rows: rows))
         }
         table.add("api/v1/runs/:run/artifacts", .get) { _, context in
-            let (job, _) = try await jobRun(context)
-            return try JSONResponse.make(
-                WhirrRunArtifacts(artifacts: WhirrRunFiles(directory: runDirectory(job.id)).files())
-            )
+            let (job, run) = try await jobRun(context)
+            let files = WhirrRunFiles(directory: runDirectory(job.id))
+            guard files.exists else {
+                return try JSONResponse.make(WhirrRunArtifacts(artifacts: try await storedArtifacts(run.id)))
+            }
+            return try JSONResponse.make(WhirrRunArtifacts(artifacts: files.files()))
         }
         table.add("api/v1/runs/:run/artifacts/**", .get) { _, context in
-            let (job, _) = try await jobRun(context)
+            let (job, run) = try await jobRun(context)
             let path = context.parameters.getCatchAll().joined(separator: "/")
-            return try WhirrRunFiles(directory: runDirectory(job.id)).download(path)
+            let files = WhirrRunFiles(directory: runDirectory(job.id))
+            guard files.exists else { return try await storedArtifact(run.id, path) }
+            return try files.download(path)
         }
     }
 
@@ -85,6 +89,34 @@ extension WhirrRoutes {
         return rows.keys.sorted().enumerated().compactMap { number, position in
             rows[position].map { $0.merging(["_idx": .int(number)]) { _, new in new } }
         }
+    }
+
+    /// A Quill run's uploaded artifacts as whirr lists a run folder's files: by path, with size and the time
+    /// they were stored.
+    private func storedArtifacts(_ run: RunID) async throws -> [WhirrArtifact] {
+        try await artifacts.artifacts(run).compactMap { artifact in
+            guard artifact.status == .uploaded, let size = artifact.size else { return nil }
+            return WhirrArtifact(path: artifact.path, size: size, modified: WhirrRunFiles.modified(artifact.updatedAt))
+        }
+        .sorted { $0.path < $1.path }
+    }
+
+    /// A Quill run's uploaded artifact's bytes, as whirr serves a run folder's file; 404 `Artifact not found`.
+    private func storedArtifact(_ run: RunID, _ path: String) async throws -> Response {
+        guard let artifact = try await artifacts.artifact(run, path: path), artifact.status == .uploaded,
+            let hash = artifact.sha256, let blob = try await blobs.open(sha256: hash)
+        else { throw WhirrHTTPError(.notFound, "Artifact not found: \(path)") }
+        var bytes: [UInt8] = []
+        if blob.size > 0 { try await blob.read(0...(blob.size - 1)) { bytes += $0 } }
+        let name = artifact.fileName.replacingOccurrences(of: "\"", with: "")
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: WhirrRunFiles.contentType(name),
+                .contentDisposition: "attachment; filename=\"\(name)\"",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+        )
     }
 
     /// The job and Quill run a whirr run name (`job-<id>`) names; 404 `Run … not found` otherwise.

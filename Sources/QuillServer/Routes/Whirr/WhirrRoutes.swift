@@ -15,6 +15,10 @@ struct WhirrRoutes: Sendable {
     let queue: JobQueue
     /// whirr's data directory: a job's run folder is `<dataDirectory>/runs/job-<id>`.
     let dataDirectory: String
+    /// The artifacts of Quill runs: a job run by a Quill worker has no whirr folder, its files are these.
+    let artifacts: any ArtifactStore
+    /// Their bytes.
+    let blobs: any BlobStore
     /// How long an empty claim waits for a job before answering `{"job": null}` (whirr's worker then sleeps
     /// 5 s), so an idle whirr worker starts a new job at once.
     var claimWait: Duration = .seconds(10)
