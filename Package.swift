@@ -13,7 +13,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "QuillCore", targets: ["QuillCore"]),
-        .library(name: "Quill", targets: ["Quill"]),
+        // QuillAPI: the wire types `Quill.Client` answers with, importable by name.
+        .library(name: "Quill", targets: ["Quill", "QuillAPI"]),
         .library(name: "QuillStore", targets: ["QuillStore"]),
         .library(name: "QuillSteps", targets: ["QuillSteps"]),
         .executable(name: "quill", targets: ["QuillTool"]),
@@ -170,7 +171,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QuillTests",
-            dependencies: ["Quill", "QuillCore", "QuillTesting"],
+            dependencies: ["Quill", "QuillAPI", "QuillClient", "QuillCore", "QuillTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -234,6 +235,7 @@ if let extras = Context.environment["QUILL_EXTRAS"], !extras.isEmpty, extras != 
     package.products += [
         .executable(name: "quill-peer-bench", targets: ["QuillPeerBench"]),
         .executable(name: "quill-steps-example", targets: ["QuillStepsExample"]),
+        .executable(name: "quill-sdk-example", targets: ["QuillSDKExample"]),
         .executable(name: "quill-search-bench", targets: ["QuillSearchBench"]),
         .executable(name: "quill-steps-bench", targets: ["QuillStepsBench"]),
         .executable(name: "quill-hash-bench", targets: ["QuillHashBench"]),
@@ -243,6 +245,12 @@ if let extras = Context.environment["QUILL_EXTRAS"], !extras.isEmpty, extras != 
             name: "QuillStepsExample",
             dependencies: ["QuillSteps", .product(name: "Logging", package: "swift-log")],
             path: "Examples/StepsExample",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillSDKExample",
+            dependencies: ["Quill", "QuillCore"],
+            path: "Examples/SDKExample",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

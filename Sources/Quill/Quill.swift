@@ -20,7 +20,9 @@ public enum Quill: Sendable {
     /// Gets or creates the project, reserves a unique name (a random readable one when none is given; a
     /// taken name gets a numeric suffix, `baseline_1`), writes `config.json` and `meta.json`, captures
     /// git, host and dependencies as the options say, and starts the background writer and the system
-    /// sampler. When `QUILL_RUN_DIR` is set (by `quill run`), the run of that directory is used instead.
+    /// sampler. When `QUILL_RUN_DIR` is set (by `quill run` or a job's worker), the run of that directory is
+    /// used instead, and when only whirr's `WHIRR_RUN_DIR` and `WHIRR_JOB_ID` are set (whirr's worker), whirr's
+    /// run folder; an attached run never uploads by itself (see <doc:InsideJobs>).
     ///
     /// - Parameters:
     ///   - project: The project's display name; ``RunOptions/defaultProject`` when `nil`.
@@ -47,6 +49,19 @@ public enum Quill: Sendable {
             !attached.isEmpty
         {
             return try attach(to: RunDirectory(path: attached), config: config, tags: tags, options: options)
+        }
+        if options.attachToEnvironmentRun, let whirr = WhirrWorkerRun(environment: ProcessInfo.processInfo.environment)
+        {
+            return try attach(
+                toWhirr: whirr,
+                project: project,
+                name: name,
+                config: config,
+                tags: tags,
+                kind: kind,
+                description: description,
+                options: options
+            )
         }
         let home = options.home
         let project = try home.project(named: project ?? options.defaultProject)
@@ -329,7 +344,7 @@ public enum Quill: Sendable {
         RunRegistry.shared.allRuns.map { $0.snapshot() }
     }
 
-    /// Logs into an existing run directory owned by another process (`quill run`).
+    /// Logs into an existing run directory owned by another process (`quill run`, a job's worker).
     private static func attach(
         to directory: RunDirectory,
         config: [String: JSONValue],
@@ -347,18 +362,22 @@ public enum Quill: Sendable {
         return try open(meta: meta, directory: directory, ownsStatus: false, sampling: false, options: options)
     }
 
-    private static func open(
+    static func open(
         meta: RunMeta,
         directory: RunDirectory,
         ownsStatus: Bool,
         sampling: Bool,
+        streaming: Bool? = nil,
+        logToStandardError: Bool = false,
         options: RunOptions
     ) throws -> Run {
-        let writer = RunWriter(directory: directory, configuration: options.writerConfiguration, logger: options.logger)
+        var configuration = options.writerConfiguration
+        configuration.logToStandardError = logToStandardError
+        let writer = RunWriter(directory: directory, configuration: configuration, logger: options.logger)
         try writer.start()
         let sampler = sampling ? options.systemMetricsInterval.map { SystemSampler(interval: $0) } : nil
         let streamer =
-            ownsStatus
+            streaming ?? ownsStatus
             ? options.trackingURI.map {
                 RunStreamer(
                     directory: directory,

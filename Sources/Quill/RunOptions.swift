@@ -40,7 +40,8 @@ public struct RunOptions: Sendable {
     public var bufferCapacity: Int = 32_768
     /// Close open runs as killed on SIGINT and SIGTERM (only when no other handler is installed).
     public var handleSignals: Bool = true
-    /// Log into the run named by `QUILL_RUN_DIR` (set by `quill run`) instead of starting a new one.
+    /// Log into the run named by `QUILL_RUN_DIR` (set by `quill run` and job workers), or by whirr's
+    /// `WHIRR_RUN_DIR` and `WHIRR_JOB_ID`, instead of starting a new one (see <doc:InsideJobs>).
     public var attachToEnvironmentRun: Bool = true
     /// A server to stream runs to while they are logged (`http://host:8080`); `nil` logs locally only.
     public var trackingURI: String?

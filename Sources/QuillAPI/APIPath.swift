@@ -39,6 +39,8 @@ public enum APIPath: Sendable {
     public static let jobClaim = "/api/v1/jobs/claim"
     /// `GET /api/v1/devices`.
     public static let devices = "/api/v1/devices"
+    /// `GET` ``APIQueueStatus``: the queue's depth, running jobs, jobs by status, workers.
+    public static let queue = "/api/v1/queue"
     /// `/api/v1/jobs/{id}`, and its `cancel`, `retry`, `heartbeat`, `output` and `finish` actions with `action`.
     public static func job(_ id: Int64, _ action: String? = nil) -> String {
         "\(jobs)/\(id)" + (action.map { "/" + $0 } ?? "")

@@ -23,6 +23,10 @@ package struct MetricRowsWriter {
     package private(set) var points = 0
     /// Rows written since the body started.
     package private(set) var rows = 0
+    /// Added to every row's `_idx` as it is written (the numbering the line implies is unchanged, so the
+    /// returned next index is the line's own); a sum past `Int.max` is written as `Int.max`. A job's worker
+    /// sets it per attempt, so a later attempt's rows never share an index with an earlier one's.
+    package var indexBase = 0
     private let capacity: Int
     // Scratch space of the line scanner, kept between lines so a line allocates nothing.
     private var names: [Range<Int>] = []
@@ -79,13 +83,14 @@ package struct MetricRowsWriter {
         // brace and `"_idx":` with 20 digits, the `_timestamp` and `step` names, and 4 bytes per metric.
         let room = line.count + 64 + 4 * metrics.count
         let start = body.count
+        let rowIndex = written(index)
         body.append(contentsOf: repeatElement(0, count: room))
         let used = body.withUnsafeMutableBufferPointer { buffer -> Int in
             guard let base = buffer.baseAddress else { return 0 }
             var out = RowOutput(start: base + start, source: source)
             if rows > 0 { out.byte(UInt8(ascii: ",")) }
             out.text(#"{"_idx":"#)
-            out.decimal(index)
+            out.decimal(rowIndex)
             if let time = row.timestamp {
                 out.text(#","_timestamp":""#)
                 out.copy(time)
@@ -121,7 +126,7 @@ package struct MetricRowsWriter {
             if let number = value.doubleValue { values.append((key, number)) }
         }
         guard !values.isEmpty else { return Self.after(index) }
-        openRow(index)
+        openRow(written(index))
         if let text = members["_timestamp"]?.stringValue, Timestamp.parseMicroseconds(Array(text.utf8)) != nil {
             append(#","_timestamp":"#)
             JSONWriter.write(.string(text), into: &body, indent: nil, level: 0)
@@ -143,6 +148,12 @@ package struct MetricRowsWriter {
         body.append(UInt8(ascii: "}"))
         points += values.count
         return Self.after(index)
+    }
+
+    /// The `_idx` written for a row numbered `index`: shifted by ``indexBase``.
+    private func written(_ index: Int) -> Int {
+        let (sum, overflow) = index.addingReportingOverflow(indexBase)
+        return overflow ? (indexBase > 0 ? Int.max : Int.min) : sum
     }
 
     /// Starts a row: its separator, the brace and `"_idx":index`.

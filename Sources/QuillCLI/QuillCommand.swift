@@ -17,7 +17,8 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
             RunsCommand.self, ShowCommand.self, CompareCommand.self, MetricsCommand.self, RunCommand.self,
             LogCommand.self, DemoCommand.self, ServeCommand.self, SyncCommand.self, ArtifactsCommand.self,
             LoginCommand.self, KeysCommand.self, OrgsCommand.self, UsersCommand.self, StepsCommand.self,
-            SubmitCommand.self, JobsCommand.self, JobCommand.self, WaitCommand.self, CancelCommand.self,
+            SubmitCommand.self, SweepCommand.self, JobsCommand.self, JobCommand.self, WaitCommand.self,
+            CancelCommand.self,
             RetryCommand.self, WorkerCommand.self, DevicesCommand.self, LogsCommand.self,
         ]
     )

@@ -27,14 +27,7 @@ extension BlockingHTTPClient {
         json body: JSONValue? = nil
     ) throws -> (value: Value, json: JSONValue) {
         let json = try call(method, path, json: body)
-        do {
-            return (try APIDecoder().decode(type, from: json), json)
-        } catch let error as QuillError {
-            throw QuillError(
-                .malformed,
-                "the server at \(baseURL) answered \(method) \(path) with an unexpected body (\(error.message)); is it a Quill server of the same version?"
-            )
-        }
+        return (try decode(type, json, method, path), json)
     }
 
     /// The error a non-2xx answer stands for: the server's code and message (`{"error": {"code", "message"}}`),

@@ -24,18 +24,9 @@ package struct RemoteRunReader: RunReader {
 
     /// Lists runs: the statuses and tags become clauses of the query the server evaluates.
     package func runs(_ query: RunListQuery) throws -> RunListing {
-        var clauses: [String] = []
-        if let text = query.query { clauses.append("(\(text))") }
-        if !query.statuses.isEmpty {
-            clauses.append("status in (\(query.statuses.map(\.rawValue).joined(separator: ", ")))")
-        }
-        for filter in query.tags {
-            let key = "tags.`" + filter.key.replacingOccurrences(of: "`", with: "``") + "`"
-            clauses.append("\(key) ~ \(Self.quoted(filter.value ?? "*"))")
-        }
         let path = APIPath.runs(
             project: query.project,
-            query: clauses.isEmpty ? nil : clauses.joined(separator: " and "),
+            query: Self.serverQuery(query),
             sort: query.sort,
             limit: query.limit,
             cursor: query.cursor
@@ -51,6 +42,21 @@ package struct RemoteRunReader: RunReader {
             )
         }
         return listing
+    }
+
+    /// The query the server evaluates for a listing's filters (its query, statuses and tags, all of which
+    /// apply), or `nil` when it has none.
+    package static func serverQuery(_ query: RunListQuery) -> String? {
+        var clauses: [String] = []
+        if let text = query.query { clauses.append("(\(text))") }
+        if !query.statuses.isEmpty {
+            clauses.append("status in (\(query.statuses.map(\.rawValue).joined(separator: ", ")))")
+        }
+        for filter in query.tags {
+            let key = "tags.`" + filter.key.replacingOccurrences(of: "`", with: "``") + "`"
+            clauses.append("\(key) ~ \(Self.quoted(filter.value ?? "*"))")
+        }
+        return clauses.isEmpty ? nil : clauses.joined(separator: " and ")
     }
 
     /// A run by id, or by name when no run has that id (within `project` when given).

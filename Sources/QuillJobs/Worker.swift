@@ -6,28 +6,33 @@ import ServiceLifecycle
 import Synchronization
 
 /// Runs jobs from a queue: registers as a device, claims jobs with long-polls (one claim loop per slot),
-/// heartbeats, runs each job through its ``Executor``, uploads its output, and reports how it ended.
+/// heartbeats, runs each job through its ``Executor`` in a run directory of the job's run (``JobRunDirectory``),
+/// uploads its output and, with ``RunDirectoryUploads``, streams that directory to the server (see
+/// `Worker+Streaming.swift`), and reports how it ended.
 ///
 /// Stopping: on a graceful shutdown (SIGINT/SIGTERM in a `ServiceGroup`) or when its task is cancelled, the
 /// worker stops claiming, stops the commands it runs (SIGTERM, SIGKILL after ``WorkerConfiguration/stopGrace``),
 /// hands their jobs back to the queue (not counted as attempts), and unregisters.
 package final class Worker: Service, Sendable {
-    private let configuration: WorkerConfiguration
+    let configuration: WorkerConfiguration
     private let channel: any JobChannel
     private let executor: any Executor
-    private let logger: Logger
+    let uploads: (any RunDirectoryUploads)?
+    let logger: Logger
     private let stopping = Mutex(false)
 
-    /// A worker.
+    /// A worker; with `uploads`, it streams each job's run directory (metrics, events, artifacts) to the server.
     package init(
         configuration: WorkerConfiguration,
         channel: any JobChannel,
         executor: any Executor = LocalProcessExecutor(),
+        uploads: (any RunDirectoryUploads)? = nil,
         logger: Logger
     ) {
         self.configuration = configuration
         self.channel = channel
         self.executor = executor
+        self.uploads = uploads
         self.logger = logger
     }
 
@@ -124,12 +129,19 @@ package final class Worker: Service, Sendable {
         let ref = claim.ref
         let metadata: Logger.Metadata = ["quill.job.id": "\(job.id)", "quill.run.id": "\(job.spec.runID)"]
         logger.info("job started", metadata: metadata)
-        let runDirectory = configuration.runsDirectory + "/" + job.spec.runID.rawValue
-        let outputPath = runDirectory + "/" + RunDirectory.logFileName
+        let runDirectory: RunDirectory
+        do {
+            runDirectory = try JobRunDirectory.prepare(in: configuration.runsDirectory, for: claim)
+        } catch {
+            let reason = (error as? QuillError)?.message ?? "could not make the job's run directory: \(error)"
+            await report(ref, AttemptResult(.failed, reason: reason), metadata: metadata)
+            return
+        }
+        let outputPath = runDirectory.logPath
         var environment = job.spec.environment
         environment["QUILL_JOB_ID"] = String(job.id)
         environment["QUILL_RUN_ID"] = job.spec.runID.rawValue
-        environment["QUILL_RUN_DIR"] = runDirectory
+        environment["QUILL_RUN_DIR"] = runDirectory.path
         if let uri = configuration.trackingURI() { environment["QUILL_TRACKING_URI"] = uri }
         if !claim.attempt.gpus.isEmpty || !configuration.device.gpus.isEmpty {
             // A job that asked for no GPU sees none, so it cannot take one another job holds.
@@ -137,7 +149,6 @@ package final class Worker: Service, Sendable {
         }
         let execution: any Execution
         do {
-            try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
             execution = try await executor.start(
                 ExecutionRequest(
                     argv: job.spec.argv,
@@ -152,6 +163,7 @@ package final class Worker: Service, Sendable {
             return
         }
         let monitor = AttemptMonitor(outputPath: outputPath)
+        let upload = uploads?.session(for: runDirectory, claim: claim)
         let deadline = job.spec.timeout.map { ContinuousClock.now + $0 }
         // The watcher runs until the command ended (not until the task is cancelled: a stopping worker still
         // renews the lease and uploads output while its command winds down).
@@ -160,6 +172,12 @@ package final class Worker: Service, Sendable {
                 let ended = await execution.wait()
                 monitor.commandEnded()
                 return ended
+            }
+            if let upload {
+                group.addTask {
+                    await self.stream(upload, monitor: monitor)
+                    return nil
+                }
             }
             group.addTask {
                 await self.watch(
@@ -178,6 +196,7 @@ package final class Worker: Service, Sendable {
             return ended
         }
         await monitor.flush(ref, channel: channel, final: true)
+        if let upload { await finalUpload(upload, monitor: monitor, metadata: metadata) }
         if monitor.abandoned {
             logger.warning("job lost to this worker; not reporting it", metadata: metadata)
             return
@@ -194,6 +213,7 @@ package final class Worker: Service, Sendable {
             result.outcome = outcome
             result.reason = reason
         }
+        JobRunDirectory.finish(runDirectory, result, at: Date())
         await report(ref, result, metadata: metadata)
     }
 
@@ -263,7 +283,7 @@ final class AttemptMonitor: Sendable {
         var stopReason: (AttemptOutcome, String)?
         var abandoned = false
         var ended = false
-        var sleeper: (id: Int, continuation: CheckedContinuation<Void, Never>)?
+        var sleepers: [Int: CheckedContinuation<Void, Never>] = [:]
         var sleeps = 0
         var tail: OutputTail
         var unsent: [String] = []
@@ -277,16 +297,17 @@ final class AttemptMonitor: Sendable {
 
     /// Records that the command ended and wakes the watcher.
     func commandEnded() {
-        let sleeper = state.withLock { state in
+        let sleepers = state.withLock { state in
             state.ended = true
-            defer { state.sleeper = nil }
-            return state.sleeper
+            defer { state.sleepers = [:] }
+            return Array(state.sleepers.values)
         }
-        sleeper?.continuation.resume()
+        for sleeper in sleepers { sleeper.resume() }
     }
 
     /// Waits `duration` or until the command ends, whichever is first, ignoring task cancellation (a stopping
-    /// worker keeps renewing the lease until its command ended); `false` once the command ended.
+    /// worker keeps renewing the lease until its command ended); `false` once the command ended. Several tasks
+    /// may wait at once (the watcher and the run directory's streamer).
     func sleep(_ duration: Duration) async -> Bool {
         let (seconds, attoseconds) = duration.components
         let delay = Double(seconds) + Double(attoseconds) / 1e18
@@ -294,7 +315,7 @@ final class AttemptMonitor: Sendable {
             let id = state.withLock { state -> Int? in
                 guard !state.ended else { return nil }
                 state.sleeps += 1
-                state.sleeper = (state.sleeps, continuation)
+                state.sleepers[state.sleeps] = continuation
                 return state.sleeps
             }
             guard let id else {
@@ -302,11 +323,7 @@ final class AttemptMonitor: Sendable {
                 return
             }
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
-                let sleeper = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                    guard let sleeper = state.sleeper, sleeper.id == id else { return nil }
-                    state.sleeper = nil
-                    return sleeper.continuation
-                }
+                let sleeper = state.withLock { $0.sleepers.removeValue(forKey: id) }
                 sleeper?.resume()
             }
         }

@@ -10,6 +10,8 @@ package struct WorkerConfiguration: Sendable {
     package var lease: Duration = .seconds(10)
     /// How often it renews leases, heartbeats and uploads output.
     package var heartbeatInterval: Duration = .seconds(1)
+    /// How often a job's run directory is uploaded while the job runs (with ``Worker``'s `uploads`).
+    package var uploadInterval: Duration = .seconds(1)
     /// How long one claim waits for a job (long-poll; the REST API allows up to 5 seconds per request).
     package var claimWait: Duration = .seconds(5)
     /// How long a stopped command has between SIGTERM and SIGKILL.

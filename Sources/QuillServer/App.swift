@@ -35,6 +35,11 @@ package struct ServerConfiguration: Sendable {
     /// whirr's data directory for the `/whirr` routes: a job's whirr run folder is `<dir>/runs/job-<id>`
     /// (`quill serve` uses `<data folder>/whirr`).
     package var whirrDataDirectory: String = "whirr"
+    /// A credential the server process mints for itself at start (random, kept in memory only, never
+    /// persisted nor given to a job): a request bearing it is an administrator. The workers `quill serve`
+    /// embeds upload their jobs' run directories with it over loopback, through the same HTTP path as a
+    /// remote `quill worker`. `nil` accepts none.
+    package var internalCredential: String?
 
     /// Creates a configuration with defaults.
     package init() {}
@@ -63,7 +68,11 @@ package enum QuillServer {
         router.add(middleware: FormQueryMiddleware())
         // Large bodies are read and decoded on their own threads, so they never starve small requests.
         router.add(middleware: BulkRequestMiddleware())
-        let authenticator = Authenticator(accounts: store, sessions: store)
+        let authenticator = Authenticator(
+            accounts: store,
+            sessions: store,
+            internalCredential: configuration.internalCredential
+        )
         let api = APIContext(
             store: store,
             activity: store,
@@ -92,6 +101,7 @@ package enum QuillServer {
             queue.observeRunChanges { [feed = api.runChanges] in feed.publish($0) }
             JobRoutes(api: api, queue: queue).register(authenticated.group("api/v1/jobs"))
             DeviceRoutes(api: api, queue: queue).register(authenticated.group("api/v1/devices"))
+            QueueRoutes(api: api, queue: queue).register(authenticated.group("api/v1/queue"))
             WhirrRoutes(
                 api: api,
                 queue: queue,

@@ -66,6 +66,20 @@ extension OpenAPIDocument {
                     "ended_at": nullableString, "attempts": ["type": "array", "items": ref("JobAttempt")],
                 ],
             ],
+            "QueueStatus": [
+                "type": "object", "required": ["queued", "running", "counts", "workers"],
+                "properties": [
+                    "queued": ["type": "integer"], "running": ["type": "integer"],
+                    "counts": ["type": "object", "additionalProperties": ["type": "integer"]],
+                    "workers": [
+                        "type": "object", "required": ["online", "busy", "offline", "total", "slots"],
+                        "properties": [
+                            "online": ["type": "integer"], "busy": ["type": "integer"], "offline": ["type": "integer"],
+                            "total": ["type": "integer"], "slots": ["type": "integer"],
+                        ],
+                    ],
+                ],
+            ],
             "DeviceGPU": [
                 "type": "object", "required": ["index"],
                 "properties": [
@@ -240,6 +254,12 @@ extension OpenAPIDocument {
                         ]) { $1 }
                     ),
                     responses: ["200": json(ref("Job"), "The job")]
+                )
+            ],
+            "/api/v1/queue": [
+                "get": operation(
+                    "The queue at a glance: its depth, running jobs, jobs by status (of the projects the caller may read) and workers by status",
+                    responses: ["200": json(ref("QueueStatus"), "The queue's status")]
                 )
             ],
             "/api/v1/devices": [

@@ -271,33 +271,30 @@ extension SQLiteTrackingStore: JobStore {
     /// The first queued job, by priority then age, that a worker with `freeGPUs` free GPUs can run.
     private static func nextJob(_ db: Database, for worker: WorkerCapabilities, freeGPUs: Int) throws -> JobRecord? {
         let labels = Set(worker.labels)
-        let page = 256
-        var lastPriority: Int?
-        var lastID: Int64 = 0
+        // Most claims take the first candidate, so pages are small; labels are matched here, not in SQL.
+        let page = 32
+        var after: (priority: Int, id: Int64)?
         while true {
-            var request =
-                JobRecord
-                .filter(JobRecord.Columns.status == JobStatus.queued.rawValue)
-                .filter(JobRecord.Columns.gpus <= freeGPUs)
-                .filter(JobRecord.Columns.device == nil || JobRecord.Columns.device == worker.name)
-            if let lastPriority {
+            // The partial index `jobs_queue` (priority DESC, id) WHERE status = 'queued' gives the queue's order
+            // without a sort. Named, because without statistics SQLite prefers `jobs_by_status` and then sorts
+            // every queued job on each claim (a claim's cost grew with the queue: 60 ms at 1,000 queued jobs).
+            var sql = """
+                SELECT * FROM jobs INDEXED BY jobs_queue
+                WHERE status = 'queued' AND gpus <= ? AND (device IS NULL OR device = ?)
+                """
+            var arguments: StatementArguments = [freeGPUs, worker.name]
+            if let after {
                 // Keyset paging in (priority DESC, id ASC) order.
-                request = request.filter(
-                    JobRecord.Columns.priority < lastPriority
-                        || (JobRecord.Columns.priority == lastPriority && JobRecord.Columns.id > lastID)
-                )
+                sql += " AND (priority < ? OR (priority = ? AND id > ?))"
+                arguments += [after.priority, after.priority, after.id]
             }
-            let candidates =
-                try request
-                .order(JobRecord.Columns.priority.desc, JobRecord.Columns.id)
-                .limit(page)
-                .fetchAll(db)
+            sql += " ORDER BY priority DESC, id LIMIT \(page)"
+            let candidates = try JobRecord.fetchAll(db, sql: sql, arguments: arguments)
             if let found = candidates.first(where: { Set($0.spec.resources.labels).isSubset(of: labels) }) {
                 return found
             }
             guard candidates.count == page, let last = candidates.last else { return nil }
-            lastPriority = last.spec.priority
-            lastID = last.id ?? 0
+            after = (last.spec.priority, last.id ?? 0)
         }
     }
 

@@ -163,6 +163,26 @@ struct MetricRowsWriterTests {
         #expect(writer.finish() == Array(#"{"rows":[]}"#.utf8))
     }
 
+    @Test(
+        "an index base shifts every written _idx, fast and parsed lines alike; the numbering the lines imply does not move"
+    )
+    func indexBaseShiftsRows() throws {
+        var writer = MetricRowsWriter(capacity: 1024)
+        writer.indexBase = 1 << 32
+        var next = 0
+        for line in [#"{"step":0,"loss":1}"#, #"{"_idx":5,"loss":NaN}"#, #"{"loss":2}"#] {
+            let bytes = Array(line.utf8)
+            next = try #require(bytes.withUnsafeBufferPointer { writer.append(line: $0, next: next) })
+        }
+        #expect(next == 7)
+        let rows = try JSONParser.parse(writer.finish())["rows"]?.arrayValue?.compactMap { $0["_idx"]?.intValue }
+        #expect(rows == [1 << 32, (1 << 32) + 5, (1 << 32) + 6])
+        writer.indexBase = Int.max
+        _ = Array(#"{"_idx":3,"loss":1}"#.utf8).withUnsafeBufferPointer { writer.append(line: $0, next: 0) }
+        let saturated = try JSONParser.parse(writer.finish())["rows"]?.arrayValue?.first?["_idx"]
+        #expect(saturated == .int(Int.max), "saturates")
+    }
+
     @Test("finish hands over the body and starts an empty one")
     func finishStartsOver() throws {
         var writer = MetricRowsWriter(capacity: 64)

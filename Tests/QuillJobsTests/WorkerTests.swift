@@ -31,7 +31,13 @@ struct QueueFixture {
     }
 
     /// A worker; the lease is long, so a loaded machine never loses an attempt (expiry has its own tests).
-    func worker(_ name: String, slots: Int = 1, gpus: [Int] = [], lease: Duration = .seconds(60)) -> Worker {
+    func worker(
+        _ name: String,
+        slots: Int = 1,
+        gpus: [Int] = [],
+        lease: Duration = .seconds(60),
+        uploads: (any RunDirectoryUploads)? = nil
+    ) -> Worker {
         var configuration = WorkerConfiguration(
             device: NewDevice(
                 name: name,
@@ -46,11 +52,13 @@ struct QueueFixture {
         )
         configuration.lease = lease
         configuration.heartbeatInterval = .milliseconds(100)
+        configuration.uploadInterval = .milliseconds(100)
         configuration.claimWait = .seconds(2)
         configuration.stopGrace = .seconds(1)
         return Worker(
             configuration: configuration,
             channel: LocalJobChannel(queue: queue),
+            uploads: uploads,
             logger: Logger(label: "test")
         )
     }

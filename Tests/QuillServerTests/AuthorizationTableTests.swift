@@ -358,6 +358,7 @@ struct AuthorizationTableTests {
             expect: ["bob": 403, "anonymous": 401]
         )
         add("GET", "/api/v1/devices", "/api/v1/devices", expect: ["bob": 200, "anonymous": 401])
+        add("GET", "/api/v1/queue", "/api/v1/queue", expect: ["bob": 200, "anonymous": 401])
         add("GET", "/api/v1/devices/{name}", "/api/v1/devices/nope", expect: ["bob": 404, "anonymous": 401])
         let device: JSONValue = [
             "host": "h", "cpus": 1, "memory_bytes": 1, "gpus": [], "labels": [], "slots": 1, "lease_seconds": 30,
@@ -430,6 +431,10 @@ struct AuthorizationTableTests {
         let projects = try await server.request("GET", "/api/v1/projects", key: fixture.bob).body?["projects"]
         #expect(projects?.arrayValue?.map { $0["path"] } == ["ada/open"])
         #expect(try await server.request("GET", "/api/v1/status", key: fixture.bob).body?["counts"] == nil)
+        // The queue's counts cover bob's projects only: ada's private job is not among them.
+        let queue = try await server.request("GET", "/api/v1/queue", key: fixture.bob).body
+        #expect(queue?["queued"] == 0)
+        #expect(queue?["counts"]?.objectValue?.values.compactMap(\.intValue).reduce(0, +) == 0)
         let bobsKeys = try await server.request("GET", "/api/v1/keys", key: fixture.bob).body?["keys"]?.arrayValue
         #expect(bobsKeys?.map { $0["label"] } == ["default", "bobs"])
         try await fixture.expectUntouched()

@@ -149,6 +149,7 @@ struct OpenAPITests {
             json: ["lease_seconds": 30]
         )
         _ = try await call("GET", "/api/v1/devices", template: "/api/v1/devices")
+        _ = try await call("GET", "/api/v1/queue", template: "/api/v1/queue")
         _ = try await call("GET", "/api/v1/devices/box", template: devices)
         _ = try await call("GET", "/api/v1/devices/nope", template: devices)  // 404
         let job = try await call(
@@ -217,7 +218,7 @@ struct OpenAPITests {
         let document = try #require(try await server.request("GET", "/api/v1/openapi.json").body)
         // Every path the server routes is documented, and the recorded calls cover every one of them.
         let documented = Set(document["paths"]?.objectValue?.keys.map { $0 } ?? [])
-        #expect(documented.count == 42)
+        #expect(documented.count == 43)
         let exercised = Set(recorded.compactMap { $0["path"]?.stringValue }).union(["/metrics", "/api/v1/openapi.json"])
         #expect(documented.subtracting(exercised).isEmpty)
 

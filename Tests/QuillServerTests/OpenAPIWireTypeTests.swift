@@ -88,6 +88,8 @@ struct OpenAPIWireTypeTests {
         answer("Device", APIDevice.self, component("Device")),
         answer("job list", APIJobList.self, response("/api/v1/jobs", "get", "200")),
         answer("device list", APIDeviceList.self, response("/api/v1/devices", "get", "200")),
+        answer("QueueStatus", APIQueueStatus.self, component("QueueStatus")),
+        answer("queue workers", APIQueueWorkers.self, { component("QueueStatus")($0)?["properties"]?["workers"] }),
         answer("job claim", APIJobClaim.self, response("/api/v1/jobs/claim", "post", "200")),
         answer("job lease", APIJobLease.self, response("/api/v1/jobs/{id}/heartbeat", "post", "200")),
         body("job submit", APIJobSubmit.self, request("/api/v1/jobs", "post")),

@@ -150,6 +150,65 @@ struct WhirrRoutesTests {
         #expect(try await server.request("GET", "/whirr/api/v1/jobs/\(queued)").body?["status"] == "cancelled")
     }
 
+    @Test("each heartbeat imports only what the whirr run folder gained: metrics and output, none twice")
+    func heartbeatsImportIncrementally() async throws {
+        let temp = TemporaryDirectory("quill-whirr-import")
+        let server = try server(temp)
+        let id = try await submit(server, ["sleep", "100"])
+        _ = try await server.request("POST", "/whirr/api/v1/jobs/claim", json: ["worker_id": "w"])
+        let runID = try #require(try await server.request("GET", "/api/v1/jobs/\(id)").body?["run_id"]?.stringValue)
+        // What whirr's worker and the job write into the shared folder, in pieces: a row and a line still
+        // being written (no newline yet) wait for the next heartbeat.
+        let folder = temp.file("data") + "/whirr/runs/job-\(id)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        func append(_ file: String, _ text: String) throws {
+            let path = folder + "/" + file
+            if !FileManager.default.fileExists(atPath: path) {
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
+            }
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(text.utf8))
+            try handle.close()
+        }
+        func beat() async throws {
+            let answer = try await server.request(
+                "POST",
+                "/whirr/api/v1/jobs/\(id)/heartbeat",
+                json: ["worker_id": "w"]
+            )
+            #expect(answer.status == 200)
+        }
+        func logs() async throws -> [String] {
+            let body = try await server.request("GET", "/api/v1/runs/\(runID)/logs").body
+            return body?["logs"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
+        }
+        func points() async throws -> [Int] {
+            let body = try await server.request("GET", "/api/v1/runs/\(runID)/metrics?key=loss").body
+            return body?["points"]?.arrayValue?.compactMap { $0["idx"]?.intValue } ?? []
+        }
+        try append("metrics.jsonl", "{\"step\": 0, \"loss\": 1.0}\n{\"step\": 1, \"lo")
+        try append("output.log", "epoch 0\nepo")
+        try await beat()
+        #expect(try await logs() == ["epoch 0"])
+        #expect(try await points() == [0])
+        try append("metrics.jsonl", "ss\": 0.5}\n{\"step\": 2, \"loss\": 0.25}\n")
+        try append("output.log", "ch 1\n")
+        try await beat()
+        try await beat()
+        #expect(try await logs() == ["epoch 0", "epoch 1"])
+        #expect(try await points() == [0, 1, 2])
+        try append("output.log", "done\n")
+        let complete = try await server.request(
+            "POST",
+            "/whirr/api/v1/jobs/\(id)/complete",
+            json: ["worker_id": "w", "exit_code": 0]
+        )
+        #expect(complete.status == 200)
+        #expect(try await logs() == ["epoch 0", "epoch 1", "done"])
+        #expect(try await points() == [0, 1, 2])
+    }
+
     @Test(
         "whirr's own client and worker run Quill jobs: metrics, output and files of the run folder, four workers",
         .enabled(if: python != nil, "set by scripts/test.sh"),
@@ -203,6 +262,58 @@ struct WhirrRoutesTests {
         #expect(seen["completed_filter"]?.arrayValue?.count == 1)
         #expect(seen["artifacts"] == [["path": "models/weights.txt", "size": 13]])
         #expect(seen["content"] == "weights 0.25\n")
+    }
+
+    @Test(
+        "a Swift SDK program run by whirr's own worker logs into whirr's run folder, and its metrics, summary and messages reach the job's Quill run",
+        .enabled(
+            if: python != nil && FileManager.default.isExecutableFile(atPath: BuiltProducts.path("quill-sdk-example")),
+            "needs whirr and quill-sdk-example (QUILL_EXTRAS=1)"
+        ),
+        .timeLimit(.minutes(3))
+    )
+    func whirrWorkerRunsSwiftSDKJob() async throws {
+        let temp = TemporaryDirectory("quill-whirr-sdk")
+        let server = try server(temp)
+        let id = try await submit(server, [BuiltProducts.path("quill-sdk-example"), "--steps", "20"])
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: try #require(Self.python)).deletingLastPathComponent()
+            .appendingPathComponent("whirr")
+        worker.arguments = [
+            "worker", "--server", "http://127.0.0.1:\(server.port)/whirr", "--data-dir", temp.file("data") + "/whirr",
+        ]
+        worker.currentDirectoryURL = URL(fileURLWithPath: temp.path)
+        worker.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("WHIRR_") }.merging([
+            "QUILL_HOME": temp.file("home"), "QUILL_RUN_DIR": "", "QUILL_TRACKING_URI": "", "QUILL_CAPTURE_GIT": "0",
+            "QUILL_CAPTURE_DEPS": "0",
+        ]) { _, new in new }
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = FileHandle.nullDevice
+        worker.standardInput = FileHandle.nullDevice
+        try worker.run()
+        defer {
+            Platform.kill(worker.processIdentifier, SIGKILL)
+            worker.waitUntilExit()
+        }
+        let deadline = Date().addingTimeInterval(120)
+        var status: String?
+        while Date() < deadline {
+            status = try await server.request("GET", "/whirr/api/v1/jobs/\(id)").body?["status"]?.stringValue
+            if status == "completed" || status == "failed" { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(status == "completed")
+        let runID = try #require(try await server.request("GET", "/api/v1/jobs/\(id)").body?["run_id"]?.stringValue)
+        let points = try await server.request("GET", "/api/v1/runs/\(runID)/metrics?key=loss").body
+        #expect(points?["points"]?.arrayValue?.compactMap { $0["idx"]?.intValue } == Array(0..<20))
+        let run = try await server.request("GET", "/api/v1/runs/\(runID)").body
+        #expect(run?["summary"]?["final_loss"] == 0.05)
+        let logs = try await server.request("GET", "/api/v1/runs/\(runID)/logs").body?["logs"]?.arrayValue ?? []
+        let messages = logs.compactMap { $0["message"]?.stringValue }
+        #expect(messages.filter { $0.hasSuffix("trained 20 steps") }.count == 1, "\(messages)")
+        let whirrMetrics = try await server.request("GET", "/whirr/api/v1/runs/job-\(id)/metrics").body
+        #expect(whirrMetrics?["count"] == 20)
+        #expect(!FileManager.default.fileExists(atPath: temp.file("home") + "/runs"), "no run of its own")
     }
 
     @Test(

@@ -57,6 +57,10 @@ final class RunWriter: @unchecked Sendable {
         var capacity = 32_768
         /// How often the writer refreshes `heartbeat_at` in `meta.json`. Default 60 s.
         var heartbeatInterval: Duration = .seconds(60)
+        /// Write log messages to standard error instead of `output.log`: in a whirr worker's run folder, whose
+        /// `output.log` the worker writes through the job's standard output (not appending), so a line appended
+        /// there would be overwritten; on standard error the worker captures it into that file.
+        var logToStandardError = false
     }
 
     let directory: RunDirectory
@@ -401,7 +405,13 @@ final class RunWriter: @unchecked Sendable {
             }
         }
         if !events.isEmpty { try FileIO.append(directory.eventsPath, events) }
-        if !log.isEmpty { try FileIO.append(directory.logPath, log) }
+        if !log.isEmpty {
+            if configuration.logToStandardError {
+                FileHandle.standardError.write(Data(log))
+            } else {
+                try FileIO.append(directory.logPath, log)
+            }
+        }
         if !system.isEmpty { try FileIO.append(directory.systemPath, system) }
     }
 }

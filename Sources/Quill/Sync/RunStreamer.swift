@@ -1,4 +1,5 @@
 import Foundation
+import QuillClient
 import QuillCore
 import Synchronization
 

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import QuillAPI
-import QuillClient
+import Quill
 import QuillCore
 
 /// `quill cancel ID…`: cancels jobs.
@@ -21,10 +20,10 @@ struct CancelCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let server = try ServerClient(server: options.server)
+        let client = try ServerClient(server: options.server).jobs
         var answers: [JSONValue] = []
         for id in ids {
-            let (job, json) = try server.call(APIJob.self, "POST", APIPath.job(id, "cancel"))
+            let (job, json) = try await client.cancelWithJSON(id)
             answers.append(json)
             if !options.json { Console.print("job \(id): \(JobOutput.status(job))") }
         }

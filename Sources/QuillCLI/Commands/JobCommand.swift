@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import QuillAPI
-import QuillClient
+import Quill
 import QuillCore
 
 /// `quill job ID`: one job with its attempts.
@@ -14,8 +13,7 @@ struct JobCommand: AsyncParsableCommand {
     var id: Int64
 
     func run() async throws {
-        let server = try ServerClient(server: options.server)
-        let (job, json) = try server.call(APIJob.self, "GET", APIPath.job(id))
+        let (job, json) = try await ServerClient(server: options.server).jobs.jobWithJSON(id)
         if options.json { return Console.printJSON(json) }
         Console.print(JobOutput.details(job))
     }

@@ -185,6 +185,9 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "quill.server")
         logger.logLevel = .warning
         configuration.whirrDataDirectory = folder + "/whirr"
+        // The embedded workers' credential: minted here, kept in memory only, never given to a job.
+        let internalCredential = APIKeySecret.generate()
+        configuration.internalCredential = internalCredential
         let queue = JobQueue(jobs: store, runs: store, logger: logger)
         // The address jobs of embedded workers report to (QUILL_TRACKING_URI), known once the server listens.
         let address = Mutex<String?>(nil)
@@ -223,6 +226,10 @@ struct ServeCommand: AsyncParsableCommand {
                     trackingURI: { address.withLock { $0 } }
                 ),
                 channel: LocalJobChannel(queue: queue),
+                uploads: HTTPRunDirectoryUploads(
+                    serverURL: { address.withLock { $0 } },
+                    apiKey: internalCredential
+                ),
                 logger: logger
             )
         }

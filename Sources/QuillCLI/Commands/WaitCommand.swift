@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import Quill
 import QuillAPI
-import QuillClient
 import QuillCore
 
 /// `quill wait ID… [--timeout D]`: waits for jobs to end and exits with their status.
@@ -31,32 +31,32 @@ struct WaitCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let server = try ServerClient(server: options.server)
-        let deadline = timeout.flatMap(JobOutput.seconds).map { Date().addingTimeInterval($0) }
-        var finished: [Int64: (APIJob, JSONValue)] = [:]
-        var shown: [Int64: String] = [:]
-        while finished.count < ids.count {
-            for id in ids where finished[id] == nil {
-                let (job, json) = try server.call(APIJob.self, "GET", APIPath.job(id))
-                let line = "job \(id) (\(job.name)): \(JobOutput.status(job))"
-                if shown[id] != line, !options.json {
-                    Console.printError(line)
-                    shown[id] = line
+        let client = try ServerClient(server: options.server).jobs
+        let shown = Locked<[Int64: String]>([:])
+        let quiet = options.json
+        let finished: [(job: APIJob, json: JSONValue)]
+        do {
+            finished = try await client.waitWithJSON(
+                for: ids,
+                pollInterval: .milliseconds(250),
+                timeout: timeout.flatMap(JobOutput.duration)
+            ) { job in
+                let line = "job \(job.id) (\(job.name)): \(JobOutput.status(job))"
+                let changed = shown.withLock { lines in
+                    defer { lines[job.id] = line }
+                    return lines[job.id] != line
                 }
-                if JobStatus(rawValue: job.status)?.isTerminal == true { finished[id] = (job, json) }
+                if changed, !quiet { Console.printError(line) }
             }
-            if finished.count == ids.count { break }
-            if let deadline, Date() >= deadline {
-                Console.printError(
-                    "error: \(ids.count - finished.count) job(s) still not done after --timeout \(timeout ?? ""); they keep running (`quill cancel` stops them)"
-                )
-                throw ExitCode(124)
-            }
-            try await Task.sleep(for: .milliseconds(250))
+        } catch let timedOut as JobWaitTimeout {
+            let waiting = timedOut.jobs.filter { JobStatus(rawValue: $0.status)?.isTerminal != true }.count
+            Console.printError(
+                "error: \(waiting) job(s) still not done after --timeout \(timeout ?? ""); they keep running (`quill cancel` stops them)"
+            )
+            throw ExitCode(124)
         }
-        if options.json { Console.printJSON(.array(ids.compactMap { finished[$0]?.1 })) }
-        for id in ids {
-            guard let (job, _) = finished[id] else { continue }
+        if options.json { Console.printJSON(.array(finished.map(\.json))) }
+        for (job, _) in finished {
             let code = Self.exitCode(job)
             if code != 0 { throw ExitCode(code) }
         }

@@ -17,8 +17,10 @@ struct WorkerCommand: AsyncParsableCommand {
         discussion: """
             Registers this machine as a device (name, host, CPUs, memory, GPUs from nvidia-smi, labels), claims \
             the jobs it can run and runs each in its working directory with QUILL_JOB_ID, QUILL_RUN_ID, \
-            QUILL_RUN_DIR, QUILL_TRACKING_URI and, for GPU jobs, CUDA_VISIBLE_DEVICES set; output goes to the \
-            job's run log. SIGINT or SIGTERM stop it: running jobs are stopped and handed back to the queue, \
+            QUILL_RUN_DIR, QUILL_TRACKING_URI and, for GPU jobs, CUDA_VISIBLE_DEVICES set. QUILL_RUN_DIR is a \
+            run directory of the job's run: the Swift SDK inside the job logs into it, and any program that \
+            appends JSON lines to $QUILL_RUN_DIR/metrics.jsonl is logging; the worker streams its metrics, \
+            events and files under artifacts/ to the server once a second, and the output to the job's run log. SIGINT or SIGTERM stop it: running jobs are stopped and handed back to the queue, \
             and the device unregisters. The server must have no users, or the key must be an administrator's.
             """
     )
@@ -94,6 +96,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let worker = Worker(
             configuration: configuration,
             channel: HTTPJobChannel(client: client.client),
+            uploads: HTTPRunDirectoryUploads(
+                serverURL: { [base = client.baseURL] in base },
+                apiKey: client.client.apiKey
+            ),
             logger: logger
         )
         Console.print("quill worker \(deviceName): taking jobs from \(client.baseURL) (\(slots) slot(s))")

@@ -66,6 +66,11 @@ enum JobOutput {
         return text
     }
 
+    /// A duration option as a `Duration`, at most about 300 years (so any text converts without overflow).
+    static func duration(_ text: String) -> Duration? {
+        seconds(text).map { .milliseconds(Int64((min($0, 1e13) * 1000).rounded())) }
+    }
+
     /// A duration as the job options take it: `90`, `90s`, `15m`, `2h`, `1d`.
     static func seconds(_ text: String) -> Double? {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]

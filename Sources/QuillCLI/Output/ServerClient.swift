@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Quill
 import QuillClient
 import QuillCore
 
@@ -23,6 +24,9 @@ struct ServerClient {
     }
 
     var baseURL: String { client.baseURL }
+
+    /// The SDK's client over this connection: the job commands call the server through it.
+    var jobs: Quill.Client { Quill.Client(http: client) }
 
     /// Sends a request and returns the JSON body of a 2xx answer; any other answer throws the server's
     /// error with its code.

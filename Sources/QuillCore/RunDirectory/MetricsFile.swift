@@ -10,12 +10,67 @@ package enum MetricsFile {
     /// The keys of a row that are not metrics.
     package static let reservedKeys: Set<String> = ["_idx", "_timestamp", "step"]
 
+    /// Where an incremental reader of `metrics.jsonl` stopped: the byte after the last complete line it read,
+    /// and the index the next row without `_idx` gets.
+    package struct Position: Sendable, Hashable {
+        /// The byte offset of the first line not read yet.
+        package var offset: Int64 = 0
+        /// The index the next row without `_idx` gets (the previous row's plus one).
+        package var nextIndex = 0
+
+        /// The start of the file.
+        package init() {}
+    }
+
     /// Reads every row. Values that are not numbers (or the non-finite strings) are ignored.
     package static func read(_ path: String) throws -> (rows: [MetricRow], diagnostics: ReadDiagnostics) {
         var diagnostics = ReadDiagnostics()
         guard let bytes = try FileIO.read(path) else { return ([], diagnostics) }
-        var rows: [MetricRow] = []
         var fallbackIndex = 0
+        let rows = parse(bytes, fallbackIndex: &fallbackIndex, diagnostics: &diagnostics)
+        return (rows, diagnostics)
+    }
+
+    /// Reads the complete lines appended after `position`, as ``read(_:)`` reads them (a row without `_idx`
+    /// numbered after the previous row), and the position after them. An unfinished last line is left for
+    /// the next call, so a file that grows is read once, in pieces.
+    package static func read(
+        _ path: String,
+        after position: Position
+    ) throws -> (rows: [MetricRow], diagnostics: ReadDiagnostics, position: Position) {
+        var diagnostics = ReadDiagnostics()
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return ([], diagnostics, position) }
+            throw QuillError.posix("opening", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var offset = position.offset
+        while true {
+            let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+            if count < 0 { throw QuillError.posix("reading", path: path, errno: errno) }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+            offset += Int64(count)
+        }
+        guard let lastNewline = bytes.lastIndex(of: UInt8(ascii: "\n")) else { return ([], diagnostics, position) }
+        bytes.removeSubrange((lastNewline + 1)...)
+        var next = position
+        let rows = parse(bytes, fallbackIndex: &next.nextIndex, diagnostics: &diagnostics)
+        next.offset = position.offset + Int64(bytes.count)
+        return (rows, diagnostics, next)
+    }
+
+    /// Parses JSON lines into rows, numbering a row without `_idx` with `fallbackIndex` and moving it past
+    /// each row.
+    private static func parse(
+        _ bytes: [UInt8],
+        fallbackIndex: inout Int,
+        diagnostics: inout ReadDiagnostics
+    ) -> [MetricRow] {
+        var rows: [MetricRow] = []
         JSONLines.forEachObject(in: bytes, diagnostics: &diagnostics) { members in
             var values: [String: Double] = [:]
             values.reserveCapacity(members.count)
@@ -29,7 +84,7 @@ package enum MetricsFile {
             let time = members["_timestamp"]?.stringValue.flatMap(Timestamp.parse) ?? Date(timeIntervalSince1970: 0)
             rows.append(MetricRow(index: index, timestamp: time, step: members["step"]?.intValue, values: values))
         }
-        return (rows, diagnostics)
+        return rows
     }
 
     /// Prepares an open `metrics.jsonl` for appending and returns the next `_idx`.

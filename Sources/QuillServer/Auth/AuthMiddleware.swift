@@ -66,10 +66,16 @@ final class Authenticator: Sendable {
     private let accounts: any AccountStore
     private let sessions: any SessionStore
     private let state = Mutex(State())
+    /// The hash of the server's own in-memory credential (``ServerConfiguration/internalCredential``).
+    private let internalKeyHash: String?
 
-    init(accounts: any AccountStore, sessions: any SessionStore) {
+    /// The caller a request with the server's own credential is: an administrator named for what it is.
+    static let internalCaller = Caller.user(AuthenticatedUser(name: "quill-server", isAdmin: true, organizations: [:]))
+
+    init(accounts: any AccountStore, sessions: any SessionStore, internalCredential: String? = nil) {
         self.accounts = accounts
         self.sessions = sessions
+        self.internalKeyHash = internalCredential.flatMap { $0.isEmpty ? nil : APIKeySecret.hash($0) }
     }
 
     /// The caller for a session token from the dashboard's cookie: the user of the key the session was made
@@ -104,6 +110,7 @@ final class Authenticator: Sendable {
 
     /// The caller for the hash of an API key, from the cache or the store.
     private func caller(keyHash hash: String, now: Double) async throws -> Caller {
+        if let internalKeyHash, hash == internalKeyHash { return Self.internalCaller }
         if let entry = state.withLock({ $0.keys[hash] }), entry.expires > now { return entry.caller }
         guard let (_, user) = try await accounts.apiKey(hash: hash) else {
             throw QuillError(

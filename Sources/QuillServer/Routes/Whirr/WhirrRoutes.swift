@@ -19,6 +19,8 @@ struct WhirrRoutes: Sendable {
     let artifacts: any ArtifactStore
     /// Their bytes.
     let blobs: any BlobStore
+    /// How far each running job's run folder has been imported (each heartbeat reads only what is new).
+    let imports = WhirrImportProgress()
     /// How long an empty claim waits for a job before answering `{"job": null}` (whirr's worker then sleeps
     /// 5 s), so an idle whirr worker starts a new job at once.
     var claimWait: Duration = .seconds(10)
@@ -175,7 +177,9 @@ struct WhirrRoutes: Sendable {
             throw WhirrHTTPError(.notFound, "Job \(id) not found or not owned by worker \(body.workerID)")
         }
         try? await keepOnline(body.workerID)
-        await WhirrRunImport(store: api.store, directory: runDirectory(id)).importMetrics(into: job.spec.runID)
+        await WhirrRunImport(store: api.store, directory: runDirectory(id), progress: imports).importNew(
+            into: job.spec.runID
+        )
         return try JSONResponse.make(
             WhirrHeartbeatResponse(
                 leaseExpiresAt: WhirrMapping.time(state.expiresAt),
@@ -200,7 +204,9 @@ struct WhirrRoutes: Sendable {
                 ? AttemptResult(outcome, signal: -body.exitCode, reason: body.errorMessage)
                 : AttemptResult(outcome, exitCode: body.exitCode, reason: body.errorMessage)
         }
-        await WhirrRunImport(store: api.store, directory: runDirectory(id)).importAll(into: job.spec.runID)
+        await WhirrRunImport(store: api.store, directory: runDirectory(id), progress: imports).importAll(
+            into: job.spec.runID
+        )
         let finished = try await finish(attempt, result, id: id, worker: body.workerID)
         return try JSONResponse.make(WhirrMessage("Job \(id) marked as \(WhirrMapping.status(finished.status))"))
     }

@@ -1,6 +1,5 @@
 import Foundation
 import QuillAPI
-import QuillClient
 import QuillCore
 
 extension RunUploader {
@@ -18,6 +17,18 @@ extension RunUploader {
             for path in files(logged) where seen.insert(path).inserted {
                 try uploadArtifact(path, loggedAt: event.timestamp, run: run, state: &state, report: &report)
             }
+        }
+    }
+
+    /// Uploads every file under `artifacts/` not uploaded yet, or changed since (its size or modification
+    /// time differs from what `sync.json` saved), dated by its modification time.
+    func uploadUnloggedArtifacts(run: RunID, state: inout SyncState, report: inout Report) throws {
+        for (path, _) in directory.listArtifacts() {
+            var info = stat()
+            guard stat(directory.artifactsPath + "/" + path, &info) == 0 else { continue }
+            let modified = Platform.modificationTime(of: info)
+            let date = Date(timeIntervalSince1970: Double(modified.tv_sec) + Double(modified.tv_nsec) / 1e9)
+            try uploadArtifact(path, loggedAt: date, run: run, state: &state, report: &report)
         }
     }
 

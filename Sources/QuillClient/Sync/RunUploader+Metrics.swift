@@ -1,6 +1,5 @@
 import Foundation
 import QuillAPI
-import QuillClient
 import QuillCore
 import Synchronization
 
@@ -17,6 +16,7 @@ extension RunUploader {
     func syncMetrics(_ meta: RunMeta, state: inout SyncState, report: inout Report) throws {
         let path = APIPath.runBatch(meta.id.rawValue)
         var writer = MetricRowsWriter(capacity: bytesPerRequest + (64 << 10))
+        writer.indexBase = indexBase
         var next = state.metricsNextIndex ?? 0
         var rows = 0
         var end = state.metricsOffset

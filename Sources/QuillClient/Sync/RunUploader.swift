@@ -1,6 +1,5 @@
 import Foundation
 import QuillAPI
-import QuillClient
 package import QuillCore
 import Synchronization
 
@@ -47,6 +46,15 @@ package struct RunUploader: Sendable {
     static let batchesInFlight = 2
     /// The server's identity, asked once per uploader, and whether it has the run.
     let identity = ServerIdentity()
+    /// Added to the `_idx` of every metric row sent (see ``MetricRowsWriter/indexBase``): a job's worker
+    /// gives each attempt its own range, so a retried job's rows never collide with an earlier attempt's.
+    package var indexBase = 0
+    /// Whether `output.log` is uploaded. A job's worker turns it off: it sends the job's output itself,
+    /// fenced by the attempt, so each line travels one path.
+    package var uploadsLog = true
+    /// Whether files under `artifacts/` that no `artifact` event names are uploaded too (a job's program in
+    /// any language writes its files there).
+    package var uploadsUnloggedArtifacts = false
 
     package init(directory: RunDirectory, serverURL: String, apiKey: String?, timeout: Double = 30) {
         self.directory = directory
@@ -156,8 +164,12 @@ package struct RunUploader: Sendable {
             try state.save(directory)
         }
 
+        if uploadsUnloggedArtifacts {
+            try uploadUnloggedArtifacts(run: meta.id, state: &state, report: &report)
+        }
+
         // Log lines.
-        try forEachChunk(of: directory.logPath, from: state.logOffset) { lines, endOffset in
+        try forEachChunk(of: directory.logPath, from: uploadsLog ? state.logOffset : nil) { lines, endOffset in
             let logs = lines.map { bytes in
                 let line = LogLine(parsing: String(decoding: bytes, as: UTF8.self))
                 return APILogLine(timestamp: line.timestamp, level: line.level?.rawValue, message: line.message)
@@ -263,9 +275,10 @@ package struct RunUploader: Sendable {
     /// them. An unfinished last line is left for the next pass.
     private func forEachChunk(
         of path: String,
-        from offset: Int64,
+        from start: Int64?,
         _ body: ([ArraySlice<UInt8>], Int64) throws -> Void
     ) throws {
+        guard let offset = start else { return }  // a file this uploader leaves alone
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
         defer { close(fd) }
