@@ -85,7 +85,8 @@ public final class Run: Sendable {
     /// owner sets the final status.
     let ownsStatus: Bool
     private let sampler: SystemSampler?
-    private let streamer: RunStreamer?
+    /// Streams the run to its server, when it has one (and owns the run).
+    let streamer: RunStreamer?
     private let state: Mutex<State>
     private let logger: Logger
 

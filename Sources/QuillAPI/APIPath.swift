@@ -88,6 +88,8 @@ public enum APIPath: Sendable {
     public static func runLogs(_ id: String) -> String { run(id) + "/logs" }
     /// `POST` ``APIArtifactCreate``, `GET` ``APIArtifactList``.
     public static func runArtifacts(_ id: String) -> String { run(id) + "/artifacts" }
+    /// `POST` ``APIRemoteArtifactCreate``, `GET` ``APIRemoteArtifactList``: a run's remote artifact requests.
+    public static func runRemoteArtifacts(_ id: String) -> String { run(id) + "/artifacts/remote" }
 
     /// Log lines, oldest first: `GET` ``APILogList``.
     public static func runLogs(_ id: String, limit: Int?) -> String {

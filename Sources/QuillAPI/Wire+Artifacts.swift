@@ -8,7 +8,7 @@ public struct APIArtifact: Codable, Sendable, Hashable {
     public var path: String
     /// The path's last component.
     public var fileName: String
-    /// `pending`, `uploaded` or `failed`.
+    /// `pending`, `uploaded` or `failed`; `remote` for a file recorded on a device without its bytes.
     public var status: String
     /// The stored version's size; the announced one while no version is stored; or `null`.
     public var size: Int64?
@@ -24,6 +24,8 @@ public struct APIArtifact: Codable, Sendable, Hashable {
     public var modifiedAt: Date
     /// Where its bytes are (see ``APIPath/runArtifactContent(_:path:)``).
     public var downloadURL: String
+    /// The latest request that asked a device for this file, for a remote artifact; absent otherwise.
+    @OmittedWhenNil public var remote: APIRemoteArtifact?
 
     enum CodingKeys: String, CodingKey {
         case path, status, size, sha256
@@ -34,6 +36,7 @@ public struct APIArtifact: Codable, Sendable, Hashable {
         case loggedAt = "logged_at"
         case modifiedAt = "modified_at"
         case downloadURL = "download_url"
+        case remote
     }
 
     /// Creates a record.
@@ -48,7 +51,8 @@ public struct APIArtifact: Codable, Sendable, Hashable {
         expectedSHA256: String?,
         loggedAt: Date,
         modifiedAt: Date,
-        downloadURL: String
+        downloadURL: String,
+        remote: APIRemoteArtifact? = nil
     ) {
         self.runID = runID
         self.path = path
@@ -61,6 +65,7 @@ public struct APIArtifact: Codable, Sendable, Hashable {
         self.loggedAt = loggedAt
         self.modifiedAt = modifiedAt
         self.downloadURL = downloadURL
+        self.remote = remote
     }
 }
 

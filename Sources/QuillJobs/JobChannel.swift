@@ -1,5 +1,5 @@
 import Foundation
-import QuillCore
+package import QuillCore
 package import QuillStore
 
 /// How a ``Worker`` talks to its queue: in the same process (``LocalJobChannel``, the workers `quill serve`
@@ -25,16 +25,30 @@ package protocol JobChannel: Sendable {
 
     /// Reports how the attempt ended.
     func finish(_ attempt: AttemptRef, _ result: AttemptResult) async throws
+
+    // Remote artifacts (`Worker+RemoteArtifacts.swift`; the local channel's are in `JobChannel+RemoteArtifacts.swift`).
+
+    /// Claims the device's remote artifact requests, waiting up to `wait` for one (long-poll); empty when none came.
+    func claimRemoteArtifacts(device: String, lease: Duration, wait: Duration) async throws -> [RemoteArtifactRequest]
+
+    /// Stores a file as an artifact of a run through the content-addressed artifact upload; its size and SHA-256.
+    func uploadArtifact(run: RunID, path: String, file: String) async throws -> (size: Int64, sha256: String)
+
+    /// Reports how a claimed remote artifact request ended.
+    func finishRemoteArtifact(_ id: Int64, device: String, _ result: RemoteArtifactResult) async throws
 }
 
 /// A channel to a queue in the same process.
 package struct LocalJobChannel: JobChannel {
     /// The queue.
     package let queue: JobQueue
+    /// Where remote artifacts' bytes go (the server's artifact upload), or `nil` when this worker cannot send any.
+    package let artifacts: (any ArtifactFileSink)?
 
     /// A channel to `queue`.
-    package init(queue: JobQueue) {
+    package init(queue: JobQueue, artifacts: (any ArtifactFileSink)? = nil) {
         self.queue = queue
+        self.artifacts = artifacts
     }
 
     package func register(_ device: NewDevice, lease: Duration) async throws {

@@ -25,6 +25,8 @@ package final class JobQueue: Service, Sendable {
     package let runs: any TrackingStore
     /// Wakes long-polling claimers.
     package let signal = QueueSignal()
+    /// Wakes workers long-polling for remote artifact requests (see `JobQueue+RemoteArtifacts.swift`).
+    package let remoteArtifactSignal = QueueSignal()
     /// How often expired leases are recovered.
     package let sweepInterval: Duration
     private let logger: Logger

@@ -45,6 +45,14 @@ package final class Worker: Service, Sendable {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.heartbeatLoop() }
+                group.addTask {
+                    await RemoteArtifactSender(
+                        configuration: self.configuration,
+                        channel: self.channel,
+                        logger: self.logger
+                    )
+                    .run { self.isStopping }
+                }
                 await withTaskGroup(of: Void.self) { slots in
                     for _ in 0..<max(1, configuration.device.slots) {
                         slots.addTask { await self.claimLoop() }

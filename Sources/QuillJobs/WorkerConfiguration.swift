@@ -18,6 +18,12 @@ package struct WorkerConfiguration: Sendable {
     package var stopGrace: Duration = .seconds(10)
     /// Where each job's run directory is made (`<runsDirectory>/<run id>`, given as `QUILL_RUN_DIR`).
     package var runsDirectory: String
+    /// The folders whose files the worker sends when a run asks for a remote artifact (`--share`); a file outside
+    /// them, after resolving symlinks and `..`, is refused (see ``SharedDirectories``); each run may also ask for the
+    /// files of its own run directory in ``runsDirectory``.
+    package var sharedDirectories: [String] = []
+    /// How long the worker holds a remote artifact request it claimed before the server hands it out again.
+    package var remoteArtifactLease: Duration = .seconds(600)
     /// The server URL given to jobs as `QUILL_TRACKING_URI`, when there is one (asked per job: an embedded
     /// worker learns its server's port only once the server listens).
     package var trackingURI: @Sendable () -> String?

@@ -58,6 +58,7 @@ package enum QuillServer {
         blobs: any BlobStore,
         configuration: ServerConfiguration,
         jobs: JobQueue? = nil,
+        artifactUploads: ArtifactUploads? = nil,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -89,9 +90,14 @@ package enum QuillServer {
         ProjectRoutes(api: api).register(authenticated.group("api/v1/projects"))
         RunRoutes(api: api).register(authenticated.group("api/v1/runs"))
         RunEventRoutes(api: api).register(authenticated.group("api/v1/runs"))
-        ArtifactRoutes(api: api, artifacts: artifacts, blobs: blobs).register(
-            authenticated.group("api/v1/runs/:id/artifacts")
-        )
+        ArtifactRoutes(
+            api: api,
+            artifacts: artifacts,
+            blobs: blobs,
+            uploads: artifactUploads
+                ?? ArtifactUploads(artifacts: artifacts, blobs: blobs, runs: store, configuration: configuration),
+            remote: jobs?.jobs ?? (store as? any RemoteArtifactStore)
+        ).register(authenticated.group("api/v1/runs/:id/artifacts"))
         StepRoutes(api: api).register(authenticated.group("api/v1/steps"))
         SessionRoutes(api: api, sessions: store).register(authenticated.group("api/v1/session"))
         StatsRoutes(api: api).register(authenticated.group("api/v1/stats"))
@@ -110,6 +116,10 @@ package enum QuillServer {
                 blobs: blobs
             )
             .register(router)
+            RemoteArtifactRoutes(api: api, queue: queue, artifacts: artifacts).register(
+                runs: authenticated.group("api/v1/runs/:id/artifacts/remote"),
+                devices: authenticated.group("api/v1/devices")
+            )
         }
         DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
         let counter = ConnectionCounter(limit: configuration.maxConnections)

@@ -271,11 +271,13 @@ enum OpenAPIDocument {
                 ],
                 "properties": [
                     "run_id": ["type": "string"], "path": ["type": "string"], "file_name": ["type": "string"],
-                    "status": ["type": "string", "enum": ["pending", "uploaded", "failed"]],
+                    "status": ["type": "string", "enum": ["pending", "uploaded", "failed", "remote"]],
                     "size": ["type": ["integer", "null"]], "sha256": nullableString,
                     "expected_size": ["type": ["integer", "null"]], "expected_sha256": nullableString,
                     "logged_at": ["type": "string", "format": "date-time"],
                     "modified_at": ["type": "string", "format": "date-time"], "download_url": ["type": "string"],
+                    // Only for a remote artifact: the latest request that asked a device for it.
+                    "remote": ref("RemoteArtifact"),
                 ],
             ],
             "RunLink": [
@@ -579,6 +581,7 @@ enum OpenAPIDocument {
         paths.merge(accountPaths) { first, _ in first }
         paths.merge(dashboardPaths) { first, _ in first }
         paths.merge(jobPaths) { first, _ in first }
+        paths.merge(remoteArtifactPaths) { first, _ in first }
         return [
             "openapi": "3.1.0",
             "info": [
@@ -590,7 +593,7 @@ enum OpenAPIDocument {
             "components": [
                 "schemas": .object(
                     schemas.merging(accountSchemas) { first, _ in first }.merging(dashboardSchemas) { first, _ in first
-                    }.merging(jobSchemas) { first, _ in first }
+                    }.merging(jobSchemas) { first, _ in first }.merging(remoteArtifactSchemas) { first, _ in first }
                 ),
                 "securitySchemes": [
                     "apiKey": [

@@ -28,7 +28,8 @@ public import QuillCore
 ///   end time.
 /// - Unknown jobs throw ``QuillError/Code/notFound``; a change the job's status does not allow (retrying a
 ///   running job) throws ``QuillError/Code/conflict``.
-public protocol JobStore: Sendable {
+/// - Devices are asked for files through the requests of ``RemoteArtifactStore``, which every job store keeps.
+public protocol JobStore: RemoteArtifactStore {
     // MARK: Submitting and reading
 
     /// Adds a job to the queue, `queued`, and creates its run in the same transaction: `queued`, with the

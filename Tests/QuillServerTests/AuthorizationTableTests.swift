@@ -383,6 +383,43 @@ struct AuthorizationTableTests {
             "/api/v1/devices/bobs-box/unregister",
             expect: ["bob": 403, "anonymous": 401]
         )
+        // Remote artifacts: asking a device for a file is a write to the run; the worker routes need an
+        // administrator.
+        let remote: JSONValue = ["device": "bobs-box", "path": "/etc/passwd"]
+        add(
+            "POST",
+            "/api/v1/runs/{id}/artifacts/remote",
+            "/api/v1/runs/\(fixture.privateRun)/artifacts/remote",
+            remote,
+            expect: ["bob": 404, "carol": 404, "anonymous": 401]
+        )
+        add(
+            "POST",
+            "/api/v1/runs/{id}/artifacts/remote",
+            "/api/v1/runs/\(fixture.publicRun)/artifacts/remote",
+            remote,
+            expect: ["bob": 403, "anonymous": 401]
+        )
+        add(
+            "GET",
+            "/api/v1/runs/{id}/artifacts/remote",
+            "/api/v1/runs/\(fixture.privateRun)/artifacts/remote",
+            expect: ["bob": 404, "anonymous": 404]
+        )
+        add(
+            "POST",
+            "/api/v1/devices/{name}/artifact-requests/claim",
+            "/api/v1/devices/bobs-box/artifact-requests/claim",
+            ["lease_seconds": 30],
+            expect: ["bob": 403, "carol": 403, "anonymous": 401]
+        )
+        add(
+            "POST",
+            "/api/v1/devices/{name}/artifact-requests/{request}/finish",
+            "/api/v1/devices/bobs-box/artifact-requests/1/finish",
+            ["status": "failed", "reason": "x"],
+            expect: ["bob": 403, "anonymous": 401]
+        )
         return attempts
     }
 

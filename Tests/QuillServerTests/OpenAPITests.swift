@@ -186,6 +186,28 @@ struct OpenAPITests {
         _ = try await call("GET", jobPath, template: "/api/v1/jobs/{id}")
         _ = try await call("GET", "/api/v1/jobs/999999", template: "/api/v1/jobs/{id}")  // 404
         _ = try await call("GET", "/api/v1/jobs?status=queued&limit=10", template: "/api/v1/jobs")
+        // Remote artifacts, on the job's run (made when the job was claimed); the calls play the device's worker.
+        let jobRun = try #require(job?["run_id"]?.stringValue)
+        let remote = "/api/v1/runs/\(jobRun)/artifacts/remote"
+        let remoteTemplate = "/api/v1/runs/{id}/artifacts/remote"
+        _ = try await call("POST", remote, template: remoteTemplate, json: ["device": "box", "path": "/data/m.bin"])
+        _ = try await call("POST", remote, template: remoteTemplate, json: ["device": "nope", "path": "/x"])  // 404
+        let unsent: JSONValue = ["device": "box", "path": "/data/big.h5", "name": "big", "transfer": false]
+        _ = try await call("POST", remote, template: remoteTemplate, json: unsent)
+        let requests = "/api/v1/devices/{name}/artifact-requests"
+        let claimed = try await call(
+            "POST",
+            "/api/v1/devices/box/artifact-requests/claim",
+            template: requests + "/claim",
+            json: ["lease_seconds": 30, "wait_seconds": 0, "limit": 5]
+        )
+        let requestID = try #require(claimed?["requests"]?.arrayValue?.first?["id"]?.intValue)
+        let finish = "/api/v1/devices/box/artifact-requests/\(requestID)/finish"
+        let refusal: JSONValue = ["status": "failed", "reason": "device box does not share /data"]
+        _ = try await call("POST", finish, template: requests + "/{request}/finish", json: refusal)
+        _ = try await call("POST", finish, template: requests + "/{request}/finish", json: refusal)  // 409
+        _ = try await call("GET", remote, template: remoteTemplate)
+        _ = try await call("GET", "/api/v1/runs/\(jobRun)/artifacts", template: "/api/v1/runs/{id}/artifacts")
         _ = try await call("POST", "/api/v1/devices/box/unregister", template: "/api/v1/devices/{name}/unregister")
         // Accounts: the first user ends single-user mode, so these come last and use its key.
         _ = try await call("GET", "/api/v1/whoami", template: "/api/v1/whoami")
@@ -218,7 +240,7 @@ struct OpenAPITests {
         let document = try #require(try await server.request("GET", "/api/v1/openapi.json").body)
         // Every path the server routes is documented, and the recorded calls cover every one of them.
         let documented = Set(document["paths"]?.objectValue?.keys.map { $0 } ?? [])
-        #expect(documented.count == 43)
+        #expect(documented.count == 46)
         let exercised = Set(recorded.compactMap { $0["path"]?.stringValue }).union(["/metrics", "/api/v1/openapi.json"])
         #expect(documented.subtracting(exercised).isEmpty)
 

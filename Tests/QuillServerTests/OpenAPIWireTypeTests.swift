@@ -110,6 +110,27 @@ struct OpenAPIWireTypeTests {
         body("add log line", APILogLine.self, request("/api/v1/runs/{id}/logs", "post")),
         body("create artifact", APIArtifactCreate.self, request("/api/v1/runs/{id}/artifacts", "post")),
         body("fail artifact", APIArtifactUpdate.self, request("/api/v1/runs/{id}/artifacts", "patch")),
+        answer("RemoteArtifact", APIRemoteArtifact.self, component("RemoteArtifact")),
+        answer(
+            "remote artifact list",
+            APIRemoteArtifactList.self,
+            response("/api/v1/runs/{id}/artifacts/remote", "get", "200")
+        ),
+        body(
+            "ask for a remote artifact",
+            APIRemoteArtifactCreate.self,
+            request("/api/v1/runs/{id}/artifacts/remote", "post")
+        ),
+        body(
+            "claim remote artifacts",
+            APIRemoteArtifactClaim.self,
+            request("/api/v1/devices/{name}/artifact-requests/claim", "post")
+        ),
+        body(
+            "finish a remote artifact",
+            APIRemoteArtifactFinish.self,
+            request("/api/v1/devices/{name}/artifact-requests/{request}/finish", "post")
+        ),
         body("create user", APIUserCreate.self, request("/api/v1/users", "post")),
         body("create key", APIKeyCreate.self, request("/api/v1/keys", "post")),
         body("create organization", APIOrganizationCreate.self, request("/api/v1/orgs", "post")),

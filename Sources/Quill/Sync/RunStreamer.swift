@@ -18,7 +18,9 @@ final class RunStreamer: @unchecked Sendable {
 
     private let uploader: RunUploader
     private let runName: String
-    private let serverURL: String
+    /// The server and the API key it streams with (also what ``Run/logArtifact(remote:device:name:transfer:)`` asks).
+    let serverURL: String
+    let apiKey: String?
     private let status = Mutex(Status())
     private let running = Mutex<BackgroundLoop?>(nil)
     private var backoff: Duration = .seconds(1)
@@ -27,6 +29,7 @@ final class RunStreamer: @unchecked Sendable {
         self.uploader = RunUploader(directory: directory, serverURL: serverURL, apiKey: apiKey, timeout: 10)
         self.runName = runName
         self.serverURL = serverURL
+        self.apiKey = apiKey
     }
 
     func start() {

@@ -10,9 +10,13 @@ struct ArtifactsCommand: AsyncParsableCommand {
         abstract: "List a run's artifacts, or download one with `quill artifacts get RUN PATH`.",
         discussion: """
             With --server (or $QUILL_TRACKING_URI) the list comes from the server and shows each file's upload \
-            status and SHA-256; otherwise from the run's artifacts/ folder.
+            status and SHA-256, and for remote artifacts (run.logArtifact(remote:device:)) the device and path \
+            of the file, with the reason when its device could not send it; otherwise from the run's \
+            artifacts/ folder.
             """,
-        subcommands: [ArtifactsListCommand.self, ArtifactsGetCommand.self, ArtifactsGCCommand.self],
+        subcommands: [
+            ArtifactsListCommand.self, ArtifactsGetCommand.self, ArtifactsRemoteCommand.self, ArtifactsGCCommand.self,
+        ],
         defaultSubcommand: ArtifactsListCommand.self
     )
 }
@@ -50,14 +54,33 @@ struct ArtifactsListCommand: AsyncParsableCommand {
             }
             print(table, empty: "run '\(found.meta.name)' has no artifacts; log one with run.logArtifact(path)")
         case .server(let url):
-            var table = Table(headers: ["PATH", "SIZE", "STATUS", "MODIFIED", "SHA256"], rightAligned: [1])
+            // Remote artifacts (files on a device) get a column naming where the file is; a failed request's
+            // reason follows the table, whole.
+            let remote = artifacts.contains { $0.json["remote"]?.objectValue != nil }
+            var headers = ["PATH", "SIZE", "STATUS", "MODIFIED", "SHA256"]
+            if remote { headers.append("ON DEVICE") }
+            var table = Table(headers: headers, rightAligned: [1])
+            var reasons: [String] = []
             for artifact in artifacts {
-                table.append([
+                var row = [
                     artifact.path, artifact.size.map(Formatting.bytes) ?? "-", artifact.status ?? "-",
                     Formatting.time(artifact.modified), artifact.sha256.map { String($0.prefix(12)) } ?? "-",
-                ])
+                ]
+                if remote {
+                    let request = artifact.json["remote"]
+                    let device = request?["device"]?.stringValue
+                    let source = request?["source_path"]?.stringValue ?? ""
+                    row.append(device.map { "\($0):\(source)" } ?? "-")
+                    if request?["status"] == "failed", let reason = request?["reason"]?.stringValue {
+                        reasons.append("\(artifact.path): \(reason)")
+                    }
+                }
+                table.append(row)
             }
             print(table, empty: "run '\(found.meta.name)' has no artifacts on \(url)")
+            if !reasons.isEmpty {
+                Console.print("\nremote artifacts that failed:\n" + reasons.joined(separator: "\n"))
+            }
         }
     }
 

@@ -120,6 +120,15 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var localWorkers = 1
 
+    @Option(
+        name: .customLong("share"),
+        help: ArgumentHelp(
+            "A folder whose files the embedded workers send when a run asks for a remote artifact (repeatable; by default a run may ask only for files of its own job run directory).",
+            valueName: "dir"
+        )
+    )
+    var shared: [String] = []
+
     @OptionGroup var storeOptions: StoreOptions
 
     @OptionGroup var homeOptions: HomeOptions
@@ -192,12 +201,20 @@ struct ServeCommand: AsyncParsableCommand {
         // The address jobs of embedded workers report to (QUILL_TRACKING_URI), known once the server listens.
         let address = Mutex<String?>(nil)
         let reachable = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host.contains(":") ? "[\(host)]" : host
+        // One upload path for clients and embedded workers sending remote artifacts (one quota reservation).
+        let artifactUploads = ArtifactUploads(
+            artifacts: store,
+            blobs: stores.blobs,
+            runs: store,
+            configuration: configuration
+        )
         let app = QuillServer.application(
             store: store,
             artifacts: store,
             blobs: stores.blobs,
             configuration: configuration,
             jobs: queue,
+            artifactUploads: artifactUploads,
             logger: logger
         ) { bound in
             address.withLock { $0 = "http://\(reachable):\(bound)" }
@@ -215,17 +232,19 @@ struct ServeCommand: AsyncParsableCommand {
         // Embedded workers stop first (handing their running jobs back), then the server drains its requests,
         // then the queue's lease sweeper and the collector, then the stores.
         let workers = (0..<localWorkers).map { index in
-            Worker(
-                configuration: WorkerConfiguration(
-                    device: DeviceProbe.local(
-                        name: Self.localWorkerName(index),
-                        labels: ["local"],
-                        slots: 1
-                    ),
-                    runsDirectory: folder + "/job-runs",
-                    trackingURI: { address.withLock { $0 } }
+            var worker = WorkerConfiguration(
+                device: DeviceProbe.local(
+                    name: Self.localWorkerName(index),
+                    labels: ["local"],
+                    slots: 1
                 ),
-                channel: LocalJobChannel(queue: queue),
+                runsDirectory: folder + "/job-runs",
+                trackingURI: { address.withLock { $0 } }
+            )
+            worker.sharedDirectories = shared
+            return Worker(
+                configuration: worker,
+                channel: LocalJobChannel(queue: queue, artifacts: artifactUploads),
                 uploads: HTTPRunDirectoryUploads(
                     serverURL: { address.withLock { $0 } },
                     apiKey: internalCredential

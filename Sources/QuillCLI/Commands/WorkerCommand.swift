@@ -44,6 +44,15 @@ struct WorkerCommand: AsyncParsableCommand {
     var runsDir: String?
 
     @Option(
+        name: .customLong("share"),
+        help: ArgumentHelp(
+            "A folder whose files this worker sends when a run asks for a remote artifact (repeatable; by default a run may ask only for files of its own job run directory).",
+            valueName: "dir"
+        )
+    )
+    var shared: [String] = []
+
+    @Option(
         help: ArgumentHelp(
             "Seconds the server waits without a heartbeat before it re-queues the jobs.",
             valueName: "seconds"
@@ -57,6 +66,9 @@ struct WorkerCommand: AsyncParsableCommand {
         try ServerURL.check(server: server)
         guard (1...256).contains(slots) else { throw ValidationError("--slots must be 1 to 256") }
         guard (2...3600).contains(lease) else { throw ValidationError("--lease must be 2 to 3600 seconds") }
+        for folder in shared where folder.isEmpty || folder.utf8.contains(0) {
+            throw ValidationError("--share takes a folder, not '\(folder)'")
+        }
         if let gpus, Self.indices(gpus) == nil {
             throw ValidationError("--gpus takes GPU indices separated by commas, e.g. 0,1, not '\(gpus)'")
         }
@@ -88,6 +100,7 @@ struct WorkerCommand: AsyncParsableCommand {
             runsDirectory: runsDir ?? homeOptions.quillHome.path + "/worker-runs",
             trackingURI: { [base = client.baseURL] in base }
         )
+        configuration.sharedDirectories = shared
         configuration.lease = .milliseconds(Int64(lease * 1000))
         configuration.heartbeatInterval = .milliseconds(Int64(min(2, lease / 5) * 1000))
         configuration.claimWait = .seconds(5)

@@ -31,14 +31,18 @@ struct ArtifactRoutes {
     let api: APIContext
     let artifacts: any ArtifactStore
     let blobs: any BlobStore
-    let reservations = QuotaReservations()
+    /// The upload of bytes (limits, quota, blobs), shared with the server's embedded workers.
+    let uploads: ArtifactUploads
+    /// The runs' remote artifact requests, listed with the artifacts, when the store keeps them.
+    let remote: (any RemoteArtifactStore)?
 
     func register(_ group: RouterGroup<QuillRequestContext>) {
         group.post { request, context in try await create(request, context) }
         group.get { _, context in
             let run = try await api.authorization.readRun(context)
             let list = try await artifacts.artifacts(run.id)
-            return try JSONResponse.make(APIArtifactList(artifacts: list.map(DTO.artifact)))
+            let requests = try await remote?.remoteArtifacts(run.id) ?? []
+            return try JSONResponse.make(APIArtifactList(artifacts: DTO.artifacts(list, remote: requests)))
         }
         group.patch { request, context in
             let run = try await api.authorization.writeRun(context)
@@ -88,69 +92,15 @@ struct ArtifactRoutes {
     private func upload(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let run = try await api.authorization.writeRun(context)
         let path = try Self.path(request)
-        let record = try await artifacts.createArtifact(NewArtifact(run: run.id, path: path)).artifact
-        var ticket: QuotaReservations.Ticket?
-        defer { ticket?.release() }
-        do {
-            let configuration = api.configuration
-            let length = request.headers[.contentLength].flatMap { Int64($0) }
-            var limits = BlobLimits(maximumBytes: configuration.maxArtifactBytes)
-            if let quota = configuration.namespaceQuotaBytes {
-                let namespace = run.project.namespace
-                var held = try await artifacts.artifactBytes(namespace: namespace)
-                if length.map({ $0 > quota - held - reservations.inFlight(namespace) }) ?? true {
-                    // Bytes the namespace released (replaced versions, deleted runs) still count until they
-                    // are gone from disk: remove those no record holds, then count again.
-                    await reclaim(try await artifacts.releasedContent(namespace: namespace), context)
-                    held = try await artifacts.artifactBytes(namespace: namespace)
-                }
-                let available = quota - held
-                let claims = reservations.ticket(namespace: namespace, available: available)
-                ticket = claims
-                if let length {
-                    // Claimed before the first byte is read, so concurrent uploads cannot share the space.
-                    guard claims.claim(length) else {
-                        throw Self.quotaExceeded(length, available - reservations.inFlight(namespace))
-                    }
-                    limits.quotaRemaining = length
-                } else {
-                    // No declared length: each chunk is claimed as it arrives.
-                    limits.claim = { bytes in claims.claim(bytes) }
-                }
-            }
-            // What the client announced holds for every attempt, whatever became of earlier ones.
-            let expected = BlobExpectation(size: record.expectedSize, sha256: record.expectedSHA256)
-            // A declared length over the file limit is refused before a byte is read.
-            if let length { try Self.checkLimit(length, configuration) }
-            // The blob is safe from reclaims while its record is written.
-            let uploaded = try await blobs.put(request.body.map(BodyChunk.init), limits: limits, expected: expected) {
-                stored in
-                try await artifacts.markArtifactUploaded(run.id, path: path, size: stored.size, sha256: stored.sha256)
-            }
-            if let previous = record.sha256, previous != uploaded.sha256 {
-                await reclaim([previous], context)
-            }
-            return try JSONResponse.make(DTO.artifact(uploaded))
-        } catch {
-            // A stored earlier version stays; a record without one is marked failed.
-            _ = try? await artifacts.markArtifactFailed(run.id, path: path)
-            throw error
-        }
-    }
-
-    /// Removes released bytes that no record holds from disk, and stops counting them against any quota
-    /// (also when a record holds them: its namespace counts them then). Failures are logged and left for
-    /// the next attempt or `quill artifacts gc`.
-    private func reclaim(_ hashes: Set<String>, _ context: QuillRequestContext) async {
-        for hash in hashes.sorted() {
-            do {
-                let gone = try await blobs.reclaim(sha256: hash) { try await artifacts.storesContent(sha256: hash) }
-                let forget = try await gone ? true : artifacts.storesContent(sha256: hash)
-                if forget { try await artifacts.forgetReleasedContent(sha256: hash) }
-            } catch {
-                context.logger.warning("could not reclaim artifact bytes \(hash): \(error)")
-            }
-        }
+        let uploaded = try await uploads.store(
+            run.id,
+            namespace: run.project.namespace,
+            path: path,
+            length: request.headers[.contentLength].flatMap { Int64($0) },
+            chunks: request.body.map(BodyChunk.init),
+            logger: context.logger
+        )
+        return try JSONResponse.make(DTO.artifact(uploaded))
     }
 
     private func download(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
