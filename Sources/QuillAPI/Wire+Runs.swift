@@ -14,7 +14,7 @@ public struct APIRun: Codable, Sendable, Hashable {
     public var description: String?
     /// Its kind's label (`training`, …).
     public var kind: String
-    /// `running`, `completed`, `failed`, `crashed` or `killed`.
+    /// `queued` (a job's run waiting for a worker), `running`, `completed`, `failed`, `crashed` or `killed`.
     public var status: String
     /// The id of its parent run, or `null`.
     public var parent: String?

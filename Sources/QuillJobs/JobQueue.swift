@@ -7,12 +7,15 @@ import Synchronization
 
 /// The job queue's logic over a ``QuillStore/JobStore`` and the runs the jobs produce: every job is a run.
 ///
-/// - ``submit(_:)`` queues a job; its run id is chosen then, and the run is created when the job first starts
-///   (``claim(_:lease:wait:)``), with the job's name, config and tags and the tag `quill.job`.
+/// - ``submit(_:)`` queues a job and creates its run, `queued`, with the job's name, config and tags and the
+///   tag `quill.job`, in one store transaction (``QuillStore/JobStore/submitJob(_:now:)``): no job without its
+///   run, no run left by a failed submission.
 /// - ``claim(_:lease:wait:)`` long-polls: with nothing to claim it waits up to `wait` for the queue to change
 ///   and claims as soon as it does.
-/// - Ends of attempts set the run's status (`completed`; `failed` for a failure or a timeout; `killed` for a
-///   cancel); output lines a worker sends become the run's log.
+/// - The store keeps the run's status in step with the job's in each change's transaction: `running` from a
+///   claim; `queued` again after a hand-back, a lost attempt or a retry; `completed`, `failed` (a failure, a
+///   timeout, attempts used up) or `killed` (a cancel) at the end. Output lines a worker sends become the
+///   run's log.
 /// - As a `Service` it recovers expired leases every ``sweepInterval``, re-queueing the jobs of workers that
 ///   stopped heartbeating.
 package final class JobQueue: Service, Sendable {
@@ -49,11 +52,11 @@ package final class JobQueue: Service, Sendable {
     }
 
     /// The tag a job's run carries, naming the job.
-    package static let jobTag = "quill.job"
+    package static let jobTag = Job.runTag
 
     // MARK: Submitting and controlling
 
-    /// Queues a job and wakes waiting workers.
+    /// Queues a job with its run (`queued`) and wakes waiting workers.
     package func submit(_ job: NewJob) async throws -> Job {
         let queued = try await jobs.submitJob(job, now: Date())
         signal.changed()
@@ -78,13 +81,13 @@ package final class JobQueue: Service, Sendable {
 
     // MARK: Workers
 
-    /// Claims a job for a worker, waiting up to `wait` for one, and starts its run.
+    /// Claims a job for a worker, waiting up to `wait` for one; its run is `running` from then.
     package func claim(_ worker: WorkerCapabilities, lease: Duration, wait: Duration) async throws -> JobClaim? {
         let deadline = ContinuousClock.now + wait
         while true {
             let seen = signal.version
             if let claim = try await jobs.claimJob(worker, lease: lease, now: Date()) {
-                try await startRun(claim)
+                runChanged(claim.job)
                 return claim
             }
             let left = deadline - ContinuousClock.now
@@ -102,7 +105,7 @@ package final class JobQueue: Service, Sendable {
     package func finish(_ attempt: AttemptRef, _ result: AttemptResult) async throws -> Job {
         let job = try await jobs.finishAttempt(attempt, result, now: Date())
         signal.changed()
-        try await endRun(job)
+        runChanged(job)
         return job
     }
 
@@ -137,7 +140,7 @@ package final class JobQueue: Service, Sendable {
                 "job lease expired",
                 metadata: ["quill.job.id": "\(job.id)", "quill.job.status": "\(job.status)"]
             )
-            try await endRun(job)
+            runChanged(job)
         }
         signal.changed()
         return changed
@@ -155,48 +158,5 @@ package final class JobQueue: Service, Sendable {
                 try await Task.sleep(for: self.sweepInterval)
             }
         }
-    }
-
-    // MARK: Runs
-
-    private func startRun(_ claim: JobClaim) async throws {
-        let job = claim.job
-        if try await runs.run(job.spec.runID) != nil {
-            var update = RunUpdate()
-            update.status = .running
-            _ = try await runs.updateRun(job.spec.runID, update)
-            return
-        }
-        var run = NewRun(projectID: job.spec.projectID)
-        run.id = job.spec.runID
-        run.name = job.spec.name
-        run.config = job.spec.config
-        run.tags = job.spec.tags.merging([Self.jobTag: String(job.id)]) { _, new in new }
-        run.user = job.spec.submittedBy
-        run.host = claim.attempt.worker
-        run.startedAt = claim.attempt.startedAt
-        do {
-            _ = try await runs.createRun(run)
-        } catch let error as QuillError where error.code == .conflict {
-            // Made meanwhile by an earlier attempt: mark it running again.
-            var update = RunUpdate()
-            update.status = .running
-            _ = try await runs.updateRun(job.spec.runID, update)
-        }
-    }
-
-    private func endRun(_ job: Job) async throws {
-        let status: RunStatus
-        switch job.status {
-        case .completed: status = .completed
-        case .failed: status = .failed
-        case .cancelled: status = .killed
-        case .queued, .running, .lost: return
-        }
-        guard try await runs.run(job.spec.runID) != nil else { return }
-        var update = RunUpdate()
-        update.status = status
-        update.endedAt = job.endedAt ?? Date()
-        _ = try await runs.updateRun(job.spec.runID, update)
     }
 }

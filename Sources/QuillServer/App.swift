@@ -109,7 +109,14 @@ package enum QuillServer {
             DeviceRoutes(api: api, queue: queue).register(authenticated.group("api/v1/devices"))
             JobAccessRoutes(api: api).register(authenticated.group("api/v1/jobs"))
             QueueRoutes(api: api, queue: queue).register(authenticated.group("api/v1/queue"))
-            WhirrRoutes(api: api, queue: queue, dataDirectory: configuration.whirrDataDirectory).register(router)
+            WhirrRoutes(
+                api: api,
+                queue: queue,
+                dataDirectory: configuration.whirrDataDirectory,
+                artifacts: artifacts,
+                blobs: blobs
+            )
+            .register(router)
             RemoteArtifactRoutes(api: api, queue: queue, artifacts: artifacts).register(
                 runs: authenticated.group("api/v1/runs/:id/artifacts/remote"),
                 devices: authenticated.group("api/v1/devices")

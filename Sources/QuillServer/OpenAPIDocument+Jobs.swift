@@ -111,7 +111,7 @@ extension OpenAPIDocument {
         return [
             "/api/v1/jobs": [
                 "post": operation(
-                    "Queue a job; its run is made when it starts (needs write access to the project)",
+                    "Queue a job with its run, queued until a worker starts it (needs write access to the project)",
                     body: body(
                         required: ["argv"],
                         [

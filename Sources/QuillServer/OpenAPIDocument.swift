@@ -148,7 +148,7 @@ enum OpenAPIDocument {
     /// What ``RunID`` accepts: letters, digits, `.`, `-` and `_`, at most 128, but not `.` or `..`.
     static let runIDPattern: JSONValue =
         "^([A-Za-z0-9_-][A-Za-z0-9._-]{0,127}|\\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,126}|\\.\\.[A-Za-z0-9._-]{1,126})$"
-    static let runStatuses: JSONValue = ["running", "completed", "failed", "crashed", "killed", .null]
+    static let runStatuses: JSONValue = ["queued", "running", "completed", "failed", "crashed", "killed", .null]
     static let numberOrNonFinite: JSONValue = [
         "oneOf": [["type": "number"], ["type": "string", "enum": ["NaN", "Infinity", "-Infinity"]]]
     ]
@@ -208,7 +208,9 @@ enum OpenAPIDocument {
                 "properties": [
                     "id": ["type": "string"], "project_id": ["type": "integer"], "name": ["type": "string"],
                     "description": nullableString, "kind": ["type": "string"],
-                    "status": ["type": "string", "enum": ["running", "completed", "failed", "crashed", "killed"]],
+                    "status": [
+                        "type": "string", "enum": ["queued", "running", "completed", "failed", "crashed", "killed"],
+                    ],
                     "parent": nullableString, "created_at": ["type": "string"], "updated_at": ["type": "string"],
                     "started_at": ["type": "string"], "ended_at": nullableString,
                     "duration_seconds": ["type": ["number", "null"]], "user": nullableString, "host": nullableString,

@@ -22,16 +22,23 @@ public import QuillCore
 ///   worker reports. Whatever arrives first decides: a cancel after the final status changes nothing, and an
 ///   attempt that completed before its worker saw the cancel leaves the job `completed`. The final status, the
 ///   last attempt's outcome and the exit code always agree.
+/// - Every job is a run, kept in step with the job in the same transaction as each change: `queued` from
+///   submission (and again after a hand-back, a lost attempt re-queued, a retry), `running` from a claim
+///   (started then, on the worker's host), then `completed`, `failed` or `killed` (cancelled) with the job's
+///   end time.
 /// - Unknown jobs throw ``QuillError/Code/notFound``; a change the job's status does not allow (retrying a
 ///   running job) throws ``QuillError/Code/conflict``.
 /// - Devices are asked for files through the requests of ``RemoteArtifactStore``, which every job store keeps.
 public protocol JobStore: RemoteArtifactStore {
     // MARK: Submitting and reading
 
-    /// Adds a job to the queue, `queued`.
+    /// Adds a job to the queue, `queued`, and creates its run in the same transaction: `queued`, with the
+    /// job's project, name, config and tags plus ``Job/runTag``, and the submitting user. A submission that
+    /// fails leaves neither.
     ///
     /// - Throws: ``QuillError`` with code `invalidArgument` for an empty command, fewer than one attempt or a
-    ///   negative GPU count; `notFound` for an unknown project; `conflict` when a job already produces the run.
+    ///   negative GPU count; `notFound` for an unknown project; `conflict` when a job already produces the run
+    ///   or a run with its id exists.
     func submitJob(_ job: NewJob, now: Date) async throws -> Job
 
     /// A job with its attempts, or `nil`.
@@ -97,6 +104,11 @@ public protocol JobStore: RemoteArtifactStore {
 
     /// Every device, by name, with its status at `now`.
     func devices(now: Date) async throws -> [Device]
+}
+
+extension Job {
+    /// The tag a job's run carries, naming the job by its id.
+    public static let runTag = "quill.job"
 }
 
 extension JobStore {

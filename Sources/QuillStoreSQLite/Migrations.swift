@@ -219,6 +219,9 @@ enum Migrations {
         migrator.registerMigration("v14: remote artifact requests") { db in
             try RemoteArtifactSchema.migrate(db)
         }
+        migrator.registerMigration("v15: queued runs") { db in
+            try QueuedRunSchema.migrate(db)
+        }
         return migrator
     }
 }

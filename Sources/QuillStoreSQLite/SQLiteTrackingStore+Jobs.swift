@@ -14,15 +14,19 @@ extension SQLiteTrackingStore: JobStore {
     package func submitJob(_ job: NewJob, now: Date) async throws -> Job {
         try Self.validate(job)
         let conflicts: [UniqueConstraint: String] = [
-            .other("jobs.run_id"): "a job already produces run '\(job.runID)'; leave the run id out to get a fresh one"
+            .other("jobs.run_id"): "a job already produces run '\(job.runID)'; leave the run id out to get a fresh one",
+            .runID: "a run with id '\(job.runID)' already exists; leave the run id out to get a fresh one",
         ]
         return try await write(conflicts: conflicts) { db in
             guard try ProjectRecord.exists(db, key: job.projectID) else {
                 throw QuillError(.notFound, "project \(job.projectID) not found; create it first")
             }
-            var record = JobRecord(job, now: Timestamp.microseconds(now))
+            let time = Timestamp.microseconds(now)
+            var record = JobRecord(job, now: time)
             try record.insert(db)
             record.id = db.lastInsertedRowID
+            // The run in the same transaction: a job never exists without its run, nor a run of a failed submission.
+            try Self.insertJobRun(db, record, now: time)
             return record.stored(attempts: [])
         }
     }
@@ -103,6 +107,7 @@ extension SQLiteTrackingStore: JobStore {
             record.reason = nil
             record.updatedAt = start
             try record.update(db)
+            try Self.syncJobRun(db, record, started: (at: start, host: worker.name), now: start)
             let attempts = try Self.attempts(db, jobIDs: [id])[id] ?? []
             return JobClaim(job: record.stored(attempts: attempts), attempt: attempt.stored)
         }
@@ -147,6 +152,7 @@ extension SQLiteTrackingStore: JobStore {
             }
             job.updatedAt = end
             try job.update(db)
+            try Self.syncJobRun(db, job, now: end)
             return try Self.stored(db, job)
         }
     }
@@ -188,6 +194,7 @@ extension SQLiteTrackingStore: JobStore {
             }
             job.updatedAt = time
             try job.update(db)
+            if job.status == .cancelled { try Self.syncJobRun(db, job, now: time) }
             return try Self.stored(db, job)
         }
     }
@@ -212,6 +219,7 @@ extension SQLiteTrackingStore: JobStore {
             job.endedAt = nil
             job.updatedAt = time
             try job.update(db)
+            try Self.syncJobRun(db, job, now: time)
             return try Self.stored(db, job)
         }
     }
@@ -338,6 +346,7 @@ extension SQLiteTrackingStore: JobStore {
         }
         job.updatedAt = now
         try job.update(db)
+        try syncJobRun(db, job, now: now)
         return try stored(db, job)
     }
 }

@@ -329,11 +329,14 @@ package final class SQLiteTrackingStore: TrackingStore {
     }
 
     /// Inserts a new run's row, the schema deciding what is free: a generated id that is taken is drawn again,
-    /// a taken name gets the first free suffix (`name_1`, `name_2`, …) and a generated name is drawn again. A
-    /// requested id that is taken is a conflict (``UniqueConstraint/runID``).
-    private static func insertRun(_ db: Database, _ request: NewRun) throws -> RunRecord {
+    /// a taken name gets a free suffix (`name_1`, `name_2`, …: the first free one when the taken ones are
+    /// `1…m`, as when runs of one name are made in turn, found with a few index lookups rather than by trying
+    /// each, so the thousandth job named `python` does not try a thousand names) and a generated name is drawn
+    /// again. A requested id that is taken is a conflict (``UniqueConstraint/runID``).
+    static func insertRun(_ db: Database, _ request: NewRun) throws -> RunRecord {
         var names = RunNameCandidates(requested: request.name)
         var record = RunRecord(request, id: request.id ?? RunID.random(), name: names.next(), now: now())
+        var searched = false
         while true {
             do {
                 try record.insert(db)
@@ -341,24 +344,59 @@ package final class SQLiteTrackingStore: TrackingStore {
             } catch let error as DatabaseError {
                 switch UniqueConstraint(error) {
                 case .runID? where request.id == nil: record.id = RunID.random().rawValue
-                case .runName?: record.name = names.next()
+                case .runName?:
+                    if !searched, let requested = names.requested {
+                        searched = true
+                        names.skip(past: try lastTakenSuffix(db, project: request.projectID, name: requested))
+                    }
+                    record.name = names.next()
                 default: throw error
                 }
             }
         }
+    }
+
+    /// A suffix `n` such that `<name>_<n>` is taken in the project and `<name>_<n+1>` is free (0 when
+    /// `<name>_1` is free): an exponential then a binary search over index lookups, exact when the taken
+    /// suffixes are `1…m`.
+    private static func lastTakenSuffix(_ db: Database, project: Int64, name: String) throws -> Int {
+        func taken(_ suffix: Int) throws -> Bool {
+            try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM runs WHERE project_id = ? AND name = ?)",
+                arguments: [project, "\(name)_\(suffix)"]
+            ) ?? false
+        }
+        var low = 0
+        var high = 1
+        while try taken(high) {
+            low = high
+            guard high <= Int.max / 2 else { return low }
+            high *= 2
+        }
+        while high - low > 1 {
+            let middle = low + (high - low) / 2
+            if try taken(middle) { low = middle } else { high = middle }
+        }
+        return low
     }
 }
 
 /// The names a new run tries, in order, until one is free in its project: the requested name, then it with
 /// `_1`, `_2`, … appended; without a requested name, random ones (``RunNames``).
 private struct RunNameCandidates {
-    private let requested: String?
+    let requested: String?
     private var suffix = 0
     private var generator = SystemRandomNumberGenerator()
 
     init(requested: String?) {
         let trimmed = requested?.trimmingWhitespace()
         self.requested = trimmed?.isEmpty == false ? trimmed : nil
+    }
+
+    /// Goes on with the suffix after `suffix` (when it is higher than the next one).
+    mutating func skip(past suffix: Int) {
+        if suffix >= self.suffix, suffix < Int.max { self.suffix = suffix + 1 }
     }
 
     mutating func next() -> String {

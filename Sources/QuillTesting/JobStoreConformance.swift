@@ -37,6 +37,7 @@ public enum JobStoreConformance: String, CaseIterable, Sendable, CustomTestStrin
     case handBackRequeuesWithoutUsingAnAttempt
     case retryQueuesAgain
     case devicesRegisterHeartbeatAndExpire
+    case everyJobIsARunFromSubmission
 
     /// The check's name in test output.
     public var testDescription: String { rawValue }
@@ -56,6 +57,7 @@ public enum JobStoreConformance: String, CaseIterable, Sendable, CustomTestStrin
         case .handBackRequeuesWithoutUsingAnAttempt: try await handBack(fixture)
         case .retryQueuesAgain: try await retry(fixture)
         case .devicesRegisterHeartbeatAndExpire: try await devices(fixture)
+        case .everyJobIsARunFromSubmission: try await jobRuns(fixture)
         }
     }
 
@@ -415,6 +417,66 @@ public enum JobStoreConformance: String, CaseIterable, Sendable, CustomTestStrin
         )
         #expect(second.attempt.number == 2)
         try await expectError(.notFound) { _ = try await store.retryJob(job.id + 1000, now: Self.t0) }
+    }
+
+    /// The job's run, written with each change of the job: the store must also be the `TrackingStore` of the
+    /// runs its jobs produce.
+    private func jobRuns(_ fixture: JobStoreFixture) async throws {
+        let jobs = fixture.store
+        guard let runs = jobs as? any TrackingStore else {
+            Issue.record("a JobStore must also be the TrackingStore of its jobs' runs")
+            return
+        }
+        func run(_ job: Job) async throws -> StoredRun {
+            try #require(try await runs.run(job.spec.runID), "job \(job.id) has no run")
+        }
+        var spec = NewJob(projectID: fixture.projectID, runID: RunID.random(), name: "train", argv: ["true"])
+        spec.config = ["lr": .double(0.1)]
+        spec.tags = ["team": "ml"]
+        spec.submittedBy = "ada"
+        spec.maxAttempts = 2
+        let job = try await jobs.submitJob(spec, now: Self.t0)
+        let queued = try #require(try await runs.runDetails(spec.runID))
+        #expect(queued.run.status == .queued)
+        #expect(queued.run.name == "train")
+        #expect(queued.run.projectID == fixture.projectID)
+        #expect(queued.run.user == "ada")
+        #expect(queued.run.config == spec.config)
+        #expect(queued.tags == ["team": "ml", Job.runTag: String(job.id)])
+
+        // A refused submission leaves no run.
+        let refused = NewJob(projectID: fixture.projectID + 1000, runID: .random(), name: "x", argv: ["true"])
+        try await expectError(.notFound) { _ = try await jobs.submitJob(refused, now: Self.t0) }
+        #expect(try await runs.run(refused.runID) == nil)
+
+        let worker = WorkerCapabilities(name: "box")
+        let first = try #require(try await jobs.claimJob(worker, lease: Self.lease, now: Self.at(10)))
+        let running = try await run(job)
+        #expect(running.status == .running)
+        #expect(running.host == "box")
+        #expect(running.startedAt == Self.at(10))
+        _ = try await jobs.recoverExpiredLeases(now: Self.at(100))
+        #expect(try await run(job).status == .queued, "a lost attempt re-queued")
+        let second = try #require(try await jobs.claimJob(worker, lease: Self.lease, now: Self.at(110)))
+        #expect(second.attempt.number == first.attempt.number + 1)
+        _ = try await jobs.recoverExpiredLeases(now: Self.at(200))
+        let failed = try await run(job)
+        #expect(failed.status == .failed, "its attempts used up")
+        #expect(failed.endedAt == Self.at(200))
+        _ = try await jobs.retryJob(job.id, now: Self.at(210))
+        let retried = try await run(job)
+        #expect(retried.status == .queued)
+        #expect(retried.endedAt == nil)
+        _ = try await jobs.cancelJob(job.id, reason: nil, now: Self.at(220))
+        let killed = try await run(job)
+        #expect(killed.status == .killed)
+        #expect(killed.endedAt == Self.at(220))
+        _ = try await jobs.retryJob(job.id, now: Self.at(230))
+        let last = try #require(try await jobs.claimJob(worker, lease: Self.lease, now: Self.at(240)))
+        _ = try await jobs.finishAttempt(last.ref, AttemptResult(.completed, exitCode: 0), now: Self.at(250))
+        let completed = try await run(job)
+        #expect(completed.status == .completed)
+        #expect(completed.endedAt == Self.at(250))
     }
 
     private func devices(_ fixture: JobStoreFixture) async throws {

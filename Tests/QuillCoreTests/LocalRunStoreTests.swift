@@ -181,6 +181,34 @@ struct LocalRunStoreTests {
         #expect(try store.load(stale).meta.status == .crashed)
     }
 
+    @Test("a queued run (a job's, as a server reads it) is never crashed or stale, and not final")
+    func queuedIsNeverCrashed() throws {
+        let temp = TemporaryDirectory()
+        let home = QuillHome(path: temp.path)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        let dead = try makeRun(home, name: "dead", host: host(pid: process.processIdentifier))
+        let stale = try makeRun(
+            home,
+            name: "stale",
+            host: host(pid: 1, hostname: "elsewhere"),
+            heartbeat: Date(timeIntervalSinceNow: -3600)
+        )
+        for directory in [dead, stale] {
+            _ = try directory.updateMeta { $0.status = .queued }
+        }
+        let store = LocalRunStore(home: home)
+        for directory in [dead, stale] {
+            #expect(try store.load(directory).meta.status == .queued)
+            #expect(try directory.readMeta().status == .queued, "nothing repaired")
+        }
+        #expect(store.list().runs.map(\.meta.status) == [.queued, .queued])
+        #expect(!RunStatus.queued.isTerminal)
+        #expect(RunStatus.allCases.filter { !$0.isTerminal } == [.queued, .running])
+    }
+
     @Test("listing skips unreadable runs and reports them")
     func unreadable() throws {
         let temp = TemporaryDirectory()

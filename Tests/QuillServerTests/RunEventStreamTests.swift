@@ -309,6 +309,41 @@ struct RunEventStreamTests {
         }
     }
 
+    @Test("a queued job's run streams from its submission: running on the claim, its output, killed on cancel, at once")
+    func followsAJobsRun() async throws {
+        // Changes that nobody announced would be seen only at the next poll, a minute away.
+        try await withServer(Self.configuration { $0.eventStreams.pollInterval = .seconds(60) }) { port, _ in
+            let (submitted, job) = try await call(port, "POST", "/api/v1/jobs", ["argv": ["sleep", "60"]])
+            #expect(submitted == 201)
+            let id = try #require(job?["id"]?.intValue)
+            let run = try #require(job?["run_id"]?.stringValue)
+            let client = try EventStreamClient(port: port, path: "/api/v1/runs/\(run)/events")
+            #expect(await client.readHead() == 200)
+            #expect(try #require(await client.next()).data?["status"] == "queued")
+
+            let claim: JSONValue = ["worker": "w1", "slots": 1, "gpus": [], "labels": [], "lease_seconds": 60]
+            let (claimed, _) = try await call(port, "POST", "/api/v1/jobs/claim", claim)
+            #expect(claimed == 200)
+            let running = try #require(await client.next())
+            #expect(running.name == "run")
+            #expect(running.data?["status"] == "running")
+            #expect(running.data?["host"] == "w1")
+
+            let output: JSONValue = ["attempt": 1, "worker": "w1", "lines": ["hello"]]
+            let (sent, _) = try await call(port, "POST", "/api/v1/jobs/\(id)/output", output)
+            #expect(sent == 204)
+            #expect(streamedLines(await client.events(through: "logs")) == ["hello"])
+
+            let (cancelled, _) = try await call(port, "POST", "/api/v1/jobs/\(id)/cancel")
+            #expect(cancelled == 200)
+            let finish: JSONValue = ["attempt": 1, "worker": "w1", "outcome": "cancelled", "signal": 15]
+            let (finished, _) = try await call(port, "POST", "/api/v1/jobs/\(id)/finish", finish)
+            #expect(finished == 200)
+            let last = await client.events(through: "end")
+            #expect(last.last?.data?["status"] == "killed")
+        }
+    }
+
     @Test("a client that reconnects with Last-Event-ID gets only what it missed")
     func resumes() async throws {
         try await withServer { port, _ in

@@ -238,6 +238,33 @@ struct WhirrRoutesTests {
     }
 
     @Test(
+        "whirr's own client lists, gets and reads the metrics and artifacts of runs of jobs a Quill worker ran",
+        .enabled(if: python != nil, "set by scripts/test.sh"),
+        .timeLimit(.minutes(3))
+    )
+    func whirrClientReadsQuillWorkerRuns() async throws {
+        let temp = TemporaryDirectory("quill-whirr-quill-worker")
+        // The embedded worker runs the job: nothing is written to whirr's run folder.
+        let server = try ServerProcess(data: temp.file("data"), extraArguments: ["--local-workers", "1"])
+        let result = try await BuiltProducts.runOffPool(
+            try #require(Self.python),
+            [
+                Self.interop.appendingPathComponent("whirr_client_reads_quill_worker_runs.py").path,
+                "--url", "http://127.0.0.1:\(server.port)/whirr",
+            ]
+        )
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let seen = try JSONParser.parse(Array(result.stdout.utf8))
+        #expect(seen["run"]?["status"] == "completed")
+        #expect(seen["run"]?["name"] == "quill-worker-job")
+        #expect(seen["run"]?["tags"] == ["exp"])
+        #expect(seen["metrics"]?.arrayValue?.count == 6)
+        #expect(seen["completed_filter"]?.arrayValue?.count == 1)
+        #expect(seen["artifacts"] == [["path": "models/weights.txt", "size": 13]])
+        #expect(seen["content"] == "weights 0.25\n")
+    }
+
+    @Test(
         "a Swift SDK program run by whirr's own worker logs into whirr's run folder, and its metrics, summary and messages reach the job's Quill run",
         .enabled(
             if: python != nil && FileManager.default.isExecutableFile(atPath: BuiltProducts.path("quill-sdk-example")),

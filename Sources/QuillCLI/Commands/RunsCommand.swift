@@ -23,7 +23,7 @@ struct RunsCommand: AsyncParsableCommand {
 
     @Option(
         name: .shortAndLong,
-        help: "Only runs with this status: running, completed, failed, crashed, killed. Repeatable."
+        help: "Only runs with this status: queued, running, completed, failed, crashed, killed. Repeatable."
     )
     var status: [String] = []
 
@@ -126,8 +126,10 @@ extension RunsCommand {
                 meta.durationSeconds ?? (meta.status == .running ? Date().timeIntervalSince(meta.startedAt) : nil)
             let summary = meta.summary.keys.sorted().prefix(3).map { "\($0)=\(Formatting.value(meta.summary[$0]))" }
                 .joined(separator: " ")
+            // A queued run (a job waiting for a worker) has not started: its start is the submission time.
+            let started = meta.status == .queued ? "-" : Formatting.time(meta.startedAt)
             table.append([
-                meta.name, meta.id.rawValue, meta.project, meta.status.rawValue, Formatting.time(meta.startedAt),
+                meta.name, meta.id.rawValue, meta.project, meta.status.rawValue, started,
                 Formatting.duration(duration), summary,
             ])
         }

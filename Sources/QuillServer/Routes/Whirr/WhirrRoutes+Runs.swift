@@ -17,20 +17,26 @@ extension WhirrRoutes {
             return try JSONResponse.make(whirrRun(job, run))
         }
         table.add("api/v1/runs/:run/metrics", .get) { _, context in
-            let (job, _) = try await jobRun(context)
-            let rows = WhirrRunFiles(directory: runDirectory(job.id)).metricRows()
+            let (job, run) = try await jobRun(context)
+            let files = WhirrRunFiles(directory: runDirectory(job.id))
+            // A whirr worker wrote the run folder; a Quill worker (or the SDK) logged to the Quill run.
+            let rows = files.hasMetrics ? files.metricRows() : try await storedMetricRows(run.id)
             return try JSONResponse.make(WhirrRunMetrics(rows: rows))
         }
         table.add("api/v1/runs/:run/artifacts", .get) { _, context in
-            let (job, _) = try await jobRun(context)
-            return try JSONResponse.make(
-                WhirrRunArtifacts(artifacts: WhirrRunFiles(directory: runDirectory(job.id)).files())
-            )
+            let (job, run) = try await jobRun(context)
+            let files = WhirrRunFiles(directory: runDirectory(job.id))
+            guard files.exists else {
+                return try JSONResponse.make(WhirrRunArtifacts(artifacts: try await storedArtifacts(run.id)))
+            }
+            return try JSONResponse.make(WhirrRunArtifacts(artifacts: files.files()))
         }
         table.add("api/v1/runs/:run/artifacts/**", .get) { _, context in
-            let (job, _) = try await jobRun(context)
+            let (job, run) = try await jobRun(context)
             let path = context.parameters.getCatchAll().joined(separator: "/")
-            return try WhirrRunFiles(directory: runDirectory(job.id)).download(path)
+            let files = WhirrRunFiles(directory: runDirectory(job.id))
+            guard files.exists else { return try await storedArtifact(run.id, path) }
+            return try files.download(path)
         }
     }
 
@@ -55,6 +61,62 @@ extension WhirrRoutes {
             before = last.id
         }
         return try JSONResponse.make(WhirrRunList(runs: runs))
+    }
+
+    /// A Quill run's metric points as whirr's `metrics.jsonl` rows: the points of one index and step (as one
+    /// row of Quill's `metrics.jsonl` logs them) make one row, in index then step order, numbered from 0 as
+    /// `_idx`, with `_timestamp` (as Python's `isoformat()` writes it), `step` and each metric's value.
+    private func storedMetricRows(_ run: RunID) async throws -> [[String: JSONValue]] {
+        guard let details = try await api.store.runDetails(run) else { return [] }
+        struct Position: Hashable, Comparable {
+            var index: Int
+            var step: Int
+            static func < (a: Position, b: Position) -> Bool { (a.index, a.step) < (b.index, b.step) }
+        }
+        var rows: [Position: [String: JSONValue]] = [:]
+        for key in details.metrics.keys.sorted() {
+            for point in try await api.store.metricHistory(run, key: key, steps: nil) {
+                let position = Position(index: point.index, step: point.step ?? Int.min)
+                var row =
+                    rows[position] ?? [
+                        "_timestamp": .string(WhirrRunFiles.modified(point.timestamp)),
+                        "step": point.step.map(JSONValue.int) ?? .null,
+                    ]
+                row[key] = point.value.isFinite ? .double(point.value) : .null
+                rows[position] = row
+            }
+        }
+        return rows.keys.sorted().enumerated().compactMap { number, position in
+            rows[position].map { $0.merging(["_idx": .int(number)]) { _, new in new } }
+        }
+    }
+
+    /// A Quill run's uploaded artifacts as whirr lists a run folder's files: by path, with size and the time
+    /// they were stored.
+    private func storedArtifacts(_ run: RunID) async throws -> [WhirrArtifact] {
+        try await artifacts.artifacts(run).compactMap { artifact in
+            guard artifact.status == .uploaded, let size = artifact.size else { return nil }
+            return WhirrArtifact(path: artifact.path, size: size, modified: WhirrRunFiles.modified(artifact.updatedAt))
+        }
+        .sorted { $0.path < $1.path }
+    }
+
+    /// A Quill run's uploaded artifact's bytes, as whirr serves a run folder's file; 404 `Artifact not found`.
+    private func storedArtifact(_ run: RunID, _ path: String) async throws -> Response {
+        guard let artifact = try await artifacts.artifact(run, path: path), artifact.status == .uploaded,
+            let hash = artifact.sha256, let blob = try await blobs.open(sha256: hash)
+        else { throw WhirrHTTPError(.notFound, "Artifact not found: \(path)") }
+        var bytes: [UInt8] = []
+        if blob.size > 0 { try await blob.read(0...(blob.size - 1)) { bytes += $0 } }
+        let name = artifact.fileName.replacingOccurrences(of: "\"", with: "")
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: WhirrRunFiles.contentType(name),
+                .contentDisposition: "attachment; filename=\"\(name)\"",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+        )
     }
 
     /// The job and Quill run a whirr run name (`job-<id>`) names; 404 `Run … not found` otherwise.

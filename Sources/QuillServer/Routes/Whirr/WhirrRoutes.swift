@@ -15,6 +15,10 @@ struct WhirrRoutes: Sendable {
     let queue: JobQueue
     /// whirr's data directory: a job's run folder is `<dataDirectory>/runs/job-<id>`.
     let dataDirectory: String
+    /// The artifacts of Quill runs: a job run by a Quill worker has no whirr folder, its files are these.
+    let artifacts: any ArtifactStore
+    /// Their bytes.
+    let blobs: any BlobStore
     /// How far each running job's run folder has been imported (each heartbeat reads only what is new).
     let imports = WhirrImportProgress()
     /// How long an empty claim waits for a job before answering `{"job": null}` (whirr's worker then sleeps

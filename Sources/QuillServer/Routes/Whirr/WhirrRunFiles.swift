@@ -9,6 +9,12 @@ import QuillCore
 struct WhirrRunFiles {
     let directory: String
 
+    /// Whether the folder exists (a whirr worker ran the job).
+    var exists: Bool { FileManager.default.fileExists(atPath: directory) }
+
+    /// Whether the folder has a `metrics.jsonl` (a whirr worker wrote it).
+    var hasMetrics: Bool { FileManager.default.fileExists(atPath: directory + "/metrics.jsonl") }
+
     /// The rows of `metrics.jsonl`, in file order; lines that are not JSON objects (a partial last line) are
     /// skipped.
     func metricRows() -> [[String: JSONValue]] {

@@ -27,7 +27,7 @@ function append(element, children) {
     }
 }
 
-/** A status badge: running, completed, failed, crashed, killed. */
+/** A status badge: queued, running, completed, failed, crashed, killed. */
 export function badge(status) {
     return h("span", { class: `badge ${status}` }, status);
 }

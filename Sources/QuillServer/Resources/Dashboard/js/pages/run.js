@@ -62,7 +62,7 @@ export async function render(main, params, query) {
             h("tr", {}, h("td", {}, "Id"), h("td", { class: "mono" }, r.id)),
             h("tr", {}, h("td", {}, "Kind"), h("td", {}, r.kind)),
             h("tr", {}, h("td", {}, "Started"), h("td", {}, when(r.started_at))),
-            h("tr", {}, h("td", {}, "Duration"), h("td", {}, r.duration_seconds == null ? "running" : formatDuration(r.duration_seconds))),
+            h("tr", {}, h("td", {}, "Duration"), h("td", {}, r.duration_seconds == null ? (r.status === "queued" ? "queued" : "running") : formatDuration(r.duration_seconds))),
             r.user || r.host ? h("tr", {}, h("td", {}, "User@host"), h("td", {}, `${r.user ?? ""}@${r.host ?? ""}`)) : null,
             git.commit ? h("tr", {}, h("td", {}, "Git"), h("td", { class: "mono" }, `${String(git.commit).slice(0, 12)}${git.dirty ? " (dirty)" : ""}${git.branch ? ` on ${git.branch}` : ""}`)) : null,
             r.environment?.command ? h("tr", {}, h("td", {}, "Command"), h("td", { class: "mono" }, show(r.environment.command))) : null,
@@ -335,7 +335,7 @@ export async function render(main, params, query) {
         const step = async () => {
             try {
                 await refresh();
-                if (latest.status === "running") timer = setTimeout(step, REFRESH_MS);
+                if (latest.status === "running" || latest.status === "queued") timer = setTimeout(step, REFRESH_MS);
                 else setLive("ended");
             } catch (error) {
                 if (error.name !== "AbortError") timer = setTimeout(step, REFRESH_MS * 2);
@@ -343,7 +343,7 @@ export async function render(main, params, query) {
         };
         timer = setTimeout(step, REFRESH_MS);
     };
-    if (run.status === "running") {
+    if (run.status === "running" || run.status === "queued") {
         stream = follow(`/runs/${encodeURIComponent(run.id)}/events`, {
             state: (s) => {
                 const overviews = new Map([...charts].filter(([, e]) => e.overview).map(([k, e]) => [k, e.overview]));
