@@ -34,6 +34,7 @@ struct AuthorizationBodyTests {
             add("POST", "/api/v1/runs/{id}/artifacts", base + "/artifacts", expected)
             add("PATCH", "/api/v1/runs/{id}/artifacts", base + "/artifacts?path=model.bin", expected)
             add("PUT", "/api/v1/runs/{id}/artifacts/content", base + "/artifacts/content?path=model.bin", expected)
+            add("POST", "/api/v1/runs/{id}/artifacts/remote", base + "/artifacts/remote", expected)
         }
         add(
             "PUT",
@@ -59,6 +60,18 @@ struct AuthorizationBodyTests {
         for action in ["heartbeat", "unregister"] {
             add("POST", "/api/v1/devices/{name}/\(action)", "/api/v1/devices/box/\(action)", worker)
         }
+        add(
+            "POST",
+            "/api/v1/devices/{name}/artifact-requests/claim",
+            "/api/v1/devices/box/artifact-requests/claim",
+            worker
+        )
+        add(
+            "POST",
+            "/api/v1/devices/{name}/artifact-requests/{request}/finish",
+            "/api/v1/devices/box/artifact-requests/1/finish",
+            worker
+        )
         return attempts
     }
 
