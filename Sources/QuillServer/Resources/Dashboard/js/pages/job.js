@@ -5,7 +5,7 @@
 
 import { ApiError, get } from "../api.js";
 import { follow } from "../live.js";
-import { newLogLines } from "../live-model.js";
+import { logView } from "../components/log-view.js";
 import { badge, h, message, when } from "../dom.js";
 import { commandText, elapsedSeconds, exitText, formatElapsed, requirementsText } from "../jobs-model.js";
 import { jobButtons, projectNames, readAccess } from "./job-actions.js";
@@ -25,7 +25,7 @@ export async function render(main, params) {
     const facts = h("section", { class: "panel" });
     const attempts = h("div");
     const liveStatus = h("span", { class: "muted live-status", "aria-live": "polite" });
-    const logArea = h("pre", { class: "log", tabindex: "0", "aria-label": `Output of job ${job.id}` }, "(no output yet)");
+    const log = logView(`Output of job ${job.id}`, "(no output yet)");
 
     const row = (label, ...value) => h("tr", {}, h("td", {}, label), h("td", {}, ...value));
     function drawJob() {
@@ -76,35 +76,16 @@ export async function render(main, params) {
         main.dataset.jobStatus = job.status;
     }
 
-    // The output: the log's last 2,000 lines first, then what was appended since (after=next).
-    let logNext = null;
-    function appendLog(page) {
-        const { lines, next } = newLogLines(page, logNext);
-        logNext = next;
-        if (lines.length === 0) return;
-        const atEnd = logArea.scrollTop + logArea.clientHeight >= logArea.scrollHeight - 4;
-        const text = lines.map((l) => l.message).join("\n");
-        logArea.textContent = (logArea.textContent === "(no output yet)" ? "" : logArea.textContent + "\n") + text;
-        if (atEnd) logArea.scrollTop = logArea.scrollHeight;
-    }
     async function drawLog() {
         let page;
         try {
-            const parameters = logNext === null ? { tail: 2000, limit: 2000 } : { after: logNext, limit: 10000 };
-            page = await get(`/runs/${encodeURIComponent(job.run_id)}/logs`, parameters, { signal: controller.signal });
+            page = await get(`/runs/${encodeURIComponent(job.run_id)}/logs`, log.parameters(), { signal: controller.signal });
         } catch (error) {
             // The run is made when the job first starts (or at submission): before that there is no log.
             if (error instanceof ApiError && error.status === 404) return;
             throw error;
         }
-        if (logNext === null) {
-            const text = page.logs.map((l) => l.message).join("\n");
-            if (page.logs.length) logArea.textContent = page.total > page.logs.length ? `(the last ${page.logs.length} of ${page.total} lines)\n${text}` : text;
-            logNext = page.next;
-            logArea.scrollTop = logArea.scrollHeight;
-        } else {
-            appendLog(page);
-        }
+        log.show(page);
     }
 
     const active = () => ["queued", "running", "lost"].includes(job.status);
@@ -119,10 +100,10 @@ export async function render(main, params) {
         streaming = true;
         stream = follow(`/runs/${encodeURIComponent(job.run_id)}/events`, {
             state: (s) => {
-                if (logNext === null || logNext < s.logs) quietly(drawLog());
+                if (log.next === null || log.next < s.logs) quietly(drawLog());
             },
             logs: (event) => {
-                if (logNext !== null) appendLog(event);
+                if (log.next !== null) log.show(event);
             },
             end: () => quietly(drawLog()),
         }, { fallback: () => setLive("polling"), onStatus: setLive });
@@ -192,7 +173,7 @@ export async function render(main, params) {
         h("div", { class: "crumbs" }, h("a", { href: urls.jobs() }, "Jobs"), " / ", `job ${job.id}`),
         title, controls, errorLine, facts,
         h("h2", {}, "Attempts"), attempts,
-        h("h2", {}, "Output ", liveStatus), logArea,
+        h("h2", {}, "Output ", liveStatus), log.element,
     );
     await drawLog();
     followOutput();

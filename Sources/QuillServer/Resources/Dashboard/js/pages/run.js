@@ -10,7 +10,8 @@ import { get, histories, history } from "../api.js";
 import { navigate, setState } from "../app.js";
 import { LineChart } from "../chart/chart.js";
 import { follow } from "../live.js";
-import { appendPoints, behind, newLogLines } from "../live-model.js";
+import { appendPoints, behind } from "../live-model.js";
+import { logView } from "../components/log-view.js";
 import { formatDuration } from "../chart/ticks.js";
 import { badge, bytes, h, markDrawn, show, when } from "../dom.js";
 import { flatten, groupKeys } from "../runs-model.js";
@@ -232,33 +233,11 @@ export async function render(main, params, query) {
                     ? h("button", { type: "button", class: "preview-button", onclick: () => open(a) }, "Preview") : ""))))), shown);
     }
 
-    const logArea = h("pre", { class: "log", tabindex: "0", "aria-label": "Output log" });
-    // The log's last 2,000 lines first, then only what was appended since (after=next).
-    let logNext = null;
-    /** Appends the lines of a log page or `logs` event that the view does not have yet. */
-    function appendLog(page) {
-        const { lines, next } = newLogLines(page, logNext);
-        logNext = next;
-        if (lines.length === 0) return;
-        const follow = logArea.scrollTop + logArea.clientHeight >= logArea.scrollHeight - 4;
-        const text = lines.map((l) => l.message).join("\n");
-        logArea.textContent = (logArea.textContent === "(no output)" ? "" : logArea.textContent + "\n") + text;
-        if (follow) logArea.scrollTop = logArea.scrollHeight;
-    }
+    const log = logView("Output log", "(no output)");
 
     async function drawLog() {
-        const parameters = logNext === null ? { tail: 2000, limit: 2000 } : { after: logNext, limit: 10000 };
-        const page = await get(`/runs/${encodeURIComponent(run.id)}/logs`, parameters);
-        const follow = logArea.scrollTop + logArea.clientHeight >= logArea.scrollHeight - 4;
-        if (logNext === null) {
-            const text = page.logs.map((l) => l.message).join("\n");
-            logArea.textContent = page.total > page.logs.length ? `(the last ${page.logs.length} of ${page.total} lines)\n${text}` : text || "(no output)";
-            logNext = page.next;
-        } else {
-            // Only lines not shown yet: the live stream may have brought some of these already.
-            appendLog(page);
-        }
-        if (follow) logArea.scrollTop = logArea.scrollHeight;
+        // Only lines not shown yet: the live stream may have brought some of these already.
+        log.show(await get(`/runs/${encodeURIComponent(run.id)}/logs`, log.parameters()));
     }
 
     const title = h("h1", {}, run.name || run.id, " ", badge(run.status));
@@ -277,7 +256,7 @@ export async function render(main, params, query) {
         chartArea,
         artifactArea,
         h("h2", {}, "Output ", liveStatus),
-        logArea,
+        log.element,
     );
     await Promise.all([drawCharts(run).then(() => markDrawn("quill:charts-drawn", charts.size)), drawArtifacts(), drawLog()]);
 
@@ -347,7 +326,7 @@ export async function render(main, params, query) {
         stream = follow(`/runs/${encodeURIComponent(run.id)}/events`, {
             state: (s) => {
                 const overviews = new Map([...charts].filter(([, e]) => e.overview).map(([k, e]) => [k, e.overview]));
-                const lag = behind(s, overviews, logNext);
+                const lag = behind(s, overviews, log.next);
                 if (lag.stale.length || lag.log || s.status !== latest.status) quietly(refresh());
             },
             metrics: (event) => {
@@ -370,7 +349,7 @@ export async function render(main, params, query) {
                 if (reload) quietly(refresh());
             },
             logs: (event) => {
-                if (logNext !== null) appendLog(event);
+                if (log.next !== null) log.show(event);
             },
             run: (r) => showRun(r),
             end: () => quietly(refresh()),
