@@ -23,8 +23,11 @@ export QUILL_TEST_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
 echo "==> testing"
 set +e
 # Suites that measure time, or that hold the cooperative thread pool on purpose, run after the rest and one
-# test at a time, so the parallel run neither disturbs them nor is disturbed by them.
-timed='StepHeartbeatTests|QuillStepsTests\.StepTests/|WriterTests|SlowClientTests|RunEventStreamTests|WriteStallTests|SupervisionTests|RunCommandTests|RunCommandTerminalTests|DatabaseErrorTests'
+# test at a time, so the parallel run neither disturbs them nor is disturbed by them. So do the long synchronous
+# suites that drive `quill serve`/`quill worker` processes for minutes (jobs): swift-testing runs a synchronous
+# test on a thread of the cooperative pool, which has one thread per core, so two of them at once would stall
+# every asynchronous test in the process (in-process workers then miss their deadlines).
+timed='StepHeartbeatTests|QuillStepsTests\.StepTests/|WriterTests|SlowClientTests|RunEventStreamTests|WriteStallTests|SupervisionTests|RunCommandTests|RunCommandTerminalTests|DatabaseErrorTests|JobCommandsTests|JobRaceTests|RemoteArtifactTests|SweepCommandTests|QueuedRunCommandsTests|WaitCommandTests'
 swift test --skip-build --disable-xctest --skip "$timed" 2>&1 | tee .build/test-output.txt | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^◇ Test .* started'
 status=${PIPESTATUS[0]}
 echo "==> testing the timed suites one test at a time"
