@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { appendPoints, behind, lastIndex, newLogLines } from "../../Sources/QuillServer/Resources/Dashboard/js/live-model.js";
+import { appendPoints, behind, lastIndex, newLogLines, oneAtATime } from "../../Sources/QuillServer/Resources/Dashboard/js/live-model.js";
 
 function series(indexes, { total } = {}) {
     return {
@@ -73,4 +73,43 @@ test("a logs event gives only the lines past what the page shows", () => {
     assert.deepEqual(newLogLines(event, 4).lines.map((l) => l.message), ["e"]);
     assert.deepEqual(newLogLines(event, 5), { lines: [], next: 5 });
     assert.deepEqual(newLogLines(event, 9), { lines: [], next: 9 }, "never moves back");
+});
+
+test("oneAtATime: calls during a run share it and make it run exactly once more; an abort stops the repeat", async () => {
+    let runs = 0;
+    let active = 0;
+    let overlapped = false;
+    let release;
+    const step = oneAtATime(async () => {
+        runs += 1;
+        active += 1;
+        if (active > 1) overlapped = true;
+        if (runs === 1) await new Promise((resolve) => { release = resolve; });
+        active -= 1;
+    });
+    const first = step();
+    const second = step();
+    const third = step();
+    assert.equal(second, first);
+    assert.equal(third, first);
+    release();
+    await first;
+    assert.equal(runs, 2, "three calls during one run: the step runs once more, not twice more");
+    assert.equal(overlapped, false);
+    await step();
+    assert.equal(runs, 3, "a call after the run ended starts a new run");
+
+    const controller = new AbortController();
+    let count = 0;
+    let unblock;
+    const stopped = oneAtATime(async () => {
+        count += 1;
+        if (count === 1) await new Promise((resolve) => { unblock = resolve; });
+    }, controller.signal);
+    const running = stopped();
+    stopped();
+    controller.abort();
+    unblock();
+    await running;
+    assert.equal(count, 1, "no repeat once the signal is aborted");
 });

@@ -58,3 +58,28 @@ export function newLogLines(event, logNext) {
     const skip = Math.max(0, logNext - first);
     return { lines: event.logs.slice(skip), next: Math.max(logNext, event.next) };
 }
+
+/**
+ * `step` made to run one call at a time: a call while one runs returns that run's promise and makes it run
+ * `step` once more after it (however many calls came meanwhile), so an answer read before a change never
+ * replaces the answer read after it. Stops repeating once `signal` is aborted.
+ */
+export function oneAtATime(step, signal) {
+    let running = null;
+    let again = false;
+    return () => {
+        if (running) {
+            again = true;
+            return running;
+        }
+        running = (async () => {
+            do {
+                again = false;
+                await step();
+            } while (again && !signal?.aborted);
+        })().finally(() => {
+            running = null;
+        });
+        return running;
+    };
+}

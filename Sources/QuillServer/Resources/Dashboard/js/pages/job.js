@@ -5,6 +5,7 @@
 
 import { ApiError, get } from "../api.js";
 import { follow } from "../live.js";
+import { oneAtATime } from "../live-model.js";
 import { logView } from "../components/log-view.js";
 import { badge, h, message, when } from "../dom.js";
 import { commandText, elapsedSeconds, exitText, formatElapsed, requirementsText } from "../jobs-model.js";
@@ -116,34 +117,20 @@ export async function render(main, params) {
     // stream), and its log with it unless the run's stream is live (job output wakes it at once); both merge
     // only lines the view lacks.
     let timer = 0;
-    let refreshing = null;
     // One read at a time; a read asked for while one runs (after a button's action) runs once more after it,
     // so an answer read before the action never replaces the action's result.
-    let again = false;
-    function refresh() {
-        if (refreshing) {
-            again = true;
-            return refreshing;
+    const refresh = oneAtATime(async () => {
+        const before = `${job.status}:${job.attempts?.length}:${job.cancel_requested}`;
+        job = await get(`/jobs/${encodeURIComponent(job.id)}`, undefined, { signal: controller.signal });
+        if (`${job.status}:${job.attempts?.length}:${job.cancel_requested}` !== before) drawJob();
+        if (main.dataset.live !== "live" || !active()) await drawLog();
+        followOutput();
+        if (!active() && streaming) {
+            stream?.close();
+            streaming = false;
+            setLive("ended");
         }
-        refreshing = (async () => {
-            do {
-                again = false;
-                const before = `${job.status}:${job.attempts?.length}:${job.cancel_requested}`;
-                job = await get(`/jobs/${encodeURIComponent(job.id)}`, undefined, { signal: controller.signal });
-                if (`${job.status}:${job.attempts?.length}:${job.cancel_requested}` !== before) drawJob();
-                if (main.dataset.live !== "live" || !active()) await drawLog();
-                followOutput();
-                if (!active() && streaming) {
-                    stream?.close();
-                    streaming = false;
-                    setLive("ended");
-                }
-            } while (again && !controller.signal.aborted);
-        })().finally(() => {
-            refreshing = null;
-        });
-        return refreshing;
-    }
+    }, controller.signal);
     const tick = async () => {
         timer = 0;
         try {

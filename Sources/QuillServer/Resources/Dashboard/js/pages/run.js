@@ -10,7 +10,7 @@ import { get, histories, history } from "../api.js";
 import { navigate, setState } from "../app.js";
 import { LineChart } from "../chart/chart.js";
 import { follow } from "../live.js";
-import { appendPoints, behind } from "../live-model.js";
+import { appendPoints, behind, oneAtATime } from "../live-model.js";
 import { logView } from "../components/log-view.js";
 import { formatDuration } from "../chart/ticks.js";
 import { badge, bytes, h, markDrawn, show, when } from "../dom.js";
@@ -276,29 +276,15 @@ export async function render(main, params, query) {
     };
     // Reads everything again (the polling step, and what an event that cannot be merged asks for), one at a
     // time: a request that comes while one runs makes it run once more after.
-    let refreshing = null;
-    let again = false;
-    const refresh = async () => {
-        if (refreshing) {
-            again = true;
-            return refreshing;
+    const refresh = oneAtATime(async () => {
+        const r = await get(`/runs/${encodeURIComponent(run.id)}`, undefined, { signal: controller.signal });
+        showRun(r);
+        if (Object.keys(r.metrics ?? {}).some((k) => !charts.has(k))) {
+            for (const { chart } of charts.values()) chart.destroy();
+            charts.clear();
         }
-        refreshing = (async () => {
-            do {
-                again = false;
-                const r = await get(`/runs/${encodeURIComponent(run.id)}`, undefined, { signal: controller.signal });
-                showRun(r);
-                if (Object.keys(r.metrics ?? {}).some((k) => !charts.has(k))) {
-                    for (const { chart } of charts.values()) chart.destroy();
-                    charts.clear();
-                }
-                await Promise.all([drawCharts(r), drawLog(), drawArtifacts()]);
-            } while (again && !controller.signal.aborted);
-        })().finally(() => {
-            refreshing = null;
-        });
-        return refreshing;
-    };
+        await Promise.all([drawCharts(r), drawLog(), drawArtifacts()]);
+    }, controller.signal);
     const quietly = (promise) => promise.catch((error) => {
         if (error.name !== "AbortError") console.warn(error.message);
     });
