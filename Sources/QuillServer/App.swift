@@ -90,12 +90,14 @@ package enum QuillServer {
         ProjectRoutes(api: api).register(authenticated.group("api/v1/projects"))
         RunRoutes(api: api).register(authenticated.group("api/v1/runs"))
         RunEventRoutes(api: api).register(authenticated.group("api/v1/runs"))
+        let uploads =
+            artifactUploads
+            ?? ArtifactUploads(artifacts: artifacts, blobs: blobs, runs: store, configuration: configuration)
         ArtifactRoutes(
             api: api,
             artifacts: artifacts,
             blobs: blobs,
-            uploads: artifactUploads
-                ?? ArtifactUploads(artifacts: artifacts, blobs: blobs, runs: store, configuration: configuration),
+            uploads: uploads,
             remote: jobs?.jobs ?? (store as? any RemoteArtifactStore)
         ).register(authenticated.group("api/v1/runs/:id/artifacts"))
         StepRoutes(api: api).register(authenticated.group("api/v1/steps"))
@@ -122,6 +124,8 @@ package enum QuillServer {
                 devices: authenticated.group("api/v1/devices")
             )
         }
+        // MLflow's tracking API (its own error shapes and route table; the same stores and access rules).
+        MLflowRoutes(api: api, artifacts: artifacts, blobs: blobs, uploads: uploads).register(router)
         DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
         let counter = ConnectionCounter(limit: configuration.maxConnections)
         let timeouts = configuration.timeouts

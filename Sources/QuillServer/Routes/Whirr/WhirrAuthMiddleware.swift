@@ -19,7 +19,9 @@ struct WhirrAuthMiddleware: RouterMiddleware {
         next: (Request, QuillRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
-        context.caller = try await authenticator.caller(authorization: Self.bearer(request.headers[.authorization]))
+        context.caller = try await authenticator.caller(
+            authorization: HTTPCredentials.bearer(request.headers[.authorization])
+        )
         guard authorization.seesGlobalFigures(context.caller) else {
             if context.caller == .anonymous {
                 throw WhirrHTTPError(
@@ -33,15 +35,4 @@ struct WhirrAuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// The header as a bearer credential: `Basic base64(user:key)` becomes `Bearer key`.
-    static func bearer(_ header: String?) -> String? {
-        guard let header else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "basic" else { return header }
-        guard let decoded = Data(base64Encoded: String(parts[1]).trimmingWhitespace()),
-            let text = String(data: decoded, encoding: .utf8),
-            let colon = text.firstIndex(of: ":")
-        else { return header }
-        return "Bearer " + text[text.index(after: colon)...]
-    }
 }
