@@ -28,6 +28,12 @@ public struct StoredProject: Sendable, Hashable {
     public var createdAt: Date
     /// The user who created it, when a signed-in user did (`nil` in single-user mode).
     public var createdBy: String?
+    /// Free-form tags of the project (MLflow's experiment tags), key to value.
+    public var tags: [String: String] = [:]
+    /// When the project was moved to the trash (MLflow's `deleted` lifecycle stage); `nil` while active.
+    public var deletedAt: Date?
+    /// When the project's name, tags or lifecycle last changed; `nil` when never since it was created.
+    public var updatedAt: Date?
 
     /// Creates a value.
     public init(
@@ -124,6 +130,9 @@ public struct StoredRun: Sendable, Hashable {
     public var config: [String: JSONValue]
     /// The summary.
     public var summary: [String: JSONValue]
+    /// When the run was moved to the trash (MLflow's `deleted` lifecycle stage); `nil` while active. A deleted
+    /// run keeps everything it logged and can be restored.
+    public var deletedAt: Date?
 
     /// Creates a value (backends build these from their rows).
     public init(
@@ -221,12 +230,19 @@ public struct LogBatch: Sendable, Hashable {
     public var links: [RunLink] = []
     /// Log lines to append.
     public var logs: [LogLine] = []
+    /// Tag keys to remove from the run (MLflow's `delete-tag`); a key that is not set is ignored.
+    public var removedTags: [String] = []
+    /// What a param already set to another value does: replaced (Quill's API), or the whole batch refused
+    /// with `invalid_argument` naming the param (MLflow's rule: a param never changes once logged).
+    public var paramChanges: ParamChangePolicy = .replace
 
     /// An empty batch.
     public init() {}
 
     /// Whether the batch carries nothing.
-    public var isEmpty: Bool { metrics.isEmpty && params.isEmpty && tags.isEmpty && links.isEmpty && logs.isEmpty }
+    public var isEmpty: Bool {
+        metrics.isEmpty && params.isEmpty && tags.isEmpty && links.isEmpty && logs.isEmpty && removedTags.isEmpty
+    }
 }
 
 /// What a batch did.
@@ -316,6 +332,8 @@ public struct RunSearch: Sendable, Hashable {
     public var limit: Int = 100
     /// Where the previous page ended (``RunPage/nextCursor``).
     public var cursor: String?
+    /// Which runs the search sees: active ones (the default), deleted ones, or all.
+    public var lifecycle: RunLifecycle = .active
 
     /// A search over projects.
     public init(projectIDs: [Int64]) {
@@ -335,4 +353,37 @@ public struct RunPage: Sendable, Hashable {
         self.runs = runs
         self.nextCursor = nextCursor
     }
+}
+
+/// What a ``LogBatch`` does with a param that already has another value.
+public enum ParamChangePolicy: String, Sendable, Hashable, CaseIterable {
+    /// The new value replaces the old one.
+    case replace
+    /// The batch is refused (`invalid_argument`, naming the param and both values) and nothing of it is written.
+    case reject
+}
+
+/// Which runs a search sees, by lifecycle stage.
+public enum RunLifecycle: String, Sendable, Hashable, CaseIterable {
+    /// Runs not in the trash.
+    case active
+    /// Runs in the trash only.
+    case deleted
+    /// Both.
+    case all
+}
+
+/// A change to a project: its name, its tags, its lifecycle stage. `nil` and empty members change nothing.
+public struct ProjectUpdate: Sendable, Hashable {
+    /// A new display name (the slug, and so the project's URLs, stay).
+    public var displayName: String?
+    /// Tags to set, key to value.
+    public var setTags: [String: String] = [:]
+    /// Tag keys to remove; a key that is not set is ignored.
+    public var removedTags: [String] = []
+    /// `true` moves the project to the trash, `false` restores it.
+    public var deleted: Bool?
+
+    /// A change that changes nothing.
+    public init() {}
 }

@@ -31,6 +31,19 @@ public protocol TrackingStore: Sendable {
     /// Changes who may see a project.
     func setVisibility(projectID: Int64, _ visibility: ProjectVisibility) async throws -> StoredProject
 
+    /// Changes a project's display name, tags or lifecycle stage in one transaction, and returns it.
+    ///
+    /// A new display name that another project of the namespace has is `conflict`. Moving a project to the trash
+    /// does not delete its runs; restoring it restores nothing else either (callers that want MLflow's cascade
+    /// change the runs themselves). Throws `not_found` for an unknown project.
+    func updateProject(_ id: Int64, _ update: ProjectUpdate) async throws -> StoredProject
+
+    /// Moves a run to the trash (`deleted: true`) or restores it, keeping everything it logged, and returns it.
+    ///
+    /// A deleted run is still returned by ``run(_:)`` and ``runDetails(_:)`` (with ``StoredRun/deletedAt``), and
+    /// searches see it only when ``RunSearch/lifecycle`` asks for deleted runs. Throws `not_found` for an unknown run.
+    func setRunDeleted(_ id: RunID, _ deleted: Bool) async throws -> StoredRun
+
     /// Creates a run.
     func createRun(_ run: NewRun) async throws -> StoredRun
 

@@ -83,6 +83,16 @@ final class CountingStore: TrackingStore, AccountStore, SessionStore, ActivitySt
         try await base.deleteRun(id)
     }
 
+    func updateProject(_ id: Int64, _ update: ProjectUpdate) async throws -> StoredProject {
+        count("updateProject")
+        return try await base.updateProject(id, update)
+    }
+
+    func setRunDeleted(_ id: RunID, _ deleted: Bool) async throws -> StoredRun {
+        count("setRunDeleted")
+        return try await base.setRunDeleted(id, deleted)
+    }
+
     func searchRuns(_ search: RunSearch) async throws -> RunPage {
         count("searchRuns")
         return try await base.searchRuns(search)
