@@ -51,13 +51,39 @@ struct Authorization: Sendable {
     /// The run named in the path with its details, and its project, when the caller may read it: one read
     /// of the run (with its details) and at most one of its project, for `GET /runs/{id}`.
     func readRunDetails(_ context: QuillRequestContext) async throws -> (details: RunDetails, project: StoredProject) {
-        let id = try Self.runID(context)
-        let notFound = Self.runNotFound(id, context.caller)
+        try await readRunDetails(id: try Self.runID(context), context.caller)
+    }
+
+    /// The run `id` with its details, and its project, when `caller` may read it (for routes that take the id
+    /// from a query or body, like MLflow's).
+    func readRunDetails(id: RunID, _ caller: Caller) async throws -> (details: RunDetails, project: StoredProject) {
+        let notFound = Self.runNotFound(id, caller)
         guard let details = try await store.runDetails(id),
             let project = try await cache.project(id: details.run.projectID, store: store)
         else { throw notFound }
-        try check(context.caller, .read, project, notFound: notFound)
+        try check(caller, .read, project, notFound: notFound)
         return (details, project)
+    }
+
+    /// The run `id` and its project, when `caller` may read it.
+    func readRun(id: RunID, _ caller: Caller) async throws -> AuthorizedRun {
+        try await run(id, caller, .read)
+    }
+
+    /// The run `id` and its project, when `caller` may write it.
+    func writeRun(id: RunID, _ caller: Caller) async throws -> AuthorizedRun {
+        try await run(id, caller, .write)
+    }
+
+    /// `id`, when `caller` may write the run: the cheap form of ``writeRun(id:_:)`` (see
+    /// ``writableRunID(_:)``).
+    func writableRunID(_ id: RunID, _ caller: Caller) async throws -> RunID {
+        try await runID(id, caller, .write)
+    }
+
+    /// `id`, when `caller` may read the run: the cheap form of ``readRun(id:_:)``.
+    func readableRunID(_ id: RunID, _ caller: Caller) async throws -> RunID {
+        try await runID(id, caller, .read)
     }
 
     /// The id of the run named in the path, when the caller may write it: the cheap form of
@@ -100,8 +126,10 @@ struct Authorization: Sendable {
     }
 
     private func runID(_ context: QuillRequestContext, _ access: Access) async throws -> RunID {
-        let id = try Self.runID(context)
-        let caller = context.caller
+        try await runID(try Self.runID(context), context.caller, access)
+    }
+
+    private func runID(_ id: RunID, _ caller: Caller, _ access: Access) async throws -> RunID {
         try requireWriter(caller, access)
         if caller == .singleUser { return id }
         let notFound = Self.runNotFound(id, caller)
