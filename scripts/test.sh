@@ -24,9 +24,11 @@ mkdir -p .build
 (
     set -e
     started=$SECONDS
-    mlflow_venv .build/venv-mlflow-skinny "mlflow-skinny==$MLFLOW_VERSION" "$mlflow_probe"
+    mlflow_venv .build/venv-mlflow-skinny "mlflow-skinny==$MLFLOW_VERSION" "$mlflow_probe" &
+    skinny=$!
     mlflow_venv .build/venv-mlflow-full "mlflow==$MLFLOW_VERSION" \
         "$mlflow_probe; import mlflow.server, mlflow.store.tracking.sqlalchemy_store"
+    wait "$skinny"
     echo "MLflow virtualenvs ready in $((SECONDS - started)) s"
 ) > .build/venv-mlflow.log 2>&1 &
 mlflow_venvs=$!

@@ -764,14 +764,30 @@ class Suite:
         check("misc: search_logged_models of a new experiment is empty", logged_models)
 
     def run_all(self):
-        exp_id = self.experiments()
+        box = {}
+        guarded("setup of the experiment checks", lambda: box.update(id=self.experiments()))
+        exp_id = box.get("id")
         if exp_id is None:
-            exp_id = self.client.create_experiment(unique("compat-fallback"))
-        self.runs(exp_id)
-        self.metrics(exp_id)
-        self.search()
-        self.artifacts(exp_id)
-        self.misc()
+            guarded("setup: an experiment for the run checks",
+                    lambda: box.update(id=self.client.create_experiment(unique("compat-fallback"))))
+            exp_id = box.get("id")
+        if exp_id is None:
+            return
+        # A section whose setup fails (outside its checks) counts as one failure; the next section still runs.
+        for name, section in (("runs", lambda: self.runs(exp_id)), ("metrics", lambda: self.metrics(exp_id)),
+                              ("search_runs", self.search), ("artifacts", lambda: self.artifacts(exp_id)),
+                              ("misc", self.misc)):
+            guarded(f"setup of the {name} checks", section)
+
+
+def guarded(name, fn):
+    """Runs a section (whatever --only says): an exception outside its checks is one failure."""
+    global failed
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001
+        failed += 1
+        print(f"FAIL {name} :: {type(e).__name__}: {' '.join(str(e).split())[:400]}", flush=True)
 
 
 def main():
