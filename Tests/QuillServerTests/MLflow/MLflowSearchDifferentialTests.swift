@@ -69,9 +69,44 @@ struct MLflowSearchDifferentialTests {
             }
         }
 
+        struct Experiments: Decodable {
+            struct Experiment: Decodable {
+                var experimentID: String
+                var name: String
+                var creationTime: Int64
+                var lastUpdateTime: Int64
+                var tags: [String: String]
+
+                enum CodingKeys: String, CodingKey {
+                    case experimentID = "experiment_id"
+                    case name
+                    case creationTime = "creation_time"
+                    case lastUpdateTime = "last_update_time"
+                    case tags
+                }
+            }
+
+            struct Case: Decodable {
+                var filter: String?
+                var orderBy: [String]
+                var experimentIDs: [String]
+
+                enum CodingKeys: String, CodingKey {
+                    case filter
+                    case orderBy = "order_by"
+                    case experimentIDs = "experiment_ids"
+                }
+            }
+
+            var experiments: [Experiment]
+            var cases: [Case]
+            var errors: [Failure]
+        }
+
         var runs: [Run]
         var cases: [Case]
         var errors: [Failure]
+        var experiments: Experiments
     }
 
     static func load() throws -> Fixture {
@@ -142,6 +177,46 @@ struct MLflowSearchDifferentialTests {
                     ids == recorded.runIDs,
                     "filter \(recorded.filter ?? "-"), order_by \(recorded.orderBy), pages of \(size)"
                 )
+            }
+        }
+    }
+
+    @Test("experiment searches give MLflow's experiments in MLflow's order, and refuse what MLflow refuses")
+    func recordedExperimentSearches() throws {
+        let recorded = try Self.load().experiments
+        #expect(recorded.cases.count >= 30)
+        let experiments = recorded.experiments.map { experiment in
+            MLflowExperiment(
+                experimentID: experiment.experimentID,
+                name: experiment.name,
+                artifactLocation: "mlflow-artifacts:/\(experiment.experimentID)",
+                lifecycleStage: "active",
+                lastUpdateTime: MLflowInt64(experiment.lastUpdateTime),
+                creationTime: MLflowInt64(experiment.creationTime),
+                tags: experiment.tags.isEmpty
+                    ? nil
+                    : experiment.tags.sorted { $0.key < $1.key }.map { MLflowKeyValue(key: $0.key, value: $0.value) }
+            )
+        }
+        for search in recorded.cases {
+            let found = try MLflowExperimentSearch.filter(
+                experiments.shuffled(),
+                filter: search.filter,
+                orderBy: search.orderBy
+            )
+            #expect(
+                found.map(\.experimentID) == search.experimentIDs,
+                "filter \(search.filter ?? "-"), order_by \(search.orderBy)"
+            )
+        }
+        for failure in recorded.errors {
+            do {
+                _ = try MLflowExperimentSearch.filter(experiments, filter: failure.filter, orderBy: failure.orderBy)
+                Issue.record("filter \(failure.filter ?? "-") was not refused")
+            } catch let error as MLflowHTTPError {
+                #expect(error.code == .invalidParameterValue)
+                let expected = failure.message.split(separator: "{", maxSplits: 1).first.map(String.init) ?? ""
+                #expect(error.message.hasPrefix(expected), "\(error.message) vs \(failure.message)")
             }
         }
     }

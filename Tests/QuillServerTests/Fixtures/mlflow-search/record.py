@@ -26,7 +26,7 @@ import uuid
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 import mlflow  # noqa: E402
-from mlflow.entities import Metric, Param, RunStatus, RunTag, ViewType  # noqa: E402
+from mlflow.entities import ExperimentTag, Metric, Param, RunStatus, RunTag, ViewType  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore  # noqa: E402
 
@@ -226,6 +226,101 @@ def error_of(call):
     return None
 
 
+EXPERIMENT_FILTERS = [
+    None,
+    "name = 'beta'",
+    "attribute.name != 'beta'",
+    "name LIKE 'b%'",
+    "name ILIKE 'B%'",
+    "name LIKE '%_2'",
+    "creation_time > %d" % (BASE + 2000),
+    "creation_time <= %d" % (BASE + 2000),
+    "last_update_time = %d" % (BASE + 1000),
+    "tags.team = 'vision'",
+    "tags.team != 'vision'",
+    "tags.team ILIKE 'VIS%'",
+    "tags.stage IS NULL",
+    "tags.stage IS NOT NULL and name LIKE '%a%'",
+]
+
+EXPERIMENT_ORDERS = [
+    [],
+    ["name"],
+    ["name DESC"],
+    ["creation_time"],
+    ["creation_time DESC", "name"],
+    ["last_update_time DESC"],
+    ["experiment_id DESC"],
+    ["attribute.name ASC", "experiment_id DESC"],
+]
+
+BAD_EXPERIMENT_FILTERS = ["attributes.name = 'x'", "name > 'a'", "creation_time > 1.5", "metrics.x > 1", "name = 'a' or name = 'b'"]
+
+
+def make_experiments(store):
+    """Experiments with fixed creation times (several tie) and tags."""
+    from mlflow.store.tracking import sqlalchemy_store
+
+    real_now = sqlalchemy_store.get_current_time_millis
+    names = ["alpha", "beta", "Beta", "gamma_2", "delta", "b%c", "epsilon2", "zeta"]
+    teams = ["vision", "Vision", "nlp", None]
+    try:
+        for index, name in enumerate(names):
+            sqlalchemy_store.get_current_time_millis = lambda index=index: BASE + 1000 * (index % 4)
+            tags = []
+            if teams[index % 4] is not None:
+                tags.append(ExperimentTag("team", teams[index % 4]))
+            if index % 3 == 0:
+                tags.append(ExperimentTag("stage", "prod"))
+            store.create_experiment(name, tags=tags)
+    finally:
+        sqlalchemy_store.get_current_time_millis = real_now
+    experiments = store.search_experiments(ViewType.ALL, max_results=1000)
+    return [
+        {
+            "experiment_id": e.experiment_id,
+            "name": e.name,
+            "creation_time": e.creation_time,
+            "last_update_time": e.last_update_time,
+            "tags": e.tags,
+        }
+        for e in experiments
+    ]
+
+
+def search_experiments(store, filter_string, order_by):
+    ids = []
+    token = None
+    while True:
+        page = store.search_experiments(
+            ViewType.ACTIVE_ONLY, max_results=3, filter_string=filter_string, order_by=order_by, page_token=token
+        )
+        ids += [e.experiment_id for e in page]
+        token = page.token
+        if not token:
+            return ids
+
+
+def experiment_fixture(directory):
+    store = SqlAlchemyStore("sqlite:///%s/experiments.db" % directory, "%s/artifacts" % directory)
+    experiments = make_experiments(store)
+    cases = []
+    for order_by in EXPERIMENT_ORDERS:
+        for filter_string in EXPERIMENT_FILTERS:
+            cases.append(
+                {
+                    "filter": filter_string,
+                    "order_by": order_by,
+                    "experiment_ids": search_experiments(store, filter_string, order_by),
+                }
+            )
+    errors = []
+    for filter_string in BAD_EXPERIMENT_FILTERS:
+        found = error_of(lambda: search_experiments(store, filter_string, []))
+        errors.append({"filter": filter_string, "order_by": [], **found})
+    return {"experiments": experiments, "cases": cases, "errors": errors}
+
+
 def main():
     with tempfile.TemporaryDirectory() as directory:
         store = SqlAlchemyStore("sqlite:///%s/mlflow.db" % directory, "%s/artifacts" % directory)
@@ -259,6 +354,7 @@ def main():
             found = error_of(lambda: search(store, experiment_id, None, order_by))
             errors.append({"filter": None, "order_by": order_by, **found})
         fixture = {
+            "experiments": experiment_fixture(directory),
             "mlflow_version": mlflow.__version__,
             "regenerate": "MLFLOW_DISABLE_TELEMETRY=true /work/venv-mlflow/bin/python "
             "Tests/QuillServerTests/Fixtures/mlflow-search/record.py",

@@ -144,15 +144,21 @@ enum MLflowExperimentSearch {
         if isTag {
             allowed = ["=", "!=", "LIKE", "ILIKE"]
             message = "Invalid comparator for tag: \(comparatorText)"
-        } else if numericAttributes.contains(key) {
-            allowed = ["=", "!=", "<", "<=", ">", ">="]
-            message = "Invalid comparator for numeric attribute: \(comparatorText)"
         } else if key == "experiment_id" {
             allowed = ["=", "!=", "IN", "NOT IN"]
             message = "Invalid comparator for experiment_id: \(comparatorText)"
+        } else if numericAttributes.contains(key) {
+            allowed = ["=", "!=", "<", "<=", ">", ">="]
+            message =
+                MLflowSearchFilter.metricComparators.contains(comparatorText)
+                ? "Invalid comparator for numeric attribute: \(comparatorText)"
+                : "Invalid comparator '\(comparatorText)' not one of '\(MLflowSearchFilter.pythonSet(MLflowSearchFilter.stringAttributeComparators))"
         } else {
             allowed = ["=", "!=", "LIKE", "ILIKE"]
-            message = "Invalid comparator for string attribute: \(comparatorText)"
+            message =
+                MLflowSearchFilter.stringAttributeComparators.contains(comparatorText)
+                ? "Invalid comparator for string attribute: \(comparatorText)"
+                : "Invalid comparator '\(comparatorText)' not one of '\(MLflowSearchFilter.pythonSet(MLflowSearchFilter.stringAttributeComparators))'"
         }
         guard allowed.contains(comparatorText), let comparator = MLflowSearchFilter.Comparator(rawValue: comparatorText)
         else { throw MLflowSearchFilter.invalid(message) }
