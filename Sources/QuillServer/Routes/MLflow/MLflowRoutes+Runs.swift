@@ -13,7 +13,7 @@ extension MLflowRoutes {
         table.add("runs/get", .get) { request, context in
             let query = try query(MLflowRunIDRequest.self, request)
             let text = try required(query.runID ?? query.runUUID, "run_id")
-            let (details, project) = try await readableRun(text, context)
+            let (details, project) = try await readableRunDetails(text, context)
             let latest = try await latestPoints(details)
             let run = MLflowMapping.run(details, experimentID: experiments(context).id(project), latest: latest)
             return try JSONResponse.make(MLflowRunResponse(run: run))
@@ -284,7 +284,8 @@ extension MLflowRoutes {
     }
 
     /// The run `text` names with its details and project, when the caller may read it.
-    func readableRun(_ text: String, _ context: QuillRequestContext) async throws -> (RunDetails, StoredProject) {
+    func readableRunDetails(_ text: String, _ context: QuillRequestContext) async throws -> (RunDetails, StoredProject)
+    {
         let id = try Self.runID(text)
         do {
             let (details, project) = try await api.authorization.readRunDetails(id: id, context.caller)
@@ -334,10 +335,6 @@ extension MLflowRoutes {
     static func runID(_ text: String) throws -> RunID {
         guard let id = RunID(text) else { throw runNotFound(text) }
         return id
-    }
-
-    static func runNotFound(_ text: String) -> MLflowHTTPError {
-        MLflowHTTPError(.resourceDoesNotExist, "Run with id=\(text) not found")
     }
 
     static func missing(_ path: String) -> MLflowHTTPError {
