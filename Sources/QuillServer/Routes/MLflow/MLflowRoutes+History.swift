@@ -34,7 +34,7 @@ extension MLflowRoutes {
         let key = try Self.requiredParameter(query.first("metric_key"), "metric_key")
         let limit = try Self.historyPageSize(query.first("max_results"))
         let token = try query.first("page_token").flatMap { $0.isEmpty ? nil : try MLflowHistoryPageToken.parse($0) }
-        let run = try await readableRun(runText, context)
+        let run = try await readableRunID(runText, context)
 
         let page: (points: [MLflowMetricOrder.Keyed], nextToken: String?)
         do {
@@ -125,7 +125,7 @@ extension MLflowRoutes {
             )
         }
         var runs: [RunID] = []
-        for text in runTexts { runs.append(try await readableRun(text, context)) }
+        for text in runTexts { runs.append(try await readableRunID(text, context)) }
         var metrics: [MLflowMetricWithRunID] = []
         for run in runs {
             let points: [MetricPoint]
@@ -191,16 +191,12 @@ extension MLflowRoutes {
     }
 
     /// A run the caller may read, by its id's text; any other is `RESOURCE_DOES_NOT_EXIST`, as MLflow says it.
-    func readableRun(_ text: String, _ context: QuillRequestContext) async throws -> RunID {
+    func readableRunID(_ text: String, _ context: QuillRequestContext) async throws -> RunID {
         guard let id = RunID(text) else { throw Self.runNotFound(text) }
         do {
             return try await api.authorization.readableRunID(id, context.caller)
         } catch let error as QuillError where error.code == .notFound {
             throw Self.runNotFound(text)
         }
-    }
-
-    static func runNotFound(_ text: String) -> MLflowHTTPError {
-        MLflowHTTPError(.resourceDoesNotExist, "Run with id=\(text) not found")
     }
 }
