@@ -337,6 +337,11 @@ extension MLflowRoutes {
         return id
     }
 
+    /// MLflow's answer for a run that does not exist (or that the caller may not read).
+    static func runNotFound(_ text: String) -> MLflowHTTPError {
+        MLflowHTTPError(.resourceDoesNotExist, "Run with id=\(text) not found")
+    }
+
     static func missing(_ path: String) -> MLflowHTTPError {
         MLflowHTTPError(
             .invalidParameterValue,
