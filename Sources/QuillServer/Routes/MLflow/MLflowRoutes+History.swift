@@ -31,11 +31,11 @@ extension MLflowRoutes {
     /// the history.
     func metricHistory(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let query = MLflowFormQuery(request.uri.query)
-        let runText = try Self.requiredParameter(query.first("run_id") ?? query.first("run_uuid"), "run_id")
-        let key = try Self.requiredParameter(query.first("metric_key"), "metric_key")
+        let runText = try required(query.first("run_id") ?? query.first("run_uuid"), "run_id")
+        let key = try required(query.first("metric_key"), "metric_key")
         let limit = try Self.historyPageSize(query.first("max_results"))
         let token = try query.first("page_token").flatMap { $0.isEmpty ? nil : try MLflowHistoryPageToken.parse($0) }
-        let run = try await readableRun(runText, context)
+        let run = try await readableRunID(runText, context)
 
         let page: (points: [MLflowMetricOrder.Keyed], nextToken: String?)
         do {
@@ -121,14 +121,14 @@ extension MLflowRoutes {
     func bulkInterval(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let query = MLflowFormQuery(request.uri.query)
         let runTexts = query.all("run_ids")
-        guard !runTexts.isEmpty else { throw Self.missingParameter("run_ids") }
+        guard !runTexts.isEmpty else { throw Self.missing("run_ids") }
         guard runTexts.count <= Self.maxRunsPerBulkInterval else {
             throw MLflowHTTPError(
                 .invalidParameterValue,
                 "GetMetricHistoryBulkInterval request must specify at most \(Self.maxRunsPerBulkInterval) run_ids. Received \(runTexts.count) run_ids."
             )
         }
-        let key = try Self.requiredParameter(query.first("metric_key"), "metric_key")
+        let key = try required(query.first("metric_key"), "metric_key")
         let start = try Self.intParameter(query.first("start_step"), "start_step")
         let end = try Self.intParameter(query.first("end_step"), "end_step")
         var maxResults = Self.maxSampledPointsPerRun
@@ -161,7 +161,7 @@ extension MLflowRoutes {
             )
         }
         var runs: [RunID] = []
-        for text in runTexts { runs.append(try await readableRun(text, context)) }
+        for text in runTexts { runs.append(try await readableRunID(text, context)) }
         var metrics: [MLflowMetricWithRunID] = []
         for run in runs {
             let points: [MetricPoint]
@@ -213,30 +213,13 @@ extension MLflowRoutes {
         return value
     }
 
-    /// A required parameter, refused as MLflow refuses it when absent or empty.
-    static func requiredParameter(_ value: String?, _ name: String) throws -> String {
-        guard let value, !value.isEmpty else { throw missingParameter(name) }
-        return value
-    }
-
-    static func missingParameter(_ name: String) -> MLflowHTTPError {
-        MLflowHTTPError(
-            .invalidParameterValue,
-            "Missing value for required parameter '\(name)'. See the API docs for more information about request parameters."
-        )
-    }
-
     /// A run the caller may read, by its id's text; any other is `RESOURCE_DOES_NOT_EXIST`, as MLflow says it.
-    func readableRun(_ text: String, _ context: QuillRequestContext) async throws -> RunID {
+    func readableRunID(_ text: String, _ context: QuillRequestContext) async throws -> RunID {
         guard let id = RunID(text) else { throw Self.runNotFound(text) }
         do {
             return try await api.authorization.readableRunID(id, context.caller)
         } catch let error as QuillError where error.code == .notFound {
             throw Self.runNotFound(text)
         }
-    }
-
-    static func runNotFound(_ text: String) -> MLflowHTTPError {
-        MLflowHTTPError(.resourceDoesNotExist, "Run with id=\(text) not found")
     }
 }
