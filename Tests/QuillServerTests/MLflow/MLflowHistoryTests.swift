@@ -283,7 +283,7 @@ struct MLflowHistoryTests {
         expectHistoryError(try await history(server, "run_id=..%2F..&metric_key=loss"), 404, "RESOURCE_DOES_NOT_EXIST")
         expectHistoryError(
             try await server.mlflow("POST", "/api/2.0/mlflow/metrics/get-history", json: [:]),
-            400,
+            405,
             "BAD_REQUEST"
         )
     }
