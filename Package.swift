@@ -123,6 +123,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "QuillImport",
+            dependencies: [
+                "QuillCore",
+                "QuillAPI",
+                "QuillClient",
+                "QuillStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "QuillCLI",
             dependencies: [
                 "QuillCore",
@@ -135,6 +146,7 @@ let package = Package(
                 "QuillServer",
                 "QuillSteps",
                 "QuillJobs",
+                "QuillImport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -215,6 +227,15 @@ let package = Package(
             dependencies: [
                 "QuillSteps", "QuillCore", "QuillTesting", .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillImportTests",
+            dependencies: [
+                "QuillImport", "QuillStore", "QuillStoreSQLite", "QuillBlobs", "QuillCore", "QuillTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
