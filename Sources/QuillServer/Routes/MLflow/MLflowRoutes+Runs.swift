@@ -13,7 +13,7 @@ extension MLflowRoutes {
         table.add("runs/get", .get) { request, context in
             let query = try query(MLflowRunIDRequest.self, request)
             let text = try required(query.runID ?? query.runUUID, "run_id")
-            let (details, project) = try await readableRun(text, context)
+            let (details, project) = try await readableRunDetails(text, context)
             let latest = try await latestPoints(details)
             let run = MLflowMapping.run(details, experimentID: experiments(context).id(project), latest: latest)
             return try JSONResponse.make(MLflowRunResponse(run: run))
@@ -160,9 +160,11 @@ extension MLflowRoutes {
         let key = try required(body.key, "key")
         guard let value = body.value else { throw Self.missing("value") }
         guard let timestamp = body.timestamp else { throw Self.missing("timestamp") }
+        var checkedNames = Set<String>()
         let metric = try Self.checkedMetric(
             MLflowBatchMetric(key: key, value: value, timestamp: timestamp, step: body.step),
-            path: ""
+            index: nil,
+            checkedNames: &checkedNames
         )
         let run = try await activeRun(text, context)
         var batch = LogBatch()
@@ -186,7 +188,11 @@ extension MLflowRoutes {
         }
         var batch = LogBatch()
         batch.paramChanges = .reject
-        batch.metrics = try metrics.enumerated().map { try Self.checkedMetric($1, path: "metrics[\($0)]") }
+        var checkedNames = Set<String>()
+        batch.metrics.reserveCapacity(metrics.count)
+        for (index, metric) in metrics.enumerated() {
+            batch.metrics.append(try Self.checkedMetric(metric, index: index, checkedNames: &checkedNames))
+        }
         var paramOrder: [String] = []
         for (index, param) in params.enumerated() {
             let (key, value) = try Self.checkedParam(param, path: "params[\(index)]")
@@ -284,7 +290,8 @@ extension MLflowRoutes {
     }
 
     /// The run `text` names with its details and project, when the caller may read it.
-    func readableRun(_ text: String, _ context: QuillRequestContext) async throws -> (RunDetails, StoredProject) {
+    func readableRunDetails(_ text: String, _ context: QuillRequestContext) async throws -> (RunDetails, StoredProject)
+    {
         let id = try Self.runID(text)
         do {
             let (details, project) = try await api.authorization.readRunDetails(id: id, context.caller)
@@ -336,6 +343,7 @@ extension MLflowRoutes {
         return id
     }
 
+    /// MLflow's answer for a run that does not exist (or that the caller may not read).
     static func runNotFound(_ text: String) -> MLflowHTTPError {
         MLflowHTTPError(.resourceDoesNotExist, "Run with id=\(text) not found")
     }
@@ -350,21 +358,29 @@ extension MLflowRoutes {
     // MARK: MLflow's checks
 
     /// A metric checked as MLflow checks it (name, non-negative time), as Quill's value (step 0 when absent).
-    static func checkedMetric(_ metric: MLflowBatchMetric, path: String) throws -> MetricValue {
-        let prefix = path.isEmpty ? "" : path + "."
+    /// `index` is its place in a batch (for the messages); a name in `checkedNames` was checked already.
+    static func checkedMetric(
+        _ metric: MLflowBatchMetric,
+        index: Int?,
+        checkedNames: inout Set<String>
+    ) throws -> MetricValue {
+        func path(_ member: String) -> String { index.map { "metrics[\($0)].\(member)" } ?? member }
         let key = metric.key ?? ""
-        try MLflowMapping.checkName(key, path: prefix + "name")
+        if !checkedNames.contains(key) {
+            try MLflowMapping.checkName(key, path: path("name"))
+            try MLflowMapping.checkLength(key, MLflowMapping.maxEntityKeyLength, "Metric name")
+            checkedNames.insert(key)
+        }
         let value = metric.value?.value ?? .nan
-        guard let timestamp = metric.timestamp?.value else { throw missing(prefix + "timestamp") }
+        guard let timestamp = metric.timestamp?.value else { throw missing(path("timestamp")) }
         if timestamp < 0 {
             throw MLflowHTTPError(
                 .invalidParameterValue,
-                "Invalid value \(timestamp) for parameter '\(prefix)timestamp' supplied: metric '\(key)' "
+                "Invalid value \(timestamp) for parameter '\(path("timestamp"))' supplied: metric '\(key)' "
                     + "(value=\(value)). Timestamp must be a nonnegative long (64-bit integer) "
             )
         }
-        try MLflowMapping.checkLength(key, MLflowMapping.maxEntityKeyLength, "Metric name")
-        let date = try MLflowMapping.date(milliseconds: timestamp, field: prefix + "timestamp")
+        let date = try MLflowMapping.date(milliseconds: timestamp, field: path("timestamp"))
         return MetricValue(key: key, value: value, step: Int(metric.step?.value ?? 0), timestamp: date)
     }
 

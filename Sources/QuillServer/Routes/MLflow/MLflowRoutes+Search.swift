@@ -100,8 +100,13 @@ extension MLflowRoutes {
         let resolver = experiments(context)
         var projects: [Int64: StoredProject] = [:]
         for id in request.experimentIDs ?? [] {
-            let project = try await resolver.readable(id)
-            projects[project.id] = project
+            // MLflow's server searches the experiments it has: an unknown (or unreadable) one finds nothing.
+            do {
+                let project = try await resolver.readable(id)
+                projects[project.id] = project
+            } catch let error as MLflowHTTPError where error.code == .resourceDoesNotExist {
+                continue
+            }
         }
         guard !projects.isEmpty else {
             return try JSONResponse.make(MLflowSearchRunsResponse(runs: nil, nextPageToken: nil))
