@@ -211,6 +211,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -258,6 +259,7 @@ if let extras = Context.environment["QUILL_EXTRAS"], !extras.isEmpty, extras != 
         .executable(name: "quill-steps-example", targets: ["QuillStepsExample"]),
         .executable(name: "quill-sdk-example", targets: ["QuillSDKExample"]),
         .executable(name: "quill-search-bench", targets: ["QuillSearchBench"]),
+        .executable(name: "quill-mlflow-search-bench", targets: ["QuillMLflowSearchBench"]),
         .executable(name: "quill-steps-bench", targets: ["QuillStepsBench"]),
         .executable(name: "quill-hash-bench", targets: ["QuillHashBench"]),
     ]
@@ -295,6 +297,12 @@ if let extras = Context.environment["QUILL_EXTRAS"], !extras.isEmpty, extras != 
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "bench/search/QuillSearchBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillMLflowSearchBench",
+            dependencies: ["QuillCore", "QuillServer", "QuillStore", "QuillStoreSQLite"],
+            path: "bench/search/QuillMLflowSearchBench",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

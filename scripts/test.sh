@@ -6,6 +6,32 @@ cd "$(dirname "$0")/.."
 export QUILL_EXTRAS=1
 
 ./scripts/install-deps.sh
+# MLflow's client and server from PyPI, pinned (issue 13): the compat suite (Tests/MLflowCompat) and the MLflow
+# route tests drive `quill serve` with the client as users install it (`mlflow-skinny`); the import tests and
+# bench/mlflow need MLflow's own stores and server (the full `mlflow`). Installing them takes minutes, so both
+# virtualenvs are made in the background while Swift builds, and kept in .build between runs; one that lacks a
+# package or has another version is made again.
+MLFLOW_VERSION=3.17.2
+mlflow_probe="import mlflow, mlflow.tracking; assert mlflow.__version__ == '$MLFLOW_VERSION', mlflow.__version__"
+mlflow_venv() { # DIR SPEC PROBE
+    if [ -x "$1/bin/python" ] && "$1/bin/python" -c "$3" 2>/dev/null; then return 0; fi
+    rm -rf "$1"
+    python3 -m venv "$1"
+    "$1/bin/pip" install --quiet --disable-pip-version-check "$2"
+    "$1/bin/python" -c "$3"
+}
+mkdir -p .build
+(
+    set -e
+    started=$SECONDS
+    mlflow_venv .build/venv-mlflow-skinny "mlflow-skinny==$MLFLOW_VERSION" "$mlflow_probe" &
+    skinny=$!
+    mlflow_venv .build/venv-mlflow-full "mlflow==$MLFLOW_VERSION" \
+        "$mlflow_probe; import mlflow.server, mlflow.store.tracking.sqlalchemy_store"
+    wait "$skinny"
+    echo "MLflow virtualenvs ready in $((SECONDS - started)) s"
+) > .build/venv-mlflow.log 2>&1 &
+mlflow_venvs=$!
 ./scripts/check-imports.sh
 echo "==> checking format"
 swift format lint --strict --recursive Sources Tests Examples bench/peers/QuillPeerBench bench/steps bench/hash
@@ -20,6 +46,16 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import whirr.client, 
 fi
 export QUILL_TEST_PYTHON="$PWD/$venv/bin/python"
 export QUILL_TEST_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
+echo "==> waiting for the MLflow virtualenvs (mlflow-skinny and mlflow $MLFLOW_VERSION from PyPI)"
+if ! wait "$mlflow_venvs"; then
+    cat .build/venv-mlflow.log
+    echo "error: could not make the MLflow virtualenvs in .build (see above); check the network and re-run" >&2
+    exit 1
+fi
+cat .build/venv-mlflow.log
+export QUILL_TEST_MLFLOW_PYTHON="$PWD/.build/venv-mlflow-skinny/bin/python"
+export QUILL_TEST_MLFLOW_FULL_PYTHON="$PWD/.build/venv-mlflow-full/bin/python"
+export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 echo "==> testing"
 set +e
 # Suites that measure time, or that hold the cooperative thread pool on purpose, run after the rest and one

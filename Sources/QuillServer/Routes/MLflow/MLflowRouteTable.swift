@@ -33,11 +33,17 @@ final class MLflowRouteTable: @unchecked Sendable {
             for method in all where !allowed.contains(method) {
                 for group in groups {
                     group.on(RouterPath(path), method: method) { request, _ -> Response in
-                        throw MLflowHTTPError(
-                            .badRequest,
-                            "\(request.method.rawValue) is not allowed on \(request.uri.path); use "
-                                + allowed.map(\.rawValue).sorted().joined(separator: ", ")
+                        // 405 as MLflow's server answers, with the body in MLflow's error shape.
+                        let use = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+                        var response = try JSONResponse.make(
+                            MLflowErrorBody(
+                                .badRequest,
+                                "\(request.method.rawValue) is not allowed on \(request.uri.path); use \(use)"
+                            ),
+                            status: .methodNotAllowed
                         )
+                        response.headers[.allow] = use
+                        return response
                     }
                 }
             }
