@@ -123,6 +123,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "QuillImport",
+            dependencies: [
+                "QuillCore",
+                "QuillAPI",
+                "QuillClient",
+                "QuillStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "QuillCLI",
             dependencies: [
                 "QuillCore",
@@ -135,6 +146,7 @@ let package = Package(
                 "QuillServer",
                 "QuillSteps",
                 "QuillJobs",
+                "QuillImport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -199,6 +211,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -214,6 +227,15 @@ let package = Package(
             dependencies: [
                 "QuillSteps", "QuillCore", "QuillTesting", .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillImportTests",
+            dependencies: [
+                "QuillImport", "QuillStore", "QuillStoreSQLite", "QuillBlobs", "QuillCore", "QuillTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -237,6 +259,7 @@ if let extras = Context.environment["QUILL_EXTRAS"], !extras.isEmpty, extras != 
         .executable(name: "quill-steps-example", targets: ["QuillStepsExample"]),
         .executable(name: "quill-sdk-example", targets: ["QuillSDKExample"]),
         .executable(name: "quill-search-bench", targets: ["QuillSearchBench"]),
+        .executable(name: "quill-mlflow-search-bench", targets: ["QuillMLflowSearchBench"]),
         .executable(name: "quill-steps-bench", targets: ["QuillStepsBench"]),
         .executable(name: "quill-hash-bench", targets: ["QuillHashBench"]),
     ]
@@ -274,6 +297,12 @@ if let extras = Context.environment["QUILL_EXTRAS"], !extras.isEmpty, extras != 
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "bench/search/QuillSearchBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QuillMLflowSearchBench",
+            dependencies: ["QuillCore", "QuillServer", "QuillStore", "QuillStoreSQLite"],
+            path: "bench/search/QuillMLflowSearchBench",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

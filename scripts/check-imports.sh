@@ -2,7 +2,7 @@
 # Checks the module dependency direction of shared/STYLE.md: QuillCore imports Foundation and swift-crypto
 # only; the SDK never imports the CLI, servers or database drivers; the server imports no store backend and
 # no blob implementation; QuillClient imports no server, store or CLI module; nothing imports QuillCLI but
-# QuillTool.
+# QuillTool. QuillImport (quill import) imports neither the server nor the CLI nor a store backend.
 # And the platform rule: only Sources/QuillCore/System/Platform.swift names the C library's module (Glibc,
 # Darwin, Musl) or reads the platform-specific `stat` fields; everything else goes through `Platform`.
 set -euo pipefail
@@ -34,6 +34,7 @@ check QuillStore 'Quill|QuillCLI|QuillStoreSQLite|QuillStorePostgres|QuillServer
 check QuillSteps 'Quill|QuillServer|QuillStore[A-Za-z]*|GRDB|Hummingbird|ArgumentParser' "steps need only the core and swift-log, not the SDK"
 check QuillServer 'QuillStoreSQLite|QuillStorePostgres|GRDB|GRDBSQLite|PostgresNIO|QuillBlobs' "the server sees only the store protocols (any TrackingStore, any BlobStore); the CLI opens backends"
 check QuillJobs 'Quill|QuillCLI|QuillServer|QuillClient|QuillAPI|QuillStoreSQLite|QuillStorePostgres|GRDB|PostgresNIO|Hummingbird|ArgumentParser' "the queue logic and the worker see only the store protocols; the CLI wires backends and HTTP in"
+check QuillImport 'QuillCLI|QuillServer|QuillStoreSQLite|QuillStorePostgres|QuillBlobs|Hummingbird|ArgumentParser' "the import readers and the Importer write through the store protocols; the CLI opens the stores"
 # QuillBlobs: the file blob store needs only the core, the store protocols, Foundation (+ swift-crypto) and the
 # lifecycle (its Service conformance); Synchronization is the standard library's.
 if grep -rEn --include="*.swift" "^(@[A-Za-z_]+ )*(public |package |internal )?import " Sources/QuillBlobs \

@@ -28,6 +28,9 @@ public struct APIRun: Codable, Sendable, Hashable {
     public var endedAt: Date?
     /// Seconds from start to end, or `null` while it runs.
     public var durationSeconds: Double?
+    /// When it was moved to the trash (MLflow's `delete-run`), or `null` while active. Listings and searches
+    /// show active runs only; `GET /api/v1/runs/{id}` still answers for a run in the trash.
+    public var deletedAt: Date?
     /// Who ran it, or `null`.
     public var user: String?
     /// Where it ran, or `null`.
@@ -53,6 +56,7 @@ public struct APIRun: Codable, Sendable, Hashable {
         case startedAt = "started_at"
         case endedAt = "ended_at"
         case durationSeconds = "duration_seconds"
+        case deletedAt = "deleted_at"
         case dashboardURL = "dashboard_url"
     }
 
@@ -76,6 +80,7 @@ public struct APIRun: Codable, Sendable, Hashable {
         environment: JSONValue? = nil,
         config: [String: JSONValue] = [:],
         summary: [String: JSONValue] = [:],
+        deletedAt: Date? = nil,
         url: String,
         dashboardURL: String? = nil
     ) {
@@ -97,6 +102,7 @@ public struct APIRun: Codable, Sendable, Hashable {
         self.environment = environment
         self.config = config
         self.summary = summary
+        self.deletedAt = deletedAt
         self.url = url
         self.dashboardURL = dashboardURL
     }

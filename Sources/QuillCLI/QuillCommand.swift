@@ -19,7 +19,7 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
             LoginCommand.self, KeysCommand.self, OrgsCommand.self, UsersCommand.self, StepsCommand.self,
             SubmitCommand.self, SweepCommand.self, JobsCommand.self, JobCommand.self, WaitCommand.self,
             CancelCommand.self,
-            RetryCommand.self, WorkerCommand.self, DevicesCommand.self, LogsCommand.self,
+            RetryCommand.self, WorkerCommand.self, DevicesCommand.self, LogsCommand.self, ImportCommand.self,
         ]
     )
 

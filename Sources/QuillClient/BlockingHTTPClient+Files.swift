@@ -104,6 +104,7 @@ extension BlockingHTTPClient {
         var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = method
         if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
         return request
     }
 

@@ -14,6 +14,9 @@ package struct BlockingHTTPClient: Sendable {
     package let apiKey: String?
     /// Seconds before a request fails.
     var timeout: Double = 30
+    /// The whole `Authorization` header, sent instead of the API key's Bearer one when set (another server's
+    /// credentials: `quill import mlflow` sends MLflow's Basic or Bearer credentials).
+    package var authorization: String?
 
     /// A client for a server.
     package init(baseURL: String, apiKey: String?, timeout: Double = 30) {

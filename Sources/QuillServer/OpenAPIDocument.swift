@@ -203,7 +203,7 @@ enum OpenAPIDocument {
                 "required": [
                     "id", "project_id", "name", "description", "kind", "status", "parent", "created_at", "updated_at",
                     "started_at", "ended_at", "duration_seconds", "user", "host", "git", "environment", "config",
-                    "summary", "url",
+                    "summary", "deleted_at", "url",
                 ],
                 "properties": [
                     "id": ["type": "string"], "project_id": ["type": "integer"], "name": ["type": "string"],
@@ -216,6 +216,11 @@ enum OpenAPIDocument {
                     "duration_seconds": ["type": ["number", "null"]], "user": nullableString, "host": nullableString,
                     "git": ["type": ["object", "null"]], "environment": ["type": ["object", "null"]], "config": object,
                     "summary": object, "url": ["type": "string"],
+                    "deleted_at": [
+                        "type": ["string", "null"],
+                        "description":
+                            "When the run was moved to the trash; null while active (listings show active runs only)",
+                    ],
                     "dashboard_url": ["type": "string", "description": "The run's page on the dashboard"],
                 ],
             ],

@@ -222,6 +222,9 @@ enum Migrations {
         migrator.registerMigration("v15: queued runs") { db in
             try QueuedRunSchema.migrate(db)
         }
+        migrator.registerMigration("v16: project tags and the trash") { db in
+            try LifecycleSchema.migrate(db)
+        }
         return migrator
     }
 }

@@ -50,7 +50,8 @@ struct SQLFragment {
 /// - numeric text (`"0.01"`) compares as a number with values that read as numbers, as text with others;
 /// - text compares `txt` (NFC, so byte order is Swift's order); `<`, `>` on text need a text value;
 /// - `created` compares as a time when the value parses as one;
-/// - `~` uses SQLite's `GLOB` for patterns where it agrees with `fnmatch` (ASCII, only `*`).
+/// - `~` uses SQLite's `GLOB` for patterns where it agrees with `fnmatch` (ASCII, only `*`);
+/// - `like` and `ilike` are always evaluated in Swift (SQLite's `LIKE` ignores ASCII case and has no escape).
 ///
 /// Anything else (other glob patterns, text that is not a number against a metric) is evaluated in Swift
 /// by the SQL function `quill_eval(n, value)`, which runs the n-th of ``fallbacks`` with
@@ -152,6 +153,11 @@ struct SQLiteQueryTranslator {
             guard isPlainGlob(pattern) else { return nil }
             let test = SQLFragment("coalesce(s.raw, s.txt) GLOB ?", [pattern])
             return op == .glob ? test : "NOT " + test
+        case .like, .ilike:
+            // SQLite's LIKE ignores ASCII case unless a connection pragma says otherwise, and knows no escape
+            // character without `ESCAPE`: evaluated in Swift, exactly as in memory.
+            guard case .text = values.first else { return .alwaysFalse }
+            return nil
         }
     }
 
@@ -230,7 +236,7 @@ struct SQLiteQueryTranslator {
                 return .alwaysFalse
             }
             return SQLFragment("\(column) \(op.rawValue) ?", [number])
-        case .glob, .notGlob:
+        case .glob, .notGlob, .like, .ilike:
             guard case .text = values.first else { return .alwaysFalse }
             return nil
         }

@@ -3,6 +3,8 @@ import GRDB
 import QuillCore
 package import QuillStore
 
+// Counts are of what the listings show: active projects and active runs. Storage (metric points and series,
+// artifact files and bytes) counts every run's, since runs in the trash keep what they logged.
 extension SQLiteTrackingStore: ActivityStore {
     package func projectActivity(_ projectIDs: [Int64]) async throws -> [Int64: ProjectActivity] {
         let ids = Self.jsonArray(projectIDs)
@@ -21,7 +23,8 @@ extension SQLiteTrackingStore: ActivityStore {
                 db,
                 sql: """
                     SELECT project_id, status, count(*), max(updated_at) FROM runs
-                    WHERE project_id IN (SELECT value FROM json_each(?)) GROUP BY project_id, status
+                    WHERE project_id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL
+                    GROUP BY project_id, status
                     """,
                 arguments: [ids]
             )
@@ -46,13 +49,16 @@ extension SQLiteTrackingStore: ActivityStore {
             statistics.projects =
                 try Int.fetchOne(
                     db,
-                    sql: "SELECT count(*) FROM projects WHERE id IN (SELECT value FROM json_each(?))",
+                    sql: """
+                        SELECT count(*) FROM projects WHERE id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL
+                        """,
                     arguments: [ids]
                 ) ?? 0
             for row in try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT status, count(*) FROM runs WHERE project_id IN (SELECT value FROM json_each(?))
+                    SELECT status, count(*) FROM runs
+                    WHERE project_id IN (SELECT value FROM json_each(?)) AND deleted_at IS NULL
                     GROUP BY status
                     """,
                 arguments: [ids]
@@ -64,7 +70,7 @@ extension SQLiteTrackingStore: ActivityStore {
                 db,
                 sql: """
                     SELECT date(started_at / 1000000, 'unixepoch') AS day, count(*) FROM runs
-                    WHERE project_id IN (SELECT value FROM json_each(?)) AND started_at >= ?
+                    WHERE project_id IN (SELECT value FROM json_each(?)) AND started_at >= ? AND deleted_at IS NULL
                     GROUP BY day ORDER BY day
                     """,
                 arguments: [ids, sinceMicros]

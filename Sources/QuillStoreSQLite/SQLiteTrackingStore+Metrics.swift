@@ -15,6 +15,8 @@ extension SQLiteTrackingStore {
                     arguments: [id]
                 )
             else { throw Self.missing(run) }
+            // First, before anything is written: a refused param change refuses the whole batch.
+            let params = try Self.paramsToWrite(db, run: run, batch)
             var written = 0
             var ignored = 0
             if !batch.metrics.isEmpty {
@@ -81,14 +83,19 @@ extension SQLiteTrackingStore {
                 try MetricBlock.add(db, blocks)
             }
             // Cached statements: preparing one costs more than running it, and a batch may hold thousands.
-            if !batch.params.isEmpty {
+            if !params.isEmpty {
                 let upsert = try db.cachedStatement(
                     sql:
                         "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value"
                 )
-                for (key, value) in batch.params {
+                for (key, value) in params {
                     try upsert.execute(arguments: [id, key, JSONWriter.string(value)])
                 }
+            }
+            // Removed tags first, then set ones: a key in both ends up set.
+            if !batch.removedTags.isEmpty {
+                let delete = try db.cachedStatement(sql: "DELETE FROM tags WHERE run_id = ? AND key = ?")
+                for key in batch.removedTags { try delete.execute(arguments: [id, key]) }
             }
             if !batch.tags.isEmpty {
                 let upsert = try db.cachedStatement(
@@ -118,11 +125,13 @@ extension SQLiteTrackingStore {
             // A run's `updated_at` moves at most once a second while only metrics arrive, so a stream of
             // small batches does not rewrite the run's row (a page of the write-ahead log) every time.
             let now = Self.now()
-            let onlyMetrics = batch.params.isEmpty && batch.tags.isEmpty && batch.links.isEmpty && batch.logs.isEmpty
+            let onlyMetrics =
+                batch.params.isEmpty && batch.tags.isEmpty && batch.removedTags.isEmpty && batch.links.isEmpty
+                && batch.logs.isEmpty
             if !batch.isEmpty && (!onlyMetrics || now - updatedAt >= 1_000_000) {
                 try db.cachedStatement(sql: "UPDATE runs SET updated_at = ? WHERE id = ?").execute(arguments: [now, id])
             }
-            if !batch.params.isEmpty || !batch.tags.isEmpty {
+            if !params.isEmpty || !batch.tags.isEmpty || !batch.removedTags.isEmpty {
                 try SearchIndex.refresh(db, runID: id)
             }
             return BatchResult(metricsWritten: written, metricsIgnored: ignored)

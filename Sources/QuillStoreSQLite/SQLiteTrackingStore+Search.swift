@@ -7,7 +7,8 @@ extension SQLiteTrackingStore {
     /// bucket (``SearchOrder``) with keyset paging, and only the page's runs get their details, in four
     /// batched queries.
     ///
-    /// Results are those of filtering every run's ``RunDetails/queryable`` with ``RunQuery/matches(_:)`` and
+    /// Results are those of filtering the runs ``RunSearch/lifecycle`` admits (active ones by default) by their
+    /// ``RunDetails/queryable`` with ``RunQuery/matches(_:)`` and
     /// sorting with ``RunSort`` (ties newest first, then by id, descending). A cursor is the last run's
     /// sort key, so pages neither skip nor repeat runs while runs are added.
     package func searchRuns(_ search: RunSearch) async throws -> RunPage {
@@ -17,6 +18,7 @@ extension SQLiteTrackingStore {
         guard !search.projectIDs.isEmpty else { return RunPage(runs: [], nextCursor: nil) }
         let query = search.query
         let projectIDs = search.projectIDs
+        let lifecycle = search.lifecycle
         return try await read { db in
             var translator = SQLiteQueryTranslator()
             let placeholders = Array(repeating: "?", count: projectIDs.count).joined(separator: ", ")
@@ -25,6 +27,13 @@ extension SQLiteTrackingStore {
             // and lets it read `runs_by_start` in order instead.
             let column = projectIDs.count == 1 ? "r.project_id" : "+r.project_id"
             var filter = SQLFragment("\(column) IN (\(placeholders))", StatementArguments(projectIDs))
+            // The trash: a test on the row each order reads anyway (active runs), or the partial index
+            // `runs_deleted_by_project` (deleted ones).
+            switch lifecycle {
+            case .active: filter = filter + " AND r.deleted_at IS NULL"
+            case .deleted: filter = filter + " AND r.deleted_at IS NOT NULL"
+            case .all: break
+            }
             if let query {
                 filter = filter + " AND " + translator.condition(query.expression)
                 // The comparison the fewest runs pass, when fewer than `sparse` do (counted on its index).

@@ -114,6 +114,13 @@ package final class SQLiteTrackingStore: TrackingStore {
     package func project(namespace: String, displayName: String, createdBy: String?) async throws -> StoredProject {
         let project = Project(displayName: displayName)
         return try await write { db in
+            // A project renamed to this display name is the one meant (display names are unique in a
+            // namespace: `updateProject` refuses a taken one).
+            if let named = try ProjectRecord.filter(
+                ProjectRecord.Columns.namespace == namespace && ProjectRecord.Columns.displayName == project.displayName
+            ).fetchOne(db) {
+                return try Self.storedProject(db, named)
+            }
             // Get or create: the schema's UNIQUE (namespace, slug) decides, so the project is made at most once.
             let record = ProjectRecord(
                 namespace: namespace,
@@ -134,13 +141,15 @@ package final class SQLiteTrackingStore: TrackingStore {
     }
 
     package func project(id: Int64) async throws -> StoredProject? {
-        try await read { db in try ProjectRecord.fetchOne(db, key: id)?.stored }
+        try await read { db in try ProjectRecord.fetchOne(db, key: id).map { try Self.storedProject(db, $0) } }
     }
 
     package func projects() async throws -> [StoredProject] {
         try await read { db in
-            try ProjectRecord.order(ProjectRecord.Columns.namespace, ProjectRecord.Columns.slug).fetchAll(db)
-                .map(\.stored)
+            let records = try ProjectRecord.order(ProjectRecord.Columns.namespace, ProjectRecord.Columns.slug)
+                .fetchAll(db)
+            let tags = try ProjectTagRecord.tags(db, projectIDs: nil)
+            return records.map { $0.stored(tags: tags[$0.id ?? 0] ?? [:]) }
         }
     }
 
@@ -151,14 +160,20 @@ package final class SQLiteTrackingStore: TrackingStore {
             }
             record.visibility = visibility.rawValue
             try record.update(db, columns: [ProjectRecord.Columns.visibility])
-            return record.stored
+            return try Self.storedProject(db, record)
         }
     }
 
     private static func fetchProject(_ db: Database, namespace: String, slug: String) throws -> StoredProject? {
         try ProjectRecord
             .filter(ProjectRecord.Columns.namespace == namespace && ProjectRecord.Columns.slug == slug)
-            .fetchOne(db)?.stored
+            .fetchOne(db).map { try storedProject(db, $0) }
+    }
+
+    /// A project with its tags (every read of a project comes here or reads the tags of a list at once).
+    static func storedProject(_ db: Database, _ record: ProjectRecord) throws -> StoredProject {
+        let id = record.id ?? 0
+        return record.stored(tags: try ProjectTagRecord.tags(db, projectIDs: [id])[id] ?? [:])
     }
 
     // MARK: Runs
@@ -245,9 +260,15 @@ package final class SQLiteTrackingStore: TrackingStore {
 
     package func counts() async throws -> StoreCounts {
         try await read { db in
+            // Active projects and runs (as the listings show them); metric points of every run, since runs in
+            // the trash keep theirs.
             StoreCounts(
-                projects: try ProjectRecord.fetchCount(db),
-                runs: try RunRecord.fetchCount(db),
+                projects: try ProjectRecord.filter(ProjectRecord.Columns.deletedAt == nil).fetchCount(db),
+                // All runs less those in the trash: the count reads the smallest index, the trash its partial one.
+                runs: try Int.fetchOne(
+                    db,
+                    sql: "SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM runs WHERE deleted_at IS NOT NULL)"
+                ) ?? 0,
                 metricPoints: try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM metric_stats") ?? 0
             )
         }

@@ -40,6 +40,14 @@ extension TrackingStoreConformance {
         "duration > 10", "duration <= 30", "duration = null", "duration != 20", "project = p", "not project = p",
         "not (params.lr = 0.01 or tags.team = nlp)", "(status = completed or status = failed) and not tags.team = nlp",
         "params.lr in (0.01, 0.001) and metrics.loss.min < 0.5 or tags.team = \"vision\"",
+        "params.optimizer.name like 'a%'", "params.optimizer.name ilike 'A_A%'", "params.optimizer.name like '%M'",
+        "params.optimizer.name ilike '%M'", "params.optimizer.name ilike 'ÉTÉ'", "params.optimizer.name like '_t_'",
+        "params.lr like '0.0%'", "params.lr ilike '%1'", "params.mixed like '[%'", "params.mixed like '%\\\\_%'",
+        "params.flag like 't%'", "params.flag ilike 'TRUE'", "params.missing like '%'", "not params.lr like '%'",
+        "tags.team ilike 'VIS%'", "tags.label like ''", "tags.stage like '0%'", "name like 'run-1_'",
+        "name ilike 'RUN-%7'", "metrics.loss like '0.%'", "metrics.loss.count like '1'", "created like '2023-%'",
+        "summary.note ilike '%É%'", "status like 'compl_ted'", "user ilike 'ADA'",
+        "not tags.team like 'v%' and params.optimizer.name ilike 'a%'",
     ]
 
     /// Sorts the differential check uses, each with a few of the queries.

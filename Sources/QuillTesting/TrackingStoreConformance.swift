@@ -19,6 +19,10 @@ public enum TrackingStoreConformance: String, CaseIterable, Sendable, CustomTest
     case searchMatchesInMemoryEvaluation
     case missingRunsAreNotFound
     case metricsAndLogsCanBeFollowed
+    case projectNamesTagsAndTrash
+    case runsInTheTrashAndSearchLifecycle
+    case removedTags
+    case paramChangesRejectedWholeBatch
 
     /// The check's name in test output.
     public var testDescription: String { rawValue }
@@ -39,6 +43,10 @@ public enum TrackingStoreConformance: String, CaseIterable, Sendable, CustomTest
         case .searchMatchesInMemoryEvaluation: try await searchMatchesInMemoryEvaluation(store)
         case .missingRunsAreNotFound: try await missing(store)
         case .metricsAndLogsCanBeFollowed: try await following(store)
+        case .projectNamesTagsAndTrash: try await projectUpdates(store)
+        case .runsInTheTrashAndSearchLifecycle: try await runTrashAndSearchLifecycle(store)
+        case .removedTags: try await removingTags(store)
+        case .paramChangesRejectedWholeBatch: try await paramChangesRejected(store)
         }
     }
 
@@ -366,6 +374,8 @@ public enum TrackingStoreConformance: String, CaseIterable, Sendable, CustomTest
             { _ = try await store.updateRun(ghost, RunUpdate()) },
             { try await store.deleteRun(ghost) },
             { _ = try await store.metricHistory(ghost, key: "x", steps: nil) },
+            { _ = try await store.setRunDeleted(ghost, true) },
+            { _ = try await store.updateProject(999_999, ProjectUpdate()) },
         ] as [@Sendable () async throws -> Void] {
             do {
                 try await attempt()

@@ -30,7 +30,7 @@ import Testing
 
     @Test func runWritesNullsForMissingValuesAndLeavesOutTheDashboardURL() throws {
         let expected =
-            #"{"config":{},"created_at":"\#(stamp)","description":null,"duration_seconds":null,"ended_at":null,"#
+            #"{"config":{},"created_at":"\#(stamp)","deleted_at":null,"description":null,"duration_seconds":null,"ended_at":null,"#
             + #""environment":null,"git":null,"host":null,"id":"r1","kind":"training","name":"first","parent":null,"#
             + #""project_id":7,"started_at":"\#(stamp)","status":"running","summary":{},"updated_at":"\#(stamp)","#
             + #""url":"/runs/r1","user":null}"#

@@ -278,6 +278,10 @@ struct QueryParser {
         default:
             if isKeyword(operatorToken, "in") {
                 op = .in
+            } else if isKeyword(operatorToken, "like") {
+                op = .like
+            } else if isKeyword(operatorToken, "ilike") {
+                op = .ilike
             } else if isKeyword(operatorToken, "not"), isKeyword(tokens[index + 1], "in") {
                 op = .notIn
                 index += 1
@@ -285,7 +289,7 @@ struct QueryParser {
                 throw QueryParseError(
                     position: operatorToken.position,
                     message:
-                        "expected a comparison (=, !=, <, <=, >, >=, ~, !~, in, not in) after \(field), found \(describe(operatorToken))"
+                        "expected a comparison (=, !=, <, <=, >, >=, ~, !~, like, ilike, in, not in) after \(field), found \(describe(operatorToken))"
                 )
             }
         }
@@ -310,11 +314,13 @@ struct QueryParser {
             return .comparison(field, op, values)
         }
         let value = try parseValue()
-        if op == .glob || op == .notGlob, case .text = value {
-        } else if op == .glob || op == .notGlob {
+        let takesPattern = op == .glob || op == .notGlob || op == .like || op == .ilike
+        if takesPattern, case .text = value {
+        } else if takesPattern {
+            let example = op == .like || op == .ilike ? "\"resnet%\"" : "\"resnet*\""
             throw QueryParseError(
                 position: tokens[index - 1].position,
-                message: "'\(op.rawValue)' takes a text pattern, e.g. \"resnet*\""
+                message: "'\(op.rawValue)' takes a text pattern, e.g. \(example)"
             )
         }
         return .comparison(field, op, [value])

@@ -104,6 +104,9 @@ extension RunQuery {
                 guard case .text(let pattern) = values.first else { return false }
                 let matched = fnmatch(pattern, QueryComparison.text(actual), 0) == 0
                 return op == .glob ? matched : !matched
+            case .like, .ilike:
+                guard case .text(let pattern) = values.first else { return false }
+                return LikePattern.matches(QueryComparison.text(actual), pattern, caseInsensitive: op == .ilike)
             }
         }
     }

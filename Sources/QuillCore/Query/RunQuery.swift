@@ -9,8 +9,9 @@ import Foundation
 /// ```
 ///
 /// - Boolean operators: `and`, `or`, `not`, parentheses; `and` binds tighter than `or`.
-/// - Comparisons: `=`, `!=`, `<`, `<=`, `>`, `>=`, `in (…)`, `not in (…)`, and `~` / `!~` for glob
-///   matching on text (`*` any run of characters, `?` one character).
+/// - Comparisons: `=`, `!=`, `<`, `<=`, `>`, `>=`, `in (…)`, `not in (…)`, `~` / `!~` for glob
+///   matching on text (`*` any run of characters, `?` one character), and `like` / `ilike` for SQL `LIKE`
+///   patterns (`%` any run of characters, `_` one character, a backslash escapes; `ilike` ignores case).
 /// - Fields: `params.<key>` (config and params; nested config by dotted path), `config.<key>` (the same),
 ///   `metrics.<key>` (latest value), `metrics.<key>.latest|min|max|count`, `tags.<key>`,
 ///   `summary.<key>`, and the run attributes `status`, `kind`, `name`, `id`, `project`, `user`, `host`,
@@ -96,6 +97,10 @@ public struct RunQuery: Sendable, Hashable, CustomStringConvertible {
         case glob = "~"
         /// Text does not match a glob pattern.
         case notGlob = "!~"
+        /// Text matches an SQL `LIKE` pattern (`%` any run of characters, `_` one character, `\\` escapes).
+        case like = "like"
+        /// Text matches an SQL `LIKE` pattern, ignoring case.
+        case ilike = "ilike"
     }
 
     /// A literal value in a query.
@@ -114,7 +119,9 @@ public struct RunQuery: Sendable, Hashable, CustomStringConvertible {
             switch self {
             case .number(let number):
                 number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
-            case .text(let text): "\"" + text.replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            case .text(let text):
+                "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                    + "\""
             case .bool(let flag): String(flag)
             case .null: "null"
             }

@@ -37,6 +37,7 @@ enum DTO {
             environment: run.environment,
             config: run.config,
             summary: run.summary,
+            deletedAt: run.deletedAt,
             url: "/runs/\(run.id.rawValue)",
             dashboardURL: dashboardURL
         )

@@ -22,7 +22,8 @@ struct ProjectRoutes {
             return try JSONResponse.make(DTO.project(project))
         }
         group.get { _, context in
-            let projects = try await api.authorization.readableProjects(context.caller)
+            // Projects in the trash (MLflow's deleted experiments) are left out; their runs still read by id.
+            let projects = try await api.authorization.readableProjects(context.caller).filter { $0.deletedAt == nil }
             let activity = try await api.activity.projectActivity(projects.map(\.id))
             return try JSONResponse.make(
                 APIProjectList(

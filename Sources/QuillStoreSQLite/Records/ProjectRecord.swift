@@ -3,7 +3,8 @@ import GRDB
 import QuillCore
 import QuillStore
 
-/// A row of `projects`: one project, unique by (namespace, slug).
+/// A row of `projects`: one project, unique by (namespace, slug). Its tags are rows of `project_tags`
+/// (``ProjectTagRecord``).
 struct ProjectRecord: FetchableRecord, PersistableRecord, Sendable {
     static let databaseTableName = "projects"
 
@@ -16,6 +17,8 @@ struct ProjectRecord: FetchableRecord, PersistableRecord, Sendable {
         static let visibility = Column("visibility")
         static let createdAt = Column("created_at")
         static let createdBy = Column("created_by")
+        static let deletedAt = Column("deleted_at")
+        static let updatedAt = Column("updated_at")
     }
 
     /// `nil` before the row is inserted (SQLite assigns it).
@@ -27,6 +30,10 @@ struct ProjectRecord: FetchableRecord, PersistableRecord, Sendable {
     /// Microseconds since the epoch.
     var createdAt: Int64
     var createdBy: String?
+    /// When it was moved to the trash (microseconds), `nil` while active.
+    var deletedAt: Int64?
+    /// When its name, tags or lifecycle last changed (microseconds), `nil` when never.
+    var updatedAt: Int64?
 
     init(namespace: String, project: Project, createdAt: Int64, createdBy: String?) {
         self.namespace = namespace
@@ -45,6 +52,8 @@ struct ProjectRecord: FetchableRecord, PersistableRecord, Sendable {
         visibility = row[Columns.visibility]
         createdAt = row[Columns.createdAt]
         createdBy = row[Columns.createdBy]
+        deletedAt = row[Columns.deletedAt]
+        updatedAt = row[Columns.updatedAt]
     }
 
     func encode(to container: inout PersistenceContainer) {
@@ -55,11 +64,14 @@ struct ProjectRecord: FetchableRecord, PersistableRecord, Sendable {
         container[Columns.visibility] = visibility
         container[Columns.createdAt] = createdAt
         container[Columns.createdBy] = createdBy
+        container[Columns.deletedAt] = deletedAt
+        container[Columns.updatedAt] = updatedAt
     }
 
-    /// The project, as the store's protocols give it.
-    var stored: StoredProject {
-        StoredProject(
+    /// The project, as the store's protocols give it, with its tags (read them with
+    /// ``ProjectTagRecord/tags(_:projectIDs:)``).
+    func stored(tags: [String: String]) -> StoredProject {
+        var project = StoredProject(
             id: id ?? 0,
             namespace: namespace,
             slug: slug,
@@ -68,5 +80,9 @@ struct ProjectRecord: FetchableRecord, PersistableRecord, Sendable {
             createdAt: Timestamp.date(microseconds: createdAt),
             createdBy: createdBy
         )
+        project.tags = tags
+        project.deletedAt = deletedAt.map(Timestamp.date(microseconds:))
+        project.updatedAt = updatedAt.map(Timestamp.date(microseconds:))
+        return project
     }
 }

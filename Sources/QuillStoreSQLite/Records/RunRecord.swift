@@ -27,6 +27,7 @@ struct RunRecord: FetchableRecord, PersistableRecord, Sendable {
         static let environment = Column("environment")
         static let config = Column("config")
         static let summary = Column("summary")
+        static let deletedAt = Column("deleted_at")
     }
 
     var id: String
@@ -47,6 +48,8 @@ struct RunRecord: FetchableRecord, PersistableRecord, Sendable {
     var environment: String?
     var config: String
     var summary: String
+    /// When the run was moved to the trash, `nil` while active.
+    var deletedAt: Int64?
 
     /// A new run's row, as `createRun` inserts it.
     init(_ request: NewRun, id: RunID, name: String, now: Int64) {
@@ -87,6 +90,7 @@ struct RunRecord: FetchableRecord, PersistableRecord, Sendable {
         environment = row[Columns.environment]
         config = row[Columns.config]
         summary = row[Columns.summary]
+        deletedAt = row[Columns.deletedAt]
     }
 
     func encode(to container: inout PersistenceContainer) {
@@ -107,6 +111,7 @@ struct RunRecord: FetchableRecord, PersistableRecord, Sendable {
         container[Columns.environment] = environment
         container[Columns.config] = config
         container[Columns.summary] = summary
+        container[Columns.deletedAt] = deletedAt
     }
 
     /// The run, as the store's protocols give it.
@@ -116,7 +121,7 @@ struct RunRecord: FetchableRecord, PersistableRecord, Sendable {
         guard let runID = RunID(id) else {
             throw QuillError(.malformed, "the store holds an invalid run id '\(id)'")
         }
-        return StoredRun(
+        var run = StoredRun(
             id: runID,
             projectID: projectID,
             name: name,
@@ -135,6 +140,8 @@ struct RunRecord: FetchableRecord, PersistableRecord, Sendable {
             config: Self.json(config)?.objectValue ?? [:],
             summary: Self.json(summary)?.objectValue ?? [:]
         )
+        run.deletedAt = deletedAt.map(Timestamp.date(microseconds:))
+        return run
     }
 
     /// A JSON column's value; `nil` when NULL or not JSON.

@@ -119,4 +119,57 @@ struct MLflowHistoryClientTests {
         #expect(try await server.get(run, "a b.txt").data == Data("spaces in the name\n".utf8))
         #expect(try await server.get(run, "unicod\u{e9} \u{fc}.json").data == Data("{\"caf\u{e9}\": 1}\n".utf8))
     }
+
+    static let fluentScript = script.deletingLastPathComponent().appendingPathComponent(
+        "mlflow_fluent_history_artifacts.py"
+    )
+
+    @Test(
+        "the fluent client logs 30,005 points and a tree of artifacts, and reads every point and byte back",
+        .timeLimit(.minutes(5))
+    )
+    func fluentWorkflow() async throws {
+        guard let python = Self.interpreter() else { return }
+        let temp = TemporaryDirectory("quill-mlflow-fluent")
+        let server = try ServerProcess(data: temp.file("data"))
+        let work = temp.file("work")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let result = try await BuiltProducts.runOffPool(
+            python,
+            [Self.fluentScript.path, "http://127.0.0.1:\(server.port)", work]
+        )
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        guard result.status == 0 else { return }
+        let seen = try JSONParser.parse(Array(result.stdout.utf8))
+        #expect(seen["points"] == 30_005)
+        #expect(
+            seen["fluent"]?.arrayValue?.compactMap { $0.arrayValue?.last?.stringValue } == [
+                "0.5", "nan", "inf", "-inf", "0.30000000000000004",
+            ]
+        )
+        func paths(_ name: String) -> [String] {
+            (seen[name]?.arrayValue ?? []).compactMap { $0.arrayValue?.first?.stringValue }
+        }
+        #expect(
+            paths("root") == [
+                "a", "files", "report b.txt", "r\u{e9}sum\u{e9} 100%.md", "top.json", "tree", "weights+v1.bin",
+                "with space",
+            ]
+        )
+        #expect(paths("tree") == ["tree/a", "tree/top.json", "tree/with space"])
+        #expect(paths("deep") == ["tree/a/b/c/deep.csv"])
+        #expect(paths("space") == ["with space/n\u{e4}me.txt"])
+        #expect(paths("file").isEmpty && paths("missing").isEmpty)
+        #expect(seen["downloaded"] == 12)
+
+        // The run and its files are Quill's: its own API reads them.
+        let run = try #require(seen["run_id"]?.stringValue)
+        let listed = try await server.request("GET", "/api/v1/runs/\(run)/artifacts")
+        #expect(listed.body?["artifacts"]?.arrayValue?.count == 12)
+        let weights = try await server.get(run, "weights+v1.bin")
+        #expect(weights.status == 200)
+        #expect(SHA256.hex(of: weights.data) == seen["weights_sha256"]?.stringValue)
+        let empty = try await server.get(run, "files/empty.txt")
+        #expect(empty.status == 200 && empty.data.isEmpty)
+    }
 }

@@ -12,7 +12,7 @@ extension MLflowRoutes {
     func registerArtifactListing(_ table: MLflowRouteTable) {
         table.add("artifacts/list", .get) { request, context in
             let query = MLflowFormQuery(request.uri.query)
-            let runText = try Self.requiredParameter(query.first("run_id") ?? query.first("run_uuid"), "run_id")
+            let runText = try required(query.first("run_id") ?? query.first("run_uuid"), "run_id")
             var folder = ""
             if let path = query.first("path") { folder = try MLflowArtifactPath(path).text }
             let run = try await readableRunRecord(runText, context)
@@ -24,7 +24,7 @@ extension MLflowRoutes {
                     fileSize: entry.size.map { MLflowInt64($0) }
                 )
             }
-            let root = "mlflow-artifacts:/\(experimentID(run.project, context.caller))/\(run.id)/artifacts"
+            let root = MLflowMapping.artifactURI(experimentID: experiments(context).id(run.project), run: run.id)
             return try JSONResponse.make(MLflowRunArtifactListing(rootURI: root, files: files))
         }
     }
@@ -50,22 +50,14 @@ extension MLflowRoutes {
         try MLflowArtifactPath(rawPath: request.uri.path, after: "mlflow-artifacts/artifacts/")
     }
 
-    /// The experiment id a caller sees for a project: `"0"` for the caller's `Default` project, else the
-    /// project's id (see Docs/MLflow.md).
-    func experimentID(_ project: StoredProject, _ caller: Caller) -> String {
-        let isDefault =
-            project.namespace == api.defaultNamespace(caller) && project.slug == Project.slug(for: "Default")
-        return isDefault ? "0" : String(project.id)
-    }
-
     /// Whether a path's experiment component names the run's experiment (its id, or `"0"` for the caller's
     /// `Default` project).
     private func check(_ path: MLflowArtifactPath, _ run: AuthorizedRun, _ context: QuillRequestContext) throws {
         let named = path.experimentID ?? ""
-        guard named == String(run.project.id) || named == experimentID(run.project, context.caller) else {
+        guard named == String(run.project.id) || named == experiments(context).id(run.project) else {
             throw MLflowHTTPError(
                 .resourceDoesNotExist,
-                "Run '\(run.id)' is not in experiment '\(named)'; its artifacts are under mlflow-artifacts:/\(experimentID(run.project, context.caller))/\(run.id)/artifacts"
+                "Run '\(run.id)' is not in experiment '\(named)'; its artifacts are under mlflow-artifacts:/\(experiments(context).id(run.project))/\(run.id)/artifacts"
             )
         }
     }

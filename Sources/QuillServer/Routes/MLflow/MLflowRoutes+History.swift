@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import QuillAPI
 import QuillCore
 import QuillStore
@@ -30,8 +31,8 @@ extension MLflowRoutes {
     /// the history.
     func metricHistory(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let query = MLflowFormQuery(request.uri.query)
-        let runText = try Self.requiredParameter(query.first("run_id") ?? query.first("run_uuid"), "run_id")
-        let key = try Self.requiredParameter(query.first("metric_key"), "metric_key")
+        let runText = try required(query.first("run_id") ?? query.first("run_uuid"), "run_id")
+        let key = try required(query.first("metric_key"), "metric_key")
         let limit = try Self.historyPageSize(query.first("max_results"))
         let token = try query.first("page_token").flatMap { $0.isEmpty ? nil : try MLflowHistoryPageToken.parse($0) }
         let run = try await readableRunID(runText, context)
@@ -42,15 +43,50 @@ extension MLflowRoutes {
         } catch let error as QuillError where error.code == .notFound {
             throw Self.runNotFound(runText)
         }
-        let metrics = page.points.map { keyed in
-            MLflowMetric(
-                key: key,
-                value: keyed.point.value,
-                timestamp: MLflowInt64(keyed.milliseconds),
-                step: MLflowInt64(keyed.step)
+        return Self.historyResponse(key: key, page.points, nextPageToken: page.nextToken)
+    }
+
+    /// A `get-history` answer, written directly (a page has up to 25,000 points): what
+    /// ``MLflowMetricHistory`` writes, in its member order, `{}` for no point.
+    static func historyResponse(key: String, _ points: [MLflowMetricOrder.Keyed], nextPageToken: String?) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(
+                byteBuffer: ByteBuffer(bytes: historyBytes(key: key, points, nextPageToken: nextPageToken))
             )
+        )
+    }
+
+    /// The bytes of a `get-history` answer (see ``historyResponse(key:_:nextPageToken:)``).
+    static func historyBytes(key: String, _ points: [MLflowMetricOrder.Keyed], nextPageToken: String?) -> [UInt8] {
+        var prefix: [UInt8] = Array("{\"key\":".utf8)
+        JSONWriter.appendString(key, into: &prefix)
+        prefix.append(contentsOf: ",\"value\":".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(points.count * (prefix.count + 60) + 100)
+        out.append(UInt8(ascii: "{"))
+        if !points.isEmpty {
+            out.append(contentsOf: "\"metrics\":[".utf8)
+            for (position, keyed) in points.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: prefix)
+                JSONWriter.appendDouble(keyed.point.value, into: &out)
+                out.append(contentsOf: ",\"timestamp\":".utf8)
+                out.append(contentsOf: String(keyed.milliseconds).utf8)
+                out.append(contentsOf: ",\"step\":".utf8)
+                out.append(contentsOf: String(keyed.step).utf8)
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "]"))
         }
-        return try JSONResponse.make(MLflowMetricHistory(metrics: metrics, nextPageToken: page.nextToken))
+        if let nextPageToken {
+            if !points.isEmpty { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"next_page_token\":".utf8)
+            JSONWriter.appendString(nextPageToken, into: &out)
+        }
+        out.append(contentsOf: "}\n".utf8)
+        return out
     }
 
     /// One page of a metric's history in MLflow's order, and the token of the next page.
@@ -85,14 +121,14 @@ extension MLflowRoutes {
     func bulkInterval(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let query = MLflowFormQuery(request.uri.query)
         let runTexts = query.all("run_ids")
-        guard !runTexts.isEmpty else { throw Self.missingParameter("run_ids") }
+        guard !runTexts.isEmpty else { throw Self.missing("run_ids") }
         guard runTexts.count <= Self.maxRunsPerBulkInterval else {
             throw MLflowHTTPError(
                 .invalidParameterValue,
                 "GetMetricHistoryBulkInterval request must specify at most \(Self.maxRunsPerBulkInterval) run_ids. Received \(runTexts.count) run_ids."
             )
         }
-        let key = try Self.requiredParameter(query.first("metric_key"), "metric_key")
+        let key = try required(query.first("metric_key"), "metric_key")
         let start = try Self.intParameter(query.first("start_step"), "start_step")
         let end = try Self.intParameter(query.first("end_step"), "end_step")
         var maxResults = Self.maxSampledPointsPerRun
@@ -175,19 +211,6 @@ extension MLflowRoutes {
             )
         }
         return value
-    }
-
-    /// A required parameter, refused as MLflow refuses it when absent or empty.
-    static func requiredParameter(_ value: String?, _ name: String) throws -> String {
-        guard let value, !value.isEmpty else { throw missingParameter(name) }
-        return value
-    }
-
-    static func missingParameter(_ name: String) -> MLflowHTTPError {
-        MLflowHTTPError(
-            .invalidParameterValue,
-            "Missing value for required parameter '\(name)'. See the API docs for more information about request parameters."
-        )
     }
 
     /// A run the caller may read, by its id's text; any other is `RESOURCE_DOES_NOT_EXIST`, as MLflow says it.

@@ -9,29 +9,19 @@ extension MLflowRoutes {
     /// that turns out to be a file) and `runs/outputs` is accepted for a run the caller may write (`{}`).
     func registerLoggedModels(_ table: MLflowRouteTable) {
         table.add("logged-models/search", .post) { request, context in
-            let body = try await mlflowBody(MLflowSearchLoggedModels.self, request)
-            guard body.experimentIDs != nil else { throw Self.missingParameter("experiment_ids") }
+            let body = try await body(MLflowSearchLoggedModels.self, request)
+            guard body.experimentIDs != nil else { throw Self.missing("experiment_ids") }
             return try JSONResponse.make(MLflowEmpty())
         }
         table.add("runs/outputs", .post) { request, context in
             // The run is named in the body: refuse an anonymous writer before reading it.
             try api.authorization.requireWriter(context.caller)
-            let body = try await mlflowBody(MLflowLogOutputs.self, request)
-            let runText = try Self.requiredParameter(body.runID, "run_id")
-            guard body.models != nil else { throw Self.missingParameter("models") }
+            let body = try await body(MLflowLogOutputs.self, request)
+            let runText = try required(body.runID, "run_id")
+            guard body.models != nil else { throw Self.missing("models") }
             _ = try await writableRun(runText, context)
             return try JSONResponse.make(MLflowEmpty())
         }
-    }
-
-    /// A JSON body decoded as `type`; an empty body is `{}`, anything but an object `INVALID_PARAMETER_VALUE`.
-    func mlflowBody<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
-        let buffer = try await api.bodyBytes(request)
-        let value: JSONValue = buffer.readableBytes == 0 ? .object([:]) : try APIContext.json(from: buffer)
-        guard case .object = value else {
-            throw MLflowHTTPError(.invalidParameterValue, "the request body must be a JSON object")
-        }
-        return try APIDecoder().decode(T.self, from: value)
     }
 
     /// A run the caller may write, with its project, by its id's text: an unknown or unreadable run is

@@ -1,0 +1,96 @@
+import Foundation
+import QuillCore
+import QuillImport
+import QuillStore
+import QuillTesting
+import Testing
+
+/// A real `mlflow server` on 127.0.0.1 (SQLite backend, proxied artifacts), stopped with its whole process group.
+final class MLflowServer: Sendable {
+    let url: String
+    let process: Process
+
+    init(python: String, work: TemporaryDirectory) async throws {
+        let port = try await BuiltProducts.runOffPool(
+            python,
+            ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]
+        ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        url = "http://127.0.0.1:" + port
+        let mlflow = (python as NSString).deletingLastPathComponent + "/mlflow"
+        let process = Process()
+        // Its own session, so stopping it stops the workers it starts too.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        process.arguments = [
+            mlflow, "server", "--backend-store-uri", "sqlite:///" + work.file("server.db"), "--artifacts-destination",
+            work.file("server-artifacts"), "--host", "127.0.0.1", "--port", port, "--workers", "1",
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(["MLFLOW_DISABLE_TELEMETRY": "true"]) { $1 }
+        _ = FileManager.default.createFile(atPath: work.file("server.log"), contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: work.file("server.log")))
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let url = self.url
+        // Up to two minutes: MLflow's server imports a lot on a loaded machine.
+        let up = await eventually(timeout: .seconds(120), poll: .milliseconds(500)) {
+            (try? MLflowServerReader(url: url, environment: [:])) != nil
+        }
+        if !up {
+            stop()
+            let tail = (try? String(contentsOfFile: work.file("server.log"), encoding: .utf8))?.suffix(1500) ?? ""
+            Issue.record("mlflow server did not answer on \(url) within 120 s: \(tail)")
+            throw CancellationError()
+        }
+    }
+
+    func stop() {
+        let group = process.processIdentifier
+        kill(-group, SIGTERM)
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning, Date() < deadline { usleep(100_000) }
+        if process.isRunning { kill(-group, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
+
+/// Imports from a running MLflow server, through its REST API, and compares with MLflow's own client's view.
+@Suite(.serialized)
+struct MLflowServerImportTests {
+    @Test("a running MLflow server imports point for point, and a second import duplicates nothing")
+    func server() async throws {
+        let python = try Fixtures.mlflowPython()
+        let work = TemporaryDirectory("mlflow-server")
+        let server = try await MLflowServer(python: python, work: work)
+        defer { server.stop() }
+        let dump = try await Fixtures.run(
+            python,
+            "mlflow_fixture.py",
+            [server.url, work.path, work.file("dump.json"), "5000"],
+            dump: work.file("dump.json")
+        )
+        let fresh = try FreshStore()
+        let source = try MLflowServerReader(url: server.url, environment: [:])
+        let report = try await fresh.importing(source)
+        #expect(report.read.runs == 8)
+        #expect(report.written.runs == 8)
+        #expect(report.read.artifacts == 3)
+        let compared = try await MLflowComparison.check(dump, fresh, report)
+        #expect(compared == 5000 + 7 + 3 + 1 + 40 + 1 + 1 + 1)
+        let before = try await fresh.counts()
+        let again = try await fresh.importing(try MLflowServerReader(url: server.url, environment: [:]))
+        #expect(again.written == ImportCounts())
+        #expect(try await fresh.counts() == before)
+    }
+
+    @Test("a server that does not answer is one line that says what to check")
+    func unreachable() async throws {
+        // The discard port: nothing listens there on a test machine.
+        let error = #expect(throws: QuillError.self) {
+            try MLflowServerReader(url: "http://127.0.0.1:9", environment: [:])
+        }
+        #expect(error?.message.hasPrefix("cannot reach the MLflow server at http://127.0.0.1:9") == true)
+        #expect(error?.message.hasSuffix("check the URL and that `mlflow server` runs there") == true)
+    }
+}
