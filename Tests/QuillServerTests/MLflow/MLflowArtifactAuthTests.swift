@@ -49,7 +49,13 @@ struct MLflowArtifactAuthTests {
         // Bob, and anonymous callers, cannot see the private run at all.
         for caller in [bob, nil] {
             for path in reads {
-                expectHistoryError(try await server.mlflow(path, key: caller), 404, "RESOURCE_DOES_NOT_EXIST", path)
+                let answer = try await server.mlflow(path, key: caller)
+                if path.contains("/get-history?") {
+                    // As for an unknown run (MLflow's server does not check the run): an empty history.
+                    #expect(answer.status == 200 && answer.body == [:], "\(path) \(answer.body)")
+                } else {
+                    expectHistoryError(answer, 404, "RESOURCE_DOES_NOT_EXIST", path)
+                }
             }
         }
         expectHistoryError(

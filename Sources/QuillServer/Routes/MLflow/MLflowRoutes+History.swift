@@ -35,13 +35,20 @@ extension MLflowRoutes {
         let key = try required(query.first("metric_key"), "metric_key")
         let limit = try Self.historyPageSize(query.first("max_results"))
         let token = try query.first("page_token").flatMap { $0.isEmpty ? nil : try MLflowHistoryPageToken.parse($0) }
-        let run = try await readableRunID(runText, context)
+        // MLflow's server does not check the run: an unknown run's history is empty. So is one the caller may
+        // not read, which therefore looks exactly like a run that does not exist.
+        let run: RunID
+        do {
+            run = try await readableRunID(runText, context)
+        } catch let error as MLflowHTTPError where error.code == .resourceDoesNotExist {
+            return Self.historyResponse(key: key, [], nextPageToken: nil)
+        }
 
         let page: (points: [MLflowMetricOrder.Keyed], nextToken: String?)
         do {
             page = try await historyPage(run, key: key, limit: limit, token: token)
         } catch let error as QuillError where error.code == .notFound {
-            throw Self.runNotFound(runText)
+            return Self.historyResponse(key: key, [], nextPageToken: nil)
         }
         return Self.historyResponse(key: key, page.points, nextPageToken: page.nextToken)
     }
