@@ -127,7 +127,8 @@ def make_runs(store, experiment_id):
         # Start times tie in groups (4 distinct times); ids break the ties.
         start = BASE + 1000 * (index % 4)
         user = ["ada", "bob", "cy"][index % 3]
-        name = "run-%d" % (index % 13)
+        # Names are unique: a Quill project gives a taken name a suffix (Docs/MLflow.md).
+        name = ["run", "Run", "trial"][index % 3] + "-%d" % index
         # The store makes a random uuid4 for the id: give it ours so the fixture is stable.
         real_uuid4 = uuid.uuid4
         uuid.uuid4 = lambda: uuid.UUID(hex=run_id, version=4)

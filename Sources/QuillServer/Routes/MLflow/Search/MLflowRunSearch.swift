@@ -218,10 +218,9 @@ package struct MLflowRunSearch: Sendable {
     /// The runs at or after a group in the store's order, as a query.
     static func atOrAfter(_ group: Group, sort: RunSort?) -> RunQuery.Expression {
         var startedBefore: RunQuery.Expression? {
-            guard let start = group.start else { return nil }
-            let (next, overflow) = start.addingReportingOverflow(1)
-            let (microseconds, overflow2) = next.multipliedReportingOverflow(by: 1000)
-            guard !overflow, !overflow2 else { return nil }
+            guard let start = group.start, let microseconds = MLflowRunValues.firstMicrosecond(after: start) else {
+                return nil
+            }
             var bytes: [UInt8] = []
             Timestamp.append(microseconds: microseconds, into: &bytes)
             return .comparison(.attribute("created"), .less, [.text(String(decoding: bytes, as: UTF8.self))])

@@ -1,4 +1,5 @@
 import Foundation
+import QuillAPI
 import QuillCore
 import QuillStore
 
@@ -18,53 +19,44 @@ struct MLflowRunValues: Sendable {
     var tags: [String: String]
     var metrics: [String: Double]
 
+    /// The run as ``MLflowMapping`` shows it to MLflow's client: its name (unique in a Quill project) is
+    /// `run_name` and the `mlflow.runName` tag, params are the config and params as strings, statuses and times
+    /// in MLflow's terms.
     init(_ details: RunDetails) {
         let run = details.run
         runID = run.id.rawValue
-        // MLflow's name is the `mlflow.runName` tag where there is one: MLflow lets runs share a name, Quill's
-        // store gives a taken name a suffix.
-        runName = details.tags["mlflow.runName"] ?? run.name
-        status = Self.status(run.status)
+        runName = run.name
+        status = MLflowMapping.status(run.status).rawValue
         startTime = Self.milliseconds(run.startedAt)
         endTime = run.endedAt.map(Self.milliseconds)
         userID = run.user ?? ""
-        artifactURI = "mlflow-artifacts:/\(run.projectID)/\(run.id.rawValue)/artifacts"
-        var params: [String: String] = [:]
-        for (key, value) in JSONValue.object(run.config).flattened() { params[key] = Self.text(value) }
-        for (key, value) in JSONValue.object(details.params).flattened() { params[key] = Self.text(value) }
-        self.params = params
+        artifactURI = MLflowMapping.artifactURI(experimentID: String(run.projectID), run: run.id)
+        params = MLflowMapping.params(details)
         var tags = details.tags
-        if tags["mlflow.runName"] == nil { tags["mlflow.runName"] = runName }
+        tags[MLflowMapping.runNameTag] = run.name
         self.tags = tags
         metrics = details.metrics.mapValues(\.last)
     }
 
-    /// MLflow's name of a Quill status.
-    static func status(_ status: RunStatus) -> String {
-        switch status {
-        case .queued: "SCHEDULED"
-        case .running: "RUNNING"
-        case .completed: "FINISHED"
-        case .failed, .crashed: "FAILED"
-        case .killed: "KILLED"
-        }
-    }
-
-    /// Milliseconds since 1970, rounded down.
+    /// Milliseconds since 1970, rounded half away from zero from the stored microseconds (as
+    /// ``MLflowMapping/milliseconds(_:)`` shows them, without its floating-point steps).
     static func milliseconds(_ date: Date) -> Int64 {
         let seconds = date.timeIntervalSince1970
         guard seconds.isFinite, abs(seconds) < 9e12 else { return seconds < 0 ? Int64.min : Int64.max }
-        let microseconds = Timestamp.microseconds(date)
-        return microseconds >= 0 ? microseconds / 1000 : -((-microseconds + 999) / 1000)
+        return milliseconds(microseconds: Timestamp.microseconds(date))
     }
 
-    /// A param as MLflow shows it: text as it is, `True`/`False` for booleans, anything else as compact JSON.
-    static func text(_ value: JSONValue) -> String {
-        switch value {
-        case .string(let text): text
-        case .bool(let flag): flag ? "True" : "False"
-        default: value.description
-        }
+    /// Milliseconds for microseconds, rounded half away from zero.
+    static func milliseconds(microseconds: Int64) -> Int64 {
+        microseconds >= 0 ? (microseconds + 500) / 1000 : -((-microseconds + 500) / 1000)
+    }
+
+    /// The first microsecond whose millisecond is after `milliseconds` (the inverse of
+    /// ``milliseconds(microseconds:)``), or `nil` when it does not fit.
+    static func firstMicrosecond(after milliseconds: Int64) -> Int64? {
+        let (scaled, overflow) = milliseconds.multipliedReportingOverflow(by: 1000)
+        let (first, overflow2) = scaled.addingReportingOverflow(milliseconds >= 0 ? 500 : 501)
+        return overflow || overflow2 ? nil : first
     }
 
     /// A string attribute by MLflow's name, or `nil` when there is no such attribute.
