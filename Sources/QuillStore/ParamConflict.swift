@@ -17,7 +17,8 @@ package struct ParamConflict: Sendable, Hashable {
         self.newValue = newValue
     }
 
-    /// The conflicts of a batch's params with the ones a run has: the keys the run has with another value
+    /// The conflicts of a batch's params with the ones a run has (as MLflow sees them: the config flattened
+    /// by dotted key, the params over it): the keys the run has with another value
     /// (values compare equal when they are equal or show the same text to MLflow, so `"0.1"` logged again
     /// over a Quill param `0.1` is no change), in key order.
     package static func conflicts(

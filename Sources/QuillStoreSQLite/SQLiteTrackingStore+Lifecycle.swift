@@ -78,11 +78,21 @@ extension SQLiteTrackingStore {
     }
 
     /// Refuses a batch with ``ParamChangePolicy/reject`` when one of its params has another value already,
-    /// and returns the params to write (those the run does not have yet with the same value). Runs inside the
-    /// batch's write transaction, before anything is written, so two conflicting batches cannot both pass.
+    /// and returns the params to write (those the run does not show yet). A run's params are what MLflow sees
+    /// of it: its config flattened by dotted key with its params over it (as search merges them), so a key a
+    /// run's config already holds is no new param either. Runs inside the batch's write transaction, before
+    /// anything is written, so two conflicting batches cannot both pass.
     static func paramsToWrite(_ db: Database, run: RunID, _ batch: LogBatch) throws -> [String: JSONValue] {
         guard batch.paramChanges == .reject, !batch.params.isEmpty else { return batch.params }
         var existing: [String: JSONValue] = [:]
+        let config = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT config FROM runs WHERE id = ?"),
+            arguments: [run.rawValue]
+        )
+        if let config = RunRecord.json(config), config != .object([:]) {
+            let flattened = config.flattened()
+            for key in batch.params.keys { existing[key] = flattened[key] }
+        }
         let select = try db.cachedStatement(sql: "SELECT value FROM params WHERE run_id = ? AND key = ?")
         for key in batch.params.keys {
             if let text = try String.fetchOne(select, arguments: [run.rawValue, key]) {

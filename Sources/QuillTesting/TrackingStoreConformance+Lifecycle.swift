@@ -225,6 +225,18 @@ extension TrackingStoreConformance {
         #expect(try await store.logLines(run.id, limit: 10).isEmpty)
         #expect(try await store.metricHistory(run.id, key: "loss", steps: nil).map(\.step) == [0])
 
+        // A run's config counts as its params (flattened by dotted key), as MLflow is shown it.
+        var configured = NewRun(projectID: project.id)
+        configured.config = ["optimizer": ["lr": 0.1], "epochs": 3]
+        let withConfig = try await store.createRun(configured)
+        var overConfig = LogBatch()
+        overConfig.paramChanges = .reject
+        overConfig.params = ["optimizer.lr": "0.1", "epochs": "3", "seed": "1"]
+        _ = try await store.logBatch(withConfig.id, overConfig)
+        overConfig.params = ["optimizer.lr": "0.01"]
+        try await expectCode(.invalidArgument) { _ = try await store.logBatch(withConfig.id, overConfig) }
+        #expect(try await store.runDetails(withConfig.id)?.params == ["seed": "1"])
+
         // Quill's own policy replaces.
         var replace = LogBatch()
         replace.params = ["lr": "0.2"]

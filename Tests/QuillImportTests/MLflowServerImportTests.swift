@@ -5,7 +5,7 @@ import QuillStore
 import QuillTesting
 import Testing
 
-/// A real `mlflow server` on 127.0.0.1 (SQLite backend, proxied artifacts), stopped with its whole process group.
+/// A real `mlflow server` on 127.0.0.1 (SQLite backend, proxied artifacts), stopped with the workers it starts.
 final class MLflowServer: Sendable {
     let url: String
     let process: Process
@@ -16,12 +16,10 @@ final class MLflowServer: Sendable {
             ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]
         ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         url = "http://127.0.0.1:" + port
-        let mlflow = (python as NSString).deletingLastPathComponent + "/mlflow"
         let process = Process()
-        // Its own session, so stopping it stops the workers it starts too.
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        process.executableURL = URL(fileURLWithPath: (python as NSString).deletingLastPathComponent + "/mlflow")
         process.arguments = [
-            mlflow, "server", "--backend-store-uri", "sqlite:///" + work.file("server.db"), "--artifacts-destination",
+            "server", "--backend-store-uri", "sqlite:///" + work.file("server.db"), "--artifacts-destination",
             work.file("server-artifacts"), "--host", "127.0.0.1", "--port", port, "--workers", "1",
         ]
         process.environment = ProcessInfo.processInfo.environment.merging(["MLFLOW_DISABLE_TELEMETRY": "true"]) { $1 }
@@ -45,12 +43,29 @@ final class MLflowServer: Sendable {
         }
     }
 
+    /// The process and everything it started (uvicorn and its workers), children first.
+    static func tree(_ pid: Int32) -> [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        let children = tasks.flatMap { task in
+            ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? "")
+                .split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        return children.flatMap(tree) + [pid]
+    }
+
+    /// Stops the server and its workers: SIGTERM, then SIGKILL after 10 s.
     func stop() {
-        let group = process.processIdentifier
-        kill(-group, SIGTERM)
-        let deadline = Date().addingTimeInterval(15)
-        while process.isRunning, Date() < deadline { usleep(100_000) }
-        if process.isRunning { kill(-group, SIGKILL) }
+        let processes = Self.tree(process.processIdentifier)
+        for pid in processes { kill(pid, SIGTERM) }
+        let deadline = Date().addingTimeInterval(10)
+        while processes.contains(where: {
+            kill($0, 0) == 0 && FileManager.default.fileExists(atPath: "/proc/\($0)/cmdline")
+        }),
+            Date() < deadline, process.isRunning
+        {
+            usleep(100_000)
+        }
+        for pid in processes { kill(pid, SIGKILL) }
         process.waitUntilExit()
     }
 }

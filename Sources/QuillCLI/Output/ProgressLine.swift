@@ -30,7 +30,8 @@ final class ProgressLine: Sendable {
             guard force || now.timeIntervalSince(state.lastDraw) >= interval else { return nil }
             state.lastDraw = now
             state.drawn = true
-            return terminal ? "\r" + Self.bar(done: done, total: total) + " " + text + "\u{1B}[K" : text + "\n"
+            return terminal
+                ? "\r" + Self.bar(done: done, total: total) + " " + text + "\u{1B}[K" : "\(done)/\(total) \(text)\n"
         }
         if let line { FileHandle.standardError.write(Data(line.utf8)) }
     }

@@ -32,10 +32,10 @@ package struct MLflowServerReader: ImportSource {
         }
         self.client = client
         _ = try page(
-            MLflowImportExperimentPage.self,
+            MLflowSearchExperimentsResponse.self,
             "POST",
             "/api/2.0/mlflow/experiments/search",
-            MLflowImportExperimentSearch(maxResults: 1, pageToken: nil)
+            MLflowSearchExperiments(maxResults: 1, viewType: .all)
         )
     }
 
@@ -98,10 +98,10 @@ package struct MLflowServerReader: ImportSource {
         var token: String?
         repeat {
             let page = try page(
-                MLflowImportExperimentPage.self,
+                MLflowSearchExperimentsResponse.self,
                 "POST",
                 "/api/2.0/mlflow/experiments/search",
-                MLflowImportExperimentSearch(maxResults: 1000, pageToken: token)
+                MLflowSearchExperiments(maxResults: 1000, pageToken: token, viewType: .all)
             )
             for experiment in page.experiments ?? [] {
                 var tags: [String: String] = [:]
@@ -126,10 +126,15 @@ package struct MLflowServerReader: ImportSource {
             var token: String?
             repeat {
                 let page = try page(
-                    MLflowImportRunPage.self,
+                    MLflowSearchRunsResponse.self,
                     "POST",
                     "/api/2.0/mlflow/runs/search",
-                    MLflowImportRunSearch(experimentIDs: [experiment.sourceID], maxResults: 1000, pageToken: token)
+                    MLflowSearchRuns(
+                        experimentIDs: [experiment.sourceID],
+                        runViewType: .all,
+                        maxResults: 1000,
+                        pageToken: token
+                    )
                 )
                 for found in page.runs ?? [] {
                     guard let id = RunID(found.info.runID) else { continue }
@@ -165,7 +170,7 @@ package struct MLflowServerReader: ImportSource {
                 ]
                 if let token { items.append(("page_token", token)) }
                 let page = try page(
-                    MLflowImportHistoryPage.self,
+                    MLflowMetricHistory.self,
                     "GET",
                     "/api/2.0/mlflow/metrics/get-history?" + Self.query(items),
                     Optional<MLflowEmpty>.none
@@ -197,10 +202,10 @@ package struct MLflowServerReader: ImportSource {
                 var items = [("run_id", run.id.rawValue)]
                 if !folder.isEmpty { items.append(("path", folder)) }
                 if let token { items.append(("page_token", token)) }
-                let page: MLflowImportArtifactPage
+                let page: MLflowRunArtifactListing
                 do {
                     page = try self.page(
-                        MLflowImportArtifactPage.self,
+                        MLflowRunArtifactListing.self,
                         "GET",
                         "/api/2.0/mlflow/artifacts/list?" + Self.query(items),
                         Optional<MLflowEmpty>.none
@@ -212,7 +217,7 @@ package struct MLflowServerReader: ImportSource {
                     return listing
                 }
                 for file in page.files ?? [] {
-                    if file.isDir == true {
+                    if file.isDir {
                         folders.append(file.path)
                         continue
                     }

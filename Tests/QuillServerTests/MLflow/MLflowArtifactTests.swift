@@ -294,4 +294,32 @@ struct MLflowArtifactTests {
         let past = try await fixture.get("dir/file.txt", headers: ["Range": "bytes=5-"])
         #expect(past.status == 416)
     }
+
+    @Test(
+        "uploads keep Quill's per-file limit and namespace quota: refused with INVALID_PARAMETER_VALUE, nothing stored"
+    )
+    func limitsAndQuota() async throws {
+        let temp = TemporaryDirectory("quill-mlflow-artifacts-limits")
+        let server = try ServerProcess(
+            data: temp.file("data"),
+            extraArguments: ["--max-artifact-mib", "1", "--quota-mib", "2"]
+        )
+        let run = try await server.newRun(project: "limits")
+        let experiment = try await server.experimentID(of: run)
+        let fixture = Fixture(temp: temp, server: server, run: run, experiment: experiment)
+        let big = Data(count: (1 << 20) + 1)
+        let refused = try await fixture.put("too big.bin", big)
+        #expect(refused.status == 400, "\(String(decoding: refused.data, as: UTF8.self))")
+        #expect(refused.json?["error_code"] == "INVALID_PARAMETER_VALUE")
+        expectHistoryError(try await server.mlflow("\(fixture.root)/too%20big.bin"), 404, "RESOURCE_DOES_NOT_EXIST")
+        #expect(try await fixture.list("").body == [:])
+        // Within the file limit, up to the quota.
+        let part = Data(repeating: 7, count: 900 << 10)
+        #expect(try await fixture.put("one.bin", part).status == 200)
+        #expect(try await fixture.put("two.bin", part + Data([1])).status == 200)
+        let over = try await fixture.put("three.bin", part + Data([2]))
+        #expect(over.status == 400)
+        #expect(over.json?["error_code"] == "INVALID_PARAMETER_VALUE")
+        #expect(Self.entries(try await fixture.list("").body).map { $0[0] } == ["one.bin", "two.bin"])
+    }
 }

@@ -281,6 +281,7 @@ struct MLflowHistoryTests {
         expectHistoryError(try await history(server, "run_id=&metric_key=loss"), 400, "INVALID_PARAMETER_VALUE")
         expectHistoryError(try await history(server, "run_id=zzzz9999&metric_key=loss"), 404, "RESOURCE_DOES_NOT_EXIST")
         expectHistoryError(try await history(server, "run_id=..%2F..&metric_key=loss"), 404, "RESOURCE_DOES_NOT_EXIST")
+        // Another method is 405, as MLflow's server answers (the body in MLflow's error shape).
         expectHistoryError(
             try await server.mlflow("POST", "/api/2.0/mlflow/metrics/get-history", json: [:]),
             405,

@@ -40,7 +40,7 @@ extension MLflowRoutes {
             case .all: true
             }
         }
-        let found = try Self.filterExperiments(
+        let found = try MLflowExperimentSearch.filter(
             projects.map(resolver.experiment),
             filter: request.filter,
             orderBy: request.orderBy ?? []
@@ -53,44 +53,6 @@ extension MLflowRoutes {
                 nextPageToken: end < found.count ? Self.offsetToken(end) : nil
             )
         )
-    }
-
-    /// Experiments filtered and ordered as MLflow's `search_experiments` does; without `order_by`, newest first
-    /// and then by id.
-    static func filterExperiments(
-        _ experiments: [MLflowExperiment],
-        filter: String?,
-        orderBy: [String]
-    ) throws
-        -> [MLflowExperiment]
-    {
-        var found = experiments
-        let filter = (filter ?? "").trimmingCharacters(in: .whitespaces)
-        if !filter.isEmpty {
-            // Until MLflow's filter grammar lands here: `name = '<name>'` and `name LIKE '<prefix>%'`.
-            let parts = filter.split(separator: " ", maxSplits: 2).map(String.init)
-            guard parts.count == 3, parts[0] == "name", parts[2].hasPrefix("'"), parts[2].hasSuffix("'"),
-                parts[2].count >= 2
-            else {
-                throw MLflowHTTPError(.invalidParameterValue, "Invalid filter '\(filter)'")
-            }
-            let value = String(parts[2].dropFirst().dropLast())
-            switch parts[1].uppercased() {
-            case "=": found = found.filter { $0.name == value }
-            case "!=": found = found.filter { $0.name != value }
-            case "LIKE" where value.hasSuffix("%") && !value.dropLast().contains("%"):
-                found = found.filter { $0.name.hasPrefix(value.dropLast()) }
-            default: throw MLflowHTTPError(.invalidParameterValue, "Invalid filter '\(filter)'")
-            }
-        }
-        if !orderBy.isEmpty {
-            throw MLflowHTTPError(.invalidParameterValue, "order_by is not supported by this server yet")
-        }
-        return found.sorted { a, b in
-            let (timeA, timeB) = (a.creationTime?.value ?? 0, b.creationTime?.value ?? 0)
-            if timeA != timeB { return timeA > timeB }
-            return (Int64(a.experimentID) ?? 0) < (Int64(b.experimentID) ?? 0)
-        }
     }
 
     // MARK: Runs
@@ -108,21 +70,20 @@ extension MLflowRoutes {
                 continue
             }
         }
-        guard !projects.isEmpty else {
-            return try JSONResponse.make(MLflowSearchRunsResponse(runs: nil, nextPageToken: nil))
-        }
-        if let filter = request.filter, !filter.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw MLflowHTTPError(.invalidParameterValue, "search filters are not supported by this server yet")
-        }
-        var search = RunSearch(projectIDs: projects.keys.sorted())
-        search.limit = maxResults
-        search.cursor = request.pageToken.flatMap { $0.isEmpty ? nil : $0 }
+        let lifecycle: RunLifecycle
         switch request.runViewType ?? .activeOnly {
-        case .activeOnly: search.lifecycle = .active
-        case .deletedOnly: search.lifecycle = .deleted
-        case .all: search.lifecycle = .all
+        case .activeOnly: lifecycle = .active
+        case .deletedOnly: lifecycle = .deleted
+        case .all: lifecycle = .all
         }
-        let page = try await api.store.searchRuns(search)
+        let page = try await MLflowRunSearch(store: api.store).search(
+            projectIDs: projects.keys.sorted(),
+            filter: request.filter,
+            orderBy: request.orderBy ?? [],
+            maxResults: maxResults,
+            pageToken: request.pageToken,
+            lifecycle: lifecycle
+        )
         let runs = page.runs.map { details in
             MLflowMapping.run(
                 details,
@@ -130,7 +91,7 @@ extension MLflowRoutes {
             )
         }
         return try JSONResponse.make(
-            MLflowSearchRunsResponse(runs: runs.isEmpty ? nil : runs, nextPageToken: page.nextCursor)
+            MLflowSearchRunsResponse(runs: runs.isEmpty ? nil : runs, nextPageToken: page.nextPageToken)
         )
     }
 
