@@ -37,48 +37,9 @@ struct MLflowCompatTests {
     /// Checks of the suite that fail against Quill today, by name, with why: each is a known issue while it fails,
     /// and the test fails once it passes, so this list stays true. Reported to the route owners.
     static let knownFailures: [String: String] = [
-        "experiment: search_experiments filters (LIKE, ILIKE, tags), orders and pages": searchNotWired,
-        "run: nested runs carry mlflow.parentRunId; children are found by it; all end FINISHED": searchNotWired,
-        "run: delete_run and restore_run; search honours run_view_type": searchNotWired,
         "metrics: history of a key never logged, or of an unknown run, is empty (MLflow does not check the run)":
-            "Quill answers RESOURCE_DOES_NOT_EXIST for an unknown run's history; MLflow answers an empty history",
-        "search_runs: metric >": searchNotWired,
-        "search_runs: metric >= and <=": searchNotWired,
-        "search_runs: metric = and !=": searchNotWired,
-        "search_runs: metric < excludes runs without it": searchNotWired,
-        "search_runs: param = is case-sensitive": searchNotWired,
-        "search_runs: param !=": searchNotWired,
-        "search_runs: param LIKE is case-sensitive": searchNotWired,
-        "search_runs: param ILIKE": searchNotWired,
-        "search_runs: param with a backquoted key": searchNotWired,
-        "search_runs: tag =": searchNotWired,
-        "search_runs: tag LIKE": searchNotWired,
-        "search_runs: tag ILIKE": searchNotWired,
-        "search_runs: tag != excludes runs without it": searchNotWired,
-        "search_runs: attribute status": searchNotWired,
-        "search_runs: attribute status !=": searchNotWired,
-        "search_runs: attribute run_name LIKE": searchNotWired,
-        "search_runs: run_name without attributes.": searchNotWired,
-        "search_runs: attribute start_time": searchNotWired,
-        "search_runs: attribute end_time": searchNotWired,
-        "search_runs: run_id IN": searchNotWired,
-        "search_runs: run_id NOT IN": searchNotWired,
-        "search_runs: several conditions with AND": searchNotWired,
-        "search_runs: two experiments": searchNotWired,
-        "search_runs: order by metric DESC, runs without it last": searchNotWired,
-        "search_runs: order by metric ASC, runs without it last": searchNotWired,
-        "search_runs: order by param then metric": searchNotWired,
-        "search_runs: order by tag DESC then start_time": searchNotWired,
-        "search_runs: order by attribute start_time ASC": searchNotWired,
-        "search_runs: max_results and page_token walk every run once, in order": searchNotWired,
-        "search_runs: fluent mlflow.search_runs (list output, by id and by experiment name)": searchNotWired,
-        "search_runs: results carry metrics, params, tags and info": searchNotWired,
-        "search_runs: a malformed filter or order_by is INVALID_PARAMETER_VALUE": searchNotWired,
+            "Quill answers RESOURCE_DOES_NOT_EXIST for an unknown run's history; MLflow answers an empty history"
     ]
-
-    static let searchNotWired =
-        "runs/search and experiments/search do not use MLflow's filter and order grammar yet "
-        + "(\"search filters are not supported by this server yet\")"
 
     /// Runs the suite against `server` and checks that every check passed, naming each that did not.
     func runSuite(
