@@ -49,6 +49,7 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 passed = failed = 0
 only = None
+signed_in_user = None  # --signed-in-user: on a server with users, user_id is the caller (Docs/MLflow.md)
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
 
@@ -241,7 +242,7 @@ class Suite:
             eq(got.info.status, "RUNNING", "status")
             eq(got.info.lifecycle_stage, "active", "lifecycle_stage")
             eq(got.info.experiment_id, exp_id, "experiment_id")
-            eq(got.info.user_id, "compat-user", "user_id from the mlflow.user tag")
+            eq(got.info.user_id, signed_in_user or "compat-user", "user_id (the mlflow.user tag, or the caller)")
             eq(got.info.end_time, None, "end_time")
             assert re.fullmatch(r"[0-9a-f]{32}", got.info.run_id), got.info.run_id
             assert got.info.artifact_uri.endswith(f"{got.info.run_id}/artifacts"), got.info.artifact_uri
@@ -791,14 +792,19 @@ def guarded(name, fn):
 
 
 def main():
-    global only
+    global only, signed_in_user
     args = sys.argv[1:]
+    if "--signed-in-user" in args:
+        i = args.index("--signed-in-user")
+        signed_in_user = args[i + 1]
+        del args[i:i + 2]
     if "--only" in args:
         i = args.index("--only")
         only = args[i + 1]
         del args[i:i + 2]
     if len(args) != 1:
-        print("usage: compat_test.py http://127.0.0.1:PORT [--only SUBSTRING]", file=sys.stderr)
+        print("usage: compat_test.py http://127.0.0.1:PORT [--only SUBSTRING] [--signed-in-user NAME]",
+              file=sys.stderr)
         sys.exit(2)
     base = args[0].rstrip("/")
     if urlparse(base).hostname not in ("127.0.0.1", "localhost", "::1"):
