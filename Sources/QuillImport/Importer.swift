@@ -388,37 +388,3 @@ package struct Importer: Sendable {
         }
     }
 }
-
-/// A file's bytes, 1 MiB at a time.
-struct FileChunks: AsyncSequence {
-    typealias Element = Data
-    let handle: FileHandle
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let handle: FileHandle
-
-        mutating func next() async throws -> Data? {
-            let data = try handle.read(upToCount: 1 << 20)
-            return data.flatMap { $0.isEmpty ? nil : $0 }
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: handle) }
-}
-
-/// Bytes already in memory, as one chunk.
-struct DataChunks: AsyncSequence {
-    typealias Element = Data
-    let data: Data
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var data: Data?
-
-        mutating func next() async throws -> Data? {
-            defer { data = nil }
-            return data.flatMap { $0.isEmpty ? nil : $0 }
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(data: data) }
-}

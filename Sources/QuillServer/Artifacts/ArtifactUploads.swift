@@ -127,20 +127,3 @@ extension ArtifactUploads: ArtifactFileSink {
         return (uploaded.size ?? Int64(clamping: length), uploaded.sha256 ?? "")
     }
 }
-
-/// A file's bytes, 1 MiB at a time.
-struct FileChunks: AsyncSequence {
-    typealias Element = Data
-    let handle: FileHandle
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let handle: FileHandle
-
-        mutating func next() async throws -> Data? {
-            let data = try handle.read(upToCount: 1 << 20)
-            return data.flatMap { $0.isEmpty ? nil : $0 }
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: handle) }
-}
