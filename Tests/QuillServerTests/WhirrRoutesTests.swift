@@ -39,7 +39,7 @@ struct WhirrRoutesTests {
                         let (status, body) = try await server.request(
                             "POST",
                             "/whirr/api/v1/jobs/claim",
-                            json: ["worker_id": .string("w\(worker)"), "lease_seconds": 60]
+                            json: ["worker_id": .string("w\(worker)"), "lease_seconds": 600]
                         )
                         let id = body?["job"]?["id"]?.intValue
                         seen.append((status, id))
@@ -55,6 +55,8 @@ struct WhirrRoutesTests {
         let claimed = claims.compactMap(\.1)
         #expect(claimed.count == submitted.count)
         #expect(Set(claimed) == submitted)
+        // The leases are whirr's longest (600 s): on a loaded machine the claims above can take minutes, and a
+        // shorter lease would expire and requeue a job before this count.
         let (_, status) = try await server.request("GET", "/whirr/api/v1/status")
         #expect(status?["running"] == 24)
         #expect(status?["queued"] == 0)
