@@ -8,6 +8,23 @@ let swiftSettings: [SwiftSetting] = [
     .treatWarning("ExplicitSendable", as: .error),
 ]
 
+/// Link flags that put the Swift runtime and Foundation, from their static archives, inside a shared library.
+/// `-static-stdlib` alone links the runtime but not everything Foundation and the concurrency runtime need when
+/// the modules were compiled for dynamic linking, so the archives are named once, as one group.
+let staticSwiftRuntime: [String] =
+    ["-static-stdlib", "-Xlinker", "--start-group"]
+    + [
+        "swiftCore", "swift_Concurrency", "swiftSynchronization", "swift_StringProcessing", "swift_RegexParser",
+        "swiftDispatch", "dispatch", "BlocksRuntime", "swiftGlibc", "Foundation", "FoundationEssentials",
+        "FoundationInternationalization", "CoreFoundation", "_FoundationICU", "_FoundationCShims",
+        "_FoundationCollections", "FoundationNetworking", "_CFURLSessionInterface",
+        "swiftSwiftOnoneSupport",
+        // URLSession's transport: the system's libcurl, by its run-time name (Debian ships no libcurl.so link
+        // without the -dev package).
+        ":libcurl.so.4",
+    ].flatMap { ["-Xlinker", "-l\($0)"] }
+    + ["-Xlinker", "--end-group"]
+
 let package = Package(
     name: "quill",
     platforms: [.macOS(.v15)],
@@ -18,6 +35,8 @@ let package = Package(
         .library(name: "QuillStore", targets: ["QuillStore"]),
         .library(name: "QuillSteps", targets: ["QuillSteps"]),
         .executable(name: "quill", targets: ["QuillTool"]),
+        // The C ABI the Python package loads with ctypes: a shared library with the Swift runtime inside.
+        .library(name: "QuillC", type: .dynamic, targets: ["QuillC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -55,6 +74,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "QuillC",
+            dependencies: ["QuillCore", "QuillAPI", "QuillClient", "Quill"],
+            swiftSettings: swiftSettings,
+            // The Swift runtime and Foundation are linked into libQuillC.so itself, so Python loads it on a
+            // machine without Swift. Link flags only: no module is compiled differently, so nothing rebuilds.
+            linkerSettings: [.unsafeFlags(staticSwiftRuntime, .when(platforms: [.linux]))]
         ),
         .target(
             name: "QuillStore",
