@@ -455,7 +455,7 @@ def _link_pairs(links: Union[Mapping[str, str], Iterable[Any]]) -> List[Tuple[st
         if isinstance(link, Mapping):
             pairs.append((str(link["label"]), str(link["url"])))
         else:
-            label, url = link
+            label, url = tuple(link)
             pairs.append((str(label), str(url)))
     return pairs
 
