@@ -14,6 +14,7 @@ import quill
 from conftest import metric_value, read_metrics
 
 INT64_MAX = 2**63 - 1
+STEP_MAX = 2**53 - 1
 
 
 def logged(home: Path, *rows: tuple) -> list:
@@ -65,9 +66,20 @@ def test_huge_and_negative_ints(home: Path) -> None:
     run.finish()
 
 
-def test_steps_at_the_int64_extremes(home: Path) -> None:
-    rows = logged(home, ({"x": 1.0}, INT64_MAX), ({"x": 2.0}, -INT64_MAX), ({"x": 3.0}, -(2**63)), ({"x": 4.0}, 0))
-    assert [row["step"] for row in rows] == [INT64_MAX, -INT64_MAX, -(2**63), 0]
+def test_steps_at_the_extremes(home: Path) -> None:
+    # The engine keeps steps within ±(2**53 - 1), the integers every JSON reader and the server keep exactly.
+    rows = logged(home, ({"x": 1.0}, STEP_MAX), ({"x": 2.0}, -STEP_MAX), ({"x": 4.0}, 0))
+    assert [row["step"] for row in rows] == [STEP_MAX, -STEP_MAX, 0]
+    run = quill.init(project="values", home=home)
+    for step in (INT64_MAX, -(2**63), STEP_MAX + 1, -STEP_MAX - 1):
+        with pytest.raises(quill.InvalidArgumentError, match="out of range") as raised:
+            run.log({"x": 1.0}, step=step)
+        assert raised.value.code == "invalid_argument" and isinstance(raised.value, ValueError)
+        with pytest.raises(quill.InvalidArgumentError):
+            run.log_batch([(step, {"x": 1.0})])
+    run.log({"x": 5.0}, step=1)
+    run.finish()
+    assert [row["step"] for row in read_metrics(run.dir)] == [1]
 
 
 def test_bad_steps_are_refused(home: Path) -> None:

@@ -28,6 +28,10 @@ INT64_MIN = -(2**63)
 STATUSES = ("completed", "failed", "killed", "crashed")
 LEVELS = ("debug", "info", "warning", "error")
 
+_NO_STEP = c_int64(0)
+_FALSE = c_int32(0)
+_TRUE = c_int32(1)
+
 _KEY_CACHE_LIMIT = 4096
 """Key sets a thread keeps prepared per run; past this the cache starts over (a script logging ever-new keys)."""
 
@@ -39,10 +43,11 @@ class _Prepared:
 
     def __init__(self, keys: Tuple[str, ...]) -> None:
         self.encoded = tuple(check_key(key) for key in keys)
-        self.count = len(keys)
-        self.keys = (c_char_p * max(1, self.count))(*self.encoded)
-        self.values = (c_double * max(1, self.count))()
-        self.packer = struct.Struct(f"={self.count}d").pack_into
+        self.count = c_int32(len(keys))
+        width = max(1, len(keys))
+        self.keys = (c_char_p * width)(*self.encoded)
+        self.values = (c_double * width)()
+        self.packer = struct.Struct(f"={len(keys)}d").pack_into
 
 
 class _ThreadState(threading.local):
@@ -52,6 +57,7 @@ class _ThreadState(threading.local):
         self.prepared: Dict[Tuple[str, ...], _Prepared] = {}
         self.error = c_void_p()
         self.error_ref = ctypes.byref(self.error)
+        self.step = c_int64(0)
 
 
 class Run:
@@ -78,7 +84,7 @@ class Run:
         self._tracking_uri = tracking_uri
         self._api_key = api_key
         self._local = _ThreadState()
-        self._log_function = lib.quill_log
+        self._log_function = _native.raw_log_function(lib)
         self._finish_lock = threading.Lock()
         self._finished = False
         self._released = weakref.finalize(self, lib.quill_run_release, handle)
@@ -156,10 +162,11 @@ class Run:
         Args:
             metrics: Values by metric name: floats, ints, bools, NumPy scalars and 0-d arrays, PyTorch 0-d
                 tensors, or anything with ``__float__``. NaN and infinities are stored as they are.
-            step: The training step, an integer from -2**63 to 2**63 - 1.
+            step: The training step, an integer within ±(2**53 - 1) (the engine refuses others).
 
         Raises:
             TypeError: A value is not a number (the message names the key), or step is not an integer.
+            InvalidArgumentError: The step is out of range.
             RunFinishedError: The run has finished.
         """
         keys = tuple(metrics)
@@ -172,12 +179,17 @@ class Run:
             prepared.packer(values, 0, *metrics.values())
         except (TypeError, OverflowError, struct.error):
             self._fill_slow(prepared, metrics)
+        # quill_log without argtypes: every argument is already a ctypes object, so ctypes converts nothing.
         if step is None:
-            status = self._log_function(self._handle, prepared.keys, values, prepared.count, 0, 0, local.error_ref)
+            status = self._log_function(self._handle, prepared.keys, values, prepared.count, _NO_STEP, _FALSE,
+                                        local.error_ref)
         else:
             if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
                 step = _check_step(step)
-            status = self._log_function(self._handle, prepared.keys, values, prepared.count, step, 1, local.error_ref)
+            c_step = local.step
+            c_step.value = step
+            status = self._log_function(self._handle, prepared.keys, values, prepared.count, c_step, _TRUE,
+                                        local.error_ref)
         if status:
             _native.raise_error(self._lib, local.error, "log")
 
@@ -192,7 +204,7 @@ class Run:
     @staticmethod
     def _fill_slow(prepared: _Prepared, metrics: Metrics) -> None:
         """Converts each value with its key in the error message (the fast path met a value it cannot pack)."""
-        if len(metrics) != prepared.count:
+        if len(metrics) != prepared.count.value:
             raise RuntimeError("the metrics mapping changed size while it was logged")
         values = prepared.values
         for index, (key, value) in enumerate(metrics.items()):
