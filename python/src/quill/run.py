@@ -33,31 +33,23 @@ _FALSE = c_int32(0)
 _TRUE = c_int32(1)
 
 _KEY_CACHE_LIMIT = 4096
-"""Key sets a thread keeps prepared per run; past this the cache starts over (a script logging ever-new keys)."""
+"""Key sets a run keeps prepared; past this the cache starts over (a script logging ever-new keys)."""
 
 
 class _Prepared:
-    """One key set, ready for quill_log: the encoded keys as a C array, and a values array of the same width."""
+    """One key set, ready for quill_log: the encoded keys as a C array, its count, and a packer for its values.
 
-    __slots__ = ("encoded", "keys", "values", "count", "packer")
+    Immutable once made, so every thread shares it; each call packs its values into a new bytes object (the
+    values array quill_log reads), so threads never share a buffer.
+    """
+
+    __slots__ = ("encoded", "keys", "count", "pack")
 
     def __init__(self, keys: Tuple[str, ...]) -> None:
         self.encoded = tuple(check_key(key) for key in keys)
         self.count = c_int32(len(keys))
-        width = max(1, len(keys))
-        self.keys = (c_char_p * width)(*self.encoded)
-        self.values = (c_double * width)()
-        self.packer = struct.Struct(f"={len(keys)}d").pack_into
-
-
-class _ThreadState(threading.local):
-    """Per-thread scratch space: prepared key sets and the error out-pointer (threads never share either)."""
-
-    def __init__(self) -> None:
-        self.prepared: Dict[Tuple[str, ...], _Prepared] = {}
-        self.error = c_void_p()
-        self.error_ref = ctypes.byref(self.error)
-        self.step = c_int64(0)
+        self.keys = (c_char_p * max(1, len(keys)))(*self.encoded)
+        self.pack = struct.Struct(f"={len(keys)}d").pack
 
 
 class Run:
@@ -83,7 +75,7 @@ class Run:
         self._home = home
         self._tracking_uri = tracking_uri
         self._api_key = api_key
-        self._local = _ThreadState()
+        self._prepared: Dict[Tuple[str, ...], _Prepared] = {}
         self._log_function = _native.raw_log_function(lib)
         self._finish_lock = threading.Lock()
         self._finished = False
@@ -170,45 +162,49 @@ class Run:
             RunFinishedError: The run has finished.
         """
         keys = tuple(metrics)
-        local = self._local
-        prepared = local.prepared.get(keys)
+        prepared = self._prepared.get(keys)
         if prepared is None:
             prepared = self._prepare(keys)
-        values = prepared.values
         try:
-            prepared.packer(values, 0, *metrics.values())
+            values = prepared.pack(*metrics.values())
         except (TypeError, OverflowError, struct.error):
-            self._fill_slow(prepared, metrics)
-        # quill_log without argtypes: every argument is already a ctypes object, so ctypes converts nothing.
+            values = self._pack_slow(prepared, metrics)
+        # quill_log without argtypes: every argument is a ctypes object, bytes (passed as a pointer to its data) or
+        # None (NULL), so ctypes converts nothing. No error pointer: a failed call logs nothing, and is made again
+        # with one to read the error (below).
         if step is None:
-            status = self._log_function(self._handle, prepared.keys, values, prepared.count, _NO_STEP, _FALSE,
-                                        local.error_ref)
+            status = self._log_function(self._handle, prepared.keys, values, prepared.count, _NO_STEP, _FALSE, None)
         else:
             if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
                 step = _check_step(step)
-            c_step = local.step
-            c_step.value = step
-            status = self._log_function(self._handle, prepared.keys, values, prepared.count, c_step, _TRUE,
-                                        local.error_ref)
+            status = self._log_function(self._handle, prepared.keys, values, prepared.count, c_int64(step), _TRUE,
+                                        None)
         if status:
-            _native.raise_error(self._lib, local.error, "log")
+            self._log_failed(prepared, values, step)
+
+    def _log_failed(self, prepared: _Prepared, values: bytes, step: Optional[int]) -> None:
+        """Makes a failed quill_log call again with an error pointer, and raises what it says."""
+        error = c_void_p()
+        has_step = _FALSE if step is None else _TRUE
+        status = self._log_function(self._handle, prepared.keys, values, prepared.count,
+                                    _NO_STEP if step is None else c_int64(step), has_step, ctypes.byref(error))
+        if status:
+            _native.raise_error(self._lib, error, "log")
 
     def _prepare(self, keys: Tuple[str, ...]) -> _Prepared:
-        prepared_sets = self._local.prepared
         prepared = _Prepared(keys)
+        prepared_sets = self._prepared
         if len(prepared_sets) >= _KEY_CACHE_LIMIT:
             prepared_sets.clear()
         prepared_sets[keys] = prepared
         return prepared
 
     @staticmethod
-    def _fill_slow(prepared: _Prepared, metrics: Metrics) -> None:
+    def _pack_slow(prepared: _Prepared, metrics: Metrics) -> bytes:
         """Converts each value with its key in the error message (the fast path met a value it cannot pack)."""
         if len(metrics) != prepared.count.value:
             raise RuntimeError("the metrics mapping changed size while it was logged")
-        values = prepared.values
-        for index, (key, value) in enumerate(metrics.items()):
-            values[index] = to_float(key, value)
+        return prepared.pack(*(to_float(key, value) for key, value in metrics.items()))
 
     def log_batch(
         self,
