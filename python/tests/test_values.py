@@ -109,6 +109,11 @@ def test_non_numbers_name_the_key(home: Path) -> None:
         run.log({"": 1.0})
     with pytest.raises(ValueError, match="NUL"):
         run.log({"a\0b": 1.0})
+    for reserved in ("step", "_idx", "_timestamp"):
+        with pytest.raises(quill.InvalidArgumentError, match="reserved"):
+            run.log({"loss": 1.0, reserved: 2.0})
+        with pytest.raises(quill.InvalidArgumentError, match="reserved"):
+            run.log_batch([{reserved: 2.0}])
     run.log({"acc": 2.0, "loss": 3.0})  # the prepared key set still works after a failure
     run.finish()
     rows = read_metrics(run.dir)
