@@ -158,7 +158,7 @@ def test_numpy_scalars_and_0d_arrays(home: Path) -> None:
 def test_torch_0d_tensors(home: Path) -> None:
     torch = pytest.importorskip("torch", reason="torch is not installed in this Python (optional)")
     rows = logged(home, ({"loss": torch.tensor(0.5), "acc": torch.tensor(3, dtype=torch.int64),
-                          "grad": torch.tensor(0.25, requires_grad=True) * 2}, 0))
+                              "grad": torch.tensor(0.25, requires_grad=True) * 2}, 0))
     assert rows[0]["loss"] == 0.5 and rows[0]["acc"] == 3 and rows[0]["grad"] == 0.5
     run = quill.init(project="values", home=home)
     with pytest.raises(TypeError, match="'vec'"):
@@ -176,3 +176,25 @@ def test_torch_is_never_imported_by_quill() -> None:
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_a_tensor_that_requires_grad_logs_without_a_warning(home: Path) -> None:
+    pytest.importorskip("torch", reason="torch is not installed in this Python (optional)")
+    import subprocess
+
+    from conftest import child_env
+
+    # In a child: pytest replaces the warning filters of each test, quill's own included.
+    script = (
+        "import torch, quill\n"
+        "run = quill.init(project='grad')\n"
+        "loss = (torch.ones(3, requires_grad=True) * 0.5).sum()\n"
+        "run.log({'loss': loss}, step=0)\n"
+        "run.finish()\n"
+        "print(run.dir)\n"
+    )
+    result = subprocess.run([sys.executable, "-W", "default", "-c", script], env=child_env(QUILL_HOME=str(home)),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "requires_grad" not in result.stderr, result.stderr
+    assert read_metrics(result.stdout.strip())[0]["loss"] == 1.5

@@ -9,6 +9,7 @@ import struct
 import sys
 import threading
 import traceback
+import warnings
 import weakref
 from ctypes import c_char_p, c_double, c_int32, c_int64, c_uint8, c_void_p
 from types import TracebackType
@@ -27,6 +28,14 @@ INT64_MIN = -(2**63)
 
 STATUSES = ("completed", "failed", "killed", "crashed")
 LEVELS = ("debug", "info", "warning", "error")
+
+# run.log takes a tensor's value as float(tensor), which is what tensor.item() does; torch warns about it for a
+# tensor that requires grad, pointing at this module. The value logged is the number the user meant, so that
+# one warning, raised from this module only, is silenced.
+warnings.filterwarnings(
+    "ignore", message="Converting a tensor with requires_grad=True to a scalar", category=UserWarning,
+    module=r"quill\.run",
+)
 
 _NO_STEP = c_int64(0)
 _FALSE = c_int32(0)
