@@ -680,6 +680,11 @@ def test_finished_run_answers_run_finished(lib, home, tmp_path):
     assert len(metric_lines(info["dir"])) == 1
     lib.cdll.quill_run_release(run)
     lib.cdll.quill_run_release(None)
+    # Released and finished: the SDK keeps every run of the process (Quill.runsInThisProcess), so a late call
+    # through the old handle (a finaliser racing a log call) still answers run_finished instead of crashing.
+    with pytest.raises(NativeError) as late:
+        lib.call("quill_log", run, keys1, values1, 1, 0, 0)
+    assert late.value.code == "run_finished"
 
 
 # MARK: Threads and loading
