@@ -12,7 +12,9 @@ let maxValuesPerBatch = 1 << 26
 /// refused, since the file could not tell them apart from the row's index, time and step.
 @inline(__always)
 func keyProblem(_ key: String) -> String? {
-    if key.isEmpty { return "an empty metric key" }
+    guard let first = key.utf8.first else { return "an empty metric key" }
+    // Only keys starting with `s` or `_` can be reserved: the others skip the comparisons.
+    guard first == UInt8(ascii: "s") || first == UInt8(ascii: "_") else { return nil }
     if key == "step" || key == "_idx" || key == "_timestamp" {
         return
             "the metric key '\(key)' is reserved for the row's own \(key == "step" ? "step (pass it as the step)" : "field")"
