@@ -3,7 +3,8 @@
 Every function round-trips through the run directory it writes, every bad input answers 1 with the right
 error code while the process survives, and the library loads with no Swift toolchain on PATH. The library is
 the one in QUILL_LIBRARY, else ../.build/debug/libQuillC.so from python/ (`swift build --product QuillC`);
-the server tests start the real `quill serve` (QUILL_BINARY, else .build/debug/quill next to the library).
+the server tests start the real `quill serve` (QUILL_BINARY or QUILL_TEST_QUILL, else `quill` next to the
+library, else .build/debug/quill).
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LIBRARY = Path(os.environ.get("QUILL_LIBRARY") or REPO / ".build" / "debug" / "libQuillC.so")
-QUILL_BINARY = Path(os.environ.get("QUILL_BINARY") or LIBRARY.parent / "quill")
+QUILL_BINARY = Path(
+    os.environ.get("QUILL_BINARY")
+    or os.environ.get("QUILL_TEST_QUILL")
+    or next((p for p in (LIBRARY.parent / "quill", REPO / ".build" / "debug" / "quill") if p.exists()), LIBRARY.parent / "quill")
+)
 
 c_char_pp = ctypes.POINTER(ctypes.c_char_p)
 STEP_LIMIT = 2**53 - 1
