@@ -173,6 +173,18 @@ public final class Run: Sendable {
         try writer.enqueue(PendingRow(microseconds: Timestamp.nowMicroseconds(), step: step, values: .list(list)))
     }
 
+    /// Records rows whose pairs were built at run time, under one lock (the C ABI's batch call): each row in
+    /// order and with no key twice, all with the time of the call.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/runFinished`` after the run has ended.
+    package func log(rows: [(step: Int?, list: [(key: String, value: Double)])]) throws {
+        guard !rows.isEmpty else { return }
+        let now = Timestamp.nowMicroseconds()
+        try writer.enqueue(
+            contentsOf: rows.map { PendingRow(microseconds: now, step: $0.step, values: .list($0.list)) }
+        )
+    }
+
     /// Records one value of a metric.
     ///
     /// ```swift

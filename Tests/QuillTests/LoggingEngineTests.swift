@@ -375,4 +375,17 @@ struct ListRowTests {
         #expect(rows[0].values["mid"] == -2.5 && rows[0].values["alpha"]?.isNaN == true)
         #expect(throws: QuillError.self) { try run.log(list: [("x", 1)], step: 0) }
     }
+
+    @Test("log(rows:) queues every row in order under one lock, empty rows included")
+    func batchRows() throws {
+        let temp = TemporaryDirectory()
+        let run = try Quill.startRun(options: testOptions(temp))
+        try run.log(rows: [(1, [("b", 2), ("a", 1)]), (nil, []), (-3, [("c", .infinity)])])
+        try run.log(rows: [])
+        try run.finish()
+        let rows = try run.readMetrics()
+        #expect(rows.map(\.step) == [1, nil, -3])
+        #expect(rows.map(\.values) == [["a": 1, "b": 2], [:], ["c": .infinity]])
+        #expect(throws: QuillError.self) { try run.log(rows: [(0, [("x", 1)])]) }
+    }
 }
