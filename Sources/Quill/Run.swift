@@ -83,7 +83,7 @@ public final class Run: Sendable {
     let writer: RunWriter
     /// False when this process attached to a run another process owns (the child of `quill run`): the
     /// owner sets the final status.
-    let ownsStatus: Bool
+    package let ownsStatus: Bool
     private let sampler: SystemSampler?
     /// Streams the run to its server, when it has one (and owns the run).
     let streamer: RunStreamer?
@@ -161,6 +161,27 @@ public final class Run: Sendable {
     public func log(_ metrics: [String: Double], step: Int? = nil) throws {
         try writer.enqueue(
             PendingRow(microseconds: Timestamp.nowMicroseconds(), step: step, values: .dictionary(metrics))
+        )
+    }
+
+    /// Records a row whose pairs were built at run time, in order and with no key twice (the C ABI's log
+    /// call): no dictionary is hashed on the way to the writer.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/runFinished`` after the run has ended.
+    @inline(__always)
+    package func log(list: [(key: String, value: Double)], step: Int?) throws {
+        try writer.enqueue(PendingRow(microseconds: Timestamp.nowMicroseconds(), step: step, values: .list(list)))
+    }
+
+    /// Records rows whose pairs were built at run time, under one lock (the C ABI's batch call): each row in
+    /// order and with no key twice, all with the time of the call.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/runFinished`` after the run has ended.
+    package func log(rows: [(step: Int?, list: [(key: String, value: Double)])]) throws {
+        guard !rows.isEmpty else { return }
+        let now = Timestamp.nowMicroseconds()
+        try writer.enqueue(
+            contentsOf: rows.map { PendingRow(microseconds: now, step: $0.step, values: .list($0.list)) }
         )
     }
 
