@@ -728,6 +728,74 @@ def test_eight_threads_lose_no_row(lib, home):
     lib.cdll.quill_run_release(run)
 
 
+FORK_CHILD = """
+import ctypes, json, os, sys, time
+sys.path.insert(0, sys.argv[1])
+from test_native_abi import Lib, LIBRARY, NativeError, quiet
+from pathlib import Path
+lib = Lib(LIBRARY)
+home = Path(sys.argv[2])
+run, info = lib.start(quiet(home, name="parent"))
+lib.log(run, {"x": 1.0}, step=0)
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    answers = {}
+    for name, call in [
+        ("log", lambda: lib.log(run, {"x": 9.0}, step=9)),
+        ("flush", lambda: lib.call("quill_flush", run, 0)),
+        ("snapshot", lambda: lib.snapshot(run)),
+        ("finish", lambda: lib.finish(run)),
+    ]:
+        try:
+            call()
+            answers[name] = "ok"
+        except NativeError as failure:
+            answers[name] = failure.code
+    own, own_info = lib.start(quiet(home, name="child"))
+    lib.log(own, {"y": 1.0}, step=0)
+    lib.finish(own)
+    answers["own"] = own_info["dir"]
+    os.write(write, json.dumps(answers).encode())
+    sys.exit(0)  # a normal exit: atexit runs in the child and must leave the parent's run alone
+os.close(write)
+began = time.monotonic()
+while time.monotonic() - began < 60:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    time.sleep(0.05)
+else:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    print(json.dumps({"hung": True}))
+    sys.exit(1)
+answers = json.loads(os.read(read, 65536))
+lib.log(run, {"x": 2.0}, step=1)
+lib.finish(run)
+print(json.dumps({"child": answers, "status": os.waitstatus_to_exitcode(status), "dir": info["dir"]}))
+"""
+
+
+def test_a_forked_child_refuses_its_parents_run_and_exits(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", FORK_CHILD, str(Path(__file__).parent), str(tmp_path / "home")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert outcome["status"] == 0, "the child exits normally instead of waiting for a writer it does not have"
+    assert {k: outcome["child"][k] for k in ("log", "flush", "snapshot", "finish")} == dict.fromkeys(
+        ("log", "flush", "snapshot", "finish"), "conflict"
+    )
+    assert [row["y"] for row in metric_lines(outcome["child"]["own"])] == [1.0], "a run of the child's own works"
+    assert meta(outcome["child"]["own"])["status"] == "completed"
+    assert [row["x"] for row in metric_lines(outcome["dir"])] == [1.0, 2.0]
+    assert meta(outcome["dir"])["status"] == "completed"
+
+
 def test_loads_without_swift_on_path(tmp_path):
     script = (
         "import ctypes, json, sys\n"

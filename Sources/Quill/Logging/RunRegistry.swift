@@ -19,6 +19,11 @@ final class RunRegistry: Sendable {
 
     private let state = Mutex(State())
 
+    /// The process that installed the exit hook. A child forked from it inherits the hook and the open runs
+    /// but none of their writer threads: finishing them there would wait forever, so the hook does nothing in
+    /// any other process (the parent still owns and closes its runs).
+    private static let exitHookProcess = Atomic<Int32>(0)
+
     func add(_ run: Run, handleSignals: Bool) {
         let needsHooks = state.withLock { state -> (exit: Bool, signals: Bool) in
             state.open[ObjectIdentifier(run)] = run
@@ -30,7 +35,9 @@ final class RunRegistry: Sendable {
             return (exit, signals)
         }
         if needsHooks.exit {
+            RunRegistry.exitHookProcess.store(getpid(), ordering: .relaxed)
             atexit {
+                guard getpid() == RunRegistry.exitHookProcess.load(ordering: .relaxed) else { return }
                 RunRegistry.shared.closeAll(
                     status: .crashed,
                     signal: nil,
