@@ -728,6 +728,37 @@ def test_eight_threads_lose_no_row(lib, home):
     lib.cdll.quill_run_release(run)
 
 
+def test_finish_racing_eight_logging_threads(lib, home):
+    run, info = lib.start(quiet(home))
+    accepted = [0] * 8
+    refused: list[str] = []
+
+    def worker(number: int) -> None:
+        keys = (ctypes.c_char_p * 2)(b"thread", b"i")
+        values = (ctypes.c_double * 2)(float(number), 0.0)
+        error = ctypes.c_void_p()
+        for index in range(200_000):
+            values[1] = float(index)
+            if lib.cdll.quill_log(run, keys, values, 2, index, 1, ctypes.byref(error)) != 0:
+                refused.append(json.loads(lib.take(error))["code"])
+                return
+            accepted[number] += 1
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    lib.finish(run)
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert set(refused) <= {"run_finished"}
+    rows = metric_lines(info["dir"])
+    assert len(rows) == sum(accepted), "every accepted row is written, none after the finish"
+    assert sorted(row["_idx"] for row in rows) == list(range(len(rows)))
+    lib.cdll.quill_run_release(run)
+
+
 FORK_CHILD = """
 import ctypes, json, os, sys, time
 sys.path.insert(0, sys.argv[1])
