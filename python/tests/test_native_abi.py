@@ -861,6 +861,10 @@ def test_loads_without_swift_on_path(tmp_path):
 # MARK: Server
 
 
+# The data folder of each running server, by URL (for `quill users create`).
+server_data: dict[str, Path] = {}
+
+
 @pytest.fixture
 def server(tmp_path):
     """A real `quill serve` on 127.0.0.1 with its own data folder and no embedded worker."""
@@ -898,6 +902,7 @@ def server(tmp_path):
                         break
             except OSError:
                 time.sleep(0.1)
+        server_data[url] = data
         yield url
     finally:
         process.terminate()
@@ -951,6 +956,33 @@ def test_runs_and_metrics_from_a_server(lib, home, server):
     with pytest.raises(NativeError) as missing:
         lib.call("quill_run_metrics", json.dumps({"run": "nothing", "tracking_uri": server}).encode(), out=1)
     assert missing.value.code == "not_found"
+
+
+def test_api_key_reaches_a_server_with_users(lib, home, server):
+    created = subprocess.run(
+        [str(QUILL_BINARY), "users", "create", "alice", "--data", str(server_data[server]), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert created.returncode == 0, created.stderr
+    key = json.loads(created.stdout)["api_key"]
+    run, info = lib.start(quiet(home, project="keyed", tracking_uri=server, api_key=key))
+    lib.log(run, {"loss": 0.5}, step=0)
+    lib.finish(run)
+    lib.cdll.quill_run_release(run)
+    query = {"tracking_uri": server, "api_key": key, "project": "keyed"}
+    deadline = time.monotonic() + 60
+    found = []
+    while time.monotonic() < deadline and not found:
+        found = lib.call("quill_runs", json.dumps(query).encode(), out=1)
+        time.sleep(0.1 if not found else 0)
+    assert [run["id"] for run in found] == [info["id"]]
+    table = lib.call("quill_run_metrics", json.dumps({"run": info["id"], "tracking_uri": server, "api_key": key}).encode(), out=1)
+    assert table["rows"] and table["rows"][0][3] == 0.5
+    with pytest.raises(NativeError) as refused:
+        lib.call("quill_runs", json.dumps({**query, "api_key": "qk_not_a_key"}).encode(), out=1)
+    assert refused.value.code == "unauthorized"
 
 
 def test_unreachable_or_silent_server_answers_io_in_time(lib):
