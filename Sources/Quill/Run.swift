@@ -89,6 +89,9 @@ public final class Run: Sendable {
     let streamer: RunStreamer?
     private let state: Mutex<State>
     private let logger: Logger
+    /// The process that opened the run. A child forked from it has the run but not its writer thread, so
+    /// nothing it logs would be written (the C ABI refuses calls from such a child).
+    package let processID: Int32
 
     private struct State {
         var status: RunStatus = .running
@@ -119,6 +122,7 @@ public final class Run: Sendable {
         self.sampler = sampler
         self.streamer = streamer
         self.logger = logger
+        self.processID = getpid()
         self.state = Mutex(State(params: meta.params, tags: meta.tagValues, summary: meta.summary))
     }
 
