@@ -32,6 +32,33 @@ mkdir -p .build
     echo "MLflow virtualenvs ready in $((SECONDS - started)) s"
 ) > .build/venv-mlflow.log 2>&1 &
 mlflow_venvs=$!
+# The Python package's tests (python/tests, issue 14) run with pytest, numpy and pandas from .build/venv-python,
+# and test the integrations with torch, lightning, transformers and accelerate when those install: all made in
+# the background while Swift builds, like the MLflow virtualenvs, and kept between runs. An optional framework
+# that does not install is left out (its tests skip, naming it); the required three must install.
+(
+    set -e
+    started=$SECONDS
+    venv=.build/venv-python
+    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import pytest, numpy, pandas" 2>/dev/null; then
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check pytest numpy pandas
+        "$venv/bin/python" -c "import pytest, numpy, pandas"
+    fi
+    missing=()
+    for module in torch lightning transformers accelerate; do
+        "$venv/bin/python" -c "import $module" 2>/dev/null || missing+=("$module")
+    done
+    if [ ${#missing[@]} -gt 0 ] && ! "$venv/bin/pip" install --quiet --disable-pip-version-check "${missing[@]}"; then
+        for module in "${missing[@]}"; do
+            "$venv/bin/pip" install --quiet --disable-pip-version-check "$module" ||
+                echo "warning: $module did not install; its tests will be skipped"
+        done
+    fi
+    echo "Python test virtualenv ready in $((SECONDS - started)) s"
+) > .build/venv-python.log 2>&1 &
+python_venv=$!
 ./scripts/check-imports.sh
 echo "==> checking format"
 swift format lint --strict --recursive Sources Tests Examples bench/peers/QuillPeerBench bench/steps bench/hash
@@ -71,6 +98,18 @@ status=${PIPESTATUS[0]}
 echo "==> testing the timed suites one test at a time"
 swift test --skip-build --disable-xctest --no-parallel --filter "$timed" 2>&1 | tee -a .build/test-output.txt | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^◇ Test .* started'
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+echo "==> testing the Python package (python/tests, pytest) against .build/debug/libQuillC.so"
+if wait "$python_venv"; then
+    cat .build/venv-python.log
+    QUILL_LIBRARY="$PWD/.build/debug/libQuillC.so" QUILL_TEST_QUILL="$PWD/.build/debug/quill" \
+        .build/venv-python/bin/python -m pytest -q -p no:cacheprovider python/tests 2>&1 |
+        tee .build/python-test-output.txt
+    [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+else
+    cat .build/venv-python.log
+    echo "error: could not make .build/venv-python with pytest, numpy and pandas (see above); check the network and re-run" >&2
+    status=1
+fi
 echo "==> testing the dashboard's chart logic (node --test)"
 if node --test Tests/Dashboard/ > .build/dashboard-test-output.txt 2>&1; then
     grep -E '^# (tests|pass|fail)' .build/dashboard-test-output.txt
