@@ -83,7 +83,7 @@ public final class Run: Sendable {
     let writer: RunWriter
     /// False when this process attached to a run another process owns (the child of `quill run`): the
     /// owner sets the final status.
-    let ownsStatus: Bool
+    package let ownsStatus: Bool
     private let sampler: SystemSampler?
     /// Streams the run to its server, when it has one (and owns the run).
     let streamer: RunStreamer?
@@ -162,6 +162,15 @@ public final class Run: Sendable {
         try writer.enqueue(
             PendingRow(microseconds: Timestamp.nowMicroseconds(), step: step, values: .dictionary(metrics))
         )
+    }
+
+    /// Records a row whose pairs were built at run time, in order and with no key twice (the C ABI's log
+    /// call): no dictionary is hashed on the way to the writer.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/runFinished`` after the run has ended.
+    @inline(__always)
+    package func log(list: [(key: String, value: Double)], step: Int?) throws {
+        try writer.enqueue(PendingRow(microseconds: Timestamp.nowMicroseconds(), step: step, values: .list(list)))
     }
 
     /// Records one value of a metric.

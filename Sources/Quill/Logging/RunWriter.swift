@@ -14,12 +14,16 @@ struct PendingRow: Sendable {
 enum MetricValues: Sendable {
     case dictionary([String: Double])
     case pairs(KeyValuePairs<String, Double>)
+    /// Pairs built at run time, in the caller's order, with no key twice (the C ABI's key and value arrays).
+    case list([(key: String, value: Double)])
 
     var dictionary: [String: Double] {
         switch self {
         case .dictionary(let values): return values
         case .pairs(let pairs):
             return Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        case .list(let list):
+            return Dictionary(list.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
         }
     }
 }
@@ -364,6 +368,8 @@ final class RunWriter: @unchecked Sendable {
                 encoder.appendRow(index: nextIndex, microseconds: row.microseconds, step: row.step, pairs: pairs)
             case .dictionary(let values):
                 encoder.appendRow(index: nextIndex, microseconds: row.microseconds, step: row.step, values: values)
+            case .list(let list):
+                encoder.appendRow(index: nextIndex, microseconds: row.microseconds, step: row.step, list: list)
             }
             nextIndex += 1
         }

@@ -55,6 +55,12 @@ package final class RowEncoder {
         encode(index: index, microseconds: microseconds, step: step, values: pairs)
     }
 
+    /// Appends one row whose keys are written in the order of the array (a row built at run time, such as
+    /// one handed over by the C ABI as key and value arrays).
+    package func appendRow(index: Int, microseconds: Int64, step: Int?, list: [(key: String, value: Double)]) {
+        encode(index: index, microseconds: microseconds, step: step, values: list)
+    }
+
     @inline(__always)
     private func encode<Values: Sequence>(index: Int, microseconds: Int64, step: Int?, values: Values)
     where Values.Element == (key: String, value: Double) {
