@@ -391,7 +391,10 @@ class Harness:
 
     def env_for(self, tool: str, home: str) -> dict:
         if tool == "quill-python":
-            return {**self.env, **quill_python_environment(home)}
+            env = {**self.env, **quill_python_environment(home)}
+            if self.args.quill_library:  # else the library packaged in the installed quill package
+                env["QUILL_LIBRARY"] = self.args.quill_library
+            return env
         return self.env
 
     def command(self, tool: str, mode: str, home: str, extra: list[str]) -> list[str]:
@@ -577,9 +580,18 @@ def compare(args: argparse.Namespace) -> None:
         log(f"\n*** SKIPPING QUILL: {quill_skipped} ***\n")
         tools.remove("quill")
     quill_python_skipped = None
+    quill_library = None
     if "quill-python" in tools:
         try:
-            __import__("quill")
+            if args.quill_library:
+                os.environ["QUILL_LIBRARY"] = args.quill_library
+            else:
+                os.environ.pop("QUILL_LIBRARY", None)
+            import quill  # noqa: F401 - importable, with its library
+            from quill import _native
+
+            _native.load()  # the library loads and speaks the package's ABI
+            quill_library = str(_native.library_path())
         except Exception as e:  # noqa: BLE001 - an ImportError, or the package failing to load its library
             quill_python_skipped = (f"the quill package is not importable from {sys.executable} "
                                     f"({type(e).__name__}: {str(e)[:200]}); run.sh installs it with "
@@ -603,6 +615,7 @@ def compare(args: argparse.Namespace) -> None:
                     "tmp_dir": harness.root, "tmp_fs": fs_type(harness.root),
                     "loadavg_at_start": os.getloadavg()},
         "versions": tool_versions(), "quill_bin": args.quill_bin if "quill" in tools else None,
+        "quill_library": quill_library,
         "quill_skipped": quill_skipped, "quill_python_skipped": quill_python_skipped, "tools": tools,
         "steps": args.steps, "repeats": args.repeats,
         "memory_steps": args.memory_steps, "kill_after": args.kill_after,
@@ -751,8 +764,9 @@ def render_markdown(results: dict, tools: list[str], summary: dict) -> str:
     loads = [la[0] for la in results.get("loadavg_per_repeat", [])]
     if loads:
         out[-1] += f" Load average at the start of each repeat: {', '.join(f'{x:.2f}' for x in loads)}."
-    if v.get("quill-python"):
-        out[-1] += f" quill-python: the `quill` package ({DIST_NAME['quill-python']} {v['quill-python']})."
+    if results.get("quill_library"):
+        out[-1] += (f" quill-python: the `quill` package ({DIST_NAME['quill-python']} {v.get('quill-python') or 'from source'}) "
+                    f"over `{results['quill_library']}`.")
     if results["quill_skipped"]:
         out += ["", f"**Quill skipped:** {results['quill_skipped']}."]
     if results.get("quill_python_skipped"):
@@ -853,6 +867,8 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("compare", help="run every tool and print the Markdown tables")
     c.add_argument("--quill-bin", default="", help="path to quill-peer-bench (Quill is skipped if missing)")
+    c.add_argument("--quill-library", default="",
+                   help="libQuillC.so for quill-python (default: the one packaged in the installed quill package)")
     c.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of: " + ", ".join(TOOLS))
     c.add_argument("--steps", type=int, default=333_334, help="steps per throughput run (3 points each)")
     c.add_argument("--repeats", type=int, default=3, help="throughput repeats per tool; medians are reported")
