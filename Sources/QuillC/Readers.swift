@@ -203,8 +203,9 @@ public func quillRunMetrics(_ queryJSON: UnsafePointer<CChar>?, _ outJSON: Strin
             rows = try found.directory.readMetrics(meta: found.meta).rows
         case .server(let url, let apiKey, let timeout):
             let reader = RemoteRunReader(client: BlockingHTTPClient(baseURL: url, apiKey: apiKey, timeout: timeout))
-            let run = try reader.run(reference, project: nil)
-            rows = try reader.metricRows(of: run, keys: wanted, maxPoints: nil)
+            rows = try waitForBlocking(within: timeout, "reading the metrics of run '\(reference)' from \(url)") {
+                try reader.metricRows(of: reader.run(reference, project: nil), keys: wanted, maxPoints: nil)
+            }
         }
         try deliver(metricTable(rows, wanted: wanted), to: out)
     }
@@ -248,6 +249,29 @@ private final class ResultSlot<Value: Sendable>: Sendable {
     func get() -> Result<Value, any Error>? {
         result.withLock { $0 }
     }
+}
+
+/// Runs blocking work (HTTP requests that wait for their answer) on a Dispatch thread and blocks the calling
+/// thread until it ends, at most `seconds` in all however many requests the work sends: past that the caller
+/// gets an `io` error and the work ends by its own request timeouts.
+private func waitForBlocking<Value: Sendable>(
+    within seconds: Double,
+    _ what: String,
+    _ work: @escaping @Sendable () throws -> Value
+) throws -> Value {
+    let slot = ResultSlot<Value>()
+    let done = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+        slot.set(Result { try work() })
+        done.signal()
+    }
+    guard done.wait(timeout: .now() + .milliseconds(Int(seconds * 1000))) == .success, let result = slot.get() else {
+        throw QuillError(
+            .io,
+            "\(what) did not finish within \(seconds) s; check that the server is up, or pass a larger timeout_s"
+        )
+    }
+    return try result.get()
 }
 
 /// Runs async work on the concurrency runtime's pool and blocks the calling thread (a C caller's, never a

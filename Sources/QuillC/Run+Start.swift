@@ -31,13 +31,8 @@ func runOptions(_ request: Request) throws -> RunOptions {
     }
     if let key = try request.string("api_key") { options.apiKey = key.isEmpty ? nil : key }
     if let millis = try request.int("flush_interval_ms") {
-        guard (1...200).contains(millis) else {
-            throw QuillError(
-                .invalidArgument,
-                "\(request.name).flush_interval_ms must be 1 to 200 (a row waits at most that long), not \(millis)"
-            )
-        }
-        options.flushInterval = .milliseconds(millis)
+        // Clamped to 1–200 ms, as QUILL_FLUSH_INTERVAL_MS is.
+        options.flushInterval = .milliseconds(min(200, max(1, millis)))
     }
     if let flag = try request.bool("capture_git") { options.captureGit = flag }
     if let flag = try request.bool("capture_host") { options.captureHost = flag }
@@ -76,7 +71,7 @@ func runInfo(_ run: Run) -> JSONValue {
 ///
 /// The caller passes a JSON object with any of `project`, `name`, `config` (object), `tags` (strings:
 /// `label` or `key=value`), `kind`, `parent` (a run id), `description`, and the options `home`,
-/// `tracking_uri`, `api_key`, `flush_interval_ms` (1–200), `capture_git`, `capture_host`,
+/// `tracking_uri`, `api_key`, `flush_interval_ms` (clamped to 1–200), `capture_git`, `capture_host`,
 /// `capture_dependencies`, `system_metrics_interval_s` (0 = off) and `attach`; options not given come from
 /// the environment (`QUILL_HOME`, `QUILL_TRACKING_URI`, …). SIGINT and SIGTERM are left to the caller.
 ///

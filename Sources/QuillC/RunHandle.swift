@@ -4,7 +4,9 @@ import QuillCore
 // A run handle is the run itself, retained once for the caller: `quill_run_start` and `quill_run_resume`
 // pass it out with `Unmanaged.passRetained`, `quill_run_release` releases it. Calls borrow it without
 // touching the reference count. The run stays valid after `quill_finish` (its calls answer `run_finished`)
-// until it is released; using a handle after releasing it is the caller's bug and cannot be detected.
+// until it is released. The SDK keeps every run of the process (`Quill.runsInThisProcess`), so a call through a
+// released handle still reaches a live run (and answers `run_finished` once it is finished); the ABI does not
+// promise it, and a caller must not rely on it.
 
 /// The error for a NULL run handle.
 let nullRunMessage = "run is NULL; pass the handle quill_run_start or quill_run_resume returned"
