@@ -41,11 +41,11 @@ def test_a_streamed_run_reads_back_through_the_server(home: Path, server: Server
     run.finish()
     assert read_meta(run.dir)["status"] == "completed"
 
-    found = wait_for(lambda: (d := details(server, run.id)) and d["run"]["status"] == "completed" and
+    found = wait_for(lambda: (d := details(server, run.id)) and d["status"] == "completed" and
                      d["metrics"].get("loss", {}).get("count") == 301 and d, timeout=60, what="the run on the server")
-    assert found["run"]["name"] == "remote"
-    assert found["run"]["config"] == {"lr": 0.5, "depth": 3}
-    assert found["run"]["summary"]["best"] == 0.99
+    assert found["name"] == "remote"
+    assert found["config"] == {"lr": 0.5, "depth": 3}
+    assert found["summary"]["best"] == 0.99
     assert found["params"]["batch"] == 16 and found["params"]["optimizer"] == "sgd"
     assert found["tags"]["team"] == "vision" and found["tags"]["phase"] == "final" and "smoke" in found["tags"]
     assert {link["label"] for link in found["links"]} >= {"docs", "paper"}
@@ -55,7 +55,12 @@ def test_a_streamed_run_reads_back_through_the_server(home: Path, server: Server
     special = [metric_value(point["value"]) for point in history(server, run.id, "special")]
     assert math.isnan(special[0]) and special[1] == math.inf
     logs = server.get(f"runs/{run.id}/logs")
-    assert any("from python" in line.get("message", line.get("text", "")) for line in logs["logs"])
+    assert [(line["level"], line["message"]) for line in logs["logs"]] == [("info", "from python")]
+
+    stored = wait_for(lambda: [item for item in server.get(f"runs/{run.id}/artifacts")["artifacts"]
+                               if item["path"].endswith("weights.bin") and item.get("sha256")],
+                      timeout=60, what="the artifact on the server")
+    assert stored[0]["size"] == 1000
 
     # The package's own readers, pointed at the server.
     listed = quill.runs(project="served", tracking_uri=server.url)
@@ -74,7 +79,7 @@ def test_explicit_tracking_uri_and_failed_status(home: Path, server: Server) -> 
         with quill.init(project="served", tracking_uri=server.url, home=home) as run:
             run.log({"x": 1.0}, step=0)
             raise ValueError("bad batch")
-    found = wait_for(lambda: (d := details(server, run.id)) and d["run"]["status"] == "failed" and d,
+    found = wait_for(lambda: (d := details(server, run.id)) and d["status"] == "failed" and d,
                      timeout=60, what="the failed run on the server")
     assert found["metrics"]["x"]["count"] == 1
     rows = quill.metrics(run.id, tracking_uri=server.url)

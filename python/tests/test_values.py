@@ -14,6 +14,7 @@ import quill
 from conftest import metric_value, read_metrics
 
 INT64_MAX = 2**63 - 1
+STEP_MAX = 2**53 - 1
 
 
 def logged(home: Path, *rows: tuple) -> list:
@@ -65,9 +66,20 @@ def test_huge_and_negative_ints(home: Path) -> None:
     run.finish()
 
 
-def test_steps_at_the_int64_extremes(home: Path) -> None:
-    rows = logged(home, ({"x": 1.0}, INT64_MAX), ({"x": 2.0}, -INT64_MAX), ({"x": 3.0}, -(2**63)), ({"x": 4.0}, 0))
-    assert [row["step"] for row in rows] == [INT64_MAX, -INT64_MAX, -(2**63), 0]
+def test_steps_at_the_extremes(home: Path) -> None:
+    # The engine keeps steps within ±(2**53 - 1), the integers every JSON reader and the server keep exactly.
+    rows = logged(home, ({"x": 1.0}, STEP_MAX), ({"x": 2.0}, -STEP_MAX), ({"x": 4.0}, 0))
+    assert [row["step"] for row in rows] == [STEP_MAX, -STEP_MAX, 0]
+    run = quill.init(project="values", home=home)
+    for step in (INT64_MAX, -(2**63), STEP_MAX + 1, -STEP_MAX - 1):
+        with pytest.raises(quill.InvalidArgumentError, match="out of range") as raised:
+            run.log({"x": 1.0}, step=step)
+        assert raised.value.code == "invalid_argument" and isinstance(raised.value, ValueError)
+        with pytest.raises(quill.InvalidArgumentError):
+            run.log_batch([(step, {"x": 1.0})])
+    run.log({"x": 5.0}, step=1)
+    run.finish()
+    assert [row["step"] for row in read_metrics(run.dir)] == [1]
 
 
 def test_bad_steps_are_refused(home: Path) -> None:
@@ -97,6 +109,11 @@ def test_non_numbers_name_the_key(home: Path) -> None:
         run.log({"": 1.0})
     with pytest.raises(ValueError, match="NUL"):
         run.log({"a\0b": 1.0})
+    for reserved in ("step", "_idx", "_timestamp"):
+        with pytest.raises(quill.InvalidArgumentError, match="reserved"):
+            run.log({"loss": 1.0, reserved: 2.0})
+        with pytest.raises(quill.InvalidArgumentError, match="reserved"):
+            run.log_batch([{reserved: 2.0}])
     run.log({"acc": 2.0, "loss": 3.0})  # the prepared key set still works after a failure
     run.finish()
     rows = read_metrics(run.dir)
@@ -141,7 +158,7 @@ def test_numpy_scalars_and_0d_arrays(home: Path) -> None:
 def test_torch_0d_tensors(home: Path) -> None:
     torch = pytest.importorskip("torch", reason="torch is not installed in this Python (optional)")
     rows = logged(home, ({"loss": torch.tensor(0.5), "acc": torch.tensor(3, dtype=torch.int64),
-                          "grad": torch.tensor(0.25, requires_grad=True) * 2}, 0))
+                              "grad": torch.tensor(0.25, requires_grad=True) * 2}, 0))
     assert rows[0]["loss"] == 0.5 and rows[0]["acc"] == 3 and rows[0]["grad"] == 0.5
     run = quill.init(project="values", home=home)
     with pytest.raises(TypeError, match="'vec'"):
@@ -159,3 +176,25 @@ def test_torch_is_never_imported_by_quill() -> None:
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_a_tensor_that_requires_grad_logs_without_a_warning(home: Path) -> None:
+    pytest.importorskip("torch", reason="torch is not installed in this Python (optional)")
+    import subprocess
+
+    from conftest import child_env
+
+    # In a child: pytest replaces the warning filters of each test, quill's own included.
+    script = (
+        "import torch, quill\n"
+        "run = quill.init(project='grad')\n"
+        "loss = (torch.ones(3, requires_grad=True) * 0.5).sum()\n"
+        "run.log({'loss': loss}, step=0)\n"
+        "run.finish()\n"
+        "print(run.dir)\n"
+    )
+    result = subprocess.run([sys.executable, "-W", "default", "-c", script], env=child_env(QUILL_HOME=str(home)),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "requires_grad" not in result.stderr, result.stderr
+    assert read_metrics(result.stdout.strip())[0]["loss"] == 1.5

@@ -136,6 +136,15 @@ def load() -> ctypes.CDLL:
         return lib
 
 
+def raw_log_function(lib: ctypes.CDLL) -> Any:
+    """``quill_log`` without argtypes, for the hot path: the caller passes only ctypes objects (the run handle as
+    ``c_void_p``, the key and value arrays, ``c_int32``/``c_int64`` scalars, a ``byref`` error pointer), which
+    ctypes hands over as they are, skipping the per-argument ``from_param`` conversions that argtypes costs."""
+    function = lib._FuncPtr(("quill_log", lib))
+    function.restype = c_int32
+    return function
+
+
 def take_string(lib: ctypes.CDLL, pointer: c_void_p) -> str:
     """Reads a malloc'd UTF-8 string the library returned, frees it, and resets the pointer."""
     address = pointer.value

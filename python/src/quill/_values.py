@@ -11,6 +11,8 @@ import sys
 import uuid
 from typing import Any, Mapping
 
+from .errors import InvalidArgumentError
+
 
 def to_float(key: str, value: Any) -> float:
     """The metric value as a float, or a TypeError/OverflowError that names the key.
@@ -52,12 +54,22 @@ def to_float(key: str, value: Any) -> float:
     return result
 
 
+RESERVED_KEYS = {
+    "step": "metric key 'step' is reserved for the row's step: pass it as run.log({...}, step=N)",
+    "_idx": "metric key '_idx' is reserved for the row's index in metrics.jsonl",
+    "_timestamp": "metric key '_timestamp' is reserved for the row's time in metrics.jsonl",
+}
+
+
 def check_key(key: Any) -> bytes:
-    """A metric key as UTF-8 bytes; refuses non-strings, empty keys and NUL characters."""
+    """A metric key as UTF-8 bytes; refuses non-strings, empty keys, NUL characters and the reserved keys."""
     if not isinstance(key, str):
         raise TypeError(f"metric keys must be str, got {type(key).__name__} {key!r:.60}")
     if not key:
         raise ValueError("metric keys must not be empty")
+    reserved = RESERVED_KEYS.get(key)
+    if reserved is not None:
+        raise InvalidArgumentError("invalid_argument", reserved)
     if "\0" in key:
         raise ValueError(f"metric key {key!r} contains a NUL character")
     try:

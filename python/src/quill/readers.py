@@ -7,6 +7,7 @@ into a DataFrame when pandas is installed (it is never required).
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
@@ -21,10 +22,9 @@ _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 def _pandas() -> Any:
     try:
-        import pandas
+        return importlib.import_module("pandas")
     except ImportError:
         raise ImportError("to_pandas() needs pandas: pip install pandas") from None
-    return pandas
 
 
 def _number(value: Any) -> Any:

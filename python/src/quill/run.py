@@ -9,6 +9,7 @@ import struct
 import sys
 import threading
 import traceback
+import warnings
 import weakref
 from ctypes import c_char_p, c_double, c_int32, c_int64, c_uint8, c_void_p
 from types import TracebackType
@@ -28,30 +29,36 @@ INT64_MIN = -(2**63)
 STATUSES = ("completed", "failed", "killed", "crashed")
 LEVELS = ("debug", "info", "warning", "error")
 
+# run.log takes a tensor's value as float(tensor), which is what tensor.item() does; torch warns about it for a
+# tensor that requires grad, pointing at this module. The value logged is the number the user meant, so that
+# one warning, raised from this module only, is silenced.
+warnings.filterwarnings(
+    "ignore", message="Converting a tensor with requires_grad=True to a scalar", category=UserWarning,
+    module=r"quill\.run",
+)
+
+_NO_STEP = c_int64(0)
+_FALSE = c_int32(0)
+_TRUE = c_int32(1)
+
 _KEY_CACHE_LIMIT = 4096
-"""Key sets a thread keeps prepared per run; past this the cache starts over (a script logging ever-new keys)."""
+"""Key sets a run keeps prepared; past this the cache starts over (a script logging ever-new keys)."""
 
 
 class _Prepared:
-    """One key set, ready for quill_log: the encoded keys as a C array, and a values array of the same width."""
+    """One key set, ready for quill_log: the encoded keys as a C array, its count, and a packer for its values.
 
-    __slots__ = ("encoded", "keys", "values", "count", "packer")
+    Immutable once made, so every thread shares it; each call packs its values into a new bytes object (the
+    values array quill_log reads), so threads never share a buffer.
+    """
+
+    __slots__ = ("encoded", "keys", "count", "pack")
 
     def __init__(self, keys: Tuple[str, ...]) -> None:
         self.encoded = tuple(check_key(key) for key in keys)
-        self.count = len(keys)
-        self.keys = (c_char_p * max(1, self.count))(*self.encoded)
-        self.values = (c_double * max(1, self.count))()
-        self.packer = struct.Struct(f"={self.count}d").pack_into
-
-
-class _ThreadState(threading.local):
-    """Per-thread scratch space: prepared key sets and the error out-pointer (threads never share either)."""
-
-    def __init__(self) -> None:
-        self.prepared: Dict[Tuple[str, ...], _Prepared] = {}
-        self.error = c_void_p()
-        self.error_ref = ctypes.byref(self.error)
+        self.count = c_int32(len(keys))
+        self.keys = (c_char_p * max(1, len(keys)))(*self.encoded)
+        self.pack = struct.Struct(f"={len(keys)}d").pack
 
 
 class Run:
@@ -77,8 +84,8 @@ class Run:
         self._home = home
         self._tracking_uri = tracking_uri
         self._api_key = api_key
-        self._local = _ThreadState()
-        self._log_function = lib.quill_log
+        self._prepared: Dict[Tuple[str, ...], _Prepared] = {}
+        self._log_function = _native.raw_log_function(lib)
         self._finish_lock = threading.Lock()
         self._finished = False
         self._released = weakref.finalize(self, lib.quill_run_release, handle)
@@ -156,47 +163,57 @@ class Run:
         Args:
             metrics: Values by metric name: floats, ints, bools, NumPy scalars and 0-d arrays, PyTorch 0-d
                 tensors, or anything with ``__float__``. NaN and infinities are stored as they are.
-            step: The training step, an integer from -2**63 to 2**63 - 1.
+            step: The training step, an integer within ±(2**53 - 1) (the engine refuses others).
 
         Raises:
             TypeError: A value is not a number (the message names the key), or step is not an integer.
+            InvalidArgumentError: The step is out of range.
             RunFinishedError: The run has finished.
         """
         keys = tuple(metrics)
-        local = self._local
-        prepared = local.prepared.get(keys)
+        prepared = self._prepared.get(keys)
         if prepared is None:
             prepared = self._prepare(keys)
-        values = prepared.values
         try:
-            prepared.packer(values, 0, *metrics.values())
+            values = prepared.pack(*metrics.values())
         except (TypeError, OverflowError, struct.error):
-            self._fill_slow(prepared, metrics)
+            values = self._pack_slow(prepared, metrics)
+        # quill_log without argtypes: every argument is a ctypes object, bytes (passed as a pointer to its data) or
+        # None (NULL), so ctypes converts nothing. No error pointer: a failed call logs nothing, and is made again
+        # with one to read the error (below).
         if step is None:
-            status = self._log_function(self._handle, prepared.keys, values, prepared.count, 0, 0, local.error_ref)
+            status = self._log_function(self._handle, prepared.keys, values, prepared.count, _NO_STEP, _FALSE, None)
         else:
             if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
                 step = _check_step(step)
-            status = self._log_function(self._handle, prepared.keys, values, prepared.count, step, 1, local.error_ref)
+            status = self._log_function(self._handle, prepared.keys, values, prepared.count, c_int64(step), _TRUE,
+                                        None)
         if status:
-            _native.raise_error(self._lib, local.error, "log")
+            self._log_failed(prepared, values, step)
+
+    def _log_failed(self, prepared: _Prepared, values: bytes, step: Optional[int]) -> None:
+        """Makes a failed quill_log call again with an error pointer, and raises what it says."""
+        error = c_void_p()
+        has_step = _FALSE if step is None else _TRUE
+        status = self._log_function(self._handle, prepared.keys, values, prepared.count,
+                                    _NO_STEP if step is None else c_int64(step), has_step, ctypes.byref(error))
+        if status:
+            _native.raise_error(self._lib, error, "log")
 
     def _prepare(self, keys: Tuple[str, ...]) -> _Prepared:
-        prepared_sets = self._local.prepared
         prepared = _Prepared(keys)
+        prepared_sets = self._prepared
         if len(prepared_sets) >= _KEY_CACHE_LIMIT:
             prepared_sets.clear()
         prepared_sets[keys] = prepared
         return prepared
 
     @staticmethod
-    def _fill_slow(prepared: _Prepared, metrics: Metrics) -> None:
+    def _pack_slow(prepared: _Prepared, metrics: Metrics) -> bytes:
         """Converts each value with its key in the error message (the fast path met a value it cannot pack)."""
-        if len(metrics) != prepared.count:
+        if len(metrics) != prepared.count.value:
             raise RuntimeError("the metrics mapping changed size while it was logged")
-        values = prepared.values
-        for index, (key, value) in enumerate(metrics.items()):
-            values[index] = to_float(key, value)
+        return prepared.pack(*(to_float(key, value) for key, value in metrics.items()))
 
     def log_batch(
         self,
@@ -455,7 +472,7 @@ def _link_pairs(links: Union[Mapping[str, str], Iterable[Any]]) -> List[Tuple[st
         if isinstance(link, Mapping):
             pairs.append((str(link["label"]), str(link["url"])))
         else:
-            label, url = link
+            label, url = tuple(link)
             pairs.append((str(label), str(url)))
     return pairs
 
