@@ -7,14 +7,16 @@ Imports the package from python/src (or the installed one with --installed) and 
 
   loop             the benchmark's loop alone: the row's dict built from the step, no call
   run.log          the package's public call, as a training loop makes it (dict built in the loop too)
-  prepare          run.log's Python work before the C call: the key tuple, the per-thread cache, packing values
-  ctypes argtypes  quill_log called through the package's declared function (argtypes set), arrays ready
-  ctypes bare      the same C function through a CDLL function without argtypes: ready ctypes objects only
+  prepare          Python work before the C call: the key tuple, the cache lookup, packing three doubles
+  ctypes argtypes  quill_log through a ctypes function with argtypes declared, arrays ready
+  ctypes bare      the same C function without argtypes: ready ctypes objects only (what run.log does since
+                   the package dropped argtypes on its hot path)
   ctypes count=0   the bare call with count 0: ctypes and the entry into Swift, no row
   abi_version      ctypes' own floor: a call with no argument and almost no work
 
-So `run.log` = loop + prepare + the C call; `ctypes argtypes - ctypes bare` is what ctypes' argument conversion
-costs; `ctypes bare - ctypes count=0` is the Swift side's work for the row. Prints one JSON object.
+So `run.log` ≈ loop + prepare + the bare C call; `ctypes argtypes - ctypes bare` is what ctypes' argument
+conversion costs; `ctypes bare - ctypes count=0` is the Swift side's work for the row. Prints one JSON object.
+Only the run's handle is taken from the package's internals; the rest is built here.
 """
 
 from __future__ import annotations
@@ -45,20 +47,28 @@ def main() -> None:
     run = quill.init(project="cost", home=home, capture_git=False, capture_dependencies=False,
                      system_metrics_interval=0, capture_host=False)
     n = args.calls
+    import struct
+
     values = {"loss": 0.5, "acc": 0.25, "lr": 0.001}
     run.log(values, step=0)
-    prepared = run._local.prepared[tuple(values)]
-    handle = run._handle
-    error_ref = run._local.error_ref
-    declared = _native.load().quill_log
-    bare_lib = ctypes.CDLL(str(_native.library_path()))
+    handle = ctypes.c_void_p(run._handle.value)
+    error = ctypes.c_void_p()
+    error_ref = ctypes.byref(error)
+    path = str(_native.library_path())
+    declared = ctypes.CDLL(path).quill_log
+    declared.restype = ctypes.c_int32
+    declared.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_double),
+                         ctypes.c_int32, ctypes.c_int64, ctypes.c_int32, ctypes.POINTER(ctypes.c_void_p)]
+    bare_lib = ctypes.CDLL(path)
     bare = bare_lib.quill_log
     bare.restype = ctypes.c_int32
     abi = bare_lib.quill_abi_version
     abi.restype = ctypes.c_int32
-    bare_handle = ctypes.c_void_p(handle.value)
     step_box = ctypes.c_int64(0)
-    keys, doubles, count = prepared.keys, prepared.values, prepared.count
+    keys = (ctypes.c_char_p * 3)(*(key.encode() for key in values))
+    doubles = (ctypes.c_double * 3)(*values.values())
+    count = 3
+    cache = {tuple(values): (keys, struct.Struct("=3d").pack)}
     total = float(n)
 
     def loop() -> None:
@@ -73,10 +83,9 @@ def main() -> None:
             log({"loss": 1.0 / (1.0 + x), "acc": x / total, "lr": 0.001 * (1.0 - x / total)}, step=step)
 
     def prepare() -> None:
-        local = run._local
         for _ in range(n):
-            found = local.prepared.get(tuple(values))
-            found.packer(found.values, 0, *values.values())
+            found = cache.get(tuple(values))
+            found[1](*values.values())
 
     def with_argtypes() -> None:
         for step in range(n):
@@ -85,12 +94,12 @@ def main() -> None:
     def without_argtypes() -> None:
         for step in range(n):
             step_box.value = step
-            bare(bare_handle, keys, doubles, count, step_box, 1, error_ref)
+            bare(handle, keys, doubles, count, step_box, 1, error_ref)
 
     def count_zero() -> None:
         for step in range(n):
             step_box.value = step
-            bare(bare_handle, keys, doubles, 0, step_box, 1, error_ref)
+            bare(handle, keys, doubles, 0, step_box, 1, error_ref)
 
     def abi_version() -> None:
         for _ in range(n):
