@@ -12,7 +12,8 @@
 At the start of training the run is started with the training arguments as its config (the model's config,
 when it has one, under ``"model"``); every ``Trainer.log`` (training loss, learning rate, evaluation metrics)
 becomes a row at ``state.global_step``; the end of training finishes the run as completed. A training that
-raises leaves the run to Quill's exit hook, which finishes it as failed. Only the main process
+raises leaves the run open (transformers has no exception hook): Quill's exit hook finishes it as failed when
+the exception ends the program. Only the main process
 (``state.is_world_process_zero``) logs. A ``trainer.evaluate()`` after ``train()`` logs into the same run,
 reopened and finished again.
 
