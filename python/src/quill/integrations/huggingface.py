@@ -114,6 +114,10 @@ def _make_callback_class() -> type:
             if state.is_world_process_zero and not self._training and self.run is not None and not self.run.finished:
                 self.run.finish("completed")
 
+        def on_predict(self, args: Any, state: Any, control: Any, metrics: Any = None, **kwargs: Any) -> None:
+            """After a ``trainer.predict()`` outside training, the same as :meth:`on_evaluate`."""
+            self.on_evaluate(args, state, control, **kwargs)
+
     QuillCallback.__module__ = __name__
     return QuillCallback
 
