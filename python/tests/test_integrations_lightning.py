@@ -55,10 +55,10 @@ def loaders():  # noqa: ANN201
     return (torch.utils.data.DataLoader(data, batch_size=8), torch.utils.data.DataLoader(data, batch_size=16))
 
 
-def trainer(tmp_path: Path, logger) -> "pl.Trainer":  # noqa: ANN001
+def trainer(tmp_path: Path, logger, checkpoints: bool = False) -> "pl.Trainer":  # noqa: ANN001
     return pl.Trainer(
         max_epochs=EPOCHS, logger=logger, log_every_n_steps=1, accelerator="cpu", devices=1,
-        enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=checkpoints,
         default_root_dir=str(tmp_path / "lightning"),
     )
 
@@ -66,13 +66,18 @@ def trainer(tmp_path: Path, logger) -> "pl.Trainer":  # noqa: ANN001
 def test_lightning_fit_records_hyperparameters_metrics_and_completed(home: Path, tmp_path: Path) -> None:
     logger = QuillLogger(project="lit", name="tiny", tags=["smoke"], home=home)
     train, val = loaders()
-    trainer(tmp_path, logger).fit(TinyRegressor(hidden=8, lr=0.05), train, val)
+    fit = trainer(tmp_path, logger, checkpoints=True)
+    fit.fit(TinyRegressor(hidden=8, lr=0.05), train, val)
 
     run = logger.experiment
     assert logger.name == "lit"
     assert logger.version == run.id
     assert logger.log_dir == run.dir
     assert Path(run.dir).parent == home / "runs"
+    # Lightning's checkpoints go to <default_root_dir>/<logger.name>/<logger.version>/checkpoints.
+    checkpoint = Path(fit.checkpoint_callback.best_model_path)
+    assert checkpoint.parent == tmp_path / "lightning" / "lit" / run.id / "checkpoints"
+    assert checkpoint.is_file()
 
     meta = read_meta(run.dir)
     assert meta["status"] == "completed"
