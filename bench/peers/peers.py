@@ -207,8 +207,11 @@ def worker_latency(tool: str, home: str, calls: int, warmup: int) -> None:
         t1 = clock()
         samples[i] = t1 - t0
     peer.finish()
+    # A logger that dropped rows would look fast: every row must be on disk after finish.
+    rows = count_rows(tool, peer.run_dir, sys.executable)
     print(json.dumps({"tool": tool, "calls": calls, "warmup": warmup, "latency_ns": percentiles(samples),
-                      "timer_overhead_ns": percentiles(overhead), "peak_rss_bytes": peak_rss_bytes()}), flush=True)
+                      "timer_overhead_ns": percentiles(overhead), "peak_rss_bytes": peak_rss_bytes(),
+                      "rows_on_disk": rows, "rows_logged": warmup + calls}), flush=True)
 
 
 def worker_sigkill(tool: str, home: str, progress: str) -> None:
@@ -703,6 +706,7 @@ def summarize(results: dict, tools: list[str]) -> dict:
                            for q in ("p50", "p90", "p99", "p99_9", "max", "mean")}
         entry["calls"] = runs[0]["calls"]
         entry["repeats"] = len(runs)
+        entry["every_row_on_disk"] = all(r.get("rows_on_disk") == r.get("rows_logged") for r in runs)
         latency[tool] = entry
     if latency:
         summary["latency"] = latency
@@ -813,13 +817,13 @@ def render_markdown(results: dict, tools: list[str], summary: dict) -> str:
                 "`time.perf_counter_ns()` right before and right after each call, the row's dict built before the "
                 "first timestamp; the timer's own cost (two back-to-back `perf_counter_ns()` calls, measured the "
                 "same way in the same process) is included in every sample and shown beside it. µs.", "",
-                "| tool | p50 | p90 | p99 | p99.9 | max | mean | timer p50 | timer p99 |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                "| tool | p50 | p90 | p99 | p99.9 | max | mean | timer p50 | timer p99 | every row on disk |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for tool, e in lat.items():
             q, t = e["latency_ns"], e["timer_overhead_ns"]
             out.append(f"| {tool} | {q['p50'] / 1e3:.2f} | {q['p90'] / 1e3:.2f} | {q['p99'] / 1e3:.2f} | "
                        f"{q['p99_9'] / 1e3:.2f} | {q['max'] / 1e3:.1f} | {q['mean'] / 1e3:.2f} | "
-                       f"{t['p50'] / 1e3:.3f} | {t['p99'] / 1e3:.3f} |")
+                       f"{t['p50'] / 1e3:.3f} | {t['p99'] / 1e3:.3f} | {'yes' if e['every_row_on_disk'] else '**no**'} |")
     if results["memory"]:
         mem_steps = results["memory_steps"]
         out += ["", f"### Peak memory at {mem_steps * 3:,} points ({mem_steps:,} steps, one run each)", "",
