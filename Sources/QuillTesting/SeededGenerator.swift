@@ -1,18 +1,5 @@
-/// A random number generator with a seed (SplitMix64), so tests that draw random data are repeatable.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+package import QuillCore
 
-    /// A generator that always draws the same numbers for the same seed.
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A random number generator with a seed, so tests that draw random data are repeatable: QuillCore's
+/// ``SplitMix64``.
+package typealias SeededGenerator = SplitMix64

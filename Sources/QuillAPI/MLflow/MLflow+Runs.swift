@@ -127,13 +127,13 @@ package struct MLflowUpdateRunResponse: Codable, Sendable, Hashable {
     }
 }
 
-/// `POST runs/log-parameter`.
-package struct MLflowLogParam: Codable, Sendable, Hashable {
+/// The body of `POST runs/log-parameter` and `POST runs/set-tag`: a key and a value for one run.
+package struct MLflowRunKeyValue: Codable, Sendable, Hashable {
     /// The run's id.
     package var runID: String?
     /// The run's id, by its older name.
     package var runUUID: String?
-    /// The param's name (required).
+    /// The param's or tag's name (required).
     package var key: String?
     /// Its value (empty when absent).
     package var value: String?
@@ -151,6 +151,12 @@ package struct MLflowLogParam: Codable, Sendable, Hashable {
         self.value = value
     }
 }
+
+/// `POST runs/log-parameter`.
+package typealias MLflowLogParam = MLflowRunKeyValue
+
+/// `POST runs/set-tag` (the key `mlflow.runName` renames the run).
+package typealias MLflowSetTag = MLflowRunKeyValue
 
 /// `POST runs/log-metric`: one value.
 package struct MLflowLogMetric: Codable, Sendable, Hashable {
@@ -241,31 +247,6 @@ package struct MLflowLogBatch: Codable, Sendable, Hashable {
         self.metrics = metrics
         self.params = params
         self.tags = tags
-    }
-}
-
-/// `POST runs/set-tag` (the key `mlflow.runName` renames the run).
-package struct MLflowSetTag: Codable, Sendable, Hashable {
-    /// The run's id.
-    package var runID: String?
-    /// The run's id, by its older name.
-    package var runUUID: String?
-    /// The tag's key (required).
-    package var key: String?
-    /// Its value (empty when absent).
-    package var value: String?
-
-    enum CodingKeys: String, CodingKey {
-        case runID = "run_id"
-        case runUUID = "run_uuid"
-        case key, value
-    }
-
-    /// A request.
-    package init(runID: String?, key: String?, value: String?) {
-        self.runID = runID
-        self.key = key
-        self.value = value
     }
 }
 

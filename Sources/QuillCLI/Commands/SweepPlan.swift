@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuillCore
 
 /// The jobs of a `quill sweep`: the grid's keys and values, the command with its `{key}` placeholders, and
 /// the combinations to submit (every one, or `random` distinct draws from a seed).
@@ -194,23 +195,5 @@ struct SweepPlan: Equatable {
         }
         if !text.isEmpty || pieces.isEmpty { pieces.append(.text(text)) }
         return pieces
-    }
-}
-
-/// A small seeded generator (SplitMix64): the same seed draws the same sweep on every machine and Swift
-/// version, which the standard library's generators do not promise.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

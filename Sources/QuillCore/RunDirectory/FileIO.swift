@@ -124,4 +124,17 @@ package enum FileIO {
         defer { flock(fd, LOCK_UN) }
         return try body()
     }
+
+    /// Every regular file under `root` (followed into subfolders), as `/`-separated paths relative to it with
+    /// their sizes, sorted by path; a missing folder has none.
+    package static func regularFiles(under root: String) -> [(path: String, size: Int64)] {
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
+        var files: [(path: String, size: Int64)] = []
+        while let relative = enumerator.nextObject() as? String {
+            var info = stat()
+            guard stat(root + "/" + relative, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            files.append((relative, Int64(info.st_size)))
+        }
+        return files.sorted { $0.path < $1.path }
+    }
 }

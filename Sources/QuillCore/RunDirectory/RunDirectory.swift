@@ -175,14 +175,6 @@ public struct RunDirectory: Sendable, Hashable {
 
     /// Lists the files under `artifacts/` with their sizes, sorted by path.
     public func listArtifacts() -> [(path: String, size: Int64)] {
-        let root = artifactsPath
-        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
-        var files: [(path: String, size: Int64)] = []
-        while let relative = enumerator.nextObject() as? String {
-            var info = stat()
-            guard stat(root + "/" + relative, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
-            files.append((relative, Int64(info.st_size)))
-        }
-        return files.sorted { $0.path < $1.path }
+        FileIO.regularFiles(under: artifactsPath)
     }
 }

@@ -49,14 +49,7 @@ enum MLflowMapping {
 
     /// Every regular file under `root`, as `/`-separated paths relative to it, sorted.
     static func files(under root: String) -> [(path: String, size: Int64)] {
-        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
-        var files: [(path: String, size: Int64)] = []
-        while let relative = enumerator.nextObject() as? String {
-            var info = stat()
-            guard stat(root + "/" + relative, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
-            files.append((relative, Int64(info.st_size)))
-        }
-        return files.sorted { $0.path < $1.path }
+        FileIO.regularFiles(under: root)
     }
 
     /// A local artifact folder as a listing (a missing folder is no artifacts).

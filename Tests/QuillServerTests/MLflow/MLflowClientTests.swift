@@ -7,27 +7,11 @@ import Testing
 /// fluent runs, nested runs, failures, `MlflowClient` logging, renames, deletes and restores, searches.
 @Suite("MLflow's Python client against quill serve")
 struct MLflowClientTests {
-    static let python = ProcessInfo.processInfo.environment["QUILL_TEST_MLFLOW_PYTHON"]
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Interop").appendingPathComponent(
-            "mlflow_client_workflow.py"
-        )
-
-    /// The interpreter with `mlflow`, or a recorded failure saying how to provide one.
-    static func interpreter() -> String? {
-        guard let python, !python.isEmpty else {
-            Issue.record(
-                "QUILL_TEST_MLFLOW_PYTHON is not set: point it at a Python with mlflow (scripts/test.sh sets it)"
-            )
-            return nil
-        }
-        return python
-    }
+    static let script = MLflowPython.interopScript("mlflow_client_workflow.py")
 
     func runWorkflow(_ server: ServerProcess, token: String? = nil) async throws -> JSONValue? {
-        guard let python = Self.interpreter() else { return nil }
-        var environment = ["MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"]
-        if let token { environment["MLFLOW_TRACKING_TOKEN"] = token }
+        guard let python = MLflowPython.interpreter() else { return nil }
+        let environment = MLflowPython.environment(token: token ?? "")
         let result = try await BuiltProducts.runOffPool(
             python,
             [Self.script.path, "http://127.0.0.1:\(server.port)"],

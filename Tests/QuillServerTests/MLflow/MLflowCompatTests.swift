@@ -8,9 +8,8 @@ import Testing
 /// server, must pass against Quill too; so must the shared smoke test `../shared/mlflow_smoke.py` when present.
 @Suite("MLflow's own client against quill serve")
 struct MLflowCompatTests {
-    static let python = ProcessInfo.processInfo.environment["QUILL_TEST_MLFLOW_PYTHON"]
-    static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let python = MLflowPython.python
+    static let tests = MLflowPython.tests
     static let suite = tests.appendingPathComponent("MLflowCompat/compat_test.py").path
     static let smoke =
         ProcessInfo.processInfo.environment["QUILL_MLFLOW_SMOKE"]
@@ -19,12 +18,9 @@ struct MLflowCompatTests {
         )
         .path
 
-    /// The client's settings: no telemetry, no retries, and no credentials from the developer's shell.
+    /// The client's settings (``MLflowPython/environment(token:username:password:)``).
     static func environment(token: String = "", username: String = "", password: String = "") -> [String: String] {
-        [
-            "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "MLFLOW_TRACKING_TOKEN": token,
-            "MLFLOW_TRACKING_USERNAME": username, "MLFLOW_TRACKING_PASSWORD": password,
-        ]
+        MLflowPython.environment(token: token, username: username, password: password)
     }
 
     static func requirePython() throws -> String {

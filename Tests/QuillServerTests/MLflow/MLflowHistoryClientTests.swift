@@ -9,29 +9,14 @@ import Testing
 /// percent-encoded names, listings, downloads).
 @Suite("MLflow's Python client: history and artifacts")
 struct MLflowHistoryClientTests {
-    static let python = ProcessInfo.processInfo.environment["QUILL_TEST_MLFLOW_PYTHON"]
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Interop").appendingPathComponent(
-            "mlflow_history_artifacts.py"
-        )
-
-    /// The interpreter with `mlflow`, or a recorded failure saying how to provide one.
-    static func interpreter() -> String? {
-        guard let python, !python.isEmpty else {
-            Issue.record(
-                "QUILL_TEST_MLFLOW_PYTHON is not set: point it at a Python with mlflow (scripts/test.sh sets it)"
-            )
-            return nil
-        }
-        return python
-    }
+    static let script = MLflowPython.interopScript("mlflow_history_artifacts.py")
 
     @Test(
         "get_metric_history returns every point of 60,000 exactly (NaN, infinities) and artifacts go up, list and come down byte for byte",
         .timeLimit(.minutes(5))
     )
     func historyAndArtifacts() async throws {
-        guard let python = Self.interpreter() else { return }
+        guard let python = MLflowPython.interpreter() else { return }
         let temp = TemporaryDirectory("quill-mlflow-history-client")
         let server = try ServerProcess(data: temp.file("data"))
         let run = try await server.newRun(project: "client")
@@ -56,7 +41,7 @@ struct MLflowHistoryClientTests {
                 Self.script.path, "http://127.0.0.1:\(server.port)", run,
                 "mlflow-artifacts:/\(experiment)/\(run)/artifacts", work,
             ],
-            environment: ["MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"]
+            environment: MLflowPython.environment()
         )
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         guard result.status == 0 else { return }
@@ -120,23 +105,22 @@ struct MLflowHistoryClientTests {
         #expect(try await server.get(run, "unicod\u{e9} \u{fc}.json").data == Data("{\"caf\u{e9}\": 1}\n".utf8))
     }
 
-    static let fluentScript = script.deletingLastPathComponent().appendingPathComponent(
-        "mlflow_fluent_history_artifacts.py"
-    )
+    static let fluentScript = MLflowPython.interopScript("mlflow_fluent_history_artifacts.py")
 
     @Test(
         "the fluent client logs 30,005 points and a tree of artifacts, and reads every point and byte back",
         .timeLimit(.minutes(5))
     )
     func fluentWorkflow() async throws {
-        guard let python = Self.interpreter() else { return }
+        guard let python = MLflowPython.interpreter() else { return }
         let temp = TemporaryDirectory("quill-mlflow-fluent")
         let server = try ServerProcess(data: temp.file("data"))
         let work = temp.file("work")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let result = try await BuiltProducts.runOffPool(
             python,
-            [Self.fluentScript.path, "http://127.0.0.1:\(server.port)", work]
+            [Self.fluentScript.path, "http://127.0.0.1:\(server.port)", work],
+            environment: MLflowPython.environment()
         )
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         guard result.status == 0 else { return }

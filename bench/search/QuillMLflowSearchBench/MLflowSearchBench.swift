@@ -29,21 +29,9 @@ struct Options {
     }
 }
 
-/// A small, repeatable generator (SplitMix64).
-struct Generator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Logs runs through the store as the MLflow routes do: 32-hex ids, string params, metrics with steps.
 func fill(_ store: SQLiteTrackingStore, projectID: Int64, runs: Int) async throws {
-    var random = Generator(state: 7)
+    var random = SplitMix64(seed: 7)
     let base = 1_700_000_000.0
     for index in 0..<runs {
         var run = NewRun(projectID: projectID)

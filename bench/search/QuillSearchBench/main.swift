@@ -28,18 +28,6 @@ struct Options {
     }
 }
 
-/// A small, repeatable generator (SplitMix64).
-struct Generator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func runID(_ index: Int) -> String {
     let text = String(index, radix: 36)
     return String(repeating: "0", count: max(0, 8 - text.count)) + text
@@ -48,7 +36,7 @@ func runID(_ index: Int) -> String {
 /// Fills the store with SQL in one transaction, then builds the search index through the store.
 func fill(path: String, projectID: Int64, runs: Int) throws {
     let queue = try DatabaseQueue(path: path)
-    var random = Generator(state: 42)
+    var random = SplitMix64(seed: 42)
     let base: Int64 = 1_700_000_000_000_000
     try queue.write { db in
         let run = try db.makeStatement(

@@ -15,9 +15,12 @@ struct MLflowHTTPError: Error {
         self.message = message
     }
 
-    /// A required field missing from the request, in MLflow's words.
+    /// A required field missing from the request, in MLflow's words (its server's `_validate_param` text).
     static func missing(_ field: String) -> MLflowHTTPError {
-        MLflowHTTPError(.invalidParameterValue, "Missing value for required parameter '\(field)'.")
+        MLflowHTTPError(
+            .invalidParameterValue,
+            "Missing value for required parameter '\(field)'. See the API docs for more information about request parameters."
+        )
     }
 }
 

@@ -19,6 +19,9 @@ struct MLflowFormQuery: Sendable {
         }
     }
 
+    /// The names given, in no particular order.
+    var names: Dictionary<String, [String]>.Keys { values.keys }
+
     /// The first value of `name`, or `nil` when it is absent.
     func first(_ name: String) -> String? {
         values[name]?.first

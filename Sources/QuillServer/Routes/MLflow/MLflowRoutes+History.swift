@@ -128,7 +128,7 @@ extension MLflowRoutes {
     func bulkInterval(_ request: Request, _ context: QuillRequestContext) async throws -> Response {
         let query = MLflowFormQuery(request.uri.query)
         let runTexts = query.all("run_ids")
-        guard !runTexts.isEmpty else { throw Self.missing("run_ids") }
+        guard !runTexts.isEmpty else { throw MLflowHTTPError.missing("run_ids") }
         guard runTexts.count <= Self.maxRunsPerBulkInterval else {
             throw MLflowHTTPError(
                 .invalidParameterValue,

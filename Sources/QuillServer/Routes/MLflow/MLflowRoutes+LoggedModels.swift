@@ -10,7 +10,7 @@ extension MLflowRoutes {
     func registerLoggedModels(_ table: MLflowRouteTable) {
         table.add("logged-models/search", .post) { request, context in
             let body = try await body(MLflowSearchLoggedModels.self, request)
-            guard body.experimentIDs != nil else { throw Self.missing("experiment_ids") }
+            guard body.experimentIDs != nil else { throw MLflowHTTPError.missing("experiment_ids") }
             return try JSONResponse.make(MLflowEmpty())
         }
         table.add("runs/outputs", .post) { request, context in
@@ -18,7 +18,7 @@ extension MLflowRoutes {
             try api.authorization.requireWriter(context.caller)
             let body = try await body(MLflowLogOutputs.self, request)
             let runText = try required(body.runID, "run_id")
-            guard body.models != nil else { throw Self.missing("models") }
+            guard body.models != nil else { throw MLflowHTTPError.missing("models") }
             _ = try await writableRun(runText, context)
             return try JSONResponse.make(MLflowEmpty())
         }

@@ -19,19 +19,17 @@ extension MLflowRoutes {
         return try APIDecoder().decode(T.self, from: value)
     }
 
-    /// The query string decoded as `type`; the members in `lists` are lists.
+    /// The query string decoded as `type`, read as MLflow's server reads it (``MLflowFormQuery``: `+` is a
+    /// space); the members in `lists` are lists, the others keep their first value.
     func query<T: Decodable>(_ type: T.Type, _ request: Request, lists: Set<String> = []) throws -> T {
+        let form = MLflowFormQuery(request.uri.query)
         var object: [String: JSONValue] = [:]
-        for (key, value) in request.uri.queryParameters {
-            let name = String(key)
+        for name in form.names {
+            let values = form.all(name)
             if lists.contains(name) {
-                if case .array(let items) = object[name] {
-                    object[name] = .array(items + [.string(String(value))])
-                } else {
-                    object[name] = .array([.string(String(value))])
-                }
-            } else if object[name] == nil {
-                object[name] = .string(String(value))
+                object[name] = .array(values.map(JSONValue.string))
+            } else if let first = values.first {
+                object[name] = .string(first)
             }
         }
         return try APIDecoder().decode(T.self, from: .object(object))
@@ -40,12 +38,7 @@ extension MLflowRoutes {
     /// A required member: `Missing value for required parameter '<name>'.` when absent or empty, as MLflow's
     /// server answers.
     func required(_ value: String?, _ name: String) throws -> String {
-        guard let value, !value.isEmpty else {
-            throw MLflowHTTPError(
-                .invalidParameterValue,
-                "Missing value for required parameter '\(name)'. See the API docs for more information about request parameters."
-            )
-        }
+        guard let value, !value.isEmpty else { throw MLflowHTTPError.missing(name) }
         return value
     }
 

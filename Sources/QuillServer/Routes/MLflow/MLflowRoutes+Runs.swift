@@ -158,8 +158,8 @@ extension MLflowRoutes {
         let body = try await body(MLflowLogMetric.self, request)
         let text = try required(body.runID ?? body.runUUID, "run_id")
         let key = try required(body.key, "key")
-        guard let value = body.value else { throw Self.missing("value") }
-        guard let timestamp = body.timestamp else { throw Self.missing("timestamp") }
+        guard let value = body.value else { throw MLflowHTTPError.missing("value") }
+        guard let timestamp = body.timestamp else { throw MLflowHTTPError.missing("timestamp") }
         var checkedNames = Set<String>()
         let metric = try Self.checkedMetric(
             MLflowBatchMetric(key: key, value: value, timestamp: timestamp, step: body.step),
@@ -182,9 +182,9 @@ extension MLflowRoutes {
         let tags = body.tags ?? []
         // MLflow's order: members present, each item valid, the limits, params unique.
         for (index, metric) in metrics.enumerated() {
-            if metric.key == nil || metric.key == "" { throw Self.missing("metrics[\(index)].key") }
-            if metric.value == nil { throw Self.missing("metrics[\(index)].value") }
-            if metric.timestamp == nil { throw Self.missing("metrics[\(index)].timestamp") }
+            if metric.key == nil || metric.key == "" { throw MLflowHTTPError.missing("metrics[\(index)].key") }
+            if metric.value == nil { throw MLflowHTTPError.missing("metrics[\(index)].value") }
+            if metric.timestamp == nil { throw MLflowHTTPError.missing("metrics[\(index)].timestamp") }
         }
         var batch = LogBatch()
         batch.paramChanges = .reject
@@ -348,13 +348,6 @@ extension MLflowRoutes {
         MLflowHTTPError(.resourceDoesNotExist, "Run with id=\(text) not found")
     }
 
-    static func missing(_ path: String) -> MLflowHTTPError {
-        MLflowHTTPError(
-            .invalidParameterValue,
-            "Missing value for required parameter '\(path)'. See the API docs for more information about request parameters."
-        )
-    }
-
     // MARK: MLflow's checks
 
     /// A metric checked as MLflow checks it (name, non-negative time), as Quill's value (step 0 when absent).
@@ -372,7 +365,7 @@ extension MLflowRoutes {
             checkedNames.insert(key)
         }
         let value = metric.value?.value ?? .nan
-        guard let timestamp = metric.timestamp?.value else { throw missing(path("timestamp")) }
+        guard let timestamp = metric.timestamp?.value else { throw MLflowHTTPError.missing(path("timestamp")) }
         if timestamp < 0 {
             throw MLflowHTTPError(
                 .invalidParameterValue,

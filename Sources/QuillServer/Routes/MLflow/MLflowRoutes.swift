@@ -23,7 +23,7 @@ struct MLflowRoutes: Sendable {
     let uploads: ArtifactUploads
 
     func register(_ router: Router<QuillRequestContext>) {
-        let authentication = MLflowAuthMiddleware(authenticator: api.authorization.authenticator)
+        let authentication = PeerClientAuthMiddleware(authenticator: api.authorization.authenticator)
         func group(_ prefix: String) -> RouterGroup<QuillRequestContext> {
             router.group(RouterPath(prefix)).add(middleware: MLflowErrorMiddleware()).add(middleware: authentication)
         }

@@ -37,12 +37,8 @@ struct WhirrRoutes: Sendable {
     func register(_ router: Router<QuillRequestContext>) {
         let group = router.group("whirr")
             .add(middleware: WhirrErrorMiddleware())
-            .add(
-                middleware: WhirrAuthMiddleware(
-                    authenticator: api.authorization.authenticator,
-                    authorization: api.authorization
-                )
-            )
+            .add(middleware: PeerClientAuthMiddleware(authenticator: api.authorization.authenticator))
+            .add(middleware: WhirrAdminMiddleware(authorization: api.authorization))
         let table = WhirrRouteTable(group: group)
         table.add("health", .get) { _, _ in try JSONResponse.make(WhirrHealth()) }
         table.add("api/v1/status", .get) { _, _ in try await status() }

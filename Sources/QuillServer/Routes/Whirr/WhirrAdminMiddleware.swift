@@ -8,9 +8,9 @@ import QuillCore
 /// whirr's API has no users: one queue, every job visible to every caller. So in single-user mode anyone may
 /// use it, and on a server with users only an administrator. whirr's client cannot set headers, but httpx sends
 /// a URL's user info as HTTP Basic credentials, so an administrator passes the API key as the password:
-/// `WhirrClient("http://admin:<API key>@host:8080/whirr")`. `Authorization: Bearer <API key>` works too.
-struct WhirrAuthMiddleware: RouterMiddleware {
-    let authenticator: Authenticator
+/// `WhirrClient("http://admin:<API key>@host:8080/whirr")`. `Authorization: Bearer <API key>` works too. The
+/// caller is read before, by ``PeerClientAuthMiddleware``.
+struct WhirrAdminMiddleware: RouterMiddleware {
     let authorization: Authorization
 
     func handle(
@@ -18,10 +18,6 @@ struct WhirrAuthMiddleware: RouterMiddleware {
         context: QuillRequestContext,
         next: (Request, QuillRequestContext) async throws -> Response
     ) async throws -> Response {
-        var context = context
-        context.caller = try await authenticator.caller(
-            authorization: HTTPCredentials.bearer(request.headers[.authorization])
-        )
         guard authorization.seesGlobalFigures(context.caller) else {
             if context.caller == .anonymous {
                 throw WhirrHTTPError(
@@ -34,5 +30,4 @@ struct WhirrAuthMiddleware: RouterMiddleware {
         }
         return try await next(request, context)
     }
-
 }
