@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -57,6 +58,8 @@ def test_init_attaches_under_quill_run(home: Path, tmp_path: Path) -> None:
     assert meta["name"] == "outer" and meta["project"] == "attach"
     assert meta["status"] == "completed"
     assert meta["params"]["batch"] == 64
+    # The script's config is merged into the one quill run recorded.
+    assert json.loads((run_dir / "config.json").read_text()) == {"epochs": 3, "lr": 0.01}
     assert meta["summary"]["final"] == 0.01
     rows = read_metrics(run_dir)
     assert [row["step"] for row in rows] == list(range(100))

@@ -150,3 +150,22 @@ def test_a_finished_run_is_released_when_collected(home: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
     assert len(list((home / "runs").iterdir())) == 50
+
+
+def test_a_forked_child_does_not_finish_its_parents_runs(home: Path) -> None:
+    result = run_child(home, """
+        import os
+        run = quill.init(project="fork")
+        run.log({"x": 1.0}, step=0)
+        pid = os.fork()
+        if pid == 0:
+            sys.exit(0)  # a normal exit runs atexit in the child: it must leave the parent's run alone
+        os.waitpid(pid, 0)
+        run.log({"x": 2.0}, step=1)
+        print(run.status)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "running"
+    meta = read_meta(only_run(home))
+    assert meta["status"] == "completed"
+    assert [row["x"] for row in read_metrics(only_run(home))] == [1.0, 2.0]

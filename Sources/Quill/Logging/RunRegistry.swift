@@ -18,6 +18,9 @@ final class RunRegistry: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The process that installed the exit hook: a forked child inherits the hook but none of the runs'
+    /// threads, so it leaves its parent's runs alone (finishing them there would wait for those threads).
+    private let ownerProcess = Atomic<Int32>(0)
 
     func add(_ run: Run, handleSignals: Bool) {
         let needsHooks = state.withLock { state -> (exit: Bool, signals: Bool) in
@@ -30,7 +33,9 @@ final class RunRegistry: Sendable {
             return (exit, signals)
         }
         if needsHooks.exit {
+            ownerProcess.store(getpid(), ordering: .relaxed)
             atexit {
+                guard RunRegistry.shared.ownerProcess.load(ordering: .relaxed) == getpid() else { return }
                 RunRegistry.shared.closeAll(
                     status: .crashed,
                     signal: nil,

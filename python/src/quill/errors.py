@@ -17,6 +17,7 @@ class QuillError(Exception):
     message: str
 
     def __init__(self, code: str, message: str) -> None:
+        """An error with the engine's code and its one-line message."""
         super().__init__(message)
         self.code = code
         self.message = message

@@ -88,7 +88,7 @@ class Run:
         self._log_function = _native.raw_log_function(lib)
         self._finish_lock = threading.Lock()
         self._finished = False
-        self._released = weakref.finalize(self, lib.quill_run_release, handle)
+        self._released = weakref.finalize(self, _release, lib, handle, os.getpid())
         self._released.atexit = False  # at exit the atexit hook finishes open runs; the process frees the rest
         _register(self)
 
@@ -425,6 +425,13 @@ class Run:
         self.finish(status, error)
 
 
+def _release(lib: ctypes.CDLL, handle: c_void_p, owner: int) -> None:
+    """Releases a run handle, but only in the process that made it: a forked child has none of the engine's
+    threads, and releasing the run there could wait for them forever."""
+    if os.getpid() == owner:
+        lib.quill_run_release(handle)
+
+
 def _status_for(exc: Optional[BaseException]) -> Tuple[str, Optional[str]]:
     if exc is None:
         return "completed", None
@@ -631,6 +638,17 @@ def _register(run: Run) -> None:
             _hooks_installed = True
             atexit.register(_finish_open_runs)
             _install_excepthook()
+
+
+def _forget_in_child() -> None:
+    """After fork: the child has none of the engine's threads, so it must not finish its parent's runs at exit."""
+    global _open_lock
+    _open_lock = threading.Lock()
+    _open_runs.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _unregister(run: Run) -> None:
