@@ -17,7 +17,7 @@ from typing import Any, Optional
 import quill
 
 
-def reopen(run: Optional["quill.Run"]) -> Optional["quill.Run"]:
+def _reopen(run: Optional["quill.Run"]) -> Optional["quill.Run"]:
     """The run to log into: ``run`` while it is open; after it finished (a framework that logs again after its
     end hook, e.g. ``trainer.test()`` after ``fit``, or ``trainer.evaluate()`` after ``train``), the same run
     reopened with :func:`quill.resume`, so one training stays one run."""
@@ -26,7 +26,7 @@ def reopen(run: Optional["quill.Run"]) -> Optional["quill.Run"]:
     return quill.resume(run)
 
 
-def scalar_metrics(values: Any) -> dict:
+def _scalar_metrics(values: Any) -> dict:
     """The entries of a framework's log dict that are metrics: numbers (and 0-d tensors/arrays), not strings,
     lists or ``None``."""
     metrics = {}

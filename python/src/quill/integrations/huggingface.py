@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional
 
 import quill
 
-from . import reopen, scalar_metrics
+from . import _reopen, _scalar_metrics
 
 __all__ = ["QuillCallback"]
 
@@ -91,15 +91,15 @@ def _make_callback_class() -> type:
                     name = args.run_name
                 self.run = quill.init(name=name, config=_config_of(args, model), **self._init_arguments)
             else:
-                self.run = reopen(self.run)
+                self.run = _reopen(self.run)
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
             """Records the numeric entries of ``logs`` as one row at ``state.global_step``."""
             if not state.is_world_process_zero or self.run is None:
                 return
-            values = scalar_metrics(logs)
+            values = _scalar_metrics(logs)
             if values:
-                self.run = reopen(self.run)
+                self.run = _reopen(self.run)
                 self.run.log(values, step=int(state.global_step))
 
         def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:

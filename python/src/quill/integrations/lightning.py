@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 import quill
 
-from . import reopen, scalar_metrics
+from . import _reopen, _scalar_metrics
 
 __all__ = ["QuillLogger"]
 
@@ -119,7 +119,7 @@ def _make_logger_class() -> type:
 
         def _open_run(self) -> quill.Run:
             """The run to log into, reopened when Lightning logs again after :meth:`finalize`."""
-            self._run = reopen(self.experiment)
+            self._run = _reopen(self.experiment)
             return self._run
 
         @property
@@ -160,7 +160,7 @@ def _make_logger_class() -> type:
         @rank_zero_only
         def log_metrics(self, metrics: Dict[str, Any], step: Optional[int] = None) -> None:
             """Records one row of metrics at Lightning's global step."""
-            values = scalar_metrics(metrics)
+            values = _scalar_metrics(metrics)
             if values:
                 self._open_run().log(values, step=step)
 
