@@ -295,3 +295,15 @@ def test_errors_carry_their_code() -> None:
     assert quill.errors.error_for_code("something_new") is quill.QuillError
     assert issubclass(quill.InvalidArgumentError, ValueError)
     assert issubclass(quill.QuillIOError, OSError)
+
+
+def test_init_tags_as_a_mapping_and_summary_of_numpy_values(home: Path) -> None:
+    run = quill.init(project="p", tags={"team": "vision", "baseline": ""}, home=home)
+    numpy = pytest.importorskip("numpy", reason="numpy is not installed")
+    run.summary({"best": numpy.float32(0.5), "curve": numpy.array([1.0, 2.0]), "count": numpy.int64(3)})
+    run.log_batch([{"x": numpy.float64(1.5)}], steps=[numpy.int64(4)])
+    run.finish()
+    meta = read_meta(run.dir)
+    assert meta["tag_values"]["team"] == "vision" and meta["tag_values"]["baseline"] == ""
+    assert meta["summary"] == {**meta["summary"], "best": 0.5, "curve": [1.0, 2.0], "count": 3}
+    assert read_metrics(run.dir)[0]["step"] == 4 and read_metrics(run.dir)[0]["x"] == 1.5

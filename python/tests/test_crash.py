@@ -84,7 +84,12 @@ def test_sigkill_loses_at_most_one_flush_interval(home: Path) -> None:
     assert len(rows) >= safe, f"lost rows: {len(rows)} in the file, {safe} logged more than " \
                               f"{FLUSH_INTERVAL + MARGIN} s before SIGKILL"
     logged = reports[-1][0]
-    print(f"SIGKILL after {logged} rows reported: {len(rows)} written, {safe} logged before the safe point")
+    # The oldest report that counts a row missing from the file bounds how far back the loss reaches.
+    first_missing = next((at for count, at in reports if count > len(rows)), killed_at)
+    print(f"SIGKILL after {logged} rows reported: {len(rows)} written; rows logged within "
+          f"{(killed_at - first_missing) * 1000:.0f} ms before the kill were lost (flush interval "
+          f"{FLUSH_INTERVAL * 1000:.0f} ms); every row logged {(FLUSH_INTERVAL + MARGIN) * 1000:.0f} ms before it "
+          f"({safe}) is in the file")
 
     # Readers see the run as crashed (its pid is gone) and read every row that was written.
     meta = read_meta(run_dir)

@@ -53,3 +53,35 @@ def test_every_public_callable_has_a_docstring_and_type_hints() -> None:
             missing_hints.append(f"{name} -> ?")
     assert missing_docs == []
     assert missing_hints == []
+
+
+def load_in_child(library: str) -> str:
+    import subprocess
+    import sys
+
+    from conftest import child_env
+
+    script = "import quill\ntry:\n    quill.init()\nexcept quill.UnavailableError as error:\n    print(error)\n"
+    result = subprocess.run([sys.executable, "-c", script], env=child_env(QUILL_LIBRARY=library),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_missing_or_foreign_library_is_a_clear_error(tmp_path: Path) -> None:
+    missing = load_in_child(str(tmp_path / "nowhere" / "libQuillC.so"))
+    assert "is missing" in missing and "swift build --product QuillC" in missing
+    import ctypes.util
+
+    libm = ctypes.util.find_library("m")
+    if libm:
+        import os
+
+        path = next((os.path.join(folder, libm) for folder in ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+                                                               "/lib64", "/usr/lib64", "/lib", "/usr/lib")
+                     if os.path.exists(os.path.join(folder, libm))), None)
+        if path:
+            assert "is not Quill's library" in load_in_child(path)
+    garbage = tmp_path / "libQuillC.so"
+    garbage.write_bytes(b"not a shared library")
+    assert "cannot load Quill's library" in load_in_child(str(garbage))

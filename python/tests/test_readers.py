@@ -79,3 +79,28 @@ def test_pandas_frames(home: Path, three_runs: list) -> None:
     assert set(runs["name"]) == {"a", "b"}
     assert "config.lr" in runs.columns and "summary.final" in runs.columns
     assert isinstance(frame, pandas.DataFrame)
+
+
+def test_numpy_and_pandas_are_never_required(home: Path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import child_env
+
+    script = (
+        "import sys\n"
+        "sys.modules['numpy'] = None; sys.modules['pandas'] = None; sys.modules['torch'] = None  # not installed\n"
+        "import quill\n"
+        "with quill.init(project='bare', config={'lr': 0.1}) as run:\n"
+        "    run.log({'loss': 0.5, 'ok': True}, step=1)\n"
+        "rows = run.metrics()\n"
+        "assert rows[0]['loss'] == 0.5, rows\n"
+        "try:\n"
+        "    rows.to_pandas()\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], env=child_env(QUILL_HOME=str(home)),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "to_pandas() needs pandas: pip install pandas"

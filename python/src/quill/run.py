@@ -422,7 +422,13 @@ class Run:
         """Finishes the run: completed on a normal exit, killed on KeyboardInterrupt, failed with the exception's
         text otherwise (``sys.exit(0)`` counts as completed). The exception goes on."""
         status, error = _status_for(exc)
-        self.finish(status, error)
+        try:
+            self.finish(status, error)
+        except QuillError as failure:
+            if exc is None:
+                raise
+            # The block's own exception is the one to see; the failed finish is reported beside it.
+            print(f"quill: could not finish run {self.id} ({status}): {failure}", file=sys.stderr)
 
 
 def _release(lib: ctypes.CDLL, handle: c_void_p, owner: int) -> None:
