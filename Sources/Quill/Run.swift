@@ -89,6 +89,9 @@ public final class Run: Sendable {
     let streamer: RunStreamer?
     private let state: Mutex<State>
     private let logger: Logger
+    /// The process that opened the run. A child forked from it has the run but not its writer thread, so
+    /// nothing it logs would be written (the C ABI refuses calls from such a child).
+    package let processID: Int32
 
     private struct State {
         var status: RunStatus = .running
@@ -119,6 +122,7 @@ public final class Run: Sendable {
         self.sampler = sampler
         self.streamer = streamer
         self.logger = logger
+        self.processID = getpid()
         self.state = Mutex(State(params: meta.params, tags: meta.tagValues, summary: meta.summary))
     }
 
@@ -171,6 +175,18 @@ public final class Run: Sendable {
     @inline(__always)
     package func log(list: [(key: String, value: Double)], step: Int?) throws {
         try writer.enqueue(PendingRow(microseconds: Timestamp.nowMicroseconds(), step: step, values: .list(list)))
+    }
+
+    /// Records rows whose pairs were built at run time, under one lock (the C ABI's batch call): each row in
+    /// order and with no key twice, all with the time of the call.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/runFinished`` after the run has ended.
+    package func log(rows: [(step: Int?, list: [(key: String, value: Double)])]) throws {
+        guard !rows.isEmpty else { return }
+        let now = Timestamp.nowMicroseconds()
+        try writer.enqueue(
+            contentsOf: rows.map { PendingRow(microseconds: now, step: $0.step, values: .list($0.list)) }
+        )
     }
 
     /// Records one value of a metric.

@@ -4,7 +4,8 @@ import QuillCore
 // The C ABI of Quill (docs: python-abi.md): `@_cdecl` functions over the Swift SDK that the Python package
 // loads with ctypes. Every function that can fail returns 0 on success and 1 on failure, and on failure
 // writes a malloc'd `{"code","message"}` JSON object to `*error` when `error` is not NULL. Nothing thrown
-// crosses the boundary and no input traps: each entry point catches and answers.
+// crosses the boundary and no input traps: each entry point catches and answers. Every call on a run
+// answers `conflict` in a child forked after the run started (RunHandle.swift).
 
 /// The version of the C ABI in this library; the Python package refuses a library whose version it does not
 /// know.

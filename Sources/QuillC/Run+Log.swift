@@ -12,7 +12,9 @@ let maxValuesPerBatch = 1 << 26
 /// refused, since the file could not tell them apart from the row's index, time and step.
 @inline(__always)
 func keyProblem(_ key: String) -> String? {
-    if key.isEmpty { return "an empty metric key" }
+    guard let first = key.utf8.first else { return "an empty metric key" }
+    // Only keys starting with `s` or `_` can be reserved: the others skip the comparisons.
+    guard first == UInt8(ascii: "s") || first == UInt8(ascii: "_") else { return nil }
     if key == "step" || key == "_idx" || key == "_timestamp" {
         return
             "the metric key '\(key)' is reserved for the row's own \(key == "step" ? "step (pass it as the step)" : "field")"
@@ -121,7 +123,7 @@ public func quillLog(
     }
 }
 
-/// Logs many rows in one call, with params, tags and links (`Run.logBatch`).
+/// Logs many rows in one call, with params, tags and links (what `Run.logBatch` records, in its order).
 ///
 /// The rows come flattened: row `i` has `counts[i]` keys and values, taken in order from `keys` and
 /// `values`; `steps` and `has_step` have `rows` entries (`has_step` NULL: no row has a step; then `steps`
@@ -148,7 +150,7 @@ public func quillLogRows(
         guard rows >= 0, Int(rows) <= maxValuesPerBatch else {
             throw QuillError(.invalidArgument, "rows must be 0 to \(maxValuesPerBatch), not \(rows)")
         }
-        var entries: [MetricEntry] = []
+        var entries: [(step: Int?, list: [(key: String, value: Double)])] = []
         if rows > 0 {
             guard let counts else { throw QuillError(.invalidArgument, "counts is NULL; pass one count per row") }
             if hasStep != nil, steps == nil {
@@ -182,19 +184,20 @@ public func quillLogRows(
                 let count = Int(counts[row])
                 var step: Int?
                 if let hasStep, let steps, hasStep[row] != 0 { step = try checkedStep(steps[row]) }
-                var rowValues: [String: Double] = Dictionary(minimumCapacity: count)
+                var pairs: [(key: String, value: Double)] = []
                 if count > 0, let keys, let values {
-                    for index in start..<(start + count) {
-                        rowValues[try metricKey(keys, index)] = values[index]
-                    }
+                    pairs = try rowPairs(keys, values, from: start, count: count)
                 }
-                entries.append(MetricEntry(step: step, values: rowValues))
+                entries.append((step, pairs))
                 start += count
             }
         }
         let extras = try BatchExtras(extrasJSON)
+        // Run.logBatch's order (the rows, then params, tags and links), with the rows built as quill_log builds
+        // one: in the caller's order, no dictionary on the way.
         try withRun(run) { run in
-            try run.logBatch(metrics: entries, params: extras.params, tags: extras.tags, links: extras.links)
+            try run.log(rows: entries)
+            try run.logBatch(params: extras.params, tags: extras.tags, links: extras.links)
         }
     }
 }

@@ -354,3 +354,38 @@ struct HugePayloadTests {
         #expect(try run.directory.readMeta().summary["blob"]?.stringValue?.count == 1 << 20)
     }
 }
+
+@Suite("SDK: rows built at run time (the C ABI's log path)")
+struct ListRowTests {
+    @Test("log(list:step:) writes the pairs in the caller's order, with NaN, and the snapshot's last row has them")
+    func listRows() throws {
+        let temp = TemporaryDirectory()
+        let run = try Quill.startRun(options: testOptions(temp))
+        try run.log(list: [("zeta", 1.0), ("alpha", .nan), ("mid", -2.5)], step: 7)
+        try run.log(list: [("alpha", 3.0)], step: nil)
+        try run.flush()
+        #expect(run.snapshot().lastValues == ["alpha": 3.0])
+        try run.finish()
+        let bytes = try #require(try FileIO.read(run.directory.metricsPath))
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].hasSuffix(#""step":7,"zeta":1.0,"alpha":"NaN","mid":-2.5}"#))
+        let rows = try run.readMetrics()
+        #expect(rows.map(\.step) == [7, nil])
+        #expect(rows[0].values["mid"] == -2.5 && rows[0].values["alpha"]?.isNaN == true)
+        #expect(throws: QuillError.self) { try run.log(list: [("x", 1)], step: 0) }
+    }
+
+    @Test("log(rows:) queues every row in order under one lock, empty rows included")
+    func batchRows() throws {
+        let temp = TemporaryDirectory()
+        let run = try Quill.startRun(options: testOptions(temp))
+        try run.log(rows: [(1, [("b", 2), ("a", 1)]), (nil, []), (-3, [("c", .infinity)])])
+        try run.log(rows: [])
+        try run.finish()
+        let rows = try run.readMetrics()
+        #expect(rows.map(\.step) == [1, nil, -3])
+        #expect(rows.map(\.values) == [["a": 1, "b": 2], [:], ["c": .infinity]])
+        #expect(throws: QuillError.self) { try run.log(rows: [(0, [("x", 1)])]) }
+    }
+}

@@ -3,7 +3,8 @@
 Every function round-trips through the run directory it writes, every bad input answers 1 with the right
 error code while the process survives, and the library loads with no Swift toolchain on PATH. The library is
 the one in QUILL_LIBRARY, else ../.build/debug/libQuillC.so from python/ (`swift build --product QuillC`);
-the server tests start the real `quill serve` (QUILL_BINARY, else .build/debug/quill next to the library).
+the server tests start the real `quill serve` (QUILL_BINARY or QUILL_TEST_QUILL, else `quill` next to the
+library, else .build/debug/quill).
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LIBRARY = Path(os.environ.get("QUILL_LIBRARY") or REPO / ".build" / "debug" / "libQuillC.so")
-QUILL_BINARY = Path(os.environ.get("QUILL_BINARY") or LIBRARY.parent / "quill")
+QUILL_BINARY = Path(
+    os.environ.get("QUILL_BINARY")
+    or os.environ.get("QUILL_TEST_QUILL")
+    or next((p for p in (LIBRARY.parent / "quill", REPO / ".build" / "debug" / "quill") if p.exists()), LIBRARY.parent / "quill")
+)
 
 c_char_pp = ctypes.POINTER(ctypes.c_char_p)
 STEP_LIMIT = 2**53 - 1
@@ -723,6 +728,105 @@ def test_eight_threads_lose_no_row(lib, home):
     lib.cdll.quill_run_release(run)
 
 
+def test_finish_racing_eight_logging_threads(lib, home):
+    run, info = lib.start(quiet(home))
+    accepted = [0] * 8
+    refused: list[str] = []
+
+    def worker(number: int) -> None:
+        keys = (ctypes.c_char_p * 2)(b"thread", b"i")
+        values = (ctypes.c_double * 2)(float(number), 0.0)
+        error = ctypes.c_void_p()
+        for index in range(200_000):
+            values[1] = float(index)
+            if lib.cdll.quill_log(run, keys, values, 2, index, 1, ctypes.byref(error)) != 0:
+                refused.append(json.loads(lib.take(error))["code"])
+                return
+            accepted[number] += 1
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    lib.finish(run)
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert set(refused) <= {"run_finished"}
+    rows = metric_lines(info["dir"])
+    assert len(rows) == sum(accepted), "every accepted row is written, none after the finish"
+    assert sorted(row["_idx"] for row in rows) == list(range(len(rows)))
+    lib.cdll.quill_run_release(run)
+
+
+FORK_CHILD = """
+import ctypes, json, os, sys, time
+sys.path.insert(0, sys.argv[1])
+from test_native_abi import Lib, LIBRARY, NativeError, quiet
+from pathlib import Path
+lib = Lib(LIBRARY)
+home = Path(sys.argv[2])
+run, info = lib.start(quiet(home, name="parent"))
+lib.log(run, {"x": 1.0}, step=0)
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    answers = {}
+    for name, call in [
+        ("log", lambda: lib.log(run, {"x": 9.0}, step=9)),
+        ("flush", lambda: lib.call("quill_flush", run, 0)),
+        ("snapshot", lambda: lib.snapshot(run)),
+        ("finish", lambda: lib.finish(run)),
+    ]:
+        try:
+            call()
+            answers[name] = "ok"
+        except NativeError as failure:
+            answers[name] = failure.code
+    own, own_info = lib.start(quiet(home, name="child"))
+    lib.log(own, {"y": 1.0}, step=0)
+    lib.finish(own)
+    answers["own"] = own_info["dir"]
+    os.write(write, json.dumps(answers).encode())
+    sys.exit(0)  # a normal exit: atexit runs in the child and must leave the parent's run alone
+os.close(write)
+began = time.monotonic()
+while time.monotonic() - began < 60:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    time.sleep(0.05)
+else:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    print(json.dumps({"hung": True}))
+    sys.exit(1)
+answers = json.loads(os.read(read, 65536))
+lib.log(run, {"x": 2.0}, step=1)
+lib.finish(run)
+print(json.dumps({"child": answers, "status": os.waitstatus_to_exitcode(status), "dir": info["dir"]}))
+"""
+
+
+def test_a_forked_child_refuses_its_parents_run_and_exits(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", FORK_CHILD, str(Path(__file__).parent), str(tmp_path / "home")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert outcome["status"] == 0, "the child exits normally instead of waiting for a writer it does not have"
+    assert {k: outcome["child"][k] for k in ("log", "flush", "snapshot", "finish")} == dict.fromkeys(
+        ("log", "flush", "snapshot", "finish"), "conflict"
+    )
+    assert [row["y"] for row in metric_lines(outcome["child"]["own"])] == [1.0], "a run of the child's own works"
+    assert meta(outcome["child"]["own"])["status"] == "completed"
+    assert [row["x"] for row in metric_lines(outcome["dir"])] == [1.0, 2.0]
+    assert meta(outcome["dir"])["status"] == "completed"
+
+
 def test_loads_without_swift_on_path(tmp_path):
     script = (
         "import ctypes, json, sys\n"
@@ -755,6 +859,10 @@ def test_loads_without_swift_on_path(tmp_path):
 
 
 # MARK: Server
+
+
+# The data folder of each running server, by URL (for `quill users create`).
+server_data: dict[str, Path] = {}
 
 
 @pytest.fixture
@@ -794,6 +902,7 @@ def server(tmp_path):
                         break
             except OSError:
                 time.sleep(0.1)
+        server_data[url] = data
         yield url
     finally:
         process.terminate()
@@ -847,6 +956,33 @@ def test_runs_and_metrics_from_a_server(lib, home, server):
     with pytest.raises(NativeError) as missing:
         lib.call("quill_run_metrics", json.dumps({"run": "nothing", "tracking_uri": server}).encode(), out=1)
     assert missing.value.code == "not_found"
+
+
+def test_api_key_reaches_a_server_with_users(lib, home, server):
+    created = subprocess.run(
+        [str(QUILL_BINARY), "users", "create", "alice", "--data", str(server_data[server]), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert created.returncode == 0, created.stderr
+    key = json.loads(created.stdout)["api_key"]
+    run, info = lib.start(quiet(home, project="keyed", tracking_uri=server, api_key=key))
+    lib.log(run, {"loss": 0.5}, step=0)
+    lib.finish(run)
+    lib.cdll.quill_run_release(run)
+    query = {"tracking_uri": server, "api_key": key, "project": "keyed"}
+    deadline = time.monotonic() + 60
+    found = []
+    while time.monotonic() < deadline and not found:
+        found = lib.call("quill_runs", json.dumps(query).encode(), out=1)
+        time.sleep(0.1 if not found else 0)
+    assert [run["id"] for run in found] == [info["id"]]
+    table = lib.call("quill_run_metrics", json.dumps({"run": info["id"], "tracking_uri": server, "api_key": key}).encode(), out=1)
+    assert table["rows"] and table["rows"][0][3] == 0.5
+    with pytest.raises(NativeError) as refused:
+        lib.call("quill_runs", json.dumps({**query, "api_key": "qk_not_a_key"}).encode(), out=1)
+    assert refused.value.code == "unauthorized"
 
 
 def test_unreachable_or_silent_server_answers_io_in_time(lib):

@@ -18,9 +18,11 @@ final class RunRegistry: Sendable {
     }
 
     private let state = Mutex(State())
-    /// The process that installed the exit hook: a forked child inherits the hook but none of the runs'
-    /// threads, so it leaves its parent's runs alone (finishing them there would wait for those threads).
-    private let ownerProcess = Atomic<Int32>(0)
+
+    /// The process that installed the exit hook. A child forked from it inherits the hook and the open runs
+    /// but none of their writer threads: finishing them there would wait forever, so the hook does nothing in
+    /// any other process (the parent still owns and closes its runs).
+    private static let exitHookProcess = Atomic<Int32>(0)
 
     func add(_ run: Run, handleSignals: Bool) {
         let needsHooks = state.withLock { state -> (exit: Bool, signals: Bool) in
@@ -33,9 +35,9 @@ final class RunRegistry: Sendable {
             return (exit, signals)
         }
         if needsHooks.exit {
-            ownerProcess.store(getpid(), ordering: .relaxed)
+            RunRegistry.exitHookProcess.store(getpid(), ordering: .relaxed)
             atexit {
-                guard RunRegistry.shared.ownerProcess.load(ordering: .relaxed) == getpid() else { return }
+                guard getpid() == RunRegistry.exitHookProcess.load(ordering: .relaxed) else { return }
                 RunRegistry.shared.closeAll(
                     status: .crashed,
                     signal: nil,
