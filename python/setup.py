@@ -8,6 +8,11 @@ The build step copies the library into `quill/_lib/libQuillC.so`, taking the fir
 
 The library carries the Swift runtime inside it, so the wheel needs no Swift toolchain where it is installed;
 it is specific to the platform it was built on (a `py3-none-<platform>` wheel).
+
+It also compiles the optional C extension `quill._fastlog` (Run.log's fast path, plain CPython API, not linked
+against libQuillC). When it does not compile (no C compiler, no Python headers) the build prints a warning and
+goes on: the package then logs through ctypes. A wheel holding the extension is tagged for this interpreter
+(`cpXY-cpXY-<platform>`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from setuptools import Distribution, setup
+from setuptools import Distribution, Extension, setup
+from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 try:  # setuptools >= 70.1 ships bdist_wheel itself
@@ -75,6 +81,26 @@ class BuildPyWithLibrary(build_py):
         print(f"quill-tracking: packaged {source} as {target}", file=sys.stderr)
 
 
+FASTLOG = Extension("quill._fastlog", sources=["src/quill/_fastlog.c"], optional=True)
+"""Run.log's compiled fast path; optional: a build without it still installs, logging through ctypes."""
+
+_built_extensions: list[str] = []
+
+
+class OptionalBuildExt(build_ext):
+    """build_ext that warns, instead of failing the install, when quill._fastlog does not compile."""
+
+    def build_extension(self, ext: Extension) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as error:  # a missing compiler or headers: CCompilerError, DistutilsExecError, ...
+            print(f"warning: quill-tracking: could not compile {ext.name} ({error}); run.log will use ctypes "
+                  "(about twice as slow per call). Install a C compiler and the Python headers to build it.",
+                  file=sys.stderr, flush=True)
+            return
+        _built_extensions.append(ext.name)
+
+
 class BinaryDistribution(Distribution):
     """A distribution with native code (libQuillC.so), so it installs into platlib and its wheel is not pure."""
 
@@ -83,11 +109,18 @@ class BinaryDistribution(Distribution):
 
 
 class PlatformWheel(bdist_wheel):
-    """A wheel tagged for this platform (it holds a native library) but for any Python 3 (it uses ctypes)."""
+    """A wheel tagged for this platform (it holds a native library): for this interpreter when it holds the
+    compiled extension, else for any Python 3 (it uses ctypes)."""
 
     def get_tag(self) -> tuple[str, str, str]:
-        _, _, platform = super().get_tag()
-        return "py3", "none", platform
+        tag = super().get_tag()
+        if _built_extensions:
+            return tag
+        return "py3", "none", tag[2]
 
 
-setup(distclass=BinaryDistribution, cmdclass={"build_py": BuildPyWithLibrary, "bdist_wheel": PlatformWheel})
+setup(
+    distclass=BinaryDistribution,
+    ext_modules=[FASTLOG],
+    cmdclass={"build_py": BuildPyWithLibrary, "build_ext": OptionalBuildExt, "bdist_wheel": PlatformWheel},
+)

@@ -15,7 +15,7 @@ from ctypes import c_char_p, c_double, c_int32, c_int64, c_uint8, c_void_p
 from types import TracebackType
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
-from . import _native
+from . import _fast, _native
 from ._values import check_key, dumps, to_float, to_object
 from .errors import QuillError
 from .readers import MetricRows, run_metrics
@@ -88,6 +88,9 @@ class Run:
         self._api_key = api_key
         self._prepared: Dict[Tuple[str, ...], _Prepared] = {}
         self._log_function = _native.raw_log_function(lib)
+        # The compiled fast path (quill._fastlog) when it is built and QUILL_PYTHON_PURE is not set, else None.
+        self._fast_log = _fast.log_function(lib)
+        self._address = handle.value
         self._finish_lock = threading.Lock()
         self._finished = False
         self._released = weakref.finalize(self, _release, lib, handle, os.getpid())
@@ -172,6 +175,15 @@ class Run:
             InvalidArgumentError: The step is out of range.
             RunFinishedError: The run has finished.
         """
+        fast_log = self._fast_log
+        if fast_log is not None:
+            # 0: logged; a str: the engine refused the row (its error JSON); 1: not handled, nothing logged (a key,
+            # value or step the C function leaves to the path below, which raises the same errors as always).
+            result = fast_log(self._address, metrics, step)
+            if not result:
+                return
+            if result.__class__ is str:
+                _fast.raise_log_error(result)
         keys = tuple(metrics)
         prepared = self._prepared.get(keys)
         if prepared is None:
