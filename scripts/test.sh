@@ -101,6 +101,16 @@ swift test --skip-build --disable-xctest --no-parallel --filter "$timed" 2>&1 | 
 echo "==> testing the Python package (python/tests, pytest) against .build/debug/libQuillC.so"
 if wait "$python_venv"; then
     cat .build/venv-python.log
+    # Run.log's compiled fast path (python/src/quill/_fastlog.c), built in place for the tests (test_fastlog.py
+    # fails when it is missing, so a silent fallback to ctypes cannot pass).
+    if ! { .build/venv-python/bin/python -c "import setuptools" 2>/dev/null ||
+        .build/venv-python/bin/pip install --quiet --disable-pip-version-check setuptools; } ||
+        ! (cd python && ../.build/venv-python/bin/python setup.py -q build_ext --inplace) > .build/python-fastlog-build.log 2>&1 ||
+        ! grep -q . <(ls python/src/quill/_fastlog*.so 2>/dev/null); then
+        cat .build/python-fastlog-build.log
+        echo "error: could not compile python/src/quill/_fastlog.c (see above); install gcc and the Python headers" >&2
+        status=1
+    fi
     QUILL_LIBRARY="$PWD/.build/debug/libQuillC.so" QUILL_TEST_QUILL="$PWD/.build/debug/quill" \
         .build/venv-python/bin/python -m pytest -q -p no:cacheprovider python/tests 2>&1 |
         tee .build/python-test-output.txt

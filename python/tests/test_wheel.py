@@ -18,6 +18,7 @@ from conftest import LIBRARY, PYTHON_DIR, read_meta, read_metrics
 CHECK = textwrap.dedent("""
     import os, quill
     assert quill._native.library_path().parent.name == "_lib", quill._native.library_path()
+    assert quill._fast.available(), "the wheel's quill._fastlog did not import"
     with quill.init(project="wheel", config={"lr": 0.1}) as run:
         for step in range(10):
             run.log({"loss": 1.0 / (step + 1)}, step=step)
@@ -40,9 +41,12 @@ def test_the_wheel_installs_and_works_without_swift(tmp_path: Path) -> None:
     built = list(wheels.glob("quill_tracking-*.whl"))
     assert len(built) == 1, built
     wheel = built[0]
-    assert "-py3-none-linux_" in wheel.name, wheel.name  # a platform wheel, not a pure one
+    # A platform wheel, not a pure one; tagged for this interpreter since it holds the compiled quill._fastlog.
+    tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
+    assert f"-{tag}-{tag}-linux_" in wheel.name, wheel.name
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
+    assert any(name.startswith("quill/_fastlog.") and name.endswith(".so") for name in names), names
     assert "quill/_lib/libQuillC.so" in names and "quill/py.typed" in names and "quill/__init__.py" in names
 
     venv = tmp_path / "venv"
