@@ -110,6 +110,10 @@ def spawn_in_pty(argv: List[str], env: dict) -> "tuple[int, int]":
     pid, fd = pty.fork()
     if pid == 0:  # the child: a new session whose controlling terminal is the pty
         try:
+            # A shell's background job starts with SIGINT ignored, and an ignored signal stays ignored across
+            # exec (Python then installs no KeyboardInterrupt handler): give the child the default, as a
+            # terminal's foreground command has.
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.execve(argv[0], argv, env)
         finally:
             os._exit(127)

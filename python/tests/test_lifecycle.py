@@ -159,8 +159,14 @@ def test_a_forked_child_does_not_finish_its_parents_runs(home: Path) -> None:
         run.log({"x": 1.0}, step=0)
         pid = os.fork()
         if pid == 0:
-            sys.exit(0)  # a normal exit runs atexit in the child: it must leave the parent's run alone
-        os.waitpid(pid, 0)
+            try:  # the engine refuses the parent's run in a child
+                run.log({"x": 9.0}, step=9)
+                code = 3
+            except quill.ConflictError:
+                code = 0
+            sys.exit(code)  # a normal exit runs atexit in the child: it must leave the parent's run alone
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
         run.log({"x": 2.0}, step=1)
         print(run.status)
     """)

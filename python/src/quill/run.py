@@ -38,6 +38,8 @@ warnings.filterwarnings(
 )
 
 _NO_STEP = c_int64(0)
+_STEPS: List[c_int64] = [c_int64() for _ in range(4)]
+"""Spare step arguments for run.log (list.pop and list.append are atomic, so each call has its own)."""
 _FALSE = c_int32(0)
 _TRUE = c_int32(1)
 
@@ -186,8 +188,12 @@ class Run:
         else:
             if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
                 step = _check_step(step)
-            status = self._log_function(self._handle, prepared.keys, values, prepared.count, c_int64(step), _TRUE,
-                                        None)
+            # A c_int64 from a pool (cheaper than a new one): a thread holds it alone from pop to append, and
+            # ctypes copies its value into the call's arguments before the GIL is released.
+            c_step = _STEPS.pop() if _STEPS else c_int64()
+            c_step.value = step
+            status = self._log_function(self._handle, prepared.keys, values, prepared.count, c_step, _TRUE, None)
+            _STEPS.append(c_step)
         if status:
             self._log_failed(prepared, values, step)
 
