@@ -1,13 +1,19 @@
 """Cross-tool logging benchmark: Quill against whirr and expman-rs, side by side in one invocation.
 
-Normally started by run.sh, which makes a throwaway virtualenv holding the two peers (from PyPI),
-builds Quill's `quill-peer-bench` release binary and runs this file with the venv's Python.
+Normally started by run.sh, which makes a throwaway virtualenv holding the two peers (from PyPI) and
+Quill's Python package (`pip install ./python` with the release libQuillC.so), builds Quill's
+`quill-peer-bench` release binary and runs this file with the venv's Python.
 
-  python peers.py compare [--quill-bin PATH] [--tools quill,expman,whirr] [--steps 333334]
-                          [--repeats 3] [--memory-steps 1000000] [--kill-after 1.0] [--out FILE]
-  python peers.py worker throughput    --tool whirr|expman --home DIR --steps N
-  python peers.py worker sigkill-child --tool whirr|expman --home DIR --progress FILE
-  python peers.py worker readback      --tool quill|whirr|expman --home DIR
+  python peers.py compare [--quill-bin PATH] [--tools quill,quill-python,expman,whirr] [--steps 333334]
+                          [--repeats 3] [--memory-steps 1000000] [--kill-after 1.0]
+                          [--latency-calls 100000] [--latency-warmup 10000] [--out FILE]
+  python peers.py worker throughput    --tool quill-python|whirr|expman --home DIR --steps N
+  python peers.py worker latency       --tool quill-python|whirr|expman --home DIR --calls N --warmup N
+  python peers.py worker sigkill-child --tool quill-python|whirr|expman --home DIR --progress FILE
+  python peers.py worker readback      --tool quill|quill-python|whirr|expman --home DIR
+
+Tools: `quill` is the Swift SDK (the `quill-peer-bench` executable), `quill-python` the same engine driven
+from Python through the `quill` package (ctypes over libQuillC.so), `expman` and `whirr` the peers.
 
 Every case runs in its own fresh process, with its own fresh temporary directory as the tracker's home.
 Workload for every tool: one run, 3 float metrics per step (loss, acc, lr), computed from the step.
@@ -31,10 +37,24 @@ import sys
 import tempfile
 import time
 
-TOOLS = ("quill", "expman", "whirr")
-PYTHON_TOOLS = ("expman", "whirr")
+TOOLS = ("quill", "quill-python", "expman", "whirr")
+PYTHON_TOOLS = ("quill-python", "expman", "whirr")  # driven by this file's Python workers
+PEERS = ("expman", "whirr")  # the trackers Quill is compared with
+QUILL_TOOLS = ("quill", "quill-python")
+IMPORT_NAME = {"quill-python": "quill", "expman": "expman", "whirr": "whirr"}
+DIST_NAME = {"quill-python": "quill-tracking", "expman": "expman-rs", "whirr": "whirr"}
 PROGRESS_EVERY = 1000
-RUN_NAME = {"throughput": "throughput", "sigkill-child": "sigkill"}
+RUN_NAME = {"throughput": "throughput", "sigkill-child": "sigkill", "latency": "latency"}
+# Quill's writer flushes at least every 100 ms (RunOptions.flushInterval, QUILL_FLUSH_INTERVAL_MS).
+QUILL_FLUSH_INTERVAL_SECONDS = 0.1
+
+
+def quill_python_environment(home: str) -> dict:
+    """What the quill-python worker sets before `quill.init()`: the temporary home, and the same extras
+    off as in quill-peer-bench (git and dependency capture, system metrics). Options the package is not
+    given come from these variables, exactly as Swift's RunOptions.fromEnvironment() reads them."""
+    return {"QUILL_HOME": home, "QUILL_CAPTURE_GIT": "0", "QUILL_CAPTURE_DEPS": "0",
+            "QUILL_SYSTEM_METRICS_INTERVAL": "0"}
 
 
 # ====================================================================== helpers used by the workers
@@ -73,10 +93,21 @@ class Peer:
         self.tool = tool
         if tool == "whirr":
             self._open_whirr(home, name, config)
+        elif tool == "quill-python":
+            self._open_quill_python(home, name, config)
         elif tool == "expman":
             self._open_expman(home, name, config)
         else:
             raise SystemExit(f"unknown Python tool {tool!r}")
+
+    def _open_quill_python(self, home: str, name: str, config: dict) -> None:
+        os.environ.update(quill_python_environment(home))
+        import quill
+
+        run = quill.init(project="bench", name=name, config=config)
+        self.log = run.log  # run.log(dict, step=): keys and doubles cross as arrays into the Swift writer
+        self.finish = run.finish  # finish(): drains the writer (a final flush) and closes the run
+        self.run_dir = str(run.dir)
 
     def _open_whirr(self, home: str, name: str, config: dict) -> None:
         # whirr keeps its runs in the nearest `.whirr/` above the working directory (get_runs_dir()),
@@ -131,6 +162,56 @@ def worker_throughput(tool: str, home: str, steps: int) -> None:
         "tool": tool, "points": steps * 3, "seconds": end - start, "log_seconds": logged - start,
         "finish_seconds": end - logged, "peak_rss_bytes": peak_rss_bytes(), "run_dir": peer.run_dir,
     }), flush=True)
+
+
+def percentiles(samples) -> dict:
+    """p50/p90/p99/p99.9/max (nearest rank) and the mean of integer nanosecond samples."""
+    import math
+
+    ordered = sorted(samples)
+    n = len(ordered)
+
+    def rank(q: float) -> int:
+        return ordered[min(n - 1, max(0, math.ceil(round(q * n, 6)) - 1))]
+
+    return {"n": n, "p50": rank(0.50), "p90": rank(0.90), "p99": rank(0.99), "p99_9": rank(0.999),
+            "max": ordered[-1], "mean": sum(ordered) / n}
+
+
+def worker_latency(tool: str, home: str, calls: int, warmup: int) -> None:
+    """The caller's view of one log call: time.perf_counter_ns() right before and right after each of
+    `calls` calls (after `warmup` untimed ones), the row's dict built before the first timestamp. The cost
+    of the timer itself (two back-to-back perf_counter_ns() calls) is measured the same way and reported
+    beside it, not subtracted. The garbage collector stays on, as in a training script."""
+    from array import array
+
+    peer = Peer(tool, home, RUN_NAME["latency"], {})
+    log = peer.log
+    clock = time.perf_counter_ns
+    n = 1e6
+    overhead = array("q", bytes(8 * calls))
+    for i in range(calls):
+        t0 = clock()
+        t1 = clock()
+        overhead[i] = t1 - t0
+    for step in range(warmup):
+        x = float(step)
+        log({"loss": 1.0 / (1.0 + x), "acc": x / n, "lr": 0.001 * (1.0 - x / n)}, step=step)
+    samples = array("q", bytes(8 * calls))
+    for i in range(calls):
+        step = warmup + i
+        x = float(step)
+        values = {"loss": 1.0 / (1.0 + x), "acc": x / n, "lr": 0.001 * (1.0 - x / n)}
+        t0 = clock()
+        log(values, step=step)
+        t1 = clock()
+        samples[i] = t1 - t0
+    peer.finish()
+    # A logger that dropped rows would look fast: every row must be on disk after finish.
+    rows = count_rows(tool, peer.run_dir, sys.executable)
+    print(json.dumps({"tool": tool, "calls": calls, "warmup": warmup, "latency_ns": percentiles(samples),
+                      "timer_overhead_ns": percentiles(overhead), "peak_rss_bytes": peak_rss_bytes(),
+                      "rows_on_disk": rows, "rows_logged": warmup + calls}), flush=True)
 
 
 def worker_sigkill(tool: str, home: str, progress: str) -> None:
@@ -267,13 +348,14 @@ def readback_expman(home: str) -> dict:
 
 
 def worker_readback(tool: str, home: str) -> None:
-    result = {"quill": readback_quill, "whirr": readback_whirr, "expman": readback_expman}[tool](home)
+    result = {"quill": readback_quill, "quill-python": readback_quill, "whirr": readback_whirr,
+              "expman": readback_expman}[tool](home)
     print(json.dumps(result), flush=True)
 
 
 def count_rows(tool: str, run_dir: str, python: str) -> int | None:
     """Rows a finished throughput run holds (a check that nothing was dropped), cheaply."""
-    if tool in ("quill", "whirr"):
+    if tool in ("quill", "quill-python", "whirr"):
         with open(os.path.join(run_dir, "metrics.jsonl"), "rb") as f:
             return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
     code = "import expman, sys; print(len(expman.read_metrics(sys.argv[1])))"
@@ -310,6 +392,14 @@ class Harness:
         os.makedirs(home)
         return home
 
+    def env_for(self, tool: str, home: str) -> dict:
+        if tool == "quill-python":
+            env = {**self.env, **quill_python_environment(home)}
+            if self.args.quill_library:  # else the library packaged in the installed quill package
+                env["QUILL_LIBRARY"] = self.args.quill_library
+            return env
+        return self.env
+
     def command(self, tool: str, mode: str, home: str, extra: list[str]) -> list[str]:
         if tool == "quill":
             return [self.args.quill_bin, mode, "--home", home] + extra
@@ -321,7 +411,7 @@ class Harness:
         try:
             with open(err_path, "wb") as err:
                 proc = subprocess.Popen(self.command(tool, "throughput", home, ["--steps", str(steps)]),
-                                        stdout=subprocess.PIPE, stderr=err, cwd=home, env=self.env)
+                                        stdout=subprocess.PIPE, stderr=err, cwd=home, env=self.env_for(tool, home))
                 out = proc.stdout.read()
                 proc.stdout.close()
                 _pid, status, rusage = os.wait4(proc.pid, 0)
@@ -349,6 +439,23 @@ class Harness:
         finally:
             shutil.rmtree(home, ignore_errors=True)
 
+    def latency(self, tool: str) -> dict:
+        home = self.fresh_home(f"{tool}-latency")
+        cmd = self.command(tool, "latency", home, ["--calls", str(self.args.latency_calls),
+                                                    "--warmup", str(self.args.latency_warmup)])
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, cwd=home,
+                                 env=self.env_for(tool, home))
+            if out.returncode != 0:
+                last = (out.stderr.strip().splitlines() or ["?"])[-1]
+                raise RuntimeError(f"{tool} latency worker exited {out.returncode}: {last[:300]}")
+            lines = [line for line in out.stdout.splitlines() if line.strip().startswith("{")]
+            if not lines:
+                raise RuntimeError(f"{tool} latency worker printed no JSON: {out.stdout[-300:]!r}")
+            return json.loads(lines[-1])
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
     def sigkill(self, tool: str) -> dict:
         home = self.fresh_home(f"{tool}-sigkill")
         progress = os.path.join(self.root, f"{self.counter:03d}-{tool}.progress")  # outside the tool's home
@@ -357,7 +464,8 @@ class Harness:
         try:
             with open(err_path, "wb") as err:
                 child = subprocess.Popen(self.command(tool, "sigkill-child", home, ["--progress", progress]),
-                                         stdout=subprocess.DEVNULL, stderr=err, cwd=home, env=self.env)
+                                         stdout=subprocess.DEVNULL, stderr=err, cwd=home,
+                                         env=self.env_for(tool, home))
             try:
                 deadline = time.monotonic() + 60
                 while not os.path.exists(progress):
@@ -382,6 +490,12 @@ class Harness:
             readback = self.readback(tool, home)
             survived = readback["rows"]
             lost = max(0, accepted - survived)
+            rate = (accepted - first) / elapsed if elapsed > 0 else 0.0
+            if tool in QUILL_TOOLS:
+                # Goal: at most the rows of one flush interval lost (at the rate the child was logging).
+                result["rows_per_flush_interval"] = rate * QUILL_FLUSH_INTERVAL_SECONDS
+                result["lost_within_one_flush_interval"] = (
+                    max(0, accepted + PROGRESS_EVERY - 1 - survived) <= rate * QUILL_FLUSH_INTERVAL_SECONDS)
             result.update({
                 "accepted": accepted,
                 "survived": survived,
@@ -389,7 +503,7 @@ class Harness:
                 "lost_percent": 100.0 * lost / accepted if accepted else 0.0,
                 # The child had handed between `accepted` and `accepted + 999` rows to the tracker.
                 "lost_at_most": max(0, accepted + PROGRESS_EVERY - 1 - survived),
-                "rows_per_second_while_logging": (accepted - first) / elapsed if elapsed > 0 else 0.0,
+                "rows_per_second_while_logging": rate,
                 "files_read": bool(readback["files_read"]),
                 "readback": readback,
             })
@@ -430,7 +544,7 @@ def tool_versions() -> dict:
     from importlib import metadata
 
     versions = {}
-    for tool, dist in (("whirr", "whirr"), ("expman", "expman-rs")):
+    for tool, dist in DIST_NAME.items():
         try:
             versions[tool] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -461,21 +575,41 @@ def compare(args: argparse.Namespace) -> None:
     unknown = [t for t in tools if t not in TOOLS]
     if unknown:
         raise SystemExit(f"unknown tool(s) {unknown}; choose from {', '.join(TOOLS)}")
-    tools = [t for t in TOOLS if t in tools]  # fixed order: quill, expman, whirr
+    tools = [t for t in TOOLS if t in tools]  # fixed order: quill, quill-python, expman, whirr
     quill_skipped = None
     if "quill" in tools and not (args.quill_bin and os.path.isfile(args.quill_bin) and os.access(args.quill_bin, os.X_OK)):
         quill_skipped = (f"quill-peer-bench not found at {args.quill_bin or '(no path given)'}; build it with "
                          "`QUILL_EXTRAS=1 swift build -c release --product quill-peer-bench`")
         log(f"\n*** SKIPPING QUILL: {quill_skipped} ***\n")
         tools.remove("quill")
+    quill_python_skipped = None
+    quill_library = None
+    if "quill-python" in tools:
+        try:
+            if args.quill_library:
+                os.environ["QUILL_LIBRARY"] = args.quill_library
+            else:
+                os.environ.pop("QUILL_LIBRARY", None)
+            import quill  # noqa: F401 - importable, with its library
+            from quill import _native
+
+            _native.load()  # the library loads and speaks the package's ABI
+            quill_library = str(_native.library_path())
+        except Exception as e:  # noqa: BLE001 - an ImportError, or the package failing to load its library
+            quill_python_skipped = (f"the quill package is not importable from {sys.executable} "
+                                    f"({type(e).__name__}: {str(e)[:200]}); run.sh installs it with "
+                                    "`QUILL_LIBRARY=.build/release/libQuillC.so pip install ./python`")
+            log(f"\n*** SKIPPING QUILL-PYTHON: {quill_python_skipped} ***\n")
+            tools.remove("quill-python")
     if not tools:
         raise SystemExit("no tool to run")
-    for peer in PYTHON_TOOLS:
+    for peer in PEERS:
         if peer in tools:
             try:
-                __import__({"whirr": "whirr", "expman": "expman"}[peer])
+                __import__(IMPORT_NAME[peer])
             except ImportError as e:
                 raise SystemExit(f"{peer} is not importable from {sys.executable} ({e}); run through run.sh") from e
+    latency_tools = [t for t in tools if t in PYTHON_TOOLS] if args.latency_calls else []
 
     harness = Harness(args)
     started = time.time()
@@ -484,31 +618,43 @@ def compare(args: argparse.Namespace) -> None:
                     "tmp_dir": harness.root, "tmp_fs": fs_type(harness.root),
                     "loadavg_at_start": os.getloadavg()},
         "versions": tool_versions(), "quill_bin": args.quill_bin if "quill" in tools else None,
-        "quill_skipped": quill_skipped, "tools": tools, "steps": args.steps, "repeats": args.repeats,
+        "quill_library": quill_library,
+        "quill_skipped": quill_skipped, "quill_python_skipped": quill_python_skipped, "tools": tools,
+        "steps": args.steps, "repeats": args.repeats,
         "memory_steps": args.memory_steps, "kill_after": args.kill_after,
-        "throughput": {t: [] for t in tools}, "memory": {}, "sigkill": {},
+        "latency_calls": args.latency_calls, "latency_warmup": args.latency_warmup, "latency_tools": latency_tools,
+        "throughput": {t: [] for t in tools}, "latency": {t: [] for t in latency_tools}, "memory": {}, "sigkill": {},
+        "loadavg_per_repeat": [],
     }
     try:
-        # Each repeat runs every tool once, interleaved, so drift on the machine hits all of them alike.
+        # Each repeat runs every tool once, interleaved, so drift on the machine hits all of them alike:
+        # the throughput runs, then the per-call latency runs of the Python-driven tools.
         for repeat in range(args.repeats):
+            results["loadavg_per_repeat"].append(os.getloadavg())
             for tool in tools:
                 r = harness.throughput(tool, args.steps, verify=(repeat == 0))
                 results["throughput"][tool].append(r)
-                log(f"  throughput {tool:6s} #{repeat + 1}: {r['seconds']:7.3f} s  "
+                log(f"  throughput {tool:12s} #{repeat + 1}: {r['seconds']:7.3f} s  "
                     f"rss {r['peak_rss_bytes'] / 1e6:7.1f} MB  disk {r['disk_bytes'] / 1e6:6.1f} MB")
+            for tool in latency_tools:
+                r = harness.latency(tool)
+                results["latency"][tool].append(r)
+                lat, over = r["latency_ns"], r["timer_overhead_ns"]
+                log(f"  latency    {tool:12s} #{repeat + 1}: p50 {lat['p50']} ns  p99 {lat['p99']} ns  "
+                    f"p99.9 {lat['p99_9']} ns  max {lat['max']} ns  (timer p50 {over['p50']} ns)")
         if args.memory_steps:
             for tool in tools:
                 r = harness.throughput(tool, args.memory_steps, verify=True)
                 results["memory"][tool] = r
-                log(f"  memory     {tool:6s}: {r['seconds']:7.3f} s  rss {r['peak_rss_bytes'] / 1e6:7.1f} MB "
+                log(f"  memory     {tool:12s}: {r['seconds']:7.3f} s  rss {r['peak_rss_bytes'] / 1e6:7.1f} MB "
                     f"at {r['points']:,} points")
         for tool in tools:
             r = harness.sigkill(tool)
             results["sigkill"][tool] = r
             if "error" in r:
-                log(f"  sigkill    {tool:6s}: ERROR {r['error']}")
+                log(f"  sigkill    {tool:12s}: ERROR {r['error']}")
             else:
-                log(f"  sigkill    {tool:6s}: {r['survived']:,} rows read back of >= {r['accepted']:,} accepted")
+                log(f"  sigkill    {tool:12s}: {r['survived']:,} rows read back of >= {r['accepted']:,} accepted")
     finally:
         harness.cleanup()
     results["machine"]["loadavg_at_end"] = os.getloadavg()
@@ -544,12 +690,68 @@ def summarize(results: dict, tools: list[str]) -> dict:
             entry["finish_seconds_median"] = statistics.median(r["finish_seconds"] for r in runs)
             entry["log_loop_us_per_call"] = entry["log_loop_seconds_median"] / steps * 1e6
         summary[tool] = entry
-    if "quill" in summary:
-        for peer in PYTHON_TOOLS:
-            if peer in summary:
-                summary[f"{peer}_wall_over_quill_wall"] = (summary[peer]["wall_seconds_median"]
-                                                           / summary["quill"]["wall_seconds_median"])
+    for quill_tool in QUILL_TOOLS:
+        if quill_tool in summary:
+            for peer in PEERS:
+                if peer in summary:
+                    summary[f"{peer}_wall_over_{quill_tool}_wall"] = (summary[peer]["wall_seconds_median"]
+                                                                     / summary[quill_tool]["wall_seconds_median"])
+    latency = {}
+    for tool, runs in results.get("latency", {}).items():
+        if not runs:
+            continue
+        entry = {}
+        for kind in ("latency_ns", "timer_overhead_ns"):
+            entry[kind] = {q: statistics.median(r[kind][q] for r in runs)
+                           for q in ("p50", "p90", "p99", "p99_9", "max", "mean")}
+        entry["calls"] = runs[0]["calls"]
+        entry["repeats"] = len(runs)
+        entry["every_row_on_disk"] = all(r.get("rows_on_disk") == r.get("rows_logged") for r in runs)
+        latency[tool] = entry
+    if latency:
+        summary["latency"] = latency
     return summary
+
+
+GOAL_SPEEDUP = {"expman": 5.0, "whirr": 20.0}  # issue 14: quill-python end to end vs each peer
+GOAL_P99_NS = 3000
+GOAL_MEMORY_BYTES = 64 * 1024 * 1024
+
+
+def goals_markdown(results: dict, summary: dict) -> list[str]:
+    """The issue's goals for quill-python, each with the figure measured in this run."""
+    tool = "quill-python"
+    if tool not in summary:
+        return []
+    out = ["", "### Goals for quill-python (issue 14)", ""]
+
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**not met**"
+
+    for peer, goal in GOAL_SPEEDUP.items():
+        key = f"{peer}_wall_over_{tool}_wall"
+        if key in summary:
+            out.append(f"- end to end vs {peer}: {summary[key]:.1f}× faster (goal ≥ {goal:.0f}×): "
+                       f"{verdict(summary[key] >= goal)}")
+    lat = summary.get("latency", {}).get(tool)
+    if lat:
+        p99 = lat["latency_ns"]["p99"]
+        out.append(f"- caller p99 of run.log: {p99 / 1000:.2f} µs (timer overhead p99 "
+                   f"{lat['timer_overhead_ns']['p99'] / 1000:.2f} µs, included; goal < {GOAL_P99_NS / 1000:.0f} µs): "
+                   f"{verdict(p99 < GOAL_P99_NS)}")
+    mem = results.get("memory", {}).get(tool)
+    if mem:
+        rss = mem["peak_rss_bytes"]
+        out.append(f"- peak RSS at {mem['points']:,} points: {rss / 2**20:.1f} MiB, whole Python process "
+                   f"(goal < 64 MiB): {verdict(rss < GOAL_MEMORY_BYTES)}")
+    kill = results.get("sigkill", {}).get(tool)
+    if kill and "error" not in kill:
+        out.append(f"- SIGKILL: at most {kill['lost_at_most']:,} rows lost; one {QUILL_FLUSH_INTERVAL_SECONDS * 1000:.0f} ms "
+                   f"flush interval is {kill['rows_per_flush_interval']:,.0f} rows at the rate logged "
+                   f"(goal: at most one interval): {verdict(kill['lost_within_one_flush_interval'] and kill['files_read'])}")
+    elif kill:
+        out.append(f"- SIGKILL: error {kill['error']}")
+    return out
 
 
 def render_markdown(results: dict, tools: list[str], summary: dict) -> str:
@@ -563,8 +765,16 @@ def render_markdown(results: dict, tools: list[str], summary: dict) -> str:
         f"load average {m['loadavg_at_start'][0]:.2f} at start, {m['loadavg_at_end'][0]:.2f} at end. "
         f"Peers from PyPI: whirr {v.get('whirr')}, expman-rs {v.get('expman')}.",
     ]
+    loads = [la[0] for la in results.get("loadavg_per_repeat", [])]
+    if loads:
+        out[-1] += f" Load average at the start of each repeat: {', '.join(f'{x:.2f}' for x in loads)}."
+    if results.get("quill_library"):
+        out[-1] += (f" quill-python: the `quill` package ({DIST_NAME['quill-python']} {v.get('quill-python') or 'from source'}) "
+                    f"over `{results['quill_library']}`.")
     if results["quill_skipped"]:
         out += ["", f"**Quill skipped:** {results['quill_skipped']}."]
+    if results.get("quill_python_skipped"):
+        out += ["", f"**quill-python skipped:** {results['quill_python_skipped']}."]
     out += [
         "",
         f"### Throughput: one run, 3 metrics per step, {steps:,} steps, median of {results['repeats']}",
@@ -582,11 +792,12 @@ def render_markdown(results: dict, tools: list[str], summary: dict) -> str:
             f"{s['wall_seconds_min']:.3f}–{s['wall_seconds_max']:.3f} | {s['points_per_second']:,.0f} | "
             f"{s['us_per_call']:.2f} | {s['disk_bytes_median'] / 1e6:.1f} | {s['peak_rss_bytes_median'] / 1e6:.0f} |")
     out.append("")
-    if "quill" in summary:
-        for peer in PYTHON_TOOLS:
-            key = f"{peer}_wall_over_quill_wall"
-            if key in summary:
-                out.append(f"- {peer} wall / quill wall: **{summary[key]:.1f}x**")
+    if any(t in summary for t in QUILL_TOOLS):
+        for quill_tool in QUILL_TOOLS:
+            for peer in PEERS:
+                key = f"{peer}_wall_over_{quill_tool}_wall"
+                if key in summary:
+                    out.append(f"- {peer} wall / {quill_tool} wall: **{summary[key]:.1f}x**")
     else:
         out.append("- ratios to Quill: n/a (Quill was not run)")
     for tool in tools:
@@ -598,6 +809,21 @@ def render_markdown(results: dict, tools: list[str], summary: dict) -> str:
             out.append(f"- **{tool}: {s['rows_on_disk']:,} rows on disk after finish, {s['steps']:,} logged**")
     out.append("- MB = 10^6 bytes. Disk is the sum of the file sizes in the run directory after finish; "
                "peak RSS is the process's VmHWM at the end (interpreter and imports included for the Python peers).")
+    lat = summary.get("latency", {})
+    if lat:
+        first = next(iter(lat.values()))
+        out += ["", f"### Caller latency of one log call ({first['calls']:,} timed calls after "
+                f"{results['latency_warmup']:,} untimed, median of {first['repeats']} runs per percentile)", "",
+                "`time.perf_counter_ns()` right before and right after each call, the row's dict built before the "
+                "first timestamp; the timer's own cost (two back-to-back `perf_counter_ns()` calls, measured the "
+                "same way in the same process) is included in every sample and shown beside it. µs.", "",
+                "| tool | p50 | p90 | p99 | p99.9 | max | mean | timer p50 | timer p99 | every row on disk |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+        for tool, e in lat.items():
+            q, t = e["latency_ns"], e["timer_overhead_ns"]
+            out.append(f"| {tool} | {q['p50'] / 1e3:.2f} | {q['p90'] / 1e3:.2f} | {q['p99'] / 1e3:.2f} | "
+                       f"{q['p99_9'] / 1e3:.2f} | {q['max'] / 1e3:.1f} | {q['mean'] / 1e3:.2f} | "
+                       f"{t['p50'] / 1e3:.3f} | {t['p99'] / 1e3:.3f} | {'yes' if e['every_row_on_disk'] else '**no**'} |")
     if results["memory"]:
         mem_steps = results["memory_steps"]
         out += ["", f"### Peak memory at {mem_steps * 3:,} points ({mem_steps:,} steps, one run each)", "",
@@ -629,8 +855,13 @@ def render_markdown(results: dict, tools: list[str], summary: dict) -> str:
         if rb.get("note"):
             notes.append(rb["note"])
         notes.append(f"~{r['rows_per_second_while_logging']:,.0f} rows/s logged")
+        if "rows_per_flush_interval" in r:
+            notes.append(f"at most {r['lost_at_most']:,} lost vs {r['rows_per_flush_interval']:,.0f} rows in one "
+                         f"{QUILL_FLUSH_INTERVAL_SECONDS * 1000:.0f} ms flush interval: "
+                         + ("within" if r["lost_within_one_flush_interval"] else "**over**"))
         out.append(f"| {tool} | {r['accepted']:,} | {r['survived']:,} | {r['lost']:,} | {r['lost_percent']:.1f} | "
                    f"{'yes' if r['files_read'] else 'no'} | {'; '.join(notes)} |")
+    out += goals_markdown(results, summary)
     out += ["", f"Harness time: {results['harness_seconds']:.0f} s."]
     return "\n".join(out)
 
@@ -640,26 +871,39 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("compare", help="run every tool and print the Markdown tables")
     c.add_argument("--quill-bin", default="", help="path to quill-peer-bench (Quill is skipped if missing)")
+    c.add_argument("--quill-library", default="",
+                   help="libQuillC.so for quill-python (default: the one packaged in the installed quill package)")
     c.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of: " + ", ".join(TOOLS))
     c.add_argument("--steps", type=int, default=333_334, help="steps per throughput run (3 points each)")
     c.add_argument("--repeats", type=int, default=3, help="throughput repeats per tool; medians are reported")
     c.add_argument("--memory-steps", type=int, default=1_000_000,
                    help="steps for the one-off peak-memory run (0 to skip)")
     c.add_argument("--kill-after", type=float, default=1.0, help="seconds of logging before the SIGKILL")
+    c.add_argument("--latency-calls", type=int, default=100_000,
+                   help="timed log calls per latency run of each Python-driven tool (0 to skip)")
+    c.add_argument("--latency-warmup", type=int, default=10_000, help="untimed log calls before them")
     c.add_argument("--out", default="", help="also write every measurement as JSON to this file")
     w = sub.add_parser("worker", help="internal: one measured process")
-    w.add_argument("mode", choices=["throughput", "sigkill-child", "readback"])
+    w.add_argument("mode", choices=["throughput", "latency", "sigkill-child", "readback"])
     w.add_argument("--tool", required=True)
     w.add_argument("--home", required=True)
     w.add_argument("--steps", type=int, default=333_334)
     w.add_argument("--progress", default="")
+    w.add_argument("--calls", type=int, default=100_000)
+    w.add_argument("--warmup", type=int, default=10_000)
     args = parser.parse_args()
     if args.command == "compare":
         if args.steps < 1 or args.repeats < 1:
             parser.error("--steps and --repeats must be at least 1")
+        if args.latency_calls < 0 or args.latency_warmup < 0:
+            parser.error("--latency-calls and --latency-warmup must not be negative")
         compare(args)
     elif args.mode == "throughput":
         worker_throughput(args.tool, args.home, args.steps)
+    elif args.mode == "latency":
+        if args.calls < 1:
+            parser.error("latency needs --calls of at least 1")
+        worker_latency(args.tool, args.home, args.calls, args.warmup)
     elif args.mode == "sigkill-child":
         if not args.progress:
             parser.error("sigkill-child needs --progress FILE")
