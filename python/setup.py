@@ -78,6 +78,9 @@ class BuildPyWithLibrary(build_py):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
         os.chmod(target, 0o755)
+        strip = shutil.which("strip")
+        if strip is not None:  # the symbol tables and debug info: a third of the file, never used at run time
+            subprocess.run([strip, "--strip-unneeded", str(target)], check=False)
         print(f"quill-tracking: packaged {source} as {target}", file=sys.stderr)
 
 

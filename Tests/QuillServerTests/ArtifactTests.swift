@@ -243,7 +243,10 @@ struct ArtifactTests {
             "PUT /api/v1/runs/\(run)/artifacts/content?path=first.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Content-Type: application/octet-stream\r\nContent-Length: \(size)\r\nConnection: close\r\n\r\n"
         )
-        try await Task.sleep(for: .milliseconds(300))  // the first upload has claimed its 700,000 bytes
+        // The first upload is in flight, then has claimed its 700,000 bytes (its handler claims at once, before
+        // reading the body).
+        #expect(try await server.waitUntilInFlight(1))
+        try await Task.sleep(for: .milliseconds(300))
         let second = try await server.put(run, "second.bin", Data(repeating: 2, count: size))
         #expect(second.status == 507)
         #expect(second.json?["error"]?["code"] == "quota_exceeded")
@@ -267,6 +270,7 @@ struct ArtifactTests {
                 + "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                 + String(size, radix: 16) + "\r\n" + String(repeating: "c", count: size) + "\r\n"
         )
+        #expect(try await server.waitUntilInFlight(1))
         try await Task.sleep(for: .milliseconds(300))
         let squeezed = try await server.put(other, "late.bin", Data(repeating: 4, count: 400_000))
         #expect(squeezed.status == 507, "the chunked upload's 700,000 bytes are claimed")

@@ -63,7 +63,8 @@ struct GracefulShutdownTests {
             "POST /api/v1/runs/\(id)/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + String(body.prefix(10))
         )
-        try await Task.sleep(for: .milliseconds(300))  // the request is now in flight, its body half sent
+        // The request is in flight, its body half sent.
+        #expect(try await server.waitUntilInFlight(1))
         kill(server.process.processIdentifier, SIGTERM)
         try await Task.sleep(for: .milliseconds(300))
         #expect(server.process.isRunning)  // still draining

@@ -81,6 +81,21 @@ final class ServerProcess: @unchecked Sendable {
         return (status, body)
     }
 
+    /// Waits until the server is handling `count` requests besides the `/metrics` request that asks (its
+    /// `quill_http_requests_in_flight` gauge), polling every 20 ms; false when `seconds` pass first. Tests that
+    /// need a request to be in flight wait for this instead of sleeping a fixed time, which a loaded machine
+    /// outlasts.
+    func waitUntilInFlight(_ count: Int, seconds: Double = 60) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let text = try await self.text("/metrics")
+            let line = text.split(separator: "\n").first { $0.hasPrefix("quill_http_requests_in_flight ") }
+            if let value = line?.split(separator: " ").last.flatMap({ Int($0) }), value - 1 >= count { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
     /// Sends a request whose body is text, for endpoints that return text.
     func text(_ path: String) async throws -> String {
         guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { return "" }

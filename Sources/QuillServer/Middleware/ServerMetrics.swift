@@ -9,11 +9,23 @@ import Synchronization
 final class ServerMetrics: Sendable {
     private struct State {
         var requests: [String: Int] = [:]
+        var inFlight = 0
         var pointsIngested = 0
     }
 
     private let state = Mutex(State())
 
+    /// A request began: its headers are read and it is being handled (its body may still be arriving).
+    func requestStarted() {
+        state.withLock { $0.inFlight += 1 }
+    }
+
+    /// A request that began has ended, whichever way.
+    func requestEnded() {
+        state.withLock { $0.inFlight -= 1 }
+    }
+
+    /// A request was answered with `status`.
     func recordRequest(method: String, status: Int) {
         state.withLock { $0.requests["method=\"\(method)\",status=\"\(status)\"", default: 0] += 1 }
     }
@@ -32,6 +44,9 @@ final class ServerMetrics: Sendable {
             lines.append("quill_http_requests_total{\(labels)} \(count)")
         }
         lines += [
+            "# HELP quill_http_requests_in_flight Requests being handled now (this one included).",
+            "# TYPE quill_http_requests_in_flight gauge",
+            "quill_http_requests_in_flight \(snapshot.inFlight)",
             "# HELP quill_metric_points_ingested_total Metric points stored.",
             "# TYPE quill_metric_points_ingested_total counter",
             "quill_metric_points_ingested_total \(snapshot.pointsIngested)",
@@ -56,6 +71,8 @@ struct RequestMetricsMiddleware: RouterMiddleware {
         next: (Request, QuillRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
+        metrics.requestStarted()
+        defer { metrics.requestEnded() }
         let id = Self.requestID(request)
         context.logger[metadataKey: "quill.request.id"] = "\(id)"
         var response: Response

@@ -12,9 +12,26 @@ says what to install.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Dict, Optional
 
 import quill
+
+
+def _lazy_classes(module: str, factories: Dict[str, Callable[[], type]]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that builds each class of ``factories`` on first access (importing its framework
+    then) and keeps it, so importing an integration module never imports the framework."""
+    built: Dict[str, type] = {}
+
+    def __getattr__(name: str) -> Any:
+        factory = factories.get(name)
+        if factory is None:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        cls = built.get(name)
+        if cls is None:
+            cls = built[name] = factory()
+        return cls
+
+    return __getattr__
 
 
 def _reopen(run: Optional["quill.Run"]) -> Optional["quill.Run"]:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional
 
 import quill
 
-from . import _reopen, _scalar_metrics
+from . import _lazy_classes, _reopen, _scalar_metrics
 
 __all__ = ["QuillCallback"]
 
@@ -122,17 +122,8 @@ def _make_callback_class() -> type:
     return QuillCallback
 
 
-_classes: Dict[str, type] = {}
-
-
-def __getattr__(name: str) -> Any:
-    """Builds :class:`QuillCallback` on first access, importing ``transformers`` then."""
-    if name == "QuillCallback":
-        cls = _classes.get(name)
-        if cls is None:
-            cls = _classes[name] = _make_callback_class()
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = _lazy_classes(__name__, {"QuillCallback": _make_callback_class})
+"""Builds :class:`QuillCallback` on first access, importing ``transformers`` then."""
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 import quill
 
-from . import _reopen, _scalar_metrics
+from . import _lazy_classes, _reopen, _scalar_metrics
 
 __all__ = ["QuillLogger"]
 
@@ -182,17 +182,8 @@ def _make_logger_class() -> type:
     return QuillLogger
 
 
-_classes: Dict[str, type] = {}
-
-
-def __getattr__(name: str) -> Any:
-    """Builds :class:`QuillLogger` on first access, importing Lightning then."""
-    if name == "QuillLogger":
-        cls = _classes.get(name)
-        if cls is None:
-            cls = _classes[name] = _make_logger_class()
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = _lazy_classes(__name__, {"QuillLogger": _make_logger_class})
+"""Builds :class:`QuillLogger` on first access, importing Lightning then."""
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
