@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import math
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -273,3 +274,51 @@ def test_the_key_api_tests_pass_on_the_ctypes_path(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout, result.stdout[-2000:]
+
+
+NO_EXTENSION_CHECK = """
+import quill
+assert not quill._fast.available(), "quill._fastlog imported from a wheel built without a compiler"
+assert quill._native.library_path().parent.name == "_lib", quill._native.library_path()
+with quill.init(project="no-compiler") as run:
+    assert run._fast_log is None
+    for step in range(10):
+        run.log({"loss": 1.0 / (step + 1)}, step=step)
+print(run.dir)
+"""
+
+
+def test_without_a_compiler_the_wheel_builds_and_logs_through_ctypes(tmp_path: Path) -> None:
+    """The extension is optional: with a C compiler that fails, `pip wheel` warns, succeeds, tags the wheel
+    py3-none, and the package logs through ctypes."""
+    import zipfile
+
+    # A copy of the package without the in-place build (python/build and src/quill/_fastlog*.so), which
+    # setuptools would otherwise reuse as up to date.
+    source = tmp_path / "python"
+    shutil.copytree(PYTHON_DIR, source, ignore=shutil.ignore_patterns(
+        "build", "*.so", "*.egg-info", "__pycache__", ".pytest_cache", "tests"))
+    wheels = tmp_path / "wheels"
+    env = dict(os.environ, QUILL_LIBRARY=str(LIBRARY), PIP_DISABLE_PIP_VERSION_CHECK="1", CC="/bin/false")
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--wheel-dir", str(wheels), str(source)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    output = build.stdout + build.stderr
+    assert build.returncode == 0, output[-4000:]
+    assert "warning: quill-tracking: could not compile quill._fastlog" in output, output[-4000:]
+    built = list(wheels.glob("quill_tracking-*.whl"))
+    assert len(built) == 1, built
+    assert "-py3-none-linux_" in built[0].name, built[0].name
+    unpacked = tmp_path / "site"
+    with zipfile.ZipFile(built[0]) as archive:
+        assert not any(name.startswith("quill/_fastlog") for name in archive.namelist())
+        archive.extractall(unpacked)
+    os.chmod(unpacked / "quill" / "_lib" / "libQuillC.so", 0o755)
+    clean = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "QUILL_HOME": str(tmp_path / "home"),
+             "QUILL_CAPTURE_DEPS": "0", "QUILL_CAPTURE_GIT": "0", "QUILL_SYSTEM_METRICS_INTERVAL": "0",
+             "PYTHONPATH": str(unpacked), "LANG": "C.UTF-8"}
+    result = subprocess.run([sys.executable, "-c", NO_EXTENSION_CHECK], env=clean, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(read_metrics(result.stdout.strip())) == 10
