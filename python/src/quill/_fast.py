@@ -9,12 +9,11 @@ to compile, or another interpreter), or with the environment variable ``QUILL_PY
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import threading
 from typing import Any, Callable, NoReturn, Optional
 
-from .errors import error_for_code
+from ._native import raise_error_text
 
 try:
     from . import _fastlog  # type: ignore[attr-defined]
@@ -54,12 +53,5 @@ def log_function(lib: ctypes.CDLL) -> Optional[Callable[[int, Any, Any], Any]]:
 
 def raise_log_error(text: str) -> NoReturn:
     """Raises the QuillError subclass for quill_log's error JSON (as :func:`quill._native.raise_error` does)."""
-    code, message = "unknown", "log failed"
-    if text:
-        try:
-            parsed = json.loads(text)
-            code = str(parsed.get("code") or code)
-            message = str(parsed.get("message") or message)
-        except (ValueError, AttributeError):
-            message = text
-    raise error_for_code(code)(code, message)
+    raise_error_text(text, "log")
+

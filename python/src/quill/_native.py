@@ -163,9 +163,9 @@ def take_json(lib: ctypes.CDLL, pointer: c_void_p) -> Any:
     return json.loads(text) if text else None
 
 
-def raise_error(lib: ctypes.CDLL, pointer: c_void_p, what: str) -> NoReturn:
-    """Raises the QuillError subclass for the error JSON in ``pointer`` (freed here)."""
-    text = take_string(lib, pointer)
+def raise_error_text(text: Optional[str], what: str) -> NoReturn:
+    """Raises the QuillError subclass for the library's error JSON ``{"code", "message"}`` (text that is not that
+    JSON becomes the message of an ``unknown`` error)."""
     code, message = "unknown", f"{what} failed"
     if text:
         try:
@@ -175,6 +175,11 @@ def raise_error(lib: ctypes.CDLL, pointer: c_void_p, what: str) -> NoReturn:
         except (ValueError, AttributeError):
             message = text
     raise error_for_code(code)(code, message)
+
+
+def raise_error(lib: ctypes.CDLL, pointer: c_void_p, what: str) -> NoReturn:
+    """Raises the QuillError subclass for the error JSON in ``pointer`` (freed here)."""
+    raise_error_text(take_string(lib, pointer), what)
 
 
 def call_json(lib: ctypes.CDLL, function: Any, what: str, *arguments: Any) -> Any:
