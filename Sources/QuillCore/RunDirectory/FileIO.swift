@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Small POSIX file helpers: whole-file reads, atomic replacement, appends and advisory locks.
 package enum FileIO {
@@ -52,11 +52,11 @@ package enum FileIO {
     package static func replaceAtomically(
         _ path: String,
         with bytes: [UInt8],
-        permissions: mode_t = 0o644,
+        permissions: UInt16 = 0o644,
         durable: Bool = true
     ) throws {
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(permissions))
         guard fd >= 0 else { throw QuillError.posix("creating", path: temporary, errno: errno) }
         do {
             try writeAll(fd, bytes, path: temporary)
