@@ -50,6 +50,45 @@ def test_the_extension_is_built_and_used(home: Path, monkeypatch: pytest.MonkeyP
     assert [row["loss"] for row in read_metrics(run.dir)] == [0.5]
 
 
+def test_run_log_is_the_compiled_call_with_the_documented_arguments(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = start(home, "fast", monkeypatch)
+    assert type(run.log).__name__ == "LogCall", type(run.log)
+    run.log({"a": 1.0})
+    run.log({"a": 2.0}, 5)
+    run.log({"a": 3.0}, step=6)
+    run.log(metrics={"a": 4.0}, step=7)
+    run.log({"a": 5.0}, step=None)
+    for bad_call, message in [
+        (lambda: run.log(), "missing 1 required argument"),
+        (lambda: run.log({"a": 1.0}, 1, 2), "at most 2 arguments"),
+        (lambda: run.log({"a": 1.0}, stp=1), "unexpected keyword argument 'stp'"),
+        (lambda: run.log({"a": 1.0}, 1, step=1), "multiple values for argument 'step'"),
+    ]:
+        with pytest.raises(TypeError, match=message):
+            bad_call()
+    # A row the compiled call leaves to the ctypes path (a mapping that is not a dict) is logged there.
+    run.log(collections.OrderedDict(a=6.0), step=8)
+    run.finish()
+    # After finish, the engine refuses; the fallback raises the usual exception.
+    with pytest.raises(quill.RunFinishedError):
+        run.log({"a": 7.0}, step=9)
+    rows = read_metrics(run.dir)
+    assert [row["a"] for row in rows] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert [row.get("step") for row in rows] == [None, 5, 6, 7, None, 8]
+
+
+def test_a_log_call_kept_after_its_run_is_gone_refuses_to_log(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    run = start(home, "fast", monkeypatch)
+    log = run.log
+    run.finish()
+    del run
+    gc.collect()
+    with pytest.raises(RuntimeError, match="released"):
+        log({"a": 1.0}, step=1)
+
+
 class Floaty:
     def __init__(self, value: float) -> None:
         self.value = value

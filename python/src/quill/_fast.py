@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+import weakref
 from typing import Any, Callable, NoReturn, Optional
 
 from ._native import raise_error_text
@@ -55,3 +56,9 @@ def raise_log_error(text: str) -> NoReturn:
     """Raises the QuillError subclass for quill_log's error JSON (as :func:`quill._native.raise_error` does)."""
     raise_error_text(text, "log")
 
+
+def log_call(address: int, run: Any, fallback: Callable[..., None]) -> Callable[..., None]:
+    """``run.log`` in C for the run at ``address`` (the extension must be bound: :func:`log_function` first); it
+    holds ``run`` weakly and calls ``fallback(run, metrics, step)`` for a row it leaves to the ctypes path."""
+    assert _fastlog is not None
+    return _fastlog.log_call(address, weakref.ref(run), fallback)  # type: ignore[no-any-return]

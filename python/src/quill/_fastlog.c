@@ -20,6 +20,7 @@
  * __float__) happens on the collected references, not while iterating. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -59,23 +60,15 @@ static int is_reserved(const char *key, Py_ssize_t length) {
 
 static PyObject *not_handled(void) { return PyLong_FromLong(1); }
 
-static PyObject *fast_log(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "log(handle, metrics, step) takes 3 arguments");
-        return NULL;
-    }
+/* Logs one row: 0 (logged), 1 (not handled, nothing logged), the error JSON (str), or NULL with an exception set.
+ * The caller holds the GIL and keeps metrics and step alive. With plain_values_only, a value that is not a float
+ * (or subclass: NumPy's float64) or an exact int is not handled: converting it could run Python code (a tensor's
+ * __float__) that warns, and the warning must come from quill.run's frame, where the package filters it. */
+static PyObject *log_row(void *handle, PyObject *metrics, PyObject *step_object, int plain_values_only) {
     if (quill_log_ptr == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "quill._fastlog is not bound to libQuillC (call bind first)");
         return NULL;
     }
-    void *handle = PyLong_AsVoidPtr(args[0]);
-    if (handle == NULL) {
-        if (PyErr_Occurred()) return NULL;
-        return not_handled();
-    }
-    PyObject *metrics = args[1];
-    PyObject *step_object = args[2];
     if (!PyDict_CheckExact(metrics)) return not_handled(); /* other mappings: the ctypes path reads them */
 
     int32_t has_step = 0;
@@ -153,6 +146,9 @@ static PyObject *fast_log(PyObject *self, PyObject *const *args, Py_ssize_t narg
         double d;
         if (PyFloat_CheckExact(v)) {
             d = PyFloat_AS_DOUBLE(v);
+        } else if (plain_values_only && !PyFloat_Check(v) && !PyLong_CheckExact(v)) {
+            result = not_handled();
+            goto done;
         } else {
             d = PyFloat_AsDouble(v);
             if (d == -1.0 && PyErr_Occurred()) {
@@ -189,11 +185,138 @@ done:
     return result;
 }
 
+static PyObject *fast_log(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "log(handle, metrics, step) takes 3 arguments");
+        return NULL;
+    }
+    void *handle = PyLong_AsVoidPtr(args[0]);
+    if (handle == NULL) {
+        if (PyErr_Occurred()) return NULL;
+        return not_handled();
+    }
+    return log_row(handle, args[1], args[2], 0);
+}
+
+/* LogCall: a run's bound log call, `run.log(metrics, step=None)` in C, with no Python frame per call. It holds the
+ * run's handle, a weak reference to the Run (so it never keeps a run alive, and refuses to use a released handle)
+ * and the fallback `Run.log` (the ctypes path), which it calls for a row it does not take as is or that the engine
+ * refused: that path logs it or raises the same exception as always. */
+typedef struct {
+    PyObject_HEAD
+    void *handle;
+    PyObject *run_ref;
+    PyObject *fallback;
+    vectorcallfunc vectorcall;
+} LogCall;
+
+static PyObject *log_call_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    LogCall *call = (LogCall *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *metrics = nargs > 0 ? args[0] : NULL;
+    PyObject *step = nargs > 1 ? args[1] : NULL;
+    if (nargs > 2) {
+        PyErr_Format(PyExc_TypeError, "log() takes at most 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    if (kwnames != NULL) {
+        Py_ssize_t count = PyTuple_GET_SIZE(kwnames);
+        for (Py_ssize_t i = 0; i < count; i++) {
+            PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+            PyObject **slot = NULL;
+            if (PyUnicode_CompareWithASCIIString(name, "step") == 0) slot = &step;
+            else if (PyUnicode_CompareWithASCIIString(name, "metrics") == 0) slot = &metrics;
+            if (slot == NULL) {
+                PyErr_Format(PyExc_TypeError, "log() got an unexpected keyword argument '%U'", name);
+                return NULL;
+            }
+            if (*slot != NULL) {
+                PyErr_Format(PyExc_TypeError, "log() got multiple values for argument '%U'", name);
+                return NULL;
+            }
+            *slot = args[nargs + i];
+        }
+    }
+    if (metrics == NULL) {
+        PyErr_SetString(PyExc_TypeError, "log() missing 1 required argument: 'metrics'");
+        return NULL;
+    }
+    if (step == NULL) step = Py_None;
+    PyObject *run = PyWeakref_GetObject(call->run_ref); /* borrowed */
+    if (run == NULL) return NULL;
+    if (run == Py_None) {
+        PyErr_SetString(PyExc_RuntimeError, "this run's handle was released with its Run object; keep the Run while logging");
+        return NULL;
+    }
+    PyObject *result = log_row(call->handle, metrics, step, 1);
+    if (result == NULL) return NULL;
+    int logged = PyLong_CheckExact(result) && PyLong_AsLong(result) == 0;
+    Py_DECREF(result);
+    if (logged) Py_RETURN_NONE;
+    Py_INCREF(run);
+    PyObject *answer = PyObject_CallFunctionObjArgs(call->fallback, run, metrics, step, NULL);
+    Py_DECREF(run);
+    return answer;
+}
+
+static void log_call_dealloc(PyObject *self) {
+    LogCall *call = (LogCall *)self;
+    Py_XDECREF(call->run_ref);
+    Py_XDECREF(call->fallback);
+    PyObject_Free(self);
+}
+
+static PyTypeObject LogCallType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "quill._fastlog.LogCall",
+    .tp_basicsize = sizeof(LogCall),
+    .tp_dealloc = log_call_dealloc,
+    .tp_vectorcall_offset = offsetof(LogCall, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "run.log(metrics, step=None): a run's log call in C (see quill.Run.log).",
+};
+
+/* log_call(handle, run_weakref, fallback) -> LogCall. */
+static PyObject *fast_log_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "log_call(handle, run_weakref, fallback) takes 3 arguments");
+        return NULL;
+    }
+    if (quill_log_ptr == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "quill._fastlog is not bound to libQuillC (call bind first)");
+        return NULL;
+    }
+    void *handle = PyLong_AsVoidPtr(args[0]);
+    if (handle == NULL) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "log_call: the handle is NULL");
+        return NULL;
+    }
+    if (!PyWeakref_CheckRef(args[1]) || !PyCallable_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "log_call(handle, run_weakref, fallback): a weakref.ref and a callable");
+        return NULL;
+    }
+    LogCall *call = PyObject_New(LogCall, &LogCallType);
+    if (call == NULL) return NULL;
+    call->handle = handle;
+    Py_INCREF(args[1]);
+    call->run_ref = args[1];
+    Py_INCREF(args[2]);
+    call->fallback = args[2];
+    call->vectorcall = log_call_vectorcall;
+    return (PyObject *)call;
+}
+
 static PyMethodDef methods[] = {
     {"bind", (PyCFunction)(void (*)(void))fast_bind, METH_FASTCALL,
      "bind(quill_log_address, quill_free_address): the functions of the libQuillC that ctypes loaded."},
     {"log", (PyCFunction)(void (*)(void))fast_log, METH_FASTCALL,
      "log(handle, metrics, step) -> 0 (logged), 1 (not handled: use the ctypes path) or the error JSON (str)."},
+    {"log_call", (PyCFunction)(void (*)(void))fast_log_call, METH_FASTCALL,
+     "log_call(handle, run_weakref, fallback) -> a run's log call in C (LogCall), fallback(run, metrics, step) for "
+     "a row it leaves to the ctypes path."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -202,4 +325,7 @@ static struct PyModuleDef module = {
     NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__fastlog(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__fastlog(void) {
+    if (PyType_Ready(&LogCallType) < 0) return NULL;
+    return PyModule_Create(&module);
+}

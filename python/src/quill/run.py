@@ -91,6 +91,11 @@ class Run:
         # The compiled fast path (quill._fastlog) when it is built and QUILL_PYTHON_PURE is not set, else None.
         self._fast_log = _fast.log_function(lib)
         self._address = handle.value
+        if self._fast_log is not None:
+            # run.log itself in C (quill._fastlog.LogCall): no Python frame per call for plain floats and ints. It
+            # holds this run weakly; any other row goes to the class's log method below (the documented form of the
+            # call), where a value's own conversion runs in quill.run's frame and a refused row raises as always.
+            self.log = _fast.log_call(self._address, self, Run.log)  # type: ignore[method-assign]
         self._finish_lock = threading.Lock()
         self._finished = False
         self._released = weakref.finalize(self, _release, lib, handle, os.getpid())
@@ -184,6 +189,11 @@ class Run:
                 return
             if result.__class__ is str:
                 _fast.raise_log_error(result)
+        self._log_ctypes(metrics, step)
+
+    def _log_ctypes(self, metrics: Metrics, step: Optional[int] = None) -> None:
+        """``log`` through ctypes: the whole path without the compiled extension, and the fallback for a row the
+        extension does not take as is (which this path logs, or refuses with the usual exception)."""
         keys = tuple(metrics)
         prepared = self._prepared.get(keys)
         if prepared is None:
