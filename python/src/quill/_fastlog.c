@@ -243,19 +243,32 @@ static PyObject *log_call_vectorcall(PyObject *callable, PyObject *const *args, 
         return NULL;
     }
     if (step == NULL) step = Py_None;
+    /* A strong reference to the run for the call: its handle stays valid until the end. */
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *run = NULL;
+    if (PyWeakref_GetRef(call->run_ref, &run) < 0) return NULL;
+#else
     PyObject *run = PyWeakref_GetObject(call->run_ref); /* borrowed */
     if (run == NULL) return NULL;
-    if (run == Py_None) {
+    if (run == Py_None) run = NULL;
+    else Py_INCREF(run);
+#endif
+    if (run == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "this run's handle was released with its Run object; keep the Run while logging");
         return NULL;
     }
     PyObject *result = log_row(call->handle, metrics, step, 1);
-    if (result == NULL) return NULL;
-    int logged = PyLong_CheckExact(result) && PyLong_AsLong(result) == 0;
-    Py_DECREF(result);
-    if (logged) Py_RETURN_NONE;
-    Py_INCREF(run);
-    PyObject *answer = PyObject_CallFunctionObjArgs(call->fallback, run, metrics, step, NULL);
+    PyObject *answer = NULL;
+    if (result != NULL) {
+        int logged = PyLong_CheckExact(result) && PyLong_AsLong(result) == 0;
+        Py_DECREF(result);
+        if (logged) {
+            Py_INCREF(Py_None);
+            answer = Py_None;
+        } else {
+            answer = PyObject_CallFunctionObjArgs(call->fallback, run, metrics, step, NULL);
+        }
+    }
     Py_DECREF(run);
     return answer;
 }
