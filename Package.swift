@@ -48,6 +48,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -112,6 +113,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "QuillStorePostgres",
+            dependencies: [
+                "QuillCore",
+                "QuillStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "QuillJobs",
             dependencies: [
                 "QuillCore",
@@ -169,6 +181,7 @@ let package = Package(
                 "QuillClient",
                 "QuillStore",
                 "QuillStoreSQLite",
+                "QuillStorePostgres",
                 "QuillBlobs",
                 "QuillServer",
                 "QuillSteps",
@@ -189,7 +202,11 @@ let package = Package(
         ),
         .target(
             name: "QuillTesting",
-            dependencies: ["QuillCore", "QuillStore"],
+            dependencies: [
+                "QuillCore", "QuillStore", "QuillStorePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -218,6 +235,15 @@ let package = Package(
             dependencies: [
                 "QuillStoreSQLite", "QuillStore", "QuillCore", "QuillTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillStorePostgresTests",
+            dependencies: [
+                "QuillStorePostgres", "QuillStore", "QuillCore", "QuillTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -12,6 +12,8 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 # The dashboard's browser tests drive Debian's headless Chromium through its WebDriver.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+# The PostgreSQL store's tests run against a real server that scripts/postgres.sh starts (issue 15).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # GRDB (the embedded SQLite store) builds against the system SQLite.
 [ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
 

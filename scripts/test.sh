@@ -73,6 +73,13 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import whirr.client, 
 fi
 export QUILL_TEST_PYTHON="$PWD/$venv/bin/python"
 export QUILL_TEST_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
+echo "==> starting PostgreSQL on 127.0.0.1 (scripts/postgres.sh, a throwaway server in .build/postgres-test)"
+postgres_dir="$PWD/.build/postgres-test"
+./scripts/postgres.sh stop "$postgres_dir"
+rm -rf "$postgres_dir"
+QUILL_TEST_POSTGRES_URL=$(./scripts/postgres.sh start "$postgres_dir" "${QUILL_TEST_POSTGRES_PORT:-55433}")
+export QUILL_TEST_POSTGRES_URL
+trap './scripts/postgres.sh stop "$postgres_dir"' EXIT
 echo "==> waiting for the MLflow virtualenvs (mlflow-skinny and mlflow $MLFLOW_VERSION from PyPI)"
 if ! wait "$mlflow_venvs"; then
     cat .build/venv-mlflow.log

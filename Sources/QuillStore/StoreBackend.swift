@@ -10,4 +10,12 @@ public import ServiceLifecycle
 /// (`SQLiteTrackingStore`) is the first; a PostgreSQL backend conforms the same way, and the server sees only
 /// these protocols.
 public protocol StoreBackend: TrackingStore, AccountStore, ArtifactStore, SessionStore, ActivityStore, JobStore, Service
-{}
+{
+    /// The changes announced by every process sharing this store, for as long as the caller iterates (the
+    /// stream ends when the iterating task is cancelled).
+    ///
+    /// A server drops its credential caches on ``StoreChange/accounts`` and wakes waiting workers on
+    /// ``StoreChange/jobs``. An embedded store has no other process: its stream finishes at once. PostgreSQL
+    /// delivers what replicas announce with `NOTIFY`.
+    func externalChanges() -> AsyncStream<StoreChange>
+}

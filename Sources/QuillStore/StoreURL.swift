@@ -6,19 +6,23 @@ import QuillCore
 /// - `sqlite:///absolute/path/quill.db` and `sqlite:relative/or/absolute/path.db`: an embedded SQLite file;
 /// - a plain path (`./quill.db`, `/var/lib/quill/quill.db`): the same.
 ///
-/// `postgres://` and `postgresql://` are recognised and refused until that backend exists, with a message
-/// saying so; any other scheme is refused as unknown.
+/// - `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…]` (or `postgresql://`): a PostgreSQL
+///   database (``PostgresLocation``).
+///
+/// Any other scheme is refused as unknown.
 public enum StoreURL: Sendable, Hashable, CustomStringConvertible {
     /// An embedded SQLite database file.
     case sqlite(path: String)
+    /// A PostgreSQL database.
+    case postgres(PostgresLocation)
 
-    /// The schemes of a PostgreSQL URL, recognised so the error can say the backend is not available yet.
+    /// The schemes of a PostgreSQL URL.
     static let postgresSchemes: Set<String> = ["postgres", "postgresql"]
 
     /// Parses a store URL.
     ///
     /// - Throws: ``QuillError`` with code ``QuillError/Code/invalidArgument`` for an unknown scheme, a
-    ///   PostgreSQL URL (not available yet) or a URL that names no file.
+    ///   malformed PostgreSQL URL or a URL that names no file.
     public init(parsing text: String) throws {
         let scheme = Self.scheme(of: text)
         switch scheme?.lowercased() {
@@ -36,22 +40,21 @@ public enum StoreURL: Sendable, Hashable, CustomStringConvertible {
             }
             self = .sqlite(path: String(path))
         case let scheme? where Self.postgresSchemes.contains(scheme):
-            throw QuillError(
-                .invalidArgument,
-                "PostgreSQL stores (\(scheme)://) are not available yet; use --store sqlite:///path/quill.db or a plain path"
-            )
+            self = .postgres(try PostgresLocation(parsing: text))
         case let scheme?:
             throw QuillError(
                 .invalidArgument,
-                "unknown store scheme '\(scheme):'; use --store sqlite:///path/quill.db or a plain path"
+                "unknown store scheme '\(scheme):'; use --store sqlite:///path/quill.db, a plain path or postgres://HOST/DATABASE"
             )
         }
     }
 
-    /// The URL form: `sqlite:///abs/path` for an absolute path, `sqlite:path` for a relative one.
+    /// The URL form: `sqlite:///abs/path` for an absolute path, `sqlite:path` for a relative one, and a
+    /// PostgreSQL URL without its password.
     public var description: String {
         switch self {
         case .sqlite(let path): path.hasPrefix("/") ? "sqlite://" + path : "sqlite:" + path
+        case .postgres(let location): location.description
         }
     }
 

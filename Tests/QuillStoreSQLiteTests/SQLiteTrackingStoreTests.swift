@@ -53,7 +53,7 @@ struct SQLiteTrackingStoreTests {
     func storeURLs() throws {
         #expect(try StoreURL(parsing: "sqlite:///var/lib/quill.db") == .sqlite(path: "/var/lib/quill.db"))
         #expect(try StoreURL(parsing: "./quill.db") == .sqlite(path: "./quill.db"))
-        #expect(throws: QuillError.self) { try StoreURL(parsing: "postgresql://localhost/quill") }
+        #expect(throws: QuillError.self) { try StoreURL(parsing: "mysql://localhost/quill") }
         #expect(throws: QuillError.self) { try StoreURL(parsing: "sqlite://") }
     }
 }

@@ -15,10 +15,11 @@ struct OpenedStores: Sendable {
     /// down in reverse, so put the server after them).
     var services: [any Service] { [backend, blobs] }
 
-    /// The store as messages name it: the database file for SQLite.
+    /// The store as messages name it: the database file for SQLite, the URL without its password for PostgreSQL.
     var location: String {
         switch url {
         case .sqlite(let path): path
+        case .postgres(let location): location.description
         }
     }
 

@@ -3,13 +3,14 @@ import Foundation
 import QuillBlobs
 import QuillCore
 import QuillStore
+import QuillStorePostgres
 import QuillStoreSQLite
 
 /// `--store`: which tracking store a server-side command opens.
 struct StoreOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "The tracking store: sqlite:///abs/path.db, sqlite:PATH or a plain path (default: <data>/quill.db).",
+            "The tracking store: sqlite:///abs/path.db, sqlite:PATH, a plain path (default: <data>/quill.db) or postgres://USER@HOST:PORT/DATABASE.",
             valueName: "url"
         )
     )
@@ -43,7 +44,7 @@ enum StoreFactory {
     /// made absolute, so messages and `server.json` name one file.
     ///
     /// - Throws: ``QuillError`` with code ``QuillError/Code/invalidArgument`` (exit status 2) for an unknown
-    ///   scheme or a PostgreSQL URL (not available yet).
+    ///   scheme or a malformed PostgreSQL URL.
     static func url(_ option: String?, data folder: String) throws -> StoreURL {
         guard let option else { return .sqlite(path: folder + "/quill.db") }
         switch try StoreURL(parsing: option) {
@@ -51,6 +52,8 @@ enum StoreFactory {
             if path.hasPrefix("/") { return .sqlite(path: path) }
             let base = FileManager.default.currentDirectoryPath
             return .sqlite(path: URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: base + "/")).path)
+        case .postgres(let location):
+            return .postgres(location)
         }
     }
 
@@ -85,6 +88,9 @@ enum StoreFactory {
             let mode = path == folder + "/quill.db" ? nil : Self.mode(of: parent)
             backend = try SQLiteTrackingStore(path: path, durability: durability)
             if let mode, Self.mode(of: parent) != mode { chmod(parent, mode) }
+        case .postgres(let location):
+            // Nothing connects until the backend's service runs; a database that does not exist is reported then.
+            backend = try PostgresStore(location: location)
         }
         // The server's data folder (artifacts, server.json) is private; a store elsewhere does not make it.
         if blobs == .owner, !FileManager.default.fileExists(atPath: folder) {

@@ -1,0 +1,18 @@
+/// A kind of change one server process announces to the others sharing its store (replicas on one PostgreSQL
+/// database), so they drop what they cached or wake what waits.
+public enum StoreChange: String, Sendable, Hashable, CaseIterable {
+    /// Users, organizations, memberships, API keys or dashboard sessions changed: drop cached credentials and
+    /// memberships.
+    case accounts
+    /// A job was queued, cancelled or handed back: wake waiting workers.
+    case jobs
+    /// Changes may have been missed (a lost connection): refresh everything.
+    case all
+}
+
+extension StoreBackend {
+    /// No other process shares an embedded store: the stream finishes at once.
+    public func externalChanges() -> AsyncStream<StoreChange> {
+        AsyncStream { $0.finish() }
+    }
+}

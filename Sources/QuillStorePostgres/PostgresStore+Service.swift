@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import PostgresNIO
+import QuillCore
+package import QuillStore
+import ServiceLifecycle
+
+/// The PostgreSQL backend of ``StoreURL/postgres(_:)``: its records and its lifecycle.
+extension PostgresStore: StoreBackend {
+    /// Runs the store as a service: keeps the connection pool running, brings the schema up to date (waiting
+    /// for the database while it cannot be reached), listens for other replicas' changes, and after a graceful
+    /// shutdown or cancellation closes the pool.
+    ///
+    /// - Throws: ``QuillError`` when the schema cannot be brought up to date for a reason other than the
+    ///   database being unreachable (a failed migration); store methods then fail with that error.
+    package func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.client.run() }
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await self.migrateWhenReachable()
+                    await self.readiness.open()
+                    try await self.listenForChanges()
+                }
+            } catch is CancellationError {
+                // A graceful shutdown or the group's cancellation: close the pool below.
+            } catch {
+                await readiness.fail(error)
+                group.cancelAll()
+                throw error
+            }
+            await readiness.fail(QuillError(.unavailable, "the store is closed; the server is shutting down"))
+            group.cancelAll()
+        }
+    }
+
+    /// The changes other replicas (and this one) announced since the stream was made.
+    package func externalChanges() -> AsyncStream<StoreChange> {
+        changeFeed.subscribe()
+    }
+
+    /// Applies the migrations, retrying every second while the database cannot be reached.
+    private func migrateWhenReachable() async throws {
+        var warned = false
+        while true {
+            do {
+                try await migrateNow()
+                return
+            } catch let error as QuillError where error.code == .unavailable {
+                if !warned {
+                    logger.warning("waiting for the PostgreSQL database: \(error.message)")
+                    warned = true
+                }
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Holds one connection that listens on ``PostgresStore/changeChannel`` and hands what arrives to
+    /// ``externalChanges()``'s subscribers; listens again after the connection is lost.
+    private func listenForChanges() async throws {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: Self.changeChannel) { notifications in
+                        for try await notification in notifications {
+                            if let change = StoreChange(rawValue: notification.payload) {
+                                self.changeFeed.yield(change)
+                            }
+                        }
+                    }
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("lost the PostgreSQL change listener; listening again in 1 s: \(error)")
+                // Changes announced while nobody listened are lost: tell subscribers to refresh everything.
+                changeFeed.yield(.all)
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}

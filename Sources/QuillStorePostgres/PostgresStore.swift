@@ -1,0 +1,176 @@
+import Foundation
+package import Logging
+package import PostgresNIO
+import QuillCore
+package import QuillStore
+
+/// The PostgreSQL store: the same records as ``StoreBackend`` on SQLite, in a PostgreSQL database that several
+/// `quill serve` replicas may share.
+///
+/// The store talks to the database through one PostgresNIO connection pool (``PostgresClient``), which its
+/// service (``run()``) keeps running. Until the service has started and brought the schema up to date, every
+/// method waits for it; a database that cannot be reached makes the methods throw
+/// ``QuillError/Code/unavailable`` (HTTP 503) until it comes back.
+///
+/// Every method is one transaction (or one statement). Writes are acknowledged only once committed, with the
+/// server's `synchronous_commit` (on by default: durable).
+///
+/// ```swift
+/// let store = try PostgresStore(location: try PostgresLocation(parsing: "postgres://quill@db/quill"))
+/// try await withThrowingTaskGroup(of: Void.self) { group in
+///     group.addTask { try await store.run() }
+///     let project = try await store.project(namespace: "ada", displayName: "MNIST")
+///     group.cancelAll()
+/// }
+/// ```
+package final class PostgresStore: Sendable {
+    /// The database.
+    package let location: PostgresLocation
+    /// The connection pool.
+    package let client: PostgresClient
+    /// The store's logger (connection trouble at `warning`, queries at `trace`).
+    package let logger: Logger
+    /// Opens once the schema is up to date (or fails with the reason the service stopped).
+    let readiness = Readiness()
+    /// Changes other replicas made, as they announce them with `NOTIFY` (``PostgresStore/changeChannel``).
+    let changeFeed = ChangeFanOut()
+
+    /// The channel replicas announce their changes on (`NOTIFY quill_changes, 'accounts'`).
+    package static let changeChannel = "quill_changes"
+
+    /// Creates the store; nothing connects until ``run()`` runs.
+    ///
+    /// - Parameters:
+    ///   - location: The database.
+    ///   - maximumConnections: The pool's size; each replica keeps up to this many connections, plus one that
+    ///     listens for other replicas' changes.
+    ///   - logger: Where connection trouble is logged.
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/invalidArgument`` when TLS cannot be set up.
+    package init(
+        location: PostgresLocation,
+        maximumConnections: Int = 20,
+        logger: Logger = Logger(label: "quill.store.postgres")
+    ) throws {
+        self.location = location
+        self.logger = logger
+        let tls: PostgresClient.Configuration.TLS =
+            switch location.tls {
+            case .disable: .disable
+            case .prefer: .prefer(.makeClientConfiguration())
+            case .require: .require(.makeClientConfiguration())
+            }
+        var configuration = PostgresClient.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: location.password,
+            database: location.database,
+            tls: tls
+        )
+        configuration.options.maximumConnections = max(2, maximumConnections)
+        configuration.options.connectTimeout = .seconds(5)
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let connectionTLS: PostgresConnection.Configuration.TLS
+        do {
+            switch location.tls {
+            case .disable: connectionTLS = .disable
+            case .prefer: connectionTLS = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: connectionTLS = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        } catch {
+            throw QuillError(
+                .invalidArgument,
+                "could not set up TLS for \(location); try ?sslmode=disable",
+                underlying: error
+            )
+        }
+        var single = PostgresConnection.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: location.password,
+            database: location.database,
+            tls: connectionTLS
+        )
+        single.options.connectTimeout = .seconds(5)
+        connectionConfiguration = single
+    }
+
+    /// The settings of a single connection outside the pool (migrations: their errors come back as they are,
+    /// not after the pool's retries).
+    let connectionConfiguration: PostgresConnection.Configuration
+
+    /// Runs `body` on a new connection of its own, closed afterwards.
+    func withSingleConnection<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let connection = try await PostgresConnection.connect(
+            configuration: connectionConfiguration,
+            id: 0,
+            logger: logger
+        )
+        do {
+            let result = try await body(connection)
+            try? await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    // MARK: Running statements
+
+    /// Runs `body` on a pooled connection once the store is ready, mapping the database's failures to
+    /// ``QuillError`` (``QuillError/init(postgres:location:)``).
+    package func withConnection<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await readiness.wait()
+        do {
+            return try await client.withConnection { connection in try await body(connection) }
+        } catch {
+            throw QuillError(postgres: error, location: location)
+        }
+    }
+
+    /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, rolled back when it throws) once the store is ready,
+    /// mapping the database's failures to ``QuillError``. A ``QuillError`` thrown by `body` passes through.
+    package func transaction<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await readiness.wait()
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    let result = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return result
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            throw QuillError(postgres: error, location: location)
+        }
+    }
+
+    /// Announces a change to every replica (this one included) when the current transaction commits:
+    /// `SELECT pg_notify('quill_changes', kind)`. PostgreSQL delivers notifications only on commit, so a change
+    /// rolled back is never announced.
+    package func announce(_ change: StoreChange, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            "SELECT pg_notify(\(Self.changeChannel), \(change.rawValue))",
+            logger: logger
+        )
+    }
+}
+
+extension PostgresStore {
+    /// The error of a method not yet written for PostgreSQL (issue 15, in progress).
+    static var notYet: QuillError {
+        QuillError(.unavailable, "this operation is not available on PostgreSQL yet; use a SQLite store")
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import PostgresNIO
+import QuillCore
+public import QuillStore
+package import QuillStorePostgres
+
+/// The PostgreSQL server the tests use: the one `scripts/test.sh` starts (`scripts/postgres.sh`), named by
+/// `QUILL_TEST_POSTGRES_URL` (`postgres://postgres@127.0.0.1:55432/postgres`, a role that may create
+/// databases).
+///
+/// Each suite gets a database of its own, made fresh: ``database(_:)``.
+///
+/// ```swift
+/// let location = try await TestPostgres.database("tracking")
+/// let store = try PostgresStore(location: location)
+/// ```
+public enum TestPostgres: Sendable {
+    /// The environment variable that names the server.
+    public static let variable = "QUILL_TEST_POSTGRES_URL"
+
+    /// The server's administrative location, or an error that says how to get one.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/unavailable`` when the variable is not set.
+    public static func server() throws -> PostgresLocation {
+        guard let text = ProcessInfo.processInfo.environment[variable], !text.isEmpty else {
+            throw QuillError(
+                .unavailable,
+                "\(variable) is not set; run scripts/test.sh, or start a server with `scripts/postgres.sh start .build/postgres` and export \(variable)=postgres://postgres@127.0.0.1:55432/postgres"
+            )
+        }
+        return try PostgresLocation(parsing: text)
+    }
+
+    /// Makes an empty database on the test server, named after `label` and a random suffix, and returns where it
+    /// is. The database is left behind: the test server is thrown away after the run.
+    public static func database(_ label: String) async throws -> PostgresLocation {
+        let admin = try server()
+        let safe = label.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
+        let name = "qt_" + String(safe.prefix(40)) + "_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        var configuration = PostgresConnection.Configuration(
+            host: admin.host,
+            port: admin.port,
+            username: admin.user,
+            password: admin.password,
+            database: admin.database,
+            tls: .disable
+        )
+        configuration.options.connectTimeout = .seconds(10)
+        let logger = Logger(label: "quill.test.postgres")
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return admin.with(database: name)
+    }
+
+    /// A ``PostgresStore`` on a fresh database, running for the duration of `body`, then closed.
+    package static func withStore<Result: Sendable>(
+        _ label: String,
+        _ body: (PostgresStore) async throws -> Result
+    ) async throws -> Result {
+        let store = try PostgresStore(location: try await database(label), maximumConnections: 8)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.run() }
+            do {
+                let result = try await body(store)
+                group.cancelAll()
+                try? await group.waitForAll()
+                return result
+            } catch {
+                group.cancelAll()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
+    }
+}
