@@ -67,11 +67,6 @@ extension PostgresStore {
     }
 
     /// Not yet on PostgreSQL.
-    package func searchRuns(_ search: RunSearch) async throws -> RunPage {
-        throw Self.notYet
-    }
-
-    /// Not yet on PostgreSQL.
     package func logBatch(_ run: RunID, _ batch: LogBatch) async throws -> BatchResult {
         throw Self.notYet
     }
