@@ -15,7 +15,9 @@ struct StatusRoutes {
 
     func register(_ router: Router<QuillRequestContext>) {
         router.get("healthz") { _, _ in
-            guard let backend = api.store as? any StoreBackend else { return try JSONResponse.make(APIHealth(status: "ok")) }
+            guard let backend = api.store as? any StoreBackend else {
+                return try JSONResponse.make(APIHealth(status: "ok"))
+            }
             let health = await backend.health()
             guard health.reachable else {
                 return try JSONResponse.make(
