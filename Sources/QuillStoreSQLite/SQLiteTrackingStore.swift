@@ -381,48 +381,16 @@ package final class SQLiteTrackingStore: TrackingStore {
     /// `<name>_1` is free): an exponential then a binary search over index lookups, exact when the taken
     /// suffixes are `1…m`.
     private static func lastTakenSuffix(_ db: Database, project: Int64, name: String) throws -> Int {
-        func taken(_ suffix: Int) throws -> Bool {
-            try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM runs WHERE project_id = ? AND name = ?)",
-                arguments: [project, "\(name)_\(suffix)"]
-            ) ?? false
+        var search = RunNameCandidates.SuffixSearch()
+        while let probe = search.probe {
+            let taken =
+                try Bool.fetchOne(
+                    db,
+                    sql: "SELECT EXISTS (SELECT 1 FROM runs WHERE project_id = ? AND name = ?)",
+                    arguments: [project, "\(name)_\(probe)"]
+                ) ?? false
+            search.record(taken: taken)
         }
-        var low = 0
-        var high = 1
-        while try taken(high) {
-            low = high
-            guard high <= Int.max / 2 else { return low }
-            high *= 2
-        }
-        while high - low > 1 {
-            let middle = low + (high - low) / 2
-            if try taken(middle) { low = middle } else { high = middle }
-        }
-        return low
-    }
-}
-
-/// The names a new run tries, in order, until one is free in its project: the requested name, then it with
-/// `_1`, `_2`, … appended; without a requested name, random ones (``RunNames``).
-private struct RunNameCandidates {
-    let requested: String?
-    private var suffix = 0
-    private var generator = SystemRandomNumberGenerator()
-
-    init(requested: String?) {
-        let trimmed = requested?.trimmingWhitespace()
-        self.requested = trimmed?.isEmpty == false ? trimmed : nil
-    }
-
-    /// Goes on with the suffix after `suffix` (when it is higher than the next one).
-    mutating func skip(past suffix: Int) {
-        if suffix >= self.suffix, suffix < Int.max { self.suffix = suffix + 1 }
-    }
-
-    mutating func next() -> String {
-        guard let requested else { return RunNames.random(using: &generator) }
-        defer { suffix += 1 }
-        return suffix == 0 ? requested : "\(requested)_\(suffix)"
+        return search.lastTaken
     }
 }
