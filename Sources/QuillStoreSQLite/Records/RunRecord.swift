@@ -118,35 +118,29 @@ struct RunRecord: FetchableRecord, PersistableRecord, Sendable {
     ///
     /// - Throws: ``QuillError`` with code ``QuillError/Code/malformed`` when the row's id is not a valid run id.
     func stored() throws -> StoredRun {
-        guard let runID = RunID(id) else {
-            throw QuillError(.malformed, "the store holds an invalid run id '\(id)'")
-        }
-        var run = StoredRun(
-            id: runID,
+        try RunColumns(
+            id: id,
             projectID: projectID,
             name: name,
             description: description,
-            kind: RunKind(kind),
-            parent: parentID.flatMap(RunID.init),
-            status: RunStatus(rawValue: status) ?? .running,
-            createdAt: Timestamp.date(microseconds: createdAt),
-            updatedAt: Timestamp.date(microseconds: updatedAt),
-            startedAt: Timestamp.date(microseconds: startedAt),
-            endedAt: endedAt.map(Timestamp.date(microseconds:)),
+            kind: kind,
+            parentID: parentID,
+            status: status,
+            createdAt: createdAt,
+            updatedAt: updatedAt,
+            startedAt: startedAt,
+            endedAt: endedAt,
             user: user,
             host: host,
-            git: Self.json(git),
-            environment: Self.json(environment),
-            config: Self.json(config)?.objectValue ?? [:],
-            summary: Self.json(summary)?.objectValue ?? [:]
+            git: git,
+            environment: environment,
+            config: config,
+            summary: summary,
+            deletedAt: deletedAt
         )
-        run.deletedAt = deletedAt.map(Timestamp.date(microseconds:))
-        return run
+        .stored()
     }
 
     /// A JSON column's value; `nil` when NULL or not JSON.
-    static func json(_ text: String?) -> JSONValue? {
-        guard let text else { return nil }
-        return try? JSONParser.parse(text)
-    }
+    static func json(_ text: String?) -> JSONValue? { RunColumns.json(text) }
 }
