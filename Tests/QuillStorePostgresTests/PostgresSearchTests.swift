@@ -74,6 +74,39 @@ struct PostgresSearchTests {
         }
     }
 
+    @Test("pages neither skip nor repeat a run while runs are written between them, in every order")
+    func pagesUnderWrites() async throws {
+        try await TestPostgres.withStore("search_paging") { store in
+            let writer = SQLRunWriter(store: store)
+            let project = try await writer.project("paging")
+            var random = SeededGenerator(seed: 11)
+            for index in 0..<60 {
+                try await writer.write(SQLRunWriter.randomRun(index: index, projectID: project, using: &random))
+            }
+            var every = RunSearch(projectIDs: [project])
+            every.limit = 1000
+            let before = Set(try await store.searchRuns(every).runs.map(\.run.id))
+            var written = 1000
+            for sortText in [nil, "params.lr", "-params.lr", "metrics.loss.min", "summary.note", "name"] {
+                var search = RunSearch(projectIDs: [project])
+                search.sort = try sortText.map { try RunSort(parsing: $0) }
+                search.limit = 7
+                var seen: [RunID] = []
+                while true {
+                    let page = try await store.searchRuns(search)
+                    seen += page.runs.map(\.run.id)
+                    guard let next = page.nextCursor else { break }
+                    search.cursor = next
+                    // A new run between two pages, anywhere in the order.
+                    try await writer.write(SQLRunWriter.randomRun(index: written, projectID: project, using: &random))
+                    written += 1
+                }
+                #expect(Set(seen).count == seen.count, "no run twice, sort \(sortText ?? "-")")
+                #expect(before.isSubset(of: Set(seen)), "every run there before, sort \(sortText ?? "-")")
+            }
+        }
+    }
+
     @Test("a cursor of another order, or not a cursor, is refused; an empty project list finds nothing")
     func cursors() async throws {
         try await TestPostgres.withStore("search_cursor") { store in
