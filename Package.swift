@@ -347,7 +347,10 @@ if let extras = Context.environment["QUILL_EXTRAS"], !extras.isEmpty, extras != 
                 "QuillCore",
                 "QuillStore",
                 "QuillStoreSQLite",
+                "QuillStorePostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "bench/search/QuillSearchBench",
             swiftSettings: swiftSettings

@@ -382,6 +382,36 @@ extension PostgresStore {
         "user", host, git, environment, config, summary, deleted_at
         """
 
+    /// The columns of `runs` qualified by a table alias (`r.id, r.project_id, …`), in ``RunRow``'s order.
+    static func runColumns(table: String) -> String {
+        runColumns.split(separator: ",").map { "\(table).\($0.trimmingCharacters(in: .whitespacesAndNewlines))" }
+            .joined(separator: ", ")
+    }
+
+    /// The run of a row that starts with ``runColumns``.
+    static func runRow(_ row: PostgresRandomAccessRow) throws -> RunRow {
+        RunRow(
+            id: try row[0].decode(String.self),
+            projectID: try row[1].decode(Int64.self),
+            name: try row[2].decode(String.self),
+            description: try row[3].decode(String?.self),
+            kind: try row[4].decode(String.self),
+            parentID: try row[5].decode(String?.self),
+            status: try row[6].decode(String.self),
+            createdAt: try row[7].decode(Int64.self),
+            updatedAt: try row[8].decode(Int64.self),
+            startedAt: try row[9].decode(Int64.self),
+            endedAt: try row[10].decode(Int64?.self),
+            user: try row[11].decode(String?.self),
+            host: try row[12].decode(String?.self),
+            git: try row[13].decode(String?.self),
+            environment: try row[14].decode(String?.self),
+            config: try row[15].decode(String.self),
+            summary: try row[16].decode(String.self),
+            deletedAt: try row[17].decode(Int64?.self)
+        )
+    }
+
     /// Runs matching a condition (the text after `WHERE`, with its binds; it may end with `FOR NO KEY UPDATE`).
     func fetchRuns(_ connection: PostgresConnection, _ condition: PostgresQuery) async throws -> [RunRow] {
         let query = PostgresQuery(
@@ -389,35 +419,8 @@ extension PostgresStore {
             binds: condition.binds
         )
         var runs: [RunRow] = []
-        let rows = try await connection.query(query, logger: logger)
-        for try await row in rows.decode(
-            (
-                String, Int64, String, String?, String, String?, String, Int64, Int64, Int64, Int64?, String?,
-                String?, String?, String?, String, String, Int64?
-            ).self
-        ) {
-            runs.append(
-                RunRow(
-                    id: row.0,
-                    projectID: row.1,
-                    name: row.2,
-                    description: row.3,
-                    kind: row.4,
-                    parentID: row.5,
-                    status: row.6,
-                    createdAt: row.7,
-                    updatedAt: row.8,
-                    startedAt: row.9,
-                    endedAt: row.10,
-                    user: row.11,
-                    host: row.12,
-                    git: row.13,
-                    environment: row.14,
-                    config: row.15,
-                    summary: row.16,
-                    deletedAt: row.17
-                )
-            )
+        for try await row in try await connection.query(query, logger: logger) {
+            runs.append(try Self.runRow(row.makeRandomAccess()))
         }
         return runs
     }

@@ -3,77 +3,48 @@ import QuillCore
 package import QuillStore
 
 extension SQLiteTrackingStore {
-    /// Searches runs in SQL: the query is translated by ``SQLiteQueryTranslator``, the order read bucket by
-    /// bucket (``SearchOrder``) with keyset paging, and only the page's runs get their details, in four
-    /// batched queries.
+    /// Searches runs in SQL: the query is translated by ``SearchQueryTranslator``, the order read bucket by
+    /// bucket (``SearchOrder``) with keyset paging, as ``SearchPlan`` lays out, and only the page's runs get
+    /// their details, in four batched queries.
     ///
     /// Results are those of filtering the runs ``RunSearch/lifecycle`` admits (active ones by default) by their
     /// ``RunDetails/queryable`` with ``RunQuery/matches(_:)`` and
     /// sorting with ``RunSort`` (ties newest first, then by id, descending). A cursor is the last run's
     /// sort key, so pages neither skip nor repeat runs while runs are added.
     package func searchRuns(_ search: RunSearch) async throws -> RunPage {
-        let order = SearchOrder(sort: search.sort)
-        let cursor = try search.cursor.map { try SearchCursor(decoding: $0, for: order) }
-        let limit = max(1, min(search.limit, 1000))
+        let initial = try SearchPlan<StoredRun>(search, dialect: .sqlite)
         guard !search.projectIDs.isEmpty else { return RunPage(runs: [], nextCursor: nil) }
-        let query = search.query
-        let projectIDs = search.projectIDs
-        let lifecycle = search.lifecycle
         return try await read { db in
-            var translator = SQLiteQueryTranslator()
-            let placeholders = Array(repeating: "?", count: projectIDs.count).joined(separator: ", ")
-            // One project: its index (project, start, id) gives the default order. Several (the server's
-            // search over every project): `+` keeps SQLite from that index, which would sort all their runs,
-            // and lets it read `runs_by_start` in order instead.
-            let column = projectIDs.count == 1 ? "r.project_id" : "+r.project_id"
-            var filter = SQLFragment("\(column) IN (\(placeholders))", StatementArguments(projectIDs))
-            // The trash: a test on the row each order reads anyway (active runs), or the partial index
-            // `runs_deleted_by_project` (deleted ones).
-            switch lifecycle {
-            case .active: filter = filter + " AND r.deleted_at IS NULL"
-            case .deleted: filter = filter + " AND r.deleted_at IS NOT NULL"
-            case .all: break
+            var plan = initial
+            // The comparison the fewest runs pass, when fewer than `sparse` do (counted on its index).
+            var narrowest: (count: Int, runs: SQLFragment)?
+            for runs in plan.narrowing {
+                let probe = plan.probe(runs)
+                let sparse = SearchPlan<StoredRun>.sparse
+                let count = try Int.fetchOne(db, sql: probe.sql, arguments: probe.statementArguments) ?? sparse
+                if count < sparse, count < narrowest?.count ?? .max { narrowest = (count, runs) }
             }
-            if let query {
-                filter = filter + " AND " + translator.condition(query.expression)
-                // The comparison the fewest runs pass, when fewer than `sparse` do (counted on its index).
-                let sparse = 5000
-                var narrowest: (count: Int, runs: SQLFragment)?
-                for runs in SQLiteQueryTranslator.narrowing(query.expression) {
-                    let probe = "SELECT count(*) FROM (" + runs + " LIMIT \(sparse))"
-                    let count = try Int.fetchOne(db, sql: probe.sql, arguments: probe.arguments) ?? sparse
-                    if count < sparse, count < narrowest?.count ?? .max { narrowest = (count, runs) }
-                }
-                if let narrowest { filter = filter + " AND r.id IN (" + narrowest.runs + ")" }
-            }
-            let evaluator = translator.fallbacks.isEmpty ? nil : translator.evaluator()
+            if let narrowest { plan.narrow(to: narrowest.runs) }
+            let evaluator = plan.translator.fallbacks.isEmpty ? nil : plan.translator.evaluator()
             if let evaluator { db.add(function: evaluator) }
             defer { if let evaluator { db.remove(function: evaluator) } }
 
-            var found: [(run: StoredRun, cursor: SearchCursor)] = []
-            let wanted = limit + 1
-            var buckets = order.buckets[...]
-            if let cursor { buckets = buckets.drop { $0.rawValue != cursor.bucket } }
-            for bucket in buckets where found.count < wanted {
-                let after = cursor?.bucket == bucket.rawValue ? cursor : nil
-                let sql = order.query(bucket, filter: filter, after: after, limit: wanted - found.count)
-                for row in try Row.fetchAll(db, sql: sql.sql, arguments: sql.arguments) {
+            while let statement = plan.nextStatement(runColumns: "r.*") {
+                var runs: [(run: StoredRun, cursor: SearchCursor)] = []
+                for row in try Row.fetchAll(db, sql: statement.sql, arguments: statement.statementArguments) {
                     let record = RunRecord(row: row)
-                    let run = try record.stored()
-                    let position = SearchCursor(
-                        order: order.signature,
-                        bucket: bucket.rawValue,
+                    let position = plan.position(
                         number: row[SearchOrder.Columns.sortNumber],
                         text: row[SearchOrder.Columns.sortText],
                         startedAt: record.startedAt,
                         id: record.id
                     )
-                    found.append((run, position))
+                    runs.append((try record.stored(), position))
                 }
+                plan.accept(runs, fetched: runs.count, last: runs.last?.cursor)
             }
-            let page = found.prefix(limit)
-            let next = found.count > limit ? page.last?.cursor.encoded : nil
-            return RunPage(runs: try Self.details(db, page.map(\.run)), nextCursor: next)
+            let page = plan.page()
+            return RunPage(runs: try Self.details(db, page.runs), nextCursor: page.nextCursor)
         }
     }
 
@@ -100,16 +71,7 @@ extension SQLiteTrackingStore {
         for stats in try MetricStatsRecord.filter(ids.contains(MetricStatsRecord.Columns.runID)).fetchAll(db) {
             metrics[stats.runID, default: [:]][stats.key] = stats.statistics
         }
-        return runs.map { run in
-            let id = run.id.rawValue
-            return RunDetails(
-                run: run,
-                params: params[id] ?? [:],
-                tags: tags[id] ?? [:],
-                links: links[id] ?? [],
-                metrics: metrics[id] ?? [:]
-            )
-        }
+        return RunDetails.page(runs, params: params, tags: tags, links: links, metrics: metrics)
     }
 
     /// Recomputes the search index of every run (after importing rows with SQL, as the benchmark does).

@@ -1,6 +1,6 @@
 import Foundation
 import QuillCore
-import QuillStore
+package import QuillStore
 import Testing
 
 extension TrackingStoreConformance {
@@ -73,9 +73,20 @@ extension TrackingStoreConformance {
 
         var all: [RunDetails] = []
         for id in ids { all.append(try #require(try await store.runDetails(id))) }
+        try await Self.compareWithInMemory(store, projectID: project.id, runs: all, pageSize: 37)
+    }
+
+    /// Checks every differential query and sort (each walked in pages of `pageSize`) on the runs of a project
+    /// against their in-memory evaluation: `runs` are the project's runs as the store reads them.
+    package static func compareWithInMemory(
+        _ store: any TrackingStore,
+        projectID: Int64,
+        runs all: [RunDetails],
+        pageSize: Int
+    ) async throws {
         let queries = try Self.differentialQueries.map { try RunQuery(parsing: $0) }
         for (text, query) in zip(Self.differentialQueries, queries) {
-            var search = RunSearch(projectIDs: [project.id])
+            var search = RunSearch(projectIDs: [projectID])
             search.query = query
             search.limit = 1000
             let page = try await store.searchRuns(search)
@@ -94,10 +105,10 @@ extension TrackingStoreConformance {
         for (index, sortText) in Self.differentialSorts.enumerated() {
             let sort = try RunSort(parsing: sortText)
             for query in [nil, queries[index % queries.count], queries[(index * 7 + 3) % queries.count]] {
-                var search = RunSearch(projectIDs: [project.id])
+                var search = RunSearch(projectIDs: [projectID])
                 search.query = query
                 search.sort = sort
-                search.limit = 37
+                search.limit = pageSize
                 let walked = try await Self.walk(store, search)
                 #expect(
                     walked == Self.expected(all, query: query, sort: sort),

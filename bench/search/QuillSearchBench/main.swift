@@ -1,15 +1,20 @@
-// Times run searches of the SQLite store at 100,000 runs: the first page, a deep page through cursors,
-// a filtered query and a sort on a metric. Release build: see bench/search/README.md.
+// Times run searches of the SQLite store (or, with --store postgres://…, the PostgreSQL store) at 100,000
+// runs: the first page, a deep page through cursors, a filtered query and a sort on a metric. Release build:
+// see bench/search/README.md.
 import Foundation
 import GRDB
+import Logging
+import PostgresNIO
 import QuillCore
 import QuillStore
+import QuillStorePostgres
 import QuillStoreSQLite
 
 struct Options {
     var runs = 100_000
     var repeats = 9
     var path: String?
+    var postgres: String?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -18,9 +23,10 @@ struct Options {
             case "--runs": runs = iterator.next().flatMap(Int.init) ?? runs
             case "--repeats": repeats = iterator.next().flatMap(Int.init) ?? repeats
             case "--db": path = iterator.next()
+            case "--store": postgres = iterator.next()
             default:
                 FileHandle.standardError.write(
-                    Data("usage: quill-search-bench [--runs N] [--repeats N] [--db PATH]\n".utf8)
+                    Data("usage: quill-search-bench [--runs N] [--repeats N] [--db PATH | --store postgres://…]\n".utf8)
                 )
                 exit(2)
             }
@@ -33,11 +39,56 @@ func runID(_ index: Int) -> String {
     return String(repeating: "0", count: max(0, 8 - text.count)) + text
 }
 
-/// Fills the store with SQL in one transaction, then builds the search index through the store.
-func fill(path: String, projectID: Int64, runs: Int) throws {
-    let queue = try DatabaseQueue(path: path)
+/// One run of the fill, the same for both stores.
+struct BenchRun {
+    var id: String
+    var name: String
+    var status: String
+    var started: Int64
+    var config: String
+    var summary: String
+    var params: [(String, String)]
+    var tags: [(String, String)]
+    /// Key, last, min, max.
+    var stats: [(String, Double, Double, Double)]
+}
+
+/// The runs of the fill, from a fixed seed.
+func benchRuns(_ count: Int) -> [BenchRun] {
     var random = SplitMix64(seed: 42)
     let base: Int64 = 1_700_000_000_000_000
+    let statuses = ["completed", "completed", "failed", "running"]
+    let teams = ["vision", "nlp", "audio", "speech", "robotics"]
+    return (0..<count).map { index in
+        // Three runs share each start time, so the order needs its tie-breaker.
+        let started = base + Int64(index / 3) * 1_000_000
+        let lr = [0.1, 0.03, 0.01, 0.003, 0.001, 0.0003][Int.random(in: 0..<6, using: &random)]
+        let batch = [32, 64, 128, 256][Int.random(in: 0..<4, using: &random)]
+        let optimizer = ["adam", "sgd", "adamw"][Int.random(in: 0..<3, using: &random)]
+        let config = JSONWriter.string([
+            "lr": .double(lr), "batch_size": .int(batch), "optimizer": ["name": .string(optimizer)],
+        ])
+        let accuracy = Double.random(in: 0.5..<1, using: &random)
+        let team = teams[Int.random(in: 0..<teams.count, using: &random)]
+        let lossMin = Double.random(in: 0.05..<2, using: &random)
+        let accMax = Double.random(in: 0.4..<1, using: &random)
+        return BenchRun(
+            id: runID(index),
+            name: "run-\(index)",
+            status: statuses[index % statuses.count],
+            started: started,
+            config: config,
+            summary: JSONWriter.string(["acc": .double(accuracy)]),
+            params: [("seed", String(index % 1000)), ("epochs", "10")],
+            tags: [("team", team), ("stage", index % 2 == 0 ? "prod" : "dev")],
+            stats: [("loss", lossMin + 0.01, lossMin, lossMin + 1.5), ("acc", accMax - 0.01, 0.1, accMax)]
+        )
+    }
+}
+
+/// Fills the SQLite store with SQL in one transaction (the search index is built through the store).
+func fill(path: String, projectID: Int64, runs: [BenchRun]) throws {
+    let queue = try DatabaseQueue(path: path)
     try queue.write { db in
         let run = try db.makeStatement(
             sql: """
@@ -54,32 +105,118 @@ func fill(path: String, projectID: Int64, runs: Int) throws {
                 VALUES (?, ?, 100, 99, ?, 99, 99, ?, ?)
                 """
         )
-        let statuses = ["completed", "completed", "failed", "running"]
-        let teams = ["vision", "nlp", "audio", "speech", "robotics"]
-        for index in 0..<runs {
-            let id = runID(index)
-            // Three runs share each start time, so the order needs its tie-breaker.
-            let started = base + Int64(index / 3) * 1_000_000
-            let lr = [0.1, 0.03, 0.01, 0.003, 0.001, 0.0003][Int.random(in: 0..<6, using: &random)]
-            let batch = [32, 64, 128, 256][Int.random(in: 0..<4, using: &random)]
-            let optimizer = ["adam", "sgd", "adamw"][Int.random(in: 0..<3, using: &random)]
-            let config = JSONWriter.string([
-                "lr": .double(lr), "batch_size": .int(batch), "optimizer": ["name": .string(optimizer)],
-            ])
-            let accuracy = Double.random(in: 0.5..<1, using: &random)
+        for bench in runs {
             try run.execute(arguments: [
-                id, projectID, "run-\(index)", statuses[index % statuses.count], started, started, started,
-                started + 3_600_000_000, config, JSONWriter.string(["acc": .double(accuracy)]),
+                bench.id, projectID, bench.name, bench.status, bench.started, bench.started, bench.started,
+                bench.started + 3_600_000_000, bench.config, bench.summary,
             ])
-            try param.execute(arguments: [id, "seed", String(index % 1000)])
-            try param.execute(arguments: [id, "epochs", "10"])
-            try tag.execute(arguments: [id, "team", teams[Int.random(in: 0..<teams.count, using: &random)]])
-            try tag.execute(arguments: [id, "stage", index % 2 == 0 ? "prod" : "dev"])
-            let lossMin = Double.random(in: 0.05..<2, using: &random)
-            try stats.execute(arguments: [id, "loss", lossMin + 0.01, lossMin, lossMin + 1.5])
-            let accMax = Double.random(in: 0.4..<1, using: &random)
-            try stats.execute(arguments: [id, "acc", accMax - 0.01, 0.1, accMax])
+            for (key, value) in bench.params { try param.execute(arguments: [bench.id, key, value]) }
+            for (key, value) in bench.tags { try tag.execute(arguments: [bench.id, key, value]) }
+            for (key, last, min, max) in bench.stats { try stats.execute(arguments: [bench.id, key, last, min, max]) }
         }
+    }
+}
+
+/// Fills the PostgreSQL store with SQL, 1,000 runs a transaction (the search index is built through the store).
+func fill(_ store: PostgresStore, projectID: Int64, runs: [BenchRun]) async throws {
+    let logger = Logger(label: "quill-search-bench")
+    func insert(_ prefix: String, _ rows: [[SQLValue]], on connection: PostgresConnection) async throws {
+        guard let width = rows.first?.count else { return }
+        let row = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+        let sql = prefix + " VALUES " + Array(repeating: row, count: rows.count).joined(separator: ", ")
+        let statement = SQLFragment(sql, Array(rows.joined()))
+        var binds = PostgresBindings(capacity: statement.arguments.count)
+        for value in statement.arguments {
+            switch value {
+            case .null: binds.appendNull()
+            case .integer(let number): binds.append(number)
+            case .real(let number): binds.append(number)
+            case .text(let text): binds.append(text)
+            }
+        }
+        try await connection.query(
+            PostgresQuery(unsafeSQL: statement.text(for: .postgres), binds: binds),
+            logger: logger
+        )
+    }
+    var start = 0
+    while start < runs.count {
+        let chunk = runs[start..<min(start + 1000, runs.count)]
+        start = chunk.endIndex
+        try await store.transaction { connection in
+            try await insert(
+                """
+                INSERT INTO runs (id, project_id, name, kind, status, created_at, updated_at, started_at, ended_at,
+                                  "user", host, config, summary)
+                """,
+                chunk.map { bench in
+                    [
+                        .text(bench.id), .integer(projectID), .text(bench.name), .text("training"), .text(bench.status),
+                        .integer(bench.started), .integer(bench.started), .integer(bench.started),
+                        .integer(bench.started + 3_600_000_000), .text("ada"), .text("gpu-1"), .text(bench.config),
+                        .text(bench.summary),
+                    ]
+                },
+                on: connection
+            )
+            try await insert(
+                "INSERT INTO params (run_id, key, value)",
+                chunk.flatMap { bench in bench.params.map { [.text(bench.id), .text($0.0), .text($0.1)] } },
+                on: connection
+            )
+            try await insert(
+                "INSERT INTO tags (run_id, key, value)",
+                chunk.flatMap { bench in bench.tags.map { [.text(bench.id), .text($0.0), .text($0.1)] } },
+                on: connection
+            )
+            try await insert(
+                """
+                INSERT INTO metric_stats (run_id, key, count, last_idx, last_value, last_step, max_step, min_value,
+                                          max_value)
+                """,
+                chunk.flatMap { bench in
+                    bench.stats.map { key, last, min, max in
+                        [
+                            .text(bench.id), .text(key), .integer(100), .integer(99), .real(last), .integer(99),
+                            .integer(99), .real(min), .real(max),
+                        ]
+                    }
+                },
+                on: connection
+            )
+        }
+    }
+}
+
+/// A project of the PostgreSQL store, created with SQL when missing (the bench needs only its id).
+func project(_ store: PostgresStore, _ name: String) async throws -> Int64 {
+    let logger = Logger(label: "quill-search-bench")
+    return try await store.withConnection { connection in
+        var id: Int64?
+        let rows = try await connection.query(
+            """
+            INSERT INTO projects (namespace, slug, display_name, created_at) VALUES ('bench', \(name), \(name), 0)
+            ON CONFLICT (namespace, slug) DO UPDATE SET display_name = EXCLUDED.display_name RETURNING id
+            """,
+            logger: logger
+        )
+        for try await value in rows.decode(Int64.self) { id = value }
+        guard let id else { throw QuillError(.io, "could not create the project \(name)") }
+        return id
+    }
+}
+
+/// The number of runs of the PostgreSQL store.
+func runCount(_ store: PostgresStore) async throws -> Int64 {
+    let logger = Logger(label: "quill-search-bench")
+    return try await store.withConnection { connection in
+        var count: Int64 = 0
+        for try await value in try await connection.query("SELECT count(*) FROM runs", logger: logger)
+            .decode(Int64.self)
+        {
+            count = value
+        }
+        return count
     }
 }
 
@@ -107,17 +244,42 @@ let directory =
     options.path.map { ($0 as NSString).deletingLastPathComponent }
     ?? NSTemporaryDirectory() + "quill-search-bench-\(getpid())"
 let path = options.path ?? directory + "/quill.db"
-let fresh = !FileManager.default.fileExists(atPath: path)
-let store = try SQLiteTrackingStore(path: path)
-let project = try await store.project(namespace: "bench", displayName: "search")
-if fresh {
-    let start = ContinuousClock.now
-    try fill(path: path, projectID: project.id, runs: options.runs)
-    let filled = ContinuousClock.now
-    try await store.rebuildSearchIndex()
-    print("filled \(options.runs) runs in \(filled - start), search index in \(ContinuousClock.now - filled)")
+let store: any TrackingStore
+let projectID: Int64
+let otherID: Int64
+var service: Task<Void, any Error>?
+if let url = options.postgres {
+    let postgres = try PostgresStore(location: try PostgresLocation(parsing: url))
+    service = Task { try await postgres.run() }
+    store = postgres
+    projectID = try await project(postgres, "search")
+    otherID = try await project(postgres, "other")
+    if try await runCount(postgres) == 0 {
+        let start = ContinuousClock.now
+        try await fill(postgres, projectID: projectID, runs: benchRuns(options.runs))
+        let filled = ContinuousClock.now
+        try await postgres.rebuildSearchIndex()
+        try await postgres.withConnection { connection in
+            _ = try await connection.query("ANALYZE", logger: Logger(label: "quill-search-bench"))
+        }
+        print("filled \(options.runs) runs in \(filled - start), search index in \(ContinuousClock.now - filled)")
+    }
+    print("store: \(url), \(try await runCount(postgres)) runs; medians of \(options.repeats) repeats")
+} else {
+    let fresh = !FileManager.default.fileExists(atPath: path)
+    let sqlite = try SQLiteTrackingStore(path: path)
+    store = sqlite
+    projectID = try await sqlite.project(namespace: "bench", displayName: "search").id
+    otherID = try await sqlite.project(namespace: "bench", displayName: "other").id
+    if fresh {
+        let start = ContinuousClock.now
+        try fill(path: path, projectID: projectID, runs: benchRuns(options.runs))
+        let filled = ContinuousClock.now
+        try await sqlite.rebuildSearchIndex()
+        print("filled \(options.runs) runs in \(filled - start), search index in \(ContinuousClock.now - filled)")
+    }
+    print("store: \(path), \(try await sqlite.counts().runs) runs; medians of \(options.repeats) repeats")
 }
-print("store: \(path), \(try await store.counts().runs) runs; medians of \(options.repeats) repeats")
 print("")
 print("| search | runs returned | median ms | min ms |")
 print("|---|---:|---:|---:|")
@@ -128,14 +290,13 @@ func report(_ name: String, _ result: (median: Double, min: Double, runs: Int)) 
     )
 }
 
-var search = RunSearch(projectIDs: [project.id])
+var search = RunSearch(projectIDs: [projectID])
 search.limit = 50
 let first = search
 report("first page, default order (limit 50)", try await time(options.repeats) { try await store.searchRuns(first) })
 
-let other = try await store.project(namespace: "bench", displayName: "other")
 var both = search
-both.projectIDs = [project.id, other.id]
+both.projectIDs = [projectID, otherID]
 let bothSearch = both
 report(
     "first page, default order, two projects",
@@ -209,4 +370,5 @@ report(
     try await time(options.repeats) { try await store.searchRuns(sortedFilteredSearch) }
 )
 
-if options.path == nil { try? FileManager.default.removeItem(atPath: directory) }
+service?.cancel()
+if options.path == nil, options.postgres == nil { try? FileManager.default.removeItem(atPath: directory) }

@@ -3,27 +3,27 @@ import QuillCore
 
 /// Where a page of a search ended: the last run's sort bucket, sort value, start time and id (keyset
 /// paging), and the order it belongs to. Sent to clients as base64url of JSON, opaque to them.
-struct SearchCursor: Codable, Equatable {
+package struct SearchCursor: Codable, Equatable, Sendable {
     /// The format version.
-    var version = 1
+    package var version = 1
     /// ``SearchOrder/signature`` of the search that made it.
-    var order: String
+    package var order: String
     /// ``SearchOrder/Bucket`` raw value of the last run.
-    var bucket: Int
+    package var bucket: Int
     /// The last run's numeric sort value, as the bits of the `Double` (exact, infinities included).
-    var number: UInt64?
+    package var number: UInt64?
     /// The last run's text sort value.
-    var text: String?
+    package var text: String?
     /// The last run's start, in microseconds.
-    var startedAt: Int64
+    package var startedAt: Int64
     /// The last run's id.
-    var id: String
+    package var id: String
 
     /// The numeric sort value.
-    var numberValue: Double? { number.map(Double.init(bitPattern:)) }
+    package var numberValue: Double? { number.map(Double.init(bitPattern:)) }
 
     /// The cursor as a client sees it.
-    var encoded: String {
+    package var encoded: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         guard let data = try? encoder.encode(self) else { preconditionFailure("a cursor always encodes") }
@@ -36,7 +36,7 @@ struct SearchCursor: Codable, Equatable {
     /// Reads a cursor a client sent back, checking that it belongs to this order.
     ///
     /// - Throws: ``QuillError`` with code ``QuillError/Code/invalidArgument`` for anything else.
-    init(decoding text: String, for order: SearchOrder) throws {
+    package init(decoding text: String, for order: SearchOrder) throws {
         let invalid = QuillError(
             .invalidArgument,
             "invalid cursor '\(text.prefix(40))'; pass the next_cursor of the previous page unchanged, with the same sort"
@@ -58,7 +58,7 @@ struct SearchCursor: Codable, Equatable {
     }
 
     /// A cursor from its parts.
-    init(order: String, bucket: Int, number: Double?, text: String?, startedAt: Int64, id: String) {
+    package init(order: String, bucket: Int, number: Double?, text: String?, startedAt: Int64, id: String) {
         self.order = order
         self.bucket = bucket
         self.number = number?.bitPattern

@@ -1,7 +1,27 @@
 import GRDB
 import QuillCore
+import QuillStore
 
-extension SQLiteQueryTranslator {
+extension SQLValue {
+    /// The value as GRDB binds it.
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .integer(let number): number.databaseValue
+        case .real(let number): number.databaseValue
+        case .text(let text): text.databaseValue
+        }
+    }
+}
+
+extension SQLFragment {
+    /// The arguments as GRDB binds them.
+    var statementArguments: StatementArguments {
+        StatementArguments(arguments.map(\.databaseValue))
+    }
+}
+
+extension SearchQueryTranslator {
     /// The SQL function `quill_eval(n, value)`: whether the n-th fallback comparison holds for a field
     /// whose value is `value` (JSON text from `search_fields`, or a number of `metric_stats`, NULL for NaN).
     ///

@@ -1,5 +1,4 @@
-import GRDB
-import QuillCore
+package import QuillCore
 
 /// The order of a search as SQL: ``RunSort``'s order, split into buckets that are read one after the other
 /// with keyset paging inside each.
@@ -9,9 +8,9 @@ import QuillCore
 /// first, then the larger id. Each bucket is one SQL query whose `ORDER BY` an index serves
 /// (`search_fields_by_number`, `search_fields_by_text`, `metric_stats_by_*`, `runs_by_start`), so a page
 /// reads about as many rows as it returns.
-struct SearchOrder {
+package struct SearchOrder: Sendable {
     /// A group of runs that sort together.
-    enum Bucket: Int {
+    package enum Bucket: Int, Sendable {
         /// Runs whose value is a number other than NaN, by that number.
         case number = 0
         /// Runs whose value is NaN, in the default order.
@@ -24,41 +23,60 @@ struct SearchOrder {
         case all = 4
     }
 
-    /// The columns a bucket's query adds to the run's (`r.*`): the sorted value, as a number or as text.
-    enum Columns {
-        static let sortNumber = Column("sort_num")
-        static let sortText = Column("sort_txt")
+    /// The names of the columns a bucket's query adds to the run's: the sorted value, as a number or as text.
+    package enum Columns {
+        /// The numeric sort value (`DOUBLE PRECISION` on PostgreSQL), or NULL.
+        package static let sortNumber = "sort_num"
+        /// The text sort value, or NULL.
+        package static let sortText = "sort_txt"
     }
 
     /// The sort, or `nil` for the default order.
-    var sort: RunSort?
+    package var sort: RunSort?
+
+    /// The dialect of the SQL made.
+    package var dialect: SQLDialect
+
+    /// The order of a sort.
+    package init(sort: RunSort?, dialect: SQLDialect) {
+        self.sort = sort
+        self.dialect = dialect
+    }
 
     /// A name for the order, stored in cursors so a cursor is not used with another order.
-    var signature: String {
+    package var signature: String {
         guard let sort else { return "default" }
         return "\(sort.field) \(sort.descending ? "desc" : "asc")"
     }
 
     /// The buckets, in order.
-    var buckets: [Bucket] {
+    package var buckets: [Bucket] {
         guard let sort else { return [.all] }
-        switch SQLiteQueryTranslator.source(of: sort.field) {
+        switch SearchQueryTranslator.source(of: sort.field) {
         case .fields: return [.number, .nan, .text, .missing]
         case .metric(_, let column): return column == "count" ? [.number, .missing] : [.number, .nan, .missing]
         }
     }
 
     /// The query for the runs of one bucket that pass `filter` (a condition on `runs r`), after a cursor
-    /// in that bucket, at most `limit` of them. Rows are `r.*`, `sort_num` and `sort_txt`.
-    func query(_ bucket: Bucket, filter: SQLFragment, after cursor: SearchCursor?, limit: Int) -> SQLFragment {
+    /// in that bucket, at most `limit` of them. Rows are `runColumns` (of `runs r`), `sort_num` and
+    /// `sort_txt`.
+    package func query(
+        _ bucket: Bucket,
+        runColumns: String,
+        filter: SQLFragment,
+        after cursor: SearchCursor?,
+        limit: Int
+    ) -> SQLFragment {
         let defaultOrder = "r.started_at DESC, r.id DESC"
         var afterDefault: SQLFragment {
             guard let cursor else { return SQLFragment("") }
-            return SQLFragment(" AND (r.started_at, r.id) < (?, ?)", [cursor.startedAt, cursor.id])
+            return SQLFragment(" AND (r.started_at, r.id) < (?, ?)", [.integer(cursor.startedAt), .text(cursor.id)])
         }
-        let tail = SQLFragment(" LIMIT ?", [limit])
+        let tail = SQLFragment(" LIMIT ?", [.integer(Int64(limit))])
+        let unsortedColumns = "\(runColumns), \(dialect.nullNumber) AS sort_num, \(dialect.nullText) AS sort_txt"
         guard let sort, bucket != .all else {
-            return "SELECT r.*, NULL AS sort_num, NULL AS sort_txt FROM runs r WHERE " + filter + afterDefault
+            return "SELECT \(unsortedColumns) FROM runs r WHERE " + filter + afterDefault
                 + " ORDER BY \(defaultOrder)" + tail
         }
         let direction = sort.descending ? "DESC" : "ASC"
@@ -69,76 +87,81 @@ struct SearchOrder {
         func sorted(
             _ from: SQLFragment,
             value: String,
-            cursorValue: (any DatabaseValueConvertible)?,
+            cursorValue: SQLValue?,
             tie: (start: String, id: String)
         ) -> SQLFragment {
             var keyset = SQLFragment("")
             if let cursor, let cursorValue {
                 keyset = SQLFragment(
                     " AND \(value) \(beyond)= ? AND (\(value) \(beyond) ? OR (\(value) = ? AND (\(tie.start), \(tie.id)) < (?, ?)))",
-                    [cursorValue, cursorValue, cursorValue, cursor.startedAt, cursor.id]
+                    [cursorValue, cursorValue, cursorValue, .integer(cursor.startedAt), .text(cursor.id)]
                 )
             }
             let columns =
                 value.hasSuffix("txt")
-                ? "NULL AS sort_num, \(value) AS sort_txt" : "\(value) AS sort_num, NULL AS sort_txt"
-            return "SELECT r.*, \(columns) " + from + " AND " + filter + keyset
+                ? "\(runColumns), \(dialect.nullNumber) AS sort_num, \(value) AS sort_txt"
+                : "\(runColumns), \(dialect.number(value)) AS sort_num, \(dialect.nullText) AS sort_txt"
+            return "SELECT \(columns) " + from + " AND " + filter + keyset
                 + " ORDER BY \(value) \(direction), \(tie.start) DESC, \(tie.id) DESC" + tail
         }
         func unsorted(_ from: SQLFragment, tie: (start: String, id: String) = ("r.started_at", "r.id")) -> SQLFragment {
             var keyset = SQLFragment("")
             if let cursor {
-                keyset = SQLFragment(" AND (\(tie.start), \(tie.id)) < (?, ?)", [cursor.startedAt, cursor.id])
+                keyset = SQLFragment(
+                    " AND (\(tie.start), \(tie.id)) < (?, ?)",
+                    [.integer(cursor.startedAt), .text(cursor.id)]
+                )
             }
-            return "SELECT r.*, NULL AS sort_num, NULL AS sort_txt " + from + " AND " + filter + keyset
+            return "SELECT \(unsortedColumns) " + from + " AND " + filter + keyset
                 + " ORDER BY \(tie.start) DESC, \(tie.id) DESC" + tail
         }
         let copied = (start: "o.started_at", id: "o.run_id")
-        switch SQLiteQueryTranslator.source(of: sort.field) {
+        let join = dialect.orderedJoin
+        switch SearchQueryTranslator.source(of: sort.field) {
         case .fields(let code, let key, _):
-            let join = "FROM search_fields o CROSS JOIN runs r ON r.id = o.run_id WHERE o.field = \(code) AND o.key = ?"
+            let from = "FROM search_fields o \(join) runs r ON r.id = o.run_id WHERE o.field = \(code) AND o.key = ?"
             switch bucket {
             case .number:
                 return sorted(
-                    SQLFragment(join + " AND o.isnum = 1 AND o.num IS NOT NULL", [key]),
+                    SQLFragment(from + " AND o.isnum = 1 AND o.num IS NOT NULL", [.text(key)]),
                     value: "o.num",
-                    cursorValue: cursor?.numberValue,
+                    cursorValue: cursor?.numberValue.map(SQLValue.real),
                     tie: copied
                 )
             case .nan:
-                return unsorted(SQLFragment(join + " AND o.isnum = 1 AND o.num IS NULL", [key]), tie: copied)
+                return unsorted(SQLFragment(from + " AND o.isnum = 1 AND o.num IS NULL", [.text(key)]), tie: copied)
             case .text:
                 return sorted(
-                    SQLFragment(join + " AND o.isnum = 0", [key]),
+                    SQLFragment(from + " AND o.isnum = 0", [.text(key)]),
                     value: "o.txt",
-                    cursorValue: cursor?.text,
+                    cursorValue: cursor?.text.map(SQLValue.text),
                     tie: copied
                 )
             case .missing, .all:
                 return unsorted(
                     SQLFragment(
                         "FROM runs r WHERE NOT EXISTS (SELECT 1 FROM search_fields o WHERE o.run_id = r.id AND o.field = \(code) AND o.key = ?)",
-                        [key]
+                        [.text(key)]
                     )
                 )
             }
         case .metric(let key, let column):
-            let join = "FROM metric_stats o CROSS JOIN runs r ON r.id = o.run_id WHERE o.key = ?"
+            let from = "FROM metric_stats o \(join) runs r ON r.id = o.run_id WHERE o.key = ?"
             switch bucket {
             case .number:
                 return sorted(
-                    SQLFragment(join + " AND o.\(column) IS NOT NULL", [key]),
+                    SQLFragment(from + " AND o.\(column) IS NOT NULL", [.text(key)]),
                     value: "o.\(column)",
-                    cursorValue: cursor?.numberValue,
+                    cursorValue: cursor?.numberValue.map(SQLValue.real),
                     tie: ("r.started_at", "r.id")
                 )
             case .nan, .text:
-                return unsorted(SQLFragment(join + " AND o.\(column) IS NULL", [key]))
+                return unsorted(SQLFragment(from + " AND o.\(column) IS NULL", [.text(key)]))
             case .missing, .all:
                 return unsorted(
                     SQLFragment(
                         "FROM runs r WHERE NOT EXISTS (SELECT 1 FROM metric_stats o WHERE o.run_id = r.id AND o.key = ?)",
-                        [key]
+                        [.text(key)]
                     )
                 )
             }
