@@ -101,6 +101,34 @@ struct PostgresJobStoreTests {
         }
     }
 
+    @Test("one worker claiming through 3 stores at once gets no more than its slots, and never a GPU twice")
+    func oneWorkerOverReplicas() async throws {
+        try await PostgresJobDatabase.with("jobs_one_worker") { database in
+            let project = try await database.project()
+            let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+            for index in 0..<6 {
+                var job = NewJob(projectID: project, runID: .random(), name: "g\(index)", argv: ["true"])
+                job.resources = JobResources(gpus: 1)
+                _ = try await database.store.submitJob(job, now: t0)
+            }
+            let stores = [database.store, try await database.openAnother(), try await database.openAnother()]
+            let worker = WorkerCapabilities(name: "box", slots: 3, gpus: [0, 1])
+            let claims = try await withThrowingTaskGroup(of: JobClaim?.self) { group in
+                for index in 0..<9 {
+                    let store = stores[index % stores.count]
+                    group.addTask { try await store.claimJob(worker, lease: .seconds(60), now: t0) }
+                }
+                var claims: [JobClaim] = []
+                for try await claim in group { if let claim { claims.append(claim) } }
+                return claims
+            }
+            // Three slots, but two GPUs: two claims, one GPU each, not the same.
+            #expect(claims.count == 2)
+            #expect(Set(claims.flatMap(\.attempt.gpus)) == [0, 1])
+            #expect(Set(claims.map(\.job.id)).count == claims.count)
+        }
+    }
+
     @Test("a submission on one store wakes the workers of another: .jobs reaches its externalChanges()")
     func submissionIsAnnounced() async throws {
         try await PostgresJobDatabase.with("jobs_announce") { database in
