@@ -1,25 +1,16 @@
 import QuillCore
 
 /// The names a new run tries, in order, until one is free in its project: the requested name, then it with
-/// `_1`, `_2`, … appended; without a requested name, random ones (``RunNames``).
-///
-/// Every backend names runs this way (a run created directly and a job's run alike):
-///
-/// ```swift
-/// var names = RunNameCandidates(requested: "train")
-/// var name = names.next()                      // "train"
-/// // taken: find the last taken suffix once, then go on after it
-/// var search = RunNameCandidates.SuffixSearch()
-/// while let probe = search.probe { search.record(taken: isTaken("train_\(probe)")) }
-/// names.skip(past: search.lastTaken)
-/// name = names.next()                          // "train_<n+1>"
-/// ```
+/// `_1`, `_2`, … appended; without a requested name, random ones (``RunNames``). Every backend inserts a run
+/// with ``next()`` and, when the name is taken, finds the last taken suffix with ``SuffixSearch`` once and
+/// goes on after it (``skip(past:)``), so the thousandth run named `python` does not try a thousand names.
 package struct RunNameCandidates: Sendable {
-    /// The requested name, trimmed, or `nil` when none (or only whitespace) was given.
+    /// The requested name, trimmed; `nil` when none (or only whitespace) was requested.
     package let requested: String?
     private var suffix = 0
+    private var generator = SystemRandomNumberGenerator()
 
-    /// The candidates for a requested name (or random ones).
+    /// Candidates for a requested name (random ones when `nil`).
     package init(requested: String?) {
         let trimmed = requested?.trimmingWhitespace()
         self.requested = trimmed?.isEmpty == false ? trimmed : nil
@@ -32,51 +23,62 @@ package struct RunNameCandidates: Sendable {
 
     /// The next name to try.
     package mutating func next() -> String {
-        guard let requested else {
-            var generator = SystemRandomNumberGenerator()
-            return RunNames.random(using: &generator)
-        }
+        guard let requested else { return RunNames.random(using: &generator) }
         defer { suffix += 1 }
         return suffix == 0 ? requested : "\(requested)_\(suffix)"
     }
 
-    /// Finds a suffix `n` such that `<name>_<n>` is taken and `<name>_<n+1>` is free (0 when `<name>_1` is
-    /// free): an exponential then a binary search, exact when the taken suffixes are `1…m`. The caller asks its
-    /// database whether each ``probe`` is taken, synchronously or not.
-    package struct SuffixSearch: Sendable {
-        private var low = 0
-        private var high = 1
-        private var growing = true
-        /// The suffix to look up next, or `nil` once ``lastTaken`` is known.
-        package private(set) var probe: Int? = 1
+    /// A name with a suffix: `<name>_<suffix>`.
+    package static func suffixed(_ name: String, _ suffix: Int) -> String {
+        "\(name)_\(suffix)"
+    }
+}
 
-        /// A search from the start.
-        package init() {}
+/// Finds a suffix `n` such that `<name>_<n>` is taken in a project and `<name>_<n+1>` is free (0 when
+/// `<name>_1` is free): an exponential then a binary search over lookups the backend makes, exact when the
+/// taken suffixes are `1…m`.
+///
+/// ```swift
+/// var search = SuffixSearch()
+/// while let suffix = search.probe { search.record(taken: try exists(RunNameCandidates.suffixed(name, suffix))) }
+/// names.skip(past: search.result)
+/// ```
+package struct SuffixSearch: Sendable {
+    private var low = 0
+    private var high = 1
+    private var growing = true
+    private var done = false
 
-        /// The answer, once ``probe`` is `nil`.
-        package var lastTaken: Int { low }
+    /// A search from suffix 1.
+    package init() {}
 
-        /// Records whether `<name>_<probe>` is taken and moves to the next probe.
-        package mutating func record(taken: Bool) {
-            guard let current = probe else { return }
-            if growing {
-                if taken {
-                    low = current
-                    guard current <= Int.max / 2 else {
-                        probe = nil
-                        return
-                    }
-                    high = current * 2
-                    probe = high
+    /// The suffix to look up next, or `nil` when ``result`` is known.
+    package var probe: Int? {
+        if done { return nil }
+        return growing ? high : low + (high - low) / 2
+    }
+
+    /// Records whether the name with the suffix ``probe`` gave is taken.
+    package mutating func record(taken: Bool) {
+        guard let probe else { return }
+        if growing {
+            if taken {
+                low = high
+                guard high <= Int.max / 2 else {
+                    done = true
                     return
                 }
-                growing = false
-            } else if taken {
-                low = current
+                high *= 2
             } else {
-                high = current
+                growing = false
+                done = high - low <= 1
             }
-            probe = high - low > 1 ? low + (high - low) / 2 : nil
+        } else {
+            if taken { low = probe } else { high = probe }
+            done = high - low <= 1
         }
     }
+
+    /// The last taken suffix found (valid once ``probe`` is `nil`).
+    package var result: Int { low }
 }

@@ -10,11 +10,7 @@ import Testing
 
 @Suite("PostgreSQL job store")
 struct PostgresJobStoreTests {
-    /// Every case; `everyJobIsARunFromSubmission` reads the job's run through the `TrackingStore` methods, which
-    /// are not on PostgreSQL yet (issue 15, the tracking helper): `jobRunRows` checks the same rows directly.
-    static let jobCases = JobStoreConformance.allCases.filter { $0 != .everyJobIsARunFromSubmission }
-
-    @Test("conforms to the JobStore contract", arguments: jobCases)
+    @Test("conforms to the JobStore contract", arguments: JobStoreConformance.allCases)
     func conformance(check: JobStoreConformance) async throws {
         try await PostgresJobDatabase.with("jobs_\(check.rawValue)") { database in
             let fixture = JobStoreFixture(store: database.store, projectID: try await database.project()) {
@@ -31,12 +27,8 @@ struct PostgresJobStoreTests {
             let project = try await database.project()
             let fixture = RemoteArtifactStoreFixture(
                 jobs: store,
-                // A job's run (the tracking methods are not on PostgreSQL yet), deleted with its row.
-                makeRun: {
-                    let job = NewJob(projectID: project, runID: .random(), name: "r", argv: ["true"])
-                    return try await store.submitJob(job, now: Date()).spec.runID
-                },
-                deleteRun: { try await database.deleteRun($0) }
+                makeRun: { try await store.createRun(NewRun(projectID: project)).id },
+                deleteRun: { try await store.deleteRun($0) }
             )
             try await check.check(fixture)
         }
@@ -271,29 +263,9 @@ final class PostgresJobDatabase: Sendable {
         for task in tasks { _ = await task.result }
     }
 
-    /// A project to submit to, inserted directly.
+    /// A project to submit to.
     func project() async throws -> Int64 {
-        let now = Timestamp.nowMicroseconds()
-        return try await store.withConnection { connection in
-            let rows = try await connection.query(
-                """
-                INSERT INTO projects (namespace, slug, display_name, created_at)
-                VALUES ('ada', 'jobs', 'jobs', \(now))
-                ON CONFLICT (namespace, slug) DO UPDATE SET display_name = EXCLUDED.display_name
-                RETURNING id
-                """,
-                logger: Self.logger
-            ).collect()
-            return try #require(rows.first).decode(Int64.self)
-        }
-    }
-
-    /// Deletes a run's row (and, by the schema's cascades, what belongs to it).
-    func deleteRun(_ id: RunID) async throws {
-        try await store.withConnection { connection in
-            _ = try await connection.query("DELETE FROM runs WHERE id = \(id.rawValue)", logger: Self.logger)
-                .collect()
-        }
+        try await store.project(namespace: "ada", displayName: "jobs").id
     }
 
     /// A run's row as stored.
