@@ -122,11 +122,6 @@ package enum JobStoreText {
         QuillError(.conflict, "a run with id '\(run)' already exists; leave the run id out to get a fresh one")
     }
 
-    /// A submission to an unknown project.
-    package static func missingProject(_ id: Int64) -> QuillError {
-        QuillError(.notFound, "project \(id) not found; create it first")
-    }
-
     /// A call about an attempt that is no longer the job's running one on that worker.
     package static func attemptNotRunning(_ ref: AttemptRef, jobStatus: JobStatus) -> QuillError {
         QuillError(

@@ -14,59 +14,20 @@ import QuillStore
 ///
 /// A job whose run was deleted gets it again at its next change.
 extension PostgresStore {
-    /// Inserts a just-submitted job's run, `queued`, named after the job (suffixed `_1`, `_2`, … when the name
-    /// is taken in the project, as every run is), with its tags, and indexes it for search.
+    /// Inserts a just-submitted job's run, `queued`, as every run is inserted (``insertRun(_:_:)``: named after
+    /// the job, suffixed `_1`, `_2`, … when the name is taken in the project), with its tags, and indexes it
+    /// for search.
     ///
     /// - Throws: `conflict` when a run with the job's run id exists.
     func insertJobRun(_ job: PostgresJobRows.JobRow, now: Int64, on connection: PostgresConnection) async throws {
         let run = job.spec.run(jobID: job.id, now: now)
-        let id = job.spec.runID.rawValue
-        let created = Timestamp.nowMicroseconds()
-        let status = run.status.rawValue
-        let config = JSONWriter.string(.object(run.config))
-        var names = RunNameCandidates(requested: run.name)
-        var searched = false
-        while true {
-            let name = names.next()
-            // Both uniqueness rules (the id, the name in the project) end in DO NOTHING: a failed statement would
-            // abort the whole transaction.
-            let inserted = try await connection.query(
-                """
-                INSERT INTO runs (
-                    id, project_id, name, kind, status, created_at, updated_at, started_at, "user", config
-                ) VALUES (
-                    \(id), \(run.projectID), \(name), \(run.kind.label), \(status), \(created), \(created), \(now),
-                    \(run.user), \(config)
-                )
-                ON CONFLICT DO NOTHING
-                RETURNING id
-                """,
-                logger: logger
-            ).collect()
-            if !inserted.isEmpty { break }
-            let taken = try await connection.query("SELECT 1 FROM runs WHERE id = \(id)", logger: logger).collect()
-            guard taken.isEmpty else { throw JobStoreText.runIDTaken(job.spec.runID) }
-            if !searched, let requested = names.requested {
-                searched = true
-                var search = SuffixSearch()
-                while let probe = search.probe {
-                    let rows = try await connection.query(
-                        "SELECT 1 FROM runs WHERE project_id = \(run.projectID) AND name = \(RunNameCandidates.suffixed(requested, probe))",
-                        logger: logger
-                    ).collect()
-                    search.record(taken: !rows.isEmpty)
-                }
-                names.skip(past: search.result)
-            }
+        do {
+            _ = try await insertRun(connection, run)
+        } catch let error as QuillError where error.code == .conflict {
+            // The only conflict of a run whose id is given: that id is taken.
+            throw JobStoreText.runIDTaken(job.spec.runID)
         }
-        let tags = run.tags.sorted { $0.key < $1.key }
-        try await connection.query(
-            """
-            INSERT INTO tags (run_id, key, value)
-            SELECT \(id), key, value FROM unnest(\(tags.map(\.key))::text[], \(tags.map(\.value))::text[]) AS t(key, value)
-            """,
-            logger: logger
-        )
+        try await insertTags(connection, runID: job.spec.runID.rawValue, run.tags)
         try await refreshSearchIndex(runID: job.spec.runID, on: connection)
     }
 

@@ -27,7 +27,7 @@ extension PostgresStore {
                 "SELECT 1 FROM projects WHERE id = \(job.projectID) FOR KEY SHARE",
                 logger: logger
             ).collect()
-            guard !project.isEmpty else { throw JobStoreText.missingProject(job.projectID) }
+            guard !project.isEmpty else { throw TrackingRules.missingProjectOfRun(job.projectID) }
             let inserted = try await connection.query(
                 """
                 INSERT INTO jobs (

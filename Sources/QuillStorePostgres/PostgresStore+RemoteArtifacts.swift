@@ -16,7 +16,7 @@ extension PostgresStore {
                 "SELECT 1 FROM runs WHERE id = \(request.run.rawValue) FOR KEY SHARE",
                 logger: logger
             ).collect()
-            guard !run.isEmpty else { throw Self.requestedRunMissing(request.run) }
+            guard !run.isEmpty else { throw TrackingRules.missingRun(request.run) }
             let rows = try await connection.query(
                 """
                 INSERT INTO remote_artifact_requests (
@@ -41,7 +41,7 @@ extension PostgresStore {
         try await withConnection { connection in
             let exists = try await connection.query("SELECT 1 FROM runs WHERE id = \(run.rawValue)", logger: logger)
                 .collect()
-            guard !exists.isEmpty else { throw Self.requestedRunMissing(run) }
+            guard !exists.isEmpty else { throw TrackingRules.missingRun(run) }
             return try await connection.query(
                 """
                 SELECT \(unescaped: PostgresJobRows.remoteArtifactColumns) FROM remote_artifact_requests
@@ -137,10 +137,5 @@ extension PostgresStore {
             guard let stored = updated.first else { throw JobStoreText.missingRemoteArtifact(id) }
             return try PostgresJobRows.remoteArtifact(stored)
         }
-    }
-
-    /// An unknown run's error (the tracking store's words).
-    static func requestedRunMissing(_ id: RunID) -> QuillError {
-        QuillError(.notFound, "run '\(id)' not found")
     }
 }

@@ -205,17 +205,7 @@ extension PostgresStore {
                 throw TrackingRules.missingParent(parent)
             }
             let row = try await insertRun(connection, request)
-            if !request.tags.isEmpty {
-                let tags = request.tags.sorted { $0.key < $1.key }
-                try await connection.query(
-                    """
-                    INSERT INTO tags (run_id, key, value)
-                    SELECT \(row.id), key, value FROM unnest(\(tags.map(\.key))::text[], \(tags.map(\.value))::text[])
-                        AS t(key, value)
-                    """,
-                    logger: logger
-                )
-            }
+            try await insertTags(connection, runID: row.id, request.tags)
             let run = try row.stored()
             try await refreshSearchIndex(runID: run.id, on: connection)
             return run
@@ -226,7 +216,7 @@ extension PostgresStore {
     /// a taken name gets a free suffix (``RunNameCandidates``, ``SuffixSearch``) and a generated name is drawn
     /// again. A requested id that is taken is a conflict. `ON CONFLICT DO NOTHING` keeps the transaction
     /// usable when a row is taken; a run another transaction is inserting is waited for.
-    private func insertRun(_ connection: PostgresConnection, _ request: NewRun) async throws -> RunRow {
+    func insertRun(_ connection: PostgresConnection, _ request: NewRun) async throws -> RunRow {
         var names = RunNameCandidates(requested: request.name)
         var row = RunRow(request, id: request.id ?? RunID.random(), name: names.next(), now: Self.now())
         var searched = false
@@ -265,6 +255,20 @@ extension PostgresStore {
             }
             row.name = names.next()
         }
+    }
+
+    /// Inserts a new run's tags.
+    func insertTags(_ connection: PostgresConnection, runID: String, _ tags: [String: String]) async throws {
+        guard !tags.isEmpty else { return }
+        let sorted = tags.sorted { $0.key < $1.key }
+        try await connection.query(
+            """
+            INSERT INTO tags (run_id, key, value)
+            SELECT \(runID), key, value FROM unnest(\(sorted.map(\.key))::text[], \(sorted.map(\.value))::text[])
+                AS t(key, value)
+            """,
+            logger: logger
+        )
     }
 
     package func run(_ id: RunID) async throws -> StoredRun? {

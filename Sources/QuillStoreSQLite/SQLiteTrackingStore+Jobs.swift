@@ -19,7 +19,7 @@ extension SQLiteTrackingStore: JobStore {
         ]
         return try await write(conflicts: conflicts) { db in
             guard try ProjectRecord.exists(db, key: job.projectID) else {
-                throw JobStoreText.missingProject(job.projectID)
+                throw TrackingRules.missingProjectOfRun(job.projectID)
             }
             let time = Timestamp.microseconds(now)
             var record = JobRecord(job, now: time)

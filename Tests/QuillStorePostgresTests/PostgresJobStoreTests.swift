@@ -10,11 +10,7 @@ import Testing
 
 @Suite("PostgreSQL job store")
 struct PostgresJobStoreTests {
-    /// Every case; `everyJobIsARunFromSubmission` reads the job's run through the `TrackingStore` methods, which
-    /// are not on PostgreSQL yet (issue 15, the tracking helper): `jobRunRows` checks the same rows directly.
-    static let jobCases = JobStoreConformance.allCases.filter { $0 != .everyJobIsARunFromSubmission }
-
-    @Test("conforms to the JobStore contract", arguments: jobCases)
+    @Test("conforms to the JobStore contract", arguments: JobStoreConformance.allCases)
     func conformance(check: JobStoreConformance) async throws {
         try await PostgresJobDatabase.with("jobs_\(check.rawValue)") { database in
             let fixture = JobStoreFixture(store: database.store, projectID: try await database.project()) {
@@ -31,12 +27,8 @@ struct PostgresJobStoreTests {
             let project = try await database.project()
             let fixture = RemoteArtifactStoreFixture(
                 jobs: store,
-                // A job's run (the tracking methods are not on PostgreSQL yet), deleted with its row.
-                makeRun: {
-                    let job = NewJob(projectID: project, runID: .random(), name: "r", argv: ["true"])
-                    return try await store.submitJob(job, now: Date()).spec.runID
-                },
-                deleteRun: { try await database.deleteRun($0) }
+                makeRun: { try await store.createRun(NewRun(projectID: project)).id },
+                deleteRun: { try await store.deleteRun($0) }
             )
             try await check.check(fixture)
         }
@@ -98,6 +90,34 @@ struct PostgresJobStoreTests {
             #expect(attempts?.0 == count)
             #expect(attempts?.1 == count)
             #expect(attempts?.2 == 1, "no job needed a second attempt")
+        }
+    }
+
+    @Test("one worker claiming through 3 stores at once gets no more than its slots, and never a GPU twice")
+    func oneWorkerOverReplicas() async throws {
+        try await PostgresJobDatabase.with("jobs_one_worker") { database in
+            let project = try await database.project()
+            let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+            for index in 0..<6 {
+                var job = NewJob(projectID: project, runID: .random(), name: "g\(index)", argv: ["true"])
+                job.resources = JobResources(gpus: 1)
+                _ = try await database.store.submitJob(job, now: t0)
+            }
+            let stores = [database.store, try await database.openAnother(), try await database.openAnother()]
+            let worker = WorkerCapabilities(name: "box", slots: 3, gpus: [0, 1])
+            let claims = try await withThrowingTaskGroup(of: JobClaim?.self) { group in
+                for index in 0..<9 {
+                    let store = stores[index % stores.count]
+                    group.addTask { try await store.claimJob(worker, lease: .seconds(60), now: t0) }
+                }
+                var claims: [JobClaim] = []
+                for try await claim in group { if let claim { claims.append(claim) } }
+                return claims
+            }
+            // Three slots, but two GPUs: two claims, one GPU each, not the same.
+            #expect(claims.count == 2)
+            #expect(Set(claims.flatMap(\.attempt.gpus)) == [0, 1])
+            #expect(Set(claims.map(\.job.id)).count == claims.count)
         }
     }
 
@@ -243,29 +263,9 @@ final class PostgresJobDatabase: Sendable {
         for task in tasks { _ = await task.result }
     }
 
-    /// A project to submit to, inserted directly.
+    /// A project to submit to.
     func project() async throws -> Int64 {
-        let now = Timestamp.nowMicroseconds()
-        return try await store.withConnection { connection in
-            let rows = try await connection.query(
-                """
-                INSERT INTO projects (namespace, slug, display_name, created_at)
-                VALUES ('ada', 'jobs', 'jobs', \(now))
-                ON CONFLICT (namespace, slug) DO UPDATE SET display_name = EXCLUDED.display_name
-                RETURNING id
-                """,
-                logger: Self.logger
-            ).collect()
-            return try #require(rows.first).decode(Int64.self)
-        }
-    }
-
-    /// Deletes a run's row (and, by the schema's cascades, what belongs to it).
-    func deleteRun(_ id: RunID) async throws {
-        try await store.withConnection { connection in
-            _ = try await connection.query("DELETE FROM runs WHERE id = \(id.rawValue)", logger: Self.logger)
-                .collect()
-        }
+        try await store.project(namespace: "ada", displayName: "jobs").id
     }
 
     /// A run's row as stored.
