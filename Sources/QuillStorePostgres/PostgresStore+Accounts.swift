@@ -30,7 +30,7 @@ extension PostgresStore {
             let user = try await takingName(name) {
                 try await connection.firstRow(
                     """
-                    INSERT INTO users (name, is_admin, created_at) VALUES (\(name), \(isAdmin), \(Self.nowMicroseconds()))
+                    INSERT INTO users (name, is_admin, created_at) VALUES (\(name), \(isAdmin), \(Self.now()))
                     RETURNING \(unescaped: Self.userColumns)
                     """,
                     logger: logger,
@@ -154,7 +154,7 @@ extension PostgresStore {
                 try await connection.firstRow(
                     """
                     INSERT INTO api_keys (user_id, label, prefix, hash, created_at)
-                    VALUES (\(user.id), \(key.label), \(key.prefix), \(key.hash), \(Self.nowMicroseconds()))
+                    VALUES (\(user.id), \(key.label), \(key.prefix), \(key.hash), \(Self.now()))
                     RETURNING id, \(user.name), label, prefix, created_at, revoked_at
                     """,
                     logger: logger,
@@ -212,7 +212,7 @@ extension PostgresStore {
             guard key.user == user else { throw AccountRules.apiKeyNotFound(id: id, user: user) }
             let revoked = try await connection.firstRow(
                 """
-                UPDATE api_keys SET revoked_at = coalesce(revoked_at, \(Self.nowMicroseconds())) WHERE id = \(id)
+                UPDATE api_keys SET revoked_at = coalesce(revoked_at, \(Self.now())) WHERE id = \(id)
                 RETURNING id, \(key.user), label, prefix, created_at, revoked_at
                 """,
                 logger: logger,
@@ -229,7 +229,7 @@ extension PostgresStore {
     /// Records a session for the valid API key whose hash is `keyHash`, checked in the same transaction.
     @discardableResult
     package func createSession(tokenHash: String, keyHash: String, expiresAt: Date) async throws -> StoredUser {
-        let now = Self.nowMicroseconds()
+        let now = Self.now()
         let expires = Timestamp.microseconds(expiresAt)
         return try await transaction { connection in
             // The one check of the key: valid now, in the transaction that records the session (the key's row
@@ -349,9 +349,6 @@ extension PostgresStore {
         )
     }
 
-    /// Now, in the microseconds the tables hold.
-    static func nowMicroseconds() -> Int64 { Timestamp.nowMicroseconds() }
-
     // MARK: Reads and rules inside a transaction
 
     private func fetchUser(_ name: String, on connection: PostgresConnection) async throws -> StoredUser? {
@@ -403,7 +400,7 @@ extension PostgresStore {
         let organization = try await takingName(name) {
             try await connection.firstRow(
                 """
-                INSERT INTO organizations (name, created_at) VALUES (\(name), \(Self.nowMicroseconds()))
+                INSERT INTO organizations (name, created_at) VALUES (\(name), \(Self.now()))
                 RETURNING id, name, created_at
                 """,
                 logger: logger,

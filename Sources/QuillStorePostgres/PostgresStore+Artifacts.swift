@@ -16,7 +16,7 @@ extension PostgresStore {
     package func createArtifact(_ request: NewArtifact) async throws -> ArtifactCreation {
         try await transaction { connection in
             try await requireRun(request.run, on: connection)
-            let now = Timestamp.date(microseconds: Self.nowMicroseconds())
+            let now = Timestamp.date(microseconds: Self.now())
             let created = ArtifactTransitions.created(request, now: now)
             // Two replicas creating one path at once: one inserts, the other waits for it and reads its row.
             let inserted = try await connection.firstRow(
@@ -50,7 +50,7 @@ extension PostgresStore {
         try await transaction { connection in
             try await requireRun(run, on: connection)
             let existing = try await requireArtifact(run, path, on: connection)
-            let now = Timestamp.date(microseconds: Self.nowMicroseconds())
+            let now = Timestamp.date(microseconds: Self.now())
             return try await writeArtifact(
                 ArtifactTransitions.uploaded(existing, size: size, sha256: sha256, now: now),
                 on: connection
@@ -63,7 +63,7 @@ extension PostgresStore {
         try await transaction { connection in
             try await requireRun(run, on: connection)
             let existing = try await requireArtifact(run, path, on: connection)
-            let now = Timestamp.date(microseconds: Self.nowMicroseconds())
+            let now = Timestamp.date(microseconds: Self.now())
             return try await writeArtifact(ArtifactTransitions.failed(existing, now: now), on: connection)
         }
     }
@@ -194,7 +194,7 @@ extension PostgresStore {
             of: Int64.self,
             logger: logger
         )
-        guard !found.isEmpty else { throw QuillError(.notFound, "run '\(run)' not found") }
+        guard !found.isEmpty else { throw TrackingRules.missingRun(run) }
     }
 
     private func fetchArtifact(
