@@ -48,19 +48,7 @@ extension PostgresStore {
             if !batch.metrics.isEmpty {
                 result = try await writeMetrics(connection, run: run, batch.metrics)
             }
-            if !params.isEmpty {
-                let sorted = params.sorted { $0.key < $1.key }
-                try await connection.query(
-                    """
-                    INSERT INTO params (run_id, key, value)
-                    SELECT \(id), key, value
-                    FROM unnest(\(sorted.map(\.key))::text[], \(sorted.map { JSONWriter.string($0.value) })::text[])
-                        AS p(key, value)
-                    ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value
-                    """,
-                    logger: logger
-                )
-            }
+            try await setPairs(connection, "params", owner: "run_id", id, params.mapValues(JSONWriter.string))
             // Removed tags first, then set ones: a key in both ends up set.
             if !batch.removedTags.isEmpty {
                 try await connection.query(
@@ -68,18 +56,7 @@ extension PostgresStore {
                     logger: logger
                 )
             }
-            if !batch.tags.isEmpty {
-                let sorted = batch.tags.sorted { $0.key < $1.key }
-                try await connection.query(
-                    """
-                    INSERT INTO tags (run_id, key, value)
-                    SELECT \(id), key, value FROM unnest(\(sorted.map(\.key))::text[], \(sorted.map(\.value))::text[])
-                        AS t(key, value)
-                    ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value
-                    """,
-                    logger: logger
-                )
-            }
+            try await setPairs(connection, "tags", owner: "run_id", id, batch.tags)
             if !batch.links.isEmpty {
                 // In the batch's order (links read back by id); one already there is ignored.
                 try await connection.query(
