@@ -24,11 +24,7 @@ struct PostgresTrackingStoreTests {
         try await TestPostgres.withStore("tracking_\(check.rawValue)") { store in try await check.check(store) }
     }
 
-    /// The artifact case needs `createArtifact` on PostgreSQL (helper pgaccounts); the coordinator re-enables it.
-    @Test(
-        "conforms to the ActivityStore contract",
-        arguments: ActivityStoreConformance.allCases.filter { $0 != .artifactsCountTheirStoredVersions }
-    )
+    @Test("conforms to the ActivityStore contract", arguments: ActivityStoreConformance.allCases)
     func activityConformance(check: ActivityStoreConformance) async throws {
         try await TestPostgres.withStore("activity_\(check.rawValue)") { store in try await check.check(store) }
     }
