@@ -79,3 +79,33 @@ package enum TrackingRules {
         !params.isEmpty || !batch.tags.isEmpty || !batch.removedTags.isEmpty
     }
 }
+
+extension TrackingRules {
+    /// A project's or run's new `deleted_at` when a request moves it to the trash (`true`) or restores it
+    /// (`false`), or `nil` when nothing changes (no request, or already there: the first deletion time stays).
+    package static func trashChange(_ deleted: Bool?, deletedAt: Int64?, now: Int64) -> Int64?? {
+        guard let deleted, deleted != (deletedAt != nil) else { return nil }
+        return .some(deleted ? now : nil)
+    }
+
+    /// Runs with their details, in the runs' order, from what a backend read for all of them at once (by run
+    /// id): the one assembly of ``RunDetails`` (a run page and a search page both come here).
+    package static func details(
+        _ runs: [StoredRun],
+        params: [String: [String: JSONValue]],
+        tags: [String: [String: String]],
+        links: [String: [RunLink]],
+        metrics: [String: [String: MetricStatistics]]
+    ) -> [RunDetails] {
+        runs.map { run in
+            let id = run.id.rawValue
+            return RunDetails(
+                run: run,
+                params: params[id] ?? [:],
+                tags: tags[id] ?? [:],
+                links: links[id] ?? [],
+                metrics: metrics[id] ?? [:]
+            )
+        }
+    }
+}

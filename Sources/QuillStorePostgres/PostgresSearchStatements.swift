@@ -56,47 +56,6 @@ enum PostgresSearch {
         return (params, tags)
     }
 
-    /// The details of several runs, in their order, in one query per table.
-    static func details(
-        _ runs: [StoredRun],
-        on connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> [RunDetails] {
-        guard !runs.isEmpty else { return [] }
-        let ids = runs.map(\.id.rawValue)
-        let (params, tags) = try await paramsAndTags(ids, on: connection, logger: logger)
-        var links: [String: [RunLink]] = [:]
-        let linkRows = try await connection.query(
-            "SELECT run_id, label, url, created_at FROM links WHERE run_id = ANY(\(ids)) ORDER BY id",
-            logger: logger
-        )
-        for try await (run, label, url, created) in linkRows.decode((String, String, String, Int64).self) {
-            links[run, default: []].append(
-                RunLink(label: label, url: url, timestamp: Timestamp.date(microseconds: created))
-            )
-        }
-        var metrics: [String: [String: MetricStatistics]] = [:]
-        let statsRows = try await connection.query(
-            """
-            SELECT run_id, key, count, last_value, last_step, min_value, max_value
-            FROM metric_stats WHERE run_id = ANY(\(ids))
-            """,
-            logger: logger
-        )
-        for try await (run, key, count, last, lastStep, min, max) in statsRows.decode(
-            (String, String, Int64, Double?, Int64?, Double?, Double?).self
-        ) {
-            metrics[run, default: [:]][key] = MetricStatistics(
-                count: Int(count),
-                last: last ?? .nan,
-                lastStep: lastStep.map { Int($0) },
-                min: min ?? .nan,
-                max: max ?? .nan
-            )
-        }
-        return RunDetails.page(runs, params: params, tags: tags, links: links, metrics: metrics)
-    }
-
     /// Writes the `search_fields` rows (``SearchFieldRow``) of the runs `select` reads (``runColumns``), whose
     /// rows must be gone; returns the last run's id, `nil` when `select` read none.
     @discardableResult

@@ -27,7 +27,7 @@ extension PostgresStore {
             // The only conflict of a run whose id is given: that id is taken.
             throw JobStoreText.runIDTaken(job.spec.runID)
         }
-        try await insertTags(connection, runID: job.spec.runID.rawValue, run.tags)
+        try await setPairs(connection, "tags", owner: "run_id", job.spec.runID.rawValue, run.tags)
         try await refreshSearchIndex(runID: job.spec.runID, on: connection)
     }
 

@@ -48,19 +48,7 @@ extension PostgresStore {
             if !batch.metrics.isEmpty {
                 result = try await writeMetrics(connection, run: run, batch.metrics)
             }
-            if !params.isEmpty {
-                let sorted = params.sorted { $0.key < $1.key }
-                try await connection.query(
-                    """
-                    INSERT INTO params (run_id, key, value)
-                    SELECT \(id), key, value
-                    FROM unnest(\(sorted.map(\.key))::text[], \(sorted.map { JSONWriter.string($0.value) })::text[])
-                        AS p(key, value)
-                    ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value
-                    """,
-                    logger: logger
-                )
-            }
+            try await setPairs(connection, "params", owner: "run_id", id, params.mapValues(JSONWriter.string))
             // Removed tags first, then set ones: a key in both ends up set.
             if !batch.removedTags.isEmpty {
                 try await connection.query(
@@ -68,18 +56,7 @@ extension PostgresStore {
                     logger: logger
                 )
             }
-            if !batch.tags.isEmpty {
-                let sorted = batch.tags.sorted { $0.key < $1.key }
-                try await connection.query(
-                    """
-                    INSERT INTO tags (run_id, key, value)
-                    SELECT \(id), key, value FROM unnest(\(sorted.map(\.key))::text[], \(sorted.map(\.value))::text[])
-                        AS t(key, value)
-                    ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value
-                    """,
-                    logger: logger
-                )
-            }
+            try await setPairs(connection, "tags", owner: "run_id", id, batch.tags)
             if !batch.links.isEmpty {
                 // In the batch's order (links read back by id); one already there is ignored.
                 try await connection.query(
@@ -157,17 +134,35 @@ extension PostgresStore {
                 SELECT s.id, s.key FROM metric_series s JOIN wanted w ON s.key = w.key WHERE s.run_id = \(id)
             )
             SELECT series.key, series.id, st.count, st.last_idx, st.last_value, st.last_step, st.max_step,
-                st.min_value, st.max_value
+                st.min_value, st.max_value,
+                b.count, b.min_idx, b.min_step, b.min_value, b.min_ts, b.max_idx, b.max_step, b.max_value, b.max_ts,
+                b.first_idx, b.last_idx
             FROM series LEFT JOIN metric_stats st ON st.run_id = \(id) AND st.key = series.key
+            LEFT JOIN metric_blocks b ON b.series = series.id AND b.block = st.last_idx / \(Int64(MetricBlock.size))
             """,
             logger: logger
         )
         var seriesOf: [String: Int64] = [:]
         var stored: [String: MetricSeriesStatistics] = [:]
+        // The block of each key's largest stored index, which a batch of new points usually extends: read here
+        // rather than by a statement of its own.
+        var boundary: [MetricBlock.Key: MetricBlock] = [:]
         for try await row in seriesRows.decode(
-            (String, Int64, Int64?, Int64?, Double?, Int64?, Int64?, Double?, Double?).self
+            (
+                String, Int64, Int64?, Int64?, Double?, Int64?, Int64?, Double?, Double?, Int64?, Int64?, Int64?,
+                Double?, Int64?, Int64?, Int64?, Double?, Int64?, Int64?, Int64?
+            ).self
         ) {
             seriesOf[row.0] = row.1
+            if let lastIndex = row.3, let count = row.9, let first = row.18, let last = row.19 {
+                boundary[MetricBlock.Key(series: row.1, block: MetricBlock.number(of: Int(lastIndex)))] = MetricBlock(
+                    count: Int(count),
+                    minimum: Self.blockPoint(row.10, row.11, row.12, row.13),
+                    maximum: Self.blockPoint(row.14, row.15, row.16, row.17),
+                    firstIndex: Int(first),
+                    lastIndex: Int(last)
+                )
+            }
             if let count = row.2, let lastIndex = row.3, let maxStep = row.6 {
                 stored[row.0] = MetricSeriesStatistics(
                     count: Int(count),
@@ -236,136 +231,189 @@ extension PostgresStore {
             }
         )
         if !series.isEmpty {
-            // NaN is bound as NaN and stored as NULL (the schema's convention); the conflict clause keeps a
-            // point the store has, should the check above have missed one.
-            try await connection.query(
-                """
-                INSERT INTO metrics (series, idx, step, value, ts)
-                SELECT series, idx, step, nullif(value, 'NaN'::float8), ts
-                FROM unnest(\(series)::bigint[], \(indexes)::bigint[], \(steps)::bigint[], \(values)::float8[],
-                    \(times)::bigint[]) AS p(series, idx, step, value, ts)
-                ON CONFLICT (series, idx) DO NOTHING
-                """,
-                logger: logger
+            var merged = ingest.blocks
+            let read = try await storedBlocks(connection, ingest.blocks, lastStored: stored, seriesOf: seriesOf)
+            for (key, block) in boundary.merging(read, uniquingKeysWith: { first, _ in first })
+            where merged[key] != nil {
+                merged[key]?.merge(block)
+            }
+            try await write(
+                connection,
+                run: id,
+                points: (series, indexes, steps, values, times),
+                statistics: ingest.statistics.sorted { $0.key < $1.key },
+                blocks: merged.sorted { ($0.key.series, $0.key.block) < ($1.key.series, $1.key.block) }
             )
-            try await writeStatistics(connection, run: id, ingest.statistics)
-            try await mergeBlocks(connection, ingest.blocks, lastStored: stored, seriesOf: seriesOf)
         }
         return BatchResult(metricsWritten: ingest.written, metricsIgnored: ingest.ignored)
     }
 
-    /// Writes the statistics of the keys a batch wrote, replacing the stored rows, in one statement per
-    /// 5,000 keys (a statement has at most 65,535 parameters).
-    private func writeStatistics(
+    /// The most parameters one statement binds here (PostgreSQL's limit is 65,535).
+    private static let maximumBinds = 60_000
+
+    /// Writes a batch's new points, its keys' statistics and its blocks' merged summaries: one statement (the
+    /// points from bound arrays, the rest as rows of `VALUES`, joined by data-modifying `WITH` clauses) when
+    /// its parameters fit, else one for the points and one per few thousand rows of each of the others.
+    private func write(
         _ connection: PostgresConnection,
         run: String,
-        _ statistics: [String: MetricSeriesStatistics]
+        points: ([Int64], [Int64], [Int64], [Double], [Int64]),
+        statistics: [(key: String, value: MetricSeriesStatistics)],
+        blocks: [(key: MetricBlock.Key, value: MetricBlock)]
     ) async throws {
-        let sorted = statistics.sorted { $0.key < $1.key }
-        for chunk in stride(from: 0, to: sorted.count, by: 5000) {
-            var binds = PostgresBindings()
-            var rows: [String] = []
-            for (key, values) in sorted[chunk..<min(chunk + 5000, sorted.count)] {
-                let first = binds.count
-                binds.append(run)
-                binds.append(key)
-                binds.append(Int64(values.count))
-                binds.append(Int64(values.lastIndex))
-                binds.append(values.lastValue)
-                binds.append(values.lastStep.map(Int64.init))
-                binds.append(Int64(values.maxStep))
-                binds.append(values.minValue)
-                binds.append(values.maxValue)
-                rows.append(Self.placeholders(from: first + 1, count: 9))
-            }
+        // NaN is bound as NaN and stored as NULL (the schema's convention); the conflict clause keeps a point
+        // the store has, should the check before have missed one.
+        let insertPoints = """
+            INSERT INTO metrics (series, idx, step, value, ts)
+            SELECT series, idx, step, nullif(value, 'NaN'::float8), ts
+            FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::float8[], $5::bigint[]) AS p(series, idx, step,
+                value, ts)
+            ON CONFLICT (series, idx) DO NOTHING
+            """
+        var binds = PostgresBindings()
+        binds.append(points.0)
+        binds.append(points.1)
+        binds.append(points.2)
+        binds.append(points.3)
+        binds.append(points.4)
+        if binds.count + 9 * statistics.count + 13 * blocks.count <= Self.maximumBinds {
+            let statisticsRows = Self.append(statistics[...], run: run, to: &binds)
+            let blockRows = Self.append(blocks[...], to: &binds)
             let sql = """
-                INSERT INTO metric_stats (run_id, key, count, last_idx, last_value, last_step, max_step, min_value,
-                    max_value)
-                VALUES \(rows.joined(separator: ", "))
-                ON CONFLICT (run_id, key) DO UPDATE SET count = excluded.count, last_idx = excluded.last_idx,
-                    last_value = excluded.last_value, last_step = excluded.last_step, max_step = excluded.max_step,
-                    min_value = excluded.min_value, max_value = excluded.max_value
+                WITH points AS (\(insertPoints)),
+                statistics AS (\(Self.upsertStatistics(statisticsRows)))
+                \(Self.upsertBlocks(blockRows))
                 """
             try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+            return
+        }
+        try await connection.query(PostgresQuery(unsafeSQL: insertPoints, binds: binds), logger: logger)
+        for chunk in stride(from: 0, to: statistics.count, by: 5000) {
+            var binds = PostgresBindings()
+            let rows = Self.append(statistics[chunk..<min(chunk + 5000, statistics.count)], run: run, to: &binds)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: Self.upsertStatistics(rows), binds: binds),
+                logger: logger
+            )
+        }
+        for chunk in stride(from: 0, to: blocks.count, by: 4000) {
+            var binds = PostgresBindings()
+            let rows = Self.append(blocks[chunk..<min(chunk + 4000, blocks.count)], to: &binds)
+            try await connection.query(PostgresQuery(unsafeSQL: Self.upsertBlocks(rows), binds: binds), logger: logger)
         }
     }
 
-    /// Merges the summaries of newly written points into the stored blocks: the stored rows of the touched
-    /// blocks are read in one statement (only blocks that can hold a stored point: none past the block of
-    /// the key's largest stored index), merged (``MetricBlock/merge(_:)``) and written back in one statement
-    /// per 4,000 blocks.
-    private func mergeBlocks(
+    /// Binds keys' statistics as rows of `metric_stats` and returns their `VALUES` rows.
+    private static func append(
+        _ statistics: ArraySlice<(key: String, value: MetricSeriesStatistics)>,
+        run: String,
+        to binds: inout PostgresBindings
+    ) -> [String] {
+        var rows: [String] = []
+        for (key, values) in statistics {
+            let first = binds.count
+            binds.append(run)
+            binds.append(key)
+            binds.append(Int64(values.count))
+            binds.append(Int64(values.lastIndex))
+            binds.append(values.lastValue)
+            binds.append(values.lastStep.map(Int64.init))
+            binds.append(Int64(values.maxStep))
+            binds.append(values.minValue)
+            binds.append(values.maxValue)
+            rows.append(placeholders(from: first + 1, count: 9))
+        }
+        return rows
+    }
+
+    /// Binds blocks' summaries as rows of `metric_blocks` and returns their `VALUES` rows.
+    private static func append(
+        _ blocks: ArraySlice<(key: MetricBlock.Key, value: MetricBlock)>,
+        to binds: inout PostgresBindings
+    ) -> [String] {
+        var rows: [String] = []
+        for (key, block) in blocks {
+            let first = binds.count
+            binds.append(key.series)
+            binds.append(Int64(key.block))
+            binds.append(Int64(block.count))
+            for point in [block.minimum, block.maximum] {
+                binds.append(point.map { Int64($0.index) })
+                binds.append(point.map { Int64($0.step) })
+                binds.append(point?.value)
+                binds.append(point?.timestamp)
+            }
+            binds.append(Int64(block.firstIndex))
+            binds.append(Int64(block.lastIndex))
+            rows.append(placeholders(from: first + 1, count: 13))
+        }
+        return rows
+    }
+
+    /// Writes rows of `metric_stats`, replacing the stored ones.
+    private static func upsertStatistics(_ rows: [String]) -> String {
+        """
+        INSERT INTO metric_stats (run_id, key, count, last_idx, last_value, last_step, max_step, min_value, max_value)
+        VALUES \(rows.joined(separator: ", "))
+        ON CONFLICT (run_id, key) DO UPDATE SET count = excluded.count, last_idx = excluded.last_idx,
+            last_value = excluded.last_value, last_step = excluded.last_step, max_step = excluded.max_step,
+            min_value = excluded.min_value, max_value = excluded.max_value
+        """
+    }
+
+    /// Writes rows of `metric_blocks`, replacing the stored ones.
+    private static func upsertBlocks(_ rows: [String]) -> String {
+        """
+        INSERT INTO metric_blocks (series, block, count, min_idx, min_step, min_value, min_ts, max_idx, max_step,
+            max_value, max_ts, first_idx, last_idx)
+        VALUES \(rows.joined(separator: ", "))
+        ON CONFLICT (series, block) DO UPDATE SET count = excluded.count, min_idx = excluded.min_idx,
+            min_step = excluded.min_step, min_value = excluded.min_value, min_ts = excluded.min_ts,
+            max_idx = excluded.max_idx, max_step = excluded.max_step, max_value = excluded.max_value,
+            max_ts = excluded.max_ts, first_idx = excluded.first_idx, last_idx = excluded.last_idx
+        """
+    }
+
+    /// The stored summaries of the blocks a batch touched, other than each key's last block (read with the
+    /// statistics): those that can hold a stored point (none past the block of the key's largest stored
+    /// index), in one statement; none for a batch of new points.
+    private func storedBlocks(
         _ connection: PostgresConnection,
         _ added: [MetricBlock.Key: MetricBlock],
         lastStored: [String: MetricSeriesStatistics],
         seriesOf: [String: Int64]
-    ) async throws {
-        guard !added.isEmpty else { return }
+    ) async throws -> [MetricBlock.Key: MetricBlock] {
         var lastBlock: [Int64: Int] = [:]
         for (key, series) in seriesOf {
             if let stats = lastStored[key], stats.count > 0 {
                 lastBlock[series] = MetricBlock.number(of: stats.lastIndex)
             }
         }
-        var merged = added
-        let toRead = added.keys.filter { key in lastBlock[key.series].map { key.block <= $0 } ?? false }
-        if !toRead.isEmpty {
-            let rows = try await connection.query(
-                """
-                SELECT b.series, b.block, b.count, b.min_idx, b.min_step, b.min_value, b.min_ts, b.max_idx, b.max_step,
-                    b.max_value, b.max_ts, b.first_idx, b.last_idx
-                FROM metric_blocks b
-                JOIN unnest(\(toRead.map(\.series))::bigint[], \(toRead.map { Int64($0.block) })::bigint[])
-                    AS k(series, block) ON b.series = k.series AND b.block = k.block
-                """,
-                logger: logger
+        let toRead = added.keys.filter { key in lastBlock[key.series].map { key.block < $0 } ?? false }
+        guard !toRead.isEmpty else { return [:] }
+        let rows = try await connection.query(
+            """
+            SELECT b.series, b.block, b.count, b.min_idx, b.min_step, b.min_value, b.min_ts, b.max_idx, b.max_step,
+                b.max_value, b.max_ts, b.first_idx, b.last_idx
+            FROM metric_blocks b
+            JOIN unnest(\(toRead.map(\.series))::bigint[], \(toRead.map { Int64($0.block) })::bigint[])
+                AS k(series, block) ON b.series = k.series AND b.block = k.block
+            """,
+            logger: logger
+        )
+        var stored: [MetricBlock.Key: MetricBlock] = [:]
+        for try await row in rows.decode(
+            (Int64, Int64, Int64, Int64?, Int64?, Double?, Int64?, Int64?, Int64?, Double?, Int64?, Int64, Int64).self
+        ) {
+            stored[MetricBlock.Key(series: row.0, block: Int(row.1))] = MetricBlock(
+                count: Int(row.2),
+                minimum: Self.blockPoint(row.3, row.4, row.5, row.6),
+                maximum: Self.blockPoint(row.7, row.8, row.9, row.10),
+                firstIndex: Int(row.11),
+                lastIndex: Int(row.12)
             )
-            for try await row in rows.decode(
-                (
-                    Int64, Int64, Int64, Int64?, Int64?, Double?, Int64?, Int64?, Int64?, Double?, Int64?, Int64,
-                    Int64
-                ).self
-            ) {
-                let stored = MetricBlock(
-                    count: Int(row.2),
-                    minimum: Self.blockPoint(row.3, row.4, row.5, row.6),
-                    maximum: Self.blockPoint(row.7, row.8, row.9, row.10),
-                    firstIndex: Int(row.11),
-                    lastIndex: Int(row.12)
-                )
-                merged[MetricBlock.Key(series: row.0, block: Int(row.1)), default: MetricBlock()].merge(stored)
-            }
         }
-        let ordered = merged.sorted { ($0.key.series, $0.key.block) < ($1.key.series, $1.key.block) }
-        for chunk in stride(from: 0, to: ordered.count, by: 4000) {
-            var binds = PostgresBindings()
-            var rows: [String] = []
-            for (key, block) in ordered[chunk..<min(chunk + 4000, ordered.count)] {
-                let first = binds.count
-                binds.append(key.series)
-                binds.append(Int64(key.block))
-                binds.append(Int64(block.count))
-                for point in [block.minimum, block.maximum] {
-                    binds.append(point.map { Int64($0.index) })
-                    binds.append(point.map { Int64($0.step) })
-                    binds.append(point?.value)
-                    binds.append(point?.timestamp)
-                }
-                binds.append(Int64(block.firstIndex))
-                binds.append(Int64(block.lastIndex))
-                rows.append(Self.placeholders(from: first + 1, count: 13))
-            }
-            let sql = """
-                INSERT INTO metric_blocks (series, block, count, min_idx, min_step, min_value, min_ts, max_idx, max_step,
-                    max_value, max_ts, first_idx, last_idx)
-                VALUES \(rows.joined(separator: ", "))
-                ON CONFLICT (series, block) DO UPDATE SET count = excluded.count, min_idx = excluded.min_idx,
-                    min_step = excluded.min_step, min_value = excluded.min_value, min_ts = excluded.min_ts,
-                    max_idx = excluded.max_idx, max_step = excluded.max_step, max_value = excluded.max_value,
-                    max_ts = excluded.max_ts, first_idx = excluded.first_idx, last_idx = excluded.last_idx
-                """
-            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-        }
+        return stored
     }
 
     /// A block's minimum or maximum point from its stored columns (`nil` when every value was NaN).

@@ -53,15 +53,15 @@ extension PostgresStore: StoreBackend {
 
     /// Checks every second that the server answers `SELECT 1` through the pool, and records the outcome in
     /// ``outage``: store methods fail at once while the server is down, and go back to the pool as soon as a
-    /// check succeeds again. A check that gets no answer within two seconds counts as down (the pool may be
-    /// waiting to reconnect); its answer, when it comes, counts again.
+    /// check succeeds again. A check that gets no answer within ten seconds counts as down (the pool may be
+    /// waiting to reconnect; a busy server answers well within that); its answer, when it comes, counts again.
     private func watchReachability() async throws {
         while !Task.isCancelled {
             let answered = Mutex(false)
             let watchdog = Task {
-                try await Task.sleep(for: .seconds(2))
+                try await Task.sleep(for: .seconds(10))
                 if !answered.withLock({ $0 }) {
-                    self.record(outage: "\(self.serverName) did not answer within 2 s; retry when it is up")
+                    self.record(outage: "\(self.serverName) did not answer within 10 s; retry when it is up")
                 }
             }
             var problem: String?

@@ -113,21 +113,12 @@ extension PostgresStore {
                 for try await _ in removed.decode(String.self) { changed = true }
             }
             if !update.setTags.isEmpty {
-                let tags = update.setTags.sorted { $0.key < $1.key }
-                try await connection.query(
-                    """
-                    INSERT INTO project_tags (project_id, key, value)
-                    SELECT \(id), key, value FROM unnest(\(tags.map(\.key))::text[], \(tags.map(\.value))::text[])
-                        AS t(key, value)
-                    ON CONFLICT (project_id, key) DO UPDATE SET value = excluded.value
-                    """,
-                    logger: logger
-                )
+                try await setPairs(connection, "project_tags", owner: "project_id", id, update.setTags)
                 changed = true
             }
             let now = Self.now()
-            if let deleted = update.deleted, deleted != (record.deletedAt != nil) {
-                record.deletedAt = deleted ? now : nil
+            if let deletedAt = TrackingRules.trashChange(update.deleted, deletedAt: record.deletedAt, now: now) {
+                record.deletedAt = deletedAt
                 changed = true
             }
             if changed {
@@ -194,18 +185,14 @@ extension PostgresStore {
 
     package func createRun(_ request: NewRun) async throws -> StoredRun {
         try await transaction { connection in
-            let project = try await connection.query(
-                "SELECT 1 FROM projects WHERE id = \(request.projectID)",
-                logger: logger
-            )
-            guard try await project.decode(Int.self).first(where: { _ in true }) != nil else {
+            guard try await returnsRows(connection, "SELECT 1 FROM projects WHERE id = \(request.projectID)") else {
                 throw TrackingRules.missingProjectOfRun(request.projectID)
             }
             if let parent = request.parent, try await !runExists(connection, parent) {
                 throw TrackingRules.missingParent(parent)
             }
             let row = try await insertRun(connection, request)
-            try await insertTags(connection, runID: row.id, request.tags)
+            try await setPairs(connection, "tags", owner: "run_id", row.id, request.tags)
             let run = try row.stored()
             try await refreshSearchIndex(runID: run.id, on: connection)
             return run
@@ -221,7 +208,8 @@ extension PostgresStore {
         var row = RunRow(request, id: request.id ?? RunID.random(), name: names.next(), now: Self.now())
         var searched = false
         while true {
-            let inserted = try await connection.query(
+            let inserted = try await returnsRows(
+                connection,
                 """
                 INSERT INTO runs (id, project_id, name, description, kind, parent_id, status, created_at, updated_at,
                     started_at, ended_at, "user", host, git, environment, config, summary, deleted_at)
@@ -230,10 +218,9 @@ extension PostgresStore {
                     \(row.host), \(row.git), \(row.environment), \(row.config), \(row.summary), \(row.deletedAt))
                 ON CONFLICT DO NOTHING
                 RETURNING 1
-                """,
-                logger: logger
+                """
             )
-            if try await inserted.decode(Int.self).first(where: { _ in true }) != nil { return row }
+            if inserted { return row }
             guard let id = RunID(row.id) else { throw QuillError(.invalidArgument, "invalid run id '\(row.id)'") }
             if try await runExists(connection, id) {
                 if let requested = request.id { throw QuillError(.conflict, TrackingRules.runIDTaken(requested)) }
@@ -245,30 +232,16 @@ extension PostgresStore {
                 var search = SuffixSearch()
                 while let suffix = search.probe {
                     let name = RunNameCandidates.suffixed(requested, suffix)
-                    let taken = try await connection.query(
-                        "SELECT 1 FROM runs WHERE project_id = \(row.projectID) AND name = \(name)",
-                        logger: logger
+                    let taken = try await returnsRows(
+                        connection,
+                        "SELECT 1 FROM runs WHERE project_id = \(row.projectID) AND name = \(name)"
                     )
-                    search.record(taken: try await taken.decode(Int.self).first(where: { _ in true }) != nil)
+                    search.record(taken: taken)
                 }
                 names.skip(past: search.result)
             }
             row.name = names.next()
         }
-    }
-
-    /// Inserts a new run's tags.
-    func insertTags(_ connection: PostgresConnection, runID: String, _ tags: [String: String]) async throws {
-        guard !tags.isEmpty else { return }
-        let sorted = tags.sorted { $0.key < $1.key }
-        try await connection.query(
-            """
-            INSERT INTO tags (run_id, key, value)
-            SELECT \(runID), key, value FROM unnest(\(sorted.map(\.key))::text[], \(sorted.map(\.value))::text[])
-                AS t(key, value)
-            """,
-            logger: logger
-        )
     }
 
     package func run(_ id: RunID) async throws -> StoredRun? {
@@ -319,11 +292,7 @@ extension PostgresStore {
     /// Deletes a run; its children lose their parent (`ON DELETE SET NULL`), everything it logged goes with it.
     package func deleteRun(_ id: RunID) async throws {
         try await transaction { connection in
-            let deleted = try await connection.query(
-                "DELETE FROM runs WHERE id = \(id.rawValue) RETURNING 1",
-                logger: logger
-            )
-            guard try await deleted.decode(Int.self).first(where: { _ in true }) != nil else {
+            guard try await returnsRows(connection, "DELETE FROM runs WHERE id = \(id.rawValue) RETURNING 1") else {
                 throw TrackingRules.missingRun(id)
             }
         }
@@ -336,9 +305,9 @@ extension PostgresStore {
             guard var row = try await fetchRuns(connection, "id = \(id.rawValue) FOR NO KEY UPDATE").first else {
                 throw TrackingRules.missingRun(id)
             }
-            if deleted != (row.deletedAt != nil) {
-                let now = Self.now()
-                row.deletedAt = deleted ? now : nil
+            let now = Self.now()
+            if let deletedAt = TrackingRules.trashChange(deleted, deletedAt: row.deletedAt, now: now) {
+                row.deletedAt = deletedAt
                 row.updatedAt = now
                 try await connection.query(
                     "UPDATE runs SET deleted_at = \(row.deletedAt), updated_at = \(now) WHERE id = \(row.id)",
@@ -482,22 +451,42 @@ extension PostgresStore {
             )
             metrics[row.0, default: [:]][row.1] = values.statistics
         }
-        return runs.map { run in
-            let id = run.id.rawValue
-            return RunDetails(
-                run: run,
-                params: params[id] ?? [:],
-                tags: tags[id] ?? [:],
-                links: links[id] ?? [],
-                metrics: metrics[id] ?? [:]
-            )
-        }
+        return TrackingRules.details(runs, params: params, tags: tags, links: links, metrics: metrics)
     }
 
     /// Whether a run exists.
     func runExists(_ connection: PostgresConnection, _ id: RunID) async throws -> Bool {
-        let rows = try await connection.query("SELECT 1 FROM runs WHERE id = \(id.rawValue)", logger: logger)
-        return try await rows.decode(Int.self).first(where: { _ in true }) != nil
+        try await returnsRows(connection, "SELECT 1 FROM runs WHERE id = \(id.rawValue)")
+    }
+
+    /// Sets rows `(owner, key, value)` of a key-value table (a run's params or tags, a project's tags) in one
+    /// statement, keys in order: a key the owner has gets the new value.
+    func setPairs(
+        _ connection: PostgresConnection,
+        _ table: String,
+        owner column: String,
+        _ owner: some PostgresEncodable,
+        _ pairs: [String: String]
+    ) async throws {
+        guard !pairs.isEmpty else { return }
+        let sorted = pairs.sorted { $0.key < $1.key }
+        var binds = PostgresBindings()
+        try binds.append(owner)
+        binds.append(sorted.map(\.key))
+        binds.append(sorted.map(\.value))
+        let sql = """
+            INSERT INTO \(table) (\(column), key, value)
+            SELECT $1, key, value FROM unnest($2::text[], $3::text[]) AS p(key, value)
+            ON CONFLICT (\(column), key) DO UPDATE SET value = excluded.value
+            """
+        try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+    }
+
+    /// Whether a statement returns (or, with `RETURNING`, affects) at least one row.
+    func returnsRows(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> Bool {
+        let rows = try await connection.query(query, logger: logger)
+        for try await _ in rows { return true }
+        return false
     }
 
     /// Whether `candidate` is `ancestor` or descends from it: one walk up the parents (a recursive query that

@@ -47,8 +47,8 @@ extension SQLiteTrackingStore {
                 changed = true
             }
             let now = Self.now()
-            if let deleted = update.deleted, deleted != (record.deletedAt != nil) {
-                record.deletedAt = deleted ? now : nil
+            if let deletedAt = TrackingRules.trashChange(update.deleted, deletedAt: record.deletedAt, now: now) {
+                record.deletedAt = deletedAt
                 changed = true
             }
             if changed {
@@ -64,9 +64,9 @@ extension SQLiteTrackingStore {
     package func setRunDeleted(_ id: RunID, _ deleted: Bool) async throws -> StoredRun {
         try await write { db in
             guard var record = try RunRecord.fetchOne(db, key: id.rawValue) else { throw Self.missing(id) }
-            if deleted != (record.deletedAt != nil) {
-                let now = Self.now()
-                record.deletedAt = deleted ? now : nil
+            let now = Self.now()
+            if let deletedAt = TrackingRules.trashChange(deleted, deletedAt: record.deletedAt, now: now) {
+                record.deletedAt = deletedAt
                 record.updatedAt = now
                 try record.update(db, columns: [RunRecord.Columns.deletedAt, RunRecord.Columns.updatedAt])
             }

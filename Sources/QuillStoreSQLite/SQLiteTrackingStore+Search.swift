@@ -71,7 +71,7 @@ extension SQLiteTrackingStore {
         for stats in try MetricStatsRecord.filter(ids.contains(MetricStatsRecord.Columns.runID)).fetchAll(db) {
             metrics[stats.runID, default: [:]][stats.key] = stats.statistics
         }
-        return RunDetails.page(runs, params: params, tags: tags, links: links, metrics: metrics)
+        return TrackingRules.details(runs, params: params, tags: tags, links: links, metrics: metrics)
     }
 
     /// Recomputes the search index of every run (after importing rows with SQL, as the benchmark does).

@@ -21,7 +21,7 @@ struct PostgresOutageTests {
             #expect(await store.health() == .ok)
 
             try database.stop()
-            let down = try await eventually(seconds: 10) { await !store.health().reachable }
+            let down = try await eventually(seconds: 30) { await !store.health().reachable }
             #expect(down, "the store did not notice the database stopped")
             let health = await store.health()
             #expect(health.message?.contains("PostgreSQL database") == true, "\(health.message ?? "-")")
@@ -35,7 +35,7 @@ struct PostgresOutageTests {
             #expect(ContinuousClock.now - started < .seconds(2), "failing took \(ContinuousClock.now - started)")
 
             try database.start()
-            let up = try await eventually(seconds: 30) {
+            let up = try await eventually(seconds: 90) {
                 guard await store.health().reachable else { return false }
                 return (try? await store.selectOne()) == 1
             }

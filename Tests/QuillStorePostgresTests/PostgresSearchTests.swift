@@ -9,22 +9,7 @@ import Testing
 
 @Suite("PostgreSQL search")
 struct PostgresSearchTests {
-    /// The search cases of the tracking contract (they write through the tracking methods).
-    static let searchCases: [TrackingStoreConformance] = [
-        .searchFiltersSortsAndPages, .searchPagesNeitherSkipNorRepeat, .searchMatchesInMemoryEvaluation,
-        .runsInTheTrashAndSearchLifecycle,
-    ]
-
-    @Test("conforms to the search part of the TrackingStore contract", arguments: searchCases)
-    func conformance(check: TrackingStoreConformance) async throws {
-        // Until the tracking writes are on PostgreSQL (they throw `unavailable` before), that error alone is a
-        // known issue; any other failure fails. Remove the wrapper once they are.
-        try await withKnownIssue("the tracking writes are not on PostgreSQL yet", isIntermittent: true) {
-            try await TestPostgres.withStore("search") { store in try await check.check(store) }
-        } matching: { issue in
-            (issue.error as? QuillError)?.code == .unavailable
-        }
-    }
+    // The search cases of TrackingStoreConformance run with the whole contract in PostgresTrackingStoreTests.
 
     @Test("every differential query and sort answers as the in-memory evaluation, on rows written with SQL")
     func differentialOnRowsWrittenWithSQL() async throws {

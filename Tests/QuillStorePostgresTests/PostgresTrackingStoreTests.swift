@@ -9,26 +9,12 @@ import Testing
 
 @Suite("PostgreSQL tracking store")
 struct PostgresTrackingStoreTests {
-    /// The conformance cases that call `searchRuns`, left out until helper pgsearch's search lands on main
-    /// (issue 15); the coordinator re-enables them at merge.
-    static let waitingForSearch: Set<TrackingStoreConformance> = [
-        .searchFiltersSortsAndPages, .searchPagesNeitherSkipNorRepeat, .searchMatchesInMemoryEvaluation,
-        .runsInTheTrashAndSearchLifecycle, .removedTags,
-    ]
-
-    @Test(
-        "conforms to the TrackingStore contract",
-        arguments: TrackingStoreConformance.allCases.filter { !waitingForSearch.contains($0) }
-    )
+    @Test("conforms to the TrackingStore contract", arguments: TrackingStoreConformance.allCases)
     func conformance(check: TrackingStoreConformance) async throws {
         try await TestPostgres.withStore("tracking_\(check.rawValue)") { store in try await check.check(store) }
     }
 
-    /// The artifact case needs `createArtifact` on PostgreSQL (helper pgaccounts); the coordinator re-enables it.
-    @Test(
-        "conforms to the ActivityStore contract",
-        arguments: ActivityStoreConformance.allCases.filter { $0 != .artifactsCountTheirStoredVersions }
-    )
+    @Test("conforms to the ActivityStore contract", arguments: ActivityStoreConformance.allCases)
     func activityConformance(check: ActivityStoreConformance) async throws {
         try await TestPostgres.withStore("activity_\(check.rawValue)") { store in try await check.check(store) }
     }
@@ -49,18 +35,7 @@ struct PostgresTrackingStoreTests {
                 )
             }
             #expect(try await store.counts().metricPoints == 10_000)
-            let stored = try await store.withConnection { connection in
-                let rows = try await connection.query(
-                    """
-                    SELECT (SELECT count(*) FROM metrics), (SELECT coalesce(sum(count), 0)::bigint FROM metric_blocks),
-                        (SELECT count(*) FROM metric_blocks)
-                    """,
-                    logger: Logger(label: "test")
-                )
-                var counts: (Int64, Int64, Int64) = (0, 0, 0)
-                for try await row in rows.decode((Int64, Int64, Int64).self) { counts = row }
-                return counts
-            }
+            let stored = try await Self.pointsAndBlocks(store)
             #expect(stored.0 == 10_000)
             #expect(stored.1 == 10_000, "every point is counted in one block")
             #expect(stored.2 == 2 * ((5_000 + 255) / 256), "two keys of 5,000 points: 20 blocks each")
@@ -70,6 +45,14 @@ struct PostgresTrackingStoreTests {
             batch.metrics = (9_990..<10_010).map { MetricValue(key: "loss", value: 1, step: $0, index: $0 / 2) }
             #expect(try await store.logBatch(run.id, batch) == BatchResult(metricsWritten: 5, metricsIgnored: 15))
             #expect(try await store.metricHistory(run.id, key: "loss", steps: nil).count == 5_005)
+            // Batches that extend a key's last block merge into it: every point still counted once.
+            for start in stride(from: 5_005, to: 6_000, by: 100) {
+                batch.metrics = (start..<start + 100).map { MetricValue(key: "loss", value: 2, step: $0, index: $0) }
+                _ = try await store.logBatch(run.id, batch)
+            }
+            let grown = try await Self.pointsAndBlocks(store)
+            #expect(grown.0 == 11_005 && grown.1 == 11_005, "\(grown)")
+            #expect(grown.2 == (5_000 + 255) / 256 + (6_005 + 255) / 256, "\(grown)")
         }
     }
 
@@ -118,6 +101,22 @@ struct PostgresTrackingStoreTests {
             let history = try await store.metricHistory(run.id, key: "loss", steps: nil)
             #expect(history.map(\.index) == Array(0..<600))
             #expect(history.map(\.step) == Array(0..<600))
+        }
+    }
+
+    /// The points stored, the points the blocks count, and the blocks.
+    private static func pointsAndBlocks(_ store: PostgresStore) async throws -> (Int64, Int64, Int64) {
+        try await store.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT (SELECT count(*) FROM metrics), (SELECT coalesce(sum(count), 0)::bigint FROM metric_blocks),
+                    (SELECT count(*) FROM metric_blocks)
+                """,
+                logger: Logger(label: "test")
+            )
+            var counts: (Int64, Int64, Int64) = (0, 0, 0)
+            for try await row in rows.decode((Int64, Int64, Int64).self) { counts = row }
+            return counts
         }
     }
 
