@@ -1,3 +1,4 @@
+import Foundation
 import PostgresNIO
 import QuillCore
 import QuillStore
@@ -24,11 +25,12 @@ extension SQLFragment {
 /// The reads of a search on PostgreSQL.
 enum PostgresSearch {
     /// The columns of `runs r` a search reads.
-    static let runColumns = RunColumns.names(table: "r")
+    static let runColumns = PostgresStore.runColumns.split(separator: ",")
+        .map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
 
     /// The run of a row that starts with ``runColumns``.
-    static func run(_ row: PostgresRandomAccessRow) throws -> RunColumns {
-        RunColumns(
+    static func run(_ row: PostgresRandomAccessRow) throws -> RunRow {
+        RunRow(
             id: try row[0].decode(String.self),
             projectID: try row[1].decode(Int64.self),
             name: try row[2].decode(String.self),
@@ -62,7 +64,7 @@ enum PostgresSearch {
             logger: logger
         )
         for try await (run, key, value) in paramRows.decode((String, String, String).self) {
-            params[run, default: [:]][key] = RunColumns.json(value) ?? .null
+            params[run, default: [:]][key] = RunRow.json(value) ?? .null
         }
         var tags: [String: [String: String]] = [:]
         let tagRows = try await connection.query(
@@ -75,53 +77,12 @@ enum PostgresSearch {
         return (params, tags)
     }
 
-    /// The details of several runs, in their order, in one query per table.
-    static func details(
-        _ runs: [StoredRun],
-        on connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> [RunDetails] {
-        guard !runs.isEmpty else { return [] }
-        let ids = runs.map(\.id.rawValue)
-        let (params, tags) = try await paramsAndTags(ids, on: connection, logger: logger)
-        var links: [String: [RunLink]] = [:]
-        let linkRows = try await connection.query(
-            "SELECT run_id, label, url, created_at FROM links WHERE run_id = ANY(\(ids)) ORDER BY id",
-            logger: logger
-        )
-        for try await (run, label, url, created) in linkRows.decode((String, String, String, Int64).self) {
-            links[run, default: []].append(
-                RunLink(label: label, url: url, timestamp: Timestamp.date(microseconds: created))
-            )
-        }
-        var metrics: [String: [String: MetricStatistics]] = [:]
-        let statsRows = try await connection.query(
-            """
-            SELECT run_id, key, count, last_value, last_step, min_value, max_value
-            FROM metric_stats WHERE run_id = ANY(\(ids))
-            """,
-            logger: logger
-        )
-        for try await (run, key, count, last, lastStep, min, max) in statsRows.decode(
-            (String, String, Int64, Double?, Int64?, Double?, Double?).self
-        ) {
-            metrics[run, default: [:]][key] = MetricStatistics(
-                count: Int(count),
-                last: last ?? .nan,
-                lastStep: lastStep.map { Int($0) },
-                min: min ?? .nan,
-                max: max ?? .nan
-            )
-        }
-        return RunDetails.page(runs, params: params, tags: tags, links: links, metrics: metrics)
-    }
-
     /// Writes the `search_fields` rows (``SearchFieldRow``) of the runs `select` reads (``runColumns``), whose
     /// rows must be gone; returns the last run's id, `nil` when `select` read none.
     @discardableResult
     static func index(_ select: SQLFragment, on connection: PostgresConnection, logger: Logger) async throws -> String?
     {
-        var runs: [RunColumns] = []
+        var runs: [RunRow] = []
         for try await row in try await connection.query(select.postgresQuery, logger: logger) {
             runs.append(try run(row.makeRandomAccess()))
         }

@@ -6,14 +6,13 @@ package import QuillStore
 /// Registered workers (`devices`, migration "v13: jobs").
 extension SQLiteTrackingStore {
     package func registerDevice(_ device: NewDevice, lease: Duration, now: Date) async throws -> Device {
-        guard !device.name.isEmpty else { throw QuillError(.invalidArgument, "a device needs a name") }
-        guard device.slots >= 1 else { throw QuillError(.invalidArgument, "a device needs at least one slot") }
+        try device.validate()
         let time = Timestamp.microseconds(now)
         let record = DeviceRecord(
             device,
             registeredAt: time,
             lastSeen: time,
-            leaseExpiresAt: Self.adding(lease, to: time)
+            leaseExpiresAt: lease.expiry(from: time)
         )
         return try await write { db in
             try record.insert(db, onConflict: .replace)
@@ -27,7 +26,7 @@ extension SQLiteTrackingStore {
         return try await write { db in
             guard var record = try DeviceRecord.fetchOne(db, key: name) else { throw try Self.missingDevice(db, name) }
             record.lastSeen = time
-            record.leaseExpiresAt = Self.adding(lease, to: time)
+            record.leaseExpiresAt = lease.expiry(from: time)
             record.online = true
             try record.update(db)
             let running = try Self.runningJobs(db, worker: name)
@@ -48,7 +47,7 @@ extension SQLiteTrackingStore {
                 .filter(JobAttemptRecord.Columns.worker == name && JobAttemptRecord.Columns.outcome == nil)
                 .fetchAll(db)
             for attempt in held {
-                _ = try Self.lose(db, attempt, reason: "worker '\(name)' unregistered while running it", now: time)
+                _ = try Self.lose(db, attempt, reason: JobStoreText.unregistered(worker: name), now: time)
             }
         }
     }
@@ -80,7 +79,6 @@ extension SQLiteTrackingStore {
     /// An unknown device's error, naming the known ones.
     private static func missingDevice(_ db: Database, _ name: String) throws -> QuillError {
         let known = try String.fetchAll(db, sql: "SELECT name FROM devices ORDER BY name")
-        let list = known.isEmpty ? "no device is registered" : "known devices: \(known.joined(separator: ", "))"
-        return QuillError(.notFound, "device '\(name)' not found; \(list)")
+        return JobStoreText.missingDevice(name, known: known)
     }
 }

@@ -13,30 +13,12 @@ import QuillStore
 ///
 /// A job whose run was deleted gets it again at its next change.
 extension SQLiteTrackingStore {
-    /// The run status a job's status gives its run.
-    static func runStatus(_ status: JobStatus) -> RunStatus {
-        switch status {
-        case .queued, .lost: .queued
-        case .running: .running
-        case .completed: .completed
-        case .failed: .failed
-        case .cancelled: .killed
-        }
-    }
-
     /// Inserts a just-submitted job's run, `queued`.
     ///
     /// - Throws: A database error; the run id of an existing run breaks `runs.id`'s uniqueness.
     static func insertJobRun(_ db: Database, _ job: JobRecord, now: Int64) throws {
         guard let id = job.id else { return }
-        var run = NewRun(projectID: job.spec.projectID)
-        run.id = job.spec.runID
-        run.name = job.spec.name
-        run.config = job.spec.config
-        run.tags = job.spec.tags.merging([Job.runTag: String(id)]) { _, new in new }
-        run.user = job.spec.submittedBy
-        run.status = .queued
-        run.startedAt = Timestamp.date(microseconds: now)
+        let run = job.spec.run(jobID: id, now: now)
         let record = try insertRun(db, run)
         for (key, value) in run.tags {
             try TagRecord(runID: record.id, key: key, value: value).insert(db)
@@ -57,7 +39,7 @@ extension SQLiteTrackingStore {
             guard job.status != .queued else { return }
             return try syncJobRun(db, job, started: started, now: now)
         }
-        let status = runStatus(job.status)
+        let status = RunStatus(job: job.status)
         record.status = status.rawValue
         if let started {
             record.startedAt = started.at

@@ -12,14 +12,14 @@ extension SQLiteTrackingStore: JobStore {
     // MARK: Submitting and reading
 
     package func submitJob(_ job: NewJob, now: Date) async throws -> Job {
-        try Self.validate(job)
+        try job.validate()
         let conflicts: [UniqueConstraint: String] = [
-            .other("jobs.run_id"): "a job already produces run '\(job.runID)'; leave the run id out to get a fresh one",
-            .runID: "a run with id '\(job.runID)' already exists; leave the run id out to get a fresh one",
+            .other("jobs.run_id"): JobStoreText.jobRunTaken(job.runID).message,
+            .runID: JobStoreText.runIDTaken(job.runID).message,
         ]
         return try await write(conflicts: conflicts) { db in
             guard try ProjectRecord.exists(db, key: job.projectID) else {
-                throw QuillError(.notFound, "project \(job.projectID) not found; create it first")
+                throw JobStoreText.missingProject(job.projectID)
             }
             let time = Timestamp.microseconds(now)
             var record = JobRecord(job, now: time)
@@ -70,17 +70,16 @@ extension SQLiteTrackingStore: JobStore {
     // MARK: Running
 
     package func claimJob(_ worker: WorkerCapabilities, lease: Duration, now: Date) async throws -> JobClaim? {
-        guard worker.slots >= 1 else { throw QuillError(.invalidArgument, "a worker needs at least one slot") }
+        try worker.validate()
         let start = Timestamp.microseconds(now)
-        let expires = Self.adding(lease, to: start)
+        let expires = lease.expiry(from: start)
         return try await write { db in
             let running =
                 try JobAttemptRecord
                 .filter(JobAttemptRecord.Columns.worker == worker.name && JobAttemptRecord.Columns.outcome == nil)
                 .fetchAll(db)
             guard running.count < worker.slots else { return nil }
-            let held = Set(running.flatMap(\.gpus))
-            let free = worker.gpus.filter { !held.contains($0) }
+            let free = worker.freeGPUs(held: running.flatMap(\.gpus))
             guard var record = try Self.nextJob(db, for: worker, freeGPUs: free.count), let id = record.id else {
                 return nil
             }
@@ -98,14 +97,7 @@ extension SQLiteTrackingStore: JobStore {
                 leaseExpiresAt: expires
             )
             try attempt.insert(db)
-            record.status = .running
-            record.attemptsUsed += 1
-            record.startedAt = start
-            record.endedAt = nil
-            record.exitCode = nil
-            record.signal = nil
-            record.reason = nil
-            record.updatedAt = start
+            record.progress.claim(at: start)
             try record.update(db)
             try Self.syncJobRun(db, record, started: (at: start, host: worker.name), now: start)
             let attempts = try Self.attempts(db, jobIDs: [id])[id] ?? []
@@ -114,7 +106,7 @@ extension SQLiteTrackingStore: JobStore {
     }
 
     package func renewLease(_ attempt: AttemptRef, lease: Duration, now: Date) async throws -> LeaseState {
-        let expires = Self.adding(lease, to: Timestamp.microseconds(now))
+        let expires = lease.expiry(from: Timestamp.microseconds(now))
         return try await write { db in
             var (job, record) = try Self.runningAttempt(db, attempt)
             record.leaseExpiresAt = expires
@@ -124,9 +116,7 @@ extension SQLiteTrackingStore: JobStore {
     }
 
     package func finishAttempt(_ attempt: AttemptRef, _ result: AttemptResult, now: Date) async throws -> Job {
-        guard result.outcome != .lost else {
-            throw QuillError(.invalidArgument, "a worker cannot report its own attempt lost; hand it back instead")
-        }
+        guard result.outcome != .lost else { throw JobStoreText.lostByWorker }
         let end = Timestamp.microseconds(now)
         return try await write { db in
             var (job, record) = try Self.runningAttempt(db, attempt)
@@ -136,21 +126,7 @@ extension SQLiteTrackingStore: JobStore {
             record.signal = result.signal
             record.reason = result.reason
             try record.update(db)
-            if result.outcome == .handedBack && !job.cancelRequested {
-                job.status = .queued
-                job.attemptsUsed = max(0, job.attemptsUsed - 1)
-                job.startedAt = nil
-            } else {
-                // A hand-back of a job whose cancel was asked for ends it cancelled; any other outcome is final
-                // as reported (a command that completed before its worker saw the cancel stays completed).
-                job.status = result.outcome == .handedBack ? .cancelled : result.outcome.jobStatus
-                job.exitCode = result.exitCode
-                job.signal = result.signal
-                job.reason = result.reason ?? (job.status == .cancelled ? "cancelled while running" : nil)
-                job.endedAt = end
-                job.cancelRequested = false
-            }
-            job.updatedAt = end
+            job.progress.finish(result, at: end)
             try job.update(db)
             try Self.syncJobRun(db, job, now: end)
             return try Self.stored(db, job)
@@ -168,7 +144,7 @@ extension SQLiteTrackingStore: JobStore {
                 try Self.lose(
                     db,
                     attempt,
-                    reason: "worker '\(attempt.worker)' stopped renewing its lease",
+                    reason: JobStoreText.leaseExpired(worker: attempt.worker),
                     now: cutoff
                 )
             }
@@ -180,19 +156,8 @@ extension SQLiteTrackingStore: JobStore {
     package func cancelJob(_ id: Int64, reason: String?, now: Date) async throws -> Job {
         let time = Timestamp.microseconds(now)
         return try await write { db in
-            guard var job = try JobRecord.fetchOne(db, key: id) else { throw Self.missingJob(id) }
-            switch job.status {
-            case .queued, .lost:
-                job.status = .cancelled
-                job.reason = reason ?? "cancelled before it started"
-                job.endedAt = time
-            case .running:
-                job.cancelRequested = true
-                if let reason { job.reason = reason }
-            case .completed, .failed, .cancelled:
-                return try Self.stored(db, job)
-            }
-            job.updatedAt = time
+            guard var job = try JobRecord.fetchOne(db, key: id) else { throw JobStoreText.missingJob(id) }
+            guard job.progress.cancel(reason: reason, at: time) else { return try Self.stored(db, job) }
             try job.update(db)
             if job.status == .cancelled { try Self.syncJobRun(db, job, now: time) }
             return try Self.stored(db, job)
@@ -202,22 +167,8 @@ extension SQLiteTrackingStore: JobStore {
     package func retryJob(_ id: Int64, now: Date) async throws -> Job {
         let time = Timestamp.microseconds(now)
         return try await write { db in
-            guard var job = try JobRecord.fetchOne(db, key: id) else { throw Self.missingJob(id) }
-            guard job.status.isTerminal else {
-                throw QuillError(
-                    .conflict,
-                    "job \(id) is \(job.status); only a completed, failed or cancelled job can be retried"
-                )
-            }
-            job.status = .queued
-            job.attemptsUsed = 0
-            job.cancelRequested = false
-            job.exitCode = nil
-            job.signal = nil
-            job.reason = nil
-            job.startedAt = nil
-            job.endedAt = nil
-            job.updatedAt = time
+            guard var job = try JobRecord.fetchOne(db, key: id) else { throw JobStoreText.missingJob(id) }
+            try job.progress.retry(job: id, at: time)
             try job.update(db)
             try Self.syncJobRun(db, job, now: time)
             return try Self.stored(db, job)
@@ -225,31 +176,6 @@ extension SQLiteTrackingStore: JobStore {
     }
 
     // MARK: Helpers
-
-    static func missingJob(_ id: Int64) -> QuillError {
-        QuillError(.notFound, "job \(id) not found; list jobs with `quill jobs`")
-    }
-
-    /// `start` plus a lease, saturating rather than overflowing on an absurd lease.
-    static func adding(_ lease: Duration, to start: Int64) -> Int64 {
-        let (sum, overflow) = start.addingReportingOverflow(max(0, lease.microseconds))
-        return overflow ? Int64.max : sum
-    }
-
-    private static func validate(_ job: NewJob) throws {
-        guard let command = job.argv.first, !command.isEmpty else {
-            throw QuillError(.invalidArgument, "a job needs a command; put it after `--`")
-        }
-        guard job.maxAttempts >= 1 else {
-            throw QuillError(.invalidArgument, "max attempts must be at least 1, not \(job.maxAttempts)")
-        }
-        guard job.resources.gpus >= 0 else {
-            throw QuillError(.invalidArgument, "a job cannot ask for \(job.resources.gpus) GPUs")
-        }
-        if let timeout = job.timeout, timeout <= .zero {
-            throw QuillError(.invalidArgument, "a job's timeout must be positive")
-        }
-    }
 
     static func fetchJob(_ db: Database, _ id: Int64) throws -> Job? {
         guard let record = try JobRecord.fetchOne(db, key: id) else { return nil }
@@ -306,7 +232,7 @@ extension SQLiteTrackingStore: JobStore {
     ///
     /// - Throws: `conflict` when the attempt is not the job's running one, or is held by another worker.
     private static func runningAttempt(_ db: Database, _ ref: AttemptRef) throws -> (JobRecord, JobAttemptRecord) {
-        guard let job = try JobRecord.fetchOne(db, key: ref.jobID) else { throw missingJob(ref.jobID) }
+        guard let job = try JobRecord.fetchOne(db, key: ref.jobID) else { throw JobStoreText.missingJob(ref.jobID) }
         guard
             let attempt = try JobAttemptRecord.fetchOne(
                 db,
@@ -314,10 +240,7 @@ extension SQLiteTrackingStore: JobStore {
             ),
             attempt.outcome == nil, attempt.worker == ref.worker
         else {
-            throw QuillError(
-                .conflict,
-                "attempt \(ref.number) of job \(ref.jobID) is no longer running on '\(ref.worker)' (the job is \(job.status)); drop it"
-            )
+            throw JobStoreText.attemptNotRunning(ref, jobStatus: job.status)
         }
         return (job, attempt)
     }
@@ -330,21 +253,10 @@ extension SQLiteTrackingStore: JobStore {
         attempt.endedAt = now
         attempt.reason = reason
         try attempt.update(db)
-        guard var job = try JobRecord.fetchOne(db, key: attempt.jobID) else { throw missingJob(attempt.jobID) }
-        if job.cancelRequested {
-            job.status = .cancelled
-            job.reason = "cancelled; \(reason)"
-            job.endedAt = now
-            job.cancelRequested = false
-        } else if job.attemptsUsed >= job.spec.maxAttempts {
-            job.status = .failed
-            job.reason = "lost: \(reason); all \(job.spec.maxAttempts) attempts used"
-            job.endedAt = now
-        } else {
-            job.status = .queued
-            job.reason = "attempt \(attempt.number) lost: \(reason); queued again"
+        guard var job = try JobRecord.fetchOne(db, key: attempt.jobID) else {
+            throw JobStoreText.missingJob(attempt.jobID)
         }
-        job.updatedAt = now
+        job.progress.lose(attempt: attempt.number, reason: reason, maxAttempts: job.spec.maxAttempts, at: now)
         try job.update(db)
         try syncJobRun(db, job, now: now)
         return try stored(db, job)

@@ -6,15 +6,7 @@ package import QuillStore
 /// Remote artifact requests (`remote_artifact_requests`, migration "v14: remote artifact requests").
 extension SQLiteTrackingStore {
     package func requestRemoteArtifact(_ request: NewRemoteArtifact, now: Date) async throws -> RemoteArtifactRequest {
-        guard !request.device.isEmpty else {
-            throw QuillError(.invalidArgument, "a remote artifact needs the device it is on")
-        }
-        guard request.sourcePath.hasPrefix("/") else {
-            throw QuillError(
-                .invalidArgument,
-                "the path of a remote artifact must be absolute, not '\(request.sourcePath)'"
-            )
-        }
+        try request.validate()
         let time = Timestamp.microseconds(now)
         return try await write { db in
             guard try Self.runExists(db, request.run) else { throw Self.missing(request.run) }
@@ -49,7 +41,7 @@ extension SQLiteTrackingStore {
         -> [RemoteArtifactRequest]
     {
         let time = Timestamp.microseconds(now)
-        let expires = Self.adding(lease, to: time)
+        let expires = lease.expiry(from: time)
         return try await write { db in
             // Pending requests, and those being sent whose lease ended or whose claim is older than the device's
             // registration (its worker restarted: a claim the old process made, perhaps by a long-poll answered
@@ -92,24 +84,17 @@ extension SQLiteTrackingStore {
         let time = Timestamp.microseconds(now)
         return try await write { db in
             guard var record = try RemoteArtifactRecord.fetchOne(db, key: id) else {
-                throw QuillError(.notFound, "remote artifact request \(id) not found")
+                throw JobStoreText.missingRemoteArtifact(id)
             }
             guard record.status == .sending, record.spec.device == device else {
-                throw QuillError(
-                    .conflict,
-                    "remote artifact request \(id) is \(record.status.rawValue) for device '\(record.spec.device)', not being sent by '\(device)'"
+                throw JobStoreText.remoteArtifactNotSending(
+                    id,
+                    status: record.status,
+                    device: record.spec.device,
+                    reportedBy: device
                 )
             }
-            switch result {
-            case .done(let size, let sha256):
-                record.status = .done
-                record.size = size
-                record.sha256 = sha256
-                record.reason = nil
-            case .failed(let reason):
-                record.status = .failed
-                record.reason = reason
-            }
+            (record.status, record.size, record.sha256, record.reason) = result.fields
             record.leaseExpiresAt = nil
             record.updatedAt = time
             try record.update(db)

@@ -28,6 +28,24 @@ public struct RemoteArtifactStoreFixture: Sendable {
     }
 }
 
+extension RemoteArtifactStoreFixture {
+    /// A fixture on a job store (every job store keeps remote artifact requests), whose devices register through
+    /// it (host `h`, one CPU, one byte of memory, for 10 s).
+    public init(
+        jobs store: any JobStore,
+        makeRun: @escaping @Sendable () async throws -> RunID,
+        deleteRun: @escaping @Sendable (RunID) async throws -> Void
+    ) {
+        self.init(store: store, makeRun: makeRun, deleteRun: deleteRun) { name, now in
+            _ = try await store.registerDevice(
+                NewDevice(name: name, host: "h", cpus: 1, memoryBytes: 1),
+                lease: .seconds(10),
+                now: now
+            )
+        }
+    }
+}
+
 /// The behaviour every ``RemoteArtifactStore`` must have: `@Test(arguments: RemoteArtifactStoreConformance.allCases)`.
 public enum RemoteArtifactStoreConformance: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case requestAndRead

@@ -13,16 +13,9 @@ struct RemoteArtifactStoreTests {
         let store = try SQLiteTrackingStore(path: temp.file("quill.db"))
         let project = try await store.project(namespace: "ada", displayName: "remote")
         let fixture = RemoteArtifactStoreFixture(
-            store: store,
+            jobs: store,
             makeRun: { try await store.createRun(NewRun(projectID: project.id)).id },
-            deleteRun: { try await store.deleteRun($0) },
-            registerDevice: { name, now in
-                _ = try await store.registerDevice(
-                    NewDevice(name: name, host: "h", cpus: 1, memoryBytes: 1),
-                    lease: .seconds(10),
-                    now: now
-                )
-            }
+            deleteRun: { try await store.deleteRun($0) }
         )
         try await check.check(fixture)
     }

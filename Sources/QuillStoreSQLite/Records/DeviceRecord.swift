@@ -43,7 +43,7 @@ struct DeviceRecord: FetchableRecord, PersistableRecord, Sendable {
             host: row[Columns.host],
             cpus: row[Columns.cpus],
             memoryBytes: row[Columns.memoryBytes],
-            gpus: Self.gpus(row[Columns.gpus]),
+            gpus: JSONColumn.gpus(row[Columns.gpus]),
             labels: JSONColumn.strings(row[Columns.labels]),
             slots: row[Columns.slots]
         )
@@ -58,16 +58,7 @@ struct DeviceRecord: FetchableRecord, PersistableRecord, Sendable {
         container[Columns.host] = spec.host
         container[Columns.cpus] = spec.cpus
         container[Columns.memoryBytes] = spec.memoryBytes
-        container[Columns.gpus] = JSONWriter.string(
-            .array(
-                spec.gpus.map { gpu in
-                    var fields: [String: JSONValue] = ["index": .int(gpu.index)]
-                    if let name = gpu.name { fields["name"] = .string(name) }
-                    if let memory = gpu.memoryBytes { fields["memory_bytes"] = .int(Int(memory)) }
-                    return .object(fields)
-                }
-            )
-        )
+        container[Columns.gpus] = JSONColumn.text(spec.gpus)
         container[Columns.labels] = JSONColumn.text(spec.labels)
         container[Columns.slots] = spec.slots
         container[Columns.registeredAt] = registeredAt
@@ -76,25 +67,16 @@ struct DeviceRecord: FetchableRecord, PersistableRecord, Sendable {
         container[Columns.online] = online
     }
 
-    private static func gpus(_ text: String?) -> [DeviceGPU] {
-        guard let text, case .array(let values)? = try? JSONParser.parse(text) else { return [] }
-        return values.compactMap { value in
-            guard case .object(let fields) = value, let index = fields["index"]?.intValue else { return nil }
-            return DeviceGPU(
-                index: index,
-                name: fields["name"]?.stringValue,
-                memoryBytes: fields["memory_bytes"]?.intValue.map(Int64.init)
-            )
-        }
-    }
-
     /// The device with its status at `now` and the jobs it runs.
     func stored(now: Int64, runningJobs: [Int64]) -> Device {
-        let status: DeviceStatus =
-            !online || leaseExpiresAt < now ? .offline : runningJobs.isEmpty ? .online : .busy
-        return Device(
+        Device(
             spec: spec,
-            status: status,
+            status: DeviceStatus(
+                online: online,
+                leaseExpiresAt: leaseExpiresAt,
+                runningJobs: runningJobs.count,
+                now: now
+            ),
             registeredAt: Timestamp.date(microseconds: registeredAt),
             lastSeen: Timestamp.date(microseconds: lastSeen),
             runningJobs: runningJobs

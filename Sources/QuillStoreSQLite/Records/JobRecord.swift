@@ -61,6 +61,34 @@ struct JobRecord: FetchableRecord, PersistableRecord, Sendable {
         updatedAt = now
     }
 
+    /// The changing part of the row, which ``JobProgress``'s transitions change.
+    var progress: JobProgress {
+        get {
+            JobProgress(
+                status: status,
+                attemptsUsed: attemptsUsed,
+                cancelRequested: cancelRequested,
+                exitCode: exitCode,
+                signal: signal,
+                reason: reason,
+                startedAt: startedAt,
+                endedAt: endedAt,
+                updatedAt: updatedAt
+            )
+        }
+        set {
+            status = newValue.status
+            attemptsUsed = newValue.attemptsUsed
+            cancelRequested = newValue.cancelRequested
+            exitCode = newValue.exitCode
+            signal = newValue.signal
+            reason = newValue.reason
+            startedAt = newValue.startedAt
+            endedAt = newValue.endedAt
+            updatedAt = newValue.updatedAt
+        }
+    }
+
     init(row: Row) throws {
         id = row[Columns.id]
         let runText: String = row[Columns.runID]
@@ -130,54 +158,6 @@ struct JobRecord: FetchableRecord, PersistableRecord, Sendable {
 
     /// The job with its attempts, as the store's protocols give it.
     func stored(attempts: [JobAttempt]) -> Job {
-        Job(
-            id: id ?? 0,
-            spec: spec,
-            status: status,
-            attemptsUsed: attemptsUsed,
-            cancelRequested: cancelRequested,
-            exitCode: exitCode,
-            signal: signal,
-            reason: reason,
-            createdAt: Timestamp.date(microseconds: createdAt),
-            startedAt: startedAt.map(Timestamp.date(microseconds:)),
-            endedAt: endedAt.map(Timestamp.date(microseconds:)),
-            updatedAt: Timestamp.date(microseconds: updatedAt),
-            attempts: attempts
-        )
-    }
-}
-
-/// Lists and maps of strings kept as JSON text.
-enum JSONColumn {
-    static func text(_ strings: [String]) -> String {
-        JSONWriter.string(.array(strings.map(JSONValue.string)))
-    }
-
-    static func text(_ map: [String: String]) -> String {
-        JSONWriter.string(.object(map.mapValues(JSONValue.string)))
-    }
-
-    static func text(_ numbers: [Int]) -> String {
-        JSONWriter.string(.array(numbers.map(JSONValue.int)))
-    }
-
-    static func strings(_ text: String?) -> [String] {
-        guard let text, case .array(let values)? = try? JSONParser.parse(text) else { return [] }
-        return values.compactMap(\.stringValue)
-    }
-
-    static func ints(_ text: String?) -> [Int] {
-        guard let text, case .array(let values)? = try? JSONParser.parse(text) else { return [] }
-        return values.compactMap(\.intValue)
-    }
-
-    static func stringMap(_ text: String?) -> [String: String] {
-        object(text).compactMapValues(\.stringValue)
-    }
-
-    static func object(_ text: String?) -> [String: JSONValue] {
-        guard let text, case .object(let values)? = try? JSONParser.parse(text) else { return [:] }
-        return values
+        Job(id: id ?? 0, spec: spec, createdAt: createdAt, progress: progress, attempts: attempts)
     }
 }

@@ -51,25 +51,50 @@ struct RunRecord: FetchableRecord, PersistableRecord, Sendable {
     /// When the run was moved to the trash, `nil` while active.
     var deletedAt: Int64?
 
-    /// A new run's row, as `createRun` inserts it.
-    init(_ request: NewRun, id: RunID, name: String, now: Int64) {
-        self.id = id.rawValue
-        projectID = request.projectID
-        self.name = name
-        description = request.description
-        kind = request.kind.label
-        parentID = request.parent?.rawValue
-        status = request.status.rawValue
-        createdAt = now
-        updatedAt = now
-        startedAt = request.startedAt.map(Timestamp.microseconds) ?? now
-        endedAt = request.endedAt.map(Timestamp.microseconds)
-        user = request.user
-        host = request.host
-        git = request.git.map(JSONWriter.string)
-        environment = request.environment.map(JSONWriter.string)
-        config = JSONWriter.string(.object(request.config))
-        summary = "{}"
+    /// A row of the backend-neutral columns (``RunRow``).
+    init(_ row: RunRow) {
+        id = row.id
+        projectID = row.projectID
+        name = row.name
+        description = row.description
+        kind = row.kind
+        parentID = row.parentID
+        status = row.status
+        createdAt = row.createdAt
+        updatedAt = row.updatedAt
+        startedAt = row.startedAt
+        endedAt = row.endedAt
+        user = row.user
+        host = row.host
+        git = row.git
+        environment = row.environment
+        config = row.config
+        summary = row.summary
+        deletedAt = row.deletedAt
+    }
+
+    /// The backend-neutral columns.
+    var row: RunRow {
+        RunRow(
+            id: id,
+            projectID: projectID,
+            name: name,
+            description: description,
+            kind: kind,
+            parentID: parentID,
+            status: status,
+            createdAt: createdAt,
+            updatedAt: updatedAt,
+            startedAt: startedAt,
+            endedAt: endedAt,
+            user: user,
+            host: host,
+            git: git,
+            environment: environment,
+            config: config,
+            summary: summary,
+            deletedAt: deletedAt
+        )
     }
 
     init(row: Row) {
@@ -114,33 +139,15 @@ struct RunRecord: FetchableRecord, PersistableRecord, Sendable {
         container[Columns.deletedAt] = deletedAt
     }
 
-    /// The run, as the store's protocols give it.
+    /// The run, as the store's protocols give it (``RunRow/stored()``).
     ///
     /// - Throws: ``QuillError`` with code ``QuillError/Code/malformed`` when the row's id is not a valid run id.
     func stored() throws -> StoredRun {
-        try RunColumns(
-            id: id,
-            projectID: projectID,
-            name: name,
-            description: description,
-            kind: kind,
-            parentID: parentID,
-            status: status,
-            createdAt: createdAt,
-            updatedAt: updatedAt,
-            startedAt: startedAt,
-            endedAt: endedAt,
-            user: user,
-            host: host,
-            git: git,
-            environment: environment,
-            config: config,
-            summary: summary,
-            deletedAt: deletedAt
-        )
-        .stored()
+        try row.stored()
     }
 
     /// A JSON column's value; `nil` when NULL or not JSON.
-    static func json(_ text: String?) -> JSONValue? { RunColumns.json(text) }
+    static func json(_ text: String?) -> JSONValue? {
+        RunRow.json(text)
+    }
 }

@@ -1,38 +1,48 @@
+import Foundation
 package import QuillCore
 
-/// The columns of a row of the `runs` table as both stores keep them (times in microseconds, JSON as text),
-/// and the one mapping of that row to a ``StoredRun``.
-package struct RunColumns: Sendable {
-    /// The columns in the order of ``init(id:projectID:name:description:kind:parentID:status:createdAt:updatedAt:startedAt:endedAt:user:host:git:environment:config:summary:deletedAt:)``,
-    /// qualified by `table` (`r.id, r.project_id, …`), `user` quoted as PostgreSQL needs (and SQLite accepts).
-    package static func names(table: String) -> String {
-        [
-            "id", "project_id", "name", "description", "kind", "parent_id", "status", "created_at", "updated_at",
-            "started_at", "ended_at", "\"user\"", "host", "git", "environment", "config", "summary", "deleted_at",
-        ]
-        .map { "\(table).\($0)" }.joined(separator: ", ")
-    }
-
+/// A run as every backend stores it, column for column (the `runs` table): times in microseconds since the
+/// epoch, JSON values as text written by ``JSONWriter``. The one mapping between a ``NewRun``, a ``RunUpdate``
+/// and a ``StoredRun`` and the columns.
+package struct RunRow: Sendable, Hashable {
+    /// The run's id.
     package var id: String
+    /// The project's id.
     package var projectID: Int64
+    /// The name, unique in the project.
     package var name: String
+    /// Free text.
     package var description: String?
+    /// ``RunKind/label``.
     package var kind: String
+    /// The parent's id.
     package var parentID: String?
+    /// ``RunStatus/rawValue``.
     package var status: String
+    /// When the row was made.
     package var createdAt: Int64
+    /// When the row last changed.
     package var updatedAt: Int64
+    /// When the run started.
     package var startedAt: Int64
+    /// When it ended.
     package var endedAt: Int64?
+    /// Who ran it.
     package var user: String?
+    /// Where it ran.
     package var host: String?
+    /// The git state as JSON.
     package var git: String?
+    /// The environment as JSON.
     package var environment: String?
+    /// The config as a JSON object.
     package var config: String
+    /// The summary as a JSON object.
     package var summary: String
+    /// When the run was moved to the trash, `nil` while active.
     package var deletedAt: Int64?
 
-    /// A row from its columns.
+    /// A row as read.
     package init(
         id: String,
         projectID: Int64,
@@ -73,6 +83,30 @@ package struct RunColumns: Sendable {
         self.deletedAt = deletedAt
     }
 
+    /// A new run's row, as `createRun` inserts it.
+    package init(_ request: NewRun, id: RunID, name: String, now: Int64) {
+        self.init(
+            id: id.rawValue,
+            projectID: request.projectID,
+            name: name,
+            description: request.description,
+            kind: request.kind.label,
+            parentID: request.parent?.rawValue,
+            status: request.status.rawValue,
+            createdAt: now,
+            updatedAt: now,
+            startedAt: request.startedAt.map(Timestamp.microseconds) ?? now,
+            endedAt: request.endedAt.map(Timestamp.microseconds),
+            user: request.user,
+            host: request.host,
+            git: request.git.map(JSONWriter.string),
+            environment: request.environment.map(JSONWriter.string),
+            config: JSONWriter.string(.object(request.config)),
+            summary: "{}",
+            deletedAt: nil
+        )
+    }
+
     /// The run, as the store's protocols give it.
     ///
     /// - Throws: ``QuillError`` with code ``QuillError/Code/malformed`` when the row's id is not a valid run id.
@@ -101,6 +135,26 @@ package struct RunColumns: Sendable {
         )
         run.deletedAt = deletedAt.map(Timestamp.date(microseconds:))
         return run
+    }
+
+    /// Applies an update whose parent the backend has checked (``RunUpdate/parent`` exists and is no
+    /// descendant): status, end, description, name and parent replaced, the summary merged (new values win),
+    /// `updated_at` set to `now`.
+    package mutating func apply(_ update: RunUpdate, now: Int64) throws {
+        var run = try stored()
+        if let status = update.status { run.status = status }
+        if let endedAt = update.endedAt { run.endedAt = endedAt }
+        if let description = update.description { run.description = description }
+        if let name = update.name { run.name = name }
+        if let parent = update.parent { run.parent = parent }
+        if let summary = update.summary { run.summary.merge(summary) { _, new in new } }
+        status = run.status.rawValue
+        endedAt = run.endedAt.map(Timestamp.microseconds)
+        description = run.description
+        name = run.name
+        parentID = run.parent?.rawValue
+        summary = JSONWriter.string(.object(run.summary))
+        updatedAt = now
     }
 
     /// A JSON column's value; `nil` when NULL or not JSON.
