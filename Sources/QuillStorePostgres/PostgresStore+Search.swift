@@ -53,14 +53,14 @@ extension PostgresStore {
                 let last = runs.last?.cursor
                 var kept = runs
                 if let recheck {
-                    let details = try await details(connection, runs.map(\.run))
+                    let details = try await self.details(connection, runs.map(\.run))
                     kept = zip(runs, details).filter { recheck.matches($0.1.queryable) }.map(\.0)
                 }
                 plan.accept(kept, fetched: runs.count, last: last)
             }
             let page = plan.page()
             return RunPage(
-                runs: try await details(connection, page.runs),
+                runs: try await self.details(connection, page.runs),
                 nextCursor: page.nextCursor
             )
         }

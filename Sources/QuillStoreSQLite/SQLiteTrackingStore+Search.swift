@@ -71,7 +71,16 @@ extension SQLiteTrackingStore {
         for stats in try MetricStatsRecord.filter(ids.contains(MetricStatsRecord.Columns.runID)).fetchAll(db) {
             metrics[stats.runID, default: [:]][stats.key] = stats.statistics
         }
-        return TrackingRules.details(runs, params: params, tags: tags, links: links, metrics: metrics)
+        return runs.map { run in
+            let id = run.id.rawValue
+            return RunDetails(
+                run: run,
+                params: params[id] ?? [:],
+                tags: tags[id] ?? [:],
+                links: links[id] ?? [],
+                metrics: metrics[id] ?? [:]
+            )
+        }
     }
 
     /// Recomputes the search index of every run (after importing rows with SQL, as the benchmark does).
