@@ -43,6 +43,12 @@ as_owner() {
 
 case "$action" in
 start)
+    # The server outlives this script: close every descriptor but 0-2 first, so it holds none of the caller's
+    # pipes open (a caller reading our output to its end would otherwise wait for the server to exit).
+    for fd in /proc/$$/fd/*; do
+        fd=${fd##*/}
+        if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     data="$dir/data"

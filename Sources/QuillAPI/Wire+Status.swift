@@ -46,14 +46,21 @@ public struct APIServerCounts: Codable, Sendable, Hashable {
     }
 }
 
-/// The answer to `GET /healthz`.
+/// The answer to `GET /healthz`: 200 with `ok` while the server and its database answer, 503 with `unavailable`
+/// and a message while the database cannot be reached.
 public struct APIHealth: Codable, Sendable, Hashable {
-    /// `ok`.
+    /// `ok` or `unavailable`.
     public var status: String
+    /// The database: `ok` or `unreachable`; absent from servers that do not report it.
+    public var database: String?
+    /// Why the server is unavailable, in one line.
+    public var message: String?
 
     /// Creates the answer.
-    public init(status: String) {
+    public init(status: String, database: String? = nil, message: String? = nil) {
         self.status = status
+        self.database = database
+        self.message = message
     }
 }
 

@@ -6,6 +6,7 @@ import QuillCore
 package import QuillJobs
 import QuillSteps
 package import QuillStore
+import ServiceLifecycle
 
 /// How `quill serve` runs.
 package struct ServerConfiguration: Sendable {
@@ -104,7 +105,8 @@ package enum QuillServer {
         SessionRoutes(api: api, sessions: store).register(authenticated.group("api/v1/session"))
         StatsRoutes(api: api).register(authenticated.group("api/v1/stats"))
         // The job queue: the one `quill serve` runs (with its lease sweeper), or one over the store's jobs.
-        if let queue = jobs ?? (store as? any JobStore).map({ JobQueue(jobs: $0, runs: store, logger: logger) }) {
+        let queue = jobs ?? (store as? any JobStore).map({ JobQueue(jobs: $0, runs: store, logger: logger) })
+        if let queue {
             // Readers following a job's run hear of its changes at once (queued, running, its output, its end).
             queue.observeRunChanges { [feed = api.runChanges] in feed.publish($0) }
             JobRoutes(api: api, queue: queue).register(authenticated.group("api/v1/jobs"))
@@ -127,6 +129,11 @@ package enum QuillServer {
         // MLflow's tracking API (its own error shapes and route table; the same stores and access rules).
         MLflowRoutes(api: api, artifacts: artifacts, blobs: blobs, uploads: uploads).register(router)
         DashboardRoutes(assets: DashboardAssets.bundled()).register(router)
+        // Replicas on one database: what the others change reaches this one's caches and waiting workers.
+        let services: [any Service] =
+            (store as? any StoreBackend).map {
+                [StoreChangeListener(backend: $0, authorization: api.authorization, queue: queue)]
+            } ?? []
         let counter = ConnectionCounter(limit: configuration.maxConnections)
         let timeouts = configuration.timeouts
         return Application(
@@ -139,6 +146,7 @@ package enum QuillServer {
                 )
             ),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "quill"),
+            services: services,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger
         )

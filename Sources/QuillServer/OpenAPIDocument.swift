@@ -306,7 +306,15 @@ enum OpenAPIDocument {
             ],
         ]
         var paths: [String: JSONValue] = [
-            "/healthz": ["get": operation("Liveness", responses: ["200": json(object, "The server is up")])],
+            "/healthz": [
+                "get": operation(
+                    "Liveness and the database's reachability",
+                    responses: [
+                        "200": json(object, "The server and its database answer"),
+                        "503": json(object, "The database cannot be reached (status unavailable, with a message)"),
+                    ]
+                )
+            ],
             "/metrics": [
                 "get": operation(
                     "Prometheus metrics (administrators, or anyone in single-user mode)",

@@ -101,3 +101,41 @@ package struct ParamConflict: Sendable, Hashable {
         return prefix + String(repeating: "0", count: max(0, width - hex.count)) + hex
     }
 }
+
+extension ParamConflict {
+    /// The params a batch writes: all of them with ``ParamChangePolicy/replace``; with
+    /// ``ParamChangePolicy/reject``, those the run does not show yet, or the whole batch refused (``error(_:runID:)``)
+    /// when one has another value. A run's params are what MLflow sees of it: its config flattened by dotted key
+    /// with its params over it (as search merges them), so a key a run's config holds is no new param either.
+    ///
+    /// The backend calls it inside the batch's write transaction, before anything is written, holding what
+    /// keeps a second batch of the run from passing at the same time.
+    ///
+    /// - Parameters:
+    ///   - batch: The batch.
+    ///   - runID: The run.
+    ///   - config: The run's config (`nil` when the backend did not read it because the policy is `replace`).
+    ///   - stored: The run's stored params of the batch's keys.
+    package static func paramsToWrite(
+        _ batch: LogBatch,
+        runID: RunID,
+        config: JSONValue?,
+        stored: [String: JSONValue]
+    ) throws -> [String: JSONValue] {
+        guard batch.paramChanges == .reject, !batch.params.isEmpty else { return batch.params }
+        var existing: [String: JSONValue] = [:]
+        if let config, config != .object([:]) {
+            let flattened = config.flattened()
+            for key in batch.params.keys { existing[key] = flattened[key] }
+        }
+        for (key, value) in stored where batch.params[key] != nil { existing[key] = value }
+        let conflicts = conflicts(existing: existing, batch: batch.params)
+        guard conflicts.isEmpty else { throw error(conflicts, runID: runID) }
+        return batch.params.filter { key, _ in existing[key] == nil }
+    }
+
+    /// Whether ``paramsToWrite(_:runID:config:stored:)`` needs the run's config and stored params.
+    package static func needsStoredParams(_ batch: LogBatch) -> Bool {
+        batch.paramChanges == .reject && !batch.params.isEmpty
+    }
+}

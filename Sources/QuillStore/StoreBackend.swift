@@ -18,4 +18,8 @@ public protocol StoreBackend: TrackingStore, AccountStore, ArtifactStore, Sessio
     /// ``StoreChange/jobs``. An embedded store has no other process: its stream finishes at once. PostgreSQL
     /// delivers what replicas announce with `NOTIFY`.
     func externalChanges() -> AsyncStream<StoreChange>
+
+    /// Whether the database can be reached now (`/healthz` answers 503 when it cannot). An embedded store always
+    /// can; a PostgreSQL store reports what its last check of the server found (checked every second).
+    func health() async -> StoreHealth
 }

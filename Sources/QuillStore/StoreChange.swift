@@ -16,3 +16,25 @@ extension StoreBackend {
         AsyncStream { $0.finish() }
     }
 }
+
+/// Whether a store's database can be reached, for `/healthz`.
+public struct StoreHealth: Sendable, Hashable {
+    /// Whether the database answers.
+    public var reachable: Bool
+    /// Why it does not, in one line that says what to do.
+    public var message: String?
+
+    /// Creates a health report.
+    public init(reachable: Bool, message: String? = nil) {
+        self.reachable = reachable
+        self.message = message
+    }
+
+    /// The database answers.
+    public static let ok = StoreHealth(reachable: true)
+}
+
+extension StoreBackend {
+    /// An embedded store is reachable for as long as its service runs.
+    public func health() async -> StoreHealth { .ok }
+}

@@ -21,7 +21,13 @@ extension QuillError {
             self = error
             return
         }
-        let server = "the PostgreSQL database \(location.database) at \(location.host):\(location.port)"
+        let server = location.serverName
+        // The pool's own failures (its circuit breaker tripped after failed connection attempts, a request
+        // cancelled while waiting for a connection) mean the server cannot be reached.
+        if String(describing: type(of: error)) == "ConnectionPoolError" {
+            self = QuillError(.unavailable, "\(server) cannot be reached; retry when it is up", underlying: error)
+            return
+        }
         guard let psql = error as? PSQLError else {
             self = QuillError(.io, "\(server) failed; see the server log", underlying: error)
             return
@@ -70,4 +76,9 @@ extension QuillError {
             self = QuillError(.io, "\(server) \(what) (SQLSTATE \(state)); see the server log", underlying: error)
         }
     }
+}
+
+extension PostgresLocation {
+    /// The database as messages name it: `the PostgreSQL database quill at db:5432`.
+    package var serverName: String { "the PostgreSQL database \(database) at \(host):\(port)" }
 }

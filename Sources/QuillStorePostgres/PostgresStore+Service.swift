@@ -4,6 +4,7 @@ import PostgresNIO
 import QuillCore
 package import QuillStore
 import ServiceLifecycle
+import Synchronization
 
 /// The PostgreSQL backend of ``StoreURL/postgres(_:)``: its records and its lifecycle.
 extension PostgresStore: StoreBackend {
@@ -20,7 +21,12 @@ extension PostgresStore: StoreBackend {
                 try await cancelWhenGracefulShutdown {
                     try await self.migrateWhenReachable()
                     await self.readiness.open()
-                    try await self.listenForChanges()
+                    try await withThrowingTaskGroup(of: Void.self) { watchers in
+                        watchers.addTask { try await self.listenForChanges() }
+                        watchers.addTask { try await self.watchReachability() }
+                        try await watchers.next()
+                        watchers.cancelAll()
+                    }
                 }
             } catch is CancellationError {
                 // A graceful shutdown or the group's cancellation: close the pool below.
@@ -37,6 +43,58 @@ extension PostgresStore: StoreBackend {
     /// The changes other replicas (and this one) announced since the stream was made.
     package func externalChanges() -> AsyncStream<StoreChange> {
         changeFeed.subscribe()
+    }
+
+    /// Whether the server answered the last check (every second).
+    package func health() async -> StoreHealth {
+        if let message = outage.withLock({ $0 }) { return StoreHealth(reachable: false, message: message) }
+        return .ok
+    }
+
+    /// Checks every second that the server answers `SELECT 1` through the pool, and records the outcome in
+    /// ``outage``: store methods fail at once while the server is down, and go back to the pool as soon as a
+    /// check succeeds again. A check that gets no answer within two seconds counts as down (the pool may be
+    /// waiting to reconnect); its answer, when it comes, counts again.
+    private func watchReachability() async throws {
+        while !Task.isCancelled {
+            let answered = Mutex(false)
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(2))
+                if !answered.withLock({ $0 }) {
+                    self.record(outage: "\(self.serverName) did not answer within 2 s; retry when it is up")
+                }
+            }
+            var problem: String?
+            do {
+                try await client.withConnection { connection in
+                    for try await _ in try await connection.query("SELECT 1", logger: self.logger) {}
+                }
+            } catch is CancellationError {
+                watchdog.cancel()
+                return
+            } catch {
+                problem = QuillError(postgres: error, location: location).message
+            }
+            answered.withLock { $0 = true }
+            watchdog.cancel()
+            record(outage: problem)
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Records what the last check found, logging the changes between up and down.
+    private func record(outage problem: String?) {
+        let before = outage.withLock { state in
+            defer { state = problem }
+            return state
+        }
+        if before == nil, let problem {
+            logger.error("PostgreSQL is down; answering 503 until it is back: \(problem)")
+        } else if before != nil, problem == nil {
+            logger.notice("PostgreSQL is reachable again")
+            // Notifications sent while the listener was disconnected are lost: refresh everything.
+            changeFeed.yield(.all)
+        }
     }
 
     /// Applies the migrations, retrying every second while the database cannot be reached.

@@ -1,114 +1,540 @@
 import Foundation
+import PostgresNIO
 package import QuillCore
 package import QuillStore
 
-// Not yet on PostgreSQL: every method of this file throws until its helper writes it (issue 15).
+// Projects and runs on PostgreSQL: the same rules as SQLite (``TrackingRules``, ``RunRow``, ``RunNameCandidates``),
+// in SQL. Metrics and logs are in `PostgresStore+Metrics.swift` and `PostgresStore+Logs.swift`.
 extension PostgresStore {
-    // MARK: TrackingStore
+    // MARK: Projects
 
-    /// Not yet on PostgreSQL.
     package func project(namespace: String, displayName: String, createdBy: String?) async throws -> StoredProject {
-        throw Self.notYet
+        let project = Project(displayName: displayName)
+        return try await transaction { connection in
+            // A project renamed to this display name is the one meant (display names are unique in a
+            // namespace: `updateProject` refuses a taken one).
+            if let named = try await fetchProjects(
+                connection,
+                "namespace = \(namespace) AND display_name = \(project.displayName) LIMIT 1"
+            ).first {
+                return named
+            }
+            // Get or create: the schema's UNIQUE (namespace, slug) decides, so the project is made at most once.
+            try await connection.query(
+                """
+                INSERT INTO projects (namespace, slug, display_name, visibility, created_at, created_by)
+                VALUES (\(namespace), \(project.slug), \(project.displayName), \(ProjectVisibility.private.rawValue),
+                    \(Self.now()), \(createdBy))
+                ON CONFLICT (namespace, slug) DO NOTHING
+                """,
+                logger: logger
+            )
+            guard
+                let stored = try await fetchProjects(
+                    connection,
+                    "namespace = \(namespace) AND slug = \(project.slug)"
+                ).first
+            else {
+                throw QuillError(.io, "a project just inserted could not be read back; retry")
+            }
+            return stored
+        }
     }
 
-    /// Not yet on PostgreSQL.
     package func project(namespace: String, slug: String) async throws -> StoredProject? {
-        throw Self.notYet
+        try await withConnection { connection in
+            try await fetchProjects(connection, "namespace = \(namespace) AND slug = \(slug)").first
+        }
     }
 
-    /// Not yet on PostgreSQL.
     package func project(id: Int64) async throws -> StoredProject? {
-        throw Self.notYet
+        try await withConnection { connection in try await fetchProjects(connection, "id = \(id)").first }
     }
 
-    /// Not yet on PostgreSQL.
     package func projects() async throws -> [StoredProject] {
-        throw Self.notYet
+        try await snapshot { connection in try await fetchProjects(connection, "TRUE ORDER BY namespace, slug") }
     }
 
-    /// Not yet on PostgreSQL.
     package func setVisibility(projectID: Int64, _ visibility: ProjectVisibility) async throws -> StoredProject {
-        throw Self.notYet
+        try await transaction { connection in
+            try await connection.query(
+                "UPDATE projects SET visibility = \(visibility.rawValue) WHERE id = \(projectID)",
+                logger: logger
+            )
+            guard let project = try await fetchProjects(connection, "id = \(projectID)").first else {
+                throw TrackingRules.missingProject(projectID)
+            }
+            return project
+        }
     }
 
-    /// Not yet on PostgreSQL.
+    /// Changes a project's display name, tags and lifecycle stage in one transaction: removed tags go first,
+    /// then set ones (a key in both ends up set); `updated_at` moves when anything changed.
     package func updateProject(_ id: Int64, _ update: ProjectUpdate) async throws -> StoredProject {
-        throw Self.notYet
+        let displayName = try TrackingRules.displayName(update)
+        return try await transaction { connection in
+            let rows = try await connection.query(
+                "SELECT namespace, display_name, deleted_at FROM projects WHERE id = \(id) FOR NO KEY UPDATE",
+                logger: logger
+            )
+            var found: (namespace: String, displayName: String, deletedAt: Int64?)?
+            for try await row in rows.decode((String, String, Int64?).self) { found = row }
+            guard var record = found else { throw TrackingRules.missingProject(id) }
+            var changed = false
+            if let displayName, displayName != record.displayName {
+                // Display names are unique in a namespace, projects in the trash included. No index says so:
+                // renames in one namespace take its lock, so the check holds until the commit.
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(\("quill.project-names." + record.namespace), 0))",
+                    logger: logger
+                )
+                let taken = try await connection.query(
+                    """
+                    SELECT deleted_at FROM projects
+                    WHERE namespace = \(record.namespace) AND display_name = \(displayName) AND id <> \(id) LIMIT 1
+                    """,
+                    logger: logger
+                )
+                for try await deletedAt in taken.decode(Int64?.self) {
+                    throw TrackingRules.projectNameTaken(
+                        namespace: record.namespace,
+                        displayName: displayName,
+                        inTrash: deletedAt != nil
+                    )
+                }
+                record.displayName = displayName
+                changed = true
+            }
+            if !update.removedTags.isEmpty {
+                let removed = try await connection.query(
+                    "DELETE FROM project_tags WHERE project_id = \(id) AND key = ANY(\(update.removedTags)) RETURNING key",
+                    logger: logger
+                )
+                for try await _ in removed.decode(String.self) { changed = true }
+            }
+            if !update.setTags.isEmpty {
+                let tags = update.setTags.sorted { $0.key < $1.key }
+                try await connection.query(
+                    """
+                    INSERT INTO project_tags (project_id, key, value)
+                    SELECT \(id), key, value FROM unnest(\(tags.map(\.key))::text[], \(tags.map(\.value))::text[])
+                        AS t(key, value)
+                    ON CONFLICT (project_id, key) DO UPDATE SET value = excluded.value
+                    """,
+                    logger: logger
+                )
+                changed = true
+            }
+            let now = Self.now()
+            if let deleted = update.deleted, deleted != (record.deletedAt != nil) {
+                record.deletedAt = deleted ? now : nil
+                changed = true
+            }
+            if changed {
+                try await connection.query(
+                    """
+                    UPDATE projects SET display_name = \(record.displayName), deleted_at = \(record.deletedAt),
+                        updated_at = \(now)
+                    WHERE id = \(id)
+                    """,
+                    logger: logger
+                )
+            }
+            guard let project = try await fetchProjects(connection, "id = \(id)").first else {
+                throw TrackingRules.missingProject(id)
+            }
+            return project
+        }
     }
 
-    /// Not yet on PostgreSQL.
-    package func setRunDeleted(_ id: RunID, _ deleted: Bool) async throws -> StoredRun {
-        throw Self.notYet
+    /// Projects matching a condition (the text after `WHERE`, with its binds), with their tags.
+    func fetchProjects(_ connection: PostgresConnection, _ condition: PostgresQuery) async throws -> [StoredProject] {
+        let query = PostgresQuery(
+            unsafeSQL: """
+                SELECT id, namespace, slug, display_name, visibility, created_at, created_by, deleted_at, updated_at
+                FROM projects WHERE
+                """ + " " + condition.sql,
+            binds: condition.binds
+        )
+        var projects: [StoredProject] = []
+        let rows = try await connection.query(query, logger: logger)
+        for try await row in rows.decode(
+            (Int64, String, String, String, String, Int64, String?, Int64?, Int64?).self
+        ) {
+            var project = StoredProject(
+                id: row.0,
+                namespace: row.1,
+                slug: row.2,
+                displayName: row.3,
+                visibility: ProjectVisibility(rawValue: row.4) ?? .private,
+                createdAt: Timestamp.date(microseconds: row.5),
+                createdBy: row.6
+            )
+            project.deletedAt = row.7.map(Timestamp.date(microseconds:))
+            project.updatedAt = row.8.map(Timestamp.date(microseconds:))
+            projects.append(project)
+        }
+        guard !projects.isEmpty else { return [] }
+        var tags: [Int64: [String: String]] = [:]
+        let tagRows = try await connection.query(
+            "SELECT project_id, key, value FROM project_tags WHERE project_id = ANY(\(projects.map(\.id)))",
+            logger: logger
+        )
+        for try await (project, key, value) in tagRows.decode((Int64, String, String).self) {
+            tags[project, default: [:]][key] = value
+        }
+        return projects.map { project in
+            var project = project
+            project.tags = tags[project.id] ?? [:]
+            return project
+        }
     }
 
-    /// Not yet on PostgreSQL.
-    package func createRun(_ run: NewRun) async throws -> StoredRun {
-        throw Self.notYet
+    // MARK: Runs
+
+    package func createRun(_ request: NewRun) async throws -> StoredRun {
+        try await transaction { connection in
+            let project = try await connection.query(
+                "SELECT 1 FROM projects WHERE id = \(request.projectID)",
+                logger: logger
+            )
+            guard try await project.decode(Int.self).first(where: { _ in true }) != nil else {
+                throw TrackingRules.missingProjectOfRun(request.projectID)
+            }
+            if let parent = request.parent, try await !runExists(connection, parent) {
+                throw TrackingRules.missingParent(parent)
+            }
+            let row = try await insertRun(connection, request)
+            if !request.tags.isEmpty {
+                let tags = request.tags.sorted { $0.key < $1.key }
+                try await connection.query(
+                    """
+                    INSERT INTO tags (run_id, key, value)
+                    SELECT \(row.id), key, value FROM unnest(\(tags.map(\.key))::text[], \(tags.map(\.value))::text[])
+                        AS t(key, value)
+                    """,
+                    logger: logger
+                )
+            }
+            let run = try row.stored()
+            try await refreshSearchIndex(runID: run.id, on: connection)
+            return run
+        }
     }
 
-    /// Not yet on PostgreSQL.
+    /// Inserts a new run's row, the schema deciding what is free: a generated id that is taken is drawn again,
+    /// a taken name gets a free suffix (``RunNameCandidates``, ``SuffixSearch``) and a generated name is drawn
+    /// again. A requested id that is taken is a conflict. `ON CONFLICT DO NOTHING` keeps the transaction
+    /// usable when a row is taken; a run another transaction is inserting is waited for.
+    private func insertRun(_ connection: PostgresConnection, _ request: NewRun) async throws -> RunRow {
+        var names = RunNameCandidates(requested: request.name)
+        var row = RunRow(request, id: request.id ?? RunID.random(), name: names.next(), now: Self.now())
+        var searched = false
+        while true {
+            let inserted = try await connection.query(
+                """
+                INSERT INTO runs (id, project_id, name, description, kind, parent_id, status, created_at, updated_at,
+                    started_at, ended_at, "user", host, git, environment, config, summary, deleted_at)
+                VALUES (\(row.id), \(row.projectID), \(row.name), \(row.description), \(row.kind), \(row.parentID),
+                    \(row.status), \(row.createdAt), \(row.updatedAt), \(row.startedAt), \(row.endedAt), \(row.user),
+                    \(row.host), \(row.git), \(row.environment), \(row.config), \(row.summary), \(row.deletedAt))
+                ON CONFLICT DO NOTHING
+                RETURNING 1
+                """,
+                logger: logger
+            )
+            if try await inserted.decode(Int.self).first(where: { _ in true }) != nil { return row }
+            guard let id = RunID(row.id) else { throw QuillError(.invalidArgument, "invalid run id '\(row.id)'") }
+            if try await runExists(connection, id) {
+                if let requested = request.id { throw QuillError(.conflict, TrackingRules.runIDTaken(requested)) }
+                row.id = RunID.random().rawValue
+                continue
+            }
+            if !searched, let requested = names.requested {
+                searched = true
+                var search = SuffixSearch()
+                while let suffix = search.probe {
+                    let name = RunNameCandidates.suffixed(requested, suffix)
+                    let taken = try await connection.query(
+                        "SELECT 1 FROM runs WHERE project_id = \(row.projectID) AND name = \(name)",
+                        logger: logger
+                    )
+                    search.record(taken: try await taken.decode(Int.self).first(where: { _ in true }) != nil)
+                }
+                names.skip(past: search.result)
+            }
+            row.name = names.next()
+        }
+    }
+
     package func run(_ id: RunID) async throws -> StoredRun? {
-        throw Self.notYet
+        try await withConnection { connection in try await fetchRuns(connection, "id = \(id.rawValue)").first?.stored()
+        }
     }
 
-    /// Not yet on PostgreSQL.
     package func runDetails(_ id: RunID) async throws -> RunDetails? {
-        throw Self.notYet
+        try await snapshot { connection in
+            guard let run = try await fetchRuns(connection, "id = \(id.rawValue)").first?.stored() else { return nil }
+            return try await details(connection, [run]).first
+        }
     }
 
-    /// Not yet on PostgreSQL.
     package func updateRun(_ id: RunID, _ update: RunUpdate) async throws -> StoredRun {
-        throw Self.notYet
+        try await transaction { connection in
+            guard var row = try await fetchRuns(connection, "id = \(id.rawValue) FOR NO KEY UPDATE").first else {
+                throw TrackingRules.missingRun(id)
+            }
+            if case .some(.some(let parent)) = update.parent {
+                guard parent != id else { throw TrackingRules.ownParent }
+                guard try await runExists(connection, parent) else { throw TrackingRules.missingParent(parent) }
+                if try await isDescendant(connection, parent, of: id) {
+                    throw TrackingRules.descendantParent(parent, of: id)
+                }
+            }
+            try row.apply(update, now: Self.now())
+            do {
+                try await connection.query(
+                    """
+                    UPDATE runs SET name = \(row.name), description = \(row.description), parent_id = \(row.parentID),
+                        status = \(row.status), ended_at = \(row.endedAt), summary = \(row.summary),
+                        updated_at = \(row.updatedAt)
+                    WHERE id = \(row.id)
+                    """,
+                    logger: logger
+                )
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+                // A name another run of the project has is refused by the schema's UNIQUE (project_id, name).
+                throw QuillError(.conflict, TrackingRules.runNameTaken(row.name), underlying: error)
+            }
+            let run = try row.stored()
+            try await refreshSearchIndex(runID: id, on: connection)
+            return run
+        }
     }
 
-    /// Not yet on PostgreSQL.
+    /// Deletes a run; its children lose their parent (`ON DELETE SET NULL`), everything it logged goes with it.
     package func deleteRun(_ id: RunID) async throws {
-        throw Self.notYet
+        try await transaction { connection in
+            let deleted = try await connection.query(
+                "DELETE FROM runs WHERE id = \(id.rawValue) RETURNING 1",
+                logger: logger
+            )
+            guard try await deleted.decode(Int.self).first(where: { _ in true }) != nil else {
+                throw TrackingRules.missingRun(id)
+            }
+        }
     }
 
-    /// Not yet on PostgreSQL.
-    package func logBatch(_ run: RunID, _ batch: LogBatch) async throws -> BatchResult {
-        throw Self.notYet
+    /// Moves a run to the trash or restores it; a run already there (or already active) is left as it is.
+    /// The run's `updated_at` moves with a change (its last activity).
+    package func setRunDeleted(_ id: RunID, _ deleted: Bool) async throws -> StoredRun {
+        try await transaction { connection in
+            guard var row = try await fetchRuns(connection, "id = \(id.rawValue) FOR NO KEY UPDATE").first else {
+                throw TrackingRules.missingRun(id)
+            }
+            if deleted != (row.deletedAt != nil) {
+                let now = Self.now()
+                row.deletedAt = deleted ? now : nil
+                row.updatedAt = now
+                try await connection.query(
+                    "UPDATE runs SET deleted_at = \(row.deletedAt), updated_at = \(now) WHERE id = \(row.id)",
+                    logger: logger
+                )
+                try await refreshSearchIndex(runID: id, on: connection)
+            }
+            return try row.stored()
+        }
     }
 
-    /// Not yet on PostgreSQL.
-    package func metricHistory(_ run: RunID, key: String, steps: ClosedRange<Int>?) async throws -> [MetricPoint] {
-        throw Self.notYet
-    }
-
-    /// Not yet on PostgreSQL.
-    package func downsampledHistory(
-        _ run: RunID,
-        key: String,
-        steps: ClosedRange<Int>?,
-        maxPoints: Int
-    ) async throws -> DownsampledHistory {
-        throw Self.notYet
-    }
-
-    /// Not yet on PostgreSQL.
-    package func logLines(_ run: RunID, offset: Int, limit: Int) async throws -> (lines: [LogLine], total: Int) {
-        throw Self.notYet
-    }
-
-    /// Not yet on PostgreSQL.
-    package func logTail(_ run: RunID, count: Int) async throws -> LogTail {
-        throw Self.notYet
-    }
-
-    /// Not yet on PostgreSQL.
-    package func metricTail(_ run: RunID, key: String, after index: Int?, limit: Int) async throws -> MetricTail {
-        throw Self.notYet
-    }
-
-    /// Not yet on PostgreSQL.
     package func counts() async throws -> StoreCounts {
-        throw Self.notYet
+        try await withConnection { connection in
+            // Active projects and runs (as the listings show them); metric points of every run, since runs in
+            // the trash keep theirs.
+            let rows = try await connection.query(
+                """
+                SELECT (SELECT count(*) FROM projects WHERE deleted_at IS NULL),
+                    (SELECT count(*) FROM runs WHERE deleted_at IS NULL),
+                    (SELECT coalesce(sum(count), 0)::bigint FROM metric_stats)
+                """,
+                logger: logger
+            )
+            for try await (projects, runs, points) in rows.decode((Int64, Int64, Int64).self) {
+                return StoreCounts(projects: Int(projects), runs: Int(runs), metricPoints: Int(points))
+            }
+            return StoreCounts(projects: 0, runs: 0, metricPoints: 0)
+        }
     }
 
-    /// Not yet on PostgreSQL.
+    /// The random id the first migration stored when the database was created.
     package func serverID() async throws -> String {
-        throw Self.notYet
+        try await withConnection { connection in
+            let rows = try await connection.query("SELECT id FROM server_identity LIMIT 1", logger: logger)
+            for try await id in rows.decode(String.self) { return id }
+            throw QuillError(.io, "the database has no server identity; it was not migrated")
+        }
     }
 
+    // MARK: Reading runs
+
+    /// The columns of `runs` in ``RunRow``'s order, for ``fetchRuns(_:_:)`` (and searches).
+    static let runColumns = """
+        id, project_id, name, description, kind, parent_id, status, created_at, updated_at, started_at, ended_at,
+        "user", host, git, environment, config, summary, deleted_at
+        """
+
+    /// Runs matching a condition (the text after `WHERE`, with its binds; it may end with `FOR NO KEY UPDATE`).
+    func fetchRuns(_ connection: PostgresConnection, _ condition: PostgresQuery) async throws -> [RunRow] {
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT \(Self.runColumns) FROM runs WHERE " + condition.sql,
+            binds: condition.binds
+        )
+        var runs: [RunRow] = []
+        let rows = try await connection.query(query, logger: logger)
+        for try await row in rows.decode(
+            (
+                String, Int64, String, String?, String, String?, String, Int64, Int64, Int64, Int64?, String?,
+                String?, String?, String?, String, String, Int64?
+            ).self
+        ) {
+            runs.append(
+                RunRow(
+                    id: row.0,
+                    projectID: row.1,
+                    name: row.2,
+                    description: row.3,
+                    kind: row.4,
+                    parentID: row.5,
+                    status: row.6,
+                    createdAt: row.7,
+                    updatedAt: row.8,
+                    startedAt: row.9,
+                    endedAt: row.10,
+                    user: row.11,
+                    host: row.12,
+                    git: row.13,
+                    environment: row.14,
+                    config: row.15,
+                    summary: row.16,
+                    deletedAt: row.17
+                )
+            )
+        }
+        return runs
+    }
+
+    /// The details of several runs, in their order, in one query per table (a run page and a search page both
+    /// come here).
+    func details(_ connection: PostgresConnection, _ runs: [StoredRun]) async throws -> [RunDetails] {
+        guard !runs.isEmpty else { return [] }
+        let ids = runs.map(\.id.rawValue)
+        var params: [String: [String: JSONValue]] = [:]
+        let paramRows = try await connection.query(
+            "SELECT run_id, key, value FROM params WHERE run_id = ANY(\(ids))",
+            logger: logger
+        )
+        for try await (run, key, value) in paramRows.decode((String, String, String).self) {
+            params[run, default: [:]][key] = RunRow.json(value) ?? .null
+        }
+        var tags: [String: [String: String]] = [:]
+        let tagRows = try await connection.query(
+            "SELECT run_id, key, value FROM tags WHERE run_id = ANY(\(ids))",
+            logger: logger
+        )
+        for try await (run, key, value) in tagRows.decode((String, String, String).self) {
+            tags[run, default: [:]][key] = value
+        }
+        var links: [String: [RunLink]] = [:]
+        let linkRows = try await connection.query(
+            "SELECT run_id, label, url, created_at FROM links WHERE run_id = ANY(\(ids)) ORDER BY id",
+            logger: logger
+        )
+        for try await (run, label, url, created) in linkRows.decode((String, String, String, Int64).self) {
+            links[run, default: []].append(
+                RunLink(label: label, url: url, timestamp: Timestamp.date(microseconds: created))
+            )
+        }
+        var metrics: [String: [String: MetricStatistics]] = [:]
+        let statsRows = try await connection.query(
+            """
+            SELECT run_id, key, count, last_idx, last_value, last_step, max_step, min_value, max_value
+            FROM metric_stats WHERE run_id = ANY(\(ids))
+            """,
+            logger: logger
+        )
+        for try await row in statsRows.decode(
+            (String, String, Int64, Int64, Double?, Int64?, Int64, Double?, Double?).self
+        ) {
+            let values = MetricSeriesStatistics(
+                count: Int(row.2),
+                lastIndex: Int(row.3),
+                lastValue: row.4,
+                lastStep: row.5.map(Int.init),
+                maxStep: Int(row.6),
+                minValue: row.7,
+                maxValue: row.8
+            )
+            metrics[row.0, default: [:]][row.1] = values.statistics
+        }
+        return runs.map { run in
+            let id = run.id.rawValue
+            return RunDetails(
+                run: run,
+                params: params[id] ?? [:],
+                tags: tags[id] ?? [:],
+                links: links[id] ?? [],
+                metrics: metrics[id] ?? [:]
+            )
+        }
+    }
+
+    /// Whether a run exists.
+    func runExists(_ connection: PostgresConnection, _ id: RunID) async throws -> Bool {
+        let rows = try await connection.query("SELECT 1 FROM runs WHERE id = \(id.rawValue)", logger: logger)
+        return try await rows.decode(Int.self).first(where: { _ in true }) != nil
+    }
+
+    /// Whether `candidate` is `ancestor` or descends from it: one walk up the parents (a recursive query that
+    /// stops at a run it has seen, so a cycle cannot make it loop).
+    private func isDescendant(
+        _ connection: PostgresConnection,
+        _ candidate: RunID,
+        of ancestor: RunID
+    ) async throws
+        -> Bool
+    {
+        let rows = try await connection.query(
+            """
+            WITH RECURSIVE up(id) AS (
+                SELECT \(candidate.rawValue)::text COLLATE "C"
+                UNION
+                SELECT r.parent_id FROM runs r JOIN up ON r.id = up.id WHERE r.parent_id IS NOT NULL
+            )
+            SELECT EXISTS (SELECT 1 FROM up WHERE id = \(ancestor.rawValue))
+            """,
+            logger: logger
+        )
+        for try await found in rows.decode(Bool.self) { return found }
+        return false
+    }
+
+    // MARK: Helpers
+
+    /// Runs `body` in a read-only transaction that sees one snapshot (`REPEATABLE READ`), so reads of several
+    /// statements agree with each other as SQLite's read transactions do.
+    func snapshot<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await withConnection { connection in
+            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Now, in microseconds since the epoch (every time column).
+    static func now() -> Int64 { Timestamp.nowMicroseconds() }
 }

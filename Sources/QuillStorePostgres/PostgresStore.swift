@@ -3,6 +3,7 @@ package import Logging
 package import PostgresNIO
 import QuillCore
 package import QuillStore
+import Synchronization
 
 /// The PostgreSQL store: the same records as ``StoreBackend`` on SQLite, in a PostgreSQL database that several
 /// `quill serve` replicas may share.
@@ -34,6 +35,10 @@ package final class PostgresStore: Sendable {
     let readiness = Readiness()
     /// Changes other replicas made, as they announce them with `NOTIFY` (``PostgresStore/changeChannel``).
     let changeFeed = ChangeFanOut()
+    /// What the last check of the server found: `nil` while it answers, else why it does not. While the server
+    /// does not answer, every method fails at once with ``QuillError/Code/unavailable`` instead of waiting for
+    /// the pool's reconnection attempts.
+    let outage = Mutex<String?>(nil)
 
     /// The channel replicas announce their changes on (`NOTIFY quill_changes, 'accounts'`).
     package static let changeChannel = "quill_changes"
@@ -127,6 +132,7 @@ package final class PostgresStore: Sendable {
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await readiness.wait()
+        try failFastWhenDown()
         do {
             return try await client.withConnection { connection in try await body(connection) }
         } catch {
@@ -140,6 +146,7 @@ package final class PostgresStore: Sendable {
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await readiness.wait()
+        try failFastWhenDown()
         do {
             return try await client.withConnection { connection in
                 try await connection.query("BEGIN", logger: logger)
@@ -155,6 +162,14 @@ package final class PostgresStore: Sendable {
         } catch {
             throw QuillError(postgres: error, location: location)
         }
+    }
+
+    /// The database as messages name it.
+    var serverName: String { location.serverName }
+
+    /// Throws ``QuillError/Code/unavailable`` when the last check found the server down.
+    private func failFastWhenDown() throws {
+        if let message = outage.withLock({ $0 }) { throw QuillError(.unavailable, message) }
     }
 
     /// Announces a change to every replica (this one included) when the current transaction commits:

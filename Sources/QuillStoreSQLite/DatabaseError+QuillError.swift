@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import QuillCore
+import QuillStore
 
 /// A uniqueness rule of the schema, as SQLite names it when a write breaks it.
 ///
@@ -51,7 +52,7 @@ enum UniqueConstraint: Hashable, Sendable {
         case .runName: "the project already has a run of this name; choose another name"
         case .projectSlug: "the namespace already has a project of this name; choose another name"
         case .accountName: "the name is taken by a user or an organization; choose another"
-        case .apiKeyHash: "an API key with the same secret exists; create the key again to get a new secret"
+        case .apiKeyHash: AccountRules.apiKeyHashTaken.message
         case .other: "the record already exists; read it instead of creating it again"
         }
     }

@@ -1,4 +1,5 @@
 import GRDB
+import QuillStore
 
 /// The SQLite schema, as named, ordered migrations.
 ///

@@ -49,9 +49,7 @@ extension SQLiteTrackingStore: AccountStore {
         try await write { db in
             let org = try Self.requireOrganization(db, organization)
             let member = try Self.requireUser(db, user)
-            if role == .member {
-                try Self.refuseRemovingLastOwner(db, org, member)
-            }
+            try Self.refuseLosingLastOwner(db, role: role, org, member)
             try db.execute(
                 sql: """
                     INSERT INTO memberships (organization_id, user_id, role) VALUES (?, ?, ?)
@@ -66,13 +64,13 @@ extension SQLiteTrackingStore: AccountStore {
         try await write { db in
             let org = try Self.requireOrganization(db, organization)
             let member = try Self.requireUser(db, user)
-            try Self.refuseRemovingLastOwner(db, org, member)
+            try Self.refuseLosingLastOwner(db, role: nil, org, member)
             try db.execute(
                 sql: "DELETE FROM memberships WHERE organization_id = ? AND user_id = ?",
                 arguments: [org.id, member.id]
             )
             guard db.changesCount > 0 else {
-                throw QuillError(.notFound, "'\(user)' is not a member of '\(organization)'")
+                throw AccountRules.notAMember(user: user, organization: organization)
             }
         }
     }
@@ -134,7 +132,7 @@ extension SQLiteTrackingStore: AccountStore {
     package func revokeAPIKey(id: Int64, user: String) async throws -> StoredAPIKey {
         try await write { db in
             let key = try Self.requireKey(db, id: id)
-            guard key.user == user else { throw QuillError(.notFound, "API key \(id) not found for '\(user)'") }
+            guard key.user == user else { throw AccountRules.apiKeyNotFound(id: id, user: user) }
             try db.execute(
                 sql: "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
                 arguments: [Self.now(), id]
@@ -148,52 +146,46 @@ extension SQLiteTrackingStore: AccountStore {
     /// What is taken when a new user or organization breaks a uniqueness rule: the name (users and
     /// organizations share one space of names, compared normalized).
     private static func nameTaken(_ name: String) -> [UniqueConstraint: String] {
-        [.accountName: "the name '\(name)' is taken by a user or an organization; choose another"]
+        [.accountName: AccountRules.nameTaken(name).message]
     }
 
-    /// Refuses a name whose normalized form is a namespace holding projects (compared normalized, so older
-    /// rows spelled another way collide too). Those namespaces belong to an account already (see
-    /// ``handOverOwnerlessNamespaces(_:userID:userName:)``) except before the first user exists.
+    /// Refuses a name that is a namespace holding projects (``AccountRules/refuseNamespaceHoldingProjects(_:namespaces:)``).
     private static func refuseNamespaceHoldingProjects(_ db: Database, _ name: String) throws {
         let namespaces = try String.fetchAll(db, ProjectRecord.select(ProjectRecord.Columns.namespace).distinct())
-        if namespaces.contains(where: { AccountName.normalize($0) == name }) {
-            throw QuillError(
-                .conflict,
-                "the name '\(name)' is taken: projects already exist in that namespace; choose another"
-            )
-        }
+        try AccountRules.refuseNamespaceHoldingProjects(name, namespaces: namespaces)
     }
 
-    /// Gives every namespace that holds projects but is neither a user nor an organization to a user: the
-    /// namespace of the user's own name becomes the user's, every other an organization the user owns.
+    /// Gives every namespace that holds projects but is neither a user nor an organization to a user
+    /// (``AccountRules/organizationsHandedOver(ownerless:to:)``).
     static func handOverOwnerlessNamespaces(_ db: Database, userID: Int64, userName: String) throws {
         let ownerless = try String.fetchAll(
             db,
             sql: """
                 SELECT DISTINCT namespace FROM projects
                 WHERE namespace NOT IN (SELECT name FROM users) AND namespace NOT IN (SELECT name FROM organizations)
-                ORDER BY namespace
                 """
         )
-        for namespace in ownerless where namespace != userName {
+        for namespace in AccountRules.organizationsHandedOver(ownerless: ownerless, to: userName) {
             let organization = try OrganizationRecord(name: namespace, createdAt: now()).insertAndFetch(db)
             try MembershipRecord(organizationID: organization.id ?? db.lastInsertedRowID, userID: userID, role: .owner)
                 .insert(db)
         }
     }
 
-    private static func refuseRemovingLastOwner(_ db: Database, _ org: StoredOrganization, _ user: StoredUser) throws {
+    /// Refuses a change that would leave `org` without an owner (``AccountRules/refuseLosingLastOwner(role:owners:user:organization:)``).
+    private static func refuseLosingLastOwner(
+        _ db: Database,
+        role: MembershipRole?,
+        _ org: StoredOrganization,
+        _ user: StoredUser
+    ) throws {
+        guard role != .owner else { return }
         let owners = try Int64.fetchAll(
             db,
             MembershipRecord.select(MembershipRecord.Columns.userID)
                 .filter(MembershipRecord.Columns.organizationID == org.id && MembershipRecord.Columns.role == "owner")
         )
-        if owners == [user.id] {
-            throw QuillError(
-                .conflict,
-                "'\(user.name)' is the last owner of '\(org.name)'; make another member an owner first"
-            )
-        }
+        try AccountRules.refuseLosingLastOwner(role: role, owners: owners, user: user, organization: org)
     }
 
     private static func fetchUser(_ db: Database, _ name: String) throws -> StoredUser? {
@@ -202,7 +194,7 @@ extension SQLiteTrackingStore: AccountStore {
 
     static func requireUser(_ db: Database, _ name: String) throws -> StoredUser {
         guard let user = try fetchUser(db, name) else {
-            throw QuillError(.notFound, "user '\(name)' not found; list users with `quill users list`")
+            throw AccountRules.userNotFound(name)
         }
         return user
     }
@@ -213,7 +205,7 @@ extension SQLiteTrackingStore: AccountStore {
 
     private static func requireOrganization(_ db: Database, _ name: String) throws -> StoredOrganization {
         guard let organization = try fetchOrganization(db, name) else {
-            throw QuillError(.notFound, "organization '\(name)' not found")
+            throw AccountRules.organizationNotFound(name)
         }
         return organization
     }
@@ -226,7 +218,7 @@ extension SQLiteTrackingStore: AccountStore {
                 arguments: [id]
             )?.key
         else {
-            throw QuillError(.notFound, "API key \(id) not found; list keys with `quill keys list`")
+            throw AccountRules.apiKeyNotFound(id: id)
         }
         return key
     }

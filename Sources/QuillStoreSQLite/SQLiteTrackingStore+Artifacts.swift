@@ -9,50 +9,23 @@ extension SQLiteTrackingStore: ArtifactStore {
     package func createArtifact(_ request: NewArtifact) async throws -> ArtifactCreation {
         try await write { db in
             try Self.requireRun(db, request.run)
-            let now = Timestamp.nowMicroseconds()
-            let loggedAt = request.loggedAt.map(Timestamp.microseconds)
+            let now = Timestamp.date(microseconds: Timestamp.nowMicroseconds())
             if let existing = try Self.fetchArtifact(db, request.run, request.path) {
-                // An announcement replaces the earlier one; none keeps it. Announcing the bytes already stored
-                // asks for nothing new. A stored version stays as it is either way.
-                let announces = request.expectedSize != nil || request.expectedSHA256 != nil
-                var expectedSize = announces ? request.expectedSize : existing.expectedSize
-                var expectedSHA256 = announces ? request.expectedSHA256 : existing.expectedSHA256
-                if let stored = existing.sha256, expectedSHA256 == stored,
-                    expectedSize == nil || expectedSize == existing.size
-                {
-                    expectedSize = nil
-                    expectedSHA256 = nil
-                }
-                let status: ArtifactStatus = existing.status == .failed ? .pending : existing.status
-                if status == existing.status, expectedSize == existing.expectedSize,
-                    expectedSHA256 == existing.expectedSHA256
-                {
+                guard let next = ArtifactTransitions.reannounced(existing, by: request, now: now) else {
                     return ArtifactCreation(artifact: existing, created: false)
                 }
-                try db.execute(
-                    sql: """
-                        UPDATE artifacts SET status = ?, expected_size = ?, expected_sha256 = ?,
-                            logged_at = coalesce(?, logged_at), updated_at = ?
-                        WHERE run_id = ? AND path = ?
-                        """,
-                    arguments: [
-                        status.rawValue, expectedSize, expectedSHA256, loggedAt, now, request.run.rawValue,
-                        request.path,
-                    ]
-                )
-                return ArtifactCreation(
-                    artifact: try Self.requireArtifact(db, request.run, request.path),
-                    created: false
-                )
+                return ArtifactCreation(artifact: try Self.writeArtifact(db, next), created: false)
             }
+            let created = ArtifactTransitions.created(request, now: now)
             try db.execute(
                 sql: """
                     INSERT INTO artifacts (run_id, path, status, expected_size, expected_sha256, logged_at, updated_at)
-                    VALUES (?, ?, 'pending', ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    request.run.rawValue, request.path, request.expectedSize, request.expectedSHA256,
-                    loggedAt ?? now, now,
+                    request.run.rawValue, request.path, created.status.rawValue, created.expectedSize,
+                    created.expectedSHA256, Timestamp.microseconds(created.loggedAt),
+                    Timestamp.microseconds(created.updatedAt),
                 ]
             )
             return ArtifactCreation(artifact: try Self.requireArtifact(db, request.run, request.path), created: true)
@@ -67,33 +40,21 @@ extension SQLiteTrackingStore: ArtifactStore {
     ) async throws -> StoredArtifact {
         try await write { db in
             try Self.requireRun(db, run)
-            _ = try Self.requireArtifact(db, run, path)
-            try db.execute(
-                sql: """
-                    UPDATE artifacts SET status = 'uploaded', size = ?, sha256 = ?, expected_size = NULL,
-                        expected_sha256 = NULL, updated_at = ?
-                    WHERE run_id = ? AND path = ?
-                    """,
-                arguments: [size, sha256, Timestamp.nowMicroseconds(), run.rawValue, path]
+            let existing = try Self.requireArtifact(db, run, path)
+            let now = Timestamp.date(microseconds: Timestamp.nowMicroseconds())
+            return try Self.writeArtifact(
+                db,
+                ArtifactTransitions.uploaded(existing, size: size, sha256: sha256, now: now)
             )
-            return try Self.requireArtifact(db, run, path)
         }
     }
 
     package func markArtifactFailed(_ run: RunID, path: String) async throws -> StoredArtifact {
         try await write { db in
             try Self.requireRun(db, run)
-            _ = try Self.requireArtifact(db, run, path)
-            // A record with a stored version keeps it: the failure was an attempt at a newer one.
-            try db.execute(
-                sql: """
-                    UPDATE artifacts SET status = CASE WHEN sha256 IS NULL THEN 'failed' ELSE 'uploaded' END,
-                        updated_at = ?
-                    WHERE run_id = ? AND path = ?
-                    """,
-                arguments: [Timestamp.nowMicroseconds(), run.rawValue, path]
-            )
-            return try Self.requireArtifact(db, run, path)
+            let existing = try Self.requireArtifact(db, run, path)
+            let now = Timestamp.date(microseconds: Timestamp.nowMicroseconds())
+            return try Self.writeArtifact(db, ArtifactTransitions.failed(existing, now: now))
         }
     }
 
@@ -186,11 +147,25 @@ extension SQLiteTrackingStore: ArtifactStore {
 
     private static func requireArtifact(_ db: Database, _ run: RunID, _ path: String) throws -> StoredArtifact {
         guard let artifact = try fetchArtifact(db, run, path) else {
-            throw QuillError(
-                .notFound,
-                "run '\(run)' has no artifact '\(path)'; create its record with POST /api/v1/runs/\(run)/artifacts"
-            )
+            throw ArtifactTransitions.missing(run, path: path)
         }
         return artifact
+    }
+
+    /// Writes every column of a record that exists (an ``ArtifactTransitions`` result) and reads it back.
+    private static func writeArtifact(_ db: Database, _ artifact: StoredArtifact) throws -> StoredArtifact {
+        try db.execute(
+            sql: """
+                UPDATE artifacts SET status = ?, size = ?, sha256 = ?, expected_size = ?, expected_sha256 = ?,
+                    logged_at = ?, updated_at = ?
+                WHERE run_id = ? AND path = ?
+                """,
+            arguments: [
+                artifact.status.rawValue, artifact.size, artifact.sha256, artifact.expectedSize,
+                artifact.expectedSHA256, Timestamp.microseconds(artifact.loggedAt),
+                Timestamp.microseconds(artifact.updatedAt), artifact.run.rawValue, artifact.path,
+            ]
+        )
+        return try requireArtifact(db, artifact.run, artifact.path)
     }
 }

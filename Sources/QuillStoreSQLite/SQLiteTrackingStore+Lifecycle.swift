@@ -8,13 +8,10 @@ extension SQLiteTrackingStore {
     /// Changes a project's display name, tags and lifecycle stage in one transaction: removed tags go first,
     /// then set ones (a key in both ends up set); `updated_at` moves when anything changed.
     package func updateProject(_ id: Int64, _ update: ProjectUpdate) async throws -> StoredProject {
-        let displayName = update.displayName?.trimmingWhitespace()
-        if displayName?.isEmpty == true {
-            throw QuillError(.invalidArgument, "a project's display name must not be empty; give a name")
-        }
+        let displayName = try TrackingRules.displayName(update)
         return try await write { db in
             guard var record = try ProjectRecord.fetchOne(db, key: id) else {
-                throw QuillError(.notFound, "project \(id) not found")
+                throw TrackingRules.missingProject(id)
             }
             var changed = false
             if let displayName, displayName != record.displayName {
@@ -25,10 +22,10 @@ extension SQLiteTrackingStore {
                         && ProjectRecord.Columns.displayName == displayName && ProjectRecord.Columns.id != id
                 ).fetchOne(db)
                 if let taken {
-                    let trash = taken.deletedAt == nil ? "" : " (in the trash)"
-                    throw QuillError(
-                        .conflict,
-                        "namespace '\(record.namespace)' already has a project named '\(displayName)'\(trash); choose another name"
+                    throw TrackingRules.projectNameTaken(
+                        namespace: record.namespace,
+                        displayName: displayName,
+                        inTrash: taken.deletedAt != nil
                     )
                 }
                 record.displayName = displayName
@@ -77,30 +74,22 @@ extension SQLiteTrackingStore {
         }
     }
 
-    /// Refuses a batch with ``ParamChangePolicy/reject`` when one of its params has another value already,
-    /// and returns the params to write (those the run does not show yet). A run's params are what MLflow sees
-    /// of it: its config flattened by dotted key with its params over it (as search merges them), so a key a
-    /// run's config already holds is no new param either. Runs inside the batch's write transaction, before
-    /// anything is written, so two conflicting batches cannot both pass.
+    /// The params a batch writes (``ParamConflict/paramsToWrite(_:runID:config:stored:)``), reading the run's
+    /// config and stored params only when the batch may not change them. Runs inside the batch's write
+    /// transaction, before anything is written, so two conflicting batches cannot both pass.
     static func paramsToWrite(_ db: Database, run: RunID, _ batch: LogBatch) throws -> [String: JSONValue] {
-        guard batch.paramChanges == .reject, !batch.params.isEmpty else { return batch.params }
-        var existing: [String: JSONValue] = [:]
+        guard ParamConflict.needsStoredParams(batch) else { return batch.params }
         let config = try String.fetchOne(
             db.cachedStatement(sql: "SELECT config FROM runs WHERE id = ?"),
             arguments: [run.rawValue]
         )
-        if let config = RunRecord.json(config), config != .object([:]) {
-            let flattened = config.flattened()
-            for key in batch.params.keys { existing[key] = flattened[key] }
-        }
+        var stored: [String: JSONValue] = [:]
         let select = try db.cachedStatement(sql: "SELECT value FROM params WHERE run_id = ? AND key = ?")
         for key in batch.params.keys {
             if let text = try String.fetchOne(select, arguments: [run.rawValue, key]) {
-                existing[key] = RunRecord.json(text) ?? .null
+                stored[key] = RunRecord.json(text) ?? .null
             }
         }
-        let conflicts = ParamConflict.conflicts(existing: existing, batch: batch.params)
-        guard conflicts.isEmpty else { throw ParamConflict.error(conflicts, runID: run) }
-        return batch.params.filter { key, _ in existing[key] == nil }
+        return try ParamConflict.paramsToWrite(batch, runID: run, config: RunRecord.json(config), stored: stored)
     }
 }

@@ -20,67 +20,34 @@ extension SQLiteTrackingStore {
             var written = 0
             var ignored = 0
             if !batch.metrics.isEmpty {
-                var stats: [String: MetricStatsRecord] = [:]
                 let insert = try RawStatement(
                     db,
                     sql: "INSERT OR IGNORE INTO metrics (series, idx, step, value, ts) VALUES (?, ?, ?, ?, ?)"
                 )
-                // Points grouped by key: each key's statistics are read and written once per batch and its
-                // points go into the B-trees in order, however the client interleaved the keys.
-                var currentKey: String?
-                var current = MetricStatsRecord(runID: id, key: "")
-                var series: Int64 = 0
-                // The new points' block summaries, gathered in memory and merged into `metric_blocks` once
-                // per touched block; points usually come in index order, so one block is open at a time.
-                var blocks: [MetricBlock.Key: MetricBlock] = [:]
-                var openBlock: MetricBlock.Key?
-                var open = MetricBlock()
-                for metric in Self.groupedByKey(batch.metrics) {
-                    if metric.key != currentKey {
-                        if let currentKey { stats[currentKey] = current }
-                        if let known = stats[metric.key] {
-                            current = known
-                        } else {
-                            current =
-                                try MetricStatsRecord.fetch(db, run: id, key: metric.key)
-                                ?? MetricStatsRecord(runID: id, key: metric.key)
-                        }
-                        currentKey = metric.key
-                        series = try Self.makeSeries(db, run: id, key: metric.key)
-                        insert.bind(series, at: 1)
-                        if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
-                        openBlock = nil
+                // Points grouped by key (``MetricIngest``): each key's statistics are read and written once per
+                // batch and its points go into the B-trees in order, however the client interleaved the keys.
+                let ingest = try MetricIngest.run(
+                    batch.metrics,
+                    run: run,
+                    series: { key in try Self.makeSeries(db, run: id, key: key) },
+                    stored: { key in try MetricStatsRecord.fetch(db, run: id, key: key)?.values ?? .init() },
+                    insert: { point in
+                        insert.bind(point.series, at: 1)
+                        insert.bind(Int64(point.index), at: 2)
+                        insert.bind(Int64(point.step), at: 3)
+                        insert.bind(point.value, at: 4)
+                        insert.bind(point.timestamp, at: 5)
+                        try insert.run()
+                        return insert.changes > 0
                     }
-                    let index = try metric.index ?? Self.next(after: current.lastIndex, "idx", metric.key, run)
-                    let step = try metric.step ?? Self.next(after: current.maxStep, "step", metric.key, run)
-                    let value = metric.value.isNaN ? nil : metric.value
-                    let timestamp = Timestamp.microseconds(metric.timestamp)
-                    insert.bind(Int64(index), at: 2)
-                    insert.bind(Int64(step), at: 3)
-                    insert.bind(value, at: 4)
-                    insert.bind(timestamp, at: 5)
-                    try insert.run()
-                    guard insert.changes > 0 else {
-                        ignored += 1
-                        continue
-                    }
-                    written += 1
-                    current.add(index: index, step: step, value: metric.value)
-                    let block = MetricBlock.number(of: index)
-                    if openBlock?.block != block {
-                        if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
-                        openBlock = MetricBlock.Key(series: series, block: block)
-                        open = MetricBlock()
-                    }
-                    open.add(index: index, step: step, value: value, timestamp: timestamp)
-                }
-                if let currentKey { stats[currentKey] = current }
-                if let openBlock { blocks[openBlock, default: MetricBlock()].merge(open) }
+                )
+                written = ingest.written
+                ignored = ingest.ignored
                 // In key order, like the points: the B-tree is walked once, front to back.
-                for row in stats.values.sorted(by: { $0.key < $1.key }) where row.count > 0 {
-                    try row.save(db)
+                for (key, values) in ingest.statistics.sorted(by: { $0.key < $1.key }) {
+                    try MetricStatsRecord(runID: id, key: key, values: values).save(db)
                 }
-                try MetricBlock.add(db, blocks)
+                try MetricBlock.add(db, ingest.blocks)
             }
             // Cached statements: preparing one costs more than running it, and a batch may hold thousands.
             if !params.isEmpty {
@@ -125,48 +92,14 @@ extension SQLiteTrackingStore {
             // A run's `updated_at` moves at most once a second while only metrics arrive, so a stream of
             // small batches does not rewrite the run's row (a page of the write-ahead log) every time.
             let now = Self.now()
-            let onlyMetrics =
-                batch.params.isEmpty && batch.tags.isEmpty && batch.removedTags.isEmpty && batch.links.isEmpty
-                && batch.logs.isEmpty
-            if !batch.isEmpty && (!onlyMetrics || now - updatedAt >= 1_000_000) {
+            if TrackingRules.touchesRun(batch, updatedAt: updatedAt, now: now) {
                 try db.cachedStatement(sql: "UPDATE runs SET updated_at = ? WHERE id = ?").execute(arguments: [now, id])
             }
-            if !params.isEmpty || !batch.tags.isEmpty || !batch.removedTags.isEmpty {
+            if TrackingRules.changesSearchFields(batch, params: params) {
                 try SearchIndex.refresh(db, runID: id)
             }
             return BatchResult(metricsWritten: written, metricsIgnored: ignored)
         }
-    }
-
-    /// The points with each key's points together, keys in ascending order and each key's points in the
-    /// order given (which numbers the points sent without `idx`). Keys in order make the inserts walk the
-    /// `metrics`, `metric_stats` and `metric_blocks` B-trees front to back: with thousands of keys, inserts in
-    /// the client's order touch pages all over the trees, which stops fitting SQLite's page cache and makes
-    /// a large batch cost more per point than a small one. A batch of one key is returned as it is.
-    static func groupedByKey(_ metrics: [MetricValue]) -> [MetricValue] {
-        var changes = 0
-        var previous: String?
-        for metric in metrics where metric.key != previous {
-            changes += 1
-            previous = metric.key
-        }
-        guard changes > 1 else { return metrics }
-        var groupOf: [String: Int] = [:]
-        var groups: [[MetricValue]] = []
-        for metric in metrics {
-            if let group = groupOf[metric.key] {
-                groups[group].append(metric)
-            } else {
-                groupOf[metric.key] = groups.count
-                groups.append([metric])
-            }
-        }
-        // Keys are NFC (normalized at the API edge), where `String`'s order is the order of their UTF-8
-        // bytes, SQLite's BINARY collation.
-        var grouped: [MetricValue] = []
-        grouped.reserveCapacity(metrics.count)
-        for group in groups.sorted(by: { $0[0].key < $1[0].key }) { grouped.append(contentsOf: group) }
-        return grouped
     }
 
     /// The id of a run's metric in `metric_series` (see ``MetricSeriesSchema``), `nil` when the run has no
@@ -183,20 +116,6 @@ extension SQLiteTrackingStore {
         let insert = try db.cachedStatement(sql: "INSERT INTO metric_series (run_id, key) VALUES (?, ?)")
         try insert.execute(arguments: [run, key])
         return db.lastInsertedRowID
-    }
-
-    /// The index or step after the largest one a metric has, refusing to go past ``MetricBounds/largest``
-    /// (a database written before the bounds existed may hold `Int.max`).
-    private static func next(after last: Int, _ field: String, _ key: String, _ run: RunID) throws -> Int {
-        let (next, overflow) = last.addingReportingOverflow(1)
-        guard !overflow, next <= MetricBounds.largest else {
-            // The request is well formed; the series it extends has run out of numbers: a conflict.
-            throw QuillError(
-                .conflict,
-                "metric '\(key)' of run '\(run)' has no \(field) after \(last); send \(field) with each point"
-            )
-        }
-        return next
     }
 
     package func metricHistory(_ run: RunID, key: String, steps: ClosedRange<Int>?) async throws -> [MetricPoint] {
@@ -274,10 +193,11 @@ extension SQLiteTrackingStore {
     /// The downsampled history from block summaries, or `nil` when the exact path should answer.
     private static func blockHistory(_ db: Database, run: String, key: String, limit: Int) throws -> DownsampledHistory?
     {
-        guard let total = try pointCount(db, run: run, key: key), limit < total / 4,
+        guard let total = try pointCount(db, run: run, key: key),
+            MetricBlock.answersFromBlocks(total: total, limit: limit),
             let series = try Self.series(db, run: run, key: key)
         else { return nil }
-        let buckets = (limit - 2) / 2
+        let buckets = MetricBlock.buckets(limit: limit)
         guard
             let blockCount = try Int.fetchOne(
                 db,
@@ -294,48 +214,26 @@ extension SQLiteTrackingStore {
         var blocks: [MetricBlock] = []
         blocks.reserveCapacity(blockCount)
         while try statement.next() { blocks.append(MetricBlock(statement)) }
-        guard blocks.count >= buckets, let first = blocks.first, let last = blocks.last else { return nil }
+        guard blocks.count >= buckets else { return nil }
+        let kept = MetricBlock.downsampled(blocks, limit: limit)
         let lookup = try RawStatement(
             db,
             sql: "SELECT step, value, ts FROM metrics WHERE series = ? AND idx = ?"
         )
         lookup.bind(series, at: 1)
-        func point(at index: Int) throws -> MetricPoint? {
+        var read: [Int: MetricPoint] = [:]
+        for index in MetricBlock.indexesToRead(kept) {
             lookup.bind(Int64(index), at: 2)
             defer { lookup.reset() }
-            guard try lookup.next() else { return nil }
-            return MetricPoint(
+            guard try lookup.next() else { continue }
+            read[index] = MetricPoint(
                 index: index,
                 step: Int(lookup.int64(0)),
                 timestamp: Timestamp.date(microseconds: lookup.int64(2)),
                 value: lookup.double(1) ?? .nan
             )
         }
-        var points: [MetricPoint] = []
-        points.reserveCapacity(limit)
-        if let point = try point(at: first.firstIndex) { points.append(point) }
-        for bucket in 0..<buckets {
-            let start = bucket * blocks.count / buckets
-            let end = (bucket + 1) * blocks.count / buckets
-            guard start < end else { continue }
-            var summary = MetricBlock()
-            for block in blocks[start..<end] { summary.merge(block) }
-            guard let minimum = summary.minimum, let maximum = summary.maximum else {
-                // Every value in the bucket is NaN: keep one, so the gap shows.
-                if summary.firstIndex > (points.last?.index ?? Int.min), let point = try point(at: summary.firstIndex) {
-                    points.append(point)
-                }
-                continue
-            }
-            let pair = minimum.index <= maximum.index ? [minimum, maximum] : [maximum, minimum]
-            for kept in pair where kept.index > (points.last?.index ?? Int.min) {
-                points.append(kept.metricPoint)
-            }
-        }
-        if last.lastIndex > (points.last?.index ?? Int.min), let point = try point(at: last.lastIndex) {
-            points.append(point)
-        }
-        return DownsampledHistory(points: points, totalPoints: total)
+        return DownsampledHistory(points: MetricBlock.points(kept, reading: read), totalPoints: total)
     }
 
     package func logLines(_ run: RunID, offset: Int, limit: Int) async throws -> (lines: [LogLine], total: Int) {

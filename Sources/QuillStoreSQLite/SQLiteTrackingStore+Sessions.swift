@@ -17,7 +17,7 @@ extension SQLiteTrackingStore: SessionStore {
                     arguments: [keyHash]
                 )?.key
             else {
-                throw QuillError(.unauthorized, "the API key is not valid (mistyped or revoked)")
+                throw AccountRules.keyNotValidForSession
             }
             let user = try Self.requireUser(db, key.user)
             // Expired sessions go whenever a new one is made, so the table holds only live ones.

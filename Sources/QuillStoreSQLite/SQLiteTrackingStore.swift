@@ -156,7 +156,7 @@ package final class SQLiteTrackingStore: TrackingStore {
     package func setVisibility(projectID: Int64, _ visibility: ProjectVisibility) async throws -> StoredProject {
         try await write { db in
             guard var record = try ProjectRecord.fetchOne(db, key: projectID) else {
-                throw QuillError(.notFound, "project \(projectID) not found")
+                throw TrackingRules.missingProject(projectID)
             }
             record.visibility = visibility.rawValue
             try record.update(db, columns: [ProjectRecord.Columns.visibility])
@@ -181,14 +181,14 @@ package final class SQLiteTrackingStore: TrackingStore {
     package func createRun(_ request: NewRun) async throws -> StoredRun {
         let conflicts: [UniqueConstraint: String] =
             request.id.map { id in
-                [.runID: "a run with id '\(id)' already exists; leave the id out to get a fresh one, or choose another"]
+                [.runID: TrackingRules.runIDTaken(id)]
             } ?? [:]
         return try await write(conflicts: conflicts) { db in
             guard try ProjectRecord.exists(db, key: request.projectID) else {
-                throw QuillError(.notFound, "project \(request.projectID) not found; create it first")
+                throw TrackingRules.missingProjectOfRun(request.projectID)
             }
             if let parent = request.parent, try !Self.runExists(db, parent) {
-                throw QuillError(.notFound, "parent run '\(parent)' not found")
+                throw TrackingRules.missingParent(parent)
             }
             let record = try Self.insertRun(db, request)
             for (key, value) in request.tags {
@@ -213,39 +213,21 @@ package final class SQLiteTrackingStore: TrackingStore {
     package func updateRun(_ id: RunID, _ update: RunUpdate) async throws -> StoredRun {
         let conflicts: [UniqueConstraint: String] =
             update.name.map { name in
-                [.runName: "the project already has a run named '\(name)'; choose another name"]
+                [.runName: TrackingRules.runNameTaken(name)]
             } ?? [:]
         return try await write(conflicts: conflicts) { db in
             guard var record = try RunRecord.fetchOne(db, key: id.rawValue) else { throw Self.missing(id) }
-            var run = try record.stored()
-            if let status = update.status { run.status = status }
-            if let endedAt = update.endedAt { run.endedAt = endedAt }
-            if let description = update.description { run.description = description }
-            // A name another run of the project has is refused by the schema's UNIQUE (project_id, name).
-            if let name = update.name { run.name = name }
-            if let parent = update.parent {
-                if let parent {
-                    guard parent != id else { throw QuillError(.invalidArgument, "a run cannot be its own parent") }
-                    guard try Self.runExists(db, parent) else {
-                        throw QuillError(.notFound, "parent run '\(parent)' not found")
-                    }
-                    if try Self.isDescendant(db, parent, of: id) {
-                        throw QuillError(
-                            .invalidArgument,
-                            "run '\(parent)' descends from '\(id)'; a parent cannot be its own descendant"
-                        )
-                    }
+            if case .some(.some(let parent)) = update.parent {
+                guard parent != id else { throw TrackingRules.ownParent }
+                guard try Self.runExists(db, parent) else { throw TrackingRules.missingParent(parent) }
+                if try Self.isDescendant(db, parent, of: id) {
+                    throw TrackingRules.descendantParent(parent, of: id)
                 }
-                run.parent = parent
             }
-            if let summary = update.summary { run.summary.merge(summary) { _, new in new } }
-            record.status = run.status.rawValue
-            record.endedAt = run.endedAt.map(Timestamp.microseconds)
-            record.description = run.description
-            record.name = run.name
-            record.parentID = run.parent?.rawValue
-            record.summary = JSONWriter.string(.object(run.summary))
-            record.updatedAt = Self.now()
+            // A name another run of the project has is refused by the schema's UNIQUE (project_id, name).
+            var row = record.row
+            try row.apply(update, now: Self.now())
+            record = RunRecord(row)
             try record.update(db)
             try SearchIndex.refresh(db, runID: id.rawValue)
             return try record.stored()
@@ -332,7 +314,7 @@ package final class SQLiteTrackingStore: TrackingStore {
     static func now() -> Int64 { Timestamp.nowMicroseconds() }
 
     static func missing(_ id: RunID) -> QuillError {
-        QuillError(.notFound, "run '\(id)' not found")
+        TrackingRules.missingRun(id)
     }
 
     static func runExists(_ db: Database, _ id: RunID) throws -> Bool {
@@ -356,7 +338,7 @@ package final class SQLiteTrackingStore: TrackingStore {
     /// again. A requested id that is taken is a conflict (``UniqueConstraint/runID``).
     static func insertRun(_ db: Database, _ request: NewRun) throws -> RunRecord {
         var names = RunNameCandidates(requested: request.name)
-        var record = RunRecord(request, id: request.id ?? RunID.random(), name: names.next(), now: now())
+        var record = RunRecord(RunRow(request, id: request.id ?? RunID.random(), name: names.next(), now: now()))
         var searched = false
         while true {
             do {
@@ -381,48 +363,16 @@ package final class SQLiteTrackingStore: TrackingStore {
     /// `<name>_1` is free): an exponential then a binary search over index lookups, exact when the taken
     /// suffixes are `1…m`.
     private static func lastTakenSuffix(_ db: Database, project: Int64, name: String) throws -> Int {
-        func taken(_ suffix: Int) throws -> Bool {
-            try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM runs WHERE project_id = ? AND name = ?)",
-                arguments: [project, "\(name)_\(suffix)"]
-            ) ?? false
+        var search = SuffixSearch()
+        while let suffix = search.probe {
+            let taken =
+                try Bool.fetchOne(
+                    db,
+                    sql: "SELECT EXISTS (SELECT 1 FROM runs WHERE project_id = ? AND name = ?)",
+                    arguments: [project, RunNameCandidates.suffixed(name, suffix)]
+                ) ?? false
+            search.record(taken: taken)
         }
-        var low = 0
-        var high = 1
-        while try taken(high) {
-            low = high
-            guard high <= Int.max / 2 else { return low }
-            high *= 2
-        }
-        while high - low > 1 {
-            let middle = low + (high - low) / 2
-            if try taken(middle) { low = middle } else { high = middle }
-        }
-        return low
-    }
-}
-
-/// The names a new run tries, in order, until one is free in its project: the requested name, then it with
-/// `_1`, `_2`, … appended; without a requested name, random ones (``RunNames``).
-private struct RunNameCandidates {
-    let requested: String?
-    private var suffix = 0
-    private var generator = SystemRandomNumberGenerator()
-
-    init(requested: String?) {
-        let trimmed = requested?.trimmingWhitespace()
-        self.requested = trimmed?.isEmpty == false ? trimmed : nil
-    }
-
-    /// Goes on with the suffix after `suffix` (when it is higher than the next one).
-    mutating func skip(past suffix: Int) {
-        if suffix >= self.suffix, suffix < Int.max { self.suffix = suffix + 1 }
-    }
-
-    mutating func next() -> String {
-        guard let requested else { return RunNames.random(using: &generator) }
-        defer { suffix += 1 }
-        return suffix == 0 ? requested : "\(requested)_\(suffix)"
+        return search.result
     }
 }

@@ -35,9 +35,13 @@ public enum TestPostgres: Sendable {
     /// Makes an empty database on the test server, named after `label` and a random suffix, and returns where it
     /// is. The database is left behind: the test server is thrown away after the run.
     public static func database(_ label: String) async throws -> PostgresLocation {
-        let admin = try server()
         let safe = label.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
         let name = "qt_" + String(safe.prefix(40)) + "_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        return try await createDatabase(name, on: server())
+    }
+
+    /// Makes the database `name` on the server at `admin` and returns where it is.
+    static func createDatabase(_ name: String, on admin: PostgresLocation) async throws -> PostgresLocation {
         var configuration = PostgresConnection.Configuration(
             host: admin.host,
             port: admin.port,
@@ -78,5 +82,58 @@ public enum TestPostgres: Sendable {
                 throw error
             }
         }
+    }
+}
+
+/// A PostgreSQL server of a test's own (`scripts/postgres.sh` in a temporary folder, on a free port), for tests
+/// that stop and restart the database under a running Quill.
+public final class PrivatePostgres: Sendable {
+    /// The server's folder (data directory, log).
+    public let folder: String
+    /// The port it listens on (127.0.0.1).
+    public let port: Int
+    /// The administrative location (database `postgres`).
+    public let server: PostgresLocation
+
+    /// The project's `scripts/postgres.sh`.
+    static var script: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/postgres.sh").path
+    }
+
+    /// Makes and starts a server.
+    ///
+    /// - Throws: ``QuillError`` when the script fails (its output is in the message).
+    public init(_ label: String) throws {
+        folder = NSTemporaryDirectory() + "quill-pg-\(label)-\(UInt32.random(in: 0...UInt32.max))"
+        port = Int.random(in: 20_000...40_000)
+        server = PostgresLocation(host: "127.0.0.1", port: port, database: "postgres", tls: .disable)
+        try start()
+    }
+
+    /// Starts (or restarts) the server on its port, keeping its data.
+    public func start() throws {
+        let result = try BuiltProducts.run("/bin/bash", [Self.script, "start", folder, String(port)])
+        guard result.status == 0 else {
+            throw QuillError(.io, "scripts/postgres.sh start failed: \(result.stderr)")
+        }
+    }
+
+    /// Stops the server (fast shutdown: connections are closed, committed data kept).
+    public func stop() throws {
+        let result = try BuiltProducts.run("/bin/bash", [Self.script, "stop", folder])
+        guard result.status == 0 else {
+            throw QuillError(.io, "scripts/postgres.sh stop failed: \(result.stderr)")
+        }
+    }
+
+    /// Makes an empty database and returns where it is.
+    public func database(_ name: String) async throws -> PostgresLocation {
+        try await TestPostgres.createDatabase(name, on: server)
+    }
+
+    deinit {
+        _ = try? BuiltProducts.run("/bin/bash", [Self.script, "stop", folder])
+        try? FileManager.default.removeItem(atPath: folder)
     }
 }

@@ -48,6 +48,11 @@ final class AccessCache: Sendable {
         _ = state.withLock { $0.runProjects.removeValue(forKey: run) }
     }
 
+    /// Forgets every cached project (another replica may have changed any of them).
+    func forgetProjects() {
+        state.withLock { $0.projects.removeAll(keepingCapacity: true) }
+    }
+
     /// Forgets a changed project.
     func forget(project: Int64) {
         _ = state.withLock { $0.projects.removeValue(forKey: project) }

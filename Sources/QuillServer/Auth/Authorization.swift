@@ -29,6 +29,12 @@ struct Authorization: Sendable {
     let accounts: any AccountStore
     private let cache = AccessCache()
 
+    /// Drops the cached credentials, memberships and projects, after another replica changed accounts.
+    func forgetCachedAccess() {
+        authenticator.invalidate()
+        cache.forgetProjects()
+    }
+
     init(store: any TrackingStore, accounts: any AccountStore, authenticator: Authenticator) {
         self.store = store
         self.accounts = accounts

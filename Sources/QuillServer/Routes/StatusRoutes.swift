@@ -14,7 +14,19 @@ struct StatusRoutes {
     let api: APIContext
 
     func register(_ router: Router<QuillRequestContext>) {
-        router.get("healthz") { _, _ in try JSONResponse.make(APIHealth(status: "ok")) }
+        router.get("healthz") { _, _ in
+            guard let backend = api.store as? any StoreBackend else {
+                return try JSONResponse.make(APIHealth(status: "ok"))
+            }
+            let health = await backend.health()
+            guard health.reachable else {
+                return try JSONResponse.make(
+                    APIHealth(status: "unavailable", database: "unreachable", message: health.message),
+                    status: .serviceUnavailable
+                )
+            }
+            return try JSONResponse.make(APIHealth(status: "ok", database: "ok"))
+        }
         let openAPI = OpenAPIDocument.document
         router.get("api/v1/openapi.json") { _, _ in JSONResponse.make(openAPI) }
         let authenticated = router.group().add(

@@ -47,19 +47,16 @@ struct ArtifactRecord: FetchableRecord, TableRecord, Sendable {
     ///
     /// - Throws: ``QuillError`` with code ``QuillError/Code/malformed`` when the row's run id is not valid.
     func stored() throws -> StoredArtifact {
-        guard let run = RunID(runID) else {
-            throw QuillError(.malformed, "the store holds an invalid run id '\(runID)'")
-        }
-        return StoredArtifact(
-            run: run,
+        try StoredArtifact(
+            runID: runID,
             path: path,
-            status: ArtifactStatus(rawValue: status) ?? .failed,
+            status: status,
             size: size,
             sha256: sha256,
             expectedSize: expectedSize,
             expectedSHA256: expectedSHA256,
-            loggedAt: Timestamp.date(microseconds: loggedAt),
-            updatedAt: Timestamp.date(microseconds: updatedAt)
+            loggedAtMicroseconds: loggedAt,
+            updatedAtMicroseconds: updatedAt
         )
     }
 }

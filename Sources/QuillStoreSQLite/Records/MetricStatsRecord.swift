@@ -1,8 +1,9 @@
 import GRDB
 import QuillCore
+import QuillStore
 
-/// A row of `metric_stats`: the running statistics of one metric of one run, kept so searches and run pages do
-/// not scan the points. A NaN value is NULL.
+/// A row of `metric_stats`: the running statistics of one metric of one run (``MetricSeriesStatistics``), kept
+/// so searches and run pages do not scan the points. A NaN value is NULL.
 struct MetricStatsRecord: FetchableRecord, TableRecord, Sendable {
     static let databaseTableName = "metric_stats"
 
@@ -21,30 +22,27 @@ struct MetricStatsRecord: FetchableRecord, TableRecord, Sendable {
 
     var runID = ""
     var key = ""
-    var count = 0
-    var lastIndex = -1
-    var lastValue: Double?
-    var lastStep: Int?
-    var maxStep = -1
-    var minValue: Double?
-    var maxValue: Double?
+    var values = MetricSeriesStatistics()
 
-    /// No points yet.
-    init(runID: String, key: String) {
+    /// Statistics of a key.
+    init(runID: String, key: String, values: MetricSeriesStatistics = MetricSeriesStatistics()) {
         self.runID = runID
         self.key = key
+        self.values = values
     }
 
     init(row: Row) {
         runID = row[Columns.runID]
         key = row[Columns.key]
-        count = row[Columns.count]
-        lastIndex = row[Columns.lastIndex]
-        lastValue = row[Columns.lastValue]
-        lastStep = row[Columns.lastStep]
-        maxStep = row[Columns.maxStep]
-        minValue = row[Columns.minValue]
-        maxValue = row[Columns.maxValue]
+        values = MetricSeriesStatistics(
+            count: row[Columns.count],
+            lastIndex: row[Columns.lastIndex],
+            lastValue: row[Columns.lastValue],
+            lastStep: row[Columns.lastStep],
+            maxStep: row[Columns.maxStep],
+            minValue: row[Columns.minValue],
+            maxValue: row[Columns.maxValue]
+        )
     }
 
     /// The statistics of one metric of a run, or `nil` when it has none.
@@ -53,20 +51,6 @@ struct MetricStatsRecord: FetchableRecord, TableRecord, Sendable {
         // many keys reads one row per key.
         let select = try db.cachedStatement(sql: "SELECT * FROM metric_stats WHERE run_id = ? AND key = ?")
         return try fetchOne(select, arguments: [run, key])
-    }
-
-    /// Counts a new point.
-    mutating func add(index: Int, step: Int, value: Double) {
-        count += 1
-        maxStep = max(maxStep, step)
-        if index > lastIndex {
-            lastIndex = index
-            lastValue = value.isNaN ? nil : value
-            lastStep = step
-        }
-        guard !value.isNaN else { return }
-        minValue = minValue.map { min($0, value) } ?? value
-        maxValue = maxValue.map { max($0, value) } ?? value
     }
 
     /// Writes the row (insert or replace).
@@ -81,18 +65,11 @@ struct MetricStatsRecord: FetchableRecord, TableRecord, Sendable {
                 """
         )
         try upsert.execute(arguments: [
-            runID, key, count, lastIndex, lastValue, lastStep, maxStep, minValue, maxValue,
+            runID, key, values.count, values.lastIndex, values.lastValue, values.lastStep, values.maxStep,
+            values.minValue, values.maxValue,
         ])
     }
 
     /// The statistics as the store's protocols give them (NULL values are NaN).
-    var statistics: MetricStatistics {
-        MetricStatistics(
-            count: count,
-            last: lastValue ?? .nan,
-            lastStep: lastStep,
-            min: minValue ?? .nan,
-            max: maxValue ?? .nan
-        )
-    }
+    var statistics: MetricStatistics { values.statistics }
 }

@@ -51,25 +51,50 @@ struct RunRecord: FetchableRecord, PersistableRecord, Sendable {
     /// When the run was moved to the trash, `nil` while active.
     var deletedAt: Int64?
 
-    /// A new run's row, as `createRun` inserts it.
-    init(_ request: NewRun, id: RunID, name: String, now: Int64) {
-        self.id = id.rawValue
-        projectID = request.projectID
-        self.name = name
-        description = request.description
-        kind = request.kind.label
-        parentID = request.parent?.rawValue
-        status = request.status.rawValue
-        createdAt = now
-        updatedAt = now
-        startedAt = request.startedAt.map(Timestamp.microseconds) ?? now
-        endedAt = request.endedAt.map(Timestamp.microseconds)
-        user = request.user
-        host = request.host
-        git = request.git.map(JSONWriter.string)
-        environment = request.environment.map(JSONWriter.string)
-        config = JSONWriter.string(.object(request.config))
-        summary = "{}"
+    /// A row of the backend-neutral columns (``RunRow``).
+    init(_ row: RunRow) {
+        id = row.id
+        projectID = row.projectID
+        name = row.name
+        description = row.description
+        kind = row.kind
+        parentID = row.parentID
+        status = row.status
+        createdAt = row.createdAt
+        updatedAt = row.updatedAt
+        startedAt = row.startedAt
+        endedAt = row.endedAt
+        user = row.user
+        host = row.host
+        git = row.git
+        environment = row.environment
+        config = row.config
+        summary = row.summary
+        deletedAt = row.deletedAt
+    }
+
+    /// The backend-neutral columns.
+    var row: RunRow {
+        RunRow(
+            id: id,
+            projectID: projectID,
+            name: name,
+            description: description,
+            kind: kind,
+            parentID: parentID,
+            status: status,
+            createdAt: createdAt,
+            updatedAt: updatedAt,
+            startedAt: startedAt,
+            endedAt: endedAt,
+            user: user,
+            host: host,
+            git: git,
+            environment: environment,
+            config: config,
+            summary: summary,
+            deletedAt: deletedAt
+        )
     }
 
     init(row: Row) {
@@ -114,39 +139,15 @@ struct RunRecord: FetchableRecord, PersistableRecord, Sendable {
         container[Columns.deletedAt] = deletedAt
     }
 
-    /// The run, as the store's protocols give it.
+    /// The run, as the store's protocols give it (``RunRow/stored()``).
     ///
     /// - Throws: ``QuillError`` with code ``QuillError/Code/malformed`` when the row's id is not a valid run id.
     func stored() throws -> StoredRun {
-        guard let runID = RunID(id) else {
-            throw QuillError(.malformed, "the store holds an invalid run id '\(id)'")
-        }
-        var run = StoredRun(
-            id: runID,
-            projectID: projectID,
-            name: name,
-            description: description,
-            kind: RunKind(kind),
-            parent: parentID.flatMap(RunID.init),
-            status: RunStatus(rawValue: status) ?? .running,
-            createdAt: Timestamp.date(microseconds: createdAt),
-            updatedAt: Timestamp.date(microseconds: updatedAt),
-            startedAt: Timestamp.date(microseconds: startedAt),
-            endedAt: endedAt.map(Timestamp.date(microseconds:)),
-            user: user,
-            host: host,
-            git: Self.json(git),
-            environment: Self.json(environment),
-            config: Self.json(config)?.objectValue ?? [:],
-            summary: Self.json(summary)?.objectValue ?? [:]
-        )
-        run.deletedAt = deletedAt.map(Timestamp.date(microseconds:))
-        return run
+        try row.stored()
     }
 
     /// A JSON column's value; `nil` when NULL or not JSON.
     static func json(_ text: String?) -> JSONValue? {
-        guard let text else { return nil }
-        return try? JSONParser.parse(text)
+        RunRow.json(text)
     }
 }

@@ -1,83 +1,10 @@
 import Foundation
 import GRDB
 import QuillCore
+import QuillStore
 
-/// The summary of one block of a metric's points, a row of `metric_blocks`: how many points the block
-/// holds, its smallest and largest value (each with the whole point) and its first and last index.
-///
-/// A block is the points whose index `idx` has the same `floor(idx / size)`. Downsampled reads of long
-/// histories read these rows (about `count / size` of them) instead of every point. The minimum and the
-/// maximum follow ``MetricDownsampling/minMax(_:maxPoints:)``: NaN values (NULL in `metrics`) are
-/// skipped, so both are `nil` when every value of the block is NaN, and between equal values the one with
-/// the smallest index wins.
-struct MetricBlock: Sendable, Equatable {
-    /// Points per block: 256 keeps a block row small next to its points (one row per 256 points, 0.4% of
-    /// the `metrics` rows) while a 1,000,000-point metric still has about 3,900 blocks, more than the
-    /// 1,000 buckets of the largest usual request (`max_points=2000`).
-    static let size = 256
-
-    /// A point as it is stored: the value is never NaN here.
-    struct Point: Sendable, Equatable {
-        var index: Int
-        var step: Int
-        var value: Double
-        var timestamp: Int64
-
-        var metricPoint: MetricPoint {
-            MetricPoint(index: index, step: step, timestamp: Timestamp.date(microseconds: timestamp), value: value)
-        }
-    }
-
-    var count = 0
-    var minimum: Point?
-    var maximum: Point?
-    var firstIndex = Int.max
-    var lastIndex = Int.min
-
-    /// The block an index falls in (rounded down, so negative indexes keep their order). Defined for every
-    /// `Int`, `Int.min` included: no negation.
-    static func number(of index: Int) -> Int {
-        index >= 0 ? index / size : (index + 1) / size - 1
-    }
-
-    /// Adds a point that was just written; `value` is `nil` for NaN.
-    mutating func add(index: Int, step: Int, value: Double?, timestamp: Int64) {
-        count += 1
-        firstIndex = min(firstIndex, index)
-        lastIndex = max(lastIndex, index)
-        guard let value, !value.isNaN else { return }
-        let point = Point(index: index, step: step, value: value, timestamp: timestamp)
-        minimum = Self.lower(minimum, point)
-        maximum = Self.higher(maximum, point)
-    }
-
-    /// Adds the points another summary stands for (of disjoint points).
-    mutating func merge(_ other: MetricBlock) {
-        count += other.count
-        firstIndex = min(firstIndex, other.firstIndex)
-        lastIndex = max(lastIndex, other.lastIndex)
-        if let point = other.minimum { minimum = Self.lower(minimum, point) }
-        if let point = other.maximum { maximum = Self.higher(maximum, point) }
-    }
-
-    private static func lower(_ current: Point?, _ candidate: Point) -> Point {
-        guard let current else { return candidate }
-        if candidate.value < current.value || (candidate.value == current.value && candidate.index < current.index) {
-            return candidate
-        }
-        return current
-    }
-
-    private static func higher(_ current: Point?, _ candidate: Point) -> Point {
-        guard let current else { return candidate }
-        if candidate.value > current.value || (candidate.value == current.value && candidate.index < current.index) {
-            return candidate
-        }
-        return current
-    }
-
-    // MARK: Storage
-
+// The rows of `metric_blocks` on SQLite; the summaries' arithmetic is ``MetricBlock``'s, in QuillStore.
+extension MetricBlock {
     /// The columns every read selects, in this order (see ``init(_:)``).
     static let columns = """
         count, min_idx, min_step, min_value, min_ts, max_idx, max_step, max_value, max_ts, first_idx, last_idx
@@ -85,14 +12,14 @@ struct MetricBlock: Sendable, Equatable {
 
     /// Reads a row selected with ``columns``, starting at column `offset`.
     init(_ statement: borrowing RawStatement, offset: Int32 = 0) {
-        count = Int(statement.int64(offset))
-        minimum = Self.point(statement, offset + 1)
-        maximum = Self.point(statement, offset + 5)
-        firstIndex = Int(statement.int64(offset + 9))
-        lastIndex = Int(statement.int64(offset + 10))
+        self.init(
+            count: Int(statement.int64(offset)),
+            minimum: Self.point(statement, offset + 1),
+            maximum: Self.point(statement, offset + 5),
+            firstIndex: Int(statement.int64(offset + 9)),
+            lastIndex: Int(statement.int64(offset + 10))
+        )
     }
-
-    init() {}
 
     private static func point(_ statement: borrowing RawStatement, _ column: Int32) -> Point? {
         guard let value = statement.double(column + 2) else { return nil }
@@ -125,11 +52,13 @@ struct MetricBlock: Sendable, Equatable {
 
     /// Reads a row selected with ``columns`` through GRDB.
     private init(_ row: Row) {
-        count = row[0]
-        minimum = Self.point(row, 1)
-        maximum = Self.point(row, 5)
-        firstIndex = row[9]
-        lastIndex = row[10]
+        self.init(
+            count: row[0],
+            minimum: Self.point(row, 1),
+            maximum: Self.point(row, 5),
+            firstIndex: row[9],
+            lastIndex: row[10]
+        )
     }
 
     private static func point(_ row: Row, _ column: Int) -> Point? {
@@ -156,12 +85,6 @@ struct MetricBlock: Sendable, Equatable {
             maximum?.index, maximum?.step, maximum?.value, maximum?.timestamp,
             firstIndex, lastIndex,
         ]
-    }
-
-    /// A block of a series (a metric of one run, see ``MetricSeriesSchema``).
-    struct Key: Hashable, Sendable {
-        var series: Int64
-        var block: Int
     }
 
     /// Summarizes every point already in `metrics` (the migration that adds the table, "v5: metric blocks").

@@ -1,0 +1,543 @@
+import Foundation
+import PostgresNIO
+package import QuillCore
+package import QuillStore
+
+// A run's batches and metric reads on PostgreSQL: the numbering, statistics and block summaries are
+// ``MetricIngest``'s and ``MetricBlock``'s (as on SQLite); the points go in with one multi-row statement per
+// batch (arrays bound as parameters, `unnest`), `ON CONFLICT (series, idx) DO NOTHING`.
+extension PostgresStore {
+    // MARK: Logging
+
+    /// Writes a batch in one transaction of a few statements, whatever its size.
+    ///
+    /// The run's row is locked first (`FOR NO KEY UPDATE`: inserts that reference the run do not wait for it),
+    /// so the batches of one run apply one at a time, as on SQLite's single writer: two batches that change the
+    /// same param cannot both pass, and a key's numbering, statistics and blocks are read and written by one
+    /// batch at a time. Batches of different runs do not wait for each other.
+    package func logBatch(_ run: RunID, _ batch: LogBatch) async throws -> BatchResult {
+        try await transaction { connection in
+            let id = run.rawValue
+            let locked = try await connection.query(
+                "SELECT updated_at, config FROM runs WHERE id = \(id) FOR NO KEY UPDATE",
+                logger: logger
+            )
+            var found: (updatedAt: Int64, config: String)?
+            for try await row in locked.decode((Int64, String).self) { found = row }
+            guard let found else { throw TrackingRules.missingRun(run) }
+            let (updatedAt, config) = found
+            // First, before anything is written: a refused param change refuses the whole batch.
+            var storedParams: [String: JSONValue] = [:]
+            let needsStored = ParamConflict.needsStoredParams(batch)
+            if needsStored {
+                let rows = try await connection.query(
+                    "SELECT key, value FROM params WHERE run_id = \(id) AND key = ANY(\(Array(batch.params.keys)))",
+                    logger: logger
+                )
+                for try await (key, value) in rows.decode((String, String).self) {
+                    storedParams[key] = RunRow.json(value) ?? .null
+                }
+            }
+            let params = try ParamConflict.paramsToWrite(
+                batch,
+                runID: run,
+                config: needsStored ? RunRow.json(config) : nil,
+                stored: storedParams
+            )
+            var result = BatchResult(metricsWritten: 0, metricsIgnored: 0)
+            if !batch.metrics.isEmpty {
+                result = try await writeMetrics(connection, run: run, batch.metrics)
+            }
+            if !params.isEmpty {
+                let sorted = params.sorted { $0.key < $1.key }
+                try await connection.query(
+                    """
+                    INSERT INTO params (run_id, key, value)
+                    SELECT \(id), key, value
+                    FROM unnest(\(sorted.map(\.key))::text[], \(sorted.map { JSONWriter.string($0.value) })::text[])
+                        AS p(key, value)
+                    ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value
+                    """,
+                    logger: logger
+                )
+            }
+            // Removed tags first, then set ones: a key in both ends up set.
+            if !batch.removedTags.isEmpty {
+                try await connection.query(
+                    "DELETE FROM tags WHERE run_id = \(id) AND key = ANY(\(batch.removedTags))",
+                    logger: logger
+                )
+            }
+            if !batch.tags.isEmpty {
+                let sorted = batch.tags.sorted { $0.key < $1.key }
+                try await connection.query(
+                    """
+                    INSERT INTO tags (run_id, key, value)
+                    SELECT \(id), key, value FROM unnest(\(sorted.map(\.key))::text[], \(sorted.map(\.value))::text[])
+                        AS t(key, value)
+                    ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value
+                    """,
+                    logger: logger
+                )
+            }
+            if !batch.links.isEmpty {
+                // In the batch's order (links read back by id); one already there is ignored.
+                try await connection.query(
+                    """
+                    INSERT INTO links (run_id, label, url, created_at)
+                    SELECT \(id), label, url, ts
+                    FROM unnest(\(batch.links.map(\.label))::text[], \(batch.links.map(\.url))::text[],
+                        \(batch.links.map { Timestamp.microseconds($0.timestamp) })::bigint[])
+                        WITH ORDINALITY AS l(label, url, ts, n)
+                    ORDER BY n
+                    ON CONFLICT DO NOTHING
+                    """,
+                    logger: logger
+                )
+            }
+            if !batch.logs.isEmpty {
+                // Arrays hold no NULLs here: a line without a time or a level is sent as `noTime` or "".
+                try await connection.query(
+                    """
+                    INSERT INTO logs (run_id, ts, level, message)
+                    SELECT \(id), nullif(ts, \(Self.noTime)), nullif(level, ''), message
+                    FROM unnest(\(batch.logs.map { $0.timestamp.map(Timestamp.microseconds) ?? Self.noTime })::bigint[],
+                        \(batch.logs.map { $0.level?.rawValue ?? "" })::text[], \(batch.logs.map(\.message))::text[])
+                        WITH ORDINALITY AS l(ts, level, message, n)
+                    ORDER BY n
+                    """,
+                    logger: logger
+                )
+            }
+            let now = Self.now()
+            if TrackingRules.touchesRun(batch, updatedAt: updatedAt, now: now) {
+                try await connection.query("UPDATE runs SET updated_at = \(now) WHERE id = \(id)", logger: logger)
+            }
+            if TrackingRules.changesSearchFields(batch, params: params) {
+                try await refreshSearchIndex(runID: run, on: connection)
+            }
+            return result
+        }
+    }
+
+    /// The value that stands for "no time" in a bound array of log times (arrays are bound without NULLs).
+    private static let noTime = Int64.min
+
+    /// A point of a series, as a set member.
+    private struct SeriesIndex: Hashable {
+        var series: Int64
+        var index: Int
+    }
+
+    /// Writes a batch's metric values inside the batch's transaction (the run's row locked): series made for
+    /// new keys, the points inserted in one statement, their keys' statistics and their blocks' summaries
+    /// updated in one statement each.
+    private func writeMetrics(
+        _ connection: PostgresConnection,
+        run: RunID,
+        _ metrics: [MetricValue]
+    ) async throws -> BatchResult {
+        let id = run.rawValue
+        let keys = Array(Set(metrics.map(\.key))).sorted()
+        // Every key's series, made when new, and its statistics, in one statement. The run's row is locked, so
+        // no other batch makes a series of this run meanwhile.
+        let seriesRows = try await connection.query(
+            """
+            WITH wanted(key) AS (SELECT unnest(\(keys)::text[])),
+            made AS (
+                INSERT INTO metric_series (run_id, key)
+                SELECT \(id), w.key FROM wanted w
+                WHERE NOT EXISTS (SELECT 1 FROM metric_series s WHERE s.run_id = \(id) AND s.key = w.key)
+                ORDER BY w.key
+                RETURNING id, key
+            ),
+            series AS (
+                SELECT id, key FROM made
+                UNION ALL
+                SELECT s.id, s.key FROM metric_series s JOIN wanted w ON s.key = w.key WHERE s.run_id = \(id)
+            )
+            SELECT series.key, series.id, st.count, st.last_idx, st.last_value, st.last_step, st.max_step,
+                st.min_value, st.max_value
+            FROM series LEFT JOIN metric_stats st ON st.run_id = \(id) AND st.key = series.key
+            """,
+            logger: logger
+        )
+        var seriesOf: [String: Int64] = [:]
+        var stored: [String: MetricSeriesStatistics] = [:]
+        for try await row in seriesRows.decode(
+            (String, Int64, Int64?, Int64?, Double?, Int64?, Int64?, Double?, Double?).self
+        ) {
+            seriesOf[row.0] = row.1
+            if let count = row.2, let lastIndex = row.3, let maxStep = row.6 {
+                stored[row.0] = MetricSeriesStatistics(
+                    count: Int(count),
+                    lastIndex: Int(lastIndex),
+                    lastValue: row.4,
+                    lastStep: row.5.map(Int.init),
+                    maxStep: Int(maxStep),
+                    minValue: row.7,
+                    maxValue: row.8
+                )
+            }
+        }
+        // Points the store may have already: those sent with an index at most their key's largest. A re-sent
+        // batch asks here; a batch of new points (indexes after the last) does not.
+        var maybeStored: [SeriesIndex] = []
+        for metric in metrics {
+            guard let index = metric.index, let series = seriesOf[metric.key],
+                index <= stored[metric.key]?.lastIndex ?? -1
+            else { continue }
+            maybeStored.append(SeriesIndex(series: series, index: index))
+        }
+        var existing = Set<SeriesIndex>()
+        if !maybeStored.isEmpty {
+            let rows = try await connection.query(
+                """
+                SELECT m.series, m.idx FROM metrics m
+                JOIN unnest(\(maybeStored.map(\.series))::bigint[], \(maybeStored.map { Int64($0.index) })::bigint[])
+                    AS p(series, idx) ON m.series = p.series AND m.idx = p.idx
+                """,
+                logger: logger
+            )
+            for try await (series, index) in rows.decode((Int64, Int64).self) {
+                existing.insert(SeriesIndex(series: series, index: Int(index)))
+            }
+        }
+        var series: [Int64] = []
+        var indexes: [Int64] = []
+        var steps: [Int64] = []
+        var values: [Double] = []
+        var times: [Int64] = []
+        series.reserveCapacity(metrics.count)
+        indexes.reserveCapacity(metrics.count)
+        steps.reserveCapacity(metrics.count)
+        values.reserveCapacity(metrics.count)
+        times.reserveCapacity(metrics.count)
+        let ingest = try MetricIngest.run(
+            metrics,
+            run: run,
+            series: { key in
+                guard let id = seriesOf[key] else {
+                    throw QuillError(.io, "metric '\(key)' of run '\(run)' has no series; retry the batch")
+                }
+                return id
+            },
+            stored: { key in stored[key] ?? MetricSeriesStatistics() },
+            insert: { point in
+                guard existing.insert(SeriesIndex(series: point.series, index: point.index)).inserted else {
+                    return false
+                }
+                series.append(point.series)
+                indexes.append(Int64(point.index))
+                steps.append(Int64(point.step))
+                values.append(point.value ?? .nan)
+                times.append(point.timestamp)
+                return true
+            }
+        )
+        if !series.isEmpty {
+            // NaN is bound as NaN and stored as NULL (the schema's convention); the conflict clause keeps a
+            // point the store has, should the check above have missed one.
+            try await connection.query(
+                """
+                INSERT INTO metrics (series, idx, step, value, ts)
+                SELECT series, idx, step, nullif(value, 'NaN'::float8), ts
+                FROM unnest(\(series)::bigint[], \(indexes)::bigint[], \(steps)::bigint[], \(values)::float8[],
+                    \(times)::bigint[]) AS p(series, idx, step, value, ts)
+                ON CONFLICT (series, idx) DO NOTHING
+                """,
+                logger: logger
+            )
+            try await writeStatistics(connection, run: id, ingest.statistics)
+            try await mergeBlocks(connection, ingest.blocks, lastStored: stored, seriesOf: seriesOf)
+        }
+        return BatchResult(metricsWritten: ingest.written, metricsIgnored: ingest.ignored)
+    }
+
+    /// Writes the statistics of the keys a batch wrote, replacing the stored rows, in one statement per
+    /// 5,000 keys (a statement has at most 65,535 parameters).
+    private func writeStatistics(
+        _ connection: PostgresConnection,
+        run: String,
+        _ statistics: [String: MetricSeriesStatistics]
+    ) async throws {
+        let sorted = statistics.sorted { $0.key < $1.key }
+        for chunk in stride(from: 0, to: sorted.count, by: 5000) {
+            var binds = PostgresBindings()
+            var rows: [String] = []
+            for (key, values) in sorted[chunk..<min(chunk + 5000, sorted.count)] {
+                let first = binds.count
+                binds.append(run)
+                binds.append(key)
+                binds.append(Int64(values.count))
+                binds.append(Int64(values.lastIndex))
+                binds.append(values.lastValue)
+                binds.append(values.lastStep.map(Int64.init))
+                binds.append(Int64(values.maxStep))
+                binds.append(values.minValue)
+                binds.append(values.maxValue)
+                rows.append(Self.placeholders(from: first + 1, count: 9))
+            }
+            let sql = """
+                INSERT INTO metric_stats (run_id, key, count, last_idx, last_value, last_step, max_step, min_value,
+                    max_value)
+                VALUES \(rows.joined(separator: ", "))
+                ON CONFLICT (run_id, key) DO UPDATE SET count = excluded.count, last_idx = excluded.last_idx,
+                    last_value = excluded.last_value, last_step = excluded.last_step, max_step = excluded.max_step,
+                    min_value = excluded.min_value, max_value = excluded.max_value
+                """
+            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        }
+    }
+
+    /// Merges the summaries of newly written points into the stored blocks: the stored rows of the touched
+    /// blocks are read in one statement (only blocks that can hold a stored point: none past the block of
+    /// the key's largest stored index), merged (``MetricBlock/merge(_:)``) and written back in one statement
+    /// per 4,000 blocks.
+    private func mergeBlocks(
+        _ connection: PostgresConnection,
+        _ added: [MetricBlock.Key: MetricBlock],
+        lastStored: [String: MetricSeriesStatistics],
+        seriesOf: [String: Int64]
+    ) async throws {
+        guard !added.isEmpty else { return }
+        var lastBlock: [Int64: Int] = [:]
+        for (key, series) in seriesOf {
+            if let stats = lastStored[key], stats.count > 0 {
+                lastBlock[series] = MetricBlock.number(of: stats.lastIndex)
+            }
+        }
+        var merged = added
+        let toRead = added.keys.filter { key in lastBlock[key.series].map { key.block <= $0 } ?? false }
+        if !toRead.isEmpty {
+            let rows = try await connection.query(
+                """
+                SELECT b.series, b.block, b.count, b.min_idx, b.min_step, b.min_value, b.min_ts, b.max_idx, b.max_step,
+                    b.max_value, b.max_ts, b.first_idx, b.last_idx
+                FROM metric_blocks b
+                JOIN unnest(\(toRead.map(\.series))::bigint[], \(toRead.map { Int64($0.block) })::bigint[])
+                    AS k(series, block) ON b.series = k.series AND b.block = k.block
+                """,
+                logger: logger
+            )
+            for try await row in rows.decode(
+                (
+                    Int64, Int64, Int64, Int64?, Int64?, Double?, Int64?, Int64?, Int64?, Double?, Int64?, Int64,
+                    Int64
+                ).self
+            ) {
+                let stored = MetricBlock(
+                    count: Int(row.2),
+                    minimum: Self.blockPoint(row.3, row.4, row.5, row.6),
+                    maximum: Self.blockPoint(row.7, row.8, row.9, row.10),
+                    firstIndex: Int(row.11),
+                    lastIndex: Int(row.12)
+                )
+                merged[MetricBlock.Key(series: row.0, block: Int(row.1)), default: MetricBlock()].merge(stored)
+            }
+        }
+        let ordered = merged.sorted { ($0.key.series, $0.key.block) < ($1.key.series, $1.key.block) }
+        for chunk in stride(from: 0, to: ordered.count, by: 4000) {
+            var binds = PostgresBindings()
+            var rows: [String] = []
+            for (key, block) in ordered[chunk..<min(chunk + 4000, ordered.count)] {
+                let first = binds.count
+                binds.append(key.series)
+                binds.append(Int64(key.block))
+                binds.append(Int64(block.count))
+                for point in [block.minimum, block.maximum] {
+                    binds.append(point.map { Int64($0.index) })
+                    binds.append(point.map { Int64($0.step) })
+                    binds.append(point?.value)
+                    binds.append(point?.timestamp)
+                }
+                binds.append(Int64(block.firstIndex))
+                binds.append(Int64(block.lastIndex))
+                rows.append(Self.placeholders(from: first + 1, count: 13))
+            }
+            let sql = """
+                INSERT INTO metric_blocks (series, block, count, min_idx, min_step, min_value, min_ts, max_idx, max_step,
+                    max_value, max_ts, first_idx, last_idx)
+                VALUES \(rows.joined(separator: ", "))
+                ON CONFLICT (series, block) DO UPDATE SET count = excluded.count, min_idx = excluded.min_idx,
+                    min_step = excluded.min_step, min_value = excluded.min_value, min_ts = excluded.min_ts,
+                    max_idx = excluded.max_idx, max_step = excluded.max_step, max_value = excluded.max_value,
+                    max_ts = excluded.max_ts, first_idx = excluded.first_idx, last_idx = excluded.last_idx
+                """
+            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        }
+    }
+
+    /// A block's minimum or maximum point from its stored columns (`nil` when every value was NaN).
+    private static func blockPoint(
+        _ index: Int64?,
+        _ step: Int64?,
+        _ value: Double?,
+        _ time: Int64?
+    )
+        -> MetricBlock.Point?
+    {
+        guard let index, let step, let value, let time else { return nil }
+        return MetricBlock.Point(index: Int(index), step: Int(step), value: value, timestamp: time)
+    }
+
+    /// `($first, $first+1, …)` for one row of a multi-row `VALUES`.
+    private static func placeholders(from first: Int, count: Int) -> String {
+        "(" + (first..<first + count).map { "$\($0)" }.joined(separator: ", ") + ")"
+    }
+
+    // MARK: Reading metrics
+
+    package func metricHistory(_ run: RunID, key: String, steps: ClosedRange<Int>?) async throws -> [MetricPoint] {
+        try await snapshot { connection in
+            guard try await runExists(connection, run) else { throw TrackingRules.missingRun(run) }
+            guard let series = try await series(connection, run: run, key: key) else { return [] }
+            return try await history(connection, series: series, steps: steps)
+        }
+    }
+
+    /// Without a step range, a history of more than `4 * maxPoints` points is downsampled from its block
+    /// summaries (``MetricBlock/downsampled(_:limit:)``) when it has at least as many blocks as buckets, as on
+    /// SQLite; otherwise the points are read and downsampled exactly.
+    package func downsampledHistory(
+        _ run: RunID,
+        key: String,
+        steps: ClosedRange<Int>?,
+        maxPoints: Int
+    ) async throws -> DownsampledHistory {
+        try await snapshot { connection in
+            guard try await runExists(connection, run) else { throw TrackingRules.missingRun(run) }
+            guard let series = try await series(connection, run: run, key: key) else {
+                return DownsampledHistory(points: [], totalPoints: 0)
+            }
+            let limit = max(4, maxPoints)
+            if steps == nil,
+                let fromBlocks = try await blockHistory(connection, run: run, key: key, series: series, limit: limit)
+            {
+                return fromBlocks
+            }
+            let points = try await history(connection, series: series, steps: steps)
+            return DownsampledHistory(
+                points: MetricDownsampling.minMax(points, maxPoints: limit),
+                totalPoints: points.count
+            )
+        }
+    }
+
+    /// The points after an index, from the primary key `(series, idx)`, and the largest index.
+    package func metricTail(_ run: RunID, key: String, after index: Int?, limit: Int) async throws -> MetricTail {
+        try await snapshot { connection in
+            guard try await runExists(connection, run) else { throw TrackingRules.missingRun(run) }
+            guard let series = try await series(connection, run: run, key: key) else {
+                return MetricTail(points: [], lastIndex: nil)
+            }
+            var last: Int?
+            let lastRows = try await connection.query(
+                "SELECT max(idx) FROM metrics WHERE series = \(series)",
+                logger: logger
+            )
+            for try await value in lastRows.decode(Int64?.self) { last = value.map(Int.init) }
+            guard let index, limit > 0 else { return MetricTail(points: [], lastIndex: last) }
+            let points = try await self.points(
+                connection,
+                "series = \(series) AND idx > \(Int64(index)) ORDER BY idx LIMIT \(Int64(limit))"
+            )
+            return MetricTail(points: points, lastIndex: last)
+        }
+    }
+
+    /// The id of a run's metric in `metric_series`, `nil` when the run has no point of that metric.
+    private func series(_ connection: PostgresConnection, run: RunID, key: String) async throws -> Int64? {
+        let rows = try await connection.query(
+            "SELECT id FROM metric_series WHERE run_id = \(run.rawValue) AND key = \(key)",
+            logger: logger
+        )
+        for try await id in rows.decode(Int64.self) { return id }
+        return nil
+    }
+
+    private func history(
+        _ connection: PostgresConnection,
+        series: Int64,
+        steps: ClosedRange<Int>?
+    ) async throws -> [MetricPoint] {
+        if let steps {
+            return try await points(
+                connection,
+                """
+                series = \(series) AND step BETWEEN \(Int64(steps.lowerBound)) AND \(Int64(steps.upperBound))
+                ORDER BY idx
+                """
+            )
+        }
+        return try await points(connection, "series = \(series) ORDER BY idx")
+    }
+
+    /// Points of `metrics` matching a condition (the text after `WHERE`, with its binds).
+    private func points(_ connection: PostgresConnection, _ condition: PostgresQuery) async throws -> [MetricPoint] {
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT idx, step, value, ts FROM metrics WHERE " + condition.sql,
+            binds: condition.binds
+        )
+        var points: [MetricPoint] = []
+        let rows = try await connection.query(query, logger: logger)
+        for try await (index, step, value, time) in rows.decode((Int64, Int64, Double?, Int64).self) {
+            points.append(
+                MetricPoint(
+                    index: Int(index),
+                    step: Int(step),
+                    timestamp: Timestamp.date(microseconds: time),
+                    value: value ?? .nan
+                )
+            )
+        }
+        return points
+    }
+
+    /// The downsampled history from block summaries, or `nil` when the exact path should answer.
+    private func blockHistory(
+        _ connection: PostgresConnection,
+        run: RunID,
+        key: String,
+        series: Int64,
+        limit: Int
+    ) async throws -> DownsampledHistory? {
+        var total: Int?
+        let countRows = try await connection.query(
+            "SELECT count FROM metric_stats WHERE run_id = \(run.rawValue) AND key = \(key)",
+            logger: logger
+        )
+        for try await count in countRows.decode(Int64.self) { total = Int(count) }
+        guard let total, MetricBlock.answersFromBlocks(total: total, limit: limit) else { return nil }
+        let rows = try await connection.query(
+            """
+            SELECT count, min_idx, min_step, min_value, min_ts, max_idx, max_step, max_value, max_ts, first_idx,
+                last_idx
+            FROM metric_blocks WHERE series = \(series) ORDER BY block
+            """,
+            logger: logger
+        )
+        var blocks: [MetricBlock] = []
+        for try await row in rows.decode(
+            (Int64, Int64?, Int64?, Double?, Int64?, Int64?, Int64?, Double?, Int64?, Int64, Int64).self
+        ) {
+            blocks.append(
+                MetricBlock(
+                    count: Int(row.0),
+                    minimum: Self.blockPoint(row.1, row.2, row.3, row.4),
+                    maximum: Self.blockPoint(row.5, row.6, row.7, row.8),
+                    firstIndex: Int(row.9),
+                    lastIndex: Int(row.10)
+                )
+            )
+        }
+        guard blocks.count >= MetricBlock.buckets(limit: limit) else { return nil }
+        let kept = MetricBlock.downsampled(blocks, limit: limit)
+        let wanted = MetricBlock.indexesToRead(kept).map(Int64.init)
+        var read: [Int: MetricPoint] = [:]
+        for point in try await points(connection, "series = \(series) AND idx = ANY(\(wanted))") {
+            read[point.index] = point
+        }
+        return DownsampledHistory(points: MetricBlock.points(kept, reading: read), totalPoints: total)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import PostgresNIO
+import QuillCore
+import QuillStore
+import QuillStorePostgres
+import QuillTesting
+import Testing
+
+@Suite("PostgreSQL outages")
+struct PostgresOutageTests {
+    @Test(
+        "a stopped database is reported at once and methods fail fast with unavailable; a restarted one is used again"
+    )
+    func stopAndRestart() async throws {
+        let database = try PrivatePostgres("outage")
+        let store = try PostgresStore(location: try await database.database("quill"), maximumConnections: 4)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.run() }
+            #expect(try await store.selectOne() == 1)
+            #expect(await store.health() == .ok)
+
+            try database.stop()
+            let down = try await eventually(seconds: 10) { await !store.health().reachable }
+            #expect(down, "the store did not notice the database stopped")
+            let health = await store.health()
+            #expect(health.message?.contains("PostgreSQL database") == true, "\(health.message ?? "-")")
+            let started = ContinuousClock.now
+            do {
+                _ = try await store.selectOne()
+                Issue.record("a query succeeded with the database stopped")
+            } catch let error as QuillError {
+                #expect(error.code == .unavailable)
+            }
+            #expect(ContinuousClock.now - started < .seconds(2), "failing took \(ContinuousClock.now - started)")
+
+            try database.start()
+            let up = try await eventually(seconds: 30) {
+                guard await store.health().reachable else { return false }
+                return (try? await store.selectOne()) == 1
+            }
+            #expect(up, "the store did not recover after the database restarted")
+            group.cancelAll()
+        }
+    }
+
+    /// Polls `condition` every 100 ms until it holds or `seconds` pass.
+    private func eventually(seconds: Int, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+}
+
+extension PostgresStore {
+    /// `SELECT 1` through the pool.
+    fileprivate func selectOne() async throws -> Int {
+        try await withConnection { connection in
+            var value = 0
+            for try await one in try await connection.query("SELECT 1::BIGINT", logger: Logger(label: "test")).decode(
+                Int.self
+            ) {
+                value = one
+            }
+            return value
+        }
+    }
+}
