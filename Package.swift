@@ -187,6 +187,10 @@ let package = Package(
                 "QuillSteps",
                 "QuillJobs",
                 "QuillImport",
+                // `quill db copy` reads the SQLite file and writes PostgreSQL at the SQL level (COPY).
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -295,6 +299,9 @@ let package = Package(
             name: "QuillCLITests",
             dependencies: [
                 "QuillCLI", "Quill", "QuillAPI", "QuillClient", "QuillCore", "QuillSteps", "QuillTesting",
+                "QuillStore", "QuillStoreSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

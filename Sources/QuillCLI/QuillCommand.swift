@@ -20,6 +20,7 @@ public struct QuillCommand: AsyncParsableCommand, Sendable {
             SubmitCommand.self, SweepCommand.self, JobsCommand.self, JobCommand.self, WaitCommand.self,
             CancelCommand.self,
             RetryCommand.self, WorkerCommand.self, DevicesCommand.self, LogsCommand.self, ImportCommand.self,
+            DbCommand.self,
         ]
     )
 

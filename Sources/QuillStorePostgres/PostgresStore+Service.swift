@@ -97,21 +97,11 @@ extension PostgresStore: StoreBackend {
         }
     }
 
-    /// Applies the migrations, retrying every second while the database cannot be reached.
+    /// Applies the migrations. A database that cannot be reached when the store starts is an error at once
+    /// (`quill serve` exits with a clear line and its supervisor restarts it); once started, the store rides out
+    /// outages by itself (``watchReachability()``).
     private func migrateWhenReachable() async throws {
-        var warned = false
-        while true {
-            do {
-                try await migrateNow()
-                return
-            } catch let error as QuillError where error.code == .unavailable {
-                if !warned {
-                    logger.warning("waiting for the PostgreSQL database: \(error.message)")
-                    warned = true
-                }
-                try await Task.sleep(for: .seconds(1))
-            }
-        }
+        try await migrateNow()
     }
 
     /// Holds one connection that listens on ``PostgresStore/changeChannel`` and hands what arrives to

@@ -16,10 +16,11 @@ import UnixSignals
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the REST API on the embedded SQLite store.",
+        abstract: "Serve the REST API on the embedded SQLite store or a PostgreSQL database.",
         discussion: """
             The store is one SQLite database (WAL mode), by default quill.db in the data folder; --store names \
-            another: sqlite:///absolute/path.db, sqlite:PATH or a plain path (PostgreSQL is not available yet). \
+            another: sqlite:///absolute/path.db, sqlite:PATH, a plain path, or postgres://USER@HOST:PORT/DATABASE \
+            (several servers may share one PostgreSQL database: README, "Quill on PostgreSQL"). \
             Artifact bytes live in the data folder's artifacts/. The server, its stores and any background work \
             (--gc-interval-minutes) run as one group: SIGTERM or SIGINT stops the server after the requests in \
             flight, then closes the stores. If the server or a store fails, it logs the error and exits with \

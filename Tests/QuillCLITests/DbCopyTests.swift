@@ -1,0 +1,611 @@
+import Foundation
+import GRDB
+import Logging
+import PostgresNIO
+import QuillCore
+import QuillStore
+import QuillStoreSQLite
+import QuillTesting
+import Testing
+
+@testable import QuillCLI
+
+/// A real SQLite store, filled through `SQLiteTrackingStore`, and the tables of both databases read with SQL.
+enum DbFixture {
+    /// Fills a SQLite store with a bit of everything: projects and their tags, runs (one the parent of the
+    /// others) with metrics (NaN and infinities included), params, tags, links, logs with tabs, newlines and
+    /// backslashes, users, an organization, an API key and a session, artifact records (one released), jobs
+    /// with an attempt, a device and a remote artifact request.
+    static func fill(_ path: String, runs: Int = 4, points: Int = 50, seconds: Double = 1_700_000_000) async throws {
+        let store = try SQLiteTrackingStore(path: path)
+        _ = try await store.createUser(name: "ada", isAdmin: true)
+        _ = try await store.createUser(name: "bob", isAdmin: false)
+        _ = try await store.createOrganization(name: "vision", owner: "ada")
+        try await store.setMembership(organization: "vision", user: "bob", role: .member)
+        let secret = APIKeySecret.generate()
+        let hash = APIKeySecret.hash(secret)
+        _ = try await store.createAPIKey(
+            NewAPIKey(user: "ada", label: "laptop", prefix: APIKeySecret.prefix(of: secret), hash: hash)
+        )
+        _ = try await store.createSession(
+            tokenHash: String(repeating: "c", count: 64),
+            keyHash: hash,
+            expiresAt: Date(timeIntervalSince1970: seconds + 3600)
+        )
+        let project = try await store.project(namespace: "ada", displayName: "MNIST")
+        _ = try await store.project(namespace: "vision", displayName: "Detection")
+        var parent: RunID?
+        for number in 0..<runs {
+            var new = NewRun(projectID: project.id)
+            new.name = "run-\(number)"
+            new.parent = parent
+            new.user = "ada"
+            new.config = ["lr": .double(0.001 * Double(number + 1)), "note": .string("tab\there\nnew \\ line")]
+            new.tags = ["team": "vision"]
+            let run = try await store.createRun(new)
+            if parent == nil { parent = run.id }
+            var batch = LogBatch()
+            batch.metrics = (0..<points).map { index in
+                let value: Double =
+                    switch index {
+                    case 1: .nan
+                    case 2: .infinity
+                    case 3: -.infinity
+                    default: 1 / Double(index + 1)
+                    }
+                return MetricValue(
+                    key: "loss",
+                    value: value,
+                    step: index,
+                    timestamp: Date(timeIntervalSince1970: seconds + Double(index) * 0.001),
+                    index: index
+                )
+            }
+            batch.metrics += (0..<points).map { index in
+                MetricValue(key: "acc", value: Double(index) / Double(points), step: index * 10, index: index)
+            }
+            batch.params = ["batch_size": .int(32), "optimizer": .string("adam")]
+            batch.tags = ["stage": "test"]
+            batch.links = [RunLink(label: "wandb", url: "https://example.com/\(number)")]
+            batch.logs = [
+                LogLine(timestamp: Date(timeIntervalSince1970: seconds), level: .info, message: "epoch 1\tdone \\ ok"),
+                LogLine(timestamp: nil, level: nil, message: "ünïcode ✓\r\nnext"),
+            ]
+            _ = try await store.logBatch(run.id, batch)
+            _ = try await store.createArtifact(NewArtifact(run: run.id, path: "model.bin"))
+            _ = try await store.markArtifactUploaded(
+                run.id,
+                path: "model.bin",
+                size: 3,
+                sha256: String(repeating: "a", count: 64)
+            )
+        }
+        // A run deleted with its artifact: released_blobs gets a row.
+        let doomed = try await store.createRun(NewRun(projectID: project.id))
+        _ = try await store.createArtifact(NewArtifact(run: doomed.id, path: "old.bin"))
+        _ = try await store.markArtifactUploaded(
+            doomed.id,
+            path: "old.bin",
+            size: 5,
+            sha256: String(repeating: "b", count: 64)
+        )
+        try await store.deleteRun(doomed.id)
+
+        let now = Date(timeIntervalSince1970: seconds)
+        _ = try await store.submitJob(
+            NewJob(projectID: project.id, runID: RunID.random(), name: "queued", argv: ["python", "t.py"]),
+            now: now
+        )
+        _ = try await store.submitJob(
+            NewJob(projectID: project.id, runID: RunID.random(), name: "done", argv: ["echo", "a\tb"]),
+            now: now
+        )
+        if let claim = try await store.claimJob(WorkerCapabilities(name: "w1"), lease: .seconds(60), now: now) {
+            _ = try await store.finishAttempt(
+                AttemptRef(jobID: claim.job.id, number: claim.attempt.number, worker: "w1"),
+                AttemptResult(.completed, exitCode: 0),
+                now: now
+            )
+        }
+        let jobs: [Job] = try await store.jobs(JobQuery())
+        let queued = try #require(jobs.filter { $0.spec.name == "queued" }.map(\.id).last)
+        _ = try await store.cancelJob(
+            queued,
+            reason: "test",
+            now: now
+        )
+        _ = try await store.registerDevice(
+            NewDevice(name: "gpu1", host: "box", cpus: 8, memoryBytes: 1 << 30, labels: ["a100"]),
+            lease: .seconds(60),
+            now: now
+        )
+        try await store.close()
+        // What the API has no call for here: written as SQL.
+        let queue = try DatabaseQueue(path: path)
+        let parentID = parent?.rawValue
+        try await queue.write { db in
+            try db.execute(
+                sql: "INSERT INTO project_tags (project_id, key, value) VALUES (?, 'domain', 'vision')",
+                arguments: [project.id]
+            )
+            try db.execute(
+                sql: """
+                    INSERT INTO remote_artifact_requests (run_id, device, source_path, artifact_path, transfer, status,
+                        created_at, updated_at) VALUES (?, 'gpu1', '/data/x', 'x', 1, 'pending', 1, 2)
+                    """,
+                arguments: [parentID]
+            )
+        }
+        try queue.close()
+    }
+
+    // MARK: Reading both databases
+
+    /// A value as both databases hold it, written one way: numbers as Swift prints them, booleans as
+    /// true/false, NULL as ∅.
+    static func canonical(_ text: String?, kind: DbColumnKind) -> String {
+        guard let text else { return "∅" }
+        switch kind {
+        case .integer: return Int64(text).map(String.init) ?? text
+        case .double: return Double(text).map { "\($0)" } ?? text
+        case .boolean:
+            switch text {
+            case "t", "true", "1": return "true"
+            case "f", "false", "0": return "false"
+            default: return text
+            }
+        case .text: return text
+        }
+    }
+
+    /// PostgreSQL's column kinds of a table.
+    static func kinds(_ connection: PostgresConnection, _ table: String) async throws -> [String: DbColumnKind] {
+        var kinds: [String: DbColumnKind] = [:]
+        let rows = try await connection.query(
+            """
+            SELECT column_name::text, data_type::text FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name = \(table)
+            """,
+            logger: logger
+        )
+        for try await (name, type) in rows.decode((String, String).self) {
+            kinds[name] = DbColumnKind(postgresType: type)
+        }
+        return kinds
+    }
+
+    /// Every row of a SQLite table, in key order, as canonical text.
+    static func sqliteRows(
+        _ path: String,
+        _ table: String,
+        key: [String],
+        kinds: [String: DbColumnKind]
+    ) throws
+        -> (columns: [String], rows: [[String]])
+    {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            let columns = try db.columns(in: table).map(\.name)
+            let order = key.isEmpty ? "" : " ORDER BY " + key.map(DbCopyTable.quoted).joined(separator: ", ")
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT \(columns.map(DbCopyTable.quoted).joined(separator: ", ")) FROM \(table)\(order)"
+            )
+            return (
+                columns,
+                rows.map { row in
+                    columns.enumerated().map { index, column in
+                        let value: DatabaseValue = row[index]
+                        let text: String? =
+                            switch value.storage {
+                            case .null: nil
+                            case .int64(let value): String(value)
+                            case .double(let value): value.isNaN ? nil : "\(value)"
+                            case .string(let value): value
+                            case .blob(let data): String(decoding: data, as: UTF8.self)
+                            }
+                        return canonical(text, kind: kinds[column] ?? .text)
+                    }
+                }
+            )
+        }
+    }
+
+    /// Every row of a PostgreSQL table, in key order, as canonical text.
+    static func postgresRows(
+        _ connection: PostgresConnection,
+        _ table: String,
+        columns: [String],
+        key: [String],
+        kinds: [String: DbColumnKind]
+    ) async throws -> [[String]] {
+        let order = key.isEmpty ? "" : " ORDER BY " + key.map(DbCopyTable.quoted).joined(separator: ", ")
+        let sql =
+            "SELECT \(columns.enumerated().map { DbCopyTable.quoted($1) + "::text AS c\($0)" }.joined(separator: ", ")) FROM \(table)\(order)"
+        var rows: [[String]] = []
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
+            let cells = row.makeRandomAccess()
+            rows.append(
+                try columns.enumerated().map { index, column in
+                    canonical(try cells[index].decode(String?.self), kind: kinds[column] ?? .text)
+                }
+            )
+        }
+        return rows
+    }
+
+    /// Compares every table of both stores, row for row; returns the row counts per table.
+    @discardableResult
+    static func expectSameRows(_ path: String, _ location: PostgresLocation) async throws -> [String: Int] {
+        try await withConnection(location) { connection in
+            var counts: [String: Int] = [:]
+            for table in DbCopyTable.all + [DbCopyTable(name: DbCopyTable.identity, key: [])] {
+                let kinds = try await kinds(connection, table.name)
+                let sqlite = try sqliteRows(path, table.name, key: table.key, kinds: kinds)
+                let postgres = try await postgresRows(
+                    connection,
+                    table.name,
+                    columns: sqlite.columns,
+                    key: table.key,
+                    kinds: kinds
+                )
+                #expect(sqlite.rows.count == postgres.count, "\(table.name): row count")
+                for (left, right) in zip(sqlite.rows, postgres) where left != right {
+                    Issue.record("\(table.name): SQLite \(left) != PostgreSQL \(right)")
+                    break
+                }
+                counts[table.name] = postgres.count
+            }
+            return counts
+        }
+    }
+
+    static let logger = Logger(label: "quill.test.db-copy")
+
+    /// Runs `body` on a connection of its own to `location`.
+    static func withConnection<Result: Sendable>(
+        _ location: PostgresLocation,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let configuration = PostgresConnection.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: location.password,
+            database: location.database,
+            tls: .disable
+        )
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 7, logger: logger)
+        do {
+            let result = try await body(connection)
+            try await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// `SELECT count(*)` of one table.
+    static func count(_ location: PostgresLocation, _ table: String) async throws -> Int {
+        try await withConnection(location) { connection in
+            var count = 0
+            for try await value in try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(DbCopyTable.quoted(table))"),
+                logger: logger
+            ).decode(Int.self) {
+                count = value
+            }
+            return count
+        }
+    }
+
+    /// Runs the built `quill` off the cooperative pool.
+    static func quill(_ binary: QuillBinary, _ arguments: String...) async throws -> BuiltProducts.Result {
+        try await BuiltProducts.runOffPool(BuiltProducts.path("quill"), arguments, environment: binary.environment)
+    }
+
+    /// Runs the built `quill` off the cooperative pool; it must succeed; its standard output as JSON.
+    static func json(_ binary: QuillBinary, _ arguments: String...) async throws -> JSONValue {
+        let result = try await BuiltProducts.runOffPool(
+            BuiltProducts.path("quill"),
+            arguments,
+            environment: binary.environment
+        )
+        #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        return try JSONParser.parse(result.stdout)
+    }
+
+    /// The rows of the tables copied with COPY (all but `account_names`, whose rows triggers also write, and
+    /// `server_identity`) in PostgreSQL.
+    static func copiedRows(_ location: PostgresLocation) async throws -> Int {
+        var total = 0
+        for table in DbCopyTable.all where table.mode == .copy {
+            total += try await count(location, table.name)
+        }
+        return total
+    }
+
+    /// The PostgreSQL URL of a location, as `--to` takes it.
+    static func url(_ location: PostgresLocation) -> String {
+        "postgres://\(location.user)@\(location.host):\(location.port)/\(location.database)?sslmode=disable"
+    }
+}
+
+@Suite("quill db copy: a SQLite store into PostgreSQL, row for row, resumable", .serialized)
+struct DbCopyTests {
+    @Test("every table arrives row for row (NaN, infinities, escapes, booleans, parents), sequences follow")
+    func copiesEveryRow() async throws {
+        let quill = QuillBinary()
+        let path = quill.home.file("quill.db")
+        try await DbFixture.fill(path)
+        let location = try await TestPostgres.database("db_copy_rows")
+        let result = try await BuiltProducts.runOffPool(
+            BuiltProducts.path("quill"),
+            ["db", "copy", "--from", "sqlite:" + path, "--to", DbFixture.url(location), "--json"],
+            environment: quill.environment
+        )
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONParser.parse(result.stdout)
+        #expect(report["complete"] == true)
+        let counts = try await DbFixture.expectSameRows(path, location)
+        #expect(counts["metrics"] == 4 * 100)
+        #expect(counts["released_blobs"] == 1)
+        #expect(counts["server_identity"] == 1)
+        #expect(report["rows_copied"]?.intValue == (try await DbFixture.copiedRows(location)))
+        // New rows get ids past the copied ones.
+        try await DbFixture.withConnection(location) { connection in
+            for (table, largest) in [("projects", 2), ("users", 2), ("jobs", 2), ("logs", 8)] {
+                let rows = try await connection.query(
+                    "SELECT nextval(pg_get_serial_sequence(\(table), 'id'))",
+                    logger: DbFixture.logger
+                )
+                for try await next in rows.decode(Int64.self) { #expect(next > largest, "\(table)") }
+            }
+        }
+        // The text report: aligned counts, one line per table.
+        let again = try await BuiltProducts.runOffPool(
+            BuiltProducts.path("quill"),
+            ["db", "copy", "--from", path, "--to", DbFixture.url(location)],
+            environment: quill.environment
+        )
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("every table holds the same number of rows"), "\(again.stdout)")
+        let line = try #require(again.stdout.split(separator: "\n").first { $0.hasPrefix("metrics ") })
+        #expect(line.split(separator: " ").map(String.init) == ["metrics", "400", "400", "0"], "\(line)")
+    }
+
+    @Test("a second copy copies nothing and duplicates nothing")
+    func copyTwice() async throws {
+        let quill = QuillBinary()
+        let path = quill.home.file("quill.db")
+        try await DbFixture.fill(path, runs: 2, points: 20)
+        let location = try await TestPostgres.database("db_copy_twice")
+        let first = try await DbFixture.json(
+            quill,
+            "db",
+            "copy",
+            "--from",
+            path,
+            "--to",
+            DbFixture.url(location),
+            "--json"
+        )
+        #expect(first["rows_copied"]?.intValue ?? 0 > 80)
+        let second = try await DbFixture.json(
+            quill,
+            "db",
+            "copy",
+            "--from",
+            path,
+            "--to",
+            DbFixture.url(location),
+            "--json"
+        )
+        #expect(second["rows_copied"] == 0)
+        #expect(second["complete"] == true)
+        try await DbFixture.expectSameRows(path, location)
+    }
+
+    @Test("a copy stopped part way (--stop-after) continues where it stopped when run again")
+    func resumesAfterStop() async throws {
+        let quill = QuillBinary()
+        let path = quill.home.file("quill.db")
+        try await DbFixture.fill(path, runs: 3, points: 40)
+        let location = try await TestPostgres.database("db_copy_resume")
+        let url = DbFixture.url(location)
+        // Batches of 7 rows: the stop lands inside the metrics table.
+        let stopped = try await DbFixture.json(
+            quill,
+            "db",
+            "copy",
+            "--from",
+            path,
+            "--to",
+            url,
+            "--batch",
+            "7",
+            "--stop-after",
+            "60",
+            "--json"
+        )
+        #expect(stopped["stopped"] == true)
+        let partial = try await DbFixture.count(location, "metrics")
+        #expect(partial > 0 && partial < 240, "\(partial)")
+        let resumed = try await DbFixture.json(
+            quill,
+            "db",
+            "copy",
+            "--from",
+            path,
+            "--to",
+            url,
+            "--batch",
+            "7",
+            "--json"
+        )
+        #expect(resumed["complete"] == true)
+        try await DbFixture.expectSameRows(path, location)
+        let total = try await DbFixture.copiedRows(location)
+        #expect((stopped["rows_copied"]?.intValue ?? 0) + (resumed["rows_copied"]?.intValue ?? 0) == total)
+    }
+
+    @Test("a copy killed mid-way resumes with every count equal and no duplicate")
+    func resumesAfterKill() async throws {
+        let quill = QuillBinary()
+        let path = quill.home.file("quill.db")
+        try await DbFixture.fill(path, runs: 10, points: 5_000)
+        let location = try await TestPostgres.database("db_copy_kill")
+        let url = DbFixture.url(location)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("quill"))
+        process.arguments = ["db", "copy", "--from", path, "--to", url, "--batch", "1000", "--json"]
+        process.environment = ProcessInfo.processInfo.environment.merging(quill.environment) { _, new in new }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Kill it once some metric points (but not all 100,000) are in.
+        let deadline = Date().addingTimeInterval(120)
+        var seen = 0
+        while Date() < deadline, process.isRunning {
+            seen = (try? await DbFixture.count(location, "metrics")) ?? 0
+            if seen > 0 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(seen > 0, "the copy never reached the metrics table")
+        let present = try await DbFixture.copiedRows(location)
+        let resumed = try await DbFixture.json(quill, "db", "copy", "--from", path, "--to", url, "--json")
+        #expect(resumed["complete"] == true)
+        let counts = try await DbFixture.expectSameRows(path, location)
+        #expect(counts["metrics"] == 100_000)
+        // The second run copied exactly what the first had not.
+        #expect(resumed["rows_copied"]?.intValue == (try await DbFixture.copiedRows(location)) - present)
+    }
+
+    /// The figure for BENCHMARKS.md: `QUILL_DB_COPY_BENCH=RUNS,POINTS` (e.g. `1000,1000`: 1,000 runs of two
+    /// metrics with 1,000 points each, 2,000,000 metric rows) copies a store of that size and prints the rate.
+    @Test(
+        "a bigger store copies count for count (QUILL_DB_COPY_BENCH=RUNS,POINTS)",
+        .enabled(if: ProcessInfo.processInfo.environment["QUILL_DB_COPY_BENCH"] != nil)
+    )
+    func biggerCopy() async throws {
+        let sizes = (ProcessInfo.processInfo.environment["QUILL_DB_COPY_BENCH"] ?? "")
+            .split(separator: ",").compactMap { Int($0) }
+        let runs = sizes.first ?? 1_000
+        let points = sizes.count > 1 ? sizes[1] : 1_000
+        let quill = QuillBinary()
+        let path = quill.home.file("quill.db")
+        let filling = ContinuousClock.now
+        try await DbFixture.fill(path, runs: runs, points: points)
+        let location = try await TestPostgres.database("db_copy_big")
+        let report = try await DbFixture.json(
+            quill,
+            "db",
+            "copy",
+            "--from",
+            path,
+            "--to",
+            DbFixture.url(location),
+            "--json"
+        )
+        #expect(report["complete"] == true)
+        // Counts and sums (row for row would hold millions of rows in memory).
+        let queue = try DatabaseQueue(path: path)
+        let sqlite = try await queue.read { db in
+            try Row.fetchOne(db, sql: "SELECT count(*), sum(idx), sum(step), sum(ts % 1000003) FROM metrics")
+                .map { [$0[0], $0[1], $0[2], $0[3]] as [Int64] } ?? []
+        }
+        try queue.close()
+        let postgres = try await DbFixture.withConnection(location) { connection in
+            var sums: [Int64] = []
+            for try await (count, idx, step, ts) in try await connection.query(
+                "SELECT count(*), sum(idx)::bigint, sum(step)::bigint, sum(ts % 1000003)::bigint FROM metrics",
+                logger: DbFixture.logger
+            ).decode((Int64, Int64, Int64, Int64).self) {
+                sums = [count, idx, step, ts]
+            }
+            return sums
+        }
+        #expect(sqlite == postgres)
+        #expect(postgres.first == Int64(runs * points * 2))
+        print(
+            "db copy: \(report["rows_copied"]?.intValue ?? 0) rows (\(runs) runs, \(runs * points * 2) metric rows) in \(report["seconds"]?.doubleValue ?? 0) s: \(report["rows_per_second"]?.intValue ?? 0) rows/s (filled in \(filling.duration(to: .now)))"
+        )
+    }
+
+    @Test("a database holding another store is refused in one line; wrong URLs say what to pass")
+    func refusals() async throws {
+        let quill = QuillBinary()
+        let first = quill.home.file("a.db")
+        let second = quill.home.file("b.db")
+        try await DbFixture.fill(first, runs: 1, points: 5)
+        try await DbFixture.fill(second, runs: 1, points: 5)
+        let location = try await TestPostgres.database("db_copy_refuse")
+        let url = DbFixture.url(location)
+        #expect(try await DbFixture.quill(quill, "db", "copy", "--from", first, "--to", url).status == 0)
+        let refused = try await DbFixture.quill(quill, "db", "copy", "--from", second, "--to", url)
+        #expect(refused.status == 1)
+        let lines = refused.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("already holds another Quill store"), "\(refused.stderr)")
+        let wrongTarget = try await DbFixture.quill(quill, "db", "copy", "--from", first, "--to", "sqlite:" + second)
+        #expect(wrongTarget.status == 2)
+        #expect(wrongTarget.stderr.contains("--to must be a PostgreSQL URL"), "\(wrongTarget.stderr)")
+        let missing = try await DbFixture.quill(quill, "db", "copy", "--from", quill.home.file("none.db"), "--to", url)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no SQLite store at"), "\(missing.stderr)")
+    }
+}
+
+@Suite("quill db migrate: applies the migrations and lists them")
+struct DbMigrateTests {
+    @Test("PostgreSQL: a fresh database gets every migration once; a second run applies nothing")
+    func postgres() async throws {
+        let quill = QuillBinary()
+        let location = try await TestPostgres.database("db_migrate")
+        let url = DbFixture.url(location)
+        let first = try await DbFixture.json(quill, "db", "migrate", "--store", url, "--json")
+        #expect(first["backend"] == "postgresql")
+        let applied = first["applied"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(applied.count >= 3 && applied.first == "v1: projects, runs and logged data", "\(applied)")
+        #expect(first["migrations"]?.intValue == applied.count)
+        let second = try await DbFixture.json(quill, "db", "migrate", "--store", url, "--json")
+        #expect(second["applied"] == [])
+        let text = try await DbFixture.quill(quill, "db", "migrate", "--store", url)
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("is up to date"), "\(text.stdout)")
+        #expect(text.stdout.contains("schema   up to date (\(applied.count) migrations)"), "\(text.stdout)")
+    }
+
+    @Test("SQLite: opening migrates; the names come from the file")
+    func sqlite() async throws {
+        let quill = QuillBinary()
+        let path = quill.home.file("new.db")
+        let first = try await DbFixture.json(quill, "db", "migrate", "--store", "sqlite:" + path, "--json")
+        #expect(first["backend"] == "sqlite")
+        let applied = first["applied"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(applied.first == "v1: projects, runs, logged data", "\(applied)")
+        #expect(applied.count == first["migrations"]?.intValue)
+        let second = try await DbFixture.json(quill, "db", "migrate", "--store", path, "--json")
+        #expect(second["applied"] == [])
+    }
+
+    @Test("an unreachable PostgreSQL is one line that says what to check")
+    func unreachable() async throws {
+        let quill = QuillBinary()
+        let result = try await DbFixture.quill(
+            quill,
+            "db",
+            "migrate",
+            "--store",
+            "postgres://postgres@127.0.0.1:1/none?sslmode=disable"
+        )
+        #expect(result.status == 1)
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot be reached"), "\(result.stderr)")
+    }
+}
