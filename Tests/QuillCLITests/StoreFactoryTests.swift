@@ -86,11 +86,12 @@ struct StoreFactoryTests {
         let commands: [[String]] = [
             ["serve", "--port", "0"], ["users", "create", "ada"], ["users", "list"], ["artifacts", "gc"],
         ]
+        let unreachable = "error: the PostgreSQL database quill at 127.0.0.1:1 cannot be reached"
         for command in commands {
             for (store, message) in [
                 ("mysql://db/quill", "error: unknown store scheme 'mysql:'; use --store sqlite:///path/quill.db"),
-                ("postgres://127.0.0.1:1/quill", "error: the PostgreSQL database quill at 127.0.0.1:1 cannot be reached"),
-                ("postgresql://127.0.0.1:1/quill", "error: the PostgreSQL database quill at 127.0.0.1:1 cannot be reached"),
+                ("postgres://127.0.0.1:1/quill", unreachable),
+                ("postgresql://127.0.0.1:1/quill", unreachable),
             ] {
                 let result = try BuiltProducts.run(
                     BuiltProducts.path("quill"),

@@ -165,6 +165,13 @@ struct ServeCommand: AsyncParsableCommand {
         let folder = data ?? homeOptions.quillHome.path + "/server"
         let url = try StoreFactory.url(storeOptions.store, data: folder)
         let stores = try StoreFactory.open(url, data: folder, blobs: .owner, durability: durability)
+        try await stores.withBackendRunning { storeServices in
+            try await serve(stores, url: url, folder: folder, storeServices: storeServices)
+        }
+    }
+
+    /// Serves over opened stores; `storeServices` are the stores' services still to run.
+    private func serve(_ stores: OpenedStores, url: StoreURL, folder: String, storeServices: [any Service]) async throws {
         let store = stores.backend
         let users = try await store.userCount()
         if users == 0 && !Self.isLoopback(host) && !insecure {
@@ -224,7 +231,7 @@ struct ServeCommand: AsyncParsableCommand {
             let shown = storeOptions.store == nil ? "" : ", store: \(url)"
             Console.print("quill serve: listening on http://\(host):\(bound) (data: \(folder)\(shown); \(mode))")
         }
-        var services = stores.services
+        var services = storeServices
         if let gcIntervalMinutes {
             services.append(
                 BlobCollectionService(stores: stores, interval: .seconds(gcIntervalMinutes * 60), logger: logger)

@@ -23,6 +23,29 @@ struct OpenedStores: Sendable {
         }
     }
 
+    /// Runs `body` with the services it must still run (in its `ServiceGroup`), with the backend usable from the
+    /// start: an embedded SQLite store is usable before its service runs, so it stays among the services (its
+    /// service ends the group when its file is replaced); a PostgreSQL store's pool must run first, so it runs
+    /// around `body` and closes after it, the last to stop.
+    func withBackendRunning<Result: Sendable>(
+        _ body: @Sendable ([any Service]) async throws -> Result
+    ) async throws -> Result {
+        guard case .postgres = url else { return try await body(services) }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await backend.run() }
+            do {
+                let result = try await body([blobs])
+                group.cancelAll()
+                try? await group.waitForAll()
+                return result
+            } catch {
+                group.cancelAll()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
+    }
+
     /// Runs a one-shot command's work while the stores' services run, then stops them (closing the stores)
     /// and waits for them.
     func whileRunning<Result>(_ work: () async throws -> Result) async throws -> Result {
