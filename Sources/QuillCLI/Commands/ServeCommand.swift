@@ -171,7 +171,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// Serves over opened stores; `storeServices` are the stores' services still to run.
-    private func serve(_ stores: OpenedStores, url: StoreURL, folder: String, storeServices: [any Service]) async throws {
+    private func serve(_ stores: OpenedStores, url: StoreURL, folder: String, storeServices: [any Service]) async throws
+    {
         let store = stores.backend
         let users = try await store.userCount()
         if users == 0 && !Self.isLoopback(host) && !insecure {
