@@ -25,31 +25,11 @@ extension SQLFragment {
 /// The reads of a search on PostgreSQL.
 enum PostgresSearch {
     /// The columns of `runs r` a search reads.
-    static let runColumns = PostgresStore.runColumns.split(separator: ",")
-        .map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+    static let runColumns = PostgresStore.runColumns(table: "r")
 
     /// The run of a row that starts with ``runColumns``.
     static func run(_ row: PostgresRandomAccessRow) throws -> RunRow {
-        RunRow(
-            id: try row[0].decode(String.self),
-            projectID: try row[1].decode(Int64.self),
-            name: try row[2].decode(String.self),
-            description: try row[3].decode(String?.self),
-            kind: try row[4].decode(String.self),
-            parentID: try row[5].decode(String?.self),
-            status: try row[6].decode(String.self),
-            createdAt: try row[7].decode(Int64.self),
-            updatedAt: try row[8].decode(Int64.self),
-            startedAt: try row[9].decode(Int64.self),
-            endedAt: try row[10].decode(Int64?.self),
-            user: try row[11].decode(String?.self),
-            host: try row[12].decode(String?.self),
-            git: try row[13].decode(String?.self),
-            environment: try row[14].decode(String?.self),
-            config: try row[15].decode(String.self),
-            summary: try row[16].decode(String.self),
-            deletedAt: try row[17].decode(Int64?.self)
-        )
+        try PostgresStore.runRow(row)
     }
 
     /// The params and tags of runs, by run id.
