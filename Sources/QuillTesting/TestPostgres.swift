@@ -101,27 +101,27 @@ public final class PrivatePostgres: Sendable {
             .deletingLastPathComponent().appendingPathComponent("scripts/postgres.sh").path
     }
 
-    /// Makes and starts a server.
-    ///
-    /// - Throws: ``QuillError`` when the script fails (its output is in the message).
-    public init(_ label: String) throws {
+    /// Makes a server; ``start()`` starts it.
+    public init(_ label: String) {
         folder = NSTemporaryDirectory() + "quill-pg-\(label)-\(UInt32.random(in: 0...UInt32.max))"
         port = Int.random(in: 20_000...40_000)
         server = PostgresLocation(host: "127.0.0.1", port: port, database: "postgres", tls: .disable)
-        try start()
     }
 
-    /// Starts (or restarts) the server on its port, keeping its data.
-    public func start() throws {
-        let result = try BuiltProducts.run("/bin/bash", [Self.script, "start", folder, String(port)])
+    /// Starts (or restarts) the server on its port, keeping its data, off Swift's cooperative pool (`initdb`
+    /// takes seconds, and a blocked pool thread stalls every other test of the process).
+    ///
+    /// - Throws: ``QuillError`` when the script fails (its output is in the message).
+    public func start() async throws {
+        let result = try await BuiltProducts.runOffPool("/bin/bash", [Self.script, "start", folder, String(port)])
         guard result.status == 0 else {
             throw QuillError(.io, "scripts/postgres.sh start failed: \(result.stderr)")
         }
     }
 
-    /// Stops the server (fast shutdown: connections are closed, committed data kept).
-    public func stop() throws {
-        let result = try BuiltProducts.run("/bin/bash", [Self.script, "stop", folder])
+    /// Stops the server (fast shutdown: connections are closed, committed data kept), off the cooperative pool.
+    public func stop() async throws {
+        let result = try await BuiltProducts.runOffPool("/bin/bash", [Self.script, "stop", folder])
         guard result.status == 0 else {
             throw QuillError(.io, "scripts/postgres.sh stop failed: \(result.stderr)")
         }

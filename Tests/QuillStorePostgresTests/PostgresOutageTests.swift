@@ -13,14 +13,15 @@ struct PostgresOutageTests {
         "a stopped database is reported at once and methods fail fast with unavailable; a restarted one is used again"
     )
     func stopAndRestart() async throws {
-        let database = try PrivatePostgres("outage")
+        let database = PrivatePostgres("outage")
+        try await database.start()
         let store = try PostgresStore(location: try await database.database("quill"), maximumConnections: 4)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await store.run() }
             #expect(try await store.selectOne() == 1)
             #expect(await store.health() == .ok)
 
-            try database.stop()
+            try await database.stop()
             let down = try await eventually(seconds: 30) { await !store.health().reachable }
             #expect(down, "the store did not notice the database stopped")
             let health = await store.health()
@@ -34,7 +35,7 @@ struct PostgresOutageTests {
             }
             #expect(ContinuousClock.now - started < .seconds(2), "failing took \(ContinuousClock.now - started)")
 
-            try database.start()
+            try await database.start()
             let up = try await eventually(seconds: 90) {
                 guard await store.health().reachable else { return false }
                 return (try? await store.selectOne()) == 1
