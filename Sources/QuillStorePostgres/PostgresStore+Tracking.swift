@@ -403,22 +403,7 @@ extension PostgresStore {
     func details(_ connection: PostgresConnection, _ runs: [StoredRun]) async throws -> [RunDetails] {
         guard !runs.isEmpty else { return [] }
         let ids = runs.map(\.id.rawValue)
-        var params: [String: [String: JSONValue]] = [:]
-        let paramRows = try await connection.query(
-            "SELECT run_id, key, value FROM params WHERE run_id = ANY(\(ids))",
-            logger: logger
-        )
-        for try await (run, key, value) in paramRows.decode((String, String, String).self) {
-            params[run, default: [:]][key] = RunRow.json(value) ?? .null
-        }
-        var tags: [String: [String: String]] = [:]
-        let tagRows = try await connection.query(
-            "SELECT run_id, key, value FROM tags WHERE run_id = ANY(\(ids))",
-            logger: logger
-        )
-        for try await (run, key, value) in tagRows.decode((String, String, String).self) {
-            tags[run, default: [:]][key] = value
-        }
+        let (params, tags) = try await PostgresSearch.paramsAndTags(ids, on: connection, logger: logger)
         var links: [String: [RunLink]] = [:]
         let linkRows = try await connection.query(
             "SELECT run_id, label, url, created_at FROM links WHERE run_id = ANY(\(ids)) ORDER BY id",
