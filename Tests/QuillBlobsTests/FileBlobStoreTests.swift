@@ -86,6 +86,34 @@ struct FileBlobStoreTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/tmp").isEmpty)
     }
 
+    @Test("two replicas storing the same bytes at once in one folder leave one good blob and nothing in tmp/")
+    func replicasStoringTheSameBytes() async throws {
+        let temp = TemporaryDirectory("quill-blobs")
+        let root = temp.file("artifacts")
+        let replicas = [FileBlobStore(root: root), FileBlobStore(sharing: root)]
+        var generator = SeededGenerator(seed: 15)
+        let bytes = (0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let hashes = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<16 {
+                let blobs = replicas[index % 2]
+                group.addTask {
+                    try await blobs.put(
+                        BlobChunks(bytes, chunk: 65_536),
+                        limits: BlobLimits(maximumBytes: 4 << 20),
+                        expected: .init()
+                    ) {
+                        $0.sha256
+                    }
+                }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(hashes == [SHA256.hex(of: bytes)])
+        #expect(FileManager.default.contents(atPath: replicas[0].path(sha256: SHA256.hex(of: bytes))) == Data(bytes))
+        #expect(try await replicas[1].list().map(\.sha256) == [SHA256.hex(of: bytes)])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/tmp").isEmpty)
+    }
+
     private static func age(_ path: String, days: Double) throws {
         try FileManager.default.setAttributes(
             [.modificationDate: Date().addingTimeInterval(-days * 86_400)],
