@@ -34,7 +34,7 @@ enum DbFixture {
         )
         let project = try await store.project(namespace: "ada", displayName: "MNIST")
         _ = try await store.project(namespace: "vision", displayName: "Detection")
-        func upload(_ run: RunID, _ artifact: String, size: Int, digit: String) async throws {
+        func upload(_ run: RunID, _ artifact: String, size: Int64, digit: String) async throws {
             _ = try await store.createArtifact(NewArtifact(run: run, path: artifact))
             _ = try await store.markArtifactUploaded(
                 run,
