@@ -48,12 +48,13 @@ stop_replicas() {
 trap stop_replicas EXIT
 
 base="${pg%/*}"
+export PGOPTIONS="-c client_min_messages=warning"
 phase() {  # phase N REPEAT
     local n="$1" repeat="$2" db="quill_replicas_$1_$2"
     local store="$base/$db" urls=""
     shift 2
     psql -q "$pg" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
-    "$quill" db migrate --store "$store" >/dev/null
+    "$quill" db migrate --store "$store" >"$work/migrate-$n-$repeat.log" 2>&1
     for ((i = 0; i < n; i++)); do
         local log="$work/serve-$n-$repeat-$i.log"
         "$quill" serve --store "$store" --data "$work/data-$n-$repeat-$i" --host 127.0.0.1 --port 0 \
