@@ -8,7 +8,7 @@ package import QuillStore
 extension PostgresStore {
     /// Searches runs in SQL, as the SQLite store does: the query is translated by ``SearchQueryTranslator``,
     /// the order read bucket by bucket (``SearchOrder``) with keyset paging, as ``SearchPlan`` lays out, in
-    /// one `REPEATABLE READ` snapshot, and only the page's runs get their details.
+    /// one read-only `REPEATABLE READ` snapshot (``snapshot(_:)``), and only the page's runs get their details.
     ///
     /// Results are those of filtering the runs ``RunSearch/lifecycle`` admits by their
     /// ``RunDetails/queryable`` with ``RunQuery/matches(_:)`` and sorting with ``RunSort`` (ties newest first,
@@ -18,23 +18,23 @@ extension PostgresStore {
         let initial = try SearchPlan<StoredRun>(search, dialect: .postgres)
         guard !search.projectIDs.isEmpty else { return RunPage(runs: [], nextCursor: nil) }
         let logger = self.logger
-        return try await transaction { connection in
+        return try await snapshot { connection in
             var plan = initial
-            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
-            // The comparison the fewest runs pass, when fewer than `sparse` do (counted on its index).
-            var narrowest: (count: Int64, runs: SQLFragment)?
-            for runs in plan.narrowing {
-                var count = Int64(SearchPlan<StoredRun>.sparse)
-                for try await value in try await connection.query(plan.probe(runs).postgresQuery, logger: logger)
-                    .decode(Int64.self)
-                {
-                    count = value
+            // The comparison the fewest runs pass, when fewer than `sparse` do (each counted on its index, all
+            // in one statement).
+            if let probes = plan.probes() {
+                var narrowest: (count: Int64, runs: SQLFragment)?
+                for try await row in try await connection.query(probes.postgresQuery, logger: logger) {
+                    let counts = row.makeRandomAccess()
+                    for (index, runs) in plan.narrowing.enumerated() {
+                        let count = try counts[index].decode(Int64.self)
+                        if count < Int64(SearchPlan<StoredRun>.sparse), count < narrowest?.count ?? .max {
+                            narrowest = (count, runs)
+                        }
+                    }
                 }
-                if count < Int64(SearchPlan<StoredRun>.sparse), count < narrowest?.count ?? .max {
-                    narrowest = (count, runs)
-                }
+                if let narrowest { plan.narrow(to: narrowest.runs) }
             }
-            if let narrowest { plan.narrow(to: narrowest.runs) }
 
             let recheck = plan.translator.needsRecheck ? plan.query : nil
             while let statement = plan.nextStatement(runColumns: PostgresSearch.runColumns) {

@@ -48,6 +48,11 @@ extension TrackingStoreConformance {
         "name ilike 'RUN-%7'", "metrics.loss like '0.%'", "metrics.loss.count like '1'", "created like '2023-%'",
         "summary.note ilike '%É%'", "status like 'compl_ted'", "user ilike 'ADA'",
         "not tags.team like 'v%' and params.optimizer.name ilike 'a%'",
+        // `or` of comparisons an index answers (narrowed by a union), nested in `and`, and with one that is not.
+        "tags.team = nlp or metrics.loss.max >= 1 or params.lr = 0.01",
+        "(params.lr = 0.01 and tags.team = vision) or (status = failed and metrics.loss.min < 0.3)",
+        "status = completed and (params.optimizer.name in (adam, sgd) or metrics.loss.latest = nan)",
+        "tags.team = vision or params.lr < 0.05",
     ]
 
     /// Sorts the differential check uses, each with a few of the queries.

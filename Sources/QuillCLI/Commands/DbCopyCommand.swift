@@ -236,6 +236,9 @@ struct DbCopier: Sendable {
                     }.reduce(0, +)
                 case .rows(let table, let columns, let data, let count):
                     try await write(store, table: table) { connection in
+                        // A batch need not wait for its commit to reach the disk: a crash loses only the last
+                        // batches whole (never part of one), and the next run copies them again.
+                        try await connection.query("SET synchronous_commit TO off", logger: store.logger)
                         try await connection.copyFrom(table: table, columns: columns, logger: store.logger) { writer in
                             try await writer.write(ByteBuffer(bytes: data))
                         }

@@ -30,6 +30,13 @@ package enum SQLDialect: Sendable, Hashable {
     var nullNumber: String { self == .sqlite ? "NULL" : "CAST(NULL AS DOUBLE PRECISION)" }
     /// A NULL text in a select list.
     var nullText: String { self == .sqlite ? "NULL" : "CAST(NULL AS TEXT)" }
+    /// Ends a correlated subquery (`EXISTS (SELECT … OFFSET 0)`) so that the database tests it run by run, on
+    /// the field's primary key, as the order reads the runs, the way SQLite always does. Without it PostgreSQL
+    /// may turn an `EXISTS` under `OR` into a hashed subplan, which reads every run's value of the field before
+    /// the first row (100 ms at 100,000 runs where the page needs a few hundred probes), or an `EXISTS` of the
+    /// top `AND` into a join whose order rests on estimates that per-key skew makes wrong. Sparse comparisons
+    /// are joined on purpose instead, through ``SearchPlan/narrow(to:)``.
+    var subqueryFence: String { self == .postgres ? " OFFSET 0" : "" }
     /// A column as a number in a select list (PostgreSQL keeps `BIGINT` columns `BIGINT`).
     func number(_ column: String) -> String { self == .sqlite ? column : "CAST(\(column) AS DOUBLE PRECISION)" }
 }

@@ -81,6 +81,18 @@ package struct SearchPlan<Run: Sendable>: Sendable {
         "SELECT count(*) FROM (" + runs + " LIMIT \(Self.sparse)) AS narrowed"
     }
 
+    /// The counts, up to ``sparse``, of the runs each narrowing query admits, in one statement (one round trip
+    /// to a database server): one row, a column per query of ``narrowing``; `nil` when there is none.
+    package func probes() -> SQLFragment? {
+        guard !narrowing.isEmpty else { return nil }
+        var statement = SQLFragment("SELECT ")
+        for (index, runs) in narrowing.enumerated() {
+            if index > 0 { statement = statement + ", " }
+            statement = statement + "(" + probe(runs) + ")"
+        }
+        return statement
+    }
+
     /// Adds a narrowing query (one of ``narrowing``) to the filter.
     package mutating func narrow(to runs: SQLFragment) {
         filter = filter + " AND r.id IN (" + runs + ")"

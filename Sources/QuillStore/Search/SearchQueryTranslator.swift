@@ -6,6 +6,8 @@ package import QuillCore
 /// Attributes, params (config merged with params), tags and summary values are looked up in
 /// `search_fields` (see ``SearchFieldRow``), metric aggregates in `metric_stats`. Each comparison becomes an
 /// `EXISTS` over the field's one row, so a missing field is false, as in memory, and `not` simply negates.
+/// Each `EXISTS` is tested run by run, on the field's primary key, as the order reads the runs (see
+/// ``SQLDialect/subqueryFence``), so a page stops once it is full.
 /// The comparisons of the query language map to SQL like this:
 /// - numbers compare `num` (NULL for NaN, so NaN is never equal nor ordered);
 /// - numeric text (`"0.01"`) compares as a number with values that read as numbers, as text with others;
@@ -112,13 +114,13 @@ package struct SearchQueryTranslator: Sendable {
                 fieldTest(op, values, isTime: isTime) ?? fallback(expression, value: "s.json", holds: holds)
             return
                 "EXISTS (SELECT 1 FROM search_fields s WHERE s.run_id = r.id AND s.field = \(code) AND s.key = ? AND "
-                + SQLFragment("", [.text(key)]) + test + ")"
+                + SQLFragment("", [.text(key)]) + test + "\(dialect.subqueryFence))"
         case .metric(let key, let column):
             let test =
                 metricTest(op, values, column: "m." + column)
                 ?? fallback(expression, value: "m." + column, holds: holds)
             return "EXISTS (SELECT 1 FROM metric_stats m WHERE m.run_id = r.id AND m.key = ? AND "
-                + SQLFragment("", [.text(key)]) + test + ")"
+                + SQLFragment("", [.text(key)]) + test + "\(dialect.subqueryFence))"
         }
     }
 
@@ -293,45 +295,68 @@ package struct SearchQueryTranslator: Sendable {
 }
 
 extension SearchQueryTranslator {
-    /// For the comparisons every match must pass (the query, or the operands of its top `and`) that an
-    /// index answers, a query of the ids of the runs that pass it.
+    /// Queries of the ids of runs among which every match is (each a superset of the matches), from the
+    /// comparisons an index answers: a comparison every match passes (the query, an operand of an `and`, at
+    /// any depth), or, for an `or`, the union of one such query for each of its operands.
     ///
     /// Adding `r.id IN (that query)` to the condition changes no result, but when few runs pass, the
     /// database tests each run against that small list first instead of running every comparison on it.
     package static func narrowing(_ expression: RunQuery.Expression) -> [SQLFragment] {
-        let operands: [RunQuery.Expression]
-        if case .and(let list) = expression { operands = list } else { operands = [expression] }
-        return operands.compactMap { operand in
-            guard case .comparison(let field, let op, let values) = operand, !values.isEmpty else { return nil }
-            switch source(of: field) {
-            case .fields(let code, let key, let isTime):
-                guard !isTime, op == .equal || op == .in else { return nil }
-                let placeholders = SQLFragment.placeholders(values.count)
-                let prefix = "SELECT run_id FROM search_fields WHERE field = \(code) AND key = ?"
-                let numbers = values.compactMap { value -> SQLValue? in
-                    if case .number(let number) = value, !number.isNaN { .real(number) } else { nil }
-                }
-                if numbers.count == values.count {
-                    return SQLFragment(prefix + " AND isnum = 1 AND num IN (\(placeholders))", [.text(key)] + numbers)
-                }
-                let texts = values.compactMap { value -> SQLValue? in
-                    if case .text(let text) = value, QueryComparison.number(value) == nil {
-                        .text(SearchFieldRow.normalize(text))
-                    } else {
-                        nil
-                    }
-                }
-                guard texts.count == values.count else { return nil }
-                return SQLFragment(prefix + " AND isnum IN (0, 1) AND txt IN (\(placeholders))", [.text(key)] + texts)
-            case .metric(let key, let column):
-                guard [.equal, .less, .lessOrEqual, .greater, .greaterOrEqual].contains(op), values.count == 1,
-                    let number = QueryComparison.number(values[0]), !number.isNaN
-                else { return nil }
-                return SQLFragment(
-                    "SELECT run_id FROM metric_stats WHERE key = ? AND \(column) \(op.rawValue) ?",
-                    [.text(key), .real(number)]
-                )
+        switch expression {
+        case .and(let operands):
+            return operands.flatMap { narrowing($0) }
+        case .or(let operands):
+            var parts: [SQLFragment] = []
+            for operand in operands {
+                // An operand no index narrows may hold for any run: the `or` cannot be narrowed.
+                guard let first = narrowing(operand).first else { return [] }
+                parts.append(first)
             }
+            guard var union = parts.first else { return [] }
+            for part in parts.dropFirst() { union = union + " UNION " + part }
+            return [union]
+        case .not:
+            return []
+        case .comparison(let field, let op, let values):
+            return comparisonNarrowing(field, op, values).map { [$0] } ?? []
+        }
+    }
+
+    /// The ids of the runs that pass one comparison, from an index, or `nil` when no index answers it.
+    private static func comparisonNarrowing(
+        _ field: RunQuery.Field,
+        _ op: RunQuery.Operator,
+        _ values: [RunQuery.Value]
+    ) -> SQLFragment? {
+        guard !values.isEmpty else { return nil }
+        switch source(of: field) {
+        case .fields(let code, let key, let isTime):
+            guard !isTime, op == .equal || op == .in else { return nil }
+            let placeholders = SQLFragment.placeholders(values.count)
+            let prefix = "SELECT run_id FROM search_fields WHERE field = \(code) AND key = ?"
+            let numbers = values.compactMap { value -> SQLValue? in
+                if case .number(let number) = value, !number.isNaN { .real(number) } else { nil }
+            }
+            if numbers.count == values.count {
+                return SQLFragment(prefix + " AND isnum = 1 AND num IN (\(placeholders))", [.text(key)] + numbers)
+            }
+            let texts = values.compactMap { value -> SQLValue? in
+                if case .text(let text) = value, QueryComparison.number(value) == nil {
+                    .text(SearchFieldRow.normalize(text))
+                } else {
+                    nil
+                }
+            }
+            guard texts.count == values.count else { return nil }
+            return SQLFragment(prefix + " AND isnum IN (0, 1) AND txt IN (\(placeholders))", [.text(key)] + texts)
+        case .metric(let key, let column):
+            guard [.equal, .less, .lessOrEqual, .greater, .greaterOrEqual].contains(op), values.count == 1,
+                let number = QueryComparison.number(values[0]), !number.isNaN
+            else { return nil }
+            return SQLFragment(
+                "SELECT run_id FROM metric_stats WHERE key = ? AND \(column) \(op.rawValue) ?",
+                [.text(key), .real(number)]
+            )
         }
     }
 }

@@ -225,35 +225,55 @@ func median(_ values: [Double]) -> Double {
     return sorted[sorted.count / 2]
 }
 
-func time(_ repeats: Int, _ body: () async throws -> RunPage) async throws -> (median: Double, min: Double, runs: Int) {
-    var samples: [Double] = []
-    var count = 0
-    _ = try await body()  // warm the page cache and the statement cache
+/// A store searched by the bench, with its two projects.
+struct Target: Sendable {
+    let name: String
+    let store: any TrackingStore
+    let projectID: Int64
+    let otherID: Int64
+}
+
+/// Times one search on every target, interleaved (each repeat runs it on each store in turn), after one
+/// warm-up each: medians, minimums and the runs of the last page, per target.
+func time(
+    _ repeats: Int,
+    _ searches: [(any TrackingStore, RunSearch)]
+) async throws -> [(
+    median: Double, min: Double, runs: Int
+)] {
+    var samples = Array(repeating: [Double](), count: searches.count)
+    var counts = Array(repeating: 0, count: searches.count)
+    // Warm the page cache and the statement cache.
+    for (store, search) in searches { _ = try await store.searchRuns(search) }
     for _ in 0..<repeats {
-        let start = ContinuousClock.now
-        let page = try await body()
-        let elapsed = ContinuousClock.now - start
-        count = page.runs.count
-        samples.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+        for (index, (store, search)) in searches.enumerated() {
+            let start = ContinuousClock.now
+            let page = try await store.searchRuns(search)
+            let elapsed = ContinuousClock.now - start
+            counts[index] = page.runs.count
+            samples[index].append(
+                Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+            )
+        }
     }
-    return (median(samples), samples.min() ?? 0, count)
+    return samples.indices.map { (median(samples[$0]), samples[$0].min() ?? 0, counts[$0]) }
+}
+
+/// A search after `pages` pages of it, reached by walking the cursors.
+func deep(_ store: any TrackingStore, _ search: RunSearch, pages: Int) async throws -> RunSearch {
+    var search = search
+    for _ in 0..<pages { search.cursor = try await store.searchRuns(search).nextCursor }
+    return search
 }
 
 let options = Options(CommandLine.arguments)
-let directory =
-    options.path.map { ($0 as NSString).deletingLastPathComponent }
-    ?? NSTemporaryDirectory() + "quill-search-bench-\(getpid())"
-let path = options.path ?? directory + "/quill.db"
-let store: any TrackingStore
-let projectID: Int64
-let otherID: Int64
+var targets: [Target] = []
 var service: Task<Void, any Error>?
 if let url = options.postgres {
     let postgres = try PostgresStore(location: try PostgresLocation(parsing: url))
     service = Task { try await postgres.run() }
-    store = postgres
-    projectID = try await project(postgres, "search")
-    otherID = try await project(postgres, "other")
+    let projectID = try await project(postgres, "search")
+    let otherID = try await project(postgres, "other")
     if try await runCount(postgres) == 0 {
         let start = ContinuousClock.now
         try await fill(postgres, projectID: projectID, runs: benchRuns(options.runs))
@@ -262,113 +282,112 @@ if let url = options.postgres {
         try await postgres.withConnection { connection in
             _ = try await connection.query("ANALYZE", logger: Logger(label: "quill-search-bench"))
         }
-        print("filled \(options.runs) runs in \(filled - start), search index in \(ContinuousClock.now - filled)")
+        print(
+            "PostgreSQL: filled \(options.runs) runs in \(filled - start), search index in \(ContinuousClock.now - filled)"
+        )
     }
-    print("store: \(url), \(try await runCount(postgres)) runs; medians of \(options.repeats) repeats")
-} else {
+    print("PostgreSQL: \(url), \(try await runCount(postgres)) runs")
+    targets.append(Target(name: "PostgreSQL", store: postgres, projectID: projectID, otherID: otherID))
+}
+let directory =
+    options.path.map { ($0 as NSString).deletingLastPathComponent }
+    ?? NSTemporaryDirectory() + "quill-search-bench-\(getpid())"
+if options.path != nil || options.postgres == nil {
+    let path = options.path ?? directory + "/quill.db"
     let fresh = !FileManager.default.fileExists(atPath: path)
     let sqlite = try SQLiteTrackingStore(path: path)
-    store = sqlite
-    projectID = try await sqlite.project(namespace: "bench", displayName: "search").id
-    otherID = try await sqlite.project(namespace: "bench", displayName: "other").id
+    let projectID = try await sqlite.project(namespace: "bench", displayName: "search").id
+    let otherID = try await sqlite.project(namespace: "bench", displayName: "other").id
     if fresh {
         let start = ContinuousClock.now
         try fill(path: path, projectID: projectID, runs: benchRuns(options.runs))
         let filled = ContinuousClock.now
         try await sqlite.rebuildSearchIndex()
-        print("filled \(options.runs) runs in \(filled - start), search index in \(ContinuousClock.now - filled)")
+        print(
+            "SQLite: filled \(options.runs) runs in \(filled - start), search index in \(ContinuousClock.now - filled)"
+        )
     }
-    print("store: \(path), \(try await sqlite.counts().runs) runs; medians of \(options.repeats) repeats")
+    print("SQLite: \(path), \(try await sqlite.counts().runs) runs")
+    targets.insert(Target(name: "SQLite", store: sqlite, projectID: projectID, otherID: otherID), at: 0)
+}
+print("medians of \(options.repeats) repeats, the stores interleaved; load average \(loadAverage())")
+print("")
+print(
+    "| search | runs returned | " + targets.map { "\($0.name) median ms | \($0.name) min ms" }.joined(separator: " | ")
+        + " |"
+)
+print("|---|---:|" + targets.map { _ in "---:|---:" }.joined(separator: "|") + "|")
+
+/// Times a search made for each target (`make` gets the target's project ids) and prints a row.
+func report(
+    _ name: String,
+    _ targets: [Target],
+    repeats: Int,
+    deepPages: Int = 0,
+    _ make: (Target) throws -> RunSearch
+) async throws {
+    var searches: [(any TrackingStore, RunSearch)] = []
+    for target in targets {
+        searches.append((target.store, try await deep(target.store, try make(target), pages: deepPages)))
+    }
+    let results = try await time(repeats, searches)
+    let runs = Set(results.map(\.runs)).sorted().map { String($0) }.joined(separator: " / ")
+    let cells = results.map { String(format: "%.2f | %.2f", $0.median, $0.min) }.joined(separator: " | ")
+    print("| \(name) | \(runs) | \(cells) |")
+}
+
+/// The one-minute load average.
+func loadAverage() -> String {
+    var loads = [0.0, 0.0, 0.0]
+    return getloadavg(&loads, 3) > 0 ? String(format: "%.2f", loads[0]) : "?"
+}
+
+func search(_ target: Target, query: String? = nil, sort: String? = nil) throws -> RunSearch {
+    var search = RunSearch(projectIDs: [target.projectID])
+    search.limit = 50
+    search.query = try query.map { try RunQuery(parsing: $0) }
+    search.sort = try sort.map { try RunSort(parsing: $0) }
+    return search
+}
+
+let filter = "params.lr in (0.01, 0.001) and metrics.loss.min < 0.5 or tags.team = \"vision\""
+let repeats = options.repeats
+try await report("first page, default order (limit 50)", targets, repeats: repeats) { try search($0) }
+try await report("first page, default order, two projects", targets, repeats: repeats) { target in
+    var both = try search(target)
+    both.projectIDs = [target.projectID, target.otherID]
+    return both
+}
+// A page 1,000 pages deep (runs 50,000 to 50,049), reached by walking the cursors.
+try await report("page 1,001 via cursor, default order", targets, repeats: repeats, deepPages: 1000) {
+    try search($0)
+}
+try await report("`\(filter)`", targets, repeats: repeats) { try search($0, query: filter) }
+try await report(
+    "`params.seed = 7 and tags.team = audio and status = failed` (no match; 100 runs have seed 7)",
+    targets,
+    repeats: repeats
+) { try search($0, query: "params.seed = 7 and tags.team = audio and status = failed") }
+try await report("`params.seed = 7 or params.seed = 8` (200 runs, no early stop)", targets, repeats: repeats) {
+    try search($0, query: "params.seed = 7 or params.seed = 8")
+}
+try await report("sort `metrics.loss.min`, first page", targets, repeats: repeats) {
+    try search($0, sort: "metrics.loss.min")
+}
+try await report("sort `metrics.loss.min`, page 201 via cursor", targets, repeats: repeats, deepPages: 200) {
+    try search($0, sort: "metrics.loss.min")
+}
+try await report("sort `params.lr desc` (many ties), first page", targets, repeats: repeats) {
+    try search($0, sort: "params.lr desc")
+}
+try await report("sort `status` (text, 3 values), first page", targets, repeats: repeats) {
+    try search($0, sort: "status")
+}
+try await report("the filter above, sorted by `metrics.loss.min`", targets, repeats: repeats) {
+    try search($0, query: filter, sort: "metrics.loss.min")
 }
 print("")
-print("| search | runs returned | median ms | min ms |")
-print("|---|---:|---:|---:|")
-
-func report(_ name: String, _ result: (median: Double, min: Double, runs: Int)) {
-    print(
-        "| \(name) | \(result.runs) | \(String(format: "%.2f", result.median)) | \(String(format: "%.2f", result.min)) |"
-    )
-}
-
-var search = RunSearch(projectIDs: [projectID])
-search.limit = 50
-let first = search
-report("first page, default order (limit 50)", try await time(options.repeats) { try await store.searchRuns(first) })
-
-var both = search
-both.projectIDs = [projectID, otherID]
-let bothSearch = both
-report(
-    "first page, default order, two projects",
-    try await time(options.repeats) { try await store.searchRuns(bothSearch) }
-)
-
-// A page 1,000 pages deep (runs 50,000 to 50,049), reached by walking the cursors.
-var deep = search
-for _ in 0..<1000 { deep.cursor = try await store.searchRuns(deep).nextCursor }
-let deepSearch = deep
-report(
-    "page 1,001 via cursor, default order",
-    try await time(options.repeats) { try await store.searchRuns(deepSearch) }
-)
-
-var filtered = search
-filtered.query = try RunQuery(
-    parsing: "params.lr in (0.01, 0.001) and metrics.loss.min < 0.5 or tags.team = \"vision\""
-)
-let filteredSearch = filtered
-report(
-    "`params.lr in (0.01, 0.001) and metrics.loss.min < 0.5 or tags.team = \"vision\"`",
-    try await time(options.repeats) { try await store.searchRuns(filteredSearch) }
-)
-
-var selective = search
-selective.query = try RunQuery(parsing: "params.seed = 7 and tags.team = audio and status = failed")
-let selectiveSearch = selective
-report(
-    "`params.seed = 7 and tags.team = audio and status = failed` (no match; 100 runs have seed 7)",
-    try await time(options.repeats) { try await store.searchRuns(selectiveSearch) }
-)
-
-var sorted = search
-sorted.sort = try RunSort(parsing: "metrics.loss.min")
-let sortedSearch = sorted
-report(
-    "sort `metrics.loss.min`, first page",
-    try await time(options.repeats) { try await store.searchRuns(sortedSearch) }
-)
-
-var sortedDeep = sorted
-for _ in 0..<200 { sortedDeep.cursor = try await store.searchRuns(sortedDeep).nextCursor }
-let sortedDeepSearch = sortedDeep
-report(
-    "sort `metrics.loss.min`, page 201 via cursor",
-    try await time(options.repeats) { try await store.searchRuns(sortedDeepSearch) }
-)
-
-var sortedParam = search
-sortedParam.sort = try RunSort(parsing: "params.lr desc")
-let sortedParamSearch = sortedParam
-report(
-    "sort `params.lr desc` (many ties), first page",
-    try await time(options.repeats) { try await store.searchRuns(sortedParamSearch) }
-)
-
-var sortedStatus = search
-sortedStatus.sort = try RunSort(parsing: "status")
-let sortedStatusSearch = sortedStatus
-report(
-    "sort `status` (text, 3 values), first page",
-    try await time(options.repeats) { try await store.searchRuns(sortedStatusSearch) }
-)
-
-var sortedFiltered = sorted
-sortedFiltered.query = filtered.query
-let sortedFilteredSearch = sortedFiltered
-report(
-    "the filter above, sorted by `metrics.loss.min`",
-    try await time(options.repeats) { try await store.searchRuns(sortedFilteredSearch) }
-)
+print("load average at the end \(loadAverage())")
 
 service?.cancel()
 if options.path == nil, options.postgres == nil { try? FileManager.default.removeItem(atPath: directory) }
