@@ -57,11 +57,14 @@ enum StoreFactory {
         }
     }
 
-    /// Opens the backend `url` names and the blob folder of `folder`.
+    /// Opens the backend `url` names and the blob folder of `folder` (or `artifacts`).
     ///
     /// - Parameters:
     ///   - url: The store, from ``url(_:data:)``.
     ///   - folder: The data folder (artifact bytes in `artifacts/`).
+    ///   - artifacts: The folder of artifact bytes when not the data folder's (`--artifacts`): replicas on one
+    ///     PostgreSQL database share it, so no server owns it and `tmp/` is never cleared at start-up (another
+    ///     replica's uploads may be in flight there).
     ///   - blobs: Whether the command owns the blob folder or shares it with a running server.
     ///   - existence: Whether a missing store is created or refused.
     ///   - durability: When a SQLite write is answered (`quill serve --durability`).
@@ -70,6 +73,7 @@ enum StoreFactory {
     static func open(
         _ url: StoreURL,
         data folder: String,
+        artifacts: String? = nil,
         blobs: BlobAccess,
         existence: Existence = .createIfMissing,
         durability: SQLiteDurability = .full
@@ -108,8 +112,8 @@ enum StoreFactory {
                 )
             }
         }
-        let root = folder + "/artifacts"
-        let files = blobs == .owner ? FileBlobStore(root: root) : FileBlobStore(sharing: root)
+        let root = artifacts ?? folder + "/artifacts"
+        let files = blobs == .owner && artifacts == nil ? FileBlobStore(root: root) : FileBlobStore(sharing: root)
         return OpenedStores(url: url, backend: backend, blobs: files)
     }
 
