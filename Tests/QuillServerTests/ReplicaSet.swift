@@ -54,12 +54,7 @@ final class ReplicaSet: @unchecked Sendable {
             for index in 0..<count {
                 group.addTask {
                     let server = try await offPool {
-                        try ServerProcess(
-                            data: temp.file("replica-\(index)"),
-                            store: store,
-                            extraArguments: ["--artifacts", artifacts] + extraArguments,
-                            stderrPath: temp.file("replica-\(index).log")
-                        )
+                        try Self.launch(index, temp: temp, store: store, artifacts: artifacts, extra: extraArguments)
                     }
                     return (index, server)
                 }
@@ -72,6 +67,30 @@ final class ReplicaSet: @unchecked Sendable {
         self.store = store
         self.artifacts = artifacts
         started = servers
+    }
+
+    /// Starts replica `index` (blocking until it listens).
+    private static func launch(
+        _ index: Int,
+        temp: TemporaryDirectory,
+        store: String,
+        artifacts: String,
+        extra: [String]
+    ) throws -> ServerProcess {
+        try ServerProcess(
+            data: temp.file("replica-\(index)"),
+            store: store,
+            extraArguments: ["--artifacts", artifacts] + extra,
+            stderrPath: temp.file("replica-\(index).log")
+        )
+    }
+
+    /// Starts one more replica, blocking until it listens (call it off the cooperative pool), and returns it.
+    func addReplicaBlocking(extraArguments: [String] = []) throws -> ServerProcess {
+        let index = servers.count
+        let server = try Self.launch(index, temp: temp, store: store, artifacts: artifacts, extra: extraArguments)
+        lock.withLock { started.append(server) }
+        return server
     }
 
     deinit {

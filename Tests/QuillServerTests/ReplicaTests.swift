@@ -454,6 +454,37 @@ struct ReplicaTests {
         }
     }
 
+    @Test(
+        "a replica starting on the shared artifact folder leaves another replica's upload in flight alone",
+        .timeLimit(.minutes(5))
+    )
+    func startingReplicaKeepsUploadsInFlight() async throws {
+        let set = try await ReplicaSet("replica_upload", count: 1)
+        let first = set.servers[0]
+        let created = try await ReplicaHTTP.send(first, "POST", "/api/v1/runs", json: ["project": "uploads"])
+        let run = try #require(created.body?["id"]?.stringValue, "\(created)")
+        let half = String(repeating: "a", count: 1 << 20)
+        let tmp = set.artifacts + "/tmp"
+        // Half the body, then a second replica starts (it opens the shared folder), then the rest.
+        let (head, second) = try await offPool { () -> (String, ServerProcess) in
+            let connection = try RawConnection(port: first.port)
+            connection.send(
+                "PUT /api/v1/runs/\(run)/artifacts/content?path=model.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Length: \(2 * half.utf8.count)\r\n\r\n" + half
+            )
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, ((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).isEmpty {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            let second = try set.addReplicaBlocking()
+            connection.send(half)
+            return (connection.receiveHead(seconds: 60), second)
+        }
+        #expect(head.hasPrefix("HTTP/1.1 200"), "\(head.prefix(300))")
+        let bytes = try await ReplicaHTTP.bytes(second, "/api/v1/runs/\(run)/artifacts/content?path=model.bin")
+        #expect(bytes?.count == 2 << 20, "the second replica does not serve the upload")
+    }
+
     /// The `idx` of every point of a metric, read through `server`.
     static func storedIndices(_ server: ServerProcess, run: String, key: String) async throws -> [Int] {
         let history = try await ReplicaHTTP.send(server, "GET", "/api/v1/runs/\(run)/metrics?key=\(key)")
