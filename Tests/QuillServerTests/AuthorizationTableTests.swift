@@ -1,5 +1,6 @@
 import Foundation
 import QuillCore
+import QuillStore
 import QuillTesting
 import Testing
 

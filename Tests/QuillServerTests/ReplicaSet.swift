@@ -170,7 +170,7 @@ enum ReplicaHTTP {
         var description: String { "\(status) \(body.map { String(describing: $0) } ?? "")" }
     }
 
-    nonisolated(unsafe) static let session: URLSession = {
+    static let session: URLSession = {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpCookieStorage = nil
         configuration.httpShouldSetCookies = false

@@ -57,7 +57,7 @@ struct ReplicaTests {
             json: ["key": "optimizer", "value": "adam"],
             key: ada
         )
-        #expect(param.status == 200, "\(param)")
+        #expect(param.status == 204, "\(param)")
         let tag = try await ReplicaHTTP.send(
             writer,
             "POST",
@@ -65,7 +65,7 @@ struct ReplicaTests {
             json: ["key": "stage", "value": "final"],
             key: ada
         )
-        #expect(tag.status == 200, "\(tag)")
+        #expect(tag.status == 204, "\(tag)")
         let upload = try await ReplicaHTTP.send(
             writer,
             "PUT",

@@ -63,8 +63,7 @@ enum StoreFactory {
     ///   - url: The store, from ``url(_:data:)``.
     ///   - folder: The data folder (artifact bytes in `artifacts/`).
     ///   - artifacts: The folder of artifact bytes when not the data folder's (`--artifacts`): replicas on one
-    ///     PostgreSQL database share it. A folder named so, or any folder of a PostgreSQL store, is never owned:
-    ///     `tmp/` is not cleared at start-up (another replica's uploads may be in flight there).
+    ///     PostgreSQL database may share it.
     ///   - blobs: Whether the command owns the blob folder or shares it with a running server.
     ///   - existence: Whether a missing store is created or refused.
     ///   - durability: When a SQLite write is answered (`quill serve --durability`).
@@ -113,11 +112,7 @@ enum StoreFactory {
             }
         }
         let root = artifacts ?? folder + "/artifacts"
-        // Only a SQLite server owns its blob folder; replicas on PostgreSQL may share theirs (one --artifacts
-        // or one --data on a shared filesystem), so none of them clears tmp/, where another's uploads are.
-        var exclusive = blobs == .owner && artifacts == nil
-        if case .postgres = url { exclusive = false }
-        let files = exclusive ? FileBlobStore(root: root) : FileBlobStore(sharing: root)
+        let files = blobs == .owner ? FileBlobStore(root: root) : FileBlobStore(sharing: root)
         return OpenedStores(url: url, backend: backend, blobs: files)
     }
 
