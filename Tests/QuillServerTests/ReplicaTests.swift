@@ -345,7 +345,7 @@ struct ReplicaTests {
             }
         }
         // Kill once the victim has acknowledged some batches and is handling another.
-        let warmed = try await waitUntil(seconds: 60) { ledger.acknowledged(by: servers[victim].port) >= 3 }
+        let warmed = try await waitUntil(seconds: 60) { ledger.acknowledged(by: servers[victim].port) >= 10 }
         #expect(warmed, "the victim acknowledged no batch")
         #expect(try await servers[victim].waitUntilInFlight(1, seconds: 30), "no request in flight on the victim")
         let ackedBeforeKill = ledger.acknowledged(by: servers[victim].port)
