@@ -180,7 +180,8 @@ enum ReplicaHTTP {
         return URLSession(configuration: configuration)
     }()
 
-    /// Sends a request to `server`; `cookie` is a dashboard session token sent as the `quill_session` cookie.
+    /// Sends a request to `server`; `cookie` is a dashboard session token sent as the `quill_session` cookie;
+    /// no answer within `timeout` seconds is an error.
     static func send(
         _ server: ServerProcess,
         _ method: String,
@@ -188,12 +189,13 @@ enum ReplicaHTTP {
         json: JSONValue? = nil,
         raw: [UInt8]? = nil,
         key: String? = nil,
-        cookie: String? = nil
+        cookie: String? = nil,
+        timeout: TimeInterval = 120
     ) async throws -> Answer {
         guard let url = URL(string: "http://127.0.0.1:\(server.port)\(path)") else {
             throw QuillError(.invalidArgument, "bad path \(path)")
         }
-        var request = URLRequest(url: url)
+        var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = method
         if let json {
             request.httpBody = Data(JSONWriter.bytes(json))
