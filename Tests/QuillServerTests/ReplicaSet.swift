@@ -134,7 +134,7 @@ final class ReplicaSet: @unchecked Sendable {
         return try #require(created.body?["api_key"]?["key"]?.stringValue, "\(created)")
     }
 
-    /// Starts a `quill worker` taking jobs from replica `replica`, with its own QUILL_HOME.
+    /// Starts a `quill worker` taking jobs from replica `replica`, with its own QUILL_HOME and 60-second leases.
     @discardableResult
     func startWorker(replica: Int, name: String, slots: Int = 1, environment: [String: String]) throws -> Process {
         let home = temp.file("worker-\(name)")
@@ -142,7 +142,7 @@ final class ReplicaSet: @unchecked Sendable {
             BuiltProducts.path("quill"),
             [
                 "worker", "--server", "http://127.0.0.1:\(servers[replica].port)", "--name", name, "--slots",
-                String(slots), "--runs-dir", home + "/runs",
+                String(slots), "--runs-dir", home + "/runs", "--lease", "60",
             ],
             environment: environment.merging(["QUILL_HOME": home]) { _, new in new }
         )
