@@ -50,38 +50,18 @@ struct ReplicaTests {
             let answer = try await ReplicaHTTP.send(writer, "POST", "/api/v1/runs/\(run)/batch", json: body, key: ada)
             #expect(answer.status == 200, "batch \(batch): \(answer)")
         }
-        let param = try await ReplicaHTTP.send(
-            writer,
-            "POST",
-            "/api/v1/runs/\(run)/params",
-            json: ["key": "optimizer", "value": "adam"],
-            key: ada
-        )
-        #expect(param.status == 204, "\(param)")
-        let tag = try await ReplicaHTTP.send(
-            writer,
-            "POST",
-            "/api/v1/runs/\(run)/tags",
-            json: ["key": "stage", "value": "final"],
-            key: ada
-        )
-        #expect(tag.status == 204, "\(tag)")
-        let upload = try await ReplicaHTTP.send(
-            writer,
-            "PUT",
-            "/api/v1/runs/\(run)/artifacts/content?path=model.bin",
-            raw: Array("weights of resnet".utf8),
-            key: ada
-        )
-        #expect(upload.status == 200, "\(upload)")
-        let finished = try await ReplicaHTTP.send(
-            writer,
-            "PATCH",
-            "/api/v1/runs/\(run)",
-            json: ["status": "completed"],
-            key: ada
-        )
-        #expect(finished.status == 200, "\(finished)")
+        // A param, a tag, an artifact's bytes, and the end of the run, each with the status it answers.
+        let writes: [(String, String, JSONValue?, [UInt8]?, Int)] = [
+            ("POST", "/params", ["key": "optimizer", "value": "adam"], nil, 204),
+            ("POST", "/tags", ["key": "stage", "value": "final"], nil, 204),
+            ("PUT", "/artifacts/content?path=model.bin", nil, Array("weights of resnet".utf8), 200),
+            ("PATCH", "", ["status": "completed"], nil, 200),
+        ]
+        for (method, suffix, json, raw, expected) in writes {
+            let path = "/api/v1/runs/\(run)" + suffix
+            let answer = try await ReplicaHTTP.send(writer, method, path, json: json, raw: raw, key: ada)
+            #expect(answer.status == expected, "\(method) \(path): \(answer)")
+        }
 
         // What each replica answers, with the links that name the replica's own address left out.
         func answers(_ path: String) async throws -> [JSONValue?] {
@@ -369,12 +349,7 @@ struct ReplicaTests {
         #expect(ledger.unexpected.isEmpty, "answers other than 2xx from live replicas: \(ledger.unexpected.prefix(5))")
         let unanswered = ledger.unansweredPorts
         #expect(unanswered.isSubset(of: [servers[victim].port]), "requests to live replicas went unanswered")
-        for (client, indices) in acknowledged.sorted(by: { $0.key < $1.key }) {
-            let stored = try await Self.storedIndices(servers[0], run: run, key: "c\(client)")
-            #expect(stored.count == Set(stored).count, "client \(client): duplicate points")
-            let missing = indices.subtracting(stored)
-            #expect(missing.isEmpty, "client \(client): \(missing.count) acknowledged points missing")
-        }
+        try await Self.expectEveryAcknowledgedPointOnce(acknowledged, through: servers[0], run: run)
     }
 
     @Test(
@@ -465,12 +440,7 @@ struct ReplicaTests {
         }
         let body = ledger.sample503
         #expect(body?["error"]?["message"]?.stringValue?.isEmpty == false, "\(String(describing: body))")
-        for (client, indices) in ledger.acknowledgedPoints().sorted(by: { $0.key < $1.key }) {
-            let stored = try await Self.storedIndices(servers[1], run: run, key: "c\(client)")
-            #expect(stored.count == Set(stored).count, "client \(client): duplicate points")
-            let missing = indices.subtracting(stored)
-            #expect(missing.isEmpty, "client \(client): \(missing.count) acknowledged points missing")
-        }
+        try await Self.expectEveryAcknowledgedPointOnce(ledger.acknowledgedPoints(), through: servers[1], run: run)
     }
 
     @Test(
@@ -504,11 +474,20 @@ struct ReplicaTests {
         #expect(bytes?.count == 2 << 20, "the second replica does not serve the upload")
     }
 
-    /// The `idx` of every point of a metric, read through `server`.
-    static func storedIndices(_ server: ServerProcess, run: String, key: String) async throws -> [Int] {
-        let history = try await ReplicaHTTP.send(server, "GET", "/api/v1/runs/\(run)/metrics?key=\(key)")
-        #expect(history.status == 200, "\(history)")
-        return history.body?["points"]?.arrayValue?.compactMap { $0["idx"]?.intValue } ?? []
+    /// Reads every client's metric through `server`: each acknowledged point is there, and none twice.
+    static func expectEveryAcknowledgedPointOnce(
+        _ acknowledged: [Int: Set<Int>],
+        through server: ServerProcess,
+        run: String
+    ) async throws {
+        for (client, indices) in acknowledged.sorted(by: { $0.key < $1.key }) {
+            let history = try await ReplicaHTTP.send(server, "GET", "/api/v1/runs/\(run)/metrics?key=c\(client)")
+            #expect(history.status == 200, "\(history)")
+            let stored = history.body?["points"]?.arrayValue?.compactMap { $0["idx"]?.intValue } ?? []
+            #expect(stored.count == Set(stored).count, "client \(client): duplicate points")
+            let missing = indices.subtracting(stored)
+            #expect(missing.isEmpty, "client \(client): \(missing.count) acknowledged points missing")
+        }
     }
 
     /// A body without the members that name the address a request was sent to (`dashboard_url`), which
