@@ -264,7 +264,8 @@ let package = Package(
         .testTarget(
             name: "QuillServerTests",
             dependencies: [
-                "QuillAPI", "QuillBlobs", "QuillCore", "QuillServer", "QuillStore", "QuillStoreSQLite", "QuillTesting",
+                "QuillAPI", "QuillBlobs", "QuillCore", "QuillServer", "QuillStore", "QuillStorePostgres",
+                "QuillStoreSQLite", "QuillTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

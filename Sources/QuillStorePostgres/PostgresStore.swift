@@ -134,7 +134,7 @@ package final class PostgresStore: Sendable {
         try await readiness.wait()
         try failFastWhenDown()
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            return try await leasing { connection in try await body(connection) }
         } catch {
             throw QuillError(postgres: error, location: location)
         }
@@ -148,7 +148,7 @@ package final class PostgresStore: Sendable {
         try await readiness.wait()
         try failFastWhenDown()
         do {
-            return try await client.withConnection { connection in
+            return try await leasing { connection in
                 try await connection.query("BEGIN", logger: logger)
                 do {
                     let result = try await body(connection)
@@ -161,6 +161,43 @@ package final class PostgresStore: Sendable {
             }
         } catch {
             throw QuillError(postgres: error, location: location)
+        }
+    }
+
+    /// Runs `body` on a pooled connection, giving up with ``QuillError/Code/unavailable`` when the reachability
+    /// check finds the server down while the request still waits for its connection: the pool keeps such a
+    /// request queued while it retries (up to a minute), so a request that arrived just before an outage was
+    /// noticed would hang instead of answering 503. Once `body` runs, it runs to its end.
+    private func leasing<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let leased = LeaseFlag()
+        return try await withoutActuallyEscaping(body) { body in
+            // The group awaits both children before returning, so `body` never outlives this call.
+            let operation = UncheckedSendable(body)
+            return try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask {
+                    try await self.client.withConnection { connection in
+                        leased.set()
+                        return try await operation.value(connection)
+                    }
+                }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: .milliseconds(200))
+                        if !leased.isSet, let message = self.outage.withLock({ $0 }) {
+                            throw QuillError(.unavailable, message)
+                        }
+                    }
+                }
+                while let outcome = try await group.next() {
+                    if let outcome {
+                        group.cancelAll()
+                        return outcome
+                    }
+                }
+                throw CancellationError()
+            }
         }
     }
 
@@ -188,4 +225,17 @@ extension PostgresStore {
     static var notYet: QuillError {
         QuillError(.unavailable, "this operation is not available on PostgreSQL yet; use a SQLite store")
     }
+}
+
+/// Whether a request of ``PostgresStore/leasing(_:)`` got its connection.
+private final class LeaseFlag: Sendable {
+    private let state = Mutex(false)
+    var isSet: Bool { state.withLock { $0 } }
+    func set() { state.withLock { $0 = true } }
+}
+
+/// A value handed to a child task that ends before the value's scope does (``PostgresStore/leasing(_:)``).
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

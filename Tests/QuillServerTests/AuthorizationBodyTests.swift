@@ -80,7 +80,19 @@ struct AuthorizationBodyTests {
 
     @Test("an 8 MiB malformed body from a caller who may not write gets 401/403/404, never 400, and changes nothing")
     func malformedBodies() async throws {
-        let fixture = try await AccessFixture()
+        try await checkMalformedBodies(on: .sqlite)
+    }
+
+    @Test(
+        "on PostgreSQL too, a malformed body from a caller who may not write gets 401/403/404 and changes nothing",
+        .enabled(if: PostgresAvailability.configured, PostgresAvailability.reason)
+    )
+    func malformedBodiesOnPostgres() async throws {
+        try await checkMalformedBodies(on: .postgres)
+    }
+
+    func checkMalformedBodies(on store: ServerStore) async throws {
+        let fixture = try await AccessFixture(on: store)
         let keys = ["bob": fixture.bob, "carol": fixture.carol]
         let attempts = Self.attempts(fixture)
         // Every route that takes a body is in the list (the others are GET and DELETE).
@@ -110,8 +122,20 @@ struct AuthorizationBodyTests {
 
     @Test("the refusal arrives while the client is still sending the body")
     func refusedBeforeTheBodyArrives() async throws {
+        try await checkRefusedBeforeTheBodyArrives(on: .sqlite)
+    }
+
+    @Test(
+        "on PostgreSQL too, the refusal arrives while the client is still sending the body",
+        .enabled(if: PostgresAvailability.configured, PostgresAvailability.reason)
+    )
+    func refusedBeforeTheBodyArrivesOnPostgres() async throws {
+        try await checkRefusedBeforeTheBodyArrives(on: .postgres)
+    }
+
+    func checkRefusedBeforeTheBodyArrives(on store: ServerStore) async throws {
         // A long body timeout: a route that waited for the body would not answer within the test's deadline.
-        let fixture = try await AccessFixture(extraArguments: ["--body-timeout", "300"])
+        let fixture = try await AccessFixture(on: store, extraArguments: ["--body-timeout", "300"])
         let keys = ["bob": fixture.bob, "carol": fixture.carol]
         let declared = 8 << 20
         let firstPart = "{\"key\": \"" + String(repeating: "x", count: 64 << 10)

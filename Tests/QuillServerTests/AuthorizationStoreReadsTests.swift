@@ -5,6 +5,7 @@ import QuillBlobs
 import QuillCore
 import QuillServer
 import QuillStore
+import QuillStorePostgres
 import QuillStoreSQLite
 import QuillTesting
 import Testing
@@ -57,11 +58,30 @@ struct AuthorizationStoreReadsTests {
     func runReadOnce() async throws {
         let temp = TemporaryDirectory("quill-reads")
         let sqlite = try SQLiteTrackingStore(path: temp.file("quill.db"))
+        try await checkRunReadOnce(sqlite, folder: temp.path)
+    }
+
+    @Test(
+        "on PostgreSQL too, GET /runs/{id} reads the run once and its project at most once",
+        .enabled(if: PostgresAvailability.configured, PostgresAvailability.reason)
+    )
+    func runReadOnceOnPostgres() async throws {
+        let temp = TemporaryDirectory("quill-reads")
+        try await TestPostgres.withStore("authz_reads") { store in
+            try await checkRunReadOnce(store, folder: temp.path)
+        }
+    }
+
+    /// The reads of `GET /runs/{id}` by its owner, again, and by a caller who may not read it, over `backend`.
+    func checkRunReadOnce(
+        _ backend: any TrackingStore & AccountStore & SessionStore & ActivityStore & ArtifactStore,
+        folder: String
+    ) async throws {
         // Two callers: an administrator and ada, who owns the run.
-        _ = try await sqlite.createUser(name: "root", isAdmin: true)
-        _ = try await sqlite.createUser(name: "ada", isAdmin: false)
+        _ = try await backend.createUser(name: "root", isAdmin: true)
+        _ = try await backend.createUser(name: "ada", isAdmin: false)
         let secret = APIKeySecret.generate()
-        _ = try await sqlite.createAPIKey(
+        _ = try await backend.createAPIKey(
             NewAPIKey(
                 user: "ada",
                 label: "default",
@@ -69,15 +89,15 @@ struct AuthorizationStoreReadsTests {
                 hash: APIKeySecret.hash(secret)
             )
         )
-        let project = try await sqlite.project(namespace: "ada", displayName: "Vision", createdBy: "ada")
-        let run = try await sqlite.createRun(NewRun(projectID: project.id))
-        _ = try await sqlite.logMetric(
+        let project = try await backend.project(namespace: "ada", displayName: "Vision", createdBy: "ada")
+        let run = try await backend.createRun(NewRun(projectID: project.id))
+        _ = try await backend.logMetric(
             run.id,
             MetricValue(key: "loss", value: 0.5, step: 1, timestamp: Date(), index: nil)
         )
-        let store = CountingStore(sqlite)
+        let store = CountingStore(backend)
 
-        try await withServer(store, artifacts: sqlite, folder: temp.path) { port in
+        try await withServer(store, artifacts: backend, folder: folder) { port in
             store.reset()
             let (status, json) = try await get(port, "/api/v1/runs/\(run.id)", key: secret)
             #expect(status == 200)

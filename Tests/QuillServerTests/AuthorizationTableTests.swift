@@ -1,5 +1,6 @@
 import Foundation
 import QuillCore
+import QuillStore
 import QuillTesting
 import Testing
 
@@ -25,11 +26,14 @@ struct AccessFixture {
     /// A job ada queued in her private project (no worker runs it).
     let privateJob: Int
 
-    init(extraArguments: [String] = []) async throws {
+    /// - Parameter store: What the server stores its records in: its SQLite file, or a fresh PostgreSQL
+    ///   database of the test server (`QUILL_TEST_POSTGRES_URL`).
+    init(on store: ServerStore = .sqlite, extraArguments: [String] = []) async throws {
         let helpers = AuthTests()
         temp = TemporaryDirectory("quill-authz")
-        server = try ServerProcess(data: temp.path, extraArguments: extraArguments)
-        root = try server.createUser("root")
+        let url: String? = store == .postgres ? try await TestPostgres.database("authz").description : nil
+        server = try ServerProcess(data: temp.path, store: url, extraArguments: extraArguments)
+        root = try await server.createUserOffPool("root")
         try await helpers.waitForAuth(server)
         ada = try await helpers.user("ada", on: server, by: root)
         bob = try await helpers.user("bob", on: server, by: root)
@@ -102,6 +106,13 @@ struct AccessFixture {
         let users = try await server.request("GET", "/api/v1/users", key: root).body?["users"]?.arrayValue
         #expect(users?.map { $0["name"] } == ["ada", "bob", "carol", "root"], sourceLocation: sourceLocation)
     }
+}
+
+/// What a server of the access tests stores its records in; every table runs on both, and must get the same
+/// answers.
+enum ServerStore: String, Sendable {
+    case sqlite
+    case postgres
 }
 
 /// One request in an access table: the route it exercises (as the OpenAPI document names it), the request,
@@ -426,7 +437,20 @@ struct AuthorizationTableTests {
 
     @Test("every documented route answers 401, 403 or 404 to a caller without access, and nothing changes")
     func everyRoute() async throws {
-        let fixture = try await AccessFixture()
+        try await checkEveryRoute(on: .sqlite)
+    }
+
+    @Test(
+        "on PostgreSQL too, every route answers a caller without access as on SQLite, and nothing changes",
+        .enabled(if: PostgresAvailability.configured, PostgresAvailability.reason)
+    )
+    func everyRouteOnPostgres() async throws {
+        try await checkEveryRoute(on: .postgres)
+    }
+
+    /// Tries every attempt of ``attempts(_:)`` against a server on `store`.
+    func checkEveryRoute(on store: ServerStore) async throws {
+        let fixture = try await AccessFixture(on: store)
         let server = fixture.server
         let attempts = Self.attempts(fixture)
 

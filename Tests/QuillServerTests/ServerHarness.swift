@@ -13,14 +13,23 @@ final class ServerProcess: @unchecked Sendable {
     let process: Process
     let port: Int
     let data: String
+    /// The `--store` URL the server was started with (a PostgreSQL database), or `nil` for the data folder's
+    /// SQLite file.
+    let store: String?
 
-    /// - Parameter stderrPath: A file that receives the server's log (standard error); discarded when `nil`.
-    init(data: String, extraArguments: [String] = [], stderrPath: String? = nil) throws {
+    /// - Parameters:
+    ///   - data: The data folder (`--data`).
+    ///   - store: A `--store` URL (`postgres://…`); `nil` keeps the SQLite file in `data`.
+    ///   - stderrPath: A file that receives the server's log (standard error); discarded when `nil`.
+    init(data: String, store: String? = nil, extraArguments: [String] = [], stderrPath: String? = nil) throws {
         self.data = data
+        self.store = store
         process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltProducts.path("quill"))
         // No embedded worker: schemathesis submits jobs with generated commands, which must never run.
-        process.arguments = ["serve", "--port", "0", "--data", data, "--local-workers", "0"] + extraArguments
+        process.arguments =
+            ["serve", "--port", "0", "--data", data, "--local-workers", "0"]
+            + (store.map { ["--store", $0] } ?? []) + extraArguments
         let pipe = Pipe()
         process.standardOutput = pipe
         if let stderrPath {
@@ -41,12 +50,28 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    /// Creates a user with `quill users create` on the server's data folder and returns the user's API key.
+    /// Creates a user with `quill users create` on the server's store (its data folder, or its `--store`) and
+    /// returns the user's API key.
     func createUser(_ name: String, admin: Bool = false) throws -> String {
-        let result = try BuiltProducts.run(
-            BuiltProducts.path("quill"),
-            ["users", "create", name, "--data", data, "--json"] + (admin ? ["--admin"] : [])
+        try Self.key(fromUsersCreate: BuiltProducts.run(BuiltProducts.path("quill"), usersCreate(name, admin: admin)))
+    }
+
+    /// ``createUser(_:admin:)`` waiting off Swift's cooperative pool, for tests that run many processes at once.
+    func createUserOffPool(_ name: String, admin: Bool = false) async throws -> String {
+        try Self.key(
+            fromUsersCreate: await BuiltProducts.runOffPool(
+                BuiltProducts.path("quill"),
+                usersCreate(name, admin: admin)
+            )
         )
+    }
+
+    private func usersCreate(_ name: String, admin: Bool) -> [String] {
+        ["users", "create", name, "--data", data, "--json"] + (store.map { ["--store", $0] } ?? [])
+            + (admin ? ["--admin"] : [])
+    }
+
+    private static func key(fromUsersCreate result: BuiltProducts.Result) throws -> String {
         guard result.status == 0, let key = (try? JSONParser.parse(Array(result.stdout.utf8)))?["api_key"]?.stringValue
         else { throw QuillError(.process, "quill users create failed: \(result.stderr)") }
         return key
@@ -85,10 +110,11 @@ final class ServerProcess: @unchecked Sendable {
     /// `quill_http_requests_in_flight` gauge), polling every 20 ms; false when `seconds` pass first. Tests that
     /// need a request to be in flight wait for this instead of sleeping a fixed time, which a loaded machine
     /// outlasts.
-    func waitUntilInFlight(_ count: Int, seconds: Double = 60) async throws -> Bool {
+    /// With users, `key` is an administrator's (only administrators read `/metrics`).
+    func waitUntilInFlight(_ count: Int, seconds: Double = 60, key: String? = nil) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            let text = try await self.text("/metrics")
+            let text = try await self.text("/metrics", key: key)
             let line = text.split(separator: "\n").first { $0.hasPrefix("quill_http_requests_in_flight ") }
             if let value = line?.split(separator: " ").last.flatMap({ Int($0) }), value - 1 >= count { return true }
             try await Task.sleep(for: .milliseconds(20))
@@ -97,9 +123,11 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Sends a request whose body is text, for endpoints that return text.
-    func text(_ path: String) async throws -> String {
+    func text(_ path: String, key: String? = nil) async throws -> String {
         guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { return "" }
-        let (data, _) = try await URLSession.shared.data(from: url)
+        var request = URLRequest(url: url)
+        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        let (data, _) = try await URLSession.shared.data(for: request)
         return String(decoding: data, as: UTF8.self)
     }
 }

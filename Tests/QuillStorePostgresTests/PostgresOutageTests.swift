@@ -45,6 +45,30 @@ struct PostgresOutageTests {
         }
     }
 
+    @Test("a request made as the database stops gets unavailable once the outage is noticed, instead of hanging")
+    func requestDuringOutageFails() async throws {
+        let database = PrivatePostgres("outage-wait")
+        try await database.start()
+        let store = try PostgresStore(location: try await database.database("quill"), maximumConnections: 4)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.run() }
+            #expect(try await store.selectOne() == 1)
+            try await database.stop()
+            // Before the check notices: the request waits in the pool, which retries connecting for up to a
+            // minute; it must end with unavailable once the outage is noticed (within about ten seconds).
+            let started = ContinuousClock.now
+            do {
+                _ = try await store.selectOne()
+                Issue.record("a query succeeded with the database stopped")
+            } catch let error as QuillError {
+                #expect(error.code == .unavailable, "\(error)")
+            }
+            let waited = ContinuousClock.now - started
+            #expect(waited < .seconds(25), "the request waited \(waited)")
+            group.cancelAll()
+        }
+    }
+
     /// Polls `condition` every 100 ms until it holds or `seconds` pass.
     private func eventually(seconds: Int, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(seconds)

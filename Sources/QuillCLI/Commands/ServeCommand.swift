@@ -21,7 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
             The store is one SQLite database (WAL mode), by default quill.db in the data folder; --store names \
             another: sqlite:///absolute/path.db, sqlite:PATH, a plain path, or postgres://USER@HOST:PORT/DATABASE \
             (several servers may share one PostgreSQL database: README, "Quill on PostgreSQL"). \
-            Artifact bytes live in the data folder's artifacts/. The server, its stores and any background work \
+            Artifact bytes live in the data folder's artifacts/, or in --artifacts (one folder on a shared \
+            filesystem for every replica). The server, its stores and any background work \
             (--gc-interval-minutes) run as one group: SIGTERM or SIGINT stops the server after the requests in \
             flight, then closes the stores. If the server or a store fails, it logs the error and exits with \
             status 1, so a supervisor (systemd with Restart=on-failure) can restart it.
@@ -49,6 +50,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("The data folder (default: $QUILL_HOME/server).", valueName: "dir"))
     var data: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The folder of artifact bytes (default: <data>/artifacts); replicas on one PostgreSQL database share one.",
+            valueName: "dir"
+        )
+    )
+    var artifacts: String?
 
     @Option(help: ArgumentHelp("The largest request body accepted, in MiB.", valueName: "mib"))
     var maxBodyMib: Int = 32
@@ -164,7 +173,13 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let folder = data ?? homeOptions.quillHome.path + "/server"
         let url = try StoreFactory.url(storeOptions.store, data: folder)
-        let stores = try StoreFactory.open(url, data: folder, blobs: .owner, durability: durability)
+        let stores = try StoreFactory.open(
+            url,
+            data: folder,
+            artifacts: artifacts,
+            blobs: .owner,
+            durability: durability
+        )
         try await stores.withBackendRunning { storeServices in
             try await serve(stores, url: url, folder: folder, storeServices: storeServices)
         }

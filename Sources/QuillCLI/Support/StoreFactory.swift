@@ -57,11 +57,13 @@ enum StoreFactory {
         }
     }
 
-    /// Opens the backend `url` names and the blob folder of `folder`.
+    /// Opens the backend `url` names and the blob folder of `folder` (or `artifacts`).
     ///
     /// - Parameters:
     ///   - url: The store, from ``url(_:data:)``.
     ///   - folder: The data folder (artifact bytes in `artifacts/`).
+    ///   - artifacts: The folder of artifact bytes when not the data folder's (`--artifacts`): replicas on one
+    ///     PostgreSQL database may share it.
     ///   - blobs: Whether the command owns the blob folder or shares it with a running server.
     ///   - existence: Whether a missing store is created or refused.
     ///   - durability: When a SQLite write is answered (`quill serve --durability`).
@@ -70,6 +72,7 @@ enum StoreFactory {
     static func open(
         _ url: StoreURL,
         data folder: String,
+        artifacts: String? = nil,
         blobs: BlobAccess,
         existence: Existence = .createIfMissing,
         durability: SQLiteDurability = .full
@@ -108,7 +111,7 @@ enum StoreFactory {
                 )
             }
         }
-        let root = folder + "/artifacts"
+        let root = artifacts ?? folder + "/artifacts"
         let files = blobs == .owner ? FileBlobStore(root: root) : FileBlobStore(sharing: root)
         return OpenedStores(url: url, backend: backend, blobs: files)
     }
