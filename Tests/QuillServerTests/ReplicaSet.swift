@@ -170,18 +170,23 @@ enum ReplicaHTTP {
         var description: String { "\(status) \(body.map { String(describing: $0) } ?? "")" }
     }
 
-    static let session: URLSession = {
+    static let session = makeSession(timeout: 120)
+    /// For requests that must be answered within 30 seconds (FoundationNetworking goes by the session's timeout,
+    /// not the request's).
+    static let shortSession = makeSession(timeout: 30)
+
+    private static func makeSession(timeout: TimeInterval) -> URLSession {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpCookieStorage = nil
         configuration.httpShouldSetCookies = false
         configuration.httpCookieAcceptPolicy = .never
-        configuration.timeoutIntervalForRequest = 120
+        configuration.timeoutIntervalForRequest = timeout
         configuration.httpMaximumConnectionsPerHost = 32
         return URLSession(configuration: configuration)
-    }()
+    }
 
     /// Sends a request to `server`; `cookie` is a dashboard session token sent as the `quill_session` cookie;
-    /// no answer within `timeout` seconds is an error.
+    /// no answer within 120 seconds (30 when `short`) is an error.
     static func send(
         _ server: ServerProcess,
         _ method: String,
@@ -190,12 +195,12 @@ enum ReplicaHTTP {
         raw: [UInt8]? = nil,
         key: String? = nil,
         cookie: String? = nil,
-        timeout: TimeInterval = 120
+        short: Bool = false
     ) async throws -> Answer {
         guard let url = URL(string: "http://127.0.0.1:\(server.port)\(path)") else {
             throw QuillError(.invalidArgument, "bad path \(path)")
         }
-        var request = URLRequest(url: url, timeoutInterval: timeout)
+        var request = URLRequest(url: url)
         request.httpMethod = method
         if let json {
             request.httpBody = Data(JSONWriter.bytes(json))
@@ -204,7 +209,7 @@ enum ReplicaHTTP {
         if let raw { request.httpBody = Data(raw) }
         if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
         if let cookie { request.setValue("quill_session=\(cookie)", forHTTPHeaderField: "Cookie") }
-        let (data, response) = try await session.data(for: request)
+        let (data, response) = try await (short ? shortSession : session).data(for: request)
         let http = response as? HTTPURLResponse
         var headers: [String: String] = [:]
         for (name, value) in http?.allHeaderFields ?? [:] {

@@ -541,7 +541,7 @@ final class IngestLedger: Sendable {
                 "POST",
                 "/api/v1/runs/\(run)/batch",
                 json: ["metrics": .array(metrics)],
-                timeout: 30
+                short: true
             )
         } catch {
             failure = error
