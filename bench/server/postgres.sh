@@ -83,6 +83,7 @@ pg_dir="$work/pg"
 trap 'stop_server; scripts/postgres.sh stop "$pg_dir" || true; rm -rf "$work"' EXIT
 
 echo "==> starting a private PostgreSQL on 127.0.0.1:$pg_port" >&2
+chmod o+x "$work"  # PostgreSQL runs as its own user (scripts/postgres.sh), which must reach $pg_dir
 pg_url=$(scripts/postgres.sh start "$pg_dir" "$pg_port")
 pg_base=${pg_url%/postgres}
 pg_pid=$(head -1 "$pg_dir/data/postmaster.pid")
