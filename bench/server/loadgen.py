@@ -213,10 +213,13 @@ def timed(body):
 
 def one_run(t, points, batch, connections, settle):
     """One run, batches sent in order; with several connections, batch i goes over connection i mod n."""
-    conns = [t.connect() for _ in range(connections)]
-    run = t.new_run(conns[0], "one")
+    setup = t.connect()
+    run = t.new_run(setup, "one")
+    setup.close()
     requests = batches(t, run, points, batch)
     settle()
+    # Opened after the idle wait, which may outlast a server's keep-alive timeout (uvicorn's is 5 s).
+    conns = [t.connect() for _ in range(connections)]
     if connections == 1:
         wall, cpu = timed(lambda: send_all(conns[0], requests))
         return run, wall, cpu
