@@ -76,6 +76,33 @@ struct PostgresIngestTests {
         }
     }
 
+    @Test("an appending batch that meets a point its statistics did not foresee is written again, nothing doubled")
+    func appendingBatchMeetsStoredPoint() async throws {
+        try await TestPostgres.withStore("ingest_append_conflict") { store in
+            let project = try await store.project(namespace: "ada", displayName: "p")
+            let run = try await store.createRun(NewRun(projectID: project.id))
+            var batch = LogBatch()
+            batch.metrics = (0..<10).map { MetricValue(key: "loss", value: Double($0), step: $0, index: $0) }
+            _ = try await store.logBatch(run.id, batch)
+            // A point past the statistics' largest index, as a store filled by other means could hold.
+            _ = try await Self.row(
+                store,
+                """
+                WITH added AS (
+                    INSERT INTO metrics (series, idx, step, value, ts)
+                    SELECT id, 12, 12, 99, 0 FROM metric_series WHERE key = 'loss' RETURNING 1
+                )
+                SELECT count(*), 0, 0 FROM added
+                """
+            )
+            batch.metrics = (10..<15).map { MetricValue(key: "loss", value: Double($0), step: $0, index: $0) }
+            _ = try await store.logBatch(run.id, batch)
+            let history = try await store.metricHistory(run.id, key: "loss", steps: nil)
+            #expect(history.map(\.index) == Array(0..<15))
+            #expect(history.first { $0.index == 12 }?.value == 99, "the stored point stays")
+        }
+    }
+
     /// Points, blocks and series stored.
     private static func counts(_ store: PostgresStore) async throws -> [Int64] {
         try await row(
