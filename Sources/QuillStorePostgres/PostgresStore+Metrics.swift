@@ -4,31 +4,47 @@ package import QuillCore
 package import QuillStore
 
 // A run's batches and metric reads on PostgreSQL: the numbering, statistics and block summaries are
-// ``MetricIngest``'s and ``MetricBlock``'s (as on SQLite); the points go in with one multi-row statement per
-// batch (arrays bound as parameters, `unnest`), `ON CONFLICT (series, idx) DO NOTHING`.
+// ``MetricIngest``'s and ``MetricBlock``'s (as on SQLite); the points, statistics and blocks go in with one
+// prepared statement per batch (arrays bound as parameters, `unnest`; PostgresMetricStatements.swift), the
+// points `ON CONFLICT (series, idx) DO NOTHING`.
 extension PostgresStore {
     // MARK: Logging
 
-    /// Writes a batch in one transaction of a few statements, whatever its size.
+    /// Writes a batch in one transaction of a few statements, whatever its size: a batch of new points of
+    /// known keys is `BEGIN`, the run's lock, its keys' series and statistics, one write, `COMMIT`.
     ///
     /// The run's row is locked first (`FOR NO KEY UPDATE`: inserts that reference the run do not wait for it),
     /// so the batches of one run apply one at a time, as on SQLite's single writer: two batches that change the
     /// same param cannot both pass, and a key's numbering, statistics and blocks are read and written by one
     /// batch at a time. Batches of different runs do not wait for each other.
     package func logBatch(_ run: RunID, _ batch: LogBatch) async throws -> BatchResult {
+        do {
+            return try await logBatch(run, batch, appending: true)
+        } catch let error as QuillError where (error.underlying as? PSQLError)?.isUniqueViolation == true {
+            // A point the statistics said could not be stored yet was (a store filled by other means): the whole
+            // batch was rolled back; write it again, skipping the points already there.
+            return try await logBatch(run, batch, appending: false)
+        }
+    }
+
+    /// ``logBatch(_:_:)``, its new points inserted without `ON CONFLICT` when `appending` and no point can be
+    /// stored already (``AppendMetricsStatement``).
+    private func logBatch(_ run: RunID, _ batch: LogBatch, appending: Bool) async throws -> BatchResult {
         try await transaction { connection in
             let id = run.rawValue
-            let locked = try await connection.query(
-                "SELECT updated_at, config FROM runs WHERE id = \(id) FOR NO KEY UPDATE",
+            let needsStored = ParamConflict.needsStoredParams(batch)
+            // The run's config is read only when the params need it (it may be large).
+            var found: (updatedAt: Int64, config: String?)?
+            for try await row in try await connection.execute(
+                LockRunStatement(run: id, withConfig: needsStored),
                 logger: logger
-            )
-            var found: (updatedAt: Int64, config: String)?
-            for try await row in locked.decode((Int64, String).self) { found = row }
+            ) {
+                found = row
+            }
             guard let found else { throw TrackingRules.missingRun(run) }
             let (updatedAt, config) = found
             // First, before anything is written: a refused param change refuses the whole batch.
             var storedParams: [String: JSONValue] = [:]
-            let needsStored = ParamConflict.needsStoredParams(batch)
             if needsStored {
                 let rows = try await connection.query(
                     "SELECT key, value FROM params WHERE run_id = \(id) AND key = ANY(\(Array(batch.params.keys)))",
@@ -41,12 +57,12 @@ extension PostgresStore {
             let params = try ParamConflict.paramsToWrite(
                 batch,
                 runID: run,
-                config: needsStored ? RunRow.json(config) : nil,
+                config: config.flatMap(RunRow.json),
                 stored: storedParams
             )
             var result = BatchResult(metricsWritten: 0, metricsIgnored: 0)
             if !batch.metrics.isEmpty {
-                result = try await writeMetrics(connection, run: run, batch.metrics)
+                result = try await writeMetrics(connection, run: run, batch.metrics, appending: appending)
             }
             try await setPairs(connection, "params", owner: "run_id", id, params.mapValues(JSONWriter.string))
             // Removed tags first, then set ones: a key in both ends up set.
@@ -107,52 +123,26 @@ extension PostgresStore {
     }
 
     /// Writes a batch's metric values inside the batch's transaction (the run's row locked): series made for
-    /// new keys, the points inserted in one statement, their keys' statistics and their blocks' summaries
-    /// updated in one statement each.
+    /// new keys and their statistics read in one statement, the points stored already (only for points sent
+    /// with an index at most their key's largest) and the blocks they touch read, then the new points, the
+    /// keys' statistics and the blocks' summaries written in one statement.
     private func writeMetrics(
         _ connection: PostgresConnection,
         run: RunID,
-        _ metrics: [MetricValue]
+        _ metrics: [MetricValue],
+        appending: Bool
     ) async throws -> BatchResult {
         let id = run.rawValue
         let keys = Array(Set(metrics.map(\.key))).sorted()
         // Every key's series, made when new, and its statistics, in one statement. The run's row is locked, so
         // no other batch makes a series of this run meanwhile.
-        let seriesRows = try await connection.query(
-            """
-            WITH wanted(key) AS (SELECT unnest(\(keys)::text[])),
-            made AS (
-                INSERT INTO metric_series (run_id, key)
-                SELECT \(id), w.key FROM wanted w
-                WHERE NOT EXISTS (SELECT 1 FROM metric_series s WHERE s.run_id = \(id) AND s.key = w.key)
-                ORDER BY w.key
-                RETURNING id, key
-            ),
-            series AS (
-                SELECT id, key FROM made
-                UNION ALL
-                SELECT s.id, s.key FROM metric_series s JOIN wanted w ON s.key = w.key WHERE s.run_id = \(id)
-            )
-            SELECT series.key, series.id, st.count, st.last_idx, st.last_value, st.last_step, st.max_step,
-                st.min_value, st.max_value,
-                b.count, b.min_idx, b.min_step, b.min_value, b.min_ts, b.max_idx, b.max_step, b.max_value, b.max_ts,
-                b.first_idx, b.last_idx
-            FROM series LEFT JOIN metric_stats st ON st.run_id = \(id) AND st.key = series.key
-            LEFT JOIN metric_blocks b ON b.series = series.id AND b.block = st.last_idx / \(Int64(MetricBlock.size))
-            """,
-            logger: logger
-        )
+        let seriesRows = try await connection.execute(SeriesStatement(run: id, keys: keys), logger: logger)
         var seriesOf: [String: Int64] = [:]
         var stored: [String: MetricSeriesStatistics] = [:]
         // The block of each key's largest stored index, which a batch of new points usually extends: read here
         // rather than by a statement of its own.
         var boundary: [MetricBlock.Key: MetricBlock] = [:]
-        for try await row in seriesRows.decode(
-            (
-                String, Int64, Int64?, Int64?, Double?, Int64?, Int64?, Double?, Double?, Int64?, Int64?, Int64?,
-                Double?, Int64?, Int64?, Int64?, Double?, Int64?, Int64?, Int64?
-            ).self
-        ) {
+        for try await row in seriesRows {
             seriesOf[row.0] = row.1
             if let lastIndex = row.3, let count = row.9, let first = row.18, let last = row.19 {
                 boundary[MetricBlock.Key(series: row.1, block: MetricBlock.number(of: Int(lastIndex)))] = MetricBlock(
@@ -198,16 +188,7 @@ extension PostgresStore {
                 existing.insert(SeriesIndex(series: series, index: Int(index)))
             }
         }
-        var series: [Int64] = []
-        var indexes: [Int64] = []
-        var steps: [Int64] = []
-        var values: [Double] = []
-        var times: [Int64] = []
-        series.reserveCapacity(metrics.count)
-        indexes.reserveCapacity(metrics.count)
-        steps.reserveCapacity(metrics.count)
-        values.reserveCapacity(metrics.count)
-        times.reserveCapacity(metrics.count)
+        var write = MetricWrite(run: id, capacity: metrics.count)
         let ingest = try MetricIngest.run(
             metrics,
             run: run,
@@ -222,156 +203,31 @@ extension PostgresStore {
                 guard existing.insert(SeriesIndex(series: point.series, index: point.index)).inserted else {
                     return false
                 }
-                series.append(point.series)
-                indexes.append(Int64(point.index))
-                steps.append(Int64(point.step))
-                values.append(point.value ?? .nan)
-                times.append(point.timestamp)
+                write.series.append(point.series)
+                write.indexes.append(Int64(point.index))
+                write.steps.append(Int64(point.step))
+                write.values.append(point.value ?? .nan)
+                write.times.append(point.timestamp)
                 return true
             }
         )
-        if !series.isEmpty {
+        if !write.series.isEmpty {
             var merged = ingest.blocks
             let read = try await storedBlocks(connection, ingest.blocks, lastStored: stored, seriesOf: seriesOf)
             for (key, block) in boundary.merging(read, uniquingKeysWith: { first, _ in first })
             where merged[key] != nil {
                 merged[key]?.merge(block)
             }
-            try await write(
-                connection,
-                run: id,
-                points: (series, indexes, steps, values, times),
-                statistics: ingest.statistics.sorted { $0.key < $1.key },
-                blocks: merged.sorted { ($0.key.series, $0.key.block) < ($1.key.series, $1.key.block) }
-            )
+            // Rows in a fixed order (keys, then series and block), so concurrent batches lock them in one order.
+            write.statistics = ingest.statistics.sorted { $0.key < $1.key }
+            write.blocks = merged.sorted { ($0.key.series, $0.key.block) < ($1.key.series, $1.key.block) }
+            if appending && maybeStored.isEmpty {
+                for try await _ in try await connection.execute(AppendMetricsStatement(write: write), logger: logger) {}
+            } else {
+                for try await _ in try await connection.execute(MergeMetricsStatement(write: write), logger: logger) {}
+            }
         }
         return BatchResult(metricsWritten: ingest.written, metricsIgnored: ingest.ignored)
-    }
-
-    /// The most parameters one statement binds here (PostgreSQL's limit is 65,535).
-    private static let maximumBinds = 60_000
-
-    /// Writes a batch's new points, its keys' statistics and its blocks' merged summaries: one statement (the
-    /// points from bound arrays, the rest as rows of `VALUES`, joined by data-modifying `WITH` clauses) when
-    /// its parameters fit, else one for the points and one per few thousand rows of each of the others.
-    private func write(
-        _ connection: PostgresConnection,
-        run: String,
-        points: ([Int64], [Int64], [Int64], [Double], [Int64]),
-        statistics: [(key: String, value: MetricSeriesStatistics)],
-        blocks: [(key: MetricBlock.Key, value: MetricBlock)]
-    ) async throws {
-        // NaN is bound as NaN and stored as NULL (the schema's convention); the conflict clause keeps a point
-        // the store has, should the check before have missed one.
-        let insertPoints = """
-            INSERT INTO metrics (series, idx, step, value, ts)
-            SELECT series, idx, step, nullif(value, 'NaN'::float8), ts
-            FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::float8[], $5::bigint[]) AS p(series, idx, step,
-                value, ts)
-            ON CONFLICT (series, idx) DO NOTHING
-            """
-        var binds = PostgresBindings()
-        binds.append(points.0)
-        binds.append(points.1)
-        binds.append(points.2)
-        binds.append(points.3)
-        binds.append(points.4)
-        if binds.count + 9 * statistics.count + 13 * blocks.count <= Self.maximumBinds {
-            let statisticsRows = Self.append(statistics[...], run: run, to: &binds)
-            let blockRows = Self.append(blocks[...], to: &binds)
-            let sql = """
-                WITH points AS (\(insertPoints)),
-                statistics AS (\(Self.upsertStatistics(statisticsRows)))
-                \(Self.upsertBlocks(blockRows))
-                """
-            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-            return
-        }
-        try await connection.query(PostgresQuery(unsafeSQL: insertPoints, binds: binds), logger: logger)
-        for chunk in stride(from: 0, to: statistics.count, by: 5000) {
-            var binds = PostgresBindings()
-            let rows = Self.append(statistics[chunk..<min(chunk + 5000, statistics.count)], run: run, to: &binds)
-            try await connection.query(
-                PostgresQuery(unsafeSQL: Self.upsertStatistics(rows), binds: binds),
-                logger: logger
-            )
-        }
-        for chunk in stride(from: 0, to: blocks.count, by: 4000) {
-            var binds = PostgresBindings()
-            let rows = Self.append(blocks[chunk..<min(chunk + 4000, blocks.count)], to: &binds)
-            try await connection.query(PostgresQuery(unsafeSQL: Self.upsertBlocks(rows), binds: binds), logger: logger)
-        }
-    }
-
-    /// Binds keys' statistics as rows of `metric_stats` and returns their `VALUES` rows.
-    private static func append(
-        _ statistics: ArraySlice<(key: String, value: MetricSeriesStatistics)>,
-        run: String,
-        to binds: inout PostgresBindings
-    ) -> [String] {
-        var rows: [String] = []
-        for (key, values) in statistics {
-            let first = binds.count
-            binds.append(run)
-            binds.append(key)
-            binds.append(Int64(values.count))
-            binds.append(Int64(values.lastIndex))
-            binds.append(values.lastValue)
-            binds.append(values.lastStep.map(Int64.init))
-            binds.append(Int64(values.maxStep))
-            binds.append(values.minValue)
-            binds.append(values.maxValue)
-            rows.append(placeholders(from: first + 1, count: 9))
-        }
-        return rows
-    }
-
-    /// Binds blocks' summaries as rows of `metric_blocks` and returns their `VALUES` rows.
-    private static func append(
-        _ blocks: ArraySlice<(key: MetricBlock.Key, value: MetricBlock)>,
-        to binds: inout PostgresBindings
-    ) -> [String] {
-        var rows: [String] = []
-        for (key, block) in blocks {
-            let first = binds.count
-            binds.append(key.series)
-            binds.append(Int64(key.block))
-            binds.append(Int64(block.count))
-            for point in [block.minimum, block.maximum] {
-                binds.append(point.map { Int64($0.index) })
-                binds.append(point.map { Int64($0.step) })
-                binds.append(point?.value)
-                binds.append(point?.timestamp)
-            }
-            binds.append(Int64(block.firstIndex))
-            binds.append(Int64(block.lastIndex))
-            rows.append(placeholders(from: first + 1, count: 13))
-        }
-        return rows
-    }
-
-    /// Writes rows of `metric_stats`, replacing the stored ones.
-    private static func upsertStatistics(_ rows: [String]) -> String {
-        """
-        INSERT INTO metric_stats (run_id, key, count, last_idx, last_value, last_step, max_step, min_value, max_value)
-        VALUES \(rows.joined(separator: ", "))
-        ON CONFLICT (run_id, key) DO UPDATE SET count = excluded.count, last_idx = excluded.last_idx,
-            last_value = excluded.last_value, last_step = excluded.last_step, max_step = excluded.max_step,
-            min_value = excluded.min_value, max_value = excluded.max_value
-        """
-    }
-
-    /// Writes rows of `metric_blocks`, replacing the stored ones.
-    private static func upsertBlocks(_ rows: [String]) -> String {
-        """
-        INSERT INTO metric_blocks (series, block, count, min_idx, min_step, min_value, min_ts, max_idx, max_step,
-            max_value, max_ts, first_idx, last_idx)
-        VALUES \(rows.joined(separator: ", "))
-        ON CONFLICT (series, block) DO UPDATE SET count = excluded.count, min_idx = excluded.min_idx,
-            min_step = excluded.min_step, min_value = excluded.min_value, min_ts = excluded.min_ts,
-            max_idx = excluded.max_idx, max_step = excluded.max_step, max_value = excluded.max_value,
-            max_ts = excluded.max_ts, first_idx = excluded.first_idx, last_idx = excluded.last_idx
-        """
     }
 
     /// The stored summaries of the blocks a batch touched, other than each key's last block (read with the
@@ -427,11 +283,6 @@ extension PostgresStore {
     {
         guard let index, let step, let value, let time else { return nil }
         return MetricBlock.Point(index: Int(index), step: Int(step), value: value, timestamp: time)
-    }
-
-    /// `($first, $first+1, …)` for one row of a multi-row `VALUES`.
-    private static func placeholders(from first: Int, count: Int) -> String {
-        "(" + (first..<first + count).map { "$\($0)" }.joined(separator: ", ") + ")"
     }
 
     // MARK: Reading metrics

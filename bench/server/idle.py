@@ -1,6 +1,6 @@
 """Waits until a server is idle: its health route answers fast and its processes use almost no CPU.
 
-  python3 bench/server/idle.py --url http://127.0.0.1:PORT --path /healthz --pid PID
+  python3 bench/server/idle.py --url http://127.0.0.1:PORT --path /healthz --pid PID [--also-pid PID ...]
                                [--fast-ms 20] [--cpu 0.05] [--windows 2] [--timeout 300] [--warm-up RUNS]
 
 A fixed sleep after start-up is not enough: MLflow's workers import their modules, connect their stores and
@@ -8,6 +8,10 @@ run schema checks for seconds after the port answers, and a benchmark started th
 polls instead, in windows of one second: in each window it sends 5 health requests (a new connection each) and
 reads the CPU time of PID and all its descendants from /proc. The server is idle once --windows windows in a
 row had a median health answer under --fast-ms and a CPU use under --cpu cores (5% of one core by default).
+
+--also-pid PID counts the CPU of another process tree too: a database server the server under test talks to
+(PostgreSQL's postmaster: its backends, checkpointer and autovacuum), so a phase does not start while the
+database still works on the previous one's writes.
 
 --warm-up N first opens N connections and sends 3 health requests on each, so every worker process of a
 multi-process server (uvicorn's) has answered before the idle check starts; the benchmark's own warm-up of the
@@ -49,6 +53,15 @@ def descendants(pid: int) -> list[int]:
         found.append(current)
         stack.extend(children.get(current, []))
     return found
+
+
+def alive(pid: int) -> bool:
+    """Whether PID runs (a zombie, exited but not yet reaped by its parent, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            return file.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def cpu_seconds(pid: int) -> float:
@@ -101,7 +114,7 @@ def health_ms(host: str, port: int, path: str, sock: socket.socket | None = None
 
 
 def wait_idle(url: str, path: str, pid: int, fast_ms: float = 20, cpu: float = 0.05, windows: int = 2,
-              timeout: float = 300, warm_up: int = 0) -> dict:
+              timeout: float = 300, warm_up: int = 0, also: tuple[int, ...] = ()) -> dict:
     parsed = urllib.parse.urlparse(url)
     host, port = parsed.hostname, parsed.port
     began = time.perf_counter()
@@ -112,6 +125,8 @@ def wait_idle(url: str, path: str, pid: int, fast_ms: float = 20, cpu: float = 0
             health_ms(host, port, path)
             break
         except (OSError, RuntimeError):
+            if not alive(pid):
+                raise SystemExit(f"error: the server (pid {pid}) exited before {url}{path} answered; see its log")
             if time.perf_counter() > deadline:
                 raise SystemExit(f"error: {url}{path} did not answer within {timeout:.0f} s; see the server's log")
             time.sleep(0.2)
@@ -124,10 +139,11 @@ def wait_idle(url: str, path: str, pid: int, fast_ms: float = 20, cpu: float = 0
             sock.close()
     quiet = 0
     while True:
-        cpu_before, wall_before = cpu_seconds(pid), time.perf_counter()
+        trees = (pid, *also)
+        cpu_before, wall_before = sum(map(cpu_seconds, trees)), time.perf_counter()
         latencies = [health_ms(host, port, path) for _ in range(5)]
         time.sleep(max(0.0, 1.0 - (time.perf_counter() - wall_before)))
-        share = (cpu_seconds(pid) - cpu_before) / (time.perf_counter() - wall_before)
+        share = (sum(map(cpu_seconds, trees)) - cpu_before) / (time.perf_counter() - wall_before)
         median = statistics.median(latencies)
         quiet = quiet + 1 if median < fast_ms and share < cpu else 0
         if quiet >= windows:
@@ -149,9 +165,11 @@ def main():
     parser.add_argument("--windows", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--warm-up", type=int, default=0, help="connections to open first (reach every worker)")
+    parser.add_argument("--also-pid", type=int, action="append", default=[],
+                        help="another process tree whose CPU counts (a database server)")
     args = parser.parse_args()
     result = wait_idle(args.url, args.path, args.pid, args.fast_ms, args.cpu, args.windows, args.timeout,
-                       args.warm_up)
+                       args.warm_up, tuple(args.also_pid))
     print(f"idle after {result['idle_after_s']:.1f} s ({args.path} median {result['health_median_ms']:.2f} ms, "
           f"CPU {result['cpu_share']:.1%} of a core)", file=sys.stderr)
     print(json.dumps(result))

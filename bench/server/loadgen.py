@@ -1,7 +1,8 @@
 """Server ingest benchmark: Quill's batch endpoint against MLflow's log-batch, with the same generator.
 
   python loadgen.py --tool quill|mlflow --url http://127.0.0.1:PORT [--points 1000000] [--batch 1000]
-                    [--runs 50] [--single 1000] [--history] [--connections 1] [--pid PID]
+                    [--runs 50] [--single 1000] [--history] [--connections 1] [--pid PID] [--also-pid PID]
+                    [--runs 0 skips the concurrent case; --single 0 skips the single points]
 
 Prints one JSON object: points/s for one run, points/s for --runs concurrent runs (with the number of runs
 that failed and the first error: a rate is only meaningful beside its failures), the median and p99 of
@@ -212,10 +213,13 @@ def timed(body):
 
 def one_run(t, points, batch, connections, settle):
     """One run, batches sent in order; with several connections, batch i goes over connection i mod n."""
-    conns = [t.connect() for _ in range(connections)]
-    run = t.new_run(conns[0], "one")
+    setup = t.connect()
+    run = t.new_run(setup, "one")
+    setup.close()
     requests = batches(t, run, points, batch)
     settle()
+    # Opened after the idle wait, which may outlast a server's keep-alive timeout (uvicorn's is 5 s).
+    conns = [t.connect() for _ in range(connections)]
     if connections == 1:
         wall, cpu = timed(lambda: send_all(conns[0], requests))
         return run, wall, cpu
@@ -320,6 +324,8 @@ def main():
     parser.add_argument("--history", action="store_true")
     parser.add_argument("--api-key", default=None, help="send this key (Quill with users: the access checks run)")
     parser.add_argument("--pid", type=int, default=None, help="the server's pid: wait for it to be idle before each phase")
+    parser.add_argument("--also-pid", type=int, action="append", default=[],
+                        help="another process tree that must be idle too (the database server)")
     parser.add_argument("--idle-timeout", type=float, default=300)
     args = parser.parse_args()
     if args.api_key:
@@ -332,7 +338,8 @@ def main():
     def settler(phase):
         def settle():
             if args.pid is not None:
-                waited = idle.wait_idle(args.url, health, args.pid, timeout=args.idle_timeout)
+                waited = idle.wait_idle(args.url, health, args.pid, timeout=args.idle_timeout,
+                                        also=tuple(args.also_pid))
                 result[f"{phase}_idle_wait_s"] = waited["idle_after_s"]
             result[f"{phase}_load_average"] = os.getloadavg()[0]
         return settle
@@ -342,20 +349,23 @@ def main():
     result["one_run_points_per_s"] = args.points / seconds
     result["one_run_client_cpu_s"] = cpu
 
-    many_points = args.many_points or args.points
-    per_run = many_points // args.runs
-    completed, errors, seconds, cpu, first_done = many_runs(t, args.runs, per_run, args.batch, settler("many_runs"))
-    result["many_runs"] = args.runs
-    result["many_runs_points"] = per_run * args.runs
-    result["many_runs_seconds"] = seconds
-    # Only runs whose every batch was accepted count; a failed run's points are not counted at all.
-    result["many_runs_points_per_s"] = sum(completed) / seconds
-    result["many_runs_client_cpu_s"] = cpu
-    result["many_runs_first_finished_at"] = first_done
-    result["many_runs_errors"] = len(errors)
-    result["many_runs_first_error"] = errors[0] if errors else None
+    if args.runs > 0:
+        many_points = args.many_points or args.points
+        per_run = many_points // args.runs
+        completed, errors, seconds, cpu, first_done = many_runs(
+            t, args.runs, per_run, args.batch, settler("many_runs")
+        )
+        result["many_runs"] = args.runs
+        result["many_runs_points"] = per_run * args.runs
+        result["many_runs_seconds"] = seconds
+        # Only runs whose every batch was accepted count; a failed run's points are not counted at all.
+        result["many_runs_points_per_s"] = sum(completed) / seconds
+        result["many_runs_client_cpu_s"] = cpu
+        result["many_runs_first_finished_at"] = first_done
+        result["many_runs_errors"] = len(errors)
+        result["many_runs_first_error"] = errors[0] if errors else None
 
-    for fresh, prefix in ((False, "single_point"), (True, "single_point_new_conn")):
+    for fresh, prefix in ((False, "single_point"), (True, "single_point_new_conn")) if args.single > 0 else ():
         setup = t.connect()  # a new one each time: an idle wait may outlast a server's keep-alive timeout
         single_run = t.new_run(setup, prefix)
         setup.close()

@@ -1,0 +1,257 @@
+import PostgresNIO
+import QuillStore
+
+// The statements of a batch's hot path (issue 15, ingest speed), prepared once per connection: their text never
+// changes with the batch (every row-valued parameter is an array, unnested), so PostgreSQL parses and plans them
+// once per connection instead of once per batch.
+
+/// A `bigint[]` parameter whose elements may be NULL, written straight into the message (PostgresNIO's own
+/// arrays bind no NULLs and encode each element through generic code, which is slow in debug builds).
+struct Int64ArrayParameter: PostgresNonThrowingEncodable, Sendable {
+    var elements: [Int64?]
+
+    static var psqlType: PostgresDataType { .int8Array }
+    static var psqlFormat: PostgresFormat { .binary }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(
+        into buffer: inout ByteBuffer,
+        context: PostgresEncodingContext<JSONEncoder>
+    ) {
+        ArrayHeader.write(
+            into: &buffer,
+            element: .int8,
+            count: elements.count,
+            hasNulls: elements.contains(nil)
+        )
+        buffer.reserveCapacity(minimumWritableBytes: elements.count * 12)
+        for element in elements {
+            if let element {
+                buffer.writeInteger(8, as: Int32.self)
+                buffer.writeInteger(element)
+            } else {
+                buffer.writeInteger(-1, as: Int32.self)
+            }
+        }
+    }
+}
+
+/// A `float8[]` parameter in which NaN and `nil` are NULL (NaN metric values are stored as NULL).
+struct DoubleArrayParameter: PostgresNonThrowingEncodable, Sendable {
+    var elements: [Double?]
+
+    static var psqlType: PostgresDataType { .float8Array }
+    static var psqlFormat: PostgresFormat { .binary }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(
+        into buffer: inout ByteBuffer,
+        context: PostgresEncodingContext<JSONEncoder>
+    ) {
+        ArrayHeader.write(
+            into: &buffer,
+            element: .float8,
+            count: elements.count,
+            hasNulls: elements.contains { $0 == nil || $0?.isNaN == true }
+        )
+        buffer.reserveCapacity(minimumWritableBytes: elements.count * 12)
+        for element in elements {
+            if let element, !element.isNaN {
+                buffer.writeInteger(8, as: Int32.self)
+                buffer.writeInteger(element.bitPattern)
+            } else {
+                buffer.writeInteger(-1, as: Int32.self)
+            }
+        }
+    }
+}
+
+/// The header of a one-dimensional array in PostgreSQL's binary format.
+private enum ArrayHeader {
+    static func write(into buffer: inout ByteBuffer, element: PostgresDataType, count: Int, hasNulls: Bool) {
+        buffer.writeInteger(count == 0 ? 0 : 1, as: Int32.self)  // dimensions
+        buffer.writeInteger(hasNulls ? 1 : 0, as: Int32.self)  // flags
+        buffer.writeInteger(element.rawValue)
+        guard count > 0 else { return }
+        // A batch holds far fewer than 2^31 values (a request body is limited long before); clamp rather than trap.
+        buffer.writeInteger(Int32(clamping: count))  // length
+        buffer.writeInteger(1, as: Int32.self)  // lower bound
+    }
+}
+
+/// Locks a run's row for a batch (`FOR NO KEY UPDATE`: rows that reference the run can still be inserted) and
+/// reads its last update time and, when asked, its config.
+struct LockRunStatement: PostgresPreparedStatement {
+    static let name = "quill_batch_lock_run"
+    static let sql = "SELECT updated_at, CASE WHEN $2 THEN config END FROM runs WHERE id = $1 FOR NO KEY UPDATE"
+    typealias Row = (Int64, String?)
+
+    var run: String
+    var withConfig: Bool
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(run)
+        bindings.append(withConfig)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// Every key's series of a batch, made when new, with the key's statistics and the block of its largest stored
+/// index, in one statement. The run's row is locked, so no other batch makes a series of this run meanwhile.
+struct SeriesStatement: PostgresPreparedStatement {
+    static let name = "quill_batch_series"
+    static let sql = """
+        WITH wanted(key) AS (SELECT unnest($2::text[])),
+        made AS (
+            INSERT INTO metric_series (run_id, key)
+            SELECT $1, w.key FROM wanted w
+            WHERE NOT EXISTS (SELECT 1 FROM metric_series s WHERE s.run_id = $1 AND s.key = w.key)
+            ORDER BY w.key
+            RETURNING id, key
+        ),
+        series AS (
+            SELECT id, key FROM made
+            UNION ALL
+            SELECT s.id, s.key FROM metric_series s JOIN wanted w ON s.key = w.key WHERE s.run_id = $1
+        )
+        SELECT series.key, series.id, st.count, st.last_idx, st.last_value, st.last_step, st.max_step,
+            st.min_value, st.max_value,
+            b.count, b.min_idx, b.min_step, b.min_value, b.min_ts, b.max_idx, b.max_step, b.max_value, b.max_ts,
+            b.first_idx, b.last_idx
+        FROM series LEFT JOIN metric_stats st ON st.run_id = $1 AND st.key = series.key
+        LEFT JOIN metric_blocks b ON b.series = series.id AND b.block = st.last_idx / \(MetricBlock.size)
+        """
+    typealias Row = (
+        String, Int64, Int64?, Int64?, Double?, Int64?, Int64?, Double?, Double?, Int64?, Int64?, Int64?,
+        Double?, Int64?, Int64?, Int64?, Double?, Int64?, Int64?, Int64?
+    )
+
+    var run: String
+    var keys: [String]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(run)
+        bindings.append(keys)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// A batch's new points, its keys' statistics and its blocks' merged summaries, as bound arrays of one
+/// statement (``AppendMetricsStatement`` or ``MergeMetricsStatement``).
+struct MetricWrite: Sendable {
+    /// The new points, column by column (NaN values are bound as NULL).
+    var series: [Int64] = []
+    var indexes: [Int64] = []
+    var steps: [Int64] = []
+    var values: [Double] = []
+    var times: [Int64] = []
+    /// The run.
+    var run: String
+    /// The keys' statistics, sorted by key.
+    var statistics: [(key: String, value: MetricSeriesStatistics)] = []
+    /// The blocks' summaries, sorted by series and block.
+    var blocks: [(key: MetricBlock.Key, value: MetricBlock)] = []
+
+    init(run: String, capacity: Int) {
+        self.run = run
+        series.reserveCapacity(capacity)
+        indexes.reserveCapacity(capacity)
+        steps.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+        times.reserveCapacity(capacity)
+    }
+
+    /// The statement's text: the points inserted with `conflict` after them (empty, or `ON CONFLICT …`), the
+    /// statistics and blocks replacing the stored rows.
+    static func sql(points conflict: String) -> String {
+        """
+        WITH points AS (
+            INSERT INTO metrics (series, idx, step, value, ts)
+            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::float8[], $5::bigint[])
+            \(conflict)
+        ),
+        statistics AS (
+            INSERT INTO metric_stats (run_id, key, count, last_idx, last_value, last_step, max_step, min_value,
+                max_value)
+            SELECT $6::text, s.* FROM unnest($7::text[], $8::bigint[], $9::bigint[], $10::float8[], $11::bigint[],
+                $12::bigint[], $13::float8[], $14::float8[]) AS s
+            ON CONFLICT (run_id, key) DO UPDATE SET count = excluded.count, last_idx = excluded.last_idx,
+                last_value = excluded.last_value, last_step = excluded.last_step, max_step = excluded.max_step,
+                min_value = excluded.min_value, max_value = excluded.max_value
+        )
+        INSERT INTO metric_blocks (series, block, count, min_idx, min_step, min_value, min_ts, max_idx, max_step,
+            max_value, max_ts, first_idx, last_idx)
+        SELECT * FROM unnest($15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[],
+            $20::float8[], $21::bigint[], $22::bigint[], $23::bigint[], $24::float8[], $25::bigint[], $26::bigint[],
+            $27::bigint[])
+        ON CONFLICT (series, block) DO UPDATE SET count = excluded.count, min_idx = excluded.min_idx,
+            min_step = excluded.min_step, min_value = excluded.min_value, min_ts = excluded.min_ts,
+            max_idx = excluded.max_idx, max_step = excluded.max_step, max_value = excluded.max_value,
+            max_ts = excluded.max_ts, first_idx = excluded.first_idx, last_idx = excluded.last_idx
+        """
+    }
+
+    /// The 27 arrays (and the run) in the order of ``sql(points:)``.
+    func bindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 27)
+        for column in [series, indexes, steps] { bindings.append(Int64ArrayParameter(elements: column)) }
+        bindings.append(DoubleArrayParameter(elements: values))
+        bindings.append(Int64ArrayParameter(elements: times))
+        bindings.append(run)
+        bindings.append(statistics.map(\.key))
+        let stats = statistics.map(\.value)
+        bindings.append(Int64ArrayParameter(elements: stats.map { Int64($0.count) }))
+        bindings.append(Int64ArrayParameter(elements: stats.map { Int64($0.lastIndex) }))
+        bindings.append(DoubleArrayParameter(elements: stats.map(\.lastValue)))
+        bindings.append(Int64ArrayParameter(elements: stats.map { $0.lastStep.map(Int64.init) }))
+        bindings.append(Int64ArrayParameter(elements: stats.map { Int64($0.maxStep) }))
+        bindings.append(DoubleArrayParameter(elements: stats.map(\.minValue)))
+        bindings.append(DoubleArrayParameter(elements: stats.map(\.maxValue)))
+        bindings.append(Int64ArrayParameter(elements: blocks.map(\.key.series)))
+        bindings.append(Int64ArrayParameter(elements: blocks.map { Int64($0.key.block) }))
+        bindings.append(Int64ArrayParameter(elements: blocks.map { Int64($0.value.count) }))
+        for point in [blocks.map(\.value.minimum), blocks.map(\.value.maximum)] {
+            bindings.append(Int64ArrayParameter(elements: point.map { $0.map { Int64($0.index) } }))
+            bindings.append(Int64ArrayParameter(elements: point.map { $0.map { Int64($0.step) } }))
+            bindings.append(DoubleArrayParameter(elements: point.map { $0?.value }))
+            bindings.append(Int64ArrayParameter(elements: point.map { $0?.timestamp }))
+        }
+        bindings.append(Int64ArrayParameter(elements: blocks.map { Int64($0.value.firstIndex) }))
+        bindings.append(Int64ArrayParameter(elements: blocks.map { Int64($0.value.lastIndex) }))
+        return bindings
+    }
+}
+
+/// A batch that only appends (every point's index after its key's largest stored one, the run's row locked):
+/// its points cannot be stored already, so they are inserted without `ON CONFLICT`, which spares PostgreSQL a
+/// probe of the primary key per point before each insert (about 15% of the batch). The primary key still
+/// refuses a duplicate; ``PostgresStore/logBatch(_:_:)`` then writes the batch again with
+/// ``MergeMetricsStatement``.
+struct AppendMetricsStatement: PostgresPreparedStatement {
+    static let name = "quill_batch_append"
+    static let sql = MetricWrite.sql(points: "")
+    typealias Row = Void
+
+    var write: MetricWrite
+
+    func makeBindings() throws -> PostgresBindings { write.bindings() }
+
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+/// A batch whose points may be stored already (a batch sent again): `ON CONFLICT (series, idx) DO NOTHING`.
+struct MergeMetricsStatement: PostgresPreparedStatement {
+    static let name = "quill_batch_merge"
+    static let sql = MetricWrite.sql(points: "ON CONFLICT (series, idx) DO NOTHING")
+    typealias Row = Void
+
+    var write: MetricWrite
+
+    func makeBindings() throws -> PostgresBindings { write.bindings() }
+
+    func decodeRow(_ row: PostgresRow) throws {}
+}
