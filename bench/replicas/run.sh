@@ -101,7 +101,7 @@ print()
 print("| replicas | requests/s | points/s | write p50 ms | write p99 ms | read p50 ms | read p99 ms | wall s | failures | load avg (per repeat) | client CPU s |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
 for n, rps, pps, w50, w99, r50, r99, wall, failures, loads, cpu in rows:
-    print(f"| {n} | {rps:.0f} | {pps:,.0f} | {w50:.1f} | {w99:.1f} | {r50:.1f} | {r99:.1f} | {wall:.1f} | {failures} | "
+    print(f"| {n} | {rps:.1f} | {pps:,.0f} | {w50:.1f} | {w99:.1f} | {r50:.1f} | {r99:.1f} | {wall:.1f} | {failures} | "
           f"{', '.join(f'{l:.1f}' for l in loads)} | {cpu:.1f} |")
 EOF
 echo "raw results: $work" >&2

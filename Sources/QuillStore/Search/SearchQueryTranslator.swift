@@ -313,7 +313,8 @@ extension SearchQueryTranslator {
                 parts.append(first)
             }
             guard var union = parts.first else { return [] }
-            for part in parts.dropFirst() { union = union + " UNION " + part }
+            // `UNION ALL`: the probe counting it stops at `sparse` rows; `IN` ignores duplicates.
+            for part in parts.dropFirst() { union = union + " UNION ALL " + part }
             return [union]
         case .not:
             return []
