@@ -252,7 +252,7 @@ let package = Package(
         .testTarget(
             name: "QuillStorePostgresTests",
             dependencies: [
-                "QuillStorePostgres", "QuillStore", "QuillCore", "QuillTesting",
+                "QuillStorePostgres", "QuillStore", "QuillCore", "QuillTesting", "QuillBlobs",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -9,18 +9,48 @@ extension FileBlobStore {
         expected: BlobExpectation,
         then: (StoredBlob) async throws -> Result
     ) async throws -> Result where Chunks.Element: ContiguousBytes {
-        let blob = try await store(chunks, limits: limits, expected: expected)
+        let (blob, kept) = try await store(chunks, limits: limits, expected: expected)
         // Held until the caller has recorded the hash.
         defer { inFlight.remove(blob.sha256) }
-        return try await then(blob)
+        let result: Result
+        do {
+            result = try await then(blob)
+        } catch {
+            if let kept { unlink(kept) }
+            throw error
+        }
+        if let kept { try await restore(kept, as: path(sha256: blob.sha256)) }
+        return result
     }
 
-    /// Streams bytes into `tmp/`, hashing them, and moves them into place; the hash returned is in flight.
+    /// Puts back the bytes a put kept (a second name of the blob in `tmp/`) when a garbage collection on another
+    /// replica removed the blob while its record was being written, and drops the second name otherwise.
+    ///
+    /// A sweep holds the records' collection lock (``QuillStore/ArtifactStore/whileCollectingBlobs(_:)``), which the
+    /// recording waits for: a record written after a sweep finds the blob removed here, and one written before
+    /// it is seen by the sweep.
+    private func restore(_ kept: String, as destination: String) async throws {
+        try await BlockingIO.run {
+            if FileIO.exists(destination) {
+                unlink(kept)
+                return
+            }
+            try Self.makePrivateDirectory((destination as NSString).deletingLastPathComponent)
+            guard rename(kept, destination) == 0 else {
+                let code = errno
+                unlink(kept)
+                throw QuillError.posix("restoring", path: destination, errno: code)
+            }
+        }
+    }
+
+    /// Streams bytes into `tmp/`, hashing them, and moves them into place; the hash returned is in flight, and
+    /// the path returned, when there is one, is a second name of the blob kept in `tmp/` until it is recorded.
     private func store<Chunks: AsyncSequence>(
         _ chunks: Chunks,
         limits: BlobLimits,
         expected: BlobExpectation
-    ) async throws -> StoredBlob where Chunks.Element: ContiguousBytes {
+    ) async throws -> (StoredBlob, kept: String?) where Chunks.Element: ContiguousBytes {
         try Self.makePrivateDirectory(root + "/tmp")
         let temporary = "\(root)/tmp/upload-\(UUID().uuidString)"
         let fd = Platform.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -58,19 +88,23 @@ extension FileBlobStore {
             closed = true
             // Held until the caller has recorded the hash (`put` removes it).
             inFlight.add(digest)
+            let kept = "\(root)/tmp/keep-\(digest)-\(UUID().uuidString)"
+            let keeping: Bool
             do {
-                try await BlockingIO.run {
+                keeping = try await BlockingIO.run {
                     let synced = fsync(fd)
                     let code = errno
                     _ = Platform.close(fd)
                     guard synced == 0 else { throw QuillError.posix("syncing", path: temporary, errno: code) }
                     try Self.moveIntoPlace(temporary, destination)
+                    // A filesystem without hard links keeps nothing: the grace period alone protects the bytes.
+                    return link(destination, kept) == 0
                 }
             } catch {
                 inFlight.remove(digest)
                 throw error
             }
-            return StoredBlob(sha256: digest, size: received)
+            return (StoredBlob(sha256: digest, size: received), keeping ? kept : nil)
         } catch {
             if !closed { _ = Platform.close(fd) }
             unlink(temporary)

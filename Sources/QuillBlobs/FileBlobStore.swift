@@ -25,24 +25,30 @@ package struct FileBlobStore: BlobStore {
     /// Hashes stored but not yet recorded, shared by every copy of this value.
     let inFlight = InFlightHashes()
 
-    /// Opens the store of `root` for a server, removing temporary files left by an earlier process; the folders
-    /// are made private (`0700`, existing ones too) or on first use.
-    package init(root: String) {
+    /// Opens the store of `root` for a server, removing temporary files an earlier process left there; the
+    /// folders are made private (`0700`, existing ones too) or on first use.
+    ///
+    /// Replicas of a server may share the folder, so only files unchanged for `staleAfter` seconds are taken
+    /// for leftovers: another replica's upload in flight writes its file as bytes arrive. Bytes parked by a
+    /// reclaim or kept for a put (see ``put(_:limits:expected:then:)``) that did not finish go back to their
+    /// place when it is empty (garbage collection decides about them later).
+    package init(root: String, staleAfter: TimeInterval = 86_400) {
         self.root = root
-        // One server owns a data folder, so nothing in tmp/ is in flight at start-up. Bytes parked by a
-        // reclaim that did not finish go back (garbage collection decides about them later).
+        let cutoff = Date().addingTimeInterval(-staleAfter)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/tmp")) ?? [] {
+            let file = root + "/tmp/" + name
+            guard let found = Self.regularFile(file), found.modified < cutoff else { continue }
             let parts = name.split(separator: "-")
-            if parts.count >= 2, parts[0] == "reclaim", SHA256.isHexDigest(String(parts[1])) {
+            if parts.count >= 2, parts[0] == "reclaim" || parts[0] == "keep", SHA256.isHexDigest(String(parts[1])) {
                 let destination = Self.path(root: root, sha256: String(parts[1]))
                 let folder = (destination as NSString).deletingLastPathComponent
                 if !FileIO.exists(destination), (try? Self.makePrivateDirectory(folder)) != nil,
-                    rename(root + "/tmp/" + name, destination) == 0
+                    rename(file, destination) == 0
                 {
                     continue
                 }
             }
-            unlink(root + "/tmp/" + name)
+            unlink(file)
         }
         for folder in [root, root + "/sha256", root + "/tmp"] where FileIO.exists(folder) {
             chmod(folder, 0o700)

@@ -67,6 +67,22 @@ public protocol ArtifactStore: Sendable {
     /// Stops counting released bytes of this hash in every namespace: they are gone from disk, or a record
     /// holds them (and its namespace counts them).
     func forgetReleasedContent(sha256: String) async throws
+
+    /// Runs `body`, a garbage collection of blobs, while no upload anywhere records a stored version.
+    ///
+    /// Replicas of a server share one blob folder and one database, so the lock that keeps a sweep and an
+    /// upload apart must be the database's: an upload that waits for it records its version after the sweep,
+    /// and then finds its bytes gone if the sweep removed them (``BlobStore`` puts them back). The default
+    /// runs `body` at once: a store that only one process writes has nothing to wait for (the blob store's
+    /// in-flight uploads and the grace period keep a sweep off bytes being recorded there).
+    func whileCollectingBlobs<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result
+}
+
+extension ArtifactStore {
+    /// Runs `body` at once (see ``ArtifactStore/whileCollectingBlobs(_:)``).
+    public func whileCollectingBlobs<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await body()
+    }
 }
 
 /// Whether an artifact's bytes have arrived.

@@ -19,7 +19,9 @@ extension BlobStore {
     ///
     /// The blobs are listed first and the records asked which hashes they name afterwards, so a record written
     /// before that question protects its blob; a blob a new upload reuses is changed by that put, so the grace
-    /// period protects it while its record is written. It can run while the server runs.
+    /// period protects it while its record is written. It can run while the server runs, and while other
+    /// replicas upload: the whole sweep holds the records' collection lock
+    /// (``ArtifactStore/whileCollectingBlobs(_:)``), which uploads wait for before recording their bytes.
     ///
     /// - Parameters:
     ///   - records: The artifact records that name blobs.
@@ -31,6 +33,18 @@ extension BlobStore {
         grace: Duration,
         dryRun: Bool,
         now: Date = Date()
+    ) async throws -> BlobSweepReport {
+        try await records.whileCollectingBlobs {
+            try await sweep(records: records, grace: grace, dryRun: dryRun, now: now)
+        }
+    }
+
+    /// The sweep of ``collectGarbage(records:grace:dryRun:now:)``, run under the records' collection lock.
+    private func sweep(
+        records: any ArtifactStore,
+        grace: Duration,
+        dryRun: Bool,
+        now: Date
     ) async throws -> BlobSweepReport {
         let listed = try await list()
         let referenced = try await records.referencedContentHashes()

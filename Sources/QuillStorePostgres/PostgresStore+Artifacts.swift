@@ -10,6 +10,10 @@ package import QuillStore
 /// for the transaction), asks for the record it becomes, and writes it back. The bytes a namespace's records
 /// stop naming go to `released_blobs` by the schema's triggers, so no write path can forget them.
 extension PostgresStore {
+    /// A fixed key for the advisory lock between blob sweeps (exclusive) and uploads recording their bytes
+    /// (shared).
+    static let blobCollectionLock: Int64 = 0x5155_494C_4C5F_4243  // "QUILL_BC"
+
     // MARK: ArtifactStore
 
     /// Gets or creates the record of an artifact of a run (see ``ArtifactStore/createArtifact(_:)``).
@@ -48,6 +52,11 @@ extension PostgresStore {
         sha256: String
     ) async throws -> StoredArtifact {
         try await transaction { connection in
+            // Shared with other uploads, exclusive with a sweep (`whileCollectingBlobs`).
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock_shared(\(Self.blobCollectionLock))",
+                logger: logger
+            )
             try await requireRun(run, on: connection)
             let existing = try await requireArtifact(run, path, on: connection)
             let now = Timestamp.date(microseconds: Self.now())
@@ -55,6 +64,18 @@ extension PostgresStore {
                 ArtifactTransitions.uploaded(existing, size: size, sha256: sha256, now: now),
                 on: connection
             )
+        }
+    }
+
+    /// Runs a sweep of the blob folder holding ``blobCollectionLock`` exclusively for its transaction (see
+    /// ``ArtifactStore/whileCollectingBlobs(_:)``): uploads on every replica wait before recording their bytes,
+    /// and a second sweep waits for this one.
+    package func whileCollectingBlobs<Result: Sendable>(
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.blobCollectionLock))", logger: logger)
+            return try await body()
         }
     }
 

@@ -166,7 +166,9 @@ struct ArtifactHardeningTests {
         }
     }
 
-    @Test("bytes parked by a reclaim the server did not finish go back in place at start-up")
+    @Test(
+        "bytes parked by a reclaim the server did not finish go back in place at start-up; a fresh upload (another replica's) stays"
+    )
     func parkedBytesReturn() async throws {
         let temp = TemporaryDirectory("quill-versions")
         let data = temp.file("data")
@@ -175,9 +177,17 @@ struct ArtifactHardeningTests {
         try FileManager.default.createDirectory(atPath: data + "/artifacts/tmp", withIntermediateDirectories: true)
         #expect(FileManager.default.createFile(atPath: data + "/artifacts/tmp/reclaim-\(hash)-1", contents: bytes))
         #expect(FileManager.default.createFile(atPath: data + "/artifacts/tmp/upload-2", contents: bytes))
+        // Leftovers of a process that stopped a day ago; upload-3 is still arriving at another replica.
+        for name in ["reclaim-\(hash)-1", "upload-2"] {
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(-2 * 86_400)],
+                ofItemAtPath: data + "/artifacts/tmp/" + name
+            )
+        }
+        #expect(FileManager.default.createFile(atPath: data + "/artifacts/tmp/upload-3", contents: bytes))
         let server = try ServerProcess(data: data)
         #expect(server.blobFiles == [String(hash.prefix(2)) + "/" + String(hash.dropFirst(2))])
-        #expect(server.temporaryFiles.isEmpty)
+        #expect(server.temporaryFiles == ["upload-3"])
     }
 
     @Test("a request for several ranges gets the whole file with 200 (as documented), never a partial answer")

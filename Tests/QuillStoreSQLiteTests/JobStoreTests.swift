@@ -11,12 +11,15 @@ struct JobStoreTests {
     func conformance(check: JobStoreConformance) async throws {
         let temp = TemporaryDirectory("quill-jobs")
         let path = temp.file("quill.db")
-        let store = try SQLiteTrackingStore(path: path)
+        // Twelve claimers over four stores queue for SQLite's one write lock; on a loaded machine a claim can
+        // wait longer than the default 5 s for it ("database is locked"), which says nothing about exclusivity.
+        let busyTimeout = Duration.seconds(120)
+        let store = try SQLiteTrackingStore(path: path, busyTimeout: busyTimeout)
         let project = try await store.project(namespace: "ada", displayName: "jobs")
         // Each extra store is its own connection pool on the same file, as another process would be: claims
         // from them contend for SQLite's write lock, not for one writer queue.
         let fixture = JobStoreFixture(store: store, projectID: project.id) {
-            try SQLiteTrackingStore(path: path)
+            try SQLiteTrackingStore(path: path, busyTimeout: busyTimeout)
         }
         try await check.check(fixture)
     }

@@ -14,7 +14,9 @@ struct ArtifactsGCCommand: AsyncParsableCommand {
             period. Released bytes count against their namespace's quota until they are gone from disk; \
             this command stops counting those it removed. It opens the server's data folder directly (--data, \
             default $QUILL_HOME/server) and its store (--store, default quill.db in the data folder), and can run \
-            while `quill serve` runs (which can also do this itself: `quill serve --gc-interval-minutes`).
+            while `quill serve` runs (which can also do this itself: `quill serve --gc-interval-minutes`). On \
+            PostgreSQL it holds a database lock for the sweep, so replicas sharing the folder record no upload \
+            meanwhile.
             """
     )
 
