@@ -13,7 +13,7 @@ import Synchronization
 /// the server. The runs directory must therefore be on a filesystem the cluster's nodes share with the worker
 /// (as home and scratch directories are on SLURM clusters).
 ///
-/// Each job is followed through one ``QuillSlurm/SlurmPoller`` for all of them (one `squeue` per second). How
+/// Each job is followed through one ``QuillSlurm/SlurmPoller`` for all of them (one `squeue` every half second). How
 /// its attempt ends: COMPLETED → exit 0; FAILED, TIMEOUT, OUT_OF_MEMORY, NODE_FAIL → failed with SLURM's reason;
 /// CANCELLED → cancelled (or preempted under `QUILL_CANCELLED_IS_PREEMPTED`); a requeue or preemption → the
 /// SLURM job is cancelled and the attempt ends `preempted`, so the queue runs the job again (a fresh `sbatch`)
@@ -41,7 +41,7 @@ package final class SlurmExecutor: Executor {
         client: SlurmClient,
         policy: SlurmPreemptionPolicy,
         scriptsDirectory: String,
-        pollInterval: Duration = .seconds(1),
+        pollInterval: Duration = .milliseconds(500),
         gatherWindow: Duration = .seconds(3),
         local: any Executor = LocalProcessExecutor()
     ) {
@@ -171,17 +171,11 @@ package final class SlurmExecutor: Executor {
 
 /// One attempt running as a SLURM job (or array task), followed through the executor's poller.
 final class SlurmExecution: Execution {
-    private struct State {
-        var ended: Termination?
-        var waiters: [CheckedContinuation<Termination, Never>] = []
-        var stopping = false
-    }
-
     let id: SlurmJobID
     private let client: SlurmClient
     private let policy: SlurmPreemptionPolicy
     private let preemptionsBefore: Int
-    private let state = Mutex(State())
+    private let end = ExecutionEnd()
 
     init(id: SlurmJobID, client: SlurmClient, policy: SlurmPreemptionPolicy, preemptionsBefore: Int) {
         self.id = id
@@ -197,7 +191,7 @@ final class SlurmExecution: Execution {
             for await info in updates {
                 for event in follower.observe(info) {
                     if let termination = await self.termination(for: event, info: info) {
-                        self.end(termination)
+                        self.end.finish(termination)
                         return
                     }
                 }
@@ -241,40 +235,18 @@ final class SlurmExecution: Execution {
         return .ended(.preempted, reason: reason)
     }
 
-    private func end(_ termination: Termination) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Termination, Never>] in
-            guard state.ended == nil else { return [] }
-            state.ended = termination
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: termination) }
-    }
-
     func wait() async -> Termination {
-        await withCheckedContinuation { continuation in
-            let ended = state.withLock { state -> Termination? in
-                if let ended = state.ended { return ended }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let ended { continuation.resume(returning: ended) }
-        }
+        await end.wait()
     }
 
     /// `scancel`; when SLURM has not confirmed the end after `grace` (and a minute at least, for a loaded
     /// controller), the attempt ends cancelled anyway.
     func stop(grace: Duration) {
-        let send = state.withLock { state in
-            guard state.ended == nil, !state.stopping else { return false }
-            state.stopping = true
-            return true
-        }
-        guard send else { return }
+        guard end.beginStopping() else { return }
         Task {
             try? await client.cancel([id])
             try? await Task.sleep(for: max(grace, .seconds(60)))
-            self.end(.ended(.cancelled, reason: "scancel \(id) sent; SLURM did not confirm the end"))
+            self.end.finish(.ended(.cancelled, reason: "scancel \(id) sent; SLURM did not confirm the end"))
         }
     }
 }
