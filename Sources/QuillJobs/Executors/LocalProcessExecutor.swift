@@ -1,6 +1,5 @@
 import Foundation
 import QuillCore
-import Synchronization
 
 /// Runs a job's command as a child process of the worker, started the way `quill run` starts one (``Spawn``: its
 /// own process group, an empty signal mask, default signal actions), in the job's working directory, standard
@@ -54,18 +53,12 @@ package struct LocalProcessExecutor: Executor {
 
 /// A child process: a thread of its own waits for it (never a thread of Swift's cooperative pool).
 final class LocalProcess: Execution {
-    private struct State {
-        var ended: Termination?
-        var waiters: [CheckedContinuation<Termination, Never>] = []
-        var stopping = false
-    }
-
     private let pid: pid_t
-    private let state = Mutex(State())
+    private let end = ExecutionEnd()
 
     init(pid: pid_t) {
         self.pid = pid
-        let thread = Thread { [self] in
+        let thread = Thread { [end] in
             var raw: Int32 = 0
             while waitpid(pid, &raw, 0) < 0 {
                 if errno != EINTR {
@@ -74,45 +67,24 @@ final class LocalProcess: Execution {
                 }
             }
             let status = WaitStatus(raw: raw)
-            self.ended(status.terminationSignal.map(Termination.signalled) ?? .exited(status.exitCode))
+            end.finish(status.terminationSignal.map(Termination.signalled) ?? .exited(status.exitCode))
         }
         thread.start()
     }
 
-    private func ended(_ termination: Termination) {
-        let waiters = state.withLock { state in
-            state.ended = termination
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: termination) }
-    }
-
     func wait() async -> Termination {
-        await withCheckedContinuation { continuation in
-            let ended = state.withLock { state -> Termination? in
-                if let ended = state.ended { return ended }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let ended { continuation.resume(returning: ended) }
-        }
+        await end.wait()
     }
 
     func stop(grace: Duration) {
-        let send = state.withLock { state in
-            guard state.ended == nil, !state.stopping else { return false }
-            state.stopping = true
-            return true
-        }
-        guard send else { return }
+        guard end.beginStopping() else { return }
         // The whole process group: a shell script's children stop too.
         _ = kill(-pid, SIGTERM)
         let (seconds, attoseconds) = grace.components
         let delay = Double(seconds) + Double(attoseconds) / 1e18
-        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [end, pid] in
             // The group may have outlived its leader only if the leader is gone; kill what is left either way.
-            if state.withLock({ $0.ended == nil }) { _ = kill(-pid, SIGKILL) }
+            if !end.hasEnded { _ = kill(-pid, SIGKILL) }
         }
     }
 }
