@@ -124,10 +124,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "QuillSlurm",
+            dependencies: ["QuillCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "QuillJobs",
             dependencies: [
                 "QuillCore",
                 "QuillStore",
+                "QuillSlurm",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -186,6 +192,7 @@ let package = Package(
                 "QuillServer",
                 "QuillSteps",
                 "QuillJobs",
+                "QuillSlurm",
                 "QuillImport",
                 // `quill db copy` reads the SQLite file and writes PostgreSQL at the SQL level (COPY).
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -207,7 +214,7 @@ let package = Package(
         .target(
             name: "QuillTesting",
             dependencies: [
-                "QuillCore", "QuillStore", "QuillStorePostgres",
+                "QuillCore", "QuillStore", "QuillStorePostgres", "QuillSlurm",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -277,6 +284,11 @@ let package = Package(
                 "QuillJobs", "QuillStore", "QuillStoreSQLite", "QuillCore", "QuillTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuillSlurmTests",
+            dependencies: ["QuillSlurm", "QuillCore", "QuillTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
