@@ -41,7 +41,7 @@ struct StepCall: Sendable {
 enum StepSchedulers {
     /// SLURM as the environment configures it; `nil` when its variables are invalid. When SLURM's tools
     /// are missing, asking fails and such locks go stale by their lease.
-    static var `default`: (any StepScheduler)? { nil }
+    static var `default`: (any StepScheduler)? { try? SlurmStepScheduler() }
 }
 
 /// The phases of the jobs one call looks at, asked at most every `interval` seconds.

@@ -210,6 +210,13 @@ enum StepEngine {
                 announcedWait = true
             }
             if call.stopWhenPending { return .pending(job: current?.slurmJob) }
+            if var queued = current, queued.isJobHeld, queued.slurmJob == call.submitted,
+                Date().timeIntervalSince(queued.heartbeatAt) > options.heartbeat
+            {
+                // While no runner of its job runs, the submitter keeps the lock's lease, for waiters that
+                // cannot ask SLURM.
+                _ = try? lock.renew(&queued)
+            }
             let waited = Date().timeIntervalSince(started)
             if waited > options.maxWait {
                 throw StepWaitTimeoutError(
@@ -349,7 +356,11 @@ enum StepEngine {
                 state.update(attemptID) { attempt in
                     attempt.status = preempted ? .preempted : cancelled ? .cancelled : .failed
                     attempt.endedAt = Date()
-                    attempt.error = String(describing: error)
+                    attempt.error =
+                        preempted && !(error is StepPreempted)
+                        ? "preempted: the runner got SIGTERM"
+                            + (holder.slurmJob.map { " (SLURM job \($0) requeued, preempted or cancelled)" } ?? "")
+                        : String(describing: error)
                 }
                 state.status = preempted || cancelled ? .incomplete : .failed
                 try state.write(paths.state)
