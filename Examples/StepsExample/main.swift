@@ -1,14 +1,14 @@
 // A two-stage pipeline of cached steps: a dataset, and a model trained on it.
 //
 //   QUILL_EXTRAS=1 swift run quill-steps-example [--lr 0.05] [--steps 300] [--child] [--record]
-//                                                [--executor slurm [--time 00:10:00]]
+//                                                [--executor slurm [--time 00:10:00] [--handle]]
 //
 // The first run computes both steps and prints a status line for each decision; the next run loads both
 // from the cache. Run eight copies at once and each step is still computed once: the others wait for it.
 // With --child the training step is computed in a child process (`quill-steps-example quill-step run
 // NAMESPACE/HASH`), the way the job queue runs steps elsewhere; --record only prints that NAMESPACE/HASH.
 // With --executor slurm it is computed in a SLURM batch job running that same command (SLURM_CONF names
-// the cluster), and this process waits for it. Results live under $QUILL_STEPS_ROOT (default
+// the cluster), and this process waits for it (--handle: prints the job's id first). Results live under $QUILL_STEPS_ROOT (default
 // ~/.quill/steps). For tests: QUILL_EXAMPLE_SLEEP_MS makes each create slower, QUILL_EXAMPLE_CREATES names
 // a file that gets one line per create, QUILL_EXAMPLE_HOLD names a file the training step's create waits
 // to see removed, and QUILL_EXAMPLE_EXIT makes that create end its process with this status, as a crash.
@@ -150,7 +150,15 @@ do {
     if CommandLine.arguments.contains("--child") {
         model = try await StepRunner.loadOrCreateInChildProcess(step)
     } else if Example.option("--executor") == "slurm" {
-        model = try await step.loadOrCreate(executor: .slurm(SlurmParameters(time: Example.option("--time"))))
+        let executor = StepExecutor.slurm(SlurmParameters(time: Example.option("--time")))
+        if CommandLine.arguments.contains("--handle") {
+            // Starts the computation, says which SLURM job computes it, then waits for it.
+            let handle = try await step.submit(executor: executor)
+            print("SLURM job: \(handle.slurmJobID ?? "none")\(handle.submitted ? " (submitted)" : "")")
+            model = try await handle.value()
+        } else {
+            model = try await step.loadOrCreate(executor: executor)
+        }
     } else {
         model = try await step.loadOrCreate()
     }

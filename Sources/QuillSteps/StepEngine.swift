@@ -63,6 +63,27 @@ enum StepEngine {
         func loaded() async throws -> Progress<S.Output> {
             stopWhenPending ? .ready : .loaded(try await step.load(context))
         }
+        let backend = call.backend
+        // Computes here holding the lock; `false` when `create` was preempted in this process and is retried.
+        func create(_ holder: inout StepLock.Holder) async throws -> Bool {
+            do {
+                try await compute(
+                    step,
+                    context: context,
+                    paths: paths,
+                    lock: lock,
+                    holder: &holder,
+                    configuration: configuration,
+                    typeName: typeName,
+                    backend: backend
+                )
+            } catch is StepPreempted where !StepPreemption.isRequested {
+                status("preempted→retry")
+                return false
+            }
+            status("created→load")
+            return true
+        }
         var jobs = JobPhases(scheduler: call.scheduler, interval: options.jobPoll)
         while true {
             try Task.checkCancellation()
@@ -116,22 +137,7 @@ enum StepEngine {
                     continue
                 }
                 status("\(from)→create")
-                do {
-                    try await compute(
-                        step,
-                        context: context,
-                        paths: paths,
-                        lock: lock,
-                        holder: &holder,
-                        configuration: configuration,
-                        typeName: typeName,
-                        backend: call.backend
-                    )
-                } catch is StepPreempted where !StepPreemption.isRequested {
-                    status("preempted→retry")
-                    continue
-                }
-                status("created→load")
+                guard try await create(&holder) else { continue }
                 return try await loaded()
             }
             if let job = call.job,
@@ -149,22 +155,7 @@ enum StepEngine {
                 )
             {
                 status("SLURM job \(job.id)→create")
-                do {
-                    try await compute(
-                        step,
-                        context: context,
-                        paths: paths,
-                        lock: lock,
-                        holder: &adopted,
-                        configuration: configuration,
-                        typeName: typeName,
-                        backend: call.backend
-                    )
-                } catch is StepPreempted where !StepPreemption.isRequested {
-                    status("preempted→retry")
-                    continue
-                }
-                status("created→load")
+                guard try await create(&adopted) else { continue }
                 return try await loaded()
             }
             let current = lock.holder()

@@ -114,11 +114,11 @@ struct SlurmStepTests {
         let environment = environment(temp)
         _ = FileManager.default.createFile(atPath: temp.file("hold"), contents: nil)
         let arguments = ["--steps", "40"]
-        let first = try start(temp, "first", arguments + ["--executor", "slurm"], environment)
+        let first = try start(temp, "first", arguments + ["--executor", "slurm", "--handle"], environment)
         defer { if first.isRunning { first.terminate() } }
         let job = try await submittedJob(temp)
         // While the job is queued or starting: one more SLURM caller and one local caller.
-        let second = try start(temp, "second", arguments + ["--executor", "slurm"], environment)
+        let second = try start(temp, "second", arguments + ["--executor", "slurm", "--handle"], environment)
         defer { if second.isRunning { second.terminate() } }
         let third = try start(temp, "third", arguments, environment)
         defer { if third.isRunning { third.terminate() } }
@@ -139,8 +139,15 @@ struct SlurmStepTests {
         let creator = creates(temp, "TrainModel").first?.split(separator: " ").last.map(String.init)
         let callers = [first, second, third].map { String($0.processIdentifier) }
         #expect(creator != nil && !callers.contains(creator ?? ""))
-        let outputs = Set(["first", "second", "third"].map { output(temp, $0) })
-        #expect(outputs.count == 1 && outputs.first?.contains("TrainModel(") == true, "\(outputs)")
+        let outputs = Set(
+            ["first", "second", "third"].map { label in
+                output(temp, label).split(separator: "\n").filter { $0.hasPrefix("TrainModel(") }
+            }
+        )
+        #expect(outputs.count == 1 && outputs.first?.count == 1, "\(outputs)")
+        // The handles name the job: the first caller's as its submission, the second's as the one it found.
+        #expect(output(temp, "first").contains("SLURM job: \(job) (submitted)"))
+        #expect(output(temp, "second").contains("SLURM job: \(job)\n"))
         #expect(!output(temp, "second", error: true).contains("→submit"))
         #expect(!output(temp, "third", error: true).contains("→create"))
 
