@@ -1,7 +1,7 @@
 // A two-stage pipeline of cached steps: a dataset, and a model trained on it.
 //
 //   QUILL_EXTRAS=1 swift run quill-steps-example [--lr 0.05] [--steps 300] [--child] [--record]
-//                                                [--executor slurm [--time 00:10:00] [--handle]]
+//                                                [--executor slurm [--partition P] [--time 00:10:00] [--handle]]
 //
 // The first run computes both steps and prints a status line for each decision; the next run loads both
 // from the cache. Run eight copies at once and each step is still computed once: the others wait for it.
@@ -150,7 +150,9 @@ do {
     if CommandLine.arguments.contains("--child") {
         model = try await StepRunner.loadOrCreateInChildProcess(step)
     } else if Example.option("--executor") == "slurm" {
-        let executor = StepExecutor.slurm(SlurmParameters(time: Example.option("--time")))
+        let executor = StepExecutor.slurm(
+            SlurmParameters(partition: Example.option("--partition"), time: Example.option("--time"))
+        )
         if CommandLine.arguments.contains("--handle") {
             // Starts the computation, says which SLURM job computes it, then waits for it.
             let handle = try await step.submit(executor: executor)

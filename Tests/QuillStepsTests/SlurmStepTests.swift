@@ -273,6 +273,36 @@ struct SlurmStepTests {
         #expect(recorded.first?["error"]?.stringValue?.contains("QUILL_CANCELLED_IS_PREEMPTED") == true)
     }
 
+    @Test("a job SLURM refuses fails the call with SLURM's reason, records the attempt and leaves no lock")
+    func refusedSubmission() async throws {
+        let temp = TemporaryDirectory("quill-slurm-steps")
+        let result = try await BuiltProducts.runOffPool(
+            example,
+            ["--steps", "24", "--executor", "slurm", "--partition", "no-such-partition"],
+            environment: environment(temp)
+        )
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("SLURM refused the job"), "\(result.stderr)")
+        let recorded = attempts(temp)
+        #expect(recorded.map { $0["status"]?.stringValue } == ["failed"])
+        #expect(recorded.first?["error"]?.stringValue?.hasPrefix("could not submit: SLURM refused the job") == true)
+        let hash = try #require(stateHash(temp))
+        #expect(
+            !FileManager.default.fileExists(
+                atPath: temp.file("steps/data/QuillStepsExample.TrainModel/\(hash)/.quill/lock")
+            )
+        )
+
+        // An invalid time limit is refused before anything is locked or recorded.
+        let invalid = try await BuiltProducts.runOffPool(
+            example,
+            ["--steps", "23", "--executor", "slurm", "--time", "soon"],
+            environment: environment(temp)
+        )
+        #expect(invalid.status == 1)
+        #expect(invalid.stderr.contains("--time takes a SLURM time limit"), "\(invalid.stderr)")
+    }
+
     func stateHash(_ temp: TemporaryDirectory) -> String? {
         (try? FileManager.default.contentsOfDirectory(atPath: temp.file("steps/data/QuillStepsExample.TrainModel")))?
             .first
