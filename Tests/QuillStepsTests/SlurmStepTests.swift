@@ -273,6 +273,29 @@ struct SlurmStepTests {
         #expect(recorded.first?["error"]?.stringValue?.contains("QUILL_CANCELLED_IS_PREEMPTED") == true)
     }
 
+    @Test("a step whose SLURM job runs past --time fails as TIMEOUT, not preempted, though its runner got SIGTERM")
+    func timedOut() async throws {
+        let temp = TemporaryDirectory("quill-slurm-steps")
+        _ = FileManager.default.createFile(atPath: temp.file("hold"), contents: nil)
+        // One minute, SLURM's smallest limit; its controller checks limits about every 30 s.
+        let caller = try start(
+            temp,
+            "caller",
+            ["--steps", "22", "--executor", "slurm", "--time", "1"],
+            environment(temp)
+        )
+        defer { if caller.isRunning { caller.terminate() } }
+        let job = try await submittedJob(temp)
+        let status = try await finish(caller, seconds: 240)
+        let stderr = output(temp, "caller", error: true)
+        #expect(status == 1, "\(stderr)")
+        #expect(stderr.contains("SLURM job \(job) TIMEOUT"), "\(stderr)")
+        let recorded = attempts(temp)
+        #expect(recorded.map { $0["status"]?.stringValue } == ["failed"])
+        #expect(recorded.first?["error"]?.stringValue?.contains("TIMEOUT") == true)
+        #expect(state(temp)?["status"] == "failed")
+    }
+
     @Test("a job SLURM refuses fails the call with SLURM's reason, records the attempt and leaves no lock")
     func refusedSubmission() async throws {
         let temp = TemporaryDirectory("quill-slurm-steps")
