@@ -108,6 +108,26 @@ struct SlurmStepTests {
         return try #require(job)
     }
 
+    /// Starts a caller that computes the training step (`--steps N`) through SLURM with its `create` held
+    /// until the test removes the hold file (when `held`), and returns it with the job its submission recorded.
+    func startCaller(
+        _ temp: TemporaryDirectory,
+        steps: Int,
+        _ extra: [String] = [],
+        held: Bool = true,
+        environment: [String: String]? = nil
+    ) async throws -> (process: Process, job: String) {
+        if held { _ = FileManager.default.createFile(atPath: temp.file("hold"), contents: nil) }
+        let arguments = ["--steps", String(steps), "--executor", "slurm"] + extra
+        let process = try start(temp, "caller", arguments, environment ?? self.environment(temp))
+        do {
+            return (process, try await submittedJob(temp))
+        } catch {
+            process.terminate()
+            throw error
+        }
+    }
+
     @Test("a step computed through SLURM while two other processes wait for it is computed exactly once")
     func computedOnce() async throws {
         let temp = TemporaryDirectory("quill-slurm-steps")
@@ -162,10 +182,8 @@ struct SlurmStepTests {
     func preemptedTwice() async throws {
         let temp = TemporaryDirectory("quill-slurm-steps")
         let slurm = try TestSlurm.client()
-        _ = FileManager.default.createFile(atPath: temp.file("hold"), contents: nil)
-        let caller = try start(temp, "caller", ["--steps", "30", "--executor", "slurm"], environment(temp))
+        let (caller, job) = try await startCaller(temp, steps: 30)
         defer { if caller.isRunning { caller.terminate() } }
-        let job = try await submittedJob(temp)
         let id = try #require(SlurmJobID(job))
         for round in 1...2 {
             try await wait("attempt \(round) to run the training step's create") {
@@ -202,9 +220,8 @@ struct SlurmStepTests {
         // The training step's create ends its process with status 3, as a crash would: the runner cannot
         // record anything, and SLURM's answer is all there is.
         environment["QUILL_EXAMPLE_EXIT"] = "3"
-        let caller = try start(temp, "caller", ["--steps", "25", "--executor", "slurm"], environment)
+        let (caller, job) = try await startCaller(temp, steps: 25, held: false, environment: environment)
         defer { if caller.isRunning { caller.terminate() } }
-        let job = try await submittedJob(temp)
         let status = try await finish(caller)
         let stderr = output(temp, "caller", error: true)
         #expect(status == 1, "\(stderr)")
@@ -230,10 +247,8 @@ struct SlurmStepTests {
     func cancelledJob() async throws {
         let temp = TemporaryDirectory("quill-slurm-steps")
         let slurm = try TestSlurm.client()
-        _ = FileManager.default.createFile(atPath: temp.file("hold"), contents: nil)
-        let caller = try start(temp, "caller", ["--steps", "26", "--executor", "slurm"], environment(temp))
+        let (caller, job) = try await startCaller(temp, steps: 26)
         defer { if caller.isRunning { caller.terminate() } }
-        let job = try await submittedJob(temp)
         try await wait("the training step's create to start in the SLURM job") {
             creates(temp, "TrainModel").count == 1
         }
@@ -252,10 +267,8 @@ struct SlurmStepTests {
         let slurm = try TestSlurm.client()
         var environment = environment(temp)
         environment["QUILL_CANCELLED_IS_PREEMPTED"] = "1"
-        _ = FileManager.default.createFile(atPath: temp.file("hold"), contents: nil)
-        let caller = try start(temp, "caller", ["--steps", "27", "--executor", "slurm"], environment)
+        let (caller, first) = try await startCaller(temp, steps: 27, environment: environment)
         defer { if caller.isRunning { caller.terminate() } }
-        let first = try await submittedJob(temp)
         try await wait("the training step's create to start in the SLURM job") {
             creates(temp, "TrainModel").count == 1
         }
@@ -276,16 +289,9 @@ struct SlurmStepTests {
     @Test("a step whose SLURM job runs past --time fails as TIMEOUT, not preempted, though its runner got SIGTERM")
     func timedOut() async throws {
         let temp = TemporaryDirectory("quill-slurm-steps")
-        _ = FileManager.default.createFile(atPath: temp.file("hold"), contents: nil)
         // One minute, SLURM's smallest limit; its controller checks limits about every 30 s.
-        let caller = try start(
-            temp,
-            "caller",
-            ["--steps", "22", "--executor", "slurm", "--time", "1"],
-            environment(temp)
-        )
+        let (caller, job) = try await startCaller(temp, steps: 22, ["--time", "1"])
         defer { if caller.isRunning { caller.terminate() } }
-        let job = try await submittedJob(temp)
         let status = try await finish(caller, seconds: 240)
         let stderr = output(temp, "caller", error: true)
         #expect(status == 1, "\(stderr)")
