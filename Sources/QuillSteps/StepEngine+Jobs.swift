@@ -58,7 +58,7 @@ struct JobPhases {
         self.interval = interval
     }
 
-    /// Where a job stands; `nil` when the scheduler cannot be asked. A job it does not know has ended.
+    /// Where a job stands; `nil` when the scheduler cannot be asked or does not know the job.
     mutating func phase(of job: String) async -> StepJobPhase? {
         if let seen = known[job], Date().timeIntervalSince(seen.at) < interval { return seen.phase }
         if !resolved {
@@ -66,14 +66,10 @@ struct JobPhases {
             resolved = true
         }
         guard let scheduler else { return nil }
-        var phase: StepJobPhase?
-        if let answer = try? await scheduler.phases(of: [job]) {
-            phase =
-                answer[job]
-                ?? .ended(
-                    StepJobEnd(outcome: .crashed, reason: "SLURM job \(job) is unknown to SLURM (it ended a while ago)")
-                )
-        }
+        // A job SLURM does not know (it forgot it long after its end, or this process asks another cluster)
+        // is not taken for ended: its lock then goes stale by its lease, which its runner or its waiting
+        // submitter renew while they live.
+        let phase = (try? await scheduler.phases(of: [job]))?[job]
         known[job] = (phase, Date())
         return phase
     }
