@@ -14,6 +14,9 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 # The PostgreSQL store's tests run against a real server that scripts/postgres.sh starts (issue 15).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# The SLURM tests (issue 16) run jobs on a real one-node cluster that scripts/slurm.sh starts.
+{ command -v slurmctld >/dev/null 2>&1 || [ -x /usr/sbin/slurmctld ]; } || need+=(slurm-wlm)
+command -v munge >/dev/null 2>&1 || need+=(munge)
 # GRDB (the embedded SQLite store) builds against the system SQLite.
 [ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
 

@@ -79,7 +79,18 @@ postgres_dir="$PWD/.build/postgres-test"
 rm -rf "$postgres_dir"
 QUILL_TEST_POSTGRES_URL=$(./scripts/postgres.sh start "$postgres_dir" "${QUILL_TEST_POSTGRES_PORT:-55433}")
 export QUILL_TEST_POSTGRES_URL
-trap './scripts/postgres.sh stop "$postgres_dir"' EXIT
+echo "==> starting a one-node SLURM cluster (scripts/slurm.sh, in .build/slurm-test, ports ${QUILL_TEST_SLURM_PORTS:-6947 6948})"
+slurm_dir="$PWD/.build/slurm-test"
+./scripts/slurm.sh stop "$slurm_dir"
+rm -rf "$slurm_dir"
+# shellcheck disable=SC2086
+if QUILL_TEST_SLURM_CONF=$(./scripts/slurm.sh start "$slurm_dir" ${QUILL_TEST_SLURM_PORTS:-6947 6948}); then
+    export QUILL_TEST_SLURM_CONF
+else
+    unset QUILL_TEST_SLURM_CONF
+    echo "warning: the SLURM cluster could not start (see above): the SLURM tests are skipped, each saying so"
+fi
+trap './scripts/postgres.sh stop "$postgres_dir"; ./scripts/slurm.sh stop "$slurm_dir"' EXIT
 echo "==> waiting for the MLflow virtualenvs (mlflow-skinny and mlflow $MLFLOW_VERSION from PyPI)"
 if ! wait "$mlflow_venvs"; then
     cat .build/venv-mlflow.log
@@ -99,7 +110,7 @@ set +e
 # every asynchronous test in the process (in-process workers then miss their deadlines).
 # The MLflow and import suites that start MLflow's own server or its Python client run here too: they take both
 # cores for a minute, and timing tests beside them (graceful shutdown, job workers) missed their deadlines.
-timed='StepHeartbeatTests|QuillStepsTests\.StepTests/|WriterTests|SlowClientTests|RunEventStreamTests|WriteStallTests|SupervisionTests|RunCommandTests|RunCommandTerminalTests|DatabaseErrorTests|JobCommandsTests|JobRaceTests|RemoteArtifactTests|SweepCommandTests|QueuedRunCommandsTests|WaitCommandTests|MLflowServerImportTests|MLflowImportTests|WhirrImportTests|MLflowCompatTests|MLflowClientTests|MLflowHistoryClientTests'
+timed='StepHeartbeatTests|SlurmJobTests|QuillStepsTests\.StepTests/|WriterTests|SlowClientTests|RunEventStreamTests|WriteStallTests|SupervisionTests|RunCommandTests|RunCommandTerminalTests|DatabaseErrorTests|JobCommandsTests|JobRaceTests|RemoteArtifactTests|SweepCommandTests|QueuedRunCommandsTests|WaitCommandTests|MLflowServerImportTests|MLflowImportTests|WhirrImportTests|MLflowCompatTests|MLflowClientTests|MLflowHistoryClientTests'
 swift test --skip-build --disable-xctest --skip "$timed" 2>&1 | tee .build/test-output.txt | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^◇ Test .* started'
 status=${PIPESTATUS[0]}
 echo "==> testing the timed suites one test at a time"

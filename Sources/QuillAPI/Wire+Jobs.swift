@@ -60,7 +60,7 @@ public struct APIJobAttempt: Codable, Sendable, Hashable {
     public var endedAt: Date?
     /// Until when the worker holds it.
     public var leaseExpiresAt: Date
-    /// `completed`, `failed`, `cancelled`, `timed_out`, `lost`, `handed_back`; `null` while it runs.
+    /// `completed`, `failed`, `cancelled`, `timed_out`, `lost`, `handed_back`, `preempted`; `null` while it runs.
     public var outcome: String?
     /// The command's exit status.
     public var exitCode: Int?
@@ -501,7 +501,7 @@ public struct APIJobFinish: Codable, Sendable, Hashable {
     public var worker: String
     /// The attempt's number.
     public var attempt: Int
-    /// `completed`, `failed`, `cancelled`, `timed_out` or `handed_back`.
+    /// `completed`, `failed`, `cancelled`, `timed_out`, `handed_back` or `preempted`.
     public var outcome: String
     /// The command's exit status.
     @OmittedWhenNil public var exitCode: Int?

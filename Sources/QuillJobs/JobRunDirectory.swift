@@ -84,7 +84,7 @@ package enum JobRunDirectory {
             switch result.outcome {
             case .completed: .completed
             case .cancelled: .killed
-            case .failed, .timedOut, .lost, .handedBack: .failed
+            case .failed, .timedOut, .lost, .handedBack, .preempted: .failed
             }
         _ = try? directory.updateMeta { meta in
             meta.status = status

@@ -5,7 +5,7 @@ import QuillStore
 import ServiceLifecycle
 import Synchronization
 
-/// Runs jobs from a queue: registers as a device, claims jobs with long-polls (one claim loop per slot),
+/// Runs jobs from a queue: registers as a device, claims jobs with long-polls (one at a time, while a slot is free),
 /// heartbeats, runs each job through its ``Executor`` in a run directory of the job's run (``JobRunDirectory``),
 /// uploads its output and, with ``RunDirectoryUploads``, streams that directory to the server (see
 /// `Worker+Streaming.swift`), and reports how it ended.
@@ -53,11 +53,7 @@ package final class Worker: Service, Sendable {
                     )
                     .run { self.isStopping }
                 }
-                await withTaskGroup(of: Void.self) { slots in
-                    for _ in 0..<max(1, configuration.device.slots) {
-                        slots.addTask { await self.claimLoop() }
-                    }
-                }
+                await self.claimLoop()
                 group.cancelAll()
             }
         } onGracefulShutdown: {
@@ -105,28 +101,46 @@ package final class Worker: Service, Sendable {
         }
     }
 
+    /// Claims jobs while a slot is free, one long-poll at a time whatever the slots (a worker with many slots,
+    /// such as a SLURM worker, would otherwise hold one HTTP connection per slot in long-polls and starve its
+    /// lease renewals), and runs each claimed job in a task of its own.
     private func claimLoop() async {
-        var delay: Duration = .milliseconds(200)
-        while !isStopping {
-            let claim: JobClaim?
-            do {
-                claim = try await cancelWhenGracefulShutdown {
-                    try await self.channel.claim(
-                        self.configuration.capabilities,
-                        lease: self.configuration.lease,
-                        wait: self.configuration.claimWait
-                    )
+        let slots = SlotGate(max(1, configuration.device.slots))
+        await withTaskGroup(of: Void.self) { jobs in
+            var delay: Duration = .milliseconds(200)
+            while !isStopping {
+                await slots.acquire()
+                if isStopping {
+                    slots.release()
+                    break
                 }
-                delay = .milliseconds(200)
-            } catch {
-                if isStopping { return }
-                logger.warning("claiming a job failed; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-                continue
+                let claim: JobClaim?
+                do {
+                    claim = try await cancelWhenGracefulShutdown {
+                        try await self.channel.claim(
+                            self.configuration.capabilities,
+                            lease: self.configuration.lease,
+                            wait: self.configuration.claimWait
+                        )
+                    }
+                    delay = .milliseconds(200)
+                } catch {
+                    slots.release()
+                    if isStopping { break }
+                    logger.warning("claiming a job failed; retrying", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(5))
+                    continue
+                }
+                guard let claim else {
+                    slots.release()
+                    continue
+                }
+                jobs.addTask {
+                    await self.runJob(claim)
+                    slots.release()
+                }
             }
-            guard let claim else { continue }
-            await runJob(claim)
         }
     }
 
@@ -162,7 +176,8 @@ package final class Worker: Service, Sendable {
                     argv: job.spec.argv,
                     workingDirectory: job.spec.workdir,
                     environment: environment,
-                    outputPath: outputPath
+                    outputPath: outputPath,
+                    job: job
                 )
             )
         } catch {
@@ -216,6 +231,8 @@ package final class Worker: Service, Sendable {
             result = AttemptResult(.failed, exitCode: Int(code), reason: "exited with status \(code)")
         case .signalled(let signal):
             result = AttemptResult(.failed, signal: Int(signal), reason: "killed by signal \(signal)")
+        case .ended(let outcome, let reason, let exitCode, let signal):
+            result = AttemptResult(outcome, exitCode: exitCode, signal: signal, reason: reason)
         }
         if let (outcome, reason) = monitor.stopReason {
             result.outcome = outcome
@@ -378,5 +395,39 @@ final class AttemptMonitor: Sendable {
             // Sent again with the next flush; a line may then appear twice in the run's log.
             state.withLock { $0.unsent = lines + $0.unsent }
         }
+    }
+}
+
+/// The worker's free slots: ``acquire()`` waits for one, ``release()`` gives one back.
+final class SlotGate: Sendable {
+    private let state: Mutex<(free: Int, waiters: [CheckedContinuation<Void, Never>])>
+
+    init(_ slots: Int) {
+        state = Mutex((slots, []))
+    }
+
+    func acquire() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if state.free > 0 {
+                    state.free -= 1
+                    return true
+                }
+                state.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.free += 1
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        waiter?.resume()
     }
 }

@@ -32,7 +32,9 @@ extension OpenAPIDocument {
                     "lease_expires_at": ["type": "string", "format": "date-time"],
                     "outcome": [
                         "type": ["string", "null"],
-                        "enum": ["completed", "failed", "cancelled", "timed_out", "lost", "handed_back", .null],
+                        "enum": [
+                            "completed", "failed", "cancelled", "timed_out", "lost", "handed_back", "preempted", .null,
+                        ],
                     ],
                     "exit_code": ["type": ["integer", "null"]], "signal": ["type": ["integer", "null"]],
                     "reason": nullableString,
@@ -254,7 +256,7 @@ extension OpenAPIDocument {
                         workerFields.merging([
                             "outcome": [
                                 "type": "string",
-                                "enum": ["completed", "failed", "cancelled", "timed_out", "handed_back"],
+                                "enum": ["completed", "failed", "cancelled", "timed_out", "handed_back", "preempted"],
                             ],
                             "exit_code": integer(Int(Int32.min)...Int(Int32.max), nullable: true),
                             "signal": integer(0...1024, nullable: true), "reason": optional("string"),

@@ -70,16 +70,18 @@ package struct JobProgress: Sendable, Hashable {
 
     /// The running attempt ended as its worker reports (`lost` is refused before this is called).
     ///
-    /// A hand-back re-queues the job without using an attempt, unless a cancel was asked for: then it ends
-    /// cancelled. Any other outcome is final as reported (a command that completed before its worker saw the
-    /// cancel stays completed).
+    /// A hand-back or a preemption re-queues the job without using an attempt (a preemption keeps its reason),
+    /// unless a cancel was asked for: then it ends cancelled. Any other outcome is final as reported (a command
+    /// that completed before its worker saw the cancel stays completed).
     package mutating func finish(_ result: AttemptResult, at end: Int64) {
-        if result.outcome == .handedBack && !cancelRequested {
+        let requeues = result.outcome == .handedBack || result.outcome == .preempted
+        if requeues && !cancelRequested {
             status = .queued
             attemptsUsed = max(0, attemptsUsed - 1)
             startedAt = nil
+            if result.outcome == .preempted { reason = result.reason.map { "\($0); queued again" } }
         } else {
-            status = result.outcome == .handedBack ? .cancelled : result.outcome.jobStatus
+            status = requeues ? .cancelled : result.outcome.jobStatus
             exitCode = result.exitCode
             signal = result.signal
             reason = result.reason ?? (status == .cancelled ? "cancelled while running" : nil)

@@ -228,7 +228,8 @@ public struct JobClaim: Sendable, Hashable {
 
 /// How an attempt ended, as its worker reports it.
 public struct AttemptResult: Sendable, Hashable {
-    /// The outcome (`completed`, `failed`, `cancelled`, `timedOut` or `handedBack`; `lost` is the store's).
+    /// The outcome (`completed`, `failed`, `cancelled`, `timedOut`, `handedBack` or `preempted`; `lost` is the
+    /// store's).
     public var outcome: AttemptOutcome
     /// The command's exit status, when it exited.
     public var exitCode: Int?

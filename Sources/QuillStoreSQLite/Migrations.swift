@@ -226,6 +226,9 @@ enum Migrations {
         migrator.registerMigration("v16: project tags and the trash") { db in
             try LifecycleSchema.migrate(db)
         }
+        migrator.registerMigration("v17: preempted job attempts") { db in
+            try PreemptedAttemptSchema.migrate(db)
+        }
         return migrator
     }
 }

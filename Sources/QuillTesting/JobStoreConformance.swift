@@ -38,6 +38,8 @@ public enum JobStoreConformance: String, CaseIterable, Sendable, CustomTestStrin
     case retryQueuesAgain
     case devicesRegisterHeartbeatAndExpire
     case everyJobIsARunFromSubmission
+    /// A preempted attempt (SLURM, issue 16) re-queues the job without using an attempt and keeps its reason.
+    case preemptionRequeuesAndIsRecorded
 
     /// The check's name in test output.
     public var testDescription: String { rawValue }
@@ -58,6 +60,7 @@ public enum JobStoreConformance: String, CaseIterable, Sendable, CustomTestStrin
         case .retryQueuesAgain: try await retry(fixture)
         case .devicesRegisterHeartbeatAndExpire: try await devices(fixture)
         case .everyJobIsARunFromSubmission: try await jobRuns(fixture)
+        case .preemptionRequeuesAndIsRecorded: try await preemption(fixture)
         }
     }
 
@@ -396,6 +399,40 @@ public enum JobStoreConformance: String, CaseIterable, Sendable, CustomTestStrin
         // A hand-back of a job being cancelled ends it cancelled.
         _ = try await store.cancelJob(job.id, reason: nil, now: Self.at(3))
         let ended = try await store.finishAttempt(again.ref, AttemptResult(.handedBack), now: Self.at(4))
+        #expect(ended.status == .cancelled)
+    }
+
+    private func preemption(_ fixture: JobStoreFixture) async throws {
+        let store = fixture.store
+        let job = try await Self.submit(fixture, "preempted", maxAttempts: 1)
+        let claim = try #require(
+            try await store.claimJob(WorkerCapabilities(name: "w"), lease: Self.lease, now: Self.t0)
+        )
+        let back = try await store.finishAttempt(
+            claim.ref,
+            AttemptResult(.preempted, reason: "SLURM job 7 was requeued (preempted)"),
+            now: Self.at(1)
+        )
+        #expect(back.status == .queued)
+        #expect(back.attemptsUsed == 0)
+        #expect(back.attempts.map(\.outcome) == [.preempted])
+        #expect(back.attempts.first?.reason == "SLURM job 7 was requeued (preempted)")
+        #expect(back.reason == "SLURM job 7 was requeued (preempted); queued again")
+        let again = try #require(
+            try await store.claimJob(WorkerCapabilities(name: "w"), lease: Self.lease, now: Self.at(2))
+        )
+        #expect(again.job.id == job.id && again.attempt.number == 2)
+        let done = try await store.finishAttempt(again.ref, AttemptResult(.completed, exitCode: 0), now: Self.at(3))
+        #expect(done.status == .completed)
+        #expect(done.attempts.map(\.outcome) == [.preempted, .completed])
+        // A preemption of a job being cancelled ends it cancelled.
+        let other = try await Self.submit(fixture, "preempted-cancelled")
+        let running = try #require(
+            try await store.claimJob(WorkerCapabilities(name: "w"), lease: Self.lease, now: Self.at(4))
+        )
+        #expect(running.job.id == other.id)
+        _ = try await store.cancelJob(other.id, reason: nil, now: Self.at(5))
+        let ended = try await store.finishAttempt(running.ref, AttemptResult(.preempted, reason: "x"), now: Self.at(6))
         #expect(ended.status == .cancelled)
     }
 

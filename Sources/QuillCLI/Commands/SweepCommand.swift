@@ -3,6 +3,7 @@ import Foundation
 import Quill
 import QuillAPI
 import QuillCore
+import QuillJobs
 
 /// `quill sweep --grid k=v1,v2 … [--random N] [submit's options] [--wait] -- COMMAND {k} …`: one job per
 /// combination of a grid.
@@ -51,6 +52,14 @@ struct SweepCommand: AsyncParsableCommand {
     @Flag(help: "With --sort-by: largest first (default: smallest first).")
     var desc = false
 
+    @Option(
+        help: ArgumentHelp(
+            "With --executor slurm: the sweep is one SLURM array job running at most N jobs at once (--array=…%N).",
+            valueName: "N"
+        )
+    )
+    var maxParallel: Int?
+
     @OptionGroup var job: JobOptions
 
     @Argument(
@@ -64,6 +73,14 @@ struct SweepCommand: AsyncParsableCommand {
         if sortBy != nil, !wait { throw ValidationError("--sort-by ranks the results of --wait; add --wait") }
         if desc, sortBy == nil { throw ValidationError("--desc orders --sort-by; add --sort-by METRIC") }
         if seed != nil, random == nil { throw ValidationError("--seed seeds --random's draws; add --random N") }
+        if let maxParallel {
+            guard job.executor == "slurm" else {
+                throw ValidationError("--max-parallel throttles a SLURM array job; add --executor slurm")
+            }
+            guard maxParallel >= 1 else {
+                throw ValidationError("--max-parallel must be at least 1, not \(maxParallel)")
+            }
+        }
         _ = try plannedPoints(seed: 0)
     }
 
@@ -90,6 +107,11 @@ struct SweepCommand: AsyncParsableCommand {
             body.config = config
             var tags = body.tags ?? [:]
             if tags["sweep"] == nil { tags["sweep"] = sweepID }
+            if tags[SlurmJobSpec.executorTag] == SlurmJobSpec.executorName {
+                // One SLURM array job for the whole sweep (its worker gathers the jobs it claims together).
+                tags[SlurmJobSpec.arrayTag] =
+                    SlurmJobSpec.ArrayMembership(key: sweepID, count: points.count, maxParallel: maxParallel).tagValue
+            }
             body.tags = tags
             do {
                 submitted.append((point, try await client.submit(body)))

@@ -5,6 +5,7 @@ import QuillAPI
 import QuillClient
 import QuillCore
 import QuillJobs
+import QuillSlurm
 import QuillStore
 import ServiceLifecycle
 import UnixSignals
@@ -31,8 +32,16 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "The device name (default: this host's name).")
     var name: String?
 
-    @Option(help: "Jobs run at once.")
-    var slots = 1
+    @Option(help: "Jobs run at once (default 1; 16 with --executor slurm, where a slot follows a SLURM job).")
+    var slots: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "local: run jobs as processes here; slurm: also submit the jobs that ask for SLURM (quill submit --executor slurm) as batch jobs and follow them (needs sbatch/squeue here, SLURM_CONF when not the system's, and the runs directory on a filesystem the nodes share). QUILL_PREEMPT_MAX and QUILL_CANCELLED_IS_PREEMPTED set its preemption policy.",
+            valueName: "local|slurm"
+        )
+    )
+    var executor = "local"
 
     @Option(help: ArgumentHelp("GPU indices to offer, e.g. 0,1 (default: those nvidia-smi lists).", valueName: "list"))
     var gpus: String?
@@ -54,18 +63,28 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Seconds the server waits without a heartbeat before it re-queues the jobs.",
+            "Seconds the server waits without a heartbeat before it re-queues the jobs (default 10; 30 with --executor slurm).",
             valueName: "seconds"
         )
     )
-    var lease: Double = 10
+    var lease: Double?
 
     @OptionGroup var homeOptions: HomeOptions
 
     func validate() throws {
         try ServerURL.check(server: server)
-        guard (1...256).contains(slots) else { throw ValidationError("--slots must be 1 to 256") }
-        guard (2...3600).contains(lease) else { throw ValidationError("--lease must be 2 to 3600 seconds") }
+        guard (1...256).contains(slotCount) else { throw ValidationError("--slots must be 1 to 256") }
+        guard ["local", "slurm"].contains(executor) else {
+            throw ValidationError("--executor takes local or slurm, not '\(executor)'")
+        }
+        if executor == "slurm" {
+            do {
+                _ = try SlurmPreemptionPolicy(environment: ProcessInfo.processInfo.environment)
+            } catch let error as QuillError {
+                throw ValidationError(error.message)
+            }
+        }
+        guard (2...3600).contains(leaseSeconds) else { throw ValidationError("--lease must be 2 to 3600 seconds") }
         for folder in shared where folder.isEmpty || folder.utf8.contains(0) {
             throw ValidationError("--share takes a folder, not '\(folder)'")
         }
@@ -73,6 +92,13 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--gpus takes GPU indices separated by commas, e.g. 0,1, not '\(gpus)'")
         }
     }
+
+    /// The lease in seconds: as given, else 10 (30 with --executor slurm, whose many jobs share one connection
+    /// pool for renewals and uploads).
+    var leaseSeconds: Double { lease ?? (executor == "slurm" ? 30 : 10) }
+
+    /// The slots: as given, else 1 (16 with --executor slurm).
+    var slotCount: Int { slots ?? (executor == "slurm" ? 16 : 1) }
 
     static func indices(_ text: String) -> [Int]? {
         let parts = text.split(separator: ",", omittingEmptySubsequences: true)
@@ -89,33 +115,52 @@ struct WorkerCommand: AsyncParsableCommand {
         let offered: [DeviceGPU]? = gpus.flatMap(Self.indices).map { indices in
             indices.map { index in listed.first { $0.index == index } ?? DeviceGPU(index: index) }
         }
-        let device = DeviceProbe.local(
-            name: deviceName,
-            labels: labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [],
-            slots: slots,
-            gpus: offered
-        )
+        var offeredLabels =
+            labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+        if executor == "slurm", !offeredLabels.contains(SlurmJobSpec.label) { offeredLabels.append(SlurmJobSpec.label) }
+        let device = DeviceProbe.local(name: deviceName, labels: offeredLabels, slots: slotCount, gpus: offered)
+        // Absolute: batch scripts name their output files by it.
+        let runsDirectory = URL(fileURLWithPath: runsDir ?? homeOptions.quillHome.path + "/worker-runs")
+            .standardizedFileURL
+            .path
         var configuration = WorkerConfiguration(
             device: device,
-            runsDirectory: runsDir ?? homeOptions.quillHome.path + "/worker-runs",
+            runsDirectory: runsDirectory,
             trackingURI: { [base = client.baseURL] in base }
         )
         configuration.sharedDirectories = shared
-        configuration.lease = .milliseconds(Int64(lease * 1000))
-        configuration.heartbeatInterval = .milliseconds(Int64(min(2, lease / 5) * 1000))
+        configuration.lease = .milliseconds(Int64(leaseSeconds * 1000))
+        configuration.heartbeatInterval = .milliseconds(Int64(min(2, leaseSeconds / 5) * 1000))
+        if executor == "slurm" {
+            // A SLURM job's run directory changes slowly; fewer uploads leave the connections to lease renewals.
+            configuration.uploadInterval = .seconds(2)
+        }
         configuration.claimWait = .seconds(5)
         var logger = Logger(label: "quill.worker")
         logger.logLevel = .info
+        let jobExecutor: any Executor =
+            executor == "slurm"
+            ? SlurmExecutor(
+                client: SlurmClient(),
+                policy: try SlurmPreemptionPolicy(environment: ProcessInfo.processInfo.environment),
+                scriptsDirectory: runsDirectory + "/slurm",
+                // Well inside the lease: a job waiting for the rest of its array renews nothing meanwhile.
+                gatherWindow: .milliseconds(Int64(min(3, leaseSeconds / 4) * 1000))
+            )
+            : LocalProcessExecutor()
         let worker = Worker(
             configuration: configuration,
             channel: HTTPJobChannel(client: client.client),
+            executor: jobExecutor,
             uploads: HTTPRunDirectoryUploads(
                 serverURL: { [base = client.baseURL] in base },
                 apiKey: client.client.apiKey
             ),
             logger: logger
         )
-        Console.print("quill worker \(deviceName): taking jobs from \(client.baseURL) (\(slots) slot(s))")
+        Console.print(
+            "quill worker \(deviceName): taking jobs from \(client.baseURL) (\(slotCount) slot(s)\(executor == "slurm" ? ", SLURM" : ""))"
+        )
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: worker)],

@@ -44,15 +44,19 @@ public enum AttemptOutcome: String, Sendable, Hashable, CaseIterable, Codable, C
     case lost
     /// The worker gave the job back unstarted or interrupted (it was shutting down); not counted as an attempt.
     case handedBack = "handed_back"
+    /// The cluster scheduler (SLURM) preempted or requeued it; the job is queued again (up to the preemption
+    /// maximum, `QUILL_PREEMPT_MAX`), not counted against its attempts.
+    case preempted
 
-    /// The job status an attempt that ended this way leaves behind (`lost` and `handedBack` re-queue).
+    /// The job status an attempt that ended this way leaves behind (`lost`, `handedBack` and `preempted`
+    /// re-queue).
     public var jobStatus: JobStatus {
         switch self {
         case .completed: .completed
         case .failed, .timedOut: .failed
         case .cancelled: .cancelled
         case .lost: .lost
-        case .handedBack: .queued
+        case .handedBack, .preempted: .queued
         }
     }
 

@@ -1,7 +1,8 @@
-import QuillCore
+package import QuillCore
+package import QuillStore
 
-/// How a worker starts a job's command: the seam between the queue and where commands run (a local process
-/// now; a SLURM executor later submits a batch job and follows it the same way).
+/// How a worker starts a job's command: the seam between the queue and where commands run (a local process,
+/// ``LocalProcessExecutor``; a SLURM batch job, ``SlurmExecutor``, followed the same way).
 ///
 /// An executor starts the command and hands back an ``Execution`` to wait for and to stop; the worker owns
 /// everything else (leases, cancel requests, timeouts, output upload).
@@ -33,13 +34,22 @@ package struct ExecutionRequest: Sendable, Hashable {
     package var environment: [String: String]
     /// The file its standard output and error are appended to.
     package var outputPath: String
+    /// The claimed job (its spec, its earlier attempts), when a worker starts it.
+    package var job: Job?
 
     /// A request.
-    package init(argv: [String], workingDirectory: String?, environment: [String: String], outputPath: String) {
+    package init(
+        argv: [String],
+        workingDirectory: String?,
+        environment: [String: String],
+        outputPath: String,
+        job: Job? = nil
+    ) {
         self.argv = argv
         self.workingDirectory = workingDirectory
         self.environment = environment
         self.outputPath = outputPath
+        self.job = job
     }
 }
 
@@ -49,4 +59,7 @@ package enum Termination: Sendable, Hashable {
     case exited(Int32)
     /// A signal ended it.
     case signalled(Int32)
+    /// The scheduler that ran it says how the attempt ended (a SLURM job: failed with SLURM's reason,
+    /// cancelled in SLURM, preempted), with the exit status or signal when known.
+    case ended(AttemptOutcome, reason: String, exitCode: Int? = nil, signal: Int? = nil)
 }

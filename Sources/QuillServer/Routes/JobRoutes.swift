@@ -70,7 +70,7 @@ struct JobRoutes {
             guard let outcome = AttemptOutcome(rawValue: body.outcome), outcome != .lost else {
                 throw QuillError(
                     .invalidArgument,
-                    "body.outcome must be completed, failed, cancelled, timed_out or handed_back, not '\(body.outcome)'"
+                    "body.outcome must be completed, failed, cancelled, timed_out, handed_back or preempted, not '\(body.outcome)'"
                 )
             }
             let result = AttemptResult(outcome, exitCode: body.exitCode, signal: body.signal, reason: body.reason)

@@ -28,6 +28,7 @@ enum PostgresMigrations {
         Migration(identifier: "v1: projects, runs and logged data", statements: tracking),
         Migration(identifier: "v1: accounts, sessions and artifacts", statements: accounts),
         Migration(identifier: "v1: jobs, devices and remote artifact requests", statements: jobs),
+        Migration(identifier: "v2: preempted job attempts", statements: preemptedAttempts),
     ]
 
     /// Projects, runs, params, tags, links, metrics (series, points, blocks, statistics), logs, the search

@@ -1,0 +1,280 @@
+import Foundation
+import QuillCore
+package import QuillSlurm
+import QuillStore
+import Synchronization
+
+/// Runs the jobs that ask for SLURM (``SlurmJobSpec``) as SLURM batch jobs, and every other job with a local
+/// executor.
+///
+/// A job's batch script exports the job's environment (`QUILL_RUN_DIR`, `QUILL_RUN_ID`, `QUILL_TRACKING_URI`, …)
+/// and `exec`s its command; SLURM appends its output to the job's output file in the worker's run directory,
+/// which the worker tails into the run's log as for a local job, and the worker streams the run directory to
+/// the server. The runs directory must therefore be on a filesystem the cluster's nodes share with the worker
+/// (as home and scratch directories are on SLURM clusters).
+///
+/// Each job is followed through one ``QuillSlurm/SlurmPoller`` for all of them (one `squeue` per second). How
+/// its attempt ends: COMPLETED → exit 0; FAILED, TIMEOUT, OUT_OF_MEMORY, NODE_FAIL → failed with SLURM's reason;
+/// CANCELLED → cancelled (or preempted under `QUILL_CANCELLED_IS_PREEMPTED`); a requeue or preemption → the
+/// SLURM job is cancelled and the attempt ends `preempted`, so the queue runs the job again (a fresh `sbatch`)
+/// while it was preempted at most `QUILL_PREEMPT_MAX` times, then fails it. Stopping an attempt (`quill cancel`,
+/// a timeout, the worker stopping) is `scancel`.
+///
+/// Jobs of a sweep (``SlurmJobSpec/ArrayMembership``) claimed together are submitted as one array job: the
+/// first waits up to ``gatherWindow`` for the others, then all go as `--array=0-N%M`.
+package final class SlurmExecutor: Executor {
+    /// The client every SLURM call goes through.
+    package let client: SlurmClient
+    /// The poller following every job of this executor.
+    package let poller: SlurmPoller
+    /// How preemption and CANCELLED are treated.
+    package let policy: SlurmPreemptionPolicy
+    /// Where batch scripts (and array jobs' SLURM output files) are written; shared with the nodes.
+    package let scriptsDirectory: String
+    /// How long the first job of an array waits for the others.
+    package let gatherWindow: Duration
+    private let local: any Executor
+    private let groups = Mutex<[String: ArrayGroup]>([:])
+
+    /// An executor submitting through `client`.
+    package init(
+        client: SlurmClient,
+        policy: SlurmPreemptionPolicy,
+        scriptsDirectory: String,
+        pollInterval: Duration = .seconds(1),
+        gatherWindow: Duration = .seconds(3),
+        local: any Executor = LocalProcessExecutor()
+    ) {
+        self.client = client
+        self.poller = SlurmPoller(client: client, interval: pollInterval)
+        self.policy = policy
+        self.scriptsDirectory = scriptsDirectory
+        self.gatherWindow = gatherWindow
+        self.local = local
+    }
+
+    package func start(_ request: ExecutionRequest) async throws -> any Execution {
+        guard let job = request.job, let parameters = try SlurmJobSpec.parameters(of: job.spec) else {
+            return try await local.start(request)
+        }
+        guard !request.argv.isEmpty else { throw QuillError(.process, "the job has no command") }
+        let preemptions = job.attempts.filter { $0.outcome == .preempted }.count
+        let task = SlurmBatchScript.Task(argv: request.argv, environment: request.environment)
+        let id: SlurmJobID
+        if let array = SlurmJobSpec.array(of: job.spec), array.count > 1, job.attempts.count <= 1 {
+            id = try await submitInArray(array, parameters: parameters, request: request, task: task, job: job)
+        } else {
+            let script = SlurmBatchScript(
+                name: job.spec.name.isEmpty ? "quill-job-\(job.id)" : job.spec.name,
+                parameters: parameters,
+                tasks: [task],
+                workingDirectory: request.workingDirectory,
+                outputPath: request.outputPath
+            )
+            let attempt = job.attempts.last?.number ?? 1
+            id = try await client.submit(script, writingTo: scriptsDirectory + "/job-\(job.id)-\(attempt).sh")
+        }
+        Self.record(id, request: request)
+        let execution = SlurmExecution(id: id, client: client, policy: policy, preemptionsBefore: preemptions)
+        execution.follow(poller.updates(for: id))
+        return execution
+    }
+
+    /// Notes the SLURM job in the output (so the run's log says where it runs) and as the run's tag.
+    private static func record(_ id: SlurmJobID, request: ExecutionRequest) {
+        try? FileIO.append(request.outputPath, Array("quill: submitted to SLURM as job \(id)\n".utf8))
+        guard let runDirectory = request.environment["QUILL_RUN_DIR"] else { return }
+        let event = RunEvent(kind: .tag, fields: ["key": .string(SlurmJobSpec.jobIDTag), "value": .string("\(id)")])
+        try? FileIO.append(RunDirectory(path: runDirectory).eventsPath, event.line)
+    }
+
+    // MARK: Arrays
+
+    private struct Member {
+        var job: Job
+        var task: SlurmBatchScript.Task
+        var request: ExecutionRequest
+        var continuation: CheckedContinuation<SlurmJobID, any Error>
+    }
+
+    private struct ArrayGroup {
+        var membership: SlurmJobSpec.ArrayMembership
+        var parameters: SlurmParameters
+        var members: [Member] = []
+        var generation: Int
+    }
+
+    private func submitInArray(
+        _ array: SlurmJobSpec.ArrayMembership,
+        parameters: SlurmParameters,
+        request: ExecutionRequest,
+        task: SlurmBatchScript.Task,
+        job: Job
+    ) async throws -> SlurmJobID {
+        try await withCheckedThrowingContinuation { continuation in
+            var redirected = task
+            redirected.outputPath = request.outputPath
+            let member = Member(job: job, task: redirected, request: request, continuation: continuation)
+            let (full, first, generation) = groups.withLock { groups -> (ArrayGroup?, Bool, Int) in
+                var group =
+                    groups[array.key]
+                    ?? ArrayGroup(membership: array, parameters: parameters, generation: Int.random(in: 0...Int.max))
+                group.members.append(member)
+                if group.members.count >= array.count {
+                    groups[array.key] = nil
+                    return (group, false, group.generation)
+                }
+                groups[array.key] = group
+                return (nil, group.members.count == 1, group.generation)
+            }
+            if let full {
+                Task { await self.submitArray(full) }
+            } else if first {
+                Task {
+                    try? await Task.sleep(for: self.gatherWindow)
+                    let late = self.groups.withLock { groups -> ArrayGroup? in
+                        guard let group = groups[array.key], group.generation == generation else { return nil }
+                        groups[array.key] = nil
+                        return group
+                    }
+                    if let late { await self.submitArray(late) }
+                }
+            }
+        }
+    }
+
+    /// Submits the gathered jobs as one array job (a single gathered job as a plain job) and gives each its id.
+    private func submitArray(_ group: ArrayGroup) async {
+        let members = group.members.sorted { $0.job.id < $1.job.id }
+        let first = members[0]
+        let script = SlurmBatchScript(
+            name: "quill-sweep-\(group.membership.key)",
+            parameters: group.parameters,
+            tasks: members.map(\.task),
+            workingDirectory: first.request.workingDirectory,
+            outputPath: scriptsDirectory + "/array-%A_%a.out",
+            maxParallel: group.membership.maxParallel
+        )
+        do {
+            let id = try await client.submit(
+                script,
+                writingTo: scriptsDirectory + "/array-\(group.membership.key)-job-\(first.job.id).sh"
+            )
+            for (index, member) in members.enumerated() {
+                member.continuation.resume(returning: members.count > 1 ? id.task(index) : id)
+            }
+        } catch {
+            for member in members { member.continuation.resume(throwing: error) }
+        }
+    }
+}
+
+/// One attempt running as a SLURM job (or array task), followed through the executor's poller.
+final class SlurmExecution: Execution {
+    private struct State {
+        var ended: Termination?
+        var waiters: [CheckedContinuation<Termination, Never>] = []
+        var stopping = false
+    }
+
+    let id: SlurmJobID
+    private let client: SlurmClient
+    private let policy: SlurmPreemptionPolicy
+    private let preemptionsBefore: Int
+    private let state = Mutex(State())
+
+    init(id: SlurmJobID, client: SlurmClient, policy: SlurmPreemptionPolicy, preemptionsBefore: Int) {
+        self.id = id
+        self.client = client
+        self.policy = policy
+        self.preemptionsBefore = preemptionsBefore
+    }
+
+    /// Follows the job's records until its attempt ends.
+    func follow(_ updates: AsyncStream<SlurmJobInfo?>) {
+        Task {
+            var follower = SlurmJobFollower(policy: policy)
+            for await info in updates {
+                for event in follower.observe(info) {
+                    if let termination = await self.termination(for: event, info: info) {
+                        self.end(termination)
+                        return
+                    }
+                }
+            }
+        }
+    }
+
+    /// How the attempt ends after `event`, or `nil` when it goes on.
+    private func termination(for event: SlurmJobFollower.Event, info: SlurmJobInfo?) async -> Termination? {
+        switch event {
+        case .started:
+            return nil
+        case .requeued(let reason):
+            // SLURM queued it again under the same id: the queue runs the job again with a fresh submission.
+            try? await client.cancel([id])
+            return preempted(reason)
+        case .ended(.completed):
+            return .exited(0)
+        case .ended(.failed(let reason)):
+            return .ended(.failed, reason: reason, exitCode: info?.exitCode, signal: info?.signal)
+        case .ended(.cancelled(let reason)):
+            return .ended(.cancelled, reason: reason, signal: info?.signal)
+        case .ended(.preempted(let reason, _)):
+            return preempted(reason)
+        case .ended(.queued), .ended(.running):
+            return nil
+        case .vanished:
+            return .ended(
+                .failed,
+                reason:
+                    "SLURM no longer knows job \(id) (it ended and was purged before Quill saw how); accounting (sacct) would tell"
+            )
+        }
+    }
+
+    private func preempted(_ reason: String) -> Termination {
+        let preemptions = preemptionsBefore + 1
+        guard policy.runsAgain(afterPreemptions: preemptions) else {
+            return .ended(.failed, reason: "\(reason); \(policy.exhaustedReason(preemptions: preemptions))")
+        }
+        return .ended(.preempted, reason: reason)
+    }
+
+    private func end(_ termination: Termination) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Termination, Never>] in
+            guard state.ended == nil else { return [] }
+            state.ended = termination
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: termination) }
+    }
+
+    func wait() async -> Termination {
+        await withCheckedContinuation { continuation in
+            let ended = state.withLock { state -> Termination? in
+                if let ended = state.ended { return ended }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ended { continuation.resume(returning: ended) }
+        }
+    }
+
+    /// `scancel`; when SLURM has not confirmed the end after `grace` (and a minute at least, for a loaded
+    /// controller), the attempt ends cancelled anyway.
+    func stop(grace: Duration) {
+        let send = state.withLock { state in
+            guard state.ended == nil, !state.stopping else { return false }
+            state.stopping = true
+            return true
+        }
+        guard send else { return }
+        Task {
+            try? await client.cancel([id])
+            try? await Task.sleep(for: max(grace, .seconds(60)))
+            self.end(.ended(.cancelled, reason: "scancel \(id) sent; SLURM did not confirm the end"))
+        }
+    }
+}
