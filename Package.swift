@@ -143,6 +143,7 @@ let package = Package(
             name: "QuillSteps",
             dependencies: [
                 "QuillCore",
+                "QuillSlurm",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -295,7 +296,8 @@ let package = Package(
         .testTarget(
             name: "QuillStepsTests",
             dependencies: [
-                "QuillSteps", "QuillCore", "QuillTesting", .product(name: "Logging", package: "swift-log"),
+                "QuillSteps", "QuillSlurm", "QuillCore", "QuillTesting",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -339,7 +341,7 @@ if let extras = Context.environment["QUILL_EXTRAS"], !extras.isEmpty, extras != 
     package.targets += [
         .executableTarget(
             name: "QuillStepsExample",
-            dependencies: ["QuillSteps", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["QuillSteps", "QuillSlurm", .product(name: "Logging", package: "swift-log")],
             path: "Examples/StepsExample",
             swiftSettings: swiftSettings
         ),

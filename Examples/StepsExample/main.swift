@@ -1,15 +1,20 @@
 // A two-stage pipeline of cached steps: a dataset, and a model trained on it.
 //
 //   QUILL_EXTRAS=1 swift run quill-steps-example [--lr 0.05] [--steps 300] [--child] [--record]
+//                                                [--executor slurm [--partition P] [--time 00:10:00] [--handle]]
 //
 // The first run computes both steps and prints a status line for each decision; the next run loads both
 // from the cache. Run eight copies at once and each step is still computed once: the others wait for it.
 // With --child the training step is computed in a child process (`quill-steps-example quill-step run
-// NAMESPACE/HASH`), the way the job queue runs steps elsewhere; --record only prints that NAMESPACE/HASH. Results live under $QUILL_STEPS_ROOT
-// (default ~/.quill/steps). QUILL_EXAMPLE_SLEEP_MS makes each create slower, and QUILL_EXAMPLE_CREATES
-// names a file that gets one line per create, for tests.
+// NAMESPACE/HASH`), the way the job queue runs steps elsewhere; --record only prints that NAMESPACE/HASH.
+// With --executor slurm it is computed in a SLURM batch job running that same command (SLURM_CONF names
+// the cluster), and this process waits for it (--handle: prints the job's id first). Results live under $QUILL_STEPS_ROOT (default
+// ~/.quill/steps). For tests: QUILL_EXAMPLE_SLEEP_MS makes each create slower, QUILL_EXAMPLE_CREATES names
+// a file that gets one line per create, QUILL_EXAMPLE_HOLD names a file the training step's create waits
+// to see removed, and QUILL_EXAMPLE_EXIT makes that create end its process with this status, as a crash.
 import Foundation
 import Logging
+import QuillSlurm
 import QuillSteps
 
 /// Points on two interleaved spirals, labelled 0 and 1.
@@ -103,6 +108,16 @@ enum Example {
         if let text = environment["QUILL_EXAMPLE_SLEEP_MS"], let milliseconds = Int64(text), milliseconds > 0 {
             try await Task.sleep(for: .milliseconds(milliseconds))
         }
+        guard name == "TrainModel" else { return }
+        if let hold = environment["QUILL_EXAMPLE_HOLD"], !hold.isEmpty {
+            let deadline = Date().addingTimeInterval(300)
+            while FileManager.default.fileExists(atPath: hold) && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        if let text = environment["QUILL_EXAMPLE_EXIT"], let status = Int32(text) {
+            exit(status)
+        }
     }
 
     static func option(_ name: String) -> String? {
@@ -131,10 +146,24 @@ if CommandLine.arguments.contains("--record") {
     exit(0)
 }
 do {
-    let model =
-        CommandLine.arguments.contains("--child")
-        ? try await StepRunner.loadOrCreateInChildProcess(step)
-        : try await step.loadOrCreate()
+    let model: TrainModel.Model
+    if CommandLine.arguments.contains("--child") {
+        model = try await StepRunner.loadOrCreateInChildProcess(step)
+    } else if Example.option("--executor") == "slurm" {
+        let executor = StepExecutor.slurm(
+            SlurmParameters(partition: Example.option("--partition"), time: Example.option("--time"))
+        )
+        if CommandLine.arguments.contains("--handle") {
+            // Starts the computation, says which SLURM job computes it, then waits for it.
+            let handle = try await step.submit(executor: executor)
+            print("SLURM job: \(handle.slurmJobID ?? "none")\(handle.submitted ? " (submitted)" : "")")
+            model = try await handle.value()
+        } else {
+            model = try await step.loadOrCreate(executor: executor)
+        }
+    } else {
+        model = try await step.loadOrCreate()
+    }
     print("\(step.swiftDescription): loss \(model.loss), weights \(model.weights)")
     print("result: \(try step.directory())")
 } catch {

@@ -101,6 +101,9 @@ public struct StepCatalog: Sendable {
         let lock = StepLock(StepDirectory(directory))
         guard FileIO.exists(lock.path) else { return nil }
         if let holder = lock.holder() {
+            // A SLURM job's lock is held while the job may run again (queued or requeued), which only SLURM
+            // knows: it counts as held.
+            if holder.slurmJob != nil { return holder.owner }
             return holder.isStale(staleAfter: staleAfter) ? nil : holder.owner
         }
         // A lock file being written or left half-written: held until it is older than `staleAfter`.

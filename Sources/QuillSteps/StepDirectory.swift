@@ -9,7 +9,7 @@ import Foundation
 /// <root>/data/<namespace folder>/<hash>/      the files create() wrote, and .quill/
 /// <root>/git/<namespace folder>/<hash>/       version-controlled results
 /// <root>/raw/                                 a shared folder for large files
-/// <result>/.quill/metadata.json, state.json, log.txt, SUCCESS, lock, guard
+/// <result>/.quill/metadata.json, state.json, log.txt, SUCCESS, lock, guard, slurm.log, slurm-job.sh
 /// ```
 ///
 /// ```swift
@@ -53,6 +53,10 @@ package struct StepDirectory: Sendable, Hashable {
     package var lock: String { quill + "/lock" }
     /// `.quill/guard`: the `flock` that serialises changes to the lock and the state.
     package var guardFile: String { quill + "/guard" }
+    /// `.quill/slurm.log`: the output of the SLURM jobs that computed the result (every run, appended).
+    package var slurmOutput: String { quill + "/slurm.log" }
+    /// `.quill/slurm-job.sh`: the batch script of the last SLURM job submitted to compute the result.
+    package var slurmScript: String { quill + "/slurm-job.sh" }
 
     /// The namespace folder holding the result.
     package var parent: String { (path as NSString).deletingLastPathComponent }

@@ -3,10 +3,33 @@ import Logging
 import QuillCore
 import Synchronization
 
-/// How `loadOrCreate` decides: load a valid result, compute a missing one under the compute lock, or wait
-/// for the process that computes it.
+/// How `loadOrCreate` decides: load a valid result, compute a missing one under the compute lock (here, or
+/// in a SLURM job it submits), or wait for the process or job that computes it.
 enum StepEngine {
     static func loadOrCreate<S: Step>(_ step: S, options: StepOptions, backend: String) async throws -> S.Output {
+        try await loadOrCreate(step, options: options, call: StepCall(backend: backend))
+    }
+
+    static func loadOrCreate<S: Step>(_ step: S, options: StepOptions, call: StepCall) async throws -> S.Output {
+        var call = call
+        guard case .loaded(let output) = try await run(step, options: options, call: &call) else {
+            preconditionFailure("a call that does not stop when pending ends loaded")
+        }
+        return output
+    }
+
+    /// What ``run(_:options:call:)`` ended with.
+    enum Progress<Output> {
+        /// The result, loaded.
+        case loaded(Output)
+        /// The result exists, not loaded; only when `call.stopWhenPending`.
+        case ready
+        /// The step is being computed by a SLURM job (this call's submission, when `call.submitted` is set,
+        /// or the one holding the lock) or by another process (`nil`); only when `call.stopWhenPending`.
+        case pending(job: String?)
+    }
+
+    static func run<S: Step>(_ step: S, options: StepOptions, call: inout StepCall) async throws -> Progress<S.Output> {
         let config = try StepEncoder.stepValue(step)
         guard case .step(let namespace, let hash, let typeName, let configuration) = config else {
             preconditionFailure("a step encodes as a step")
@@ -35,12 +58,39 @@ enum StepEngine {
         let lock = StepLock(paths)
         let started = Date()
         var announcedWait = false
+        let stopWhenPending = call.stopWhenPending
+        // A call that stops when pending only starts the computation: the caller loads the result later.
+        func loaded() async throws -> Progress<S.Output> {
+            stopWhenPending ? .ready : .loaded(try await step.load(context))
+        }
+        let backend = call.backend
+        // Computes here holding the lock; `false` when `create` was preempted in this process and is retried.
+        func create(_ holder: inout StepLock.Holder) async throws -> Bool {
+            do {
+                try await compute(
+                    step,
+                    context: context,
+                    paths: paths,
+                    lock: lock,
+                    holder: &holder,
+                    configuration: configuration,
+                    typeName: typeName,
+                    backend: backend
+                )
+            } catch is StepPreempted where !StepPreemption.isRequested {
+                status("preempted→retry")
+                return false
+            }
+            status("created→load")
+            return true
+        }
+        var jobs = JobPhases(scheduler: call.scheduler, interval: options.jobPoll)
         while true {
             try Task.checkCancellation()
             if FileIO.exists(paths.success) {
                 if try await step.validate(context) {
                     status("success→load")
-                    return try await step.load(context)
+                    return try await loaded()
                 }
                 status("invalid→create")
                 try FileIO.withLock(paths.guardFile) {
@@ -52,53 +102,111 @@ enum StepEngine {
                     }
                 }
             }
-            var holder = StepLock.Holder(token: newAttemptID(), lease: options.lease)
+            if let job = call.submitted, lock.holder()?.slurmJob != job {
+                // The job this call submitted let go of the lock without a result: it failed or was
+                // cancelled (reported here), or was preempted (submitted again below, within the maximum).
+                try endedSubmission(job: job, paths: paths, configuration: configuration)
+                call.submitted = nil
+                continue
+            }
+            var holder = StepLock.Holder(token: newAttemptID(), lease: options.lease, slurmJob: call.job?.id)
             if try lock.tryAcquire(holder) {
                 // Another process may have finished between our look and our lock.
                 if FileIO.exists(paths.success), try await step.validate(context) {
                     lock.release(holder)
                     status("success→load")
-                    return try await step.load(context)
+                    return try await loaded()
                 }
                 let previous = StepState.read(paths.state).status
-                status("\(previous == .absent ? "missing" : previous.rawValue)→create")
-                do {
-                    try await compute(
+                let from = previous == .absent ? "missing" : previous.rawValue
+                if let scheduler = call.submitTo {
+                    status("\(from)→submit")
+                    let job = try await submit(
                         step,
+                        to: scheduler,
                         context: context,
                         paths: paths,
                         lock: lock,
-                        holder: &holder,
+                        holder: holder,
                         configuration: configuration,
-                        typeName: typeName,
-                        backend: backend
+                        typeName: typeName
                     )
-                } catch is StepPreempted where !StepPreemption.isRequested {
-                    status("preempted→retry")
+                    status("submitted as SLURM job \(job)")
+                    call.submitted = job
+                    if call.stopWhenPending { return .pending(job: job) }
                     continue
                 }
-                status("created→load")
-                return try await step.load(context)
+                status("\(from)→create")
+                guard try await create(&holder) else { continue }
+                return try await loaded()
             }
-            let tookOver = try lock.breakIfStale(staleAfter: options.staleAfter) { dead in
-                var state = StepState.read(paths.state)
-                if let dead {
-                    state.update(dead.token) { attempt in
-                        attempt.status = .crashed
-                        attempt.endedAt = Date()
-                        attempt.error = "the process \(dead.owner) died or stopped renewing its lease"
+            if let job = call.job,
+                var adopted = try lock.adopt(
+                    job: job.id,
+                    token: job.token,
+                    { current in
+                        // The submission's token names its queued attempt; after a requeue it is a new attempt.
+                        StepLock.Holder(
+                            token: current.token == job.token ? current.token : newAttemptID(),
+                            lease: options.lease,
+                            slurmJob: job.id
+                        )
                     }
-                }
-                if state.status != .success { state.status = .incomplete }
-                try state.write(paths.state)
+                )
+            {
+                status("SLURM job \(job.id)→create")
+                guard try await create(&adopted) else { continue }
+                return try await loaded()
             }
+            let current = lock.holder()
+            let phase: StepJobPhase? = if let job = current?.slurmJob { await jobs.phase(of: job) } else { nil }
+            let tookOver = try lock.breakIfStale(
+                staleAfter: options.staleAfter,
+                isStale: { holder in
+                    // SLURM decides for its jobs' locks while it can be asked: a queued or requeued job runs
+                    // no process and renews nothing, and a running one may be on another machine.
+                    if let job = holder.slurmJob, job == current?.slurmJob, let phase {
+                        if case .ended = phase { return true }
+                        return false
+                    }
+                    return holder.isStale(staleAfter: options.staleAfter)
+                },
+                { dead in
+                    var state = StepState.read(paths.state)
+                    if let dead {
+                        if let job = dead.slurmJob, case .ended(let end)? = phase {
+                            recordJobEnd(&state, holder: dead, job: job, end: end)
+                        } else {
+                            state.update(dead.token) { attempt in
+                                attempt.status = .crashed
+                                attempt.endedAt = Date()
+                                attempt.error = "the process \(dead.owner) died or stopped renewing its lease"
+                            }
+                        }
+                    }
+                    if state.status != .success && state.status != .failed { state.status = .incomplete }
+                    try state.write(paths.state)
+                }
+            )
             if tookOver {
-                status("stale→takeover")
+                if case .ended(let end)? = phase {
+                    status("\(end.reason)→takeover")
+                } else {
+                    status("stale→takeover")
+                }
                 continue
             }
             if !announcedWait {
-                status("running→wait")
+                status(current?.slurmJob.map { "running in SLURM job \($0)→wait" } ?? "running→wait")
                 announcedWait = true
+            }
+            if call.stopWhenPending { return .pending(job: current?.slurmJob) }
+            if var queued = current, queued.isJobHeld, queued.slurmJob == call.submitted,
+                Date().timeIntervalSince(queued.heartbeatAt) > options.heartbeat
+            {
+                // While no runner of its job runs, the submitter keeps the lock's lease, for waiters that
+                // cannot ask SLURM.
+                _ = try? lock.renew(&queued)
             }
             let waited = Date().timeIntervalSince(started)
             if waited > options.maxWait {
@@ -123,32 +231,59 @@ enum StepEngine {
         typeName: String,
         backend: String
     ) async throws {
-        defer { lock.release(holder) }
-        let attemptID = holder.token
-        // Preempted attempts since the last one that ended otherwise: each was a retry.
-        let preempted = StepState.read(paths.state).attempts.reversed().prefix { $0.status == .preempted }.count
-        if preempted > context.options.preemptMax {
-            throw StepCreateError(
-                step: configuration.swiftSource,
-                statePath: paths.state,
-                underlying: StepPreempted(
-                    "preempted \(preempted) times, more than QUILL_STEP_PREEMPT_MAX (\(context.options.preemptMax)) allows"
-                )
-            )
+        // A preempted runner of a SLURM job hands the lock to its job, which SLURM runs again (requeue):
+        // waiters keep waiting for it instead of taking a lock nobody holds.
+        var handOverToJob = false
+        defer {
+            if handOverToJob, let job = holder.slurmJob,
+                (try? lock.replace(holder, with: .job(job, token: newAttemptID(), lease: holder.lease))) == true
+            {
+            } else {
+                lock.release(holder)
+            }
         }
+        let attemptID = holder.token
+        try checkPreemptions(
+            paths: paths,
+            configuration: configuration,
+            maximum: context.options.preemptMax,
+            setting: "QUILL_STEP_PREEMPT_MAX"
+        )
         try clearResult(paths)
         try writeMetadata(paths, context: context, configuration: configuration, typeName: typeName, recorded: [])
         try FileIO.withLock(paths.guardFile) {
             var state = StepState.read(paths.state)
-            var attempt = StepAttempt(
-                id: attemptID,
-                status: .running,
-                owner: holder.owner,
-                backend: backend,
-                startedAt: Date()
-            )
-            attempt.heartbeatAt = Date()
-            state.attempts.append(attempt)
+            if let queued = state.attempts.last, queued.id == attemptID, queued.status == .queued {
+                // The attempt a submission recorded, now running in its job.
+                state.update(attemptID) { attempt in
+                    attempt.status = .running
+                    attempt.owner = holder.owner
+                    attempt.slurmJob = holder.slurmJob ?? attempt.slurmJob
+                    attempt.heartbeatAt = Date()
+                }
+            } else {
+                if let job = holder.slurmJob {
+                    // A runner of this job that SLURM killed before it could record its end (a requeue after
+                    // SIGTERM's grace time): its attempt was preempted.
+                    for index in state.attempts.indices
+                    where state.attempts[index].slurmJob == job && state.attempts[index].status == .running {
+                        state.attempts[index].status = .preempted
+                        state.attempts[index].endedAt = Date()
+                        state.attempts[index].error =
+                            "SLURM job \(job) was requeued before the attempt recorded its end"
+                    }
+                }
+                var attempt = StepAttempt(
+                    id: attemptID,
+                    status: .running,
+                    owner: holder.owner,
+                    backend: backend,
+                    startedAt: Date()
+                )
+                attempt.heartbeatAt = Date()
+                attempt.slurmJob = holder.slurmJob
+                state.attempts.append(attempt)
+            }
             state.status = .incomplete
             try state.write(paths.state)
         }
@@ -212,12 +347,19 @@ enum StepEngine {
                 state.update(attemptID) { attempt in
                     attempt.status = preempted ? .preempted : cancelled ? .cancelled : .failed
                     attempt.endedAt = Date()
-                    attempt.error = String(describing: error)
+                    attempt.error =
+                        preempted && !(error is StepPreempted)
+                        ? "preempted: the runner got SIGTERM"
+                            + (holder.slurmJob.map { " (SLURM job \($0) requeued, preempted or cancelled)" } ?? "")
+                        : String(describing: error)
                 }
                 state.status = preempted || cancelled ? .incomplete : .failed
                 try state.write(paths.state)
             }
-            if preempted { throw error is StepPreempted ? error : StepPreempted("the runner was asked to stop") }
+            if preempted {
+                handOverToJob = holder.slurmJob != nil
+                throw error is StepPreempted ? error : StepPreempted("the runner was asked to stop")
+            }
             if cancelled { throw error }
             context.logger.info("loadOrCreate \(typeName) \(context.hash.prefix(7)) (create failed: \(error))")
             throw StepCreateError(step: configuration.swiftSource, statePath: paths.state, underlying: error)

@@ -16,24 +16,46 @@ struct StepLock {
         var pidStart: UInt64?
         var heartbeatAt: Date
         var lease: Double
+        /// The SLURM job the lock belongs to (`slurm_job_id`): the job that computes the step, whether its
+        /// process runs now (`pid` is the runner's) or not (`pid` 0: queued, or requeued after a preemption).
+        var slurmJob: String?
 
-        var owner: String { "\(host):\(pid)" }
+        /// Whether no process holds the lock: it belongs to a SLURM job that is not running its runner now.
+        var isJobHeld: Bool { pid == 0 && slurmJob != nil }
+
+        var owner: String {
+            guard let slurmJob else { return "\(host):\(pid)" }
+            return isJobHeld ? "SLURM job \(slurmJob)" : "\(host):\(pid) (SLURM job \(slurmJob))"
+        }
 
         var json: JSONValue {
-            [
+            var object: [String: JSONValue] = [
                 "token": .string(token), "host": .string(host), "pid": .int(Int(pid)),
                 "pid_start": pidStart.map { .int(Int($0)) } ?? .null,
                 "heartbeat_at": .string(Timestamp.string(heartbeatAt)), "lease_seconds": .double(lease),
             ]
+            if let slurmJob { object["slurm_job_id"] = .string(slurmJob) }
+            return .object(object)
         }
 
-        init(token: String, lease: Double) {
+        /// This process, holding the lock (inside a SLURM job when `slurmJob` is given).
+        init(token: String, lease: Double, slurmJob: String? = nil) {
             self.token = token
             host = ProcessLiveness.hostname()
             pid = getpid()
             pidStart = ProcessLiveness.startTicks(of: pid)
             heartbeatAt = Date()
             self.lease = lease
+            self.slurmJob = slurmJob
+        }
+
+        /// A SLURM job holding the lock while no process of it runs (queued, or requeued after a preemption).
+        static func job(_ slurmJob: String, token: String, lease: Double) -> Holder {
+            var holder = Holder(token: token, lease: lease, slurmJob: slurmJob)
+            holder.host = ""
+            holder.pid = 0
+            holder.pidStart = nil
+            return holder
         }
 
         init?(bytes: [UInt8]) {
@@ -46,11 +68,16 @@ struct StepLock {
             pidStart = json["pid_start"]?.intValue.map(UInt64.init)
             heartbeatAt = time
             lease = json["lease_seconds"]?.doubleValue ?? 120
+            slurmJob = json["slurm_job_id"]?.stringValue
         }
 
         /// Whether the holder is gone: its process died (same host), or it has not renewed in `staleAfter`.
+        /// For a lock that belongs to a SLURM job SLURM's answer decides instead, when SLURM can be asked
+        /// (``StepEngine``); this is the answer when it cannot.
         func isStale(staleAfter: Double, now: Date = Date()) -> Bool {
-            if host == ProcessLiveness.hostname(), !ProcessLiveness.isAlive(pid: pid, startTicks: pidStart) {
+            if pid != 0, host == ProcessLiveness.hostname(),
+                !ProcessLiveness.isAlive(pid: pid, startTicks: pidStart)
+            {
                 return true
             }
             return now.timeIntervalSince(heartbeatAt) > staleAfter
@@ -105,14 +132,47 @@ struct StepLock {
         }
     }
 
+    /// Replaces our lock with another holder (a SLURM job's, or its runner's) when it is still ours;
+    /// `false` when it is not.
+    func replace(_ holder: Holder, with next: Holder) throws -> Bool {
+        try FileIO.withLock(guardPath) {
+            guard self.holder()?.token == holder.token else { return false }
+            try FileIO.replaceAtomically(path, with: JSONWriter.bytes(next.json), durable: false)
+            return true
+        }
+    }
+
+    /// Takes over the lock for the runner of a SLURM job, when it belongs to that job (or to the submission
+    /// `token` that started it): the holder `make` builds from the current one becomes the lock's. `nil`
+    /// when the lock is free or someone else's.
+    func adopt(job: String, token: String?, _ make: (Holder) -> Holder) throws -> Holder? {
+        try FileIO.withLock(guardPath) {
+            guard let current = self.holder(), current.slurmJob == job || (token != nil && current.token == token)
+            else { return nil }
+            let next = make(current)
+            try FileIO.replaceAtomically(path, with: JSONWriter.bytes(next.json), durable: false)
+            return next
+        }
+    }
+
     /// Removes a stale lock (dead holder or expired lease) and returns the holder it removed, so its
     /// attempt can be recorded as crashed. A lock file that cannot be read is stale once it is older than
     /// `staleAfter` (a holder killed while writing it).
     func breakIfStale(staleAfter: Double, _ body: (Holder?) throws -> Void) throws -> Bool {
+        try breakIfStale(staleAfter: staleAfter, isStale: { $0.isStale(staleAfter: staleAfter) }, body)
+    }
+
+    /// Removes the lock when `isStale` says its holder is gone (asked under the guard, with the holder read
+    /// there), and calls `body` with the removed holder.
+    func breakIfStale(
+        staleAfter: Double,
+        isStale: (Holder) -> Bool,
+        _ body: (Holder?) throws -> Void
+    ) throws -> Bool {
         try FileIO.withLock(guardPath) {
             guard FileIO.exists(path) else { return false }
             if let current = holder() {
-                guard current.isStale(staleAfter: staleAfter) else { return false }
+                guard isStale(current) else { return false }
                 unlink(path)
                 try body(current)
                 return true

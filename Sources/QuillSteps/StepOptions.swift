@@ -13,6 +13,7 @@ import QuillCore
 /// | `QUILL_STEP_STALE_AFTER` | seconds since the last heartbeat after which a lock is stale | the lease |
 /// | `QUILL_STEP_MAX_WAIT` | seconds a call waits for another process before it gives up | `86400` |
 /// | `QUILL_STEP_PREEMPT_MAX` | times a preempted computation is started again | `3` |
+/// | `QUILL_STEP_JOB_POLL` | seconds between looks at the SLURM job that holds a step's lock | `5` |
 /// | `QUILL_STEP_LOG_LEVEL` | level of the status lines (`trace` … `critical`) | `info` |
 public struct StepOptions: Sendable {
     /// The folder holding `data/`, `git/` and `raw/`.
@@ -29,6 +30,8 @@ public struct StepOptions: Sendable {
     public var maxWait: Double = 86_400
     /// Times a preempted computation is retried.
     public var preemptMax: Int = 3
+    /// Seconds between looks at the state of a SLURM job that holds a step's lock (one `squeue` for all).
+    public var jobPoll: Double = 5
     /// Where status lines go (`loadOrCreate TrainModel 3fa2c1d (missing→create)`).
     public var logger: Logger
 
@@ -60,7 +63,19 @@ public struct StepOptions: Sendable {
         options.staleAfter = seconds("QUILL_STEP_STALE_AFTER") ?? options.lease
         options.maxWait = seconds("QUILL_STEP_MAX_WAIT") ?? 86_400
         options.preemptMax = environment["QUILL_STEP_PREEMPT_MAX"].flatMap(Int.init).map { max(0, $0) } ?? 3
+        options.jobPoll = seconds("QUILL_STEP_JOB_POLL") ?? 5
         return options
+    }
+
+    /// The options as the environment variables ``fromEnvironment(_:)`` reads, for a process that computes
+    /// a step for this one (a SLURM job's `quill-step run`). The log level is left to the environment.
+    package var environment: [String: String] {
+        [
+            "QUILL_STEPS_ROOT": root, "QUILL_STEP_POLL": String(pollInterval), "QUILL_STEP_LEASE": String(lease),
+            "QUILL_STEP_HEARTBEAT": String(heartbeat), "QUILL_STEP_STALE_AFTER": String(staleAfter),
+            "QUILL_STEP_MAX_WAIT": String(maxWait), "QUILL_STEP_PREEMPT_MAX": String(preemptMax),
+            "QUILL_STEP_JOB_POLL": String(jobPoll),
+        ]
     }
 
     /// The folder of one result: `<root>/data/<namespace>/<hash>` (`git/` for version-controlled steps).

@@ -122,7 +122,17 @@ public enum StepRunner: Sendable {
                 "the configuration recorded for \(reference) now hashes to \(hash); the type \(S.namespace) changed since it was recorded"
             )
         }
-        _ = try await StepEngine.loadOrCreate(step, options: options, backend: "process")
+        _ = try await StepEngine.loadOrCreate(step, options: options, call: runnerCall())
+    }
+
+    /// How `quill-step run` computes: as the runner of a SLURM job when a submission started it (it set
+    /// `QUILL_STEP_ATTEMPT`, and SLURM `SLURM_JOB_ID`), taking over the lock that job holds; else as a
+    /// plain child process.
+    static func runnerCall(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> StepCall {
+        guard let token = environment["QUILL_STEP_ATTEMPT"], !token.isEmpty,
+            let job = environment["SLURM_JOB_ID"], !job.isEmpty
+        else { return StepCall(backend: "process") }
+        return StepCall(backend: "slurm", job: StepCall.Job(id: job, token: token))
     }
 
     /// Computes a step in a child process (`executable quill-step run NAMESPACE/HASH`), waits for it, and

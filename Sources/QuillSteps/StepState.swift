@@ -39,8 +39,11 @@ public struct StepAttempt: Sendable, Hashable {
     public var status: StepAttemptStatus
     /// `host:pid` of the computing process.
     public var owner: String
-    /// What ran it: `local` (in the calling process) or `process` (`quill-step run` in a child process).
+    /// What ran it: `local` (in the calling process), `process` (`quill-step run` in a child process) or
+    /// `slurm` (`quill-step run` in a SLURM batch job).
     public var backend: String
+    /// The SLURM job that ran it (`slurm_job_id`), for the `slurm` backend.
+    public var slurmJob: String?
     /// When it started.
     public var startedAt: Date
     /// When it ended.
@@ -51,13 +54,15 @@ public struct StepAttempt: Sendable, Hashable {
     public var error: String?
 
     var json: JSONValue {
-        [
+        var object: [String: JSONValue] = [
             "id": .string(id), "status": .string(status.rawValue), "owner": .string(owner),
             "backend": .string(backend), "started_at": .string(Timestamp.string(startedAt)),
             "ended_at": endedAt.map { .string(Timestamp.string($0)) } ?? .null,
             "heartbeat_at": heartbeatAt.map { .string(Timestamp.string($0)) } ?? .null,
             "error": error.map(JSONValue.string) ?? .null,
         ]
+        if let slurmJob { object["slurm_job_id"] = .string(slurmJob) }
+        return .object(object)
     }
 
     init(id: String, status: StepAttemptStatus, owner: String, backend: String, startedAt: Date) {
@@ -81,6 +86,7 @@ public struct StepAttempt: Sendable, Hashable {
         self.endedAt = json["ended_at"]?.stringValue.flatMap(Timestamp.parse)
         self.heartbeatAt = json["heartbeat_at"]?.stringValue.flatMap(Timestamp.parse)
         self.error = json["error"]?.stringValue
+        self.slurmJob = json["slurm_job_id"]?.stringValue
     }
 }
 

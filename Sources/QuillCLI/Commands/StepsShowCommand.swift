@@ -72,7 +72,9 @@ struct StepsShowCommand: AsyncParsableCommand {
             var table = Table(headers: ["STATUS", "OWNER", "BACKEND", "STARTED", "ENDED", "ERROR"])
             for attempt in entry.info.state.attempts {
                 table.append([
-                    attempt.status.rawValue, attempt.owner, attempt.backend, Formatting.time(attempt.startedAt),
+                    attempt.status.rawValue, attempt.owner,
+                    attempt.slurmJob.map { "\(attempt.backend) job \($0)" } ?? attempt.backend,
+                    Formatting.time(attempt.startedAt),
                     Formatting.time(attempt.endedAt), attempt.error ?? "",
                 ])
             }
