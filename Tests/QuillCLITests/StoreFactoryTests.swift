@@ -151,6 +151,32 @@ struct StoreFactoryTests {
         #expect(swept["removed"] == [.string(hash)])
         #expect(swept["bytes"] == .int(bytes.count))
         #expect(!FileManager.default.fileExists(atPath: data + "/" + blob))
+
+        // Replicas share one folder of bytes outside their data folders (`quill serve --artifacts`): gc sweeps it.
+        let shared = quill.home.file("shared-artifacts")
+        let sharedBlob = shared + "/" + blob.dropFirst("artifacts/".count)
+        try FileManager.default.createDirectory(
+            atPath: (sharedBlob as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
+        #expect(FileManager.default.createFile(atPath: sharedBlob, contents: Data(bytes)))
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date().addingTimeInterval(-7200)],
+            ofItemAtPath: sharedBlob
+        )
+        let elsewhere = try quill.json(
+            "artifacts",
+            "gc",
+            "--data",
+            data,
+            "--store",
+            "sqlite://" + database,
+            "--artifacts",
+            shared,
+            "--json"
+        )
+        #expect(elsewhere["removed"] == [.string(hash)])
+        #expect(!FileManager.default.fileExists(atPath: sharedBlob))
     }
 
     @Test("serve --gc-interval-minutes sweeps unreferenced old blobs in its service group and still stops cleanly")

@@ -23,6 +23,14 @@ struct ArtifactsGCCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The server's data folder (default: $QUILL_HOME/server).", valueName: "dir"))
     var data: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The folder of artifact bytes, as given to quill serve --artifacts (default: <data>/artifacts).",
+            valueName: "dir"
+        )
+    )
+    var artifacts: String?
+
     @Option(help: ArgumentHelp("Keep bytes changed within this many minutes.", valueName: "minutes"))
     var graceMinutes: Double = 60
 
@@ -45,7 +53,13 @@ struct ArtifactsGCCommand: AsyncParsableCommand {
     func run() async throws {
         let folder = data ?? homeOptions.quillHome.path + "/server"
         let url = try StoreFactory.url(storeOptions.store, data: folder)
-        let stores = try StoreFactory.open(url, data: folder, blobs: .sharing, existence: .mustExist)
+        let stores = try StoreFactory.open(
+            url,
+            data: folder,
+            artifacts: artifacts,
+            blobs: .sharing,
+            existence: .mustExist
+        )
         let report = try await stores.whileRunning {
             try await stores.blobs.collectGarbage(
                 records: stores.backend,
