@@ -110,7 +110,7 @@ set +e
 # every asynchronous test in the process (in-process workers then miss their deadlines).
 # The MLflow and import suites that start MLflow's own server or its Python client run here too: they take both
 # cores for a minute, and timing tests beside them (graceful shutdown, job workers) missed their deadlines.
-timed='StepHeartbeatTests|SlurmJobTests|QuillStepsTests\.StepTests/|WriterTests|SlowClientTests|RunEventStreamTests|WriteStallTests|SupervisionTests|RunCommandTests|RunCommandTerminalTests|DatabaseErrorTests|JobCommandsTests|JobRaceTests|RemoteArtifactTests|SweepCommandTests|QueuedRunCommandsTests|WaitCommandTests|MLflowServerImportTests|MLflowImportTests|WhirrImportTests|MLflowCompatTests|MLflowClientTests|MLflowHistoryClientTests'
+timed='StepHeartbeatTests|SlurmJobTests|ReplicaTests|QuillStepsTests\.StepTests/|WriterTests|SlowClientTests|RunEventStreamTests|WriteStallTests|SupervisionTests|RunCommandTests|RunCommandTerminalTests|DatabaseErrorTests|JobCommandsTests|JobRaceTests|RemoteArtifactTests|SweepCommandTests|QueuedRunCommandsTests|WaitCommandTests|MLflowServerImportTests|MLflowImportTests|WhirrImportTests|MLflowCompatTests|MLflowClientTests|MLflowHistoryClientTests'
 swift test --skip-build --disable-xctest --skip "$timed" 2>&1 | tee .build/test-output.txt | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^◇ Test .* started'
 status=${PIPESTATUS[0]}
 echo "==> testing the timed suites one test at a time"

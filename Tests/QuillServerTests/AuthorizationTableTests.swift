@@ -32,7 +32,9 @@ struct AccessFixture {
         let helpers = AuthTests()
         temp = TemporaryDirectory("quill-authz")
         let url: String? = store == .postgres ? try await TestPostgres.database("authz").description : nil
-        server = try ServerProcess(data: temp.path, store: url, extraArguments: extraArguments)
+        // ServerProcess blocks until the server listens (seconds on PostgreSQL under load): off the cooperative pool.
+        let data = temp.path
+        server = try await offPool { try ServerProcess(data: data, store: url, extraArguments: extraArguments) }
         root = try await server.createUserOffPool("root")
         try await helpers.waitForAuth(server)
         ada = try await helpers.user("ada", on: server, by: root)
