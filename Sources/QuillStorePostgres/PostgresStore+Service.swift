@@ -73,6 +73,11 @@ extension PostgresStore: StoreBackend {
                 watchdog.cancel()
                 return
             } catch {
+                // A store shutting down closes its pool under the check: that is no outage to report.
+                if Task.isCancelled {
+                    watchdog.cancel()
+                    return
+                }
                 problem = QuillError(postgres: error, location: location).message
             }
             answered.withLock { $0 = true }
