@@ -34,7 +34,7 @@ struct ArtifactHardeningTests {
     @Test("marking uploads failed frees no quota: 3 of 18 uploads of 2 MiB fit a 6 MiB quota, and the disk holds 6 MiB")
     func failingDoesNotFreeQuota() async throws {
         let temp = TemporaryDirectory("quill-quota")
-        let server = try ServerProcess(data: temp.file("data"), extraArguments: ["--quota-mib", "6"])
+        let server = try await ServerProcess.start(data: temp.file("data"), extraArguments: ["--quota-mib", "6"])
         let run = try await server.newRun()
         var accepted = 0
         for index in 0..<18 {
@@ -69,7 +69,7 @@ struct ArtifactHardeningTests {
     @Test("replaced versions and deleted runs never leave more bytes on disk than the quota")
     func releasedBytesCount() async throws {
         let temp = TemporaryDirectory("quill-quota")
-        let server = try ServerProcess(data: temp.file("data"), extraArguments: ["--quota-mib", "6"])
+        let server = try await ServerProcess.start(data: temp.file("data"), extraArguments: ["--quota-mib", "6"])
         // The same path re-uploaded with new bytes: the old version is removed once the new one is stored.
         let run = try await server.newRun()
         for index in 0..<10 {
@@ -92,7 +92,7 @@ struct ArtifactHardeningTests {
     @Test("an interrupted re-upload leaves the earlier version downloadable")
     func interruptedReupload() async throws {
         let temp = TemporaryDirectory("quill-versions")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let run = try await server.newRun()
         let first = Data("version one".utf8)
         #expect(try await server.put(run, "model.bin", first).status == 200)
@@ -138,7 +138,7 @@ struct ArtifactHardeningTests {
     @Test("the announced size and hash hold for every attempt, with or without a stored version")
     func announcementHolds() async throws {
         let temp = TemporaryDirectory("quill-versions")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let run = try await server.newRun()
         let good = Data("hello".utf8)
         for stored in [false, true] {
@@ -185,7 +185,7 @@ struct ArtifactHardeningTests {
             )
         }
         #expect(FileManager.default.createFile(atPath: data + "/artifacts/tmp/upload-3", contents: bytes))
-        let server = try ServerProcess(data: data)
+        let server = try await ServerProcess.start(data: data)
         #expect(server.blobFiles == [String(hash.prefix(2)) + "/" + String(hash.dropFirst(2))])
         #expect(server.temporaryFiles == ["upload-3"])
     }
@@ -193,7 +193,7 @@ struct ArtifactHardeningTests {
     @Test("a request for several ranges gets the whole file with 200 (as documented), never a partial answer")
     func multipleRanges() async throws {
         let temp = TemporaryDirectory("quill-ranges")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let run = try await server.newRun()
         let bytes = Data("0123456789".utf8)
         #expect(try await server.put(run, "digits.txt", bytes).status == 200)

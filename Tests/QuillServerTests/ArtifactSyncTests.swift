@@ -44,7 +44,7 @@ struct ArtifactSyncTests {
         let data = TemporaryDirectory("quill-server")
         let home = TemporaryDirectory("quill-home")
         let run = try offlineRun(home: home.path)
-        let server = try ServerProcess(data: data.path)
+        let server = try await ServerProcess.start(data: data.path)
         let url = "http://127.0.0.1:\(server.port)"
 
         let first = try syncReport(url, home: home.path)
@@ -70,7 +70,7 @@ struct ArtifactSyncTests {
         let data = TemporaryDirectory("quill-server")
         let home = TemporaryDirectory("quill-home")
         let run = try offlineRun(home: home.path)
-        let server = try ServerProcess(data: data.path)
+        let server = try await ServerProcess.start(data: data.path)
         let url = "http://127.0.0.1:\(server.port)"
         _ = try syncReport(url, home: home.path)
         let elsewhere = TemporaryDirectory("quill-home")

@@ -95,7 +95,7 @@ struct ArtifactTests {
     @Test("an upload with announced size and hash round-trips; the record and the list show it")
     func roundTrip() async throws {
         let temp = TemporaryDirectory("quill-artifacts")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let run = try await server.newRun()
         let bytes = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         let hash = SHA256.hex(of: bytes)
@@ -144,7 +144,7 @@ struct ArtifactTests {
     @Test("the same bytes under two paths and two runs are stored once")
     func deduplicated() async throws {
         let temp = TemporaryDirectory("quill-artifacts")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let first = try await server.newRun()
         let second = try await server.newRun(project: "other")
         let bytes = Data(repeating: 7, count: 300_000)
@@ -162,7 +162,7 @@ struct ArtifactTests {
     @Test("single byte ranges give 206 with Content-Range; past the end gives 416")
     func ranges() async throws {
         let temp = TemporaryDirectory("quill-artifacts")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let run = try await server.newRun()
         let bytes = Data("0123456789".utf8)
         #expect(try await server.put(run, "digits.txt", bytes).status == 200)
@@ -193,7 +193,7 @@ struct ArtifactTests {
     @Test("a file over the per-file limit is refused with 413 artifact_too_large and leaves nothing behind")
     func sizeLimit() async throws {
         let temp = TemporaryDirectory("quill-artifacts")
-        let server = try ServerProcess(data: temp.file("data"), extraArguments: ["--max-artifact-mib", "1"])
+        let server = try await ServerProcess.start(data: temp.file("data"), extraArguments: ["--max-artifact-mib", "1"])
         let run = try await server.newRun()
         let (announced, body) = try await server.request(
             "POST",
@@ -216,7 +216,7 @@ struct ArtifactTests {
     @Test("a streamed body without Content-Length is cut off at the limit as it arrives")
     func sizeLimitWhileStreaming() async throws {
         let temp = TemporaryDirectory("quill-artifacts")
-        let server = try ServerProcess(data: temp.file("data"), extraArguments: ["--max-artifact-mib", "1"])
+        let server = try await ServerProcess.start(data: temp.file("data"), extraArguments: ["--max-artifact-mib", "1"])
         let run = try await server.newRun()
         let url = try #require(
             URL(string: "http://127.0.0.1:\(server.port)/api/v1/runs/\(run)/artifacts/content?path=s.bin")
@@ -235,7 +235,11 @@ struct ArtifactTests {
     @Test("two uploads in flight at once cannot share the quota's last space")
     func concurrentQuota() async throws {
         let temp = TemporaryDirectory("quill-artifacts")
-        let server = try ServerProcess(data: temp.file("data"), extraArguments: ["--quota-mib", "1"])
+        // A long body timeout keeps the first upload in flight however late this test is scheduled again.
+        let server = try await ServerProcess.start(
+            data: temp.file("data"),
+            extraArguments: ["--quota-mib", "1", "--body-timeout", "600"]
+        )
         let run = try await server.newRun()
         let size = 700_000
         let first = try RawConnection(port: server.port)
@@ -282,7 +286,7 @@ struct ArtifactTests {
     func garbageCollection() async throws {
         let temp = TemporaryDirectory("quill-artifacts")
         let data = temp.file("data")
-        let server = try ServerProcess(data: data)
+        let server = try await ServerProcess.start(data: data)
         let kept = try await server.newRun()
         let deleted = try await server.newRun()
         let shared = Data("shared bytes".utf8)
@@ -315,7 +319,7 @@ struct ArtifactTests {
     @Test("uploads past the namespace quota are refused with 507 quota_exceeded")
     func quota() async throws {
         let temp = TemporaryDirectory("quill-artifacts")
-        let server = try ServerProcess(data: temp.file("data"), extraArguments: ["--quota-mib", "1"])
+        let server = try await ServerProcess.start(data: temp.file("data"), extraArguments: ["--quota-mib", "1"])
         let run = try await server.newRun()
         #expect(try await server.put(run, "a.bin", Data(repeating: 1, count: 700_000)).status == 200)
         let refused = try await server.put(run, "b.bin", Data(repeating: 2, count: 700_000))
@@ -341,7 +345,7 @@ struct ArtifactTests {
     @Test("paths with .., absolute paths, NUL, backslashes or empty parts are refused; odd unicode is kept safely")
     func unsafePaths() async throws {
         let temp = TemporaryDirectory("quill-artifacts")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let run = try await server.newRun()
         let bad = [
             "../escape.txt", "a/../../escape.txt", "/etc/escape.txt", "a\u{0}b", "a\\..\\escape.txt", "a//b", "./a",
@@ -379,7 +383,7 @@ struct ArtifactTests {
     @Test("bytes that differ from the announced hash or size are refused and the record is failed")
     func mismatch() async throws {
         let temp = TemporaryDirectory("quill-artifacts")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let run = try await server.newRun()
         _ = try await server.request(
             "POST",
@@ -409,7 +413,7 @@ struct ArtifactTests {
     @Test("a 64 MiB file is streamed up and down")
     func large() async throws {
         let temp = TemporaryDirectory("quill-artifacts")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let run = try await server.newRun()
         let source = temp.file("large.bin")
         _ = FileManager.default.createFile(atPath: source, contents: nil)

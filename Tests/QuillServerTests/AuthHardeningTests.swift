@@ -14,7 +14,7 @@ struct AuthHardeningTests {
     @Test("single-user projects pass to the first user; nobody else can claim their namespace in any spelling")
     func namespaceTakeover() async throws {
         let temp = TemporaryDirectory("quill-takeover")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         // Single-user mode: a private project in `local`, and one under a namespace given by name.
         let created = try await server.request("POST", "/api/v1/runs", json: ["project": "secret"])
         #expect(created.status == 201)
@@ -60,7 +60,7 @@ struct AuthHardeningTests {
     @Test("an administrator cannot create projects in a namespace nobody owns, so it cannot be claimed later")
     func adminProjectsNeedAnOwnedNamespace() async throws {
         let temp = TemporaryDirectory("quill-takeover")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let root = try server.createUser("root")
         try await helpers.waitForAuth(server)
         let mallory = try await helpers.user("mallory", on: server, by: root)
@@ -89,7 +89,7 @@ struct AuthHardeningTests {
     @Test("status counts and /metrics are for administrators (and single-user mode) only")
     func globalFigures() async throws {
         let temp = TemporaryDirectory("quill-status")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         #expect(try await server.request("POST", "/api/v1/runs", json: ["project": "p"]).status == 201)
         #expect(try await server.request("GET", "/api/v1/status").body?["counts"]?["runs"] == 1)
         #expect(try await server.raw("GET", "/metrics").status == 200)
@@ -124,7 +124,7 @@ struct AuthHardeningTests {
         chmod(data + "/artifacts", 0o755)
         _ = FileManager.default.createFile(atPath: data + "/quill.db", contents: nil)
         chmod(data + "/quill.db", 0o644)
-        let server = try ServerProcess(data: data)
+        let server = try await ServerProcess.start(data: data)
         let run = try await server.newRun()
         #expect(try await server.put(run, "model.bin", Data("weights".utf8)).status == 200)
         func mode(_ path: String) -> mode_t {
@@ -143,7 +143,7 @@ struct AuthHardeningTests {
         #expect(mode(data + "/artifacts/sha256/" + String(blob.prefix(2))) == 0o700)
 
         // A fresh folder is created private as well.
-        let fresh = try ServerProcess(data: temp.file("fresh"))
+        let fresh = try await ServerProcess.start(data: temp.file("fresh"))
         #expect(try await fresh.request("POST", "/api/v1/runs", json: ["project": "p"]).status == 201)
         #expect(mode(temp.file("fresh")) == 0o700)
         #expect(mode(temp.file("fresh") + "/quill.db") == 0o600)
@@ -161,7 +161,7 @@ struct AuthHardeningTests {
             #expect(refused.status != 0, "\(host)")
             #expect(refused.stderr.contains("--insecure"), "\(host): \(refused.stderr)")
         }
-        let local = try ServerProcess(data: temp.file("data"), extraArguments: ["--host", "localhost"])
+        let local = try await ServerProcess.start(data: temp.file("data"), extraArguments: ["--host", "localhost"])
         #expect(local.port > 0)
     }
 }

@@ -18,7 +18,7 @@ struct AuthTests {
     /// root's key.
     func serverWithAdministrator() async throws -> (TemporaryDirectory, ServerProcess, String) {
         let temp = TemporaryDirectory("quill-auth")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let root = try server.createUser("root")
         try await waitForAuth(server)
         return (temp, server, root)
@@ -33,7 +33,7 @@ struct AuthTests {
     @Test("single-user mode until the first user; then writes need a valid key, and revoked keys stop working")
     func singleUserThenKeys() async throws {
         let temp = TemporaryDirectory("quill-auth")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         #expect(try await server.request("GET", "/api/v1/whoami").body?["mode"] == "single_user")
         #expect(try await server.request("POST", "/api/v1/runs", json: ["project": "p"]).status == 201)
 
@@ -251,18 +251,18 @@ struct AuthTests {
         #expect(refused.stderr.contains("--insecure"))
         #expect(refused.stderr.contains("quill users create"))
         do {
-            let insecure = try ServerProcess(data: temp.path, extraArguments: ["--host", "0.0.0.0", "--insecure"])
+            let insecure = try await ServerProcess.start(data: temp.path, extraArguments: ["--host", "0.0.0.0", "--insecure"])
             #expect(try await insecure.request("GET", "/api/v1/whoami").body?["mode"] == "single_user")
         }
-        _ = try ServerProcess(data: temp.path).createUser("ada")
-        let server = try ServerProcess(data: temp.path, extraArguments: ["--host", "0.0.0.0"])
+        _ = try await ServerProcess.start(data: temp.path).createUser("ada")
+        let server = try await ServerProcess.start(data: temp.path, extraArguments: ["--host", "0.0.0.0"])
         #expect(try await server.request("GET", "/api/v1/whoami").body?["mode"] == "anonymous")
     }
 
     @Test("quill login saves a key (mode 600) that the CLI and the SDK then use; without one they say what to set")
     func loginAndCLI() async throws {
         let temp = TemporaryDirectory("quill-auth")
-        let server = try ServerProcess(data: temp.file("server"))
+        let server = try await ServerProcess.start(data: temp.file("server"))
         let key = try server.createUser("ada")
         try await waitForAuth(server)
         let url = "http://127.0.0.1:\(server.port)"

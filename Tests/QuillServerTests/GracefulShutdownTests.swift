@@ -53,7 +53,9 @@ struct GracefulShutdownTests {
     @Test("SIGTERM lets a request in flight finish and store its batch, then the server exits 0")
     func sigtermDrains() async throws {
         let temp = TemporaryDirectory("quill-shutdown")
-        let server = try ServerProcess(data: temp.path)
+        // A long body timeout: on a loaded machine this test may be scheduled again only seconds later, and the
+        // default 30 s cut-off of a paused body would end the request it means to keep in flight.
+        let server = try await ServerProcess.start(data: temp.path, extraArguments: ["--body-timeout", "600"])
         let created = try await server.request("POST", "/api/v1/runs", json: ["project": "p"])
         let id = try #require(created.body?["id"]?.stringValue)
 
@@ -77,7 +79,7 @@ struct GracefulShutdownTests {
         #expect(server.process.terminationStatus == 0)
 
         // The batch is in the database.
-        let again = try ServerProcess(data: temp.path)
+        let again = try await ServerProcess.start(data: temp.path)
         let history = try await again.request("GET", "/api/v1/runs/\(id)/metrics?key=loss").body
         #expect(history?["points"]?.arrayValue?.first?["step"] == 7)
     }

@@ -82,7 +82,7 @@ struct IngestHardeningTests {
     @Test("extreme idx and step values answer 400 naming the field on every batch route; the server stays up")
     func extremeIntegersFuzz() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let run = try await createRun(server)
         for (offset, number) in Self.extremeNumbers.enumerated() {
             // Each case gets a fresh key, then a point without idx and step is sent after it, as the
@@ -128,7 +128,7 @@ struct IngestHardeningTests {
     @Test("extreme query parameters of history, logs and search answer 400, never 500")
     func extremeQueryParameters() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let run = try await createRun(server)
         let batch = #"{"metrics":[{"key":"loss","value":1,"step":0},{"key":"loss","value":2,"step":1}]}"#
         #expect(try await send(server, "POST", "/api/v1/runs/\(run)/batch", batch).status == 200)
@@ -176,7 +176,7 @@ struct IngestHardeningTests {
     @Test("a NUL byte in any key, value, name or link that reaches the store is refused with 400")
     func nulRefused() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let run = try await createRun(server)
         let nul = "a\u{0}b"
         let cases: [(String, String, JSONValue)] = [
@@ -214,7 +214,7 @@ struct IngestHardeningTests {
     @Test("NFC and NFD spellings of a key are one key, in batches, rows, tags, params, history and queries")
     func unicodeKeysNormalized() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let run = try await createRun(server)
         let nfc = "caf\u{E9}"
         let nfd = "cafe\u{301}"
@@ -253,7 +253,7 @@ struct IngestHardeningTests {
     @Test("queries nested or long past the caps answer 400 that says so; at the caps they run")
     func queryCaps() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let run = try await createRun(server, body: ["project": "p", "tags": ["team": "a"]])
         #expect(
             try await server.request(
@@ -317,7 +317,7 @@ struct IngestHardeningTests {
     func requestIDAndServerErrorLog() async throws {
         let temp = TemporaryDirectory("quill-server")
         let log = temp.file("server.log")
-        let server = try ServerProcess(data: temp.path, stderrPath: log)
+        let server = try await ServerProcess.start(data: temp.path, stderrPath: log)
         let run = try await createRun(server)
         let ok = try await send(server, "GET", "/healthz")
         #expect(ok.requestID?.isEmpty == false)
@@ -365,7 +365,7 @@ struct IngestHardeningTests {
     @Test("a taken run id answers the same 409 whether or not the caller may read the run")
     func runIDExistenceOracle() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let alice = try server.createUser("alice")
         let bob = try server.createUser("bob")
         let secret = try await createRun(server, key: alice, body: ["project": "private", "id": "alicerun"])
@@ -397,7 +397,7 @@ struct IngestHardeningTests {
     @Test("a final status alone sets ended_at; '+' in a query string is a space")
     func patchEndsRunAndPlusIsSpace() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let run = try await createRun(server)
         let (status, patched) = try await server.request("PATCH", "/api/v1/runs/\(run)", json: ["status": "failed"])
         #expect(status == 200)
@@ -422,7 +422,7 @@ struct IngestHardeningTests {
     func syncRowsWithoutIndexIdempotent() async throws {
         let data = TemporaryDirectory("quill-server")
         let home = TemporaryDirectory("quill-home")
-        let server = try ServerProcess(data: data.path)
+        let server = try await ServerProcess.start(data: data.path)
         let environment = [
             "QUILL_HOME": home.path, "QUILL_CAPTURE_GIT": "0", "QUILL_CAPTURE_DEPS": "0",
             "QUILL_SYSTEM_METRICS_INTERVAL": "0", "QUILL_RUN_DIR": "", "QUILL_TRACKING_URI": "",

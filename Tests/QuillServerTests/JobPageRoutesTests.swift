@@ -48,7 +48,7 @@ struct JobPageRoutesTests {
     @Test("order=queue lists queued jobs as workers claim them: highest priority first, then the oldest")
     func queueOrder() async throws {
         let temp = TemporaryDirectory("quill-job-order")
-        let server = try ServerProcess(data: temp.file("data"), extraArguments: ["--local-workers", "0"])
+        let server = try await ServerProcess.start(data: temp.file("data"), extraArguments: ["--local-workers", "0"])
         var ids: [Int] = []
         for priority in [0, 5, 0, 9, 5] {
             let body: JSONValue = ["project": "q", "argv": ["true"], "priority": .int(priority)]

@@ -11,7 +11,7 @@ struct OpenAPITests {
     )
     func documentMatchesResponses() async throws {
         let temp = TemporaryDirectory("quill-openapi")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         var recorded: [JSONValue] = []
         var key: String?
         func call(_ method: String, _ path: String, template: String, json: JSONValue? = nil) async throws -> JSONValue?
@@ -283,7 +283,7 @@ struct OpenAPITests {
                 "\(created.stdout)\(created.stderr)"
             )
         }
-        let server = try ServerProcess(data: data)
+        let server = try await ServerProcess.start(data: data)
         let url = "http://127.0.0.1:\(server.port)"
         let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Interop").path

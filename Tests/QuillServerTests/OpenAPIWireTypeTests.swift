@@ -142,7 +142,7 @@ struct OpenAPIWireTypeTests {
     @Test("every request and response schema has the wire type's properties, required set and nulls")
     func schemasMatchTypes() async throws {
         let temp = TemporaryDirectory("quill-openapi-types")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let document = try #require(try await server.request("GET", "/api/v1/openapi.json").body)
         for entry in Self.entries {
             let schema = try #require(entry.schema(document).map { Self.flatten($0, document) }, "\(entry.name)")
@@ -185,7 +185,7 @@ struct OpenAPIWireTypeTests {
     @Test("the answers the server sends decode into their wire types")
     func answersDecode() async throws {
         let temp = TemporaryDirectory("quill-openapi-answers")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let decoder = APIDecoder()
         let run = try await server.request("POST", APIPath.runs, json: ["project": "Vision", "parent": nil])
         #expect(run.status == 201)
@@ -533,7 +533,7 @@ struct BatchFastPathTests {
     @Test("a metrics batch stores the same points through MetricBatchDecoder as through APIBatch")
     func fastAndGeneralPathsAgree() async throws {
         let temp = TemporaryDirectory("quill-batch-paths")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         // The shape the SDK's transcoder writes: key, value, step, idx, timestamp; numbers as written.
         let items = [
             #"{"key":"loss","value":0.5,"step":0,"idx":0,"timestamp":"2026-11-24T16:20:01.000001Z"}"#,
@@ -567,7 +567,7 @@ struct BatchFastPathTests {
     @Test("a rows batch (metrics.jsonl lines) stores the same points through the fast decoder as through APIBatch")
     func rowsPathsAgree() async throws {
         let temp = TemporaryDirectory("quill-batch-rows")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let rows = [
             #"{"_idx":0,"_timestamp":"2026-11-24T16:20:01.25Z","step":0,"loss":0.5,"acc":"NaN","note":null}"#,
             #"{"_idx":1,"step":null,"_timestamp":null,"loss":1e300,"e\#u{301}":-2}"#,

@@ -589,7 +589,7 @@ struct RunEventStreamTests {
     @Test("SIGTERM closes open streams, so `quill serve` still stops at once and exits 0")
     func shutdownEndsStreams() async throws {
         let temp = TemporaryDirectory("quill-events-shutdown")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let created = try await server.request("POST", "/api/v1/runs", json: ["project": "p"])
         let id = try #require(created.body?["id"]?.stringValue)
         let client = try EventStreamClient(port: server.port, path: "/api/v1/runs/\(id)/events")

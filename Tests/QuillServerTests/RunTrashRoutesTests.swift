@@ -12,7 +12,7 @@ struct RunTrashRoutesTests {
     @Test("a run in the trash leaves the listing and the search, reads by id with deleted_at; restored, it is back")
     func deletedRunsLeaveSearches() async throws {
         let temp = TemporaryDirectory("quill-server-trash")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         var ids: [String] = []
         for index in 0..<3 {
             let (status, run) = try await server.request(
@@ -53,7 +53,7 @@ struct RunTrashRoutesTests {
     @Test("the projects listing leaves out projects in the trash; their runs still read by id")
     func deletedProjectsLeaveTheListing() async throws {
         let temp = TemporaryDirectory("quill-server-trash")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let (_, run) = try await server.request("POST", "/api/v1/runs", json: ["project": "Gone"])
         let runID = try #require(run?["id"]?.stringValue)
         _ = try await server.request("POST", "/api/v1/projects", json: ["name": "Kept"])

@@ -21,7 +21,7 @@ struct ServerAPITests {
     @Test("projects: get-or-create by display name, list, get, visibility")
     func projects() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let (status, first) = try await server.request("POST", "/api/v1/projects", json: ["name": "Image Classifier"])
         #expect(status == 200)
         #expect(first?["slug"] == "image-classifier")
@@ -50,7 +50,7 @@ struct ServerAPITests {
     @Test("runs: create with a dashboard URL, get, update, delete; names get suffixes")
     func runs() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let id = try await createRun(server, name: "baseline", config: ["lr": 0.01])
         let second = try await server.request("POST", "/api/v1/runs", json: ["project": "Vision", "name": "baseline"])
         #expect(second.body?["name"] == "baseline_1")
@@ -74,7 +74,7 @@ struct ServerAPITests {
     @Test("the batch endpoint stores metrics, rows, params, tags, links and logs; a repeated sync stores nothing twice")
     func batch() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let id = try await createRun(server)
         let rows: [JSONValue] = (0..<100).map { index in
             [
@@ -132,7 +132,7 @@ struct ServerAPITests {
     @Test("a log is followed from its end: tail gives the last lines, after=next only what came since")
     func followLog() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let id = try await createRun(server)
         let first: JSONValue = ["logs": .array((1...25).map { ["message": .string("line \($0)")] })]
         #expect(try await server.request("POST", "/api/v1/runs/\(id)/batch", json: first).status == 200)
@@ -158,7 +158,7 @@ struct ServerAPITests {
     @Test("several histories in one answer: each as the single-key route writes it, in the order asked")
     func histories() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let id = try await createRun(server)
         let metrics: [JSONValue] = (0..<300).flatMap { step -> [JSONValue] in
             [
@@ -198,7 +198,7 @@ struct ServerAPITests {
     @Test("metric history by step range and downsampled to a bound that keeps the spike")
     func history() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let id = try await createRun(server)
         let metrics: [JSONValue] = (0..<5000).map { step in
             [
@@ -236,7 +236,7 @@ struct ServerAPITests {
     @Test("a metrics-only batch (decoded straight from bytes) stores what the general parser stores")
     func batchFastPathMatchesGeneralPath() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let metrics: [JSONValue] = [
             ["key": "loss", "value": 0.25, "step": 1, "idx": 0, "timestamp": "2026-11-24T16:20:01.123456Z"],
             ["key": "loss", "value": "NaN", "step": 2, "idx": 1],
@@ -280,7 +280,7 @@ struct ServerAPITests {
     @Test("search with the query language, sorting and cursor pages; a bad query points at the column")
     func search() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         for (index, lr) in [0.1, 0.01, 0.001].enumerated() {
             let id = try await createRun(server, name: "r\(index)", config: ["lr": .double(lr)])
             _ = try await server.request(
@@ -309,7 +309,7 @@ struct ServerAPITests {
     @Test("status, healthz and Prometheus metrics")
     func status() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         _ = try await createRun(server)
         let health = try await server.request("GET", "/healthz")
         #expect(health.status == 200)
@@ -330,7 +330,7 @@ struct ServerBadInputTests {
     @Test("malformed JSON, wrong types, unknown fields, unknown runs and oversized bodies get clear errors")
     func badInput() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path, extraArguments: ["--max-body-mib", "1"])
+        let server = try await ServerProcess.start(data: temp.path, extraArguments: ["--max-body-mib", "1"])
         let (_, created) = try await server.request("POST", "/api/v1/runs", json: ["project": "p"])
         let id = try #require(created?["id"]?.stringValue)
         let cases: [(JSONValue?, [UInt8]?, Int, String)] = [
@@ -380,7 +380,7 @@ struct ServerBadInputTests {
     @Test("100 concurrent writers to one run lose nothing")
     func concurrentWriters() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let (_, created) = try await server.request("POST", "/api/v1/runs", json: ["project": "p"])
         let id = try #require(created?["id"]?.stringValue)
         try await withThrowingTaskGroup(of: Int.self) { group in
@@ -405,7 +405,7 @@ struct ServerBadInputTests {
     @Test("a server killed with SIGKILL during ingest keeps every batch it acknowledged")
     func killedDuringIngest() async throws {
         let temp = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: temp.path)
+        let server = try await ServerProcess.start(data: temp.path)
         let (_, created) = try await server.request("POST", "/api/v1/runs", json: ["project": "p"])
         let id = try #require(created?["id"]?.stringValue)
         let acknowledged = Acknowledged()
@@ -435,7 +435,7 @@ struct ServerBadInputTests {
         server.kill(SIGKILL)
         _ = await writer.result
         let count = acknowledged.value
-        let restarted = try ServerProcess(data: temp.path)
+        let restarted = try await ServerProcess.start(data: temp.path)
         let (_, history) = try await restarted.request("GET", "/api/v1/runs/\(id)/metrics?key=loss")
         let stored = history?["total_points"]?.intValue ?? -1
         #expect(stored >= count, "acknowledged \(count), stored \(stored)")

@@ -43,6 +43,20 @@ final class ServerProcess: @unchecked Sendable {
         port = try ServeOutput.listeningPort(from: pipe.fileHandleForReading)
     }
 
+    /// Starts a server as ``init(data:store:extraArguments:stderrPath:)`` does, waiting for it to listen off Swift's
+    /// cooperative pool: that pool has one thread per core (two here), and a test blocked on a starting server
+    /// stalls every other test's timers and requests behind it (seen as missed deadlines in the parallel CI run).
+    static func start(
+        data: String,
+        store: String? = nil,
+        extraArguments: [String] = [],
+        stderrPath: String? = nil
+    ) async throws -> ServerProcess {
+        try await offPool {
+            try ServerProcess(data: data, store: store, extraArguments: extraArguments, stderrPath: stderrPath)
+        }
+    }
+
     deinit {
         if process.isRunning {
             process.terminate()

@@ -94,7 +94,7 @@ struct SlowClientTests {
     @Test("a header sent a byte at a time is cut off after --header-timeout with 408, and so is a silent connection")
     func slowlorisHeader() async throws {
         let temp = TemporaryDirectory("quill-slow")
-        let server = try ServerProcess(data: temp.path, extraArguments: Self.shortTimeouts)
+        let server = try await ServerProcess.start(data: temp.path, extraArguments: Self.shortTimeouts)
         let request = Array(
             "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + String(repeating: "a", count: 200)
         )
@@ -130,7 +130,7 @@ struct SlowClientTests {
         let temp = TemporaryDirectory("quill-slow")
         // A longer idle timeout than the other tests', so that a loaded machine's scheduling delays between the
         // busy connection's requests (0.3 s apart, paced on a Dispatch thread) stay far below it.
-        let server = try ServerProcess(
+        let server = try await ServerProcess.start(
             data: temp.path,
             extraArguments: ["--header-timeout", "5", "--idle-timeout", "5", "--body-timeout", "5"]
         )
@@ -166,7 +166,7 @@ struct SlowClientTests {
     @Test("a stalled upload or batch is cut off after --body-timeout and nothing of it is stored; a slow one is not")
     func stalledBody() async throws {
         let temp = TemporaryDirectory("quill-slow")
-        let server = try ServerProcess(data: temp.path, extraArguments: Self.shortTimeouts)
+        let server = try await ServerProcess.start(data: temp.path, extraArguments: Self.shortTimeouts)
         let created = try await server.request("POST", "/api/v1/runs", json: ["project": "p"])
         let id = try #require(created.body?["id"]?.stringValue)
 
@@ -219,7 +219,7 @@ struct SlowClientTests {
     @Test("over --max-connections a new connection is answered 503 at once; the others work; then service resumes")
     func connectionLimit() async throws {
         let temp = TemporaryDirectory("quill-slow")
-        let server = try ServerProcess(data: temp.path, extraArguments: ["--max-connections", "3"])
+        let server = try await ServerProcess.start(data: temp.path, extraArguments: ["--max-connections", "3"])
         var held: [RawConnection] = []
         for _ in 0..<3 {
             let connection = try RawConnection(port: server.port)

@@ -59,7 +59,7 @@ struct SyncSpeedTests {
     @Test("a 50,000-point run syncs once with every value exact (NaN, ±Infinity, extremes); again sends nothing")
     func largeRunExact() async throws {
         let data = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: data.path)
+        let server = try await ServerProcess.start(data: data.path)
         // Plain lines, lines Python writes with bare NaN/Infinity, lines without `_idx`, escaped keys,
         // non-numeric members, and extreme doubles.
         let script = """
@@ -120,7 +120,7 @@ struct SyncSpeedTests {
     @Test("a malformed line stops the upload there, named by its line number; once fixed, the rest follows")
     func malformedLineStops() async throws {
         let data = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: data.path)
+        let server = try await ServerProcess.start(data: data.path)
         let script = """
             import os
             path = os.path.join(os.environ["QUILL_RUN_DIR"], "metrics.jsonl")
@@ -157,7 +157,7 @@ struct SyncSpeedTests {
     )
     func refusedBatchWithAnotherInFlight() async throws {
         let data = TemporaryDirectory("quill-server")
-        let server = try ServerProcess(data: data.path)
+        let server = try await ServerProcess.start(data: data.path)
         // 30,000 rows of one metric: three batches of 10,000 points, sent two at a time. Row 15,000 has a
         // step the server refuses (outside MetricBounds), so the middle batch fails while the last may be
         // stored.

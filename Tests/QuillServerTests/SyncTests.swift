@@ -31,7 +31,7 @@ struct SyncTests {
     func streaming() async throws {
         let data = TemporaryDirectory("quill-server")
         let home = TemporaryDirectory("quill-home")
-        let server = try ServerProcess(data: data.path)
+        let server = try await ServerProcess.start(data: data.path)
         let result = try quill(
             ["demo", "--steps", "40", "--delay-ms", "1", "--name", "streamed"],
             environment(home: home.path, server: "http://127.0.0.1:\(server.port)")
@@ -72,7 +72,7 @@ struct SyncTests {
             """.utf8
         ).write(to: URL(fileURLWithPath: home.path + "/runs/\(runFolder)/system.jsonl"))
 
-        let server = try ServerProcess(data: data.path)
+        let server = try await ServerProcess.start(data: data.path)
         let url = "http://127.0.0.1:\(server.port)"
         let first = try quill(["sync", "--all", "--server", url, "--json"], environment(home: home.path, server: nil))
         #expect(first.status == 0, "\(first.stderr)")
@@ -99,7 +99,7 @@ struct SyncTests {
     func readersAgainstServer() async throws {
         let data = TemporaryDirectory("quill-server")
         let home = TemporaryDirectory("quill-home")
-        let server = try ServerProcess(data: data.path)
+        let server = try await ServerProcess.start(data: data.path)
         let url = "http://127.0.0.1:\(server.port)"
         for (name, lr) in [("a", "0.01"), ("b", "0.05")] {
             let result = try quill(

@@ -11,8 +11,8 @@ struct WhirrRoutesTests {
     static let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Interop")
 
-    func server(_ temp: TemporaryDirectory) throws -> ServerProcess {
-        try ServerProcess(data: temp.file("data"), extraArguments: ["--local-workers", "0"])
+    func server(_ temp: TemporaryDirectory) async throws -> ServerProcess {
+        try await ServerProcess.start(data: temp.file("data"), extraArguments: ["--local-workers", "0"])
     }
 
     func submit(_ server: ServerProcess, _ argv: [String] = ["true"]) async throws -> Int {
@@ -28,7 +28,7 @@ struct WhirrRoutesTests {
     @Test("concurrent claims from many workers answer 200, never hand one job to two workers, and strand none")
     func concurrentClaimsAreAtomic() async throws {
         let temp = TemporaryDirectory("quill-whirr-claims")
-        let server = try server(temp)
+        let server = try await server(temp)
         var submitted: Set<Int> = []
         for _ in 0..<24 { submitted.insert(try await submit(server)) }
         let claims = try await withThrowingTaskGroup(of: [(Int, Int?)].self) { group in
@@ -65,7 +65,7 @@ struct WhirrRoutesTests {
     @Test("errors come in whirr's shapes: 404 and 403 details, 405, 422 lists, an unknown route")
     func errorsHaveWhirrsShapes() async throws {
         let temp = TemporaryDirectory("quill-whirr-errors")
-        let server = try server(temp)
+        let server = try await server(temp)
         let id = try await submit(server)
         let missing = try await server.request("GET", "/whirr/api/v1/jobs/987654321")
         #expect(missing.status == 404)
@@ -130,7 +130,7 @@ struct WhirrRoutesTests {
     @Test("a running job cancelled through whirr's API is reported at the next heartbeat and ends cancelled")
     func cancelReachesTheHeartbeat() async throws {
         let temp = TemporaryDirectory("quill-whirr-cancel")
-        let server = try server(temp)
+        let server = try await server(temp)
         let id = try await submit(server, ["sleep", "100"])
         _ = try await server.request("POST", "/whirr/api/v1/jobs/claim", json: ["worker_id": "w"])
         let cancel = try await server.request("POST", "/whirr/api/v1/jobs/\(id)/cancel")
@@ -155,7 +155,7 @@ struct WhirrRoutesTests {
     @Test("each heartbeat imports only what the whirr run folder gained: metrics and output, none twice")
     func heartbeatsImportIncrementally() async throws {
         let temp = TemporaryDirectory("quill-whirr-import")
-        let server = try server(temp)
+        let server = try await server(temp)
         let id = try await submit(server, ["sleep", "100"])
         _ = try await server.request("POST", "/whirr/api/v1/jobs/claim", json: ["worker_id": "w"])
         let runID = try #require(try await server.request("GET", "/api/v1/jobs/\(id)").body?["run_id"]?.stringValue)
@@ -218,7 +218,7 @@ struct WhirrRoutesTests {
     )
     func whirrWorkerRunsQuillJobs() async throws {
         let temp = TemporaryDirectory("quill-whirr-worker")
-        let server = try server(temp)
+        let server = try await server(temp)
         let python = try #require(Self.python)
         let result = try await BuiltProducts.runOffPool(
             python,
@@ -247,7 +247,7 @@ struct WhirrRoutesTests {
     func whirrClientReadsQuillWorkerRuns() async throws {
         let temp = TemporaryDirectory("quill-whirr-quill-worker")
         // The embedded worker runs the job: nothing is written to whirr's run folder.
-        let server = try ServerProcess(data: temp.file("data"), extraArguments: ["--local-workers", "1"])
+        let server = try await ServerProcess.start(data: temp.file("data"), extraArguments: ["--local-workers", "1"])
         let result = try await BuiltProducts.runOffPool(
             try #require(Self.python),
             [
@@ -276,7 +276,7 @@ struct WhirrRoutesTests {
     )
     func whirrWorkerRunsSwiftSDKJob() async throws {
         let temp = TemporaryDirectory("quill-whirr-sdk")
-        let server = try server(temp)
+        let server = try await server(temp)
         let id = try await submit(server, [BuiltProducts.path("quill-sdk-example"), "--steps", "20"])
         let worker = Process()
         worker.executableURL = URL(fileURLWithPath: try #require(Self.python)).deletingLastPathComponent()
@@ -325,7 +325,7 @@ struct WhirrRoutesTests {
     )
     func sharedSmokeTest() async throws {
         let temp = TemporaryDirectory("quill-whirr-smoke")
-        let server = try server(temp)
+        let server = try await server(temp)
         let result = try await BuiltProducts.runOffPool(
             try #require(Self.python),
             [Self.smoke, "--url", "http://127.0.0.1:\(server.port)/whirr"]

@@ -11,7 +11,7 @@ struct MLflowArtifactAuthTests {
     @Test("reads of a run the caller may not read are 404, writes 404, 403 or 401 as Quill's API answers them")
     func accessRules() async throws {
         let temp = TemporaryDirectory("quill-mlflow-artifact-auth")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let root = try server.createUser("root", admin: true)
         try await AuthTests().waitForAuth(server)
         let ada = try await AuthTests().user("ada", on: server, by: root)

@@ -66,7 +66,7 @@ struct MLflowArtifactTests {
 
     static func fixture(_ label: String) async throws -> Fixture {
         let temp = TemporaryDirectory(label)
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let run = try await server.newRun(project: "artifacts")
         let experiment = try await server.experimentID(of: run)
         return Fixture(temp: temp, server: server, run: run, experiment: experiment)
@@ -300,7 +300,7 @@ struct MLflowArtifactTests {
     )
     func limitsAndQuota() async throws {
         let temp = TemporaryDirectory("quill-mlflow-artifacts-limits")
-        let server = try ServerProcess(
+        let server = try await ServerProcess.start(
             data: temp.file("data"),
             extraArguments: ["--max-artifact-mib", "1", "--quota-mib", "2"]
         )

@@ -12,7 +12,7 @@ struct MLflowAuthTests {
     )
     func accessRules() async throws {
         let temp = TemporaryDirectory("quill-mlflow-auth")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         // The first user is an administrator (who reads everything): the two users here come after.
         _ = try server.createUser("root", admin: true)
         let aliceKey = try server.createUser("alice")

@@ -25,7 +25,7 @@ struct MLflowClientTests {
     @Test("the client's workflows run unchanged on a single-user server", .timeLimit(.minutes(5)))
     func singleUser() async throws {
         let temp = TemporaryDirectory("quill-mlflow-client")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         guard let seen = try await runWorkflow(server) else { return }
         // What the client logged is Quill's run: the nested run's parent is recorded.
         let parent = try #require(seen["parent"]?.stringValue)
@@ -38,7 +38,7 @@ struct MLflowClientTests {
     @Test("the client's workflows run with MLFLOW_TRACKING_TOKEN on a server with users", .timeLimit(.minutes(5)))
     func withToken() async throws {
         let temp = TemporaryDirectory("quill-mlflow-client-auth")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let key = try server.createUser("trainer")
         guard let seen = try await runWorkflow(server, token: key) else { return }
         let api = MLflowAPI(server, credential: .bearer(key))

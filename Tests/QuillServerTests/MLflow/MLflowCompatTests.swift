@@ -74,7 +74,7 @@ struct MLflowCompatTests {
     @Test("the MLflow compatibility suite passes against quill serve", .timeLimit(.minutes(10)))
     func compatibilitySuite() async throws {
         let temp = TemporaryDirectory("quill-mlflow-compat")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         try await runSuite(server, atLeast: 84)
     }
 
@@ -84,7 +84,7 @@ struct MLflowCompatTests {
     )
     func compatibilitySuiteWithAuth() async throws {
         let temp = TemporaryDirectory("quill-mlflow-compat-auth")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let key = try server.createUser("ada")
         try await runSuite(
             server,
@@ -120,7 +120,7 @@ struct MLflowCompatTests {
     )
     func sharedSmokeTest() async throws {
         let temp = TemporaryDirectory("quill-mlflow-smoke")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let result = try await BuiltProducts.runOffPool(
             try Self.requirePython(),
             [Self.smoke, "http://127.0.0.1:\(server.port)"],

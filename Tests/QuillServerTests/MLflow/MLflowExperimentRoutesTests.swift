@@ -7,14 +7,14 @@ import Testing
 /// answers them (an experiment is a Quill project).
 @Suite("MLflow's experiments API")
 struct MLflowExperimentRoutesTests {
-    func server(_ temp: TemporaryDirectory) throws -> ServerProcess {
-        try ServerProcess(data: temp.file("data"))
+    func server(_ temp: TemporaryDirectory) async throws -> ServerProcess {
+        try await ServerProcess.start(data: temp.file("data"))
     }
 
     @Test("the Default experiment is \"0\" from the start, by id and by name")
     func defaultExperiment() async throws {
         let temp = TemporaryDirectory("quill-mlflow-default")
-        let api = MLflowAPI(try server(temp))
+        let api = MLflowAPI(try await server(temp))
         let (status, body) = try await api.get("experiments/get", [("experiment_id", "0")])
         #expect(status == 200, "\(body)")
         let experiment = body["experiment"] ?? .null
@@ -33,7 +33,7 @@ struct MLflowExperimentRoutesTests {
     @Test("create, get and get-by-name answer MLflow's shapes; a taken name is RESOURCE_ALREADY_EXISTS")
     func createAndGet() async throws {
         let temp = TemporaryDirectory("quill-mlflow-experiments")
-        let api = MLflowAPI(try server(temp))
+        let api = MLflowAPI(try await server(temp))
         let created = try await api.post(
             "experiments/create",
             ["name": "vision", "unknown_member": ["ignored": true], "artifact_location": ""]
@@ -92,7 +92,7 @@ struct MLflowExperimentRoutesTests {
     @Test("tags and an artifact location given at creation are shown back; the location's tag is hidden")
     func createWithTags() async throws {
         let temp = TemporaryDirectory("quill-mlflow-experiment-tags")
-        let api = MLflowAPI(try server(temp))
+        let api = MLflowAPI(try await server(temp))
         let created = try await api.post(
             "experiments/create",
             [
@@ -121,7 +121,7 @@ struct MLflowExperimentRoutesTests {
     @Test("set-experiment-tag, delete-experiment-tag, update (rename), delete and restore with its runs")
     func changeExperiments() async throws {
         let temp = TemporaryDirectory("quill-mlflow-experiment-changes")
-        let api = MLflowAPI(try server(temp))
+        let api = MLflowAPI(try await server(temp))
         let id = try await api.createExperiment("first")
         let run = try await api.createRun(id)
 
@@ -202,7 +202,7 @@ struct MLflowExperimentRoutesTests {
     @Test("search pages experiments, filters by view type and orders by MLflow's default")
     func searchExperiments() async throws {
         let temp = TemporaryDirectory("quill-mlflow-experiment-search")
-        let api = MLflowAPI(try server(temp))
+        let api = MLflowAPI(try await server(temp))
         var ids: [String] = []
         for name in ["a", "b", "c"] {
             ids.append(try await api.createExperiment(name))

@@ -18,7 +18,7 @@ struct MLflowHistoryClientTests {
     func historyAndArtifacts() async throws {
         guard let python = MLflowPython.interpreter() else { return }
         let temp = TemporaryDirectory("quill-mlflow-history-client")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let run = try await server.newRun(project: "client")
         let base = Int64(1_790_000_000_000)
         var points = (0..<60_000).map { index in
@@ -114,7 +114,7 @@ struct MLflowHistoryClientTests {
     func fluentWorkflow() async throws {
         guard let python = MLflowPython.interpreter() else { return }
         let temp = TemporaryDirectory("quill-mlflow-fluent")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let work = temp.file("work")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let result = try await BuiltProducts.runOffPool(

@@ -145,7 +145,7 @@ struct MLflowHistoryTests {
     @Test("every point comes back in MLflow's order (time, step, value), NaN and infinities as strings")
     func wholeHistoryInMLflowOrder() async throws {
         let temp = TemporaryDirectory("quill-mlflow-history")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let run = try await server.newRun(project: "history")
         // Logged out of time order, with ties on time broken by step, then by value.
         let logged = [
@@ -178,7 +178,7 @@ struct MLflowHistoryTests {
     @Test("pages: in-order histories page by index, out-of-order ones by offset; both give every point once")
     func pagesFollowTokens() async throws {
         let temp = TemporaryDirectory("quill-mlflow-history-pages")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let ordered = try await server.newRun(project: "history")
         let inOrder = (0..<2_500).map {
             HistoryPoint(milliseconds: Self.base + Int64($0), step: Int64($0), value: Double($0) / 7)
@@ -214,7 +214,7 @@ struct MLflowHistoryTests {
     @Test("every integer and token of get-history at its extremes answers MLflow's code, never a 5xx")
     func historyExtremes() async throws {
         let temp = TemporaryDirectory("quill-mlflow-history-extremes")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let run = try await server.newRun(project: "history")
         let logged = (0..<5).map { HistoryPoint(milliseconds: Self.base + Int64($0), step: Int64($0), value: 1) }
         try await server.logLoss(run, logged)
@@ -295,7 +295,7 @@ struct MLflowHistoryTests {
     @Test("bulk-interval samples as MLflow's SQL store: NTILE buckets' first points and the last point, per run")
     func bulkIntervalSamples() async throws {
         let temp = TemporaryDirectory("quill-mlflow-bulk")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let first = try await server.newRun(project: "history")
         let second = try await server.newRun(project: "history")
         let points = (0..<10).map {
@@ -359,7 +359,7 @@ struct MLflowHistoryTests {
     @Test("logged-models/search finds nothing and runs/outputs is accepted, in MLflow's shapes and errors")
     func loggedModels() async throws {
         let temp = TemporaryDirectory("quill-mlflow-models")
-        let server = try ServerProcess(data: temp.file("data"))
+        let server = try await ServerProcess.start(data: temp.file("data"))
         let run = try await server.newRun(project: "history")
         let search = try await server.mlflow(
             "POST",

@@ -7,8 +7,8 @@ import Testing
 /// them (an MLflow run is a Quill run).
 @Suite("MLflow's runs API")
 struct MLflowRunRoutesTests {
-    func server(_ temp: TemporaryDirectory) throws -> ServerProcess {
-        try ServerProcess(data: temp.file("data"))
+    func server(_ temp: TemporaryDirectory) async throws -> ServerProcess {
+        try await ServerProcess.start(data: temp.file("data"))
     }
 
     @Test(
@@ -16,7 +16,7 @@ struct MLflowRunRoutesTests {
     )
     func createRun() async throws {
         let temp = TemporaryDirectory("quill-mlflow-create-run")
-        let api = MLflowAPI(try server(temp))
+        let api = MLflowAPI(try await server(temp))
         let experiment = try await api.createExperiment("runs")
         let created = try await api.post(
             "runs/create",
@@ -73,7 +73,7 @@ struct MLflowRunRoutesTests {
     @Test("log-metric, log-parameter, log-batch and set-tag show in runs/get; NaN and infinities as strings")
     func logAndRead() async throws {
         let temp = TemporaryDirectory("quill-mlflow-log")
-        let api = MLflowAPI(try server(temp))
+        let api = MLflowAPI(try await server(temp))
         let experiment = try await api.createExperiment("logging")
         let id = try await api.createRun(experiment, name: "logged")
         let run: JSONValue = .string(id)
@@ -201,7 +201,7 @@ struct MLflowRunRoutesTests {
     @Test("log-batch takes 1,000 metrics, 100 params and 100 tags and refuses one more of each")
     func batchLimits() async throws {
         let temp = TemporaryDirectory("quill-mlflow-limits")
-        let api = MLflowAPI(try server(temp))
+        let api = MLflowAPI(try await server(temp))
         let id = try await api.createRun(try await api.createExperiment("limits"))
         func metrics(_ count: Int, _ prefix: String = "m") -> JSONValue {
             .array(
@@ -258,7 +258,7 @@ struct MLflowRunRoutesTests {
     @Test("int64 extremes in times and steps never answer a 5xx")
     func int64Extremes() async throws {
         let temp = TemporaryDirectory("quill-mlflow-extremes")
-        let api = MLflowAPI(try server(temp))
+        let api = MLflowAPI(try await server(temp))
         let id = try await api.createRun(try await api.createExperiment("extremes"))
         let run: JSONValue = .string(id)
         let max = JSONValue.int(Int(Int64.max))
@@ -298,7 +298,7 @@ struct MLflowRunRoutesTests {
     @Test("update sets status, end time and name (with its tag); set-tag mlflow.runName renames")
     func updateRun() async throws {
         let temp = TemporaryDirectory("quill-mlflow-update")
-        let api = MLflowAPI(try server(temp))
+        let api = MLflowAPI(try await server(temp))
         let id = try await api.createRun(try await api.createExperiment("updates"), name: "before")
         let updated = try await api.post(
             "runs/update",
@@ -335,7 +335,7 @@ struct MLflowRunRoutesTests {
     @Test("delete and restore are soft; a deleted run refuses writes; params never change; delete-tag")
     func lifecycleAndParams() async throws {
         let temp = TemporaryDirectory("quill-mlflow-lifecycle")
-        let api = MLflowAPI(try server(temp))
+        let api = MLflowAPI(try await server(temp))
         let id = try await api.createRun(try await api.createExperiment("lifecycle"))
         let run: JSONValue = .string(id)
         #expect(try await api.post("runs/log-parameter", ["run_id": run, "key": "lr", "value": "0.1"]).status == 200)

@@ -10,7 +10,7 @@ struct MLflowSearchRoutesTests {
     @Test("runs/search reads the named experiments, honours run_view_type and filters, pages, and checks max_results")
     func searchRuns() async throws {
         let temp = TemporaryDirectory("quill-mlflow-search-runs")
-        let api = MLflowAPI(try ServerProcess(data: temp.file("data")))
+        let api = MLflowAPI(try await ServerProcess.start(data: temp.file("data")))
         let first = try await api.createExperiment("first")
         let second = try await api.createExperiment("second")
         var runs: [String] = []
