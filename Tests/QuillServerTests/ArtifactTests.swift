@@ -193,7 +193,10 @@ struct ArtifactTests {
     @Test("a file over the per-file limit is refused with 413 artifact_too_large and leaves nothing behind")
     func sizeLimit() async throws {
         let temp = TemporaryDirectory("quill-artifacts")
-        let server = try await ServerProcess.start(data: temp.file("data"), extraArguments: ["--max-artifact-mib", "1"])
+        let server = try await ServerProcess.start(
+            data: temp.file("data"),
+            extraArguments: ["--max-artifact-mib", "1"]
+        )
         let run = try await server.newRun()
         let (announced, body) = try await server.request(
             "POST",
@@ -216,7 +219,10 @@ struct ArtifactTests {
     @Test("a streamed body without Content-Length is cut off at the limit as it arrives")
     func sizeLimitWhileStreaming() async throws {
         let temp = TemporaryDirectory("quill-artifacts")
-        let server = try await ServerProcess.start(data: temp.file("data"), extraArguments: ["--max-artifact-mib", "1"])
+        let server = try await ServerProcess.start(
+            data: temp.file("data"),
+            extraArguments: ["--max-artifact-mib", "1"]
+        )
         let run = try await server.newRun()
         let url = try #require(
             URL(string: "http://127.0.0.1:\(server.port)/api/v1/runs/\(run)/artifacts/content?path=s.bin")

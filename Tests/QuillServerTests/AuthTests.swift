@@ -251,7 +251,10 @@ struct AuthTests {
         #expect(refused.stderr.contains("--insecure"))
         #expect(refused.stderr.contains("quill users create"))
         do {
-            let insecure = try await ServerProcess.start(data: temp.path, extraArguments: ["--host", "0.0.0.0", "--insecure"])
+            let insecure = try await ServerProcess.start(
+                data: temp.path,
+                extraArguments: ["--host", "0.0.0.0", "--insecure"]
+            )
             #expect(try await insecure.request("GET", "/api/v1/whoami").body?["mode"] == "single_user")
         }
         _ = try await ServerProcess.start(data: temp.path).createUser("ada")
