@@ -253,7 +253,7 @@ let package = Package(
         .testTarget(
             name: "QuillStorePostgresTests",
             dependencies: [
-                "QuillStorePostgres", "QuillStore", "QuillCore", "QuillTesting", "QuillBlobs",
+                "QuillStorePostgres", "QuillStoreSQLite", "QuillStore", "QuillCore", "QuillTesting", "QuillBlobs",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -68,10 +68,13 @@ package enum TrackingRules {
     /// carries more than metrics does; one of only metrics at most once a second, so a stream of small batches
     /// does not rewrite the run's row every time.
     package static func touchesRun(_ batch: LogBatch, updatedAt: Int64, now: Int64) -> Bool {
-        let onlyMetrics =
-            batch.params.isEmpty && batch.tags.isEmpty && batch.removedTags.isEmpty && batch.links.isEmpty
+        !batch.isEmpty && (!onlyMetrics(batch) || now - updatedAt >= 1_000_000)
+    }
+
+    /// Whether a batch carries nothing but metric values (or nothing).
+    package static func onlyMetrics(_ batch: LogBatch) -> Bool {
+        batch.params.isEmpty && batch.tags.isEmpty && batch.removedTags.isEmpty && batch.links.isEmpty
             && batch.logs.isEmpty
-        return !batch.isEmpty && (!onlyMetrics || now - updatedAt >= 1_000_000)
     }
 
     /// Whether a batch writing `params` changes what searches see of its run (params or tags).

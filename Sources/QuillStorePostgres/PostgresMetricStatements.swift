@@ -140,8 +140,8 @@ struct SeriesStatement: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
-/// A batch's new points, its keys' statistics and its blocks' merged summaries, as bound arrays of one
-/// statement (``AppendMetricsStatement`` or ``MergeMetricsStatement``).
+/// A batch's new points, its keys' statistics and its blocks' merged summaries, as the bound arrays of
+/// ``WriteMetricsStatement``.
 struct MetricWrite: Sendable {
     /// The new points, column by column (NaN values are bound as NULL).
     var series: [Int64] = []
@@ -165,43 +165,20 @@ struct MetricWrite: Sendable {
         times.reserveCapacity(capacity)
     }
 
-    /// The statement's text: the points inserted with `conflict` after them (empty, or `ON CONFLICT …`), the
-    /// statistics and blocks replacing the stored rows.
-    static func sql(points conflict: String) -> String {
-        """
-        WITH points AS (
-            INSERT INTO metrics (series, idx, step, value, ts)
-            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::float8[], $5::bigint[])
-            \(conflict)
-        ),
-        statistics AS (
-            INSERT INTO metric_stats (run_id, key, count, last_idx, last_value, last_step, max_step, min_value,
-                max_value)
-            SELECT $6::text, s.* FROM unnest($7::text[], $8::bigint[], $9::bigint[], $10::float8[], $11::bigint[],
-                $12::bigint[], $13::float8[], $14::float8[]) AS s
-            ON CONFLICT (run_id, key) DO UPDATE SET count = excluded.count, last_idx = excluded.last_idx,
-                last_value = excluded.last_value, last_step = excluded.last_step, max_step = excluded.max_step,
-                min_value = excluded.min_value, max_value = excluded.max_value
-        )
-        INSERT INTO metric_blocks (series, block, count, min_idx, min_step, min_value, min_ts, max_idx, max_step,
-            max_value, max_ts, first_idx, last_idx)
-        SELECT * FROM unnest($15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], $19::bigint[],
-            $20::float8[], $21::bigint[], $22::bigint[], $23::bigint[], $24::float8[], $25::bigint[], $26::bigint[],
-            $27::bigint[])
-        ON CONFLICT (series, block) DO UPDATE SET count = excluded.count, min_idx = excluded.min_idx,
-            min_step = excluded.min_step, min_value = excluded.min_value, min_ts = excluded.min_ts,
-            max_idx = excluded.max_idx, max_step = excluded.max_step, max_value = excluded.max_value,
-            max_ts = excluded.max_ts, first_idx = excluded.first_idx, last_idx = excluded.last_idx
-        """
+    /// Adds a point to write.
+    mutating func add(_ point: MetricIngest.Point) {
+        series.append(point.series)
+        indexes.append(Int64(point.index))
+        steps.append(Int64(point.step))
+        values.append(point.value ?? .nan)
+        times.append(point.timestamp)
     }
 
-    /// The 27 arrays (and the run) in the order of ``sql(points:)``.
-    func bindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 27)
+    /// The points, statistics and blocks arrays, in the order of `quill_write_metrics`' parameters.
+    func append(to bindings: inout PostgresBindings) {
         for column in [series, indexes, steps] { bindings.append(Int64ArrayParameter(elements: column)) }
         bindings.append(DoubleArrayParameter(elements: values))
         bindings.append(Int64ArrayParameter(elements: times))
-        bindings.append(run)
         bindings.append(statistics.map(\.key))
         let stats = statistics.map(\.value)
         bindings.append(Int64ArrayParameter(elements: stats.map { Int64($0.count) }))
@@ -222,36 +199,55 @@ struct MetricWrite: Sendable {
         }
         bindings.append(Int64ArrayParameter(elements: blocks.map { Int64($0.value.firstIndex) }))
         bindings.append(Int64ArrayParameter(elements: blocks.map { Int64($0.value.lastIndex) }))
-        return bindings
     }
 }
 
-/// A batch that only appends (every point's index after its key's largest stored one, the run's row locked):
-/// its points cannot be stored already, so they are inserted without `ON CONFLICT`, which spares PostgreSQL a
-/// probe of the primary key per point before each insert (about 15% of the batch). The primary key still
-/// refuses a duplicate; ``PostgresStore/logBatch(_:_:)`` then writes the batch again with
-/// ``MergeMetricsStatement``.
-struct AppendMetricsStatement: PostgresPreparedStatement {
-    static let name = "quill_batch_append"
-    static let sql = MetricWrite.sql(points: "")
-    typealias Row = Void
-
-    var write: MetricWrite
-
-    func makeBindings() throws -> PostgresBindings { write.bindings() }
-
-    func decodeRow(_ row: PostgresRow) throws {}
+/// What a batch computed from: a key's series and, when it has points, their count and largest index.
+/// `quill_write_metrics` writes nothing unless every key's are the stored ones.
+struct MetricKeyCheck: Sendable {
+    var key: String
+    var series: Int64
+    var count: Int64?
+    var lastIndex: Int64?
 }
 
-/// A batch whose points may be stored already (a batch sent again): `ON CONFLICT (series, idx) DO NOTHING`.
-struct MergeMetricsStatement: PostgresPreparedStatement {
-    static let name = "quill_batch_merge"
-    static let sql = MetricWrite.sql(points: "ON CONFLICT (series, idx) DO NOTHING")
-    typealias Row = Void
+/// A batch's points, statistics and blocks written by the function `quill_write_metrics` (migration "v4"): one
+/// statement that locks the run's row, checks `checks`, and writes; it answers the run's `updated_at`, or NULL
+/// (nothing written) when the run is gone or a checked key differs.
+///
+/// Points are inserted with `ON CONFLICT (series, idx) DO NOTHING` when `merge` (a batch whose points may be
+/// stored already: a batch sent again); else without it, which spares PostgreSQL a probe of the primary key per
+/// point (about 15% of the batch), and a point stored after all fails the statement with a unique violation
+/// (``PostgresStore/logBatch(_:_:)`` then writes the batch again, merging).
+struct WriteMetricsStatement: PostgresPreparedStatement {
+    static let name = "quill_batch_write"
+    static let sql = "SELECT quill_write_metrics(\((1...33).map { "$\($0)" }.joined(separator: ", ")))"
+    static let bindingDataTypes: [PostgresDataType] =
+        [.text, .bool, .int8, .textArray, .int8Array, .int8Array, .int8Array]
+        + [.int8Array, .int8Array, .int8Array, .float8Array, .int8Array]
+        + [.textArray, .int8Array, .int8Array, .float8Array, .int8Array, .int8Array, .float8Array, .float8Array]
+        + [.int8Array, .int8Array, .int8Array, .int8Array, .int8Array, .float8Array, .int8Array, .int8Array]
+        + [.int8Array, .float8Array, .int8Array, .int8Array, .int8Array]
+    typealias Row = Int64?
 
     var write: MetricWrite
+    var merge: Bool
+    /// The run's new `updated_at`, or `nil` to leave it.
+    var touch: Int64?
+    var checks: [MetricKeyCheck] = []
 
-    func makeBindings() throws -> PostgresBindings { write.bindings() }
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 33)
+        bindings.append(write.run)
+        bindings.append(merge)
+        bindings.append(touch)
+        bindings.append(checks.map(\.key))
+        bindings.append(Int64ArrayParameter(elements: checks.map(\.series)))
+        bindings.append(Int64ArrayParameter(elements: checks.map(\.count)))
+        bindings.append(Int64ArrayParameter(elements: checks.map(\.lastIndex)))
+        write.append(to: &bindings)
+        return bindings
+    }
 
-    func decodeRow(_ row: PostgresRow) throws {}
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64?.self) }
 }

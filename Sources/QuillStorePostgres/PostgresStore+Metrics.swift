@@ -5,13 +5,20 @@ package import QuillStore
 
 // A run's batches and metric reads on PostgreSQL: the numbering, statistics and block summaries are
 // ``MetricIngest``'s and ``MetricBlock``'s (as on SQLite); the points, statistics and blocks go in with one
-// prepared statement per batch (arrays bound as parameters, `unnest`; PostgresMetricStatements.swift), the
-// points `ON CONFLICT (series, idx) DO NOTHING`.
+// statement per batch, the function `quill_write_metrics` (migration "v4") called with arrays bound as
+// parameters (PostgresMetricStatements.swift). A batch of new points of a run the store remembers
+// (``IngestMemory``) is that statement alone, in autocommit: one round trip and one WAL sync.
 extension PostgresStore {
     // MARK: Logging
 
-    /// Writes a batch in one transaction of a few statements, whatever its size: a batch of new points of
-    /// known keys is `BEGIN`, the run's lock, its keys' series and statistics, one write, `COMMIT`.
+    /// Writes a batch atomically.
+    ///
+    /// A batch of only metrics, of keys this store wrote last time, each point sent with an index after its
+    /// key's largest (or without one) is computed from what the store remembers of the run (``IngestMemory``)
+    /// and written with ONE statement (``WriteMetricsStatement``), which locks the run's row and writes nothing
+    /// unless the remembered series, counts and largest indexes are the stored ones. Any other batch, or one
+    /// that statement turned down, is one transaction of a few statements, which reads everything under the
+    /// run's lock: `BEGIN`, the run's lock, its keys' series and statistics, one write, `COMMIT`.
     ///
     /// The run's row is locked first (`FOR NO KEY UPDATE`: inserts that reference the run do not wait for it),
     /// so the batches of one run apply one at a time, as on SQLite's single writer: two batches that change the
@@ -19,6 +26,7 @@ extension PostgresStore {
     /// batch at a time. Batches of different runs do not wait for each other.
     package func logBatch(_ run: RunID, _ batch: LogBatch) async throws -> BatchResult {
         do {
+            if let result = try await logRemembered(run, batch) { return result }
             return try await logBatch(run, batch, appending: true)
         } catch let error as QuillError where (error.underlying as? PSQLError)?.isUniqueViolation == true {
             // A point the statistics said could not be stored yet was (a store filled by other means): the whole
@@ -27,11 +35,88 @@ extension PostgresStore {
         }
     }
 
-    /// ``logBatch(_:_:)``, its new points inserted without `ON CONFLICT` when `appending` and no point can be
-    /// stored already (``AppendMetricsStatement``).
+    /// Writes a batch of new points with one statement from what the store remembers of the run, or returns
+    /// `nil` (nothing written) when it cannot: not only metrics, a key or index the memory does not cover, or
+    /// the statement found the run changed or gone.
+    private func logRemembered(_ run: RunID, _ batch: LogBatch) async throws -> BatchResult? {
+        let id = run.rawValue
+        guard TrackingRules.onlyMetrics(batch), !batch.metrics.isEmpty, var state = ingestMemory.state(of: id),
+            state.covers(batch.metrics)
+        else { return nil }
+        let keys = state.keys
+        var write = MetricWrite(run: id, capacity: batch.metrics.count)
+        var seen = Set<SeriesIndex>()
+        let ingest: MetricIngest
+        do {
+            ingest = try MetricIngest.run(
+                batch.metrics,
+                run: run,
+                series: { key in
+                    guard let series = keys[key]?.series else { throw CancellationError() }
+                    return series
+                },
+                stored: { key in keys[key]?.statistics ?? MetricSeriesStatistics() },
+                insert: { point in
+                    guard seen.insert(SeriesIndex(series: point.series, index: point.index)).inserted else {
+                        return false
+                    }
+                    write.add(point)
+                    return true
+                }
+            )
+        } catch {
+            // Refused (a key out of indexes, say): the transactional path reads the run and says why.
+            return nil
+        }
+        guard !write.series.isEmpty else { return nil }
+        // The block of each key's largest index, which these points extend (the only stored block they can
+        // touch: every index is after it).
+        var merged = ingest.blocks
+        for name in ingest.statistics.keys {
+            if let (blockKey, block) = keys[name]?.lastBlock, merged[blockKey] != nil { merged[blockKey]?.merge(block) }
+        }
+        write.statistics = ingest.statistics.sorted { $0.key < $1.key }
+        write.blocks = merged.sorted { ($0.key.series, $0.key.block) < ($1.key.series, $1.key.block) }
+        let now = Self.now()
+        let statement = WriteMetricsStatement(
+            write: write,
+            merge: false,
+            touch: TrackingRules.touchesRun(batch, updatedAt: state.updatedAt, now: now) ? now : nil,
+            checks: state.checks(Set(batch.metrics.map(\.key)))
+        )
+        var updatedAt: Int64?
+        do {
+            updatedAt = try await withConnection { connection in
+                var answer: Int64?
+                for try await row in try await connection.execute(statement, logger: logger) { answer = row }
+                return answer
+            }
+        } catch {
+            ingestMemory.forget(id)
+            throw error
+        }
+        guard let updatedAt else {
+            // The run changed since (another replica's batch, a race) or is gone: read it again.
+            ingestMemory.forget(id)
+            ingestMemory.count(written: false)
+            return nil
+        }
+        state.updatedAt = updatedAt
+        var seriesOf: [String: Int64] = [:]
+        for name in ingest.statistics.keys { seriesOf[name] = keys[name]?.series }
+        state.apply(statistics: ingest.statistics, series: seriesOf, blocks: merged)
+        ingestMemory.remember(state, for: id)
+        ingestMemory.count(written: true)
+        return BatchResult(metricsWritten: ingest.written, metricsIgnored: ingest.ignored)
+    }
+
+    /// ``logBatch(_:_:)``'s transactional path, its new points inserted without `ON CONFLICT` when `appending`
+    /// and no point can be stored already. It remembers what it leaves of the run's metrics (``IngestMemory``)
+    /// once committed.
     private func logBatch(_ run: RunID, _ batch: LogBatch, appending: Bool) async throws -> BatchResult {
-        try await transaction { connection in
-            let id = run.rawValue
+        let id = run.rawValue
+        ingestMemory.forget(id)
+        let (result, state) = try await transaction { connection in
             let needsStored = ParamConflict.needsStoredParams(batch)
             // The run's config is read only when the params need it (it may be large).
             var found: (updatedAt: Int64, config: String?)?
@@ -61,8 +146,9 @@ extension PostgresStore {
                 stored: storedParams
             )
             var result = BatchResult(metricsWritten: 0, metricsIgnored: 0)
+            var state = RunIngestState(updatedAt: updatedAt)
             if !batch.metrics.isEmpty {
-                result = try await writeMetrics(connection, run: run, batch.metrics, appending: appending)
+                result = try await writeMetrics(connection, run: run, batch.metrics, appending: appending, into: &state)
             }
             try await setPairs(connection, "params", owner: "run_id", id, params.mapValues(JSONWriter.string))
             // Removed tags first, then set ones: a key in both ends up set.
@@ -105,12 +191,15 @@ extension PostgresStore {
             let now = Self.now()
             if TrackingRules.touchesRun(batch, updatedAt: updatedAt, now: now) {
                 try await connection.query("UPDATE runs SET updated_at = \(now) WHERE id = \(id)", logger: logger)
+                state.updatedAt = now
             }
             if TrackingRules.changesSearchFields(batch, params: params) {
                 try await refreshSearchIndex(runID: run, on: connection)
             }
-            return result
+            return (result, state)
         }
+        ingestMemory.remember(state, for: id)
+        return result
     }
 
     /// The value that stands for "no time" in a bound array of log times (arrays are bound without NULLs).
@@ -130,7 +219,8 @@ extension PostgresStore {
         _ connection: PostgresConnection,
         run: RunID,
         _ metrics: [MetricValue],
-        appending: Bool
+        appending: Bool,
+        into state: inout RunIngestState
     ) async throws -> BatchResult {
         let id = run.rawValue
         let keys = Array(Set(metrics.map(\.key))).sorted()
@@ -203,16 +293,12 @@ extension PostgresStore {
                 guard existing.insert(SeriesIndex(series: point.series, index: point.index)).inserted else {
                     return false
                 }
-                write.series.append(point.series)
-                write.indexes.append(Int64(point.index))
-                write.steps.append(Int64(point.step))
-                write.values.append(point.value ?? .nan)
-                write.times.append(point.timestamp)
+                write.add(point)
                 return true
             }
         )
+        var merged = ingest.blocks
         if !write.series.isEmpty {
-            var merged = ingest.blocks
             let read = try await storedBlocks(connection, ingest.blocks, lastStored: stored, seriesOf: seriesOf)
             for (key, block) in boundary.merging(read, uniquingKeysWith: { first, _ in first })
             where merged[key] != nil {
@@ -221,12 +307,16 @@ extension PostgresStore {
             // Rows in a fixed order (keys, then series and block), so concurrent batches lock them in one order.
             write.statistics = ingest.statistics.sorted { $0.key < $1.key }
             write.blocks = merged.sorted { ($0.key.series, $0.key.block) < ($1.key.series, $1.key.block) }
-            if appending && maybeStored.isEmpty {
-                for try await _ in try await connection.execute(AppendMetricsStatement(write: write), logger: logger) {}
-            } else {
-                for try await _ in try await connection.execute(MergeMetricsStatement(write: write), logger: logger) {}
-            }
+            let statement = WriteMetricsStatement(write: write, merge: !(appending && maybeStored.isEmpty), touch: nil)
+            for try await _ in try await connection.execute(statement, logger: logger) {}
         }
+        // What the next batch can be computed from: each key's statistics after this one and its last block
+        // (this batch's merged summary, or the stored one it did not touch).
+        state.apply(
+            statistics: stored.merging(ingest.statistics) { _, new in new },
+            series: seriesOf,
+            blocks: boundary.merging(merged) { _, new in new }
+        )
         return BatchResult(metricsWritten: ingest.written, metricsIgnored: ingest.ignored)
     }
 

@@ -39,6 +39,9 @@ package final class PostgresStore: Sendable {
     /// does not answer, every method fails at once with ``QuillError/Code/unavailable`` instead of waiting for
     /// the pool's reconnection attempts.
     let outage = Mutex<String?>(nil)
+    /// What the last batch of each recently written run left of its metrics, so the next one is one statement
+    /// (``PostgresStore/logBatch(_:_:)``).
+    let ingestMemory = IngestMemory()
 
     /// The channel replicas announce their changes on (`NOTIFY quill_changes, 'accounts'`).
     package static let changeChannel = "quill_changes"
