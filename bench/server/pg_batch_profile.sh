@@ -46,14 +46,15 @@ psql -qX "$pg_url" -c "CREATE DATABASE $database"
 start_quill "$quill" "$work/pg.log" --data "$work/pg" --store "$pg_base/$database"
 python3 bench/server/idle.py --url "$url" --path /healthz --pid "$server_pid" --also-pid "$pg_pid" --warm-up 16 \
     > /dev/null
-# Only from here on: the log holds the timed batches (and the run's creation), not the migrations.
 psql -qX "$pg_url" -c "ALTER DATABASE $database SET log_min_duration_statement = 0"
-log_start=$(stat -c %s "$pg_dir/server.log")
 # New connections see the setting: restart the server so its pool reconnects.
 stop_server
 start_quill "$quill" "$work/pg.log" --data "$work/pg" --store "$pg_base/$database"
 python3 bench/server/idle.py --url "$url" --path /healthz --pid "$server_pid" --also-pid "$pg_pid" --warm-up 16 \
     > /dev/null
+# From here on the log holds the run's creation and its batches (and what the server does by itself meanwhile),
+# not the server's start.
+log_start=$(stat -c %s "$pg_dir/server.log")
 python3 bench/server/loadgen.py --tool quill --url "$url" --points "$points" --runs 0 --single 0 \
     --pid "$server_pid" --also-pid "$pg_pid" > "$work/pg.json"
 stop_server
