@@ -48,7 +48,8 @@ package final class PostgresStore: Sendable {
     /// - Parameters:
     ///   - location: The database.
     ///   - maximumConnections: The pool's size; each replica keeps up to this many connections, plus one that
-    ///     listens for other replicas' changes.
+    ///     listens for other replicas' changes (taken from the pool) and one outside the pool that checks the
+    ///     server is reachable (``ReachabilityProbe``).
     ///   - logger: Where connection trouble is logged.
     /// - Throws: ``QuillError`` with code ``QuillError/Code/invalidArgument`` when TLS cannot be set up.
     package init(
