@@ -56,16 +56,25 @@ extension PostgresStore: StoreBackend {
     /// is down, and go back to the pool as soon as a check succeeds again. The check shares nothing with the
     /// requests, so a busy or reconnecting pool never delays it: an outage is noticed within about a second (a
     /// stopped server closes the probe's connection; the next check cannot connect), and so is the server's
-    /// return. A check that gets no answer within ``ReachabilityProbe/timeout`` counts as down.
+    /// return. Checks that get no answer at all count as down when two in a row time out
+    /// (``ReachabilityProbe/timeout`` each): one slow answer on a loaded machine is no outage.
     private func watchReachability() async throws {
         let probe = ReachabilityProbe(store: self)
         defer { probe.close() }
+        var previous = ReachabilityProbe.Outcome.answered
         while !Task.isCancelled {
             let started = ContinuousClock.now
-            let problem = await probe.check()
+            let outcome = await probe.check()
             // A store shutting down closes the check's connection under it: that is no outage to report.
             if Task.isCancelled { return }
-            record(outage: problem)
+            switch outcome {
+            case .answered: record(outage: nil)
+            case .failed(let problem): record(outage: problem)
+            case .noAnswer(let problem):
+                // One slow answer on a loaded machine is no outage; two in a row are.
+                if previous != .answered { record(outage: problem) }
+            }
+            previous = outcome
             try await Task.sleep(until: started + ReachabilityProbe.interval)
         }
     }

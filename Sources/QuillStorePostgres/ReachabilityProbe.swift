@@ -10,12 +10,14 @@ import Synchronization
 /// queue of requests, so an outage was noticed only after the check's ten-second timeout, and a return only once
 /// the pool had reconnected. A connection of its own answers in milliseconds while the server is up, is closed
 /// by the server when it stops (the next check then cannot connect: refused at once), and connects again as soon
-/// as the server accepts connections.
+/// as the server accepts connections. Only a check that gets no answer at all waits for ``timeout``.
 final class ReachabilityProbe: Sendable {
     /// How often the server is checked.
     static let interval = Duration.milliseconds(500)
-    /// How long a check (connecting included) may take before it counts as down.
-    static let timeout = Duration.seconds(2)
+    /// How long a check (connecting included) may take before it counts as down. A stopped server is noticed at
+    /// once (it closes the connection, then refuses the next); a slow answer counts as down only after this, so
+    /// a busy server or a loaded machine (tens of stores starting at once in the test suite) is no outage.
+    static let timeout = Duration.seconds(10)
 
     private let store: PostgresStore
     private let configuration: PostgresConnection.Configuration
@@ -24,33 +26,44 @@ final class ReachabilityProbe: Sendable {
     init(store: PostgresStore) {
         self.store = store
         var configuration = store.connectionConfiguration
-        configuration.options.connectTimeout = .seconds(2)
+        configuration.options.connectTimeout = .seconds(10)
         self.configuration = configuration
     }
 
-    /// Checks once: `nil` when the server answered `SELECT 1` within ``timeout``, else why it did not.
-    func check() async -> String? {
+    /// What one check found.
+    enum Outcome: Equatable {
+        /// The server answered.
+        case answered
+        /// The server refused the connection, closed it, or failed the statement: it is down.
+        case failed(String)
+        /// No answer within ``timeout``: down, or only slow (a loaded machine).
+        case noAnswer(String)
+    }
+
+    /// Checks once: whether the server answered `SELECT 1` within ``timeout``.
+    func check() async -> Outcome {
         do {
-            return try await withThrowingTaskGroup(of: String?.self) { group in
+            return try await withThrowingTaskGroup(of: Outcome.self) { group in
                 group.addTask {
                     let connection = try await self.open()
                     for try await _ in try await connection.query("SELECT 1", logger: self.store.logger) {}
-                    return nil
+                    return .answered
                 }
                 group.addTask {
                     try await Task.sleep(for: Self.timeout)
                     // Closing fails a statement still waiting for its answer; a connection attempt ends by its
                     // own timeout (of the same length).
                     self.close()
-                    return "\(self.store.serverName) did not answer within \(Self.timeout); retry when it is up"
+                    let server = self.store.serverName
+                    return .noAnswer("\(server) did not answer within \(Self.timeout); retry when it is up")
                 }
-                let first = try await group.next() ?? nil
+                let first = try await group.next() ?? .answered
                 group.cancelAll()
                 return first
             }
         } catch {
             close()
-            return QuillError(postgres: error, location: store.location).message
+            return .failed(QuillError(postgres: error, location: store.location).message)
         }
     }
 
