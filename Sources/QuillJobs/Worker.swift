@@ -251,6 +251,8 @@ package final class Worker: Service, Sendable {
         deadline: ContinuousClock.Instant?,
         timeout: Duration?
     ) async {
+        // Sent with each renewal until one went through, so the attempt records it once.
+        var slurmJobID = execution.slurmJobID
         while await monitor.sleep(configuration.heartbeatInterval) {
             if isStopping, monitor.stop(.handedBack, "the worker stopped; the job was handed back") {
                 execution.stop(grace: configuration.stopGrace)
@@ -261,7 +263,8 @@ package final class Worker: Service, Sendable {
                 execution.stop(grace: configuration.stopGrace)
             }
             do {
-                let lease = try await channel.renew(ref, lease: configuration.lease)
+                let lease = try await channel.renew(ref, lease: configuration.lease, slurmJobID: slurmJobID)
+                slurmJobID = nil
                 if lease.cancelRequested, monitor.stop(.cancelled, "cancelled while running") {
                     execution.stop(grace: configuration.stopGrace)
                 }
