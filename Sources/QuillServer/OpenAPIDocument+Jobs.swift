@@ -227,7 +227,7 @@ extension OpenAPIDocument {
                         required: ["worker", "attempt", "lease_seconds"],
                         workerFields.merging([
                             "lease_seconds": lease,
-                            "slurm_job_id": ["type": "string", "minLength": 1, "maxLength": 64],
+                            "slurm_job_id": ["type": ["string", "null"], "minLength": 1, "maxLength": 64],
                         ]) { $1 }
                     ),
                     responses: [
