@@ -251,9 +251,15 @@ package final class Worker: Service, Sendable {
         deadline: ContinuousClock.Instant?,
         timeout: Duration?
     ) async {
-        // Sent with each renewal until one went through, so the attempt records it once.
+        // Sent with each renewal until one went through, so the attempt records it once; the first renewal is
+        // at once, so even a job that ends before the first heartbeat names its SLURM job.
         var slurmJobID = execution.slurmJobID
-        while await monitor.sleep(configuration.heartbeatInterval) {
+        var renewNow = slurmJobID != nil
+        while true {
+            if !renewNow {
+                guard await monitor.sleep(configuration.heartbeatInterval) else { break }
+            }
+            renewNow = false
             if isStopping, monitor.stop(.handedBack, "the worker stopped; the job was handed back") {
                 execution.stop(grace: configuration.stopGrace)
             }

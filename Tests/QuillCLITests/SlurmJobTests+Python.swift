@@ -222,10 +222,12 @@ extension SlurmJobTests {
         let field = rows.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("slurm job") }
         #expect(field?.hasSuffix(" " + slurmID) == true, "\(shown.output)")
         // The attempts table: the SLURM JOB column starts where its header does on every row.
-        let header = try #require(rows.first { $0.hasPrefix("ATTEMPT") }, "\(shown.output)")
+        let headerIndex = try #require(rows.firstIndex { $0.hasPrefix("ATTEMPT") }, "\(shown.output)")
+        let header = rows[headerIndex]
         let column = try #require(header.range(of: "SLURM JOB"), "\(header)").lowerBound
         let offset = header.distance(from: header.startIndex, to: column)
-        let row = try #require(rows.first { $0.contains(slurmID) && $0 != field }, "\(shown.output)")
-        #expect(String(row.dropFirst(offset)).hasPrefix(slurmID), "aligned under SLURM JOB: \(shown.output)")
+        // The one attempt's row, under the header.
+        let row = try #require(rows.dropFirst(headerIndex + 1).first, "\(shown.output)")
+        #expect(String(row.dropFirst(offset)).hasPrefix(slurmID + " "), "aligned under SLURM JOB: \(shown.output)")
     }
 }
