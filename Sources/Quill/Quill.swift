@@ -362,6 +362,24 @@ public enum Quill: Sendable {
         return try open(meta: meta, directory: directory, ownsStatus: false, sampling: false, options: options)
     }
 
+    /// Opens the run of an existing run directory that another process owns and uploads (a job's, prepared by
+    /// its worker), for `quill run --attach`: output and system samples of this machine are written into it, but
+    /// it never uploads and never sets the run's status (its owner does).
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/notFound`` when the directory has no `meta.json`,
+    ///   ``QuillError/Code/io`` when it cannot be written.
+    package static func attachForCommand(to directory: RunDirectory, options: RunOptions) throws -> Run {
+        let meta = try directory.readMeta()
+        return try open(
+            meta: meta,
+            directory: directory,
+            ownsStatus: false,
+            sampling: true,
+            streaming: false,
+            options: options
+        )
+    }
+
     static func open(
         meta: RunMeta,
         directory: RunDirectory,

@@ -68,6 +68,8 @@ public struct APIJobAttempt: Codable, Sendable, Hashable {
     public var signal: Int?
     /// Why it ended so.
     public var reason: String?
+    /// The SLURM job it runs as (`123`, `123_4` for an array task), for a job on SLURM once submitted.
+    @OmittedWhenNil public var slurmJobID: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case number, worker, gpus, outcome, signal, reason
@@ -75,6 +77,7 @@ public struct APIJobAttempt: Codable, Sendable, Hashable {
         case endedAt = "ended_at"
         case leaseExpiresAt = "lease_expires_at"
         case exitCode = "exit_code"
+        case slurmJobID = "slurm_job_id"
     }
 
     /// An attempt.
@@ -88,7 +91,8 @@ public struct APIJobAttempt: Codable, Sendable, Hashable {
         outcome: String?,
         exitCode: Int?,
         signal: Int?,
-        reason: String?
+        reason: String?,
+        slurmJobID: String? = nil
     ) {
         self.number = number
         self.worker = worker
@@ -100,6 +104,7 @@ public struct APIJobAttempt: Codable, Sendable, Hashable {
         self.exitCode = exitCode
         self.signal = signal
         self.reason = reason
+        self.slurmJobID = slurmJobID
     }
 }
 
@@ -445,17 +450,21 @@ public struct APIJobHeartbeat: Codable, Sendable, Hashable {
     public var attempt: Int
     /// Seconds from now the lease lasts.
     public var leaseSeconds: Double
+    /// The SLURM job the attempt was submitted as, recorded on the attempt (sent until a heartbeat took it).
+    @OmittedWhenNil public var slurmJobID: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case worker, attempt
         case leaseSeconds = "lease_seconds"
+        case slurmJobID = "slurm_job_id"
     }
 
     /// A heartbeat.
-    public init(worker: String, attempt: Int, leaseSeconds: Double) {
+    public init(worker: String, attempt: Int, leaseSeconds: Double, slurmJobID: String? = nil) {
         self.worker = worker
         self.attempt = attempt
         self.leaseSeconds = leaseSeconds
+        self.slurmJobID = slurmJobID
     }
 }
 

@@ -17,8 +17,9 @@ package protocol JobChannel: Sendable {
     /// Claims a job, waiting up to `wait` for one (long-poll); `nil` when none came.
     func claim(_ worker: WorkerCapabilities, lease: Duration, wait: Duration) async throws -> JobClaim?
 
-    /// Renews an attempt's lease; throws `conflict` when the attempt was lost.
-    func renew(_ attempt: AttemptRef, lease: Duration) async throws -> LeaseState
+    /// Renews an attempt's lease, recording the SLURM job it runs as when `slurmJobID` names one; throws
+    /// `conflict` when the attempt was lost.
+    func renew(_ attempt: AttemptRef, lease: Duration, slurmJobID: String?) async throws -> LeaseState
 
     /// Appends output lines to the attempt's run log.
     func appendOutput(_ attempt: AttemptRef, lines: [String]) async throws
@@ -67,8 +68,8 @@ package struct LocalJobChannel: JobChannel {
         try await queue.claim(worker, lease: lease, wait: wait)
     }
 
-    package func renew(_ attempt: AttemptRef, lease: Duration) async throws -> LeaseState {
-        try await queue.renew(attempt, lease: lease)
+    package func renew(_ attempt: AttemptRef, lease: Duration, slurmJobID: String?) async throws -> LeaseState {
+        try await queue.renew(attempt, lease: lease, slurmJobID: slurmJobID)
     }
 
     package func appendOutput(_ attempt: AttemptRef, lines: [String]) async throws {

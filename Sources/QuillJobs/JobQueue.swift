@@ -96,9 +96,10 @@ package final class JobQueue: Service, Sendable {
         }
     }
 
-    /// Renews an attempt's lease.
-    package func renew(_ attempt: AttemptRef, lease: Duration) async throws -> LeaseState {
-        try await jobs.renewLease(attempt, lease: lease, now: Date())
+    /// Renews an attempt's lease, first recording the SLURM job it runs as when the worker names one.
+    package func renew(_ attempt: AttemptRef, lease: Duration, slurmJobID: String? = nil) async throws -> LeaseState {
+        if let slurmJobID { try await jobs.recordSlurmJob(attempt, id: slurmJobID) }
+        return try await jobs.renewLease(attempt, lease: lease, now: Date())
     }
 
     /// Ends an attempt, sets its run's status, and wakes waiting workers (a slot is free).

@@ -251,7 +251,15 @@ package final class Worker: Service, Sendable {
         deadline: ContinuousClock.Instant?,
         timeout: Duration?
     ) async {
-        while await monitor.sleep(configuration.heartbeatInterval) {
+        // Sent with each renewal until one went through, so the attempt records it once; the first renewal is
+        // at once, so even a job that ends before the first heartbeat names its SLURM job.
+        var slurmJobID = execution.slurmJobID
+        var renewNow = slurmJobID != nil
+        while true {
+            if !renewNow {
+                guard await monitor.sleep(configuration.heartbeatInterval) else { break }
+            }
+            renewNow = false
             if isStopping, monitor.stop(.handedBack, "the worker stopped; the job was handed back") {
                 execution.stop(grace: configuration.stopGrace)
             }
@@ -261,7 +269,8 @@ package final class Worker: Service, Sendable {
                 execution.stop(grace: configuration.stopGrace)
             }
             do {
-                let lease = try await channel.renew(ref, lease: configuration.lease)
+                let lease = try await channel.renew(ref, lease: configuration.lease, slurmJobID: slurmJobID)
+                slurmJobID = nil
                 if lease.cancelRequested, monitor.stop(.cancelled, "cancelled while running") {
                     execution.stop(grace: configuration.stopGrace)
                 }

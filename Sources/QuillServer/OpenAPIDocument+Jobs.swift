@@ -38,6 +38,11 @@ extension OpenAPIDocument {
                     ],
                     "exit_code": ["type": ["integer", "null"]], "signal": ["type": ["integer", "null"]],
                     "reason": nullableString,
+                    "slurm_job_id": [
+                        "type": "string",
+                        "description":
+                            "The SLURM job the attempt runs as (123, or 123_4 for an array task); only for a job on SLURM once submitted",
+                    ],
                 ],
             ],
             "Job": [
@@ -220,7 +225,10 @@ extension OpenAPIDocument {
                     parameters: [jobID],
                     body: body(
                         required: ["worker", "attempt", "lease_seconds"],
-                        workerFields.merging(["lease_seconds": lease]) { $1 }
+                        workerFields.merging([
+                            "lease_seconds": lease,
+                            "slurm_job_id": ["type": ["string", "null"], "minLength": 1, "maxLength": 64],
+                        ]) { $1 }
                     ),
                     responses: [
                         "200": json(

@@ -64,6 +64,11 @@ public protocol JobStore: RemoteArtifactStore {
     /// - Throws: ``QuillError`` with code `conflict` when the attempt is no longer running.
     func renewLease(_ attempt: AttemptRef, lease: Duration, now: Date) async throws -> LeaseState
 
+    /// Records the SLURM job a running attempt was submitted as (``JobAttempt/slurmJobID``).
+    ///
+    /// - Throws: ``QuillError`` with code `conflict` when the attempt is no longer running.
+    func recordSlurmJob(_ attempt: AttemptRef, id: String) async throws
+
     /// Ends a running attempt as its worker reports it: the job becomes `completed`, `failed` or `cancelled`,
     /// or `queued` again for `handedBack` (not counted as an attempt).
     ///

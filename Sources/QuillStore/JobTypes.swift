@@ -78,6 +78,8 @@ public struct JobAttempt: Sendable, Hashable {
     public var signal: Int?
     /// Why it ended that way, in words (a timeout, a lost worker, a command that could not start).
     public var reason: String?
+    /// The SLURM job (`123`, or `123_4` for an array task) the attempt runs as, once its worker submitted it.
+    public var slurmJobID: String?
 
     /// Creates a value (backends build these from their rows).
     public init(
@@ -90,7 +92,8 @@ public struct JobAttempt: Sendable, Hashable {
         outcome: AttemptOutcome?,
         exitCode: Int?,
         signal: Int?,
-        reason: String?
+        reason: String?,
+        slurmJobID: String? = nil
     ) {
         self.number = number
         self.worker = worker
@@ -102,6 +105,7 @@ public struct JobAttempt: Sendable, Hashable {
         self.exitCode = exitCode
         self.signal = signal
         self.reason = reason
+        self.slurmJobID = slurmJobID
     }
 }
 

@@ -6,7 +6,7 @@ extension QuillError {
     /// The one mapping of the PostgreSQL store's failures to ``QuillError`` codes.
     ///
     /// - a ``QuillError`` thrown by the store's own code passes through;
-    /// - the database unreachable, a lost or closed connection, a server shutting down (SQLSTATE class 08,
+    /// - the database unreachable, a lost or closed connection (``PostgresConnectionClosed`` included), a server shutting down (SQLSTATE class 08,
     ///   `57P01`–`57P03`), a serialization failure or a deadlock (`40001`, `40P01`) are
     ///   ``QuillError/Code/unavailable`` (HTTP 503): the same request may succeed when retried;
     /// - a broken uniqueness rule (`23505`) is ``QuillError/Code/conflict``;
@@ -22,9 +22,10 @@ extension QuillError {
             return
         }
         let server = location.serverName
-        // The pool's own failures (its circuit breaker tripped after failed connection attempts, a request
-        // cancelled while waiting for a connection) mean the server cannot be reached.
-        if String(describing: type(of: error)) == "ConnectionPoolError" {
+        // A statement not sent because the server had closed its connection, and the pool's own failures (its
+        // circuit breaker tripped after failed connection attempts, a request cancelled while waiting for a
+        // connection) mean the server cannot be reached.
+        if error is PostgresConnectionClosed || String(describing: type(of: error)) == "ConnectionPoolError" {
             self = QuillError(.unavailable, "\(server) cannot be reached; retry when it is up", underlying: error)
             return
         }

@@ -15,7 +15,8 @@ enum PostgresJobRows {
 
     /// The columns of `job_attempts`.
     static let attemptColumns = """
-        job_id, number, worker, gpus, started_at, ended_at, lease_expires_at, outcome, exit_code, signal, reason
+        job_id, number, worker, gpus, started_at, ended_at, lease_expires_at, outcome, exit_code, signal, reason,
+        slurm_job_id
         """
 
     /// The columns of `devices`.
@@ -95,7 +96,8 @@ enum PostgresJobRows {
             outcome: try cells["outcome"].decode(String?.self).flatMap(AttemptOutcome.init(rawValue:)),
             exitCode: try cells["exit_code"].decode(Int?.self),
             signal: try cells["signal"].decode(Int?.self),
-            reason: try cells["reason"].decode(String?.self)
+            reason: try cells["reason"].decode(String?.self),
+            slurmJobID: try cells["slurm_job_id"].decode(String?.self)
         )
         return (try cells["job_id"].decode(Int64.self), attempt)
     }

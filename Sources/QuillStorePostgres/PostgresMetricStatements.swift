@@ -211,7 +211,7 @@ struct MetricKeyCheck: Sendable {
     var lastIndex: Int64?
 }
 
-/// A batch's points, statistics and blocks written by the function `quill_write_metrics` (migration "v4"): one
+/// A batch's points, statistics and blocks written by the function `quill_write_metrics` (migration "v5"): one
 /// statement that locks the run's row, checks `checks`, and writes; it answers the run's `updated_at`, or NULL
 /// (nothing written) when the run is gone or a checked key differs.
 ///

@@ -194,6 +194,19 @@ extension PostgresStore {
         }
     }
 
+    package func recordSlurmJob(_ attempt: AttemptRef, id: String) async throws {
+        try await transaction { connection in
+            _ = try await runningAttempt(attempt, on: connection)
+            try await connection.query(
+                """
+                UPDATE job_attempts SET slurm_job_id = \(id)
+                WHERE job_id = \(attempt.jobID) AND number = \(attempt.number)
+                """,
+                logger: logger
+            )
+        }
+    }
+
     package func finishAttempt(_ attempt: AttemptRef, _ result: AttemptResult, now: Date) async throws -> Job {
         guard result.outcome != .lost else { throw JobStoreText.lostByWorker }
         let end = Timestamp.microseconds(now)

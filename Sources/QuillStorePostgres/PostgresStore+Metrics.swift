@@ -5,7 +5,7 @@ package import QuillStore
 
 // A run's batches and metric reads on PostgreSQL: the numbering, statistics and block summaries are
 // ``MetricIngest``'s and ``MetricBlock``'s (as on SQLite); the points, statistics and blocks go in with one
-// statement per batch, the function `quill_write_metrics` (migration "v4") called with arrays bound as
+// statement per batch, the function `quill_write_metrics` (migration "v5") called with arrays bound as
 // parameters (PostgresMetricStatements.swift). A batch of new points of a run the store remembers
 // (``IngestMemory``) is that statement alone, in autocommit: one round trip and one WAL sync.
 extension PostgresStore {

@@ -45,45 +45,37 @@ extension PostgresStore: StoreBackend {
         changeFeed.subscribe()
     }
 
-    /// Whether the server answered the last check (every second).
+    /// Whether the server answered the last check (every half second).
     package func health() async -> StoreHealth {
         if let message = outage.withLock({ $0 }) { return StoreHealth(reachable: false, message: message) }
         return .ok
     }
 
-    /// Checks every second that the server answers `SELECT 1` through the pool, and records the outcome in
-    /// ``outage``: store methods fail at once while the server is down, and go back to the pool as soon as a
-    /// check succeeds again. A check that gets no answer within ten seconds counts as down (the pool may be
-    /// waiting to reconnect; a busy server answers well within that); its answer, when it comes, counts again.
+    /// Checks every half second that the server answers `SELECT 1`, on a connection of its own outside the pool
+    /// (``ReachabilityProbe``), and records the outcome in ``outage``: store methods fail at once while the server
+    /// is down, and go back to the pool as soon as a check succeeds again. The check shares nothing with the
+    /// requests, so a busy or reconnecting pool never delays it: an outage is noticed within about a second (a
+    /// stopped server closes the probe's connection; the next check cannot connect), and so is the server's
+    /// return. Checks that get no answer at all count as down when two in a row time out
+    /// (``ReachabilityProbe/timeout`` each): one slow answer on a loaded machine is no outage.
     private func watchReachability() async throws {
+        let probe = ReachabilityProbe(store: self)
+        defer { probe.close() }
+        var previous = ReachabilityProbe.Outcome.answered
         while !Task.isCancelled {
-            let answered = Mutex(false)
-            let watchdog = Task {
-                try await Task.sleep(for: .seconds(10))
-                if !answered.withLock({ $0 }) {
-                    self.record(outage: "\(self.serverName) did not answer within 10 s; retry when it is up")
-                }
+            let started = ContinuousClock.now
+            let outcome = await probe.check()
+            // A store shutting down closes the check's connection under it: that is no outage to report.
+            if Task.isCancelled { return }
+            switch outcome {
+            case .answered: record(outage: nil)
+            case .failed(let problem): record(outage: problem)
+            case .noAnswer(let problem):
+                // One slow answer on a loaded machine is no outage; two in a row are.
+                if previous != .answered { record(outage: problem) }
             }
-            var problem: String?
-            do {
-                try await client.withConnection { connection in
-                    for try await _ in try await connection.query("SELECT 1", logger: self.logger) {}
-                }
-            } catch is CancellationError {
-                watchdog.cancel()
-                return
-            } catch {
-                // A store shutting down closes its pool under the check: that is no outage to report.
-                if Task.isCancelled {
-                    watchdog.cancel()
-                    return
-                }
-                problem = QuillError(postgres: error, location: location).message
-            }
-            answered.withLock { $0 = true }
-            watchdog.cancel()
-            record(outage: problem)
-            try await Task.sleep(for: .seconds(1))
+            previous = outcome
+            try await Task.sleep(until: started + ReachabilityProbe.interval)
         }
     }
 

@@ -51,7 +51,8 @@ package final class PostgresStore: Sendable {
     /// - Parameters:
     ///   - location: The database.
     ///   - maximumConnections: The pool's size; each replica keeps up to this many connections, plus one that
-    ///     listens for other replicas' changes.
+    ///     listens for other replicas' changes (taken from the pool) and one outside the pool that checks the
+    ///     server is reachable (``ReachabilityProbe``).
     ///   - logger: Where connection trouble is logged.
     /// - Throws: ``QuillError`` with code ``QuillError/Code/invalidArgument`` when TLS cannot be set up.
     package init(
@@ -167,29 +168,47 @@ package final class PostgresStore: Sendable {
         }
     }
 
-    /// Runs `body` on a pooled connection, giving up with ``QuillError/Code/unavailable`` when the reachability
-    /// check finds the server down while the request still waits for its connection: the pool keeps such a
-    /// request queued while it retries (up to a minute), so a request that arrived just before an outage was
-    /// noticed would hang instead of answering 503. Once `body` runs, it runs to its end.
+    /// Runs `body` on a pooled connection, bounded by the reachability check (``watchReachability()``):
+    ///
+    /// - while the request still waits for its connection, it gives up with ``QuillError/Code/unavailable`` as
+    ///   soon as the check finds the server down: the pool keeps such a request queued while it retries (up to a
+    ///   minute), so a request that arrived just before an outage was noticed would hang instead of answering 503;
+    /// - once `body` runs, it runs to its end, unless the server has been found down for
+    ///   ``inFlightOutageLimit``: then its connection is closed, so a statement waiting for an answer that cannot
+    ///   come (a server that vanished without closing its connections) fails, and the request answers 503. A
+    ///   long operation (a copy, a sweep) on a reachable server is never cut. (A server that stops closes its
+    ///   connections itself; statements on them fail at once, see `PostgresConnection+Closed.swift`.)
     private func leasing<Result: Sendable>(
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        let leased = LeaseFlag()
+        let leased = LeasedConnection()
         return try await withoutActuallyEscaping(body) { body in
             // The group awaits both children before returning, so `body` never outlives this call.
             let operation = UncheckedSendable(body)
             return try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask {
                     try await self.client.withConnection { connection in
-                        leased.set()
+                        leased.set(connection)
                         return try await operation.value(connection)
                     }
                 }
                 group.addTask {
+                    var downSince: ContinuousClock.Instant?
                     while true {
                         try await Task.sleep(for: .milliseconds(200))
-                        if !leased.isSet, let message = self.outage.withLock({ $0 }) {
-                            throw QuillError(.unavailable, message)
+                        guard let message = self.outage.withLock({ $0 }) else {
+                            downSince = nil
+                            continue
+                        }
+                        guard let connection = leased.connection else { throw QuillError(.unavailable, message) }
+                        let since = downSince ?? .now
+                        downSince = since
+                        if ContinuousClock.now - since >= Self.inFlightOutageLimit {
+                            self.logger.warning(
+                                "closing a connection whose request still runs \(Self.inFlightOutageLimit) after the outage was noticed"
+                            )
+                            try? await connection.close()
+                            return nil
                         }
                     }
                 }
@@ -203,6 +222,9 @@ package final class PostgresStore: Sendable {
             }
         }
     }
+
+    /// How long a request that has its connection may go on once the server is found down (``leasing(_:)``).
+    static let inFlightOutageLimit = Duration.seconds(5)
 
     /// The database as messages name it.
     var serverName: String { location.serverName }
@@ -230,11 +252,11 @@ extension PostgresStore {
     }
 }
 
-/// Whether a request of ``PostgresStore/leasing(_:)`` got its connection.
-private final class LeaseFlag: Sendable {
-    private let state = Mutex(false)
-    var isSet: Bool { state.withLock { $0 } }
-    func set() { state.withLock { $0 = true } }
+/// The connection a request of ``PostgresStore/leasing(_:)`` got, once it has one.
+private final class LeasedConnection: Sendable {
+    private let state = Mutex<PostgresConnection?>(nil)
+    var connection: PostgresConnection? { state.withLock { $0 } }
+    func set(_ connection: PostgresConnection) { state.withLock { $0 = connection } }
 }
 
 /// A value handed to a child task that ends before the value's scope does (``PostgresStore/leasing(_:)``).

@@ -229,6 +229,10 @@ enum Migrations {
         migrator.registerMigration("v17: preempted job attempts") { db in
             try PreemptedAttemptSchema.migrate(db)
         }
+        migrator.registerMigration("v18: the SLURM job of a job attempt") { db in
+            // Issue 16: the SLURM job an attempt was submitted as (`123`, `123_4` for an array task).
+            try db.execute(sql: "ALTER TABLE job_attempts ADD COLUMN slurm_job_id TEXT")
+        }
         return migrator
     }
 }

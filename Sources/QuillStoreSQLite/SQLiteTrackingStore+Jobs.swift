@@ -115,6 +115,14 @@ extension SQLiteTrackingStore: JobStore {
         }
     }
 
+    package func recordSlurmJob(_ attempt: AttemptRef, id: String) async throws {
+        try await write { db in
+            var (_, record) = try Self.runningAttempt(db, attempt)
+            record.slurmJobID = id
+            try record.update(db, columns: [JobAttemptRecord.Columns.slurmJobID])
+        }
+    }
+
     package func finishAttempt(_ attempt: AttemptRef, _ result: AttemptResult, now: Date) async throws -> Job {
         guard result.outcome != .lost else { throw JobStoreText.lostByWorker }
         let end = Timestamp.microseconds(now)

@@ -95,6 +95,18 @@ public enum BuiltProducts: Sendable {
         }
     }
 
+    /// ``run(_:_:environment:directory:)`` from async code: Swift picks this overload in an async context, so a test
+    /// never waits for a child process on one of the few cooperative threads (two on a 2-core machine) that every
+    /// other test's timers and requests need meanwhile.
+    public static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        directory: String? = nil
+    ) async throws -> Result {
+        try await runOffPool(executable, arguments, environment: environment, directory: directory)
+    }
+
     /// Starts an executable without waiting; the caller signals and waits for it.
     public static func start(
         _ executable: String,

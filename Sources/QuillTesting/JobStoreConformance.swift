@@ -40,6 +40,8 @@ public enum JobStoreConformance: String, CaseIterable, Sendable, CustomTestStrin
     case everyJobIsARunFromSubmission
     /// A preempted attempt (SLURM, issue 16) re-queues the job without using an attempt and keeps its reason.
     case preemptionRequeuesAndIsRecorded
+    /// The SLURM job an attempt runs as is recorded on that attempt only, and only while it runs (issue 16).
+    case slurmJobIsRecordedOnTheAttempt
 
     /// The check's name in test output.
     public var testDescription: String { rawValue }
@@ -61,6 +63,7 @@ public enum JobStoreConformance: String, CaseIterable, Sendable, CustomTestStrin
         case .devicesRegisterHeartbeatAndExpire: try await devices(fixture)
         case .everyJobIsARunFromSubmission: try await jobRuns(fixture)
         case .preemptionRequeuesAndIsRecorded: try await preemption(fixture)
+        case .slurmJobIsRecordedOnTheAttempt: try await slurmJob(fixture)
         }
     }
 
@@ -293,6 +296,27 @@ public enum JobStoreConformance: String, CaseIterable, Sendable, CustomTestStrin
         #expect(final.endedAt == Self.at(31))
         #expect(final.attempts.map(\.outcome) == [.lost, .lost])
         #expect(try await store.claimJob(worker, lease: .seconds(10), now: Self.at(40)) == nil)
+    }
+
+    private func slurmJob(_ fixture: JobStoreFixture) async throws {
+        let store = fixture.store
+        let job = try await Self.submit(fixture, "on-slurm")
+        let first = try #require(
+            try await store.claimJob(WorkerCapabilities(name: "w"), lease: Self.lease, now: Self.t0)
+        )
+        #expect(first.attempt.slurmJobID == nil)
+        try await store.recordSlurmJob(first.ref, id: "4242")
+        #expect(try await store.job(job.id)?.attempts.last?.slurmJobID == "4242")
+        _ = try await store.finishAttempt(first.ref, AttemptResult(.preempted, reason: "requeued"), now: Self.at(1))
+        try await expectError(.conflict) { try await store.recordSlurmJob(first.ref, id: "4243") }
+        let second = try #require(
+            try await store.claimJob(WorkerCapabilities(name: "w"), lease: Self.lease, now: Self.at(2))
+        )
+        try await store.recordSlurmJob(second.ref, id: "4244_3")
+        let read = try #require(try await store.job(job.id))
+        #expect(read.attempts.map(\.slurmJobID) == ["4242", "4244_3"], "\(read.attempts)")
+        let listed = try await store.jobs(JobQuery()).first { $0.id == job.id }
+        #expect(listed?.attempts.map(\.slurmJobID) == ["4242", "4244_3"])
     }
 
     private func renewal(_ fixture: JobStoreFixture) async throws {

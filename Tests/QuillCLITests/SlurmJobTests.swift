@@ -70,6 +70,8 @@ struct SlurmJobTests {
         #expect(final["status"] == "completed", "\(final)")
         let slurmID = try Self.slurmJobID(cluster, run: job.run)
         #expect(Int(slurmID) != nil)
+        // Recorded on the attempt too, though the job ends before the worker's first heartbeat.
+        #expect(final["attempts"]?.arrayValue?.last?["slurm_job_id"]?.stringValue == slurmID, "\(final)")
         #expect(try Self.slurmState(slurmID) == "COMPLETED")
         let lines = try cluster.logLines(job.run)
         #expect(lines.contains("quill: submitted to SLURM as job \(slurmID)"), "\(lines)")

@@ -57,7 +57,7 @@ struct ArtifactHardeningTests {
         }
         #expect(accepted == 3)
         // gc keeps what records hold and does not change the count.
-        let swept = try BuiltProducts.run(
+        let swept = try await BuiltProducts.run(
             BuiltProducts.path("quill"),
             ["artifacts", "gc", "--data", server.data, "--grace-minutes", "0", "--json"]
         )

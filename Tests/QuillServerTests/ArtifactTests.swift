@@ -303,21 +303,24 @@ struct ArtifactTests {
         #expect(try await server.request("DELETE", "/api/v1/runs/\(deleted)").status == 204)
 
         let quill = BuiltProducts.path("quill")
-        let recent = try BuiltProducts.run(quill, ["artifacts", "gc", "--data", data, "--json"])
+        let recent = try await BuiltProducts.run(quill, ["artifacts", "gc", "--data", data, "--json"])
         #expect(try JSONParser.parse(recent.stdout)["removed"]?.arrayValue?.isEmpty == true, "\(recent.stderr)")
-        let dry = try BuiltProducts.run(
+        let dry = try await BuiltProducts.run(
             quill,
             ["artifacts", "gc", "--data", data, "--grace-minutes", "0", "--dry-run"]
         )
         #expect(dry.stdout.contains("would remove 1 unreferenced blob(s)"), "\(dry.stdout)\(dry.stderr)")
         #expect(server.blobFiles.count == 2)
-        let swept = try BuiltProducts.run(quill, ["artifacts", "gc", "--data", data, "--grace-minutes", "0", "--json"])
+        let swept = try await BuiltProducts.run(
+            quill,
+            ["artifacts", "gc", "--data", data, "--grace-minutes", "0", "--json"]
+        )
         let report = try JSONParser.parse(swept.stdout)
         #expect(report["removed"]?.arrayValue?.count == 1)
         #expect(report["kept"] == 1)
         #expect(server.blobFiles.count == 1)
         #expect(try await server.get(kept, "model.bin").data == shared)
-        let missing = try BuiltProducts.run(quill, ["artifacts", "gc", "--data", temp.file("nothing")])
+        let missing = try await BuiltProducts.run(quill, ["artifacts", "gc", "--data", temp.file("nothing")])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("no server data"))
     }

@@ -26,7 +26,7 @@ struct AuthHardeningTests {
         )
         #expect(team?["namespace"] == "team")  // namespaces are normalized like account names
 
-        let root = try server.createUser("root")
+        let root = try await server.createUser("root")
         try await helpers.waitForAuth(server)
         let mallory = try await helpers.user("mallory", on: server, by: root)
 
@@ -61,7 +61,7 @@ struct AuthHardeningTests {
     func adminProjectsNeedAnOwnedNamespace() async throws {
         let temp = TemporaryDirectory("quill-takeover")
         let server = try await ServerProcess.start(data: temp.path)
-        let root = try server.createUser("root")
+        let root = try await server.createUser("root")
         try await helpers.waitForAuth(server)
         let mallory = try await helpers.user("mallory", on: server, by: root)
         let refused = try await server.request(
@@ -94,7 +94,7 @@ struct AuthHardeningTests {
         #expect(try await server.request("GET", "/api/v1/status").body?["counts"]?["runs"] == 1)
         #expect(try await server.raw("GET", "/metrics").status == 200)
 
-        let root = try server.createUser("root")
+        let root = try await server.createUser("root")
         try await helpers.waitForAuth(server)
         let ada = try await helpers.user("ada", on: server, by: root)
         for key in [nil, ada] as [String?] {
@@ -154,7 +154,7 @@ struct AuthHardeningTests {
         let temp = TemporaryDirectory("quill-host")
         let quill = BuiltProducts.path("quill")
         for host in ["127.0.0.1.invalid", "127.attacker.invalid", "0.0.0.0"] {
-            let refused = try BuiltProducts.run(
+            let refused = try await BuiltProducts.run(
                 quill,
                 ["serve", "--host", host, "--port", "0", "--data", temp.file("data")]
             )

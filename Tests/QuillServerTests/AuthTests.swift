@@ -19,7 +19,7 @@ struct AuthTests {
     func serverWithAdministrator() async throws -> (TemporaryDirectory, ServerProcess, String) {
         let temp = TemporaryDirectory("quill-auth")
         let server = try await ServerProcess.start(data: temp.path)
-        let root = try server.createUser("root")
+        let root = try await server.createUser("root")
         try await waitForAuth(server)
         return (temp, server, root)
     }
@@ -37,7 +37,7 @@ struct AuthTests {
         #expect(try await server.request("GET", "/api/v1/whoami").body?["mode"] == "single_user")
         #expect(try await server.request("POST", "/api/v1/runs", json: ["project": "p"]).status == 201)
 
-        let key = try server.createUser("ada")
+        let key = try await server.createUser("ada")
         try await waitForAuth(server)
         let refused = try await server.request("POST", "/api/v1/runs", json: ["project": "p"])
         #expect(refused.status == 401)
@@ -243,7 +243,7 @@ struct AuthTests {
     @Test("binding beyond loopback without users is refused unless --insecure; with users it is allowed")
     func nonLoopbackNeedsUsersOrInsecure() async throws {
         let temp = TemporaryDirectory("quill-auth")
-        let refused = try BuiltProducts.run(
+        let refused = try await BuiltProducts.run(
             BuiltProducts.path("quill"),
             ["serve", "--host", "0.0.0.0", "--port", "0", "--data", temp.path]
         )
@@ -266,7 +266,7 @@ struct AuthTests {
     func loginAndCLI() async throws {
         let temp = TemporaryDirectory("quill-auth")
         let server = try await ServerProcess.start(data: temp.file("server"))
-        let key = try server.createUser("ada")
+        let key = try await server.createUser("ada")
         try await waitForAuth(server)
         let url = "http://127.0.0.1:\(server.port)"
         let quill = BuiltProducts.path("quill")
@@ -275,14 +275,14 @@ struct AuthTests {
             "QUILL_API_KEY": "", "QUILL_TRACKING_URI": "",
         ]
 
-        let missing = try BuiltProducts.run(quill, ["keys", "list", "--server", url], environment: environment)
+        let missing = try await BuiltProducts.run(quill, ["keys", "list", "--server", url], environment: environment)
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("QUILL_API_KEY") && missing.stderr.contains("quill login"))
-        let anonymous = try BuiltProducts.run(quill, ["runs", "--server", url], environment: environment)
+        let anonymous = try await BuiltProducts.run(quill, ["runs", "--server", url], environment: environment)
         #expect(anonymous.status == 0)
         #expect(anonymous.stderr.contains("no API key was sent"), "\(anonymous.stderr)")
 
-        let login = try BuiltProducts.run(
+        let login = try await BuiltProducts.run(
             quill,
             ["login", "--server", url + "/", "--key", key],
             environment: environment
@@ -291,46 +291,50 @@ struct AuthTests {
         #expect(login.stdout.contains("as ada"))
         let attributes = try FileManager.default.attributesOfItem(atPath: temp.file("credentials.json"))
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        let bad = try BuiltProducts.run(
+        let bad = try await BuiltProducts.run(
             quill,
             ["login", "--server", url, "--key", "qk_wrong"],
             environment: environment
         )
         #expect(bad.status != 0)
 
-        let created = try BuiltProducts.run(
+        let created = try await BuiltProducts.run(
             quill,
             ["keys", "create", "--server", url, "--label", "ci", "--json"],
             environment: environment
         )
         let createdID = try #require((try? JSONParser.parse(Array(created.stdout.utf8)))?["id"]?.intValue)
-        let list = try BuiltProducts.run(quill, ["keys", "list", "--server", url], environment: environment)
+        let list = try await BuiltProducts.run(quill, ["keys", "list", "--server", url], environment: environment)
         #expect(list.stdout.contains("default") && list.stdout.contains("ci") && list.stdout.contains("active"))
-        let revoke = try BuiltProducts.run(
+        let revoke = try await BuiltProducts.run(
             quill,
             ["keys", "revoke", String(createdID), "--server", url],
             environment: environment
         )
         #expect(revoke.status == 0)
-        #expect(
+        await #expect(
             try BuiltProducts.run(quill, ["keys", "list", "--server", url], environment: environment).stdout.contains(
                 "revoked"
             )
         )
 
-        let org = try BuiltProducts.run(quill, ["orgs", "create", "vision", "--server", url], environment: environment)
+        let org = try await BuiltProducts.run(
+            quill,
+            ["orgs", "create", "vision", "--server", url],
+            environment: environment
+        )
         #expect(org.stdout.contains("ada") && org.stdout.contains("owner"))
 
         // The SDK (through `quill demo`) streams with the saved key.
         var streaming = environment
         streaming["QUILL_TRACKING_URI"] = url
-        let demo = try BuiltProducts.run(quill, ["demo", "--steps", "50"], environment: streaming)
+        let demo = try await BuiltProducts.run(quill, ["demo", "--steps", "50"], environment: streaming)
         #expect(demo.status == 0, "\(demo.stderr)")
-        let runs = try BuiltProducts.run(quill, ["runs", "--server", url, "--json"], environment: environment)
+        let runs = try await BuiltProducts.run(quill, ["runs", "--server", url, "--json"], environment: environment)
         #expect(runs.status == 0, "\(runs.stderr)")
         #expect(runs.stdout.contains("ada/"))
 
-        let users = try BuiltProducts.run(
+        let users = try await BuiltProducts.run(
             quill,
             ["users", "list", "--data", temp.file("server")],
             environment: environment

@@ -35,7 +35,7 @@ struct AccessFixture {
         // ServerProcess blocks until the server listens (seconds on PostgreSQL under load): off the cooperative pool.
         let data = temp.path
         server = try await offPool { try ServerProcess(data: data, store: url, extraArguments: extraArguments) }
-        root = try await server.createUserOffPool("root")
+        root = try await server.createUser("root")
         try await helpers.waitForAuth(server)
         ada = try await helpers.user("ada", on: server, by: root)
         bob = try await helpers.user("bob", on: server, by: root)

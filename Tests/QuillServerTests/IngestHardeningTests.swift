@@ -332,7 +332,7 @@ struct IngestHardeningTests {
             db.execute("DROP TABLE metric_blocks")
             db.commit()
             """
-        let dropped = try BuiltProducts.run("/usr/bin/env", ["python3", "-c", python, temp.file("quill.db")])
+        let dropped = try await BuiltProducts.run("/usr/bin/env", ["python3", "-c", python, temp.file("quill.db")])
         #expect(dropped.status == 0, "\(dropped.stderr)")
         let failed = try await send(
             server,
@@ -366,8 +366,8 @@ struct IngestHardeningTests {
     func runIDExistenceOracle() async throws {
         let temp = TemporaryDirectory("quill-server")
         let server = try await ServerProcess.start(data: temp.path)
-        let alice = try server.createUser("alice")
-        let bob = try server.createUser("bob")
+        let alice = try await server.createUser("alice")
+        let bob = try await server.createUser("bob")
         let secret = try await createRun(server, key: alice, body: ["project": "private", "id": "alicerun"])
         #expect(secret == "alicerun")
         // Bob cannot see it...
@@ -437,7 +437,7 @@ struct IngestHardeningTests {
                     loss = 1.0 / (step + 1)
                     f.write(json.dumps({"step": step, "loss": loss}) + "\\n")
             """
-        let logged = try BuiltProducts.run(
+        let logged = try await BuiltProducts.run(
             BuiltProducts.path("quill"),
             ["run", "--name", "pyrows", "--", "python3", "-c", script],
             environment: environment
@@ -450,7 +450,7 @@ struct IngestHardeningTests {
         var written: [Int] = []
         for (attempt, url) in (urls + [urls[0]]).enumerated() {
             if attempt == 3 { try FileManager.default.removeItem(atPath: home.path + "/runs/\(runFolder)/sync.json") }
-            let sync = try BuiltProducts.run(
+            let sync = try await BuiltProducts.run(
                 BuiltProducts.path("quill"),
                 ["sync", "pyrows", "--server", url, "--json"],
                 environment: environment
@@ -475,7 +475,7 @@ struct IngestHardeningTests {
         old["metrics_next_idx"] = nil
         let oldURL = "http://127.0.0.1:\(server.port)"
         try Data(JSONWriter.bytes(["servers": [oldURL: .object(old)]])).write(to: URL(fileURLWithPath: syncPath))
-        let again = try BuiltProducts.run(
+        let again = try await BuiltProducts.run(
             BuiltProducts.path("quill"),
             ["sync", "pyrows", "--server", oldURL, "--json"],
             environment: environment

@@ -251,7 +251,7 @@ struct OpenAPITests {
         let python = try #require(ProcessInfo.processInfo.environment["QUILL_TEST_PYTHON"])
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Interop/validate_openapi.py").path
-        let result = try BuiltProducts.run(python, [script, specPath, responsesPath])
+        let result = try await BuiltProducts.run(python, [script, specPath, responsesPath])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("\(recorded.count) responses checked, 0 problems"))
     }
@@ -274,7 +274,7 @@ struct OpenAPITests {
         let data = temp.file("data")
         var key: String?
         if signedIn {
-            let created = try BuiltProducts.run(
+            let created = try await BuiltProducts.run(
                 BuiltProducts.path("quill"),
                 ["users", "create", "root", "--admin", "--data", data, "--json"]
             )

@@ -112,7 +112,7 @@ final class ReplicaSet: @unchecked Sendable {
     /// Creates the first user (an administrator) with `quill users create --store`, and waits until every
     /// replica asks for keys; returns the user's key.
     func createAdministrator(_ name: String = "root") async throws -> String {
-        let key = try await servers[0].createUserOffPool(name, admin: true)
+        let key = try await servers[0].createUser(name, admin: true)
         for server in servers {
             let asking = try await waitUntil(seconds: 30) {
                 try await ReplicaHTTP.send(server, "GET", "/api/v1/whoami").body?["mode"] == "anonymous"

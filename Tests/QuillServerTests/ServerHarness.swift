@@ -70,13 +70,11 @@ final class ServerProcess: @unchecked Sendable {
         try Self.key(fromUsersCreate: BuiltProducts.run(BuiltProducts.path("quill"), usersCreate(name, admin: admin)))
     }
 
-    /// ``createUser(_:admin:)`` waiting off Swift's cooperative pool, for tests that run many processes at once.
-    func createUserOffPool(_ name: String, admin: Bool = false) async throws -> String {
+    /// ``createUser(_:admin:)`` from async code (Swift picks this overload there): the wait for `quill users create`
+    /// happens off the cooperative pool.
+    func createUser(_ name: String, admin: Bool = false) async throws -> String {
         try Self.key(
-            fromUsersCreate: await BuiltProducts.runOffPool(
-                BuiltProducts.path("quill"),
-                usersCreate(name, admin: admin)
-            )
+            fromUsersCreate: await BuiltProducts.run(BuiltProducts.path("quill"), usersCreate(name, admin: admin))
         )
     }
 

@@ -65,7 +65,7 @@ struct StepProcessTests {
             results.filter { $0.stderr.contains("TrainModel") && $0.stderr.contains("(missing→create)") }.count == 1
         )
         // A ninth run loads both from the cache.
-        let again = try BuiltProducts.run(example, ["--steps", "50"], environment: environment)
+        let again = try await BuiltProducts.run(example, ["--steps", "50"], environment: environment)
         #expect(again.stderr.contains("(success→load)"))
         #expect(creates(temp).count == 2)
     }
@@ -85,7 +85,7 @@ struct StepProcessTests {
         holder.waitUntilExit()
 
         environment["QUILL_EXAMPLE_SLEEP_MS"] = "0"
-        let taker = try BuiltProducts.run(example, ["--steps", "20"], environment: environment)
+        let taker = try await BuiltProducts.run(example, ["--steps", "20"], environment: environment)
         #expect(taker.status == 0, "\(taker.stderr)")
         #expect(taker.stderr.contains("(stale→takeover)"))
         #expect(creates(temp) == ["Dataset", "Dataset", "TrainModel"])
@@ -102,7 +102,7 @@ struct StepProcessTests {
     @Test("a step's create runs in a child process (quill-step run NAMESPACE/HASH) and the parent loads it")
     func childProcess() async throws {
         let temp = TemporaryDirectory("quill-steps")
-        let result = try BuiltProducts.run(example, ["--steps", "30", "--child"], environment: environment(temp))
+        let result = try await BuiltProducts.run(example, ["--steps", "30", "--child"], environment: environment(temp))
         #expect(result.status == 0, "\(result.stderr)")
         let pids = ((try? String(contentsOfFile: temp.file("creates"), encoding: .utf8)) ?? "").split(separator: "\n")
             .map { $0.split(separator: " ").last.map(String.init) ?? "" }
@@ -120,7 +120,7 @@ struct StepProcessTests {
             )
         )
 
-        let bad = try BuiltProducts.run(
+        let bad = try await BuiltProducts.run(
             example,
             ["quill-step", "run", "Nope.Step/abcdef"],
             environment: environment(temp)
@@ -159,23 +159,23 @@ struct StepProcessTests {
     func runnerPreemption() async throws {
         let temp = TemporaryDirectory("quill-steps")
         var slow = environment(temp, sleepMilliseconds: 60_000)
-        let reference = try BuiltProducts.run(example, ["--steps", "20", "--record"], environment: slow).stdout
+        let reference = try await BuiltProducts.run(example, ["--steps", "20", "--record"], environment: slow).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(reference.hasPrefix("QuillStepsExample.TrainModel/"))
         #expect(try await preempt(temp, reference, slow) == 75)
         #expect(try attempts(temp, reference) == ["preempted"])
         var fast = environment(temp)
-        let resumed = try BuiltProducts.run(example, ["quill-step", "run", reference], environment: fast)
+        let resumed = try await BuiltProducts.run(example, ["quill-step", "run", reference], environment: fast)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try attempts(temp, reference) == ["preempted", "success"])
 
         // With no retries allowed, a preempted step is not started again.
         slow["QUILL_STEP_PREEMPT_MAX"] = "0"
         fast["QUILL_STEP_PREEMPT_MAX"] = "0"
-        let other = try BuiltProducts.run(example, ["--steps", "21", "--record"], environment: slow).stdout
+        let other = try await BuiltProducts.run(example, ["--steps", "21", "--record"], environment: slow).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(try await preempt(temp, other, slow) == 75)
-        let refused = try BuiltProducts.run(example, ["quill-step", "run", other], environment: fast)
+        let refused = try await BuiltProducts.run(example, ["quill-step", "run", other], environment: fast)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("QUILL_STEP_PREEMPT_MAX"))
     }

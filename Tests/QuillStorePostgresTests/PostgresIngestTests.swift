@@ -104,7 +104,7 @@ struct PostgresIngestTests {
         }
     }
 
-    // MARK: One statement per batch (migration "v4", `quill_write_metrics`)
+    // MARK: One statement per batch (migration "v5", `quill_write_metrics`)
 
     @Test("batches of new points after the first are one statement; a re-sent batch is ignored, nothing doubled")
     func oneStatementAndResent() async throws {

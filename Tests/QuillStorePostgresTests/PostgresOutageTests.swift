@@ -5,6 +5,7 @@ import QuillCore
 import QuillStore
 import QuillStorePostgres
 import QuillTesting
+import Synchronization
 import Testing
 
 @Suite("PostgreSQL outages")
@@ -65,6 +66,100 @@ struct PostgresOutageTests {
             }
             let waited = ContinuousClock.now - started
             #expect(waited < .seconds(25), "the request waited \(waited)")
+            group.cancelAll()
+        }
+    }
+
+    @Test(
+        "the check notices a stopped database within seconds and its return within seconds, on its own connection",
+        .timeLimit(.minutes(5))
+    )
+    func checkNoticesQuickly() async throws {
+        let database = PrivatePostgres("outage-quick")
+        try await database.start()
+        let store = try PostgresStore(location: try await database.database("quill"), maximumConnections: 4)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.run() }
+            #expect(try await store.selectOne() == 1)
+            // Twice: the second outage starts with a pool that already lost its connections once.
+            for round in 1...2 {
+                // Requests keep the pool busy meanwhile: the check must not wait behind them.
+                let busy = Task {
+                    while !Task.isCancelled {
+                        _ = try? await store.selectOne()
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
+                }
+                defer { busy.cancel() }
+                try await database.stop()
+                let stopped = ContinuousClock.now
+                let down = try await eventually(seconds: 30) { await !store.health().reachable }
+                let noticed = ContinuousClock.now - stopped
+                #expect(down, "round \(round): the store did not notice the database stopped")
+                try await database.start()
+                let started = ContinuousClock.now
+                let up = try await eventually(seconds: 30) { await store.health().reachable }
+                let recovered = ContinuousClock.now - started
+                #expect(up, "round \(round): the store did not notice the database is back")
+                print("PostgresOutageTests: round \(round): down noticed after \(noticed), return after \(recovered)")
+                // The check runs every 0.5 s with a 2 s timeout; a stopped server closes the check's connection
+                // and refuses the next, so both take about a second here; 5 s leaves room for a loaded machine.
+                #expect(noticed < .seconds(5), "round \(round): the outage was noticed after \(noticed)")
+                #expect(recovered < .seconds(5), "round \(round): the return was noticed after \(recovered)")
+                let served = try await eventually(seconds: 60) { (try? await store.selectOne()) == 1 }
+                #expect(served, "round \(round): requests did not succeed again")
+            }
+            group.cancelAll()
+        }
+    }
+
+    @Test(
+        "a transaction whose connection the server closed between two statements answers unavailable instead of hanging",
+        .timeLimit(.minutes(2))
+    )
+    func closedBetweenStatements() async throws {
+        let store = try PostgresStore(location: try await TestPostgres.database("outage_closed"), maximumConnections: 4)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.run() }
+            #expect(try await store.selectOne() == 1)
+            let logger = Logger(label: "test")
+            // The body ends its own backend (as a fast shutdown ends every backend, idle ones included) and waits
+            // until PostgresNIO has torn the connection down; the transaction's COMMIT then goes to a closed
+            // connection. Before the fix, PostgresNIO dropped that statement and the request waited forever, so
+            // the outcome is awaited in a task of its own, with a deadline.
+            let finished = Mutex<Result<Int, any Error>?>(nil)
+            let request = Task {
+                do {
+                    let value = try await store.transaction { connection in
+                        do {
+                            for try await _ in try await connection.query(
+                                "SELECT pg_terminate_backend(pg_backend_pid())",
+                                logger: logger
+                            ) {}
+                        } catch {
+                            // The server's 57P01: expected.
+                        }
+                        try await connection.closeFuture.get()
+                        return 1
+                    }
+                    finished.withLock { $0 = .success(value) }
+                } catch {
+                    finished.withLock { $0 = .failure(error) }
+                }
+            }
+            let answered = try await eventually(seconds: 20) { finished.withLock { $0 != nil } }
+            #expect(answered, "the transaction on a closed connection did not end within 20 s")
+            if answered {
+                request.cancel()
+                switch finished.withLock({ $0 }) {
+                case .success(let value): Issue.record("a COMMIT on a closed connection succeeded: \(value)")
+                case .failure(let error as QuillError): #expect(error.code == .unavailable, "\(error)")
+                case .failure(let error): Issue.record("not a QuillError: \(error)")
+                case nil: break
+                }
+            }
+            // The pool replaces the lost connection.
+            #expect(try await store.selectOne() == 1)
             group.cancelAll()
         }
     }

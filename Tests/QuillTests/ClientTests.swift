@@ -383,7 +383,7 @@ struct ClientTests {
     func keys() async throws {
         let server = try ClientTestServer(localWorkers: 0)
         defer { server.stop() }
-        let created = try BuiltProducts.run(
+        let created = try await BuiltProducts.run(
             BuiltProducts.path("quill"),
             ["users", "create", "ada", "--admin", "--data", server.home.file("server"), "--json"],
             environment: server.environment

@@ -23,6 +23,13 @@ struct RunCommand: AsyncParsableCommand {
             writes a heartbeat into meta.json every 10 s, so a quill that was killed leaves a crashed run \
             with about the right duration.
 
+            With --attach, quill starts no run: it runs the command in the run directory $QUILL_RUN_DIR that a \
+            job's worker made (the batch script of a SLURM job does this on the compute node), writing the \
+            command's output into the run's output.log (unless quill's own output already goes there), this \
+            machine's system metrics into system.jsonl and the exit code or signal into meta.json. The worker \
+            owns that run: it uploads the directory and sets the run's status, so quill --attach never talks \
+            to a server.
+
             Example: quill run --project mnist --name baseline --tag team=vision --config lr=0.001 -- python train.py
             """
     )
@@ -47,6 +54,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The run's kind: training, evaluation, compile, quantize, benchmark, or any label.")
     var kind: String = "training"
 
+    @Flag(
+        help:
+            "Run in the existing run directory $QUILL_RUN_DIR (a job's, made by its worker) instead of starting a run."
+    )
+    var attach = false
+
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.")
     var command: [String] = []
 
@@ -54,6 +67,11 @@ struct RunCommand: AsyncParsableCommand {
         try CommandAfterDashes.validate(command, subcommand: "run", help: Self.self)
         _ = try parsedConfig()
         _ = try tag.map(TagArgument.parse)
+        if attach, name != nil || project != nil || !tag.isEmpty || !config.isEmpty {
+            throw ValidationError(
+                "--attach runs in the job's existing run; --name, --project, --tag and --config do not apply"
+            )
+        }
     }
 
     private var commandLine: [String] { CommandAfterDashes.arguments(command) }
@@ -76,18 +94,35 @@ struct RunCommand: AsyncParsableCommand {
         options.attachToEnvironmentRun = false
         options.handleSignals = false
         let arguments = commandLine
-        let run = try Quill.startRun(
-            project: project,
-            name: name,
-            config: try parsedConfig(),
-            tags: try tag.map { try TagArgument.parse($0).sdkForm },
-            kind: RunKind(kind),
-            options: options
-        )
-        Console.printError(
-            "quill: run \(run.name) (\(run.id)) in project \(run.project.displayName): \(arguments.joined(separator: " "))"
-        )
-        try run.flush()
+        let run: Run
+        var environment = ["QUILL_HOME": homeOptions.quillHome.path]
+        // Where quill's own output already is the run's output.log (a SLURM job's output file), the command's
+        // output reaches the log through it; appending it too would write every line twice.
+        let logged: (output: Bool, error: Bool)
+        if attach {
+            let directory = try Self.attachedDirectory()
+            run = try Quill.attachForCommand(to: directory, options: options)
+            environment = [:]
+            logged = (Self.isFile(STDOUT_FILENO, directory.logPath), Self.isFile(STDERR_FILENO, directory.logPath))
+            let host = ProcessInfo.processInfo.hostName
+            Console.printError("quill: run \(run.id) on \(host) (pid \(getpid())): \(arguments.joined(separator: " "))")
+        } else {
+            run = try Quill.startRun(
+                project: project,
+                name: name,
+                config: try parsedConfig(),
+                tags: try tag.map { try TagArgument.parse($0).sdkForm },
+                kind: RunKind(kind),
+                options: options
+            )
+            Console.printError(
+                "quill: run \(run.name) (\(run.id)) in project \(run.project.displayName): \(arguments.joined(separator: " "))"
+            )
+            try run.flush()
+            logged = (false, false)
+        }
+        environment["QUILL_RUN_DIR"] = run.directory.path
+        environment["QUILL_RUN_ID"] = run.id.rawValue
         let files = RunFileGuard.Shared(try RunFileGuard(directory: run.directory))
         let heartbeat = BackgroundLoop.start(name: "quill-run-heartbeat", after: Self.firstHeartbeat) { stopping in
             if stopping { return nil }
@@ -97,15 +132,18 @@ struct RunCommand: AsyncParsableCommand {
 
         let outcome = ChildProcess.run(
             arguments,
-            environment: [
-                "QUILL_RUN_DIR": run.directory.path, "QUILL_RUN_ID": run.id.rawValue,
-                "QUILL_HOME": homeOptions.quillHome.path,
-            ],
-            output: { bytes, _ in try? run.appendOutput(bytes) }
+            environment: environment,
+            output: { bytes, isError in
+                if !(isError ? logged.error : logged.output) { try? run.appendOutput(bytes) }
+            }
         )
         heartbeat.stop()
         heartbeat.join()
         files.check(heartbeat: nil, final: true)
+        if attach {
+            try Self.finishAttached(run, outcome)
+            return
+        }
         switch outcome {
         case .failedToStart(let message):
             try run.finish(.failed, error: message, exitCode: 127, signal: nil)
@@ -127,6 +165,52 @@ struct RunCommand: AsyncParsableCommand {
             Console.printError("quill: run \(run.name) \(status.rawValue) (signal \(signal))")
             throw ExitCode(128 + signal)
         }
+    }
+
+    /// The run directory `--attach` runs in: `$QUILL_RUN_DIR`.
+    private static func attachedDirectory() throws -> RunDirectory {
+        guard let path = ProcessInfo.processInfo.environment["QUILL_RUN_DIR"], !path.isEmpty else {
+            throw QuillError(
+                .invalidArgument,
+                "quill run --attach needs QUILL_RUN_DIR, the run directory a job's worker made; without --attach, quill run starts a run"
+            )
+        }
+        return RunDirectory(path: path)
+    }
+
+    /// Ends an attached run: its writer and sampler stop, the exit code or signal goes into `meta.json` (the
+    /// status stays its owner's), and quill exits as the command did, so the scheduler sees its status.
+    private static func finishAttached(_ run: Run, _ outcome: ChildProcess.Outcome) throws {
+        let (code, signal): (Int32?, Int32?) =
+            switch outcome {
+            case .failedToStart: (127, nil)
+            case .exited(let code): (code, nil)
+            case .signalled(let signal): (nil, signal)
+            }
+        try run.finish(.running, error: nil, exitCode: code, signal: signal)
+        _ = try? run.directory.updateMeta { meta in
+            meta.exitCode = code
+            meta.signal = signal
+        }
+        switch outcome {
+        case .failedToStart(let message):
+            Console.printError("error: \(message); check the command name and the PATH on this node")
+            throw ExitCode(127)
+        case .exited(let code):
+            Console.printError("quill: the command exited with code \(code)")
+            if code != 0 { throw ExitCode(code) }
+        case .signalled(let signal):
+            Console.printError("quill: the command ended by signal \(signal)")
+            throw ExitCode(128 + signal)
+        }
+    }
+
+    /// Whether descriptor `fd` is the file at `path`.
+    private static func isFile(_ fd: Int32, _ path: String) -> Bool {
+        var opened = stat()
+        var named = stat()
+        guard fstat(fd, &opened) == 0, stat(path, &named) == 0 else { return false }
+        return opened.st_dev == named.st_dev && opened.st_ino == named.st_ino
     }
 
     /// When the first heartbeat is written: early, so a quill killed in its first seconds leaves a useful end.

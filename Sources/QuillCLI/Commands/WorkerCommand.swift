@@ -37,7 +37,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "local: run jobs as processes here; slurm: also submit the jobs that ask for SLURM (quill submit --executor slurm) as batch jobs and follow them (needs sbatch/squeue here, SLURM_CONF when not the system's, and the runs directory on a filesystem the nodes share). QUILL_PREEMPT_MAX and QUILL_CANCELLED_IS_PREEMPTED set its preemption policy.",
+            "local: run jobs as processes here; slurm: also submit the jobs that ask for SLURM (quill submit --executor slurm) as batch jobs and follow them (needs sbatch/squeue here, SLURM_CONF when not the system's, and the runs directory on a filesystem the nodes share). Batch scripts run each command under this quill (`quill run --attach`), so it must be on a filesystem the nodes share too; QUILL_SLURM_QUILL names another (an absolute path on the nodes). QUILL_PREEMPT_MAX and QUILL_CANCELLED_IS_PREEMPTED set its preemption policy.",
             valueName: "local|slurm"
         )
     )
@@ -83,6 +83,13 @@ struct WorkerCommand: AsyncParsableCommand {
             } catch let error as QuillError {
                 throw ValidationError(error.message)
             }
+            if let quill = ProcessInfo.processInfo.environment["QUILL_SLURM_QUILL"], !quill.isEmpty,
+                !quill.hasPrefix("/")
+            {
+                throw ValidationError(
+                    "QUILL_SLURM_QUILL must be an absolute path to quill on the nodes, not '\(quill)'"
+                )
+            }
         }
         guard (2...3600).contains(leaseSeconds) else { throw ValidationError("--lease must be 2 to 3600 seconds") }
         for folder in shared where folder.isEmpty || folder.utf8.contains(0) {
@@ -99,6 +106,12 @@ struct WorkerCommand: AsyncParsableCommand {
 
     /// The slots: as given, else 1 (16 with --executor slurm).
     var slotCount: Int { slots ?? (executor == "slurm" ? 16 : 1) }
+
+    /// The quill SLURM batch scripts run commands under: `QUILL_SLURM_QUILL`, else this worker's own executable.
+    static var slurmQuill: String {
+        ProcessInfo.processInfo.environment["QUILL_SLURM_QUILL"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ProcessCapture.currentExecutable()
+    }
 
     static func indices(_ text: String) -> [Int]? {
         let parts = text.split(separator: ",", omittingEmptySubsequences: true)
@@ -144,6 +157,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 client: SlurmClient(),
                 policy: try SlurmPreemptionPolicy(environment: ProcessInfo.processInfo.environment),
                 scriptsDirectory: runsDirectory + "/slurm",
+                quillExecutable: Self.slurmQuill,
                 // Well inside the lease: a job waiting for the rest of its array renews nothing meanwhile.
                 gatherWindow: .milliseconds(Int64(min(3, leaseSeconds / 4) * 1000))
             )

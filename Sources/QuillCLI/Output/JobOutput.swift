@@ -48,18 +48,30 @@ enum JobOutput {
         list.append("submitted", Formatting.time(job.createdAt))
         if let started = job.startedAt { list.append("started", Formatting.time(started)) }
         if let ended = job.endedAt { list.append("ended", Formatting.time(ended)) }
+        if let slurm = job.attempts.last(where: { $0.slurmJobID != nil })?.slurmJobID {
+            list.append("slurm job", slurm)
+        }
         var text = list.render()
         if !job.attempts.isEmpty {
-            var table = Table(headers: ["ATTEMPT", "WORKER", "GPUS", "STARTED", "ENDED", "OUTCOME"], rightAligned: [0])
+            // A SLURM column only for a job on SLURM: each attempt is a SLURM job of its own.
+            let onSlurm = job.attempts.contains { $0.slurmJobID != nil }
+            var table = Table(
+                headers: ["ATTEMPT", "WORKER"] + (onSlurm ? ["SLURM JOB"] : []) + [
+                    "GPUS", "STARTED", "ENDED", "OUTCOME",
+                ],
+                rightAligned: [0]
+            )
             for attempt in job.attempts {
                 var outcome = attempt.outcome ?? "running"
                 if let code = attempt.exitCode { outcome += " (exit \(code))" }
                 if let signal = attempt.signal { outcome += " (signal \(signal))" }
                 if let reason = attempt.reason { outcome += ": \(reason)" }
-                table.append([
-                    String(attempt.number), attempt.worker, attempt.gpus.map(String.init).joined(separator: ","),
-                    Formatting.time(attempt.startedAt), Formatting.time(attempt.endedAt), outcome,
-                ])
+                table.append(
+                    [String(attempt.number), attempt.worker] + (onSlurm ? [attempt.slurmJobID ?? ""] : []) + [
+                        attempt.gpus.map(String.init).joined(separator: ","),
+                        Formatting.time(attempt.startedAt), Formatting.time(attempt.endedAt), outcome,
+                    ]
+                )
             }
             text += "\n\n" + table.render()
         }

@@ -51,8 +51,13 @@ struct HTTPJobChannel: JobChannel {
         return JobClaim(job: try Self.job(claim.job), attempt: Self.attempt(claim.attempt))
     }
 
-    func renew(_ attempt: AttemptRef, lease: Duration) async throws -> LeaseState {
-        let body = APIJobHeartbeat(worker: attempt.worker, attempt: attempt.number, leaseSeconds: Self.seconds(lease))
+    func renew(_ attempt: AttemptRef, lease: Duration, slurmJobID: String?) async throws -> LeaseState {
+        let body = APIJobHeartbeat(
+            worker: attempt.worker,
+            attempt: attempt.number,
+            leaseSeconds: Self.seconds(lease),
+            slurmJobID: slurmJobID
+        )
         let json = try await call("POST", APIPath.job(attempt.jobID, "heartbeat"), body)
         let state = try APIDecoder().decode(APIJobLease.self, from: json)
         return LeaseState(expiresAt: state.expiresAt, cancelRequested: state.cancelRequested)
@@ -133,7 +138,8 @@ struct HTTPJobChannel: JobChannel {
             outcome: attempt.outcome.flatMap(AttemptOutcome.init(rawValue:)),
             exitCode: attempt.exitCode,
             signal: attempt.signal,
-            reason: attempt.reason
+            reason: attempt.reason,
+            slurmJobID: attempt.slurmJobID
         )
     }
 }

@@ -22,6 +22,14 @@ package protocol Execution: Sendable {
     /// Asks the command to stop (SIGTERM to its process group for a local process) and forces it (SIGKILL)
     /// after `grace` if it is still running. Calling it again does nothing more.
     func stop(grace: Duration)
+
+    /// The SLURM job it runs as (`123`, `123_4`), recorded on the attempt; `nil` for a local process.
+    var slurmJobID: String? { get }
+}
+
+extension Execution {
+    /// No SLURM job: a local process.
+    package var slurmJobID: String? { nil }
 }
 
 /// What a command to run needs.

@@ -8,10 +8,14 @@ import Synchronization
 /// executor.
 ///
 /// A job's batch script exports the job's environment (`QUILL_RUN_DIR`, `QUILL_RUN_ID`, `QUILL_TRACKING_URI`, …)
-/// and `exec`s its command; SLURM appends its output to the job's output file in the worker's run directory,
-/// which the worker tails into the run's log as for a local job, and the worker streams the run directory to
-/// the server. The runs directory must therefore be on a filesystem the cluster's nodes share with the worker
-/// (as home and scratch directories are on SLURM clusters).
+/// and runs its command under `quill run --attach` (``quillExecutable``) on the compute node: in its own process
+/// group, with the signals SLURM sends the batch step (scancel, preemption, `--signal`) passed on, the node's
+/// system metrics sampled into the run directory, and the exit code or signal written to `meta.json`. SLURM
+/// appends the output to the job's output file, the run directory's `output.log`, which the worker tails into
+/// the run's log as for a local job; the worker alone uploads the run directory (fenced by the attempt's
+/// lease, with its own key), the node-side quill never talks to the server. The runs directory must therefore
+/// be on a filesystem the cluster's nodes share with the worker (as home and scratch directories are on SLURM
+/// clusters), and so must ``quillExecutable``.
 ///
 /// Each job is followed through one ``QuillSlurm/SlurmPoller`` for all of them (one `squeue` every half second). How
 /// its attempt ends: COMPLETED → exit 0; FAILED, TIMEOUT, OUT_OF_MEMORY, NODE_FAIL → failed with SLURM's reason;
@@ -33,6 +37,9 @@ package final class SlurmExecutor: Executor {
     package let scriptsDirectory: String
     /// How long the first job of an array waits for the others.
     package let gatherWindow: Duration
+    /// The `quill` the batch scripts run commands under (`quill run --attach -- COMMAND…`), an absolute path
+    /// the nodes see.
+    package let quillExecutable: String
     private let local: any Executor
     private let groups = Mutex<[String: ArrayGroup]>([:])
 
@@ -41,6 +48,7 @@ package final class SlurmExecutor: Executor {
         client: SlurmClient,
         policy: SlurmPreemptionPolicy,
         scriptsDirectory: String,
+        quillExecutable: String,
         pollInterval: Duration = .milliseconds(500),
         gatherWindow: Duration = .seconds(3),
         local: any Executor = LocalProcessExecutor()
@@ -49,6 +57,7 @@ package final class SlurmExecutor: Executor {
         self.poller = SlurmPoller(client: client, interval: pollInterval)
         self.policy = policy
         self.scriptsDirectory = scriptsDirectory
+        self.quillExecutable = quillExecutable
         self.gatherWindow = gatherWindow
         self.local = local
     }
@@ -59,7 +68,10 @@ package final class SlurmExecutor: Executor {
         }
         guard !request.argv.isEmpty else { throw QuillError(.process, "the job has no command") }
         let preemptions = job.attempts.filter { $0.outcome == .preempted }.count
-        let task = SlurmBatchScript.Task(argv: request.argv, environment: request.environment)
+        let task = SlurmBatchScript.Task(
+            argv: [quillExecutable, "run", "--attach", "--"] + request.argv,
+            environment: request.environment
+        )
         let id: SlurmJobID
         if let array = SlurmJobSpec.array(of: job.spec), array.count > 1, job.attempts.count <= 1 {
             id = try await submitInArray(array, parameters: parameters, request: request, task: task, job: job)
@@ -172,6 +184,7 @@ package final class SlurmExecutor: Executor {
 /// One attempt running as a SLURM job (or array task), followed through the executor's poller.
 final class SlurmExecution: Execution {
     let id: SlurmJobID
+    var slurmJobID: String? { id.description }
     private let client: SlurmClient
     private let policy: SlurmPreemptionPolicy
     private let preemptionsBefore: Int

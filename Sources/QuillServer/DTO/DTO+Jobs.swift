@@ -46,7 +46,8 @@ extension DTO {
             outcome: attempt.outcome?.rawValue,
             exitCode: attempt.exitCode,
             signal: attempt.signal,
-            reason: attempt.reason
+            reason: attempt.reason,
+            slurmJobID: attempt.slurmJobID
         )
     }
 

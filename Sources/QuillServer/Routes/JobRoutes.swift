@@ -39,9 +39,13 @@ struct JobRoutes {
             let id = try Self.jobID(context)
             let body = try await api.body(APIJobHeartbeat.self, request)
             let lease = try Self.duration(body.leaseSeconds, Self.leaseRange, "body.lease_seconds")
+            if let slurmJobID = body.slurmJobID, slurmJobID.isEmpty || slurmJobID.utf8.count > 64 {
+                throw QuillError(.invalidArgument, "body.slurm_job_id must be a SLURM job id of 1 to 64 characters")
+            }
             let state = try await queue.renew(
                 AttemptRef(jobID: id, number: body.attempt, worker: body.worker),
-                lease: lease
+                lease: lease,
+                slurmJobID: body.slurmJobID
             )
             return try JSONResponse.make(
                 APIJobLease(expiresAt: state.expiresAt, cancelRequested: state.cancelRequested)

@@ -26,7 +26,7 @@ extension PostgresMigrations {
 }
 
 extension PostgresMigrations {
-    /// Migration "v4: metric batches written by one function" (issue 15, ingest speed): the function
+    /// Migration "v5: metric batches written by one function" (issue 15, ingest speed): the function
     /// `quill_write_metrics` writes a batch's points, its keys' statistics and its blocks' summaries (computed by
     /// ``MetricIngest`` in the store, bound as arrays) in one statement, so a batch of a run whose statistics the
     /// store remembers is ONE round trip and one implicit transaction (one WAL sync) instead of five.

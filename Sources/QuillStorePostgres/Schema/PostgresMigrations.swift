@@ -30,7 +30,8 @@ enum PostgresMigrations {
         Migration(identifier: "v1: jobs, devices and remote artifact requests", statements: jobs),
         Migration(identifier: "v2: metric points and blocks deleted with their series by trigger", statements: ingest),
         Migration(identifier: "v3: preempted job attempts", statements: preemptedAttempts),
-        Migration(identifier: "v4: metric batches written by one function", statements: batchFunction),
+        Migration(identifier: "v4: the SLURM job of a job attempt", statements: slurmJobAttempts),
+        Migration(identifier: "v5: metric batches written by one function", statements: batchFunction),
     ]
 
     /// Projects, runs, params, tags, links, metrics (series, points, blocks, statistics), logs, the search

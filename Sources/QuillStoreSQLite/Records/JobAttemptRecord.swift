@@ -21,6 +21,7 @@ struct JobAttemptRecord: FetchableRecord, PersistableRecord, Sendable {
         static let exitCode = Column("exit_code")
         static let signal = Column("signal")
         static let reason = Column("reason")
+        static let slurmJobID = Column("slurm_job_id")
     }
 
     var jobID: Int64
@@ -35,6 +36,7 @@ struct JobAttemptRecord: FetchableRecord, PersistableRecord, Sendable {
     var exitCode: Int?
     var signal: Int?
     var reason: String?
+    var slurmJobID: String?
 
     init(jobID: Int64, number: Int, worker: String, gpus: [Int], startedAt: Int64, leaseExpiresAt: Int64) {
         self.jobID = jobID
@@ -57,6 +59,7 @@ struct JobAttemptRecord: FetchableRecord, PersistableRecord, Sendable {
         exitCode = row[Columns.exitCode]
         signal = row[Columns.signal]
         reason = row[Columns.reason]
+        slurmJobID = row[Columns.slurmJobID]
     }
 
     func encode(to container: inout PersistenceContainer) {
@@ -71,6 +74,7 @@ struct JobAttemptRecord: FetchableRecord, PersistableRecord, Sendable {
         container[Columns.exitCode] = exitCode
         container[Columns.signal] = signal
         container[Columns.reason] = reason
+        container[Columns.slurmJobID] = slurmJobID
     }
 
     /// The attempt, as the store's protocols give it.
@@ -85,7 +89,8 @@ struct JobAttemptRecord: FetchableRecord, PersistableRecord, Sendable {
             outcome: outcome,
             exitCode: exitCode,
             signal: signal,
-            reason: reason
+            reason: reason,
+            slurmJobID: slurmJobID
         )
     }
 }

@@ -12,7 +12,7 @@ struct MLflowArtifactAuthTests {
     func accessRules() async throws {
         let temp = TemporaryDirectory("quill-mlflow-artifact-auth")
         let server = try await ServerProcess.start(data: temp.file("data"))
-        let root = try server.createUser("root", admin: true)
+        let root = try await server.createUser("root", admin: true)
         try await AuthTests().waitForAuth(server)
         let ada = try await AuthTests().user("ada", on: server, by: root)
         let bob = try await AuthTests().user("bob", on: server, by: root)

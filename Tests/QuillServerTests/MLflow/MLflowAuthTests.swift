@@ -14,9 +14,9 @@ struct MLflowAuthTests {
         let temp = TemporaryDirectory("quill-mlflow-auth")
         let server = try await ServerProcess.start(data: temp.file("data"))
         // The first user is an administrator (who reads everything): the two users here come after.
-        _ = try server.createUser("root", admin: true)
-        let aliceKey = try server.createUser("alice")
-        let bobKey = try server.createUser("bob")
+        _ = try await server.createUser("root", admin: true)
+        let aliceKey = try await server.createUser("alice")
+        let bobKey = try await server.createUser("bob")
         let alice = MLflowAPI(server, credential: .bearer(aliceKey))
         let aliceBasic = MLflowAPI(server, credential: .basic(user: "alice", key: aliceKey))
         let bob = MLflowAPI(server, credential: .basic(user: "bob", key: bobKey))

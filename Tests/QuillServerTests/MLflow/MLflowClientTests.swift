@@ -39,7 +39,7 @@ struct MLflowClientTests {
     func withToken() async throws {
         let temp = TemporaryDirectory("quill-mlflow-client-auth")
         let server = try await ServerProcess.start(data: temp.file("data"))
-        let key = try server.createUser("trainer")
+        let key = try await server.createUser("trainer")
         guard let seen = try await runWorkflow(server, token: key) else { return }
         let api = MLflowAPI(server, credential: .bearer(key))
         let run = try await api.run(try #require(seen["parent"]?.stringValue))

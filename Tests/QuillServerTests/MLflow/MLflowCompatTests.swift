@@ -85,7 +85,7 @@ struct MLflowCompatTests {
     func compatibilitySuiteWithAuth() async throws {
         let temp = TemporaryDirectory("quill-mlflow-compat-auth")
         let server = try await ServerProcess.start(data: temp.file("data"))
-        let key = try server.createUser("ada")
+        let key = try await server.createUser("ada")
         try await runSuite(
             server,
             ["--only", "run: ", "--signed-in-user", "ada"],
