@@ -17,7 +17,7 @@ package struct MetricIngest: Sendable {
         package var index: Int
         /// The point's step.
         package var step: Int
-        /// The value, `nil` for NaN.
+        /// The value, `nil` for NaN; never -0.0 (stored as 0.0).
         package var value: Double?
         /// Microseconds since the epoch.
         package var timestamp: Int64
@@ -67,7 +67,8 @@ package struct MetricIngest: Sendable {
             }
             let index = try metric.index ?? current.nextIndex(key: metric.key, run: run)
             let step = try metric.step ?? current.nextStep(key: metric.key, run: run)
-            let value = metric.value.isNaN ? nil : metric.value
+            // -0.0 is stored as 0.0 by every backend (SQLite cannot keep the sign of a zero; PostgreSQL could).
+            let value = metric.value.isNaN ? nil : (metric.value == 0 ? 0 : metric.value)
             let point = Point(
                 series: currentSeries,
                 index: index,

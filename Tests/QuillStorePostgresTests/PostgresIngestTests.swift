@@ -229,14 +229,15 @@ struct PostgresIngestTests {
 
     /// Batches of every kind, in order, each marked whether the second replica sends it (when there is one):
     /// appends across block boundaries, a re-sent batch, points without index or step, an overlapping batch,
-    /// extreme steps and values (`Int64` bounds, NaN, ±infinity, the smallest and largest doubles), a new key, a batch with a tag.
+    /// extreme steps and values (`Int64` bounds, NaN, ±infinity, -0.0, the smallest and largest doubles), a new key, a batch with a tag.
     private static func mixedBatches() -> [(Bool, LogBatch)] {
         let time = Date(timeIntervalSince1970: 1_700_000_000)
         func values(_ key: String, _ indexes: Range<Int>, step: (Int) -> Int? = { $0 }) -> [MetricValue] {
             indexes.map { index in
-                // Not -0.0: SQLite stores it as 0.0 and PostgreSQL as -0.0, a difference of the stores older
-                // than this path (reported, issue 15).
-                let special: [Double] = [.nan, .infinity, -.infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude]
+                // -0.0 included: both stores keep it as 0.0 (PostgreSQL used to keep the sign).
+                let special: [Double] = [
+                    .nan, .infinity, -.infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -0.0,
+                ]
                 let value = index % 7 == 3 ? special[index % special.count] : Double(index % 97) / 3
                 return MetricValue(
                     key: key,
