@@ -75,10 +75,10 @@ public enum BuiltProducts: Sendable {
         )
     }
 
-    /// Runs an executable to the end like ``run(_:_:environment:directory:)``, waiting on a Dispatch thread
-    /// instead of the calling task's: a test that runs a long process (schemathesis, a benchmark) does not
-    /// hold one of the few cooperative threads the other tests need meanwhile.
-    public static func runOffPool(
+    /// ``run(_:_:environment:directory:)`` from async code (Swift picks this overload there): the process is waited
+    /// for on a Dispatch thread, never on one of the few cooperative threads (two on a 2-core machine) that every
+    /// other test's timers and requests need meanwhile.
+    public static func run(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String] = [:],
@@ -88,23 +88,11 @@ public enum BuiltProducts: Sendable {
             DispatchQueue.global().async {
                 continuation.resume(
                     with: Swift.Result {
-                        try run(executable, arguments, environment: environment, directory: directory)
+                        try run(executable, arguments, environment: environment, directory: directory) as Result
                     }
                 )
             }
         }
-    }
-
-    /// ``run(_:_:environment:directory:)`` from async code: Swift picks this overload in an async context, so a test
-    /// never waits for a child process on one of the few cooperative threads (two on a 2-core machine) that every
-    /// other test's timers and requests need meanwhile.
-    public static func run(
-        _ executable: String,
-        _ arguments: [String],
-        environment: [String: String] = [:],
-        directory: String? = nil
-    ) async throws -> Result {
-        try await runOffPool(executable, arguments, environment: environment, directory: directory)
     }
 
     /// Starts an executable without waiting; the caller signals and waits for it.

@@ -113,7 +113,7 @@ public final class PrivatePostgres: Sendable {
     ///
     /// - Throws: ``QuillError`` when the script fails (its output is in the message).
     public func start() async throws {
-        let result = try await BuiltProducts.runOffPool("/bin/bash", [Self.script, "start", folder, String(port)])
+        let result = try await BuiltProducts.run("/bin/bash", [Self.script, "start", folder, String(port)])
         guard result.status == 0 else {
             throw QuillError(.io, "scripts/postgres.sh start failed: \(result.stderr)")
         }
@@ -121,7 +121,7 @@ public final class PrivatePostgres: Sendable {
 
     /// Stops the server (fast shutdown: connections are closed, committed data kept), off the cooperative pool.
     public func stop() async throws {
-        let result = try await BuiltProducts.runOffPool("/bin/bash", [Self.script, "stop", folder])
+        let result = try await BuiltProducts.run("/bin/bash", [Self.script, "stop", folder])
         guard result.status == 0 else {
             throw QuillError(.io, "scripts/postgres.sh stop failed: \(result.stderr)")
         }

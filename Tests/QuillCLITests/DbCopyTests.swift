@@ -311,7 +311,7 @@ enum DbFixture {
         _ arguments: [String],
         executable: String = BuiltProducts.path("quill")
     ) async throws -> BuiltProducts.Result {
-        try await BuiltProducts.runOffPool(executable, arguments, environment: binary.environment)
+        try await BuiltProducts.run(executable, arguments, environment: binary.environment)
     }
 
     /// Runs the built `quill` off the cooperative pool; it must succeed; its standard output as JSON.

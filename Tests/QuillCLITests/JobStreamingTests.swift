@@ -70,7 +70,7 @@ struct JobStreamingTests {
         _ arguments: [String],
         environment: [String: String]
     ) async throws -> (id: Int, run: String) {
-        let result = try await BuiltProducts.runOffPool(
+        let result = try await BuiltProducts.run(
             BuiltProducts.path("quill"),
             ["submit", "--server", url, "--json"] + arguments,
             environment: environment
@@ -130,7 +130,7 @@ struct JobStreamingTests {
     func embeddedWorkerStreamsWithAuthentication() async throws {
         let quill = QuillBinary()
         let data = quill.home.file("server")
-        let created = try await BuiltProducts.runOffPool(
+        let created = try await BuiltProducts.run(
             BuiltProducts.path("quill"),
             ["users", "create", "ada", "--admin", "--data", data, "--json"],
             environment: quill.environment
@@ -216,7 +216,7 @@ struct JobStreamingTests {
             environment: cluster.quill.environment
         )
         #expect(try await Self.finalState(client, job.id)["status"] == "failed")
-        let retry = try await BuiltProducts.runOffPool(
+        let retry = try await BuiltProducts.run(
             BuiltProducts.path("quill"),
             ["retry", String(job.id), "--server", cluster.url],
             environment: cluster.quill.environment
@@ -243,7 +243,7 @@ struct JobStreamingTests {
         let folder = quill.home.file("whirr/runs/job-7")
         try FileManager.default.createDirectory(atPath: folder + "/artifacts", withIntermediateDirectories: true)
         try Data("worker line\n".utf8).write(to: URL(fileURLWithPath: folder + "/output.log"))
-        let result = try await BuiltProducts.runOffPool(
+        let result = try await BuiltProducts.run(
             Self.sdkExample,
             ["--steps", "20"],
             environment: quill.environment.merging(["WHIRR_RUN_DIR": folder, "WHIRR_JOB_ID": "7"]) { _, new in new }
@@ -253,7 +253,7 @@ struct JobStreamingTests {
         #expect(result.stderr.contains("trained 20 steps"), "log messages go to standard error: \(result.stderr)")
         #expect(try String(contentsOfFile: folder + "/output.log", encoding: .utf8) == "worker line\n")
         #expect(!FileManager.default.fileExists(atPath: quill.home.file("runs")) || quill.store.list().runs.isEmpty)
-        let check = try await BuiltProducts.runOffPool(
+        let check = try await BuiltProducts.run(
             Self.python,
             [
                 "-c",

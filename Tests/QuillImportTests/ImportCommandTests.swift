@@ -9,7 +9,7 @@ struct ImportCommandTests {
     let home = TemporaryDirectory("quill-import-cli")
 
     func quill(_ arguments: String...) async throws -> BuiltProducts.Result {
-        try await BuiltProducts.runOffPool(
+        try await BuiltProducts.run(
             BuiltProducts.path("quill"),
             arguments,
             environment: [
@@ -39,7 +39,7 @@ struct ImportCommandTests {
             (["whirr", home.file("missing")], "no such folder"),
         ]
         for (arguments, message) in cases {
-            let result = try await BuiltProducts.runOffPool(
+            let result = try await BuiltProducts.run(
                 BuiltProducts.path("quill"),
                 ["import"] + arguments + ["--data", home.file("server")],
                 environment: ["QUILL_HOME": home.path]

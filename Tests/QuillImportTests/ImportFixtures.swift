@@ -66,7 +66,7 @@ enum Fixtures {
 
     /// Runs a fixture script to the end (off the cooperative pool) and reads the JSON dump it wrote.
     static func run(_ python: String, _ script: String, _ arguments: [String], dump: String) async throws -> JSONValue {
-        let result = try await BuiltProducts.runOffPool(
+        let result = try await BuiltProducts.run(
             python,
             [Self.script(script)] + arguments,
             environment: ["MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_ALLOW_FILE_STORE": "true"]

@@ -11,7 +11,7 @@ final class MLflowServer: Sendable {
     let process: Process
 
     init(python: String, work: TemporaryDirectory) async throws {
-        let port = try await BuiltProducts.runOffPool(
+        let port = try await BuiltProducts.run(
             python,
             ["-c", "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]
         ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -298,7 +298,7 @@ struct OpenAPITests {
         } else {
             arguments += ["--exclude-name", "POST /api/v1/users"]
         }
-        let result = try await BuiltProducts.runOffPool(
+        let result = try await BuiltProducts.run(
             schemathesis,
             arguments,
             environment: [

@@ -220,7 +220,7 @@ struct WhirrRoutesTests {
         let temp = TemporaryDirectory("quill-whirr-worker")
         let server = try await server(temp)
         let python = try #require(Self.python)
-        let result = try await BuiltProducts.runOffPool(
+        let result = try await BuiltProducts.run(
             python,
             [
                 Self.interop.appendingPathComponent("whirr_worker_against_quill.py").path,
@@ -248,7 +248,7 @@ struct WhirrRoutesTests {
         let temp = TemporaryDirectory("quill-whirr-quill-worker")
         // The embedded worker runs the job: nothing is written to whirr's run folder.
         let server = try await ServerProcess.start(data: temp.file("data"), extraArguments: ["--local-workers", "1"])
-        let result = try await BuiltProducts.runOffPool(
+        let result = try await BuiltProducts.run(
             try #require(Self.python),
             [
                 Self.interop.appendingPathComponent("whirr_client_reads_quill_worker_runs.py").path,
@@ -326,7 +326,7 @@ struct WhirrRoutesTests {
     func sharedSmokeTest() async throws {
         let temp = TemporaryDirectory("quill-whirr-smoke")
         let server = try await server(temp)
-        let result = try await BuiltProducts.runOffPool(
+        let result = try await BuiltProducts.run(
             try #require(Self.python),
             [Self.smoke, "--url", "http://127.0.0.1:\(server.port)/whirr"]
         )

@@ -305,7 +305,7 @@ struct SlurmStepTests {
     @Test("a job SLURM refuses fails the call with SLURM's reason, records the attempt and leaves no lock")
     func refusedSubmission() async throws {
         let temp = TemporaryDirectory("quill-slurm-steps")
-        let result = try await BuiltProducts.runOffPool(
+        let result = try await BuiltProducts.run(
             example,
             ["--steps", "24", "--executor", "slurm", "--partition", "no-such-partition"],
             environment: environment(temp)
@@ -323,7 +323,7 @@ struct SlurmStepTests {
         )
 
         // An invalid time limit is refused before anything is locked or recorded.
-        let invalid = try await BuiltProducts.runOffPool(
+        let invalid = try await BuiltProducts.run(
             example,
             ["--steps", "23", "--executor", "slurm", "--time", "soon"],
             environment: environment(temp)

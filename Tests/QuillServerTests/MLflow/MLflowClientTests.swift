@@ -12,7 +12,7 @@ struct MLflowClientTests {
     func runWorkflow(_ server: ServerProcess, token: String? = nil) async throws -> JSONValue? {
         guard let python = MLflowPython.interpreter() else { return nil }
         let environment = MLflowPython.environment(token: token ?? "")
-        let result = try await BuiltProducts.runOffPool(
+        let result = try await BuiltProducts.run(
             python,
             [Self.script.path, "http://127.0.0.1:\(server.port)"],
             environment: environment

@@ -42,7 +42,7 @@ struct MLflowCompatTests {
         environment: [String: String] = MLflowCompatTests.environment(),
         atLeast: Int
     ) async throws {
-        let result = try await BuiltProducts.runOffPool(
+        let result = try await BuiltProducts.run(
             try Self.requirePython(),
             [Self.suite, "http://127.0.0.1:\(server.port)"] + extra,
             environment: environment
@@ -101,7 +101,7 @@ struct MLflowCompatTests {
         let anonymous = try await server.request("POST", "/api/2.0/mlflow/experiments/create", json: ["name": "x"])
         #expect(anonymous.status == 401)
         #expect(anonymous.body?["error_code"] == "UNAUTHENTICATED")
-        let wrong = try await BuiltProducts.runOffPool(
+        let wrong = try await BuiltProducts.run(
             try Self.requirePython(),
             [Self.suite, "http://127.0.0.1:\(server.port)", "--only", "run: create_run with name"],
             environment: Self.environment(token: "qk_not_a_key")
@@ -121,7 +121,7 @@ struct MLflowCompatTests {
     func sharedSmokeTest() async throws {
         let temp = TemporaryDirectory("quill-mlflow-smoke")
         let server = try await ServerProcess.start(data: temp.file("data"))
-        let result = try await BuiltProducts.runOffPool(
+        let result = try await BuiltProducts.run(
             try Self.requirePython(),
             [Self.smoke, "http://127.0.0.1:\(server.port)"],
             environment: Self.environment()

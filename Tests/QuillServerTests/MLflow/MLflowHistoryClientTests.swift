@@ -35,7 +35,7 @@ struct MLflowHistoryClientTests {
 
         let work = temp.file("work")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let result = try await BuiltProducts.runOffPool(
+        let result = try await BuiltProducts.run(
             python,
             [
                 Self.script.path, "http://127.0.0.1:\(server.port)", run,
@@ -117,7 +117,7 @@ struct MLflowHistoryClientTests {
         let server = try await ServerProcess.start(data: temp.file("data"))
         let work = temp.file("work")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let result = try await BuiltProducts.runOffPool(
+        let result = try await BuiltProducts.run(
             python,
             [Self.fluentScript.path, "http://127.0.0.1:\(server.port)", work],
             environment: MLflowPython.environment()
