@@ -77,7 +77,10 @@ package final class PostgresStore: Sendable {
             tls: tls
         )
         configuration.options.maximumConnections = max(2, maximumConnections)
-        configuration.options.connectTimeout = .seconds(5)
+        // A server that is down refuses at once; this bounds only a slow answer. Five seconds was too short on a
+        // loaded machine (the test suite's parallel run: connecting took longer, and the pool failed the requests
+        // waiting for its first connection), and outages are noticed by the reachability check, not by this.
+        configuration.options.connectTimeout = .seconds(Self.connectTimeoutSeconds)
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let connectionTLS: PostgresConnection.Configuration.TLS
         do {
@@ -101,9 +104,12 @@ package final class PostgresStore: Sendable {
             database: location.database,
             tls: connectionTLS
         )
-        single.options.connectTimeout = .seconds(5)
+        single.options.connectTimeout = .seconds(Self.connectTimeoutSeconds)
         connectionConfiguration = single
     }
+
+    /// How long connecting (TCP, TLS, authentication) may take, in seconds, in the pool and outside it.
+    static let connectTimeoutSeconds: Int64 = 10
 
     /// The settings of a single connection outside the pool (migrations: their errors come back as they are,
     /// not after the pool's retries).

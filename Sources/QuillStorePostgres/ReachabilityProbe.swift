@@ -26,7 +26,7 @@ final class ReachabilityProbe: Sendable {
     init(store: PostgresStore) {
         self.store = store
         var configuration = store.connectionConfiguration
-        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.connectTimeout = .seconds(PostgresStore.connectTimeoutSeconds)
         self.configuration = configuration
     }
 
