@@ -285,14 +285,29 @@ package final class SlurmClient: Sendable {
     ///
     /// - Throws: ``QuillCore/QuillError`` with code `unavailable` when `scancel` fails otherwise.
     package func cancel(_ ids: [SlurmJobID]) async throws {
+        try await scancel([], ids)
+    }
+
+    /// Kills jobs or array tasks at once: SIGKILL to the batch script and every step (`scancel --signal=KILL
+    /// --full`), without the SIGTERM and `KillWait` grace of ``cancel(_:)``; for jobs nobody follows any more
+    /// (the jobs of a lost worker). A job that already ended is not an error.
+    ///
+    /// - Throws: ``QuillCore/QuillError`` with code `unavailable` when `scancel` fails otherwise.
+    package func kill(_ ids: [SlurmJobID]) async throws {
+        try await scancel(["--signal=KILL", "--full"], ids)
+    }
+
+    /// One `scancel` call; the errors of jobs that already ended or that SLURM forgot are not errors.
+    private func scancel(_ options: [String], _ ids: [SlurmJobID]) async throws {
         guard !ids.isEmpty else { return }
-        let result = try await run("scancel", ids.map(\.description))
+        let result = try await run("scancel", options + ids.map(\.description))
         guard result.status == 0 else {
             let harmless = result.error.split(whereSeparator: \.isNewline).allSatisfy {
                 $0.contains("already completing or completed") || $0.contains("Invalid job id")
             }
             if harmless { return }
-            throw QuillError(.unavailable, "scancel failed: \(Self.trimmed(result.firstErrorLine))")
+            let command = (["scancel"] + options).joined(separator: " ")
+            throw QuillError(.unavailable, "\(command) failed: \(Self.trimmed(result.firstErrorLine))")
         }
     }
 

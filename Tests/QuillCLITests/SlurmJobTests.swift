@@ -12,17 +12,20 @@ struct SlurmJobTests {
     /// A cluster of one `quill serve` and one SLURM worker.
     static func cluster(environment: [String: String] = [:]) throws -> JobCluster {
         let cluster = try JobCluster()
+        try startWorker(cluster, environment: environment)
+        return cluster
+    }
+
+    /// Starts the SLURM worker `slurm` (its home, hence its runs directory, is the same each time).
+    static func startWorker(_ cluster: JobCluster, environment: [String: String] = [:]) throws {
+        let worker = cluster.quill.environment.merging(TestSlurm.environment) { _, new in new }
+            .merging(environment) { _, new in new }
+            .merging(["QUILL_HOME": cluster.quill.home.file("worker-slurm")]) { _, new in new }
         cluster.workers["slurm"] = try BuiltProducts.start(
             BuiltProducts.path("quill"),
             ["worker", "--server", cluster.url, "--name", "slurm", "--executor", "slurm"],
-            environment: cluster.quill.environment.merging(TestSlurm.environment.merging(environment) { _, new in new })
-            {
-                _,
-                new in new
-            }
-            .merging(["QUILL_HOME": cluster.quill.home.file("worker-slurm")]) { _, new in new }
+            environment: worker
         )
-        return cluster
     }
 
     /// Runs a SLURM tool against the test cluster.
@@ -137,6 +140,47 @@ struct SlurmJobTests {
         #expect(try Self.slurmState(first) == "CANCELLED")
         let lines = try cluster.logLines(job.run)
         #expect(lines.contains("first attempt") && lines.contains("second attempt"), "\(lines)")
+    }
+
+    @Test(
+        "a SIGKILLed worker's SLURM job is stopped before the job's next attempt, which shares its run directory"
+    )
+    func lostWorkersSlurmJobIsStopped() throws {
+        let cluster = try Self.cluster()
+        defer { cluster.stop() }
+        let mark = cluster.quill.home.file("first-attempt-ran")
+        let script =
+            "if [ -e '\(mark)' ]; then echo second attempt; else touch '\(mark)'; echo first attempt; sleep 300; fi"
+        let job = try cluster.submit(Self.small + ["--", "sh", "-c", script])
+        let first = try Self.slurmJobID(cluster, run: job.run)
+        try cluster.waitFor(job.id, timeout: 120) { _ in FileManager.default.fileExists(atPath: mark) }
+        cluster.killWorker("slurm")
+        // Nothing follows the first SLURM job now; it runs on.
+        #expect(try Self.slurmState(first) == "RUNNING")
+        // A new worker with the same runs directory claims the job once the lost attempt's lease expired.
+        try Self.startWorker(cluster)
+        let final = try cluster.waitFor(job.id, timeout: 180) {
+            ["completed", "failed", "cancelled"].contains($0["status"])
+        }
+        #expect(final["status"] == "completed", "\(final)")
+        let attempts = final["attempts"]?.arrayValue ?? []
+        #expect(attempts.compactMap { $0["outcome"]?.stringValue } == ["lost", "completed"], "\(attempts)")
+        #expect(attempts.first?["slurm_job_id"]?.stringValue == first, "\(attempts)")
+        let second = attempts.last?["slurm_job_id"]?.stringValue
+        #expect(second != nil && second != first, "\(attempts)")
+        // The first SLURM job was stopped before the second was submitted.
+        let state = try Self.slurmState(first)
+        #expect(["CANCELLED", "FAILED"].contains(state), "the lost attempt's SLURM job is \(state)")
+        let lines = try cluster.logLines(job.run)
+        #expect(
+            lines.contains("quill: cancelling SLURM job \(first) of an earlier attempt (its worker stopped answering)"),
+            "\(lines)"
+        )
+        #expect(lines.contains("second attempt"), "\(lines)")
+        // Nothing of the first job's output comes after the second attempt's submission.
+        if let submitted = lines.lastIndex(where: { $0.hasPrefix("quill: submitted to SLURM as job") }) {
+            #expect(!lines[submitted...].contains("first attempt"), "\(lines)")
+        }
     }
 
     @Test("a job past SLURM's --time fails as TIMEOUT")

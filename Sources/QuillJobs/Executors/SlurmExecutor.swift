@@ -67,6 +67,7 @@ package final class SlurmExecutor: Executor {
             return try await local.start(request)
         }
         guard !request.argv.isEmpty else { throw QuillError(.process, "the job has no command") }
+        await stopEarlierAttempts(of: job, request: request)
         let preemptions = job.attempts.filter { $0.outcome == .preempted }.count
         let task = SlurmBatchScript.Task(
             argv: [quillExecutable, "run", "--attach", "--"] + request.argv,
@@ -90,6 +91,66 @@ package final class SlurmExecutor: Executor {
         let execution = SlurmExecution(id: id, client: client, policy: policy, preemptionsBefore: preemptions)
         execution.follow(poller.updates(for: id))
         return execution
+    }
+
+    // MARK: Earlier attempts
+
+    /// How long a new attempt waits for the SLURM jobs of earlier attempts to end after each `scancel`.
+    static let earlierAttemptWait = Duration.seconds(3)
+
+    /// Stops the SLURM jobs of the job's earlier attempts that SLURM still runs or queues, before this attempt
+    /// is submitted.
+    ///
+    /// A worker that dies (SIGKILL, a lost machine) leaves its SLURM job running; the server ends that attempt
+    /// as `lost` when its lease expires and the job is claimed again. Without this, the old job's node-side
+    /// `quill run --attach` would go on writing into the run directory the new attempt uses (the same one when
+    /// the new worker shares the runs directory). The old job is cancelled (SIGTERM, SLURM's `KillWait` grace),
+    /// then killed (SIGKILL, nobody follows it) when it has not ended within ``earlierAttemptWait``; the whole
+    /// stays well inside a lease, which nothing renews while an attempt starts. SLURM unreachable or still
+    /// reporting the job after that is noted in the output, and the attempt goes on.
+    private func stopEarlierAttempts(of job: Job, request: ExecutionRequest) async {
+        let earlier = job.attempts.compactMap { attempt in attempt.slurmJobID.flatMap(SlurmJobID.init) }
+        guard !earlier.isEmpty else { return }
+        func note(_ line: String) { try? FileIO.append(request.outputPath, Array("quill: \(line)\n".utf8)) }
+        do {
+            var active = try await stillRunning(earlier)
+            guard !active.isEmpty else { return }
+            let named = active.map(\.description).joined(separator: ", ")
+            note("cancelling SLURM job \(named) of an earlier attempt (its worker stopped answering)")
+            try await client.cancel(active)
+            active = try await waitUntilEnded(active)
+            guard !active.isEmpty else { return }
+            try await client.kill(active)
+            active = try await waitUntilEnded(active)
+            if !active.isEmpty {
+                let left = active.map(\.description).joined(separator: ", ")
+                note("SLURM still reports job \(left) of an earlier attempt after scancel --signal=KILL")
+            }
+        } catch {
+            note("could not stop the SLURM jobs of earlier attempts: \((error as? QuillError)?.message ?? "\(error)")")
+        }
+    }
+
+    /// The jobs of `ids` SLURM still queues or runs (a requeued one included); one it forgot has ended.
+    private func stillRunning(_ ids: [SlurmJobID]) async throws -> [SlurmJobID] {
+        let found = try await client.poll(ids)
+        return ids.filter { id in
+            switch found[id]?.phase() {
+            case .queued, .running, .preempted(_, requeued: true): true
+            default: false
+            }
+        }
+    }
+
+    /// Polls `ids` until none runs or ``earlierAttemptWait`` passed; returns those still running.
+    private func waitUntilEnded(_ ids: [SlurmJobID]) async throws -> [SlurmJobID] {
+        let deadline = ContinuousClock.now + Self.earlierAttemptWait
+        var active = ids
+        while !active.isEmpty, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            active = try await stillRunning(active)
+        }
+        return active
     }
 
     /// Notes the SLURM job in the output (so the run's log says where it runs) and as the run's tag.
