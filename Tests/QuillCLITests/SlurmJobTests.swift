@@ -57,6 +57,18 @@ struct SlurmJobTests {
 
     static let small = ["--executor", "slurm", "--mem", "50M"]
 
+    /// Submits a job whose first attempt prints "first attempt" and sleeps, and whose next prints "second
+    /// attempt" and ends; returns once the first runs, with the job and its first SLURM job id.
+    static func submitTwoAttemptJob(_ cluster: JobCluster) throws -> (job: (id: Int, run: String), first: String) {
+        let mark = cluster.quill.home.file("first-attempt-ran")
+        let script =
+            "if [ -e '\(mark)' ]; then echo second attempt; else touch '\(mark)'; echo first attempt; sleep 300; fi"
+        let job = try cluster.submit(small + ["--", "sh", "-c", script])
+        let first = try slurmJobID(cluster, run: job.run)
+        try cluster.waitFor(job.id, timeout: 120) { _ in FileManager.default.fileExists(atPath: mark) }
+        return (job, first)
+    }
+
     @Test("a job runs through SLURM: its output, metrics and status reach the server; its run names the SLURM job")
     func jobRunsThroughSlurm() throws {
         let cluster = try Self.cluster()
@@ -119,12 +131,7 @@ struct SlurmJobTests {
     func requeuedJobIsPreemptedAndRunsAgain() throws {
         let cluster = try Self.cluster()
         defer { cluster.stop() }
-        let mark = cluster.quill.home.file("first-attempt-ran")
-        let script =
-            "if [ -e '\(mark)' ]; then echo second attempt; else touch '\(mark)'; echo first attempt; sleep 300; fi"
-        let job = try cluster.submit(Self.small + ["--", "sh", "-c", script])
-        let first = try Self.slurmJobID(cluster, run: job.run)
-        try cluster.waitFor(job.id, timeout: 120) { _ in FileManager.default.fileExists(atPath: mark) }
+        let (job, first) = try Self.submitTwoAttemptJob(cluster)
         let requeue = try Self.slurm("scontrol", ["requeue", first])
         #expect(requeue.status == 0, "\(requeue.stderr)")
         let final = try cluster.waitFor(job.id, timeout: 180) {
@@ -148,12 +155,7 @@ struct SlurmJobTests {
     func lostWorkersSlurmJobIsStopped() throws {
         let cluster = try Self.cluster()
         defer { cluster.stop() }
-        let mark = cluster.quill.home.file("first-attempt-ran")
-        let script =
-            "if [ -e '\(mark)' ]; then echo second attempt; else touch '\(mark)'; echo first attempt; sleep 300; fi"
-        let job = try cluster.submit(Self.small + ["--", "sh", "-c", script])
-        let first = try Self.slurmJobID(cluster, run: job.run)
-        try cluster.waitFor(job.id, timeout: 120) { _ in FileManager.default.fileExists(atPath: mark) }
+        let (job, first) = try Self.submitTwoAttemptJob(cluster)
         cluster.killWorker("slurm")
         // Nothing follows the first SLURM job now; it runs on.
         #expect(try Self.slurmState(first) == "RUNNING")
