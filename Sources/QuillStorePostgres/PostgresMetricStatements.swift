@@ -141,14 +141,10 @@ struct SeriesStatement: PostgresPreparedStatement {
 }
 
 /// A batch's new points, its keys' statistics and its blocks' merged summaries, as the bound arrays of
-/// ``WriteMetricsStatement``.
+/// ``WriteMetricsStatement``: the points go in as chunks (``MetricChunk``).
 struct MetricWrite: Sendable {
-    /// The new points, column by column (NaN values are bound as NULL).
-    var series: [Int64] = []
-    var indexes: [Int64] = []
-    var steps: [Int64] = []
-    var values: [Double] = []
-    var times: [Int64] = []
+    /// The points to write, in any order, each series and index once.
+    private(set) var points: [MetricChunk.Point] = []
     /// The run.
     var run: String
     /// The keys' statistics, sorted by key.
@@ -158,27 +154,48 @@ struct MetricWrite: Sendable {
 
     init(run: String, capacity: Int) {
         self.run = run
-        series.reserveCapacity(capacity)
-        indexes.reserveCapacity(capacity)
-        steps.reserveCapacity(capacity)
-        values.reserveCapacity(capacity)
-        times.reserveCapacity(capacity)
+        points.reserveCapacity(capacity)
     }
+
+    /// Whether there is no point to write.
+    var isEmpty: Bool { points.isEmpty }
 
     /// Adds a point to write.
     mutating func add(_ point: MetricIngest.Point) {
-        series.append(point.series)
-        indexes.append(Int64(point.index))
-        steps.append(Int64(point.step))
-        values.append(point.value ?? .nan)
-        times.append(point.timestamp)
+        points.append(MetricChunk.Point(point))
     }
 
-    /// The points, statistics and blocks arrays, in the order of `quill_write_metrics`' parameters.
+    /// Adds points read from the chunks the caller deletes: a stored point stays as it is when the batch has a
+    /// point of the same series and index too.
+    mutating func merge(stored: [MetricChunk.Point]) {
+        guard !stored.isEmpty else { return }
+        var position: [MetricChunk.Key: Int] = [:]
+        for (offset, point) in points.enumerated() { position[point.key] = offset }
+        for point in stored {
+            if let offset = position[point.key] {
+                points[offset] = point
+            } else {
+                position[point.key] = points.count
+                points.append(point)
+            }
+        }
+    }
+
+    /// The points, chunks, statistics and blocks arrays, in the order of `quill_write_metrics`' parameters.
     func append(to bindings: inout PostgresBindings) {
-        for column in [series, indexes, steps] { bindings.append(Int64ArrayParameter(elements: column)) }
-        bindings.append(DoubleArrayParameter(elements: values))
-        bindings.append(Int64ArrayParameter(elements: times))
+        let (sorted, chunks) = MetricChunk.split(points)
+        bindings.append(Int64ArrayParameter(elements: sorted.map(\.index)))
+        bindings.append(Int64ArrayParameter(elements: sorted.map(\.step)))
+        bindings.append(DoubleArrayParameter(elements: sorted.map(\.value)))
+        bindings.append(Int64ArrayParameter(elements: sorted.map(\.timestamp)))
+        bindings.append(Int64ArrayParameter(elements: chunks.map(\.series)))
+        bindings.append(Int64ArrayParameter(elements: chunks.map(\.firstIndex)))
+        bindings.append(Int64ArrayParameter(elements: chunks.map(\.lastIndex)))
+        bindings.append(Int64ArrayParameter(elements: chunks.map(\.minStep)))
+        bindings.append(Int64ArrayParameter(elements: chunks.map(\.maxStep)))
+        bindings.append(Int64ArrayParameter(elements: chunks.map(\.count)))
+        bindings.append(Int64ArrayParameter(elements: chunks.map(\.start)))
+        bindings.append(Int64ArrayParameter(elements: chunks.map(\.end)))
         bindings.append(statistics.map(\.key))
         let stats = statistics.map(\.value)
         bindings.append(Int64ArrayParameter(elements: stats.map { Int64($0.count) }))
@@ -211,35 +228,36 @@ struct MetricKeyCheck: Sendable {
     var lastIndex: Int64?
 }
 
-/// A batch's points, statistics and blocks written by the function `quill_write_metrics` (migration "v5"): one
+/// A batch's points, statistics and blocks written by the function `quill_write_metrics` (migration "v6"): one
 /// statement that locks the run's row, checks `checks`, and writes; it answers the run's `updated_at`, or NULL
 /// (nothing written) when the run is gone or a checked key differs.
 ///
-/// Points are inserted with `ON CONFLICT (series, idx) DO NOTHING` when `merge` (a batch whose points may be
-/// stored already: a batch sent again); else without it, which spares PostgreSQL a probe of the primary key per
-/// point (about 15% of the batch), and a point stored after all fails the statement with a unique violation
-/// (``PostgresStore/logBatch(_:_:)`` then writes the batch again, merging).
+/// The points go in as chunks (``MetricChunk``). Unless `merged` (the caller deleted the chunks the points fall
+/// among and merged their points into `write`), a stored point at or after a series' first new index fails the
+/// statement with a unique violation (``PostgresStore/logBatch(_:_:)`` then writes the batch again, merging):
+/// one index probe per series, not per point.
 struct WriteMetricsStatement: PostgresPreparedStatement {
     static let name = "quill_batch_write"
-    static let sql = "SELECT quill_write_metrics(\((1...33).map { "$\($0)" }.joined(separator: ", ")))"
+    static let sql = "SELECT quill_write_metrics(\((1...40).map { "$\($0)" }.joined(separator: ", ")))"
     static let bindingDataTypes: [PostgresDataType] =
         [.text, .bool, .int8, .textArray, .int8Array, .int8Array, .int8Array]
-        + [.int8Array, .int8Array, .int8Array, .float8Array, .int8Array]
+        + [.int8Array, .int8Array, .float8Array, .int8Array]
+        + Array(repeating: .int8Array, count: 8)
         + [.textArray, .int8Array, .int8Array, .float8Array, .int8Array, .int8Array, .float8Array, .float8Array]
         + [.int8Array, .int8Array, .int8Array, .int8Array, .int8Array, .float8Array, .int8Array, .int8Array]
         + [.int8Array, .float8Array, .int8Array, .int8Array, .int8Array]
     typealias Row = Int64?
 
     var write: MetricWrite
-    var merge: Bool
+    var merged: Bool
     /// The run's new `updated_at`, or `nil` to leave it.
     var touch: Int64?
     var checks: [MetricKeyCheck] = []
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 33)
+        var bindings = PostgresBindings(capacity: 40)
         bindings.append(write.run)
-        bindings.append(merge)
+        bindings.append(merged)
         bindings.append(touch)
         bindings.append(checks.map(\.key))
         bindings.append(Int64ArrayParameter(elements: checks.map(\.series)))

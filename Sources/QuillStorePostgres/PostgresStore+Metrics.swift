@@ -5,9 +5,10 @@ package import QuillStore
 
 // A run's batches and metric reads on PostgreSQL: the numbering, statistics and block summaries are
 // ``MetricIngest``'s and ``MetricBlock``'s (as on SQLite); the points, statistics and blocks go in with one
-// statement per batch, the function `quill_write_metrics` (migration "v5") called with arrays bound as
+// statement per batch, the function `quill_write_metrics` (migrations "v5", "v6") called with arrays bound as
 // parameters (PostgresMetricStatements.swift). A batch of new points of a run the store remembers
-// (``IngestMemory``) is that statement alone, in autocommit: one round trip and one WAL sync.
+// (``IngestMemory``) is that statement alone, in autocommit: one round trip and one WAL sync. Points are stored
+// in chunks (``MetricChunk``, `metric_chunks`), which reads unnest, reading only the chunks a range can touch.
 extension PostgresStore {
     // MARK: Logging
 
@@ -68,7 +69,7 @@ extension PostgresStore {
             // Refused (a key out of indexes, say): the transactional path reads the run and says why.
             return nil
         }
-        guard !write.series.isEmpty else { return nil }
+        guard !write.isEmpty else { return nil }
         // The block of each key's largest index, which these points extend (the only stored block they can
         // touch: every index is after it).
         var merged = ingest.blocks
@@ -80,7 +81,7 @@ extension PostgresStore {
         let now = Self.now()
         let statement = WriteMetricsStatement(
             write: write,
-            merge: false,
+            merged: false,
             touch: TrackingRules.touchesRun(batch, updatedAt: state.updatedAt, now: now) ? now : nil,
             checks: state.checks(Set(batch.metrics.map(\.key)))
         )
@@ -256,21 +257,28 @@ extension PostgresStore {
             }
         }
         // Points the store may have already: those sent with an index at most their key's largest. A re-sent
-        // batch asks here; a batch of new points (indexes after the last) does not.
-        var maybeStored: [SeriesIndex] = []
+        // batch asks here (the indexes of the chunks around them); a batch of new points does not.
+        var maybeStored: [Int64: ClosedRange<Int64>] = [:]
         for metric in metrics {
             guard let index = metric.index, let series = seriesOf[metric.key],
                 index <= stored[metric.key]?.lastIndex ?? -1
             else { continue }
-            maybeStored.append(SeriesIndex(series: series, index: index))
+            let index64 = Int64(index)
+            maybeStored[series] =
+                maybeStored[series].map { min($0.lowerBound, index64)...max($0.upperBound, index64) }
+                ?? index64...index64
         }
         var existing = Set<SeriesIndex>()
         if !maybeStored.isEmpty {
+            let ranges = maybeStored.sorted { $0.key < $1.key }
             let rows = try await connection.query(
                 """
-                SELECT m.series, m.idx FROM metrics m
-                JOIN unnest(\(maybeStored.map(\.series))::bigint[], \(maybeStored.map { Int64($0.index) })::bigint[])
-                    AS p(series, idx) ON m.series = p.series AND m.idx = p.idx
+                SELECT c.series, p.idx
+                FROM unnest(\(ranges.map(\.key))::bigint[], \(ranges.map(\.value.lowerBound))::bigint[],
+                    \(ranges.map(\.value.upperBound))::bigint[]) AS r(series, lo, hi)
+                JOIN metric_chunks c ON c.series = r.series AND c.last_idx >= r.lo AND c.first_idx <= r.hi
+                CROSS JOIN LATERAL unnest(c.idx) AS p(idx)
+                WHERE p.idx BETWEEN r.lo AND r.hi
                 """,
                 logger: logger
             )
@@ -298,7 +306,7 @@ extension PostgresStore {
             }
         )
         var merged = ingest.blocks
-        if !write.series.isEmpty {
+        if !write.isEmpty {
             let read = try await storedBlocks(connection, ingest.blocks, lastStored: stored, seriesOf: seriesOf)
             for (key, block) in boundary.merging(read, uniquingKeysWith: { first, _ in first })
             where merged[key] != nil {
@@ -307,7 +315,12 @@ extension PostgresStore {
             // Rows in a fixed order (keys, then series and block), so concurrent batches lock them in one order.
             write.statistics = ingest.statistics.sorted { $0.key < $1.key }
             write.blocks = merged.sorted { ($0.key.series, $0.key.block) < ($1.key.series, $1.key.block) }
-            let statement = WriteMetricsStatement(write: write, merge: !(appending && maybeStored.isEmpty), touch: nil)
+            // A batch of new points goes in as it is: the function checks that no stored point lies at or after
+            // them (a unique violation when one does: ``logBatch(_:_:)`` writes the batch again, merging). Any
+            // other batch rewrites the chunks its points fall among, so chunks never overlap.
+            let merging = !(appending && maybeStored.isEmpty)
+            if merging { try await mergeStoredChunks(connection, into: &write) }
+            let statement = WriteMetricsStatement(write: write, merged: merging, touch: nil)
             for try await _ in try await connection.execute(statement, logger: logger) {}
         }
         // What the next batch can be computed from: each key's statistics after this one and its last block
@@ -318,6 +331,39 @@ extension PostgresStore {
             blocks: boundary.merging(merged) { _, new in new }
         )
         return BatchResult(metricsWritten: ingest.written, metricsIgnored: ingest.ignored)
+    }
+
+    /// Reads and deletes the stored chunks that overlap the range of `write`'s new indexes in each series, and
+    /// adds their points to `write` (a stored point wins over a new one of the same index): written again,
+    /// re-chunked, the series' chunks do not overlap.
+    private func mergeStoredChunks(_ connection: PostgresConnection, into write: inout MetricWrite) async throws {
+        var ranges: [Int64: ClosedRange<Int64>] = [:]
+        for point in write.points {
+            ranges[point.series] =
+                ranges[point.series].map { min($0.lowerBound, point.index)...max($0.upperBound, point.index) }
+                ?? point.index...point.index
+        }
+        let sorted = ranges.sorted { $0.key < $1.key }
+        // Points are decoded one per row: PostgresNIO decodes no array holding NULLs (NaN values).
+        let rows = try await connection.query(
+            """
+            WITH gone AS (
+                DELETE FROM metric_chunks c
+                USING unnest(\(sorted.map(\.key))::bigint[], \(sorted.map(\.value.lowerBound))::bigint[],
+                    \(sorted.map(\.value.upperBound))::bigint[]) AS r(series, lo, hi)
+                WHERE c.series = r.series AND c.last_idx >= r.lo AND c.first_idx <= r.hi
+                RETURNING c.series, c.idx, c.step, c.value, c.ts
+            )
+            SELECT g.series, p.idx, p.step, p.value, p.ts
+            FROM gone g CROSS JOIN LATERAL unnest(g.idx, g.step, g.value, g.ts) AS p(idx, step, value, ts)
+            """,
+            logger: logger
+        )
+        var stored: [MetricChunk.Point] = []
+        for try await (series, index, step, value, time) in rows.decode((Int64, Int64, Int64, Double?, Int64).self) {
+            stored.append(MetricChunk.Point(series: series, index: index, step: step, value: value, timestamp: time))
+        }
+        write.merge(stored: stored)
     }
 
     /// The stored summaries of the blocks a batch touched, other than each key's last block (read with the
@@ -413,23 +459,40 @@ extension PostgresStore {
         }
     }
 
-    /// The points after an index, from the primary key `(series, idx)`, and the largest index.
+    /// The points after an index, from the chunks in order of `first_idx` (the primary key), and the largest index.
     package func metricTail(_ run: RunID, key: String, after index: Int?, limit: Int) async throws -> MetricTail {
         try await snapshot { connection in
             guard try await runExists(connection, run) else { throw TrackingRules.missingRun(run) }
             guard let series = try await series(connection, run: run, key: key) else {
                 return MetricTail(points: [], lastIndex: nil)
             }
+            // The chunk with the largest first index holds the largest index (a series' chunks do not overlap).
             var last: Int?
             let lastRows = try await connection.query(
-                "SELECT max(idx) FROM metrics WHERE series = \(series)",
+                "SELECT last_idx FROM metric_chunks WHERE series = \(series) ORDER BY first_idx DESC LIMIT 1",
                 logger: logger
             )
-            for try await value in lastRows.decode(Int64?.self) { last = value.map(Int.init) }
+            for try await value in lastRows.decode(Int64.self) { last = Int(value) }
             guard let index, limit > 0 else { return MetricTail(points: [], lastIndex: last) }
+            // Only the chunks the page needs: the first one after `index` and the next ones while the points of
+            // those in between are fewer than `limit` (their counts summed over the chunks' rows, whose arrays are
+            // not read).
+            let after = Int64(index)
             let points = try await self.points(
                 connection,
-                "series = \(series) AND idx > \(Int64(index)) ORDER BY idx LIMIT \(Int64(limit))"
+                """
+                WITH needed AS (
+                    SELECT first_idx FROM (
+                        SELECT first_idx, sum(count) OVER w - count - first_value(count) OVER w AS points_between
+                        FROM metric_chunks WHERE series = \(series) AND last_idx > \(after)
+                        WINDOW w AS (ORDER BY first_idx)
+                    ) k
+                    WHERE k.points_between < \(Int64(limit))
+                )
+                \(unescaped: Self.chunkPoints) WHERE c.series = \(series) AND c.first_idx IN (SELECT first_idx FROM needed)
+                    AND p.idx > \(after)
+                ORDER BY c.first_idx, p.idx LIMIT \(Int64(limit))
+                """
             )
             return MetricTail(points: points, lastIndex: last)
         }
@@ -451,23 +514,32 @@ extension PostgresStore {
         steps: ClosedRange<Int>?
     ) async throws -> [MetricPoint] {
         if let steps {
+            // Only the chunks whose steps reach into the range are read.
+            let low = Int64(steps.lowerBound)
+            let high = Int64(steps.upperBound)
             return try await points(
                 connection,
                 """
-                series = \(series) AND step BETWEEN \(Int64(steps.lowerBound)) AND \(Int64(steps.upperBound))
-                ORDER BY idx
+                \(unescaped: Self.chunkPoints) WHERE c.series = \(series) AND c.max_step >= \(low)
+                    AND c.min_step <= \(high) AND p.step BETWEEN \(low) AND \(high)
+                ORDER BY c.first_idx, p.idx
                 """
             )
         }
-        return try await points(connection, "series = \(series) ORDER BY idx")
+        return try await points(
+            connection,
+            "\(unescaped: Self.chunkPoints) WHERE c.series = \(series) ORDER BY c.first_idx, p.idx"
+        )
     }
 
-    /// Points of `metrics` matching a condition (the text after `WHERE`, with its binds).
-    private func points(_ connection: PostgresConnection, _ condition: PostgresQuery) async throws -> [MetricPoint] {
-        let query = PostgresQuery(
-            unsafeSQL: "SELECT idx, step, value, ts FROM metrics WHERE " + condition.sql,
-            binds: condition.binds
-        )
+    /// The start of a query of points from their chunks (`c`), unnested (`p`); a condition and an order follow.
+    private static let chunkPoints = """
+        SELECT p.idx, p.step, p.value, p.ts
+        FROM metric_chunks c CROSS JOIN LATERAL unnest(c.idx, c.step, c.value, c.ts) AS p(idx, step, value, ts)
+        """
+
+    /// The points a query of `idx, step, value, ts` returns, in its order.
+    private func points(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> [MetricPoint] {
         var points: [MetricPoint] = []
         let rows = try await connection.query(query, logger: logger)
         for try await (index, step, value, time) in rows.decode((Int64, Int64, Double?, Int64).self) {
@@ -524,7 +596,21 @@ extension PostgresStore {
         let kept = MetricBlock.downsampled(blocks, limit: limit)
         let wanted = MetricBlock.indexesToRead(kept).map(Int64.init)
         var read: [Int: MetricPoint] = [:]
-        for point in try await points(connection, "series = \(series) AND idx = ANY(\(wanted))") {
+        // Only the chunks that can hold a wanted index: for each, the chunk with the largest first index at
+        // most it (one index probe each), read once however many wanted indexes it holds.
+        let query: PostgresQuery = """
+            WITH wanted(i) AS (SELECT unnest(\(wanted)::bigint[])),
+            firsts AS (
+                SELECT DISTINCT (
+                    SELECT k.first_idx FROM metric_chunks k WHERE k.series = \(series) AND k.first_idx <= w.i
+                    ORDER BY k.first_idx DESC LIMIT 1
+                ) AS first_idx
+                FROM wanted w
+            )
+            \(unescaped: Self.chunkPoints) JOIN firsts f ON c.first_idx = f.first_idx
+            WHERE c.series = \(series) AND p.idx IN (SELECT i FROM wanted)
+            """
+        for point in try await points(connection, query) {
             read[point.index] = point
         }
         return DownsampledHistory(points: MetricBlock.points(kept, reading: read), totalPoints: total)

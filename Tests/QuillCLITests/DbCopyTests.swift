@@ -221,7 +221,7 @@ enum DbFixture {
     ) async throws -> [[String]] {
         let order = key.isEmpty ? "" : " ORDER BY " + key.map(DbCopyTable.quoted).joined(separator: ", ")
         let sql =
-            "SELECT \(columns.enumerated().map { DbCopyTable.quoted($1) + "::text AS c\($0)" }.joined(separator: ", ")) FROM \(table)\(order)"
+            "SELECT \(columns.enumerated().map { DbCopyTable.quoted($1) + "::text AS c\($0)" }.joined(separator: ", ")) FROM \(source(table))\(order)"
         var rows: [[String]] = []
         for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
             let cells = row.makeRandomAccess()
@@ -234,13 +234,53 @@ enum DbFixture {
         return rows
     }
 
+    /// What a table's rows are read from in PostgreSQL: the table, or for `metrics` its chunks' points, a row each.
+    static func source(_ table: String) -> String {
+        guard table == "metrics" else { return DbCopyTable.quoted(table) }
+        return """
+            (SELECT c.series, p.idx, p.step, p.value, p.ts
+            FROM metric_chunks c CROSS JOIN LATERAL unnest(c.idx, c.step, c.value, c.ts) AS p(idx, step, value, ts)) m
+            """
+    }
+
+    /// The column kinds `metrics`' points have in PostgreSQL's chunks.
+    static let pointKinds: [String: DbColumnKind] = [
+        "series": .integer, "idx": .integer, "step": .integer, "value": .double, "ts": .integer,
+    ]
+
+    /// The chunks' invariants in PostgreSQL: no two chunks of a series overlap, each one's arrays are `count`
+    /// long, sorted by index without a repeat, at most 1,024 points, and agree with its bounds.
+    static func expectChunksWellFormed(_ location: PostgresLocation) async throws {
+        let bad = try await withConnection(location) { connection in
+            var bad: [Int64] = []
+            for try await (overlapping, malformed) in try await connection.query(
+                """
+                SELECT (SELECT count(*) FROM metric_chunks a JOIN metric_chunks b
+                        ON a.series = b.series AND a.first_idx < b.first_idx AND a.last_idx >= b.first_idx),
+                    (SELECT count(*) FROM metric_chunks c
+                    WHERE cardinality(c.idx) <> c.count OR cardinality(c.step) <> c.count
+                        OR cardinality(c.value) <> c.count OR cardinality(c.ts) <> c.count OR c.count > 1024
+                        OR c.idx[1] <> c.first_idx OR c.idx[c.count] <> c.last_idx
+                        OR c.idx <> ARRAY(SELECT DISTINCT i FROM unnest(c.idx) AS u(i) ORDER BY i)
+                        OR c.min_step <> (SELECT min(s) FROM unnest(c.step) AS u(s))
+                        OR c.max_step <> (SELECT max(s) FROM unnest(c.step) AS u(s)))
+                """,
+                logger: logger
+            ).decode((Int64, Int64).self) {
+                bad = [overlapping, malformed]
+            }
+            return bad
+        }
+        #expect(bad == [0, 0], "overlapping and malformed chunks")
+    }
+
     /// Compares every table of both stores, row for row; returns the row counts per table.
     @discardableResult
     static func expectSameRows(_ path: String, _ location: PostgresLocation) async throws -> [String: Int] {
-        try await withConnection(location) { connection in
+        let counts = try await withConnection(location) { connection in
             var counts: [String: Int] = [:]
             for table in DbCopyTable.all + [DbCopyTable(name: DbCopyTable.identity, key: [])] {
-                let kinds = try await kinds(connection, table.name)
+                let kinds = table.mode == .chunks ? pointKinds : try await kinds(connection, table.name)
                 let sqlite = try sqliteRows(path, table.name, key: table.key, kinds: kinds)
                 let postgres = try await postgresRows(
                     connection,
@@ -258,6 +298,8 @@ enum DbFixture {
             }
             return counts
         }
+        try await expectChunksWellFormed(location)
+        return counts
     }
 
     static let logger = Logger(label: "quill.test.db-copy")
@@ -286,12 +328,12 @@ enum DbFixture {
         }
     }
 
-    /// `SELECT count(*)` of one table.
+    /// `SELECT count(*)` of one table (of `metrics`, the points of its chunks).
     static func count(_ location: PostgresLocation, _ table: String) async throws -> Int {
         try await withConnection(location) { connection in
             var count = 0
             for try await value in try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(DbCopyTable.quoted(table))"),
+                PostgresQuery(unsafeSQL: "SELECT count(*)::bigint FROM \(source(table))"),
                 logger: logger
             ).decode(Int.self) {
                 count = value
@@ -332,10 +374,10 @@ enum DbFixture {
     }
 
     /// The rows of the tables copied with COPY (all but `account_names`, whose rows triggers also write, and
-    /// `server_identity`) in PostgreSQL.
+    /// `server_identity`) in PostgreSQL; `metrics` counts the points of its chunks.
     static func copiedRows(_ location: PostgresLocation) async throws -> Int {
         var total = 0
-        for table in DbCopyTable.all where table.mode == .copy {
+        for table in DbCopyTable.all where table.mode != .insertMissing {
             total += try await count(location, table.name)
         }
         return total
@@ -560,7 +602,10 @@ struct DbCopyTests {
         let postgres = try await DbFixture.withConnection(copy.location) { connection in
             var sums: [Int64] = []
             for try await (count, idx, step, ts) in try await connection.query(
-                "SELECT count(*), sum(idx)::bigint, sum(step)::bigint, sum(ts % 1000003)::bigint FROM metrics",
+                """
+                SELECT count(*), sum(p.idx)::bigint, sum(p.step)::bigint, sum(p.ts % 1000003)::bigint
+                FROM metric_chunks c CROSS JOIN LATERAL unnest(c.idx, c.step, c.ts) AS p(idx, step, ts)
+                """,
                 logger: DbFixture.logger
             ).decode((Int64, Int64, Int64, Int64).self) {
                 sums = [count, idx, step, ts]

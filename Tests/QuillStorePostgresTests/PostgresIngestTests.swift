@@ -40,9 +40,9 @@ struct PostgresIngestTests {
             let stored = try await Self.row(
                 store,
                 """
-                SELECT count(*) FILTER (WHERE value IS NULL), count(*) FILTER (WHERE value = 'NaN'),
-                    count(*) FILTER (WHERE value IN ('Infinity', '-Infinity'))
-                FROM metrics
+                SELECT count(*) FILTER (WHERE p.value IS NULL), count(*) FILTER (WHERE p.value = 'NaN'),
+                    count(*) FILTER (WHERE p.value IN ('Infinity', '-Infinity'))
+                FROM metric_chunks c CROSS JOIN LATERAL unnest(c.value) AS p(value)
                 """
             )
             #expect(stored == [2, 0, 2], "NULL, NaN, infinite")
@@ -74,6 +74,104 @@ struct PostgresIngestTests {
             let details = try #require(try await store.runDetails(run.id))
             #expect(details.metrics["m4"]?.count == 40_000 && details.metrics["m4"]?.max == 199_999)
             #expect(details.metrics["m0"]?.last == 199_995 && details.metrics["m0"]?.lastStep == 39_999)
+            // 40,000 points of each key: 40 chunks of at most 1,024 each.
+            #expect(try await Self.chunks(store) == [5 * 40, 200_000, 1_024])
+            try await Self.expectChunksWellFormed(store)
+            let history = try await store.metricHistory(run.id, key: "m3", steps: nil)
+            #expect(history.map(\.index) == Array(0..<40_000))
+            let values: [Double] = (0..<40_000).map { Double($0 * 5 + 3) }
+            #expect(history.map(\.value) == values)
+            #expect(history.map(\.step) == Array(0..<40_000))
+        }
+    }
+
+    @Test("a batch of more than 1,024 points is several chunks; histories, step ranges and tails read across them")
+    func pagesAcrossChunks() async throws {
+        try await TestPostgres.withStore("ingest_chunk_pages") { store in
+            let project = try await store.project(namespace: "ada", displayName: "p")
+            let run = try await store.createRun(NewRun(projectID: project.id))
+            let sent = Self.batch(of: "loss", from: 0, count: 2_500)
+            #expect(try await store.logBatch(run.id, sent).metricsWritten == 2_500)
+            #expect(try await Self.chunks(store) == [3, 2_500, 1_024])
+            #expect(try await Self.chunkBounds(store) == [[0, 1_023], [1_024, 2_047], [2_048, 2_499]])
+            try await Self.expectChunksWellFormed(store)
+            let history = try await store.metricHistory(run.id, key: "loss", steps: nil)
+            #expect(history.map(\.index) == Array(0..<2_500))
+            #expect(history.map(\.value) == sent.metrics.map(\.value))
+            let sentTimes: [Int64] = sent.metrics.map { Timestamp.microseconds($0.timestamp) }
+            #expect(history.map { Timestamp.microseconds($0.timestamp) } == sentTimes)
+            let range = try await store.metricHistory(run.id, key: "loss", steps: 1_000...2_100)
+            #expect(range.map(\.index) == Array(1_000...2_100))
+            // Pages of the tail across chunk boundaries, to the end.
+            var after = -1
+            var paged: [Int] = []
+            while true {
+                let page = try await store.metricTail(run.id, key: "loss", after: after, limit: 700)
+                #expect(page.lastIndex == 2_499)
+                guard let last = page.points.last?.index else { break }
+                #expect(page.points.count == min(700, 2_499 - after))
+                paged += page.points.map(\.index)
+                after = last
+            }
+            #expect(paged == Array(0..<2_500))
+            let crossing = try await store.metricTail(run.id, key: "loss", after: 1_020, limit: 10)
+            #expect(crossing.points.map(\.index) == Array(1_021...1_030))
+            #expect(crossing.points.map(\.step) == Array(1_021...1_030))
+            // A downsampled history from the blocks reads single points out of the chunks.
+            let downsampled = try await store.downsampledHistory(run.id, key: "loss", steps: nil, maxPoints: 16)
+            #expect(downsampled.totalPoints == 2_500)
+            for point in downsampled.points {
+                #expect(point.value == 1 / Double(point.index + 1) && point.step == point.index, "\(point)")
+            }
+        }
+    }
+
+    @Test("re-sent and overlapping batches landing among stored chunks leave sorted, non-overlapping chunks")
+    func overlappingBatchesRewriteChunks() async throws {
+        try await TestPostgres.withStore("ingest_chunk_overlap") { store in
+            let project = try await store.project(namespace: "ada", displayName: "p")
+            let run = try await store.createRun(NewRun(projectID: project.id))
+            _ = try await store.logBatch(run.id, Self.batch(of: "loss", from: 0, count: 100))
+            _ = try await store.logBatch(run.id, Self.batch(of: "loss", from: 200, count: 100))
+            _ = try await store.logBatch(run.id, Self.batch(of: "loss", from: 400, count: 100))
+            #expect(try await Self.chunkBounds(store) == [[0, 99], [200, 299], [400, 499]])
+            // Between two chunks, touching neither: a chunk of its own.
+            #expect(try await store.logBatch(run.id, Self.batch(of: "loss", from: 120, count: 30)).metricsWritten == 30)
+            #expect(try await Self.chunkBounds(store) == [[0, 99], [120, 149], [200, 299], [400, 499]])
+            // Over the end of one chunk, a gap, two chunks and part of the next gap: the new points (100 to 349)
+            // and the chunks among them are rewritten as one chunk; the chunk before them stays.
+            let overlapping = try await store.logBatch(run.id, Self.batch(of: "loss", from: 50, count: 300))
+            #expect(overlapping.metricsWritten == 300 - 50 - 30 - 100)
+            #expect(overlapping.metricsIgnored == 50 + 30 + 100)
+            #expect(try await Self.chunkBounds(store) == [[0, 99], [100, 349], [400, 499]])
+            // Sent again whole: only the gap's points are new, a chunk between two.
+            let again = try await store.logBatch(run.id, Self.batch(of: "loss", from: 0, count: 500))
+            #expect(again.metricsWritten == 50 && again.metricsIgnored == 450)
+            #expect(try await Self.chunkBounds(store) == [[0, 99], [100, 349], [350, 399], [400, 499]])
+            try await Self.expectChunksWellFormed(store)
+            #expect(try await Self.chunks(store) == [4, 500, 250])
+            let history = try await store.metricHistory(run.id, key: "loss", steps: nil)
+            #expect(history.map(\.index) == Array(0..<500))
+            let sentValues: [Double] = (0..<500).map { 1 / Double($0 + 1) }
+            #expect(history.map(\.value) == sentValues)
+            // Inside a chunk whose indexes have holes: the chunk is rewritten with the new points in order.
+            var sparse = LogBatch()
+            sparse.metrics = stride(from: 0, to: 200, by: 2).map {
+                MetricValue(key: "acc", value: Double($0), step: $0, index: $0)
+            }
+            _ = try await store.logBatch(run.id, sparse)
+            sparse.metrics = stride(from: 1, to: 50, by: 2).map {
+                MetricValue(key: "acc", value: Double($0), step: $0, index: $0)
+            }
+            #expect(try await store.logBatch(run.id, sparse).metricsWritten == 25)
+            #expect(try await Self.chunkBounds(store).last == [0, 198])
+            #expect(try await Self.chunks(store) == [5, 625, 250])
+            try await Self.expectChunksWellFormed(store)
+            let acc = try await store.metricHistory(run.id, key: "acc", steps: nil)
+            let accIndexes: [Int] = Array(stride(from: 0, to: 200, by: 2)) + Array(stride(from: 1, to: 50, by: 2))
+            #expect(acc.map(\.index) == accIndexes.sorted())
+            #expect(acc.allSatisfy { $0.value == Double($0.index) && $0.step == $0.index })
+            try await Self.expectSummariesMatchPoints(store, run: run.id, keys: ["loss", "acc"])
         }
     }
 
@@ -90,8 +188,10 @@ struct PostgresIngestTests {
                 store,
                 """
                 WITH added AS (
-                    INSERT INTO metrics (series, idx, step, value, ts)
-                    SELECT id, 12, 12, 99, 0 FROM metric_series WHERE key = 'loss' RETURNING 1
+                    INSERT INTO metric_chunks (series, first_idx, last_idx, min_step, max_step, count, idx, step,
+                        value, ts)
+                    SELECT id, 12, 12, 12, 12, 1, '{12}', '{12}', '{99}', '{0}' FROM metric_series WHERE key = 'loss'
+                    RETURNING 1
                 )
                 SELECT count(*), 0, 0 FROM added
                 """
@@ -101,6 +201,7 @@ struct PostgresIngestTests {
             let history = try await store.metricHistory(run.id, key: "loss", steps: nil)
             #expect(history.map(\.index) == Array(0..<15))
             #expect(history.first { $0.index == 12 }?.value == 99, "the stored point stays")
+            try await Self.expectChunksWellFormed(store)
         }
     }
 
@@ -126,6 +227,7 @@ struct PostgresIngestTests {
             let history = try await store.metricHistory(run.id, key: "loss", steps: nil)
             #expect(history.map(\.index) == Array(0..<4_010))
             try await Self.expectSummariesMatchPoints(store, run: run.id, keys: ["loss"])
+            try await Self.expectChunksWellFormed(store)
         }
     }
 
@@ -195,6 +297,7 @@ struct PostgresIngestTests {
                     Issue.record("differs from SQLite: \(Self.firstDifference(line, expected))")
                 }
                 try await Self.expectSummariesMatchPoints(store, run: run.id, keys: keys)
+                try await Self.expectChunksWellFormed(store)
                 #expect(store.oneStatementBatches.written >= 3, "\(store.oneStatementBatches)")
                 if twoReplicas {
                     #expect(store.oneStatementBatches.turnedDown >= 1, "the replica's batches changed the run")
@@ -389,8 +492,58 @@ struct PostgresIngestTests {
     private static func counts(_ store: PostgresStore) async throws -> [Int64] {
         try await row(
             store,
-            "SELECT (SELECT count(*) FROM metrics), (SELECT count(*) FROM metric_blocks), (SELECT count(*) FROM metric_series)"
+            """
+            SELECT (SELECT coalesce(sum(count), 0)::bigint FROM metric_chunks), (SELECT count(*) FROM metric_blocks),
+                (SELECT count(*) FROM metric_series)
+            """
         )
+    }
+
+    /// Chunks stored, the points they hold, and the most points one holds.
+    private static func chunks(_ store: PostgresStore) async throws -> [Int64] {
+        try await row(
+            store,
+            "SELECT count(*), coalesce(sum(count), 0)::bigint, coalesce(max(count), 0)::bigint FROM metric_chunks"
+        )
+    }
+
+    /// Every chunk's first and last index, in order (one series).
+    private static func chunkBounds(_ store: PostgresStore) async throws -> [[Int64]] {
+        try await store.withConnection { connection in
+            var bounds: [[Int64]] = []
+            let rows = try await connection.query(
+                "SELECT first_idx, last_idx FROM metric_chunks ORDER BY series, first_idx",
+                logger: Logger(label: "test")
+            )
+            for try await (first, last) in rows.decode((Int64, Int64).self) { bounds.append([first, last]) }
+            return bounds
+        }
+    }
+
+    /// The chunks' invariants, checked with SQL over `metric_chunks`: no two chunks of a series overlap; each
+    /// chunk's arrays are `count` long, sorted by index without a repeat, and agree with its bounds.
+    static func expectChunksWellFormed(_ store: PostgresStore) async throws {
+        let overlapping = try await row(
+            store,
+            """
+            SELECT count(*), 0, 0 FROM metric_chunks a JOIN metric_chunks b
+                ON a.series = b.series AND a.first_idx < b.first_idx AND a.last_idx >= b.first_idx
+            """
+        )
+        #expect(overlapping == [0, 0, 0], "overlapping chunks")
+        let malformed = try await row(
+            store,
+            """
+            SELECT count(*), 0, 0 FROM metric_chunks c
+            WHERE cardinality(c.idx) <> c.count OR cardinality(c.step) <> c.count OR cardinality(c.value) <> c.count
+                OR cardinality(c.ts) <> c.count OR c.count < 1 OR c.count > 1024
+                OR c.idx[1] <> c.first_idx OR c.idx[c.count] <> c.last_idx
+                OR c.idx <> ARRAY(SELECT DISTINCT i FROM unnest(c.idx) AS u(i) ORDER BY i)
+                OR c.min_step <> (SELECT min(s) FROM unnest(c.step) AS u(s))
+                OR c.max_step <> (SELECT max(s) FROM unnest(c.step) AS u(s))
+            """
+        )
+        #expect(malformed == [0, 0, 0], "malformed chunks")
     }
 
     /// The one row of three numbers a query returns.

@@ -109,7 +109,7 @@ struct PostgresTrackingStoreTests {
         try await store.withConnection { connection in
             let rows = try await connection.query(
                 """
-                SELECT (SELECT count(*) FROM metrics), (SELECT coalesce(sum(count), 0)::bigint FROM metric_blocks),
+                SELECT (SELECT coalesce(sum(count), 0)::bigint FROM metric_chunks), (SELECT coalesce(sum(count), 0)::bigint FROM metric_blocks),
                     (SELECT count(*) FROM metric_blocks)
                 """,
                 logger: Logger(label: "test")
@@ -125,7 +125,7 @@ struct PostgresTrackingStoreTests {
         try await store.withConnection { connection in
             let rows = try await connection.query(
                 """
-                SELECT (SELECT count(*) FROM metrics), (SELECT count(*) FROM metric_series),
+                SELECT (SELECT coalesce(sum(count), 0)::bigint FROM metric_chunks), (SELECT count(*) FROM metric_series),
                     (SELECT count(*) FROM metric_blocks), (SELECT count(*) FROM metric_stats),
                     (SELECT count(*) FROM params), (SELECT count(*) FROM tags), (SELECT count(*) FROM logs),
                     (SELECT count(*) FROM links)

@@ -10,7 +10,8 @@ import QuillStorePostgres
 ///
 /// The rows move at the SQL level: each table of the SQLite file (read-only, one read transaction: a
 /// consistent snapshot) goes into the PostgreSQL table of the same name and columns with `COPY … FROM STDIN`,
-/// in batches committed one by one, in foreign-key order and primary-key order. A copy that stopped (killed,
+/// in batches committed one by one, in foreign-key order and primary-key order; SQLite's `metrics` (a row per
+/// point) goes into `metric_chunks` (a row per chunk of up to 1,024 points of a series). A copy that stopped (killed,
 /// the network lost) resumes where it stopped when run again: each table continues after the largest key
 /// PostgreSQL holds, so nothing is copied twice. Afterwards every identity sequence is set past the copied ids
 /// and the row counts of both databases are compared table by table.
@@ -216,7 +217,16 @@ struct DbCopier: Sendable {
         let before = try await counts(store)
         try await claim(store, counts: before)
 
-        let reader = DbSnapshotReader(path: path, plans: plans, batch: batch)
+        let reader = DbSnapshotReader(
+            path: path,
+            plans: plans,
+            batch: batch,
+            chunkSize: min(PostgresStore.metricChunkMaximum, batch)
+        )
+        let targets = Dictionary(
+            plans.map { ($0.table.name, $0.table.target) },
+            uniquingKeysWith: { first, _ in first }
+        )
         var sqliteCounts: [String: Int] = [:]
         var sequences: [String: Int64] = [:]
         var copiedPerTable: [String: Int] = [:]
@@ -231,7 +241,7 @@ struct DbCopier: Sendable {
                     sqliteCounts = counts
                     sequences = sqliteSequences
                     total = counts.values.reduce(0, +)
-                    done = plans.filter { $0.table.mode == .copy }.map {
+                    done = plans.filter { $0.table.mode != .insertMissing }.map {
                         min(before[$0.table.name] ?? 0, counts[$0.table.name] ?? 0)
                     }.reduce(0, +)
                 case .rows(let table, let columns, let data, let count):
@@ -239,7 +249,11 @@ struct DbCopier: Sendable {
                         // A batch need not wait for its commit to reach the disk: a crash loses only the last
                         // batches whole (never part of one), and the next run copies them again.
                         try await connection.query("SET synchronous_commit TO off", logger: store.logger)
-                        try await connection.copyFrom(table: table, columns: columns, logger: store.logger) { writer in
+                        try await connection.copyFrom(
+                            table: targets[table] ?? table,
+                            columns: columns,
+                            logger: store.logger
+                        ) { writer in
                             try await writer.write(ByteBuffer(bytes: data))
                         }
                     }
@@ -369,6 +383,10 @@ struct DbCopier: Sendable {
                     "the SQLite store has no table \(table.name): it is older than this quill; run `quill db migrate --store sqlite:\(path)` first"
                 )
             }
+            if table.mode == .chunks {
+                plans.append(try await chunkPlan(store, table, sourceColumns: sourceColumns, target: target))
+                continue
+            }
             guard let targetColumns = target[table.name] else {
                 throw QuillError(
                     .invalidArgument,
@@ -402,6 +420,52 @@ struct DbCopier: Sendable {
         return plans
     }
 
+    /// The plan of SQLite's `metrics` into PostgreSQL's `metric_chunks`: the point columns, resuming after the
+    /// largest `(series, last_idx)` present.
+    private func chunkPlan(
+        _ store: PostgresStore,
+        _ table: DbCopyTable,
+        sourceColumns: [String],
+        target: [String: [(name: String, kind: DbColumnKind, identity: Bool)]]
+    ) async throws -> DbTablePlan {
+        guard let targetColumns = target[table.target] else {
+            throw QuillError(
+                .invalidArgument,
+                "the PostgreSQL database has no table \(table.target); run `quill db migrate --store` on it with this quill first"
+            )
+        }
+        guard Set(targetColumns.map(\.name)) == Set(DbCopyTable.chunkColumns) else {
+            throw QuillError(
+                .invalidArgument,
+                "PostgreSQL's \(table.target) has the columns \(targetColumns.map(\.name)); use the same quill version for both stores (`quill db migrate`)"
+            )
+        }
+        guard Set(sourceColumns) == Set(DbCopyTable.pointColumns) else {
+            throw QuillError(
+                .invalidArgument,
+                "the SQLite store's \(table.name) has the columns \(sourceColumns), not \(DbCopyTable.pointColumns); run `quill db migrate --store sqlite:\(path)` first"
+            )
+        }
+        let kinds: [DbColumnKind] = [.integer, .integer, .integer, .double, .integer]
+        let resume = try await store.withConnection { connection in
+            var found: [String]?
+            let rows = try await connection.query(
+                """
+                SELECT series::text, last_idx::text FROM metric_chunks ORDER BY series DESC, first_idx DESC LIMIT 1
+                """,
+                logger: store.logger
+            )
+            for try await (series, last) in rows.decode((String, String).self) { found = [series, last] }
+            return found
+        }
+        return DbTablePlan(
+            table: table,
+            columns: zip(DbCopyTable.pointColumns, kinds).map { DbColumn(name: $0, kind: $1) },
+            keyKinds: [.integer, .integer],
+            resumeAfter: resume
+        )
+    }
+
     /// The largest primary key of `table` in PostgreSQL, its columns as text (nil when the table is empty).
     private func largestKey(_ store: PostgresStore, _ table: DbCopyTable) async throws -> [String]? {
         let keys = table.key.map(DbCopyTable.quoted)
@@ -419,12 +483,16 @@ struct DbCopier: Sendable {
         }
     }
 
-    /// The row count of every table in PostgreSQL.
+    /// The row count of every table in PostgreSQL (for `metrics`, the points its chunks hold).
     private func counts(_ store: PostgresStore) async throws -> [String: Int] {
         let names = [DbCopyTable.identity] + DbCopyTable.all.map(\.name)
         // One statement; the names are this file's constants, not input.
+        // The chunks of `metrics` count their points.
+        let chunked = Set(DbCopyTable.all.filter { $0.mode == .chunks }.map(\.name))
         let union = names.map { name in
-            "SELECT '\(name)' AS name, count(*) FROM \(DbCopyTable.quoted(name))"
+            chunked.contains(name)
+                ? "SELECT '\(name)' AS name, coalesce(sum(count), 0)::bigint FROM \(DbCopyTable.chunkTable)"
+                : "SELECT '\(name)' AS name, count(*) FROM \(DbCopyTable.quoted(name))"
         }.joined(separator: " UNION ALL ")
         return try await store.withConnection { connection in
             var counts: [String: Int] = [:]

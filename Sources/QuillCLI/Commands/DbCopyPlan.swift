@@ -14,6 +14,11 @@ struct DbCopyTable: Sendable, Hashable {
         /// `INSERT … ON CONFLICT DO NOTHING` of every row, each time: rows PostgreSQL's triggers also write
         /// (`account_names`, filled when users and organizations are inserted).
         case insertMissing
+        /// SQLite's `metrics` (one row per point, key `(series, idx)`) into PostgreSQL's `metric_chunks`: the
+        /// points of a series in index order, cut into chunks of at most `PostgresStore.metricChunkMaximum`
+        /// points, each a row of arrays, with `COPY … FROM STDIN` in batches of whole chunks; a copy resumes after
+        /// the largest `(series, last_idx)` present.
+        case chunks
     }
 
     /// The table's name, the same in both databases.
@@ -22,6 +27,9 @@ struct DbCopyTable: Sendable, Hashable {
     let key: [String]
     /// How the rows are written.
     var mode = Mode.copy
+
+    /// The PostgreSQL table the rows go into: `name`, but `metric_chunks` for the chunks of `metrics`.
+    var target: String { mode == .chunks ? Self.chunkTable : name }
 
     /// Every table but `server_identity` (compared and set before the copy), in foreign-key order.
     static let all: [DbCopyTable] = [
@@ -33,7 +41,7 @@ struct DbCopyTable: Sendable, Hashable {
         DbCopyTable(name: "tags", key: ["run_id", "key"]),
         DbCopyTable(name: "links", key: ["id"]),
         DbCopyTable(name: "metric_series", key: ["id"]),
-        DbCopyTable(name: "metrics", key: ["series", "idx"]),
+        DbCopyTable(name: "metrics", key: ["series", "idx"], mode: .chunks),
         DbCopyTable(name: "metric_blocks", key: ["series", "block"]),
         DbCopyTable(name: "metric_stats", key: ["run_id", "key"]),
         DbCopyTable(name: "logs", key: ["id"]),
@@ -50,6 +58,17 @@ struct DbCopyTable: Sendable, Hashable {
         DbCopyTable(name: "job_attempts", key: ["job_id", "number"]),
         DbCopyTable(name: "devices", key: ["name"]),
         DbCopyTable(name: "remote_artifact_requests", key: ["id"]),
+    ]
+
+    /// PostgreSQL's table of metric points (migration "v6"), a row per chunk of points.
+    static let chunkTable = "metric_chunks"
+
+    /// The columns of SQLite's `metrics`, read in this order for the chunks.
+    static let pointColumns = ["series", "idx", "step", "value", "ts"]
+
+    /// The columns of `metric_chunks`, in the order the chunks are written.
+    static let chunkColumns = [
+        "series", "first_idx", "last_idx", "min_step", "max_step", "count", "idx", "step", "value", "ts",
     ]
 
     /// The table holding the store's identity, one row.
@@ -99,6 +118,7 @@ struct DbTablePlan: Sendable {
     let columns: [DbColumn]
     /// The kinds of the key's columns.
     let keyKinds: [DbColumnKind]
-    /// The largest key PostgreSQL already holds, as text (nil: start at the beginning).
+    /// The largest key PostgreSQL already holds, as text (nil: start at the beginning); for the chunks of
+    /// `metrics`, the largest `(series, last_idx)`.
     let resumeAfter: [String]?
 }

@@ -24,15 +24,18 @@ final class DbSnapshotReader: Sendable {
     private let path: String
     private let plans: [DbTablePlan]
     private let batch: Int
+    /// The most points a chunk of `metrics` holds.
+    private let chunkSize: Int
     /// Batches the reader may have handed over but the writer has not finished with. Made with 0 and
     /// signalled up: libdispatch traps when a semaphore is released below the value it was made with.
     private let permits = DispatchSemaphore(value: 0)
     private let stopped = Mutex(false)
 
-    init(path: String, plans: [DbTablePlan], batch: Int) {
+    init(path: String, plans: [DbTablePlan], batch: Int, chunkSize: Int) {
         self.path = path
         self.plans = plans
         self.batch = batch
+        self.chunkSize = max(1, chunkSize)
         for _ in 0..<3 { permits.signal() }
     }
 
@@ -87,14 +90,15 @@ final class DbSnapshotReader: Sendable {
                 switch plan.table.mode {
                 case .copy: try copy(plan, db, send)
                 case .insertMissing: try missing(plan, db, send)
+                case .chunks: try chunks(plan, db, send)
                 }
                 if plan.table.name == "runs" { try parents(db, send) }
             }
         }
     }
 
-    /// The rows after `plan.resumeAfter`, in key order, in batches of COPY text.
-    private func copy(_ plan: DbTablePlan, _ db: Database, _ send: (DbCopyEvent) throws -> Void) throws {
+    /// The `SELECT` of `plan`'s columns after `plan.resumeAfter`, in key order.
+    private func selection(_ plan: DbTablePlan) throws -> (sql: String, arguments: StatementArguments) {
         let name = plan.table.name
         let keys = plan.table.key.map(DbCopyTable.quoted)
         var sql = "SELECT \(plan.columns.map { DbCopyTable.quoted($0.name) }.joined(separator: ", ")) FROM "
@@ -122,6 +126,13 @@ final class DbSnapshotReader: Sendable {
                 ? " WHERE \(keys[0]) > ?" : " WHERE (\(keys.joined(separator: ", "))) > (\(marks))"
         }
         sql += " ORDER BY " + keys.joined(separator: ", ")
+        return (sql, arguments)
+    }
+
+    /// The rows after `plan.resumeAfter`, in key order, in batches of COPY text.
+    private func copy(_ plan: DbTablePlan, _ db: Database, _ send: (DbCopyEvent) throws -> Void) throws {
+        let name = plan.table.name
+        let (sql, arguments) = try selection(plan)
         let statement = try db.makeStatement(sql: sql)
         let cursor = try Row.fetchCursor(statement, arguments: arguments)
         let handle = statement.sqliteStatement
@@ -145,6 +156,67 @@ final class DbSnapshotReader: Sendable {
             }
         }
         if rows > 0 { try send(.rows(table: name, columns: columns, data: data, count: rows)) }
+    }
+
+    /// The points of `metrics` after `plan.resumeAfter`, in `(series, idx)` order, as rows of `metric_chunks`
+    /// in COPY text: chunks of at most `chunkSize` consecutive points of one series, the batches made of whole
+    /// chunks of about `batch` points (a chunk is written whole or not at all, so a copy resumes after the
+    /// largest `(series, last_idx)`).
+    private func chunks(_ plan: DbTablePlan, _ db: Database, _ send: (DbCopyEvent) throws -> Void) throws {
+        let name = plan.table.name
+        guard plan.columns.map(\.name) == DbCopyTable.pointColumns else {
+            throw QuillError(
+                .malformed,
+                "\(name) has the columns \(plan.columns.map(\.name)), not \(DbCopyTable.pointColumns); copy it with the quill version that wrote it"
+            )
+        }
+        let (sql, arguments) = try selection(plan)
+        let statement = try db.makeStatement(sql: sql)
+        let cursor = try Row.fetchCursor(statement, arguments: arguments)
+        let handle = statement.sqliteStatement
+        var data: [UInt8] = []
+        var points = 0
+        var chunk = DbChunk()
+        while try cursor.next() != nil {
+            let series = try Self.integer(handle, 0, table: name, column: "series")
+            if chunk.count > 0, chunk.series != series || chunk.count >= chunkSize {
+                chunk.write(into: &data)
+                chunk = DbChunk()
+                if points >= batch {
+                    try send(.rows(table: name, columns: DbCopyTable.chunkColumns, data: data, count: points))
+                    data = []
+                    points = 0
+                }
+            }
+            try chunk.add(
+                series: series,
+                index: Self.integer(handle, 1, table: name, column: "idx"),
+                step: Self.integer(handle, 2, table: name, column: "step"),
+                time: Self.integer(handle, 4, table: name, column: "ts"),
+                value: handle,
+                table: name
+            )
+            points += 1
+        }
+        if chunk.count > 0 { chunk.write(into: &data) }
+        if points > 0 { try send(.rows(table: name, columns: DbCopyTable.chunkColumns, data: data, count: points)) }
+    }
+
+    /// The integer in column `index` of the current row (a float only when it is a whole number).
+    static func integer(_ statement: OpaquePointer, _ index: Int32, table: String, column: String) throws -> Int64 {
+        switch sqlite3_column_type(statement, index) {
+        case SQLITE_INTEGER:
+            return sqlite3_column_int64(statement, index)
+        case SQLITE_FLOAT:
+            let value = sqlite3_column_double(statement, index)
+            if value == value.rounded(), abs(value) < 9.2e18 { return Int64(value) }
+        default:
+            break
+        }
+        throw QuillError(
+            .malformed,
+            "\(table).\(column) holds a value that is not an integer; repair the SQLite store first"
+        )
     }
 
     /// Every value of a one-column table (`account_names`), in batches.
@@ -253,5 +325,84 @@ final class DbSnapshotReader: Sendable {
     /// Appends the decimal digits of `value` (a small string: no allocation).
     static func appendInteger(_ value: Int64, to data: inout [UInt8]) {
         data.append(contentsOf: String(value).utf8)
+    }
+}
+
+/// One chunk of metric points being built by ``DbSnapshotReader``: its bounds and its four arrays as the
+/// elements of PostgreSQL array literals (`{1,2}`; `NULL` for a NaN value).
+struct DbChunk {
+    private(set) var series: Int64 = 0
+    private(set) var count = 0
+    private var first: Int64 = 0
+    private var last: Int64 = 0
+    private var minStep: Int64 = 0
+    private var maxStep: Int64 = 0
+    private var indexes: [UInt8] = []
+    private var steps: [UInt8] = []
+    private var values: [UInt8] = []
+    private var times: [UInt8] = []
+
+    /// Adds the current row's point (its value read from column 3 of `statement`), after the last one.
+    mutating func add(
+        series: Int64,
+        index: Int64,
+        step: Int64,
+        time: Int64,
+        value statement: OpaquePointer,
+        table: String
+    ) throws {
+        if count == 0 {
+            self.series = series
+            first = index
+            minStep = step
+            maxStep = step
+        } else {
+            indexes.append(UInt8(ascii: ","))
+            steps.append(UInt8(ascii: ","))
+            values.append(UInt8(ascii: ","))
+            times.append(UInt8(ascii: ","))
+        }
+        last = index
+        minStep = min(minStep, step)
+        maxStep = max(maxStep, step)
+        DbSnapshotReader.appendInteger(index, to: &indexes)
+        DbSnapshotReader.appendInteger(step, to: &steps)
+        DbSnapshotReader.appendInteger(time, to: &times)
+        switch sqlite3_column_type(statement, 3) {
+        case SQLITE_NULL:
+            values.append(contentsOf: "NULL".utf8)
+        case SQLITE_INTEGER:
+            DbSnapshotReader.appendInteger(sqlite3_column_int64(statement, 3), to: &values)
+        case SQLITE_FLOAT:
+            let value = sqlite3_column_double(statement, 3)
+            if value.isNaN {
+                values.append(contentsOf: "NULL".utf8)
+            } else if value.isInfinite {
+                values.append(contentsOf: (value > 0 ? "Infinity" : "-Infinity").utf8)
+            } else {
+                values.append(contentsOf: value.description.utf8)
+            }
+        default:
+            throw QuillError(
+                .malformed,
+                "\(table).value holds a value that is not a number; repair the SQLite store first"
+            )
+        }
+        count += 1
+    }
+
+    /// Appends the chunk as one line of COPY text in the order of ``DbCopyTable/chunkColumns``.
+    func write(into data: inout [UInt8]) {
+        for number in [series, first, last, minStep, maxStep, Int64(count)] {
+            DbSnapshotReader.appendInteger(number, to: &data)
+            data.append(UInt8(ascii: "\t"))
+        }
+        for (offset, array) in [indexes, steps, values, times].enumerated() {
+            if offset > 0 { data.append(UInt8(ascii: "\t")) }
+            data.append(UInt8(ascii: "{"))
+            data.append(contentsOf: array)
+            data.append(UInt8(ascii: "}"))
+        }
+        data.append(UInt8(ascii: "\n"))
     }
 }

@@ -32,6 +32,7 @@ enum PostgresMigrations {
         Migration(identifier: "v3: preempted job attempts", statements: preemptedAttempts),
         Migration(identifier: "v4: the SLURM job of a job attempt", statements: slurmJobAttempts),
         Migration(identifier: "v5: metric batches written by one function", statements: batchFunction),
+        Migration(identifier: "v6: metric points stored in chunks", statements: chunks),
     ]
 
     /// Projects, runs, params, tags, links, metrics (series, points, blocks, statistics), logs, the search
