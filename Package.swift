@@ -314,7 +314,7 @@ let package = Package(
             name: "QuillCLITests",
             dependencies: [
                 "QuillCLI", "Quill", "QuillAPI", "QuillClient", "QuillCore", "QuillSteps", "QuillTesting",
-                "QuillStore", "QuillStoreSQLite",
+                "QuillStore", "QuillStoreSQLite", "QuillStorePostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -44,3 +44,47 @@ extension PostgresStore {
     /// The number of migrations this version of Quill knows (the schema is up to date when all are recorded).
     package static var knownMigrationCount: Int { PostgresMigrations.all.count }
 }
+
+extension PostgresStore {
+    /// A fixed key for the session lock `quill db copy` holds while it writes: one copy into a database at a time.
+    package static let copyLock: Int64 = 0x5155_494C_4C5F_4350  // "QUILL_CP"
+
+    /// Runs `body` while this process holds the copy lock (a session advisory lock on a connection of its own,
+    /// released when that connection closes).
+    ///
+    /// A copy resumes after the largest key PostgreSQL holds, so it must not read that while another copy still
+    /// writes. That includes a copy that was just killed: its backend may still be committing a batch the
+    /// killed process had sent, and ends its session (releasing the lock) only after that commit; the resumed
+    /// copy waits for it and then sees the batch, instead of writing it again. Another copy still running after
+    /// `waiting` is an error that says so.
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/conflict`` when another copy holds the lock longer
+    ///   than `waiting`; the database's errors mapped as usual.
+    @discardableResult
+    package func withCopyLock<Result: Sendable>(
+        waiting: Duration = .seconds(30),
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        try await withSingleConnection { connection in
+            let deadline = ContinuousClock.now + waiting
+            while true {
+                var held = false
+                for try await value in try await connection.query(
+                    "SELECT pg_try_advisory_lock(\(Self.copyLock))",
+                    logger: logger
+                ).decode(Bool.self) {
+                    held = value
+                }
+                if held { break }
+                guard ContinuousClock.now < deadline else {
+                    throw QuillError(
+                        .conflict,
+                        "another quill db copy is writing into \(location); wait until it ends (or stop it), then run this again"
+                    )
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            return try await body()
+        }
+    }
+}

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import PostgresNIO
+package import PostgresNIO
 import QuillCore
 public import QuillStore
 package import QuillStorePostgres
@@ -42,25 +42,48 @@ public enum TestPostgres: Sendable {
 
     /// Makes the database `name` on the server at `admin` and returns where it is.
     static func createDatabase(_ name: String, on admin: PostgresLocation) async throws -> PostgresLocation {
+        try await withConnection(admin) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        }
+        return admin.with(database: name)
+    }
+
+    /// The logger of the tests' own connections.
+    static let logger = Logger(label: "quill.test.postgres")
+
+    /// The settings of one connection to `location` outside any store: no TLS, ten seconds to connect.
+    package static func connectionConfiguration(_ location: PostgresLocation) -> PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(
-            host: admin.host,
-            port: admin.port,
-            username: admin.user,
-            password: admin.password,
-            database: admin.database,
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: location.password,
+            database: location.database,
             tls: .disable
         )
         configuration.options.connectTimeout = .seconds(10)
-        let logger = Logger(label: "quill.test.postgres")
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        return configuration
+    }
+
+    /// Runs `body` on a connection of its own to `location` (no store, no migration), closed afterwards.
+    @discardableResult
+    package static func withConnection<Result: Sendable>(
+        _ location: PostgresLocation,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let connection = try await PostgresConnection.connect(
+            configuration: connectionConfiguration(location),
+            id: 1,
+            logger: logger
+        )
         do {
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+            let result = try await body(connection)
             try await connection.close()
+            return result
         } catch {
             try? await connection.close()
             throw error
         }
-        return admin.with(database: name)
     }
 
     /// A ``PostgresStore`` on a fresh database, running for the duration of `body`, then closed.

@@ -4,6 +4,7 @@ import Logging
 import PostgresNIO
 import QuillCore
 import QuillStore
+import QuillStorePostgres
 import QuillStoreSQLite
 import QuillTesting
 import Testing
@@ -251,7 +252,7 @@ enum DbFixture {
     /// The chunks' invariants in PostgreSQL: no two chunks of a series overlap, each one's arrays are `count`
     /// long, sorted by index without a repeat, at most 1,024 points, and agree with its bounds.
     static func expectChunksWellFormed(_ location: PostgresLocation) async throws {
-        let bad = try await withConnection(location) { connection in
+        let bad = try await TestPostgres.withConnection(location) { connection in
             var bad: [Int64] = []
             for try await (overlapping, malformed) in try await connection.query(
                 """
@@ -277,7 +278,7 @@ enum DbFixture {
     /// Compares every table of both stores, row for row; returns the row counts per table.
     @discardableResult
     static func expectSameRows(_ path: String, _ location: PostgresLocation) async throws -> [String: Int] {
-        let counts = try await withConnection(location) { connection in
+        let counts = try await TestPostgres.withConnection(location) { connection in
             var counts: [String: Int] = [:]
             for table in DbCopyTable.all + [DbCopyTable(name: DbCopyTable.identity, key: [])] {
                 let kinds = table.mode == .chunks ? pointKinds : try await kinds(connection, table.name)
@@ -304,33 +305,9 @@ enum DbFixture {
 
     static let logger = Logger(label: "quill.test.db-copy")
 
-    /// Runs `body` on a connection of its own to `location`.
-    static func withConnection<Result: Sendable>(
-        _ location: PostgresLocation,
-        _ body: (PostgresConnection) async throws -> Result
-    ) async throws -> Result {
-        let configuration = PostgresConnection.Configuration(
-            host: location.host,
-            port: location.port,
-            username: location.user,
-            password: location.password,
-            database: location.database,
-            tls: .disable
-        )
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 7, logger: logger)
-        do {
-            let result = try await body(connection)
-            try await connection.close()
-            return result
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-    }
-
     /// `SELECT count(*)` of one table (of `metrics`, the points of its chunks).
     static func count(_ location: PostgresLocation, _ table: String) async throws -> Int {
-        try await withConnection(location) { connection in
+        try await TestPostgres.withConnection(location) { connection in
             var count = 0
             for try await value in try await connection.query(
                 PostgresQuery(unsafeSQL: "SELECT count(*)::bigint FROM \(source(table))"),
@@ -487,7 +464,7 @@ struct DbCopyTests {
         #expect(counts["server_identity"] == 1)
         #expect(report["rows_copied"]?.intValue == (try await DbFixture.copiedRows(copy.location)))
         // New rows get ids past the copied ones.
-        try await DbFixture.withConnection(copy.location) { connection in
+        try await TestPostgres.withConnection(copy.location) { connection in
             for (table, largest) in [("projects", 2), ("users", 2), ("jobs", 2), ("logs", 8)] {
                 let rows = try await connection.query(
                     "SELECT nextval(pg_get_serial_sequence(\(table), 'id'))",
@@ -530,6 +507,43 @@ struct DbCopyTests {
         try await DbFixture.expectSameRows(copy.path, copy.location)
         let total = try await DbFixture.copiedRows(copy.location)
         #expect((stopped["rows_copied"]?.intValue ?? 0) + (resumed["rows_copied"]?.intValue ?? 0) == total)
+    }
+
+    @Test(
+        "a copy waits while another session holds the copy lock (a killed copy committing its last batch), then copies; held longer, it is one conflict line"
+    )
+    func waitsForTheCopyLock() async throws {
+        let copy = try await DbCopyCase("db_copy_lock")
+        try await DbFixture.fill(copy.path)
+        let held = try await TestPostgres.withConnection(copy.location) { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(PostgresStore.copyLock))", logger: DbFixture.logger)
+            let started = ContinuousClock.now
+            async let result = copy.run(["--json"], from: "sqlite:" + copy.path)
+            try await Task.sleep(for: .seconds(2))
+            // Still waiting: nothing copied yet.
+            let runs = try await DbFixture.count(copy.location, "runs")
+            try await connection.query("SELECT pg_advisory_unlock(\(PostgresStore.copyLock))", logger: DbFixture.logger)
+            let finished = try await result
+            #expect(finished.status == 0, "\(finished.stderr)")
+            #expect(ContinuousClock.now - started >= .seconds(2))
+            return runs
+        }
+        #expect(held == 0, "the copy wrote while another held the lock")
+        try await DbFixture.expectSameRows(copy.path, copy.location)
+
+        // A lock held past the wait: a conflict that says what to do.
+        let store = try PostgresStore(location: copy.location, maximumConnections: 2)
+        try await TestPostgres.withConnection(copy.location) { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(PostgresStore.copyLock))", logger: DbFixture.logger)
+            do {
+                try await store.withCopyLock(waiting: .milliseconds(500)) {
+                    Issue.record("the copy lock was taken while another session held it")
+                }
+            } catch let error as QuillError {
+                #expect(error.code == .conflict)
+                #expect(error.message.contains("another quill db copy is writing into"), "\(error.message)")
+            }
+        }
     }
 
     @Test("a copy killed mid-way resumes with every count equal and no duplicate")
@@ -599,7 +613,7 @@ struct DbCopyTests {
                 .map { [$0[0], $0[1], $0[2], $0[3]] as [Int64] } ?? []
         }
         try queue.close()
-        let postgres = try await DbFixture.withConnection(copy.location) { connection in
+        let postgres = try await TestPostgres.withConnection(copy.location) { connection in
             var sums: [Int64] = []
             for try await (count, idx, step, ts) in try await connection.query(
                 """

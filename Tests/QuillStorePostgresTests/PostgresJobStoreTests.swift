@@ -304,15 +304,7 @@ final class PostgresJobDatabase: Sendable {
 
     /// How many `jobs` notifications the database delivers while `body` runs, heard on a connection of its own.
     func notifications(_ body: () async throws -> Void) async throws -> Int {
-        var configuration = PostgresConnection.Configuration(
-            host: location.host,
-            port: location.port,
-            username: location.user,
-            password: location.password,
-            database: location.database,
-            tls: .disable
-        )
-        configuration.options.connectTimeout = .seconds(10)
+        let configuration = TestPostgres.connectionConfiguration(location)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 9, logger: Self.logger)
         let marker = "marker-\(UInt32.random(in: 0...UInt32.max))"
         do {

@@ -62,7 +62,7 @@ struct PostgresMigrationTests {
         ]
         let expected: [String: [StoredPoint]] = ["loss": loss, "acc": acc]
         // The schema as migrations v1 to v5 leave it, with points in `metrics` (NaN stored as NULL, as v5 did).
-        try await Self.withConnection(location) { connection in
+        try await TestPostgres.withConnection(location) { connection in
             try await connection.query(
                 """
                 CREATE TABLE quill_migrations (
@@ -187,30 +187,6 @@ struct PostgresMigrationTests {
     }
 
     static let logger = Logger(label: "test")
-
-    /// Runs `body` on a connection of its own to `location` (no store, no migration).
-    static func withConnection<Result: Sendable>(
-        _ location: PostgresLocation,
-        _ body: (PostgresConnection) async throws -> Result
-    ) async throws -> Result {
-        let configuration = PostgresConnection.Configuration(
-            host: location.host,
-            port: location.port,
-            username: location.user,
-            password: location.password,
-            database: location.database,
-            tls: .disable
-        )
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 9, logger: logger)
-        do {
-            let result = try await body(connection)
-            try await connection.close()
-            return result
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-    }
 
     @Test("a database that does not exist is one clear error, not a hang")
     func missingDatabase() async throws {

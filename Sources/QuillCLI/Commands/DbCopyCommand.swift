@@ -211,7 +211,13 @@ struct DbCopier: Sendable {
     let stopAfter: Int?
     let progress: ProgressLine
 
+    /// Copies, holding the copy lock (``PostgresStore/withCopyLock(waiting:_:)``): one copy at a time, and a
+    /// resumed copy reads where to resume only once a killed one's last batch is committed or gone.
     func copy(into store: PostgresStore) async throws -> DbCopyReport {
+        try await store.withCopyLock { try await copyLocked(into: store) }
+    }
+
+    private func copyLocked(into store: PostgresStore) async throws -> DbCopyReport {
         let target = try await targetColumns(store)
         let plans = try await plan(store, target: target)
         let before = try await counts(store)

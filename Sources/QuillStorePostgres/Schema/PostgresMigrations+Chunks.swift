@@ -68,29 +68,7 @@ extension PostgresMigrations {
             m_idx BIGINT[], m_step BIGINT[], m_value DOUBLE PRECISION[], m_ts BIGINT[],
             k_series BIGINT[], k_first BIGINT[], k_last BIGINT[], k_min_step BIGINT[], k_max_step BIGINT[],
             k_count BIGINT[], k_start BIGINT[], k_end BIGINT[],
-            s_key TEXT[], s_count BIGINT[], s_last_idx BIGINT[], s_last_value DOUBLE PRECISION[],
-            s_last_step BIGINT[], s_max_step BIGINT[], s_min_value DOUBLE PRECISION[],
-            s_max_value DOUBLE PRECISION[],
-            b_series BIGINT[], b_block BIGINT[], b_count BIGINT[], b_min_idx BIGINT[], b_min_step BIGINT[],
-            b_min_value DOUBLE PRECISION[], b_min_ts BIGINT[], b_max_idx BIGINT[], b_max_step BIGINT[],
-            b_max_value DOUBLE PRECISION[], b_max_ts BIGINT[], b_first_idx BIGINT[], b_last_idx BIGINT[]
-        ) RETURNS BIGINT LANGUAGE plpgsql AS $$
-        DECLARE
-            run_updated BIGINT;
-        BEGIN
-            SELECT updated_at INTO run_updated FROM runs WHERE id = p_run FOR NO KEY UPDATE;
-            IF NOT FOUND THEN
-                RETURN NULL;
-            END IF;
-            IF EXISTS (
-                SELECT 1 FROM unnest(c_key, c_series, c_count, c_last_idx) AS c(key, series, count, last_idx)
-                LEFT JOIN metric_series s ON s.run_id = p_run AND s.key = c.key
-                LEFT JOIN metric_stats st ON st.run_id = p_run AND st.key = c.key
-                WHERE s.id IS DISTINCT FROM c.series OR st.count IS DISTINCT FROM c.count
-                    OR st.last_idx IS DISTINCT FROM c.last_idx
-            ) THEN
-                RETURN NULL;
-            END IF;
+            \(writeFunctionStart)
             IF NOT p_merged AND EXISTS (
                 SELECT 1
                 FROM (
@@ -110,26 +88,6 @@ extension PostgresMigrations {
                 m_step[k.s::int:k.e::int], m_value[k.s::int:k.e::int], m_ts[k.s::int:k.e::int]
             FROM unnest(k_series, k_first, k_last, k_min_step, k_max_step, k_count, k_start, k_end)
                 AS k(series, first, last, min_step, max_step, count, s, e);
-            INSERT INTO metric_stats (run_id, key, count, last_idx, last_value, last_step, max_step, min_value,
-                max_value)
-            SELECT p_run, s.* FROM unnest(s_key, s_count, s_last_idx, s_last_value, s_last_step, s_max_step,
-                s_min_value, s_max_value) AS s
-            ON CONFLICT (run_id, key) DO UPDATE SET count = excluded.count, last_idx = excluded.last_idx,
-                last_value = excluded.last_value, last_step = excluded.last_step, max_step = excluded.max_step,
-                min_value = excluded.min_value, max_value = excluded.max_value;
-            INSERT INTO metric_blocks (series, block, count, min_idx, min_step, min_value, min_ts, max_idx,
-                max_step, max_value, max_ts, first_idx, last_idx)
-            SELECT * FROM unnest(b_series, b_block, b_count, b_min_idx, b_min_step, b_min_value, b_min_ts,
-                b_max_idx, b_max_step, b_max_value, b_max_ts, b_first_idx, b_last_idx)
-            ON CONFLICT (series, block) DO UPDATE SET count = excluded.count, min_idx = excluded.min_idx,
-                min_step = excluded.min_step, min_value = excluded.min_value, min_ts = excluded.min_ts,
-                max_idx = excluded.max_idx, max_step = excluded.max_step, max_value = excluded.max_value,
-                max_ts = excluded.max_ts, first_idx = excluded.first_idx, last_idx = excluded.last_idx;
-            IF p_touch IS NOT NULL THEN
-                UPDATE runs SET updated_at = p_touch WHERE id = p_run;
-                run_updated := p_touch;
-            END IF;
-            RETURN run_updated;
-        END $$
+            \(writeFunctionEnd)
         """
 }

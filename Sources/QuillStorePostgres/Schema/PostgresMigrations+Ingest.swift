@@ -46,6 +46,25 @@ extension PostgresMigrations {
             p_run TEXT, p_merge BOOLEAN, p_touch BIGINT,
             c_key TEXT[], c_series BIGINT[], c_count BIGINT[], c_last_idx BIGINT[],
             m_series BIGINT[], m_idx BIGINT[], m_step BIGINT[], m_value DOUBLE PRECISION[], m_ts BIGINT[],
+            \(writeFunctionStart)
+            IF p_merge THEN
+                INSERT INTO metrics (series, idx, step, value, ts)
+                SELECT * FROM unnest(m_series, m_idx, m_step, m_value, m_ts)
+                ON CONFLICT (series, idx) DO NOTHING;
+            ELSE
+                INSERT INTO metrics (series, idx, step, value, ts)
+                SELECT * FROM unnest(m_series, m_idx, m_step, m_value, m_ts);
+            END IF;
+            \(writeFunctionEnd)
+        """
+    ]
+}
+
+extension PostgresMigrations {
+    /// The middle of `quill_write_metrics`, the same in migrations "v5" and "v6": the statistics and blocks
+    /// parameters (the last ones), then the body's start: the run's row locked (NULL when the run is gone), and
+    /// NULL unless every named key's series, point count and largest index are the ones the caller computed from.
+    static let writeFunctionStart = """
             s_key TEXT[], s_count BIGINT[], s_last_idx BIGINT[], s_last_value DOUBLE PRECISION[],
             s_last_step BIGINT[], s_max_step BIGINT[], s_min_value DOUBLE PRECISION[],
             s_max_value DOUBLE PRECISION[],
@@ -69,14 +88,13 @@ extension PostgresMigrations {
             ) THEN
                 RETURN NULL;
             END IF;
-            IF p_merge THEN
-                INSERT INTO metrics (series, idx, step, value, ts)
-                SELECT * FROM unnest(m_series, m_idx, m_step, m_value, m_ts)
-                ON CONFLICT (series, idx) DO NOTHING;
-            ELSE
-                INSERT INTO metrics (series, idx, step, value, ts)
-                SELECT * FROM unnest(m_series, m_idx, m_step, m_value, m_ts);
-            END IF;
+        """
+}
+
+extension PostgresMigrations {
+    /// The end of `quill_write_metrics`, the same in migrations "v5" and "v6": the statistics and blocks
+    /// upserts, `runs.updated_at` set to `p_touch` unless NULL, and the run's `updated_at` returned.
+    static let writeFunctionEnd = """
             INSERT INTO metric_stats (run_id, key, count, last_idx, last_value, last_step, max_step, min_value,
                 max_value)
             SELECT p_run, s.* FROM unnest(s_key, s_count, s_last_idx, s_last_value, s_last_step, s_max_step,
@@ -99,5 +117,4 @@ extension PostgresMigrations {
             RETURN run_updated;
         END $$
         """
-    ]
 }
