@@ -1,5 +1,5 @@
-import Logging
-import PostgresNIO
+package import Logging
+package import PostgresNIO
 
 // Statements on a connection the server has closed fail at once instead of waiting forever.
 //
@@ -10,7 +10,7 @@ import PostgresNIO
 // 2024, #501 reverted it). A request whose transaction was between two statements as the database stopped
 // hung on its next statement, and a request whose statement failed hung on its `ROLLBACK`.
 //
-// The two overloads below are the ones the store's code calls: without `file:` and `line:`, Swift prefers them
+// The overloads below are the ones the store's code (and `quill db copy`'s) calls: without `file:` and `line:`, Swift prefers them
 // to PostgresNIO's, which take those with defaults. Each checks that the channel is open and hands the
 // statement to PostgresNIO in the same turn of the connection's event loop, so the pipeline cannot be torn
 // down in between: a closed connection throws ``PostgresConnectionClosed`` (HTTP 503), an open one reaches
@@ -19,7 +19,7 @@ import PostgresNIO
 extension PostgresConnection {
     /// Runs `query`, or throws ``PostgresConnectionClosed`` at once when the server has closed the connection.
     @discardableResult
-    func query(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+    package func query(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
         try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) {
             guard !isClosed else { throw PostgresConnectionClosed() }
             return try await self.query(query, logger: logger, file: #fileID, line: #line)
@@ -39,9 +39,29 @@ extension PostgresConnection {
     }
 }
 
+extension PostgresConnection {
+    /// Runs `COPY table (columns) FROM STDIN` in text format with what `writeData` writes, or throws
+    /// ``PostgresConnectionClosed`` at once when the server has closed the connection (a `quill db copy` whose
+    /// database stopped between two batches).
+    package func copyFrom(
+        table: String,
+        columns: [String],
+        logger: Logger,
+        writeData: (PostgresCopyFromWriter) async throws -> Void
+    ) async throws {
+        try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) {
+            guard !isClosed else { throw PostgresConnectionClosed() }
+            try await self.copyFrom(table: table, columns: columns, logger: logger, file: #fileID, line: #line) {
+                writer in
+                try await writeData(writer)
+            }
+        }
+    }
+}
+
 /// A statement was not sent: the server had closed the connection (a lost connection: HTTP 503).
-struct PostgresConnectionClosed: Error, CustomStringConvertible {
-    var description: String { "the PostgreSQL connection was closed before the statement was sent" }
+package struct PostgresConnectionClosed: Error, CustomStringConvertible {
+    package var description: String { "the PostgreSQL connection was closed before the statement was sent" }
 }
 
 /// Runs a task's jobs on a connection's event loop (``PostgresConnection/query(_:logger:)``).

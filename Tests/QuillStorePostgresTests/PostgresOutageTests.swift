@@ -164,6 +164,34 @@ struct PostgresOutageTests {
         }
     }
 
+    @Test(
+        "a COPY on a connection the server closed (quill db copy between two batches) fails at once instead of hanging",
+        .timeLimit(.minutes(2))
+    )
+    func copyOnClosedConnection() async throws {
+        let location = try await TestPostgres.database("outage_copy")
+        let logger = Logger(label: "test")
+        try await TestPostgres.withConnection(location) { connection in
+            try await connection.query("CREATE TABLE copied (x BIGINT)", logger: logger)
+            do {
+                for try await _ in try await connection.query(
+                    "SELECT pg_terminate_backend(pg_backend_pid())",
+                    logger: logger
+                ) {}
+            } catch {
+                // The server's 57P01: expected.
+            }
+            try await connection.closeFuture.get()
+            let started = ContinuousClock.now
+            await #expect(throws: PostgresConnectionClosed.self) {
+                try await connection.copyFrom(table: "copied", columns: ["x"], logger: logger) { writer in
+                    try await writer.write(ByteBuffer(string: "1\n"))
+                }
+            }
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+
     /// Polls `condition` every 100 ms until it holds or `seconds` pass.
     private func eventually(seconds: Int, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(seconds)
