@@ -131,15 +131,7 @@ struct PostgresOutageTests {
             let request = Task {
                 do {
                     let value = try await store.transaction { connection in
-                        do {
-                            for try await _ in try await connection.query(
-                                "SELECT pg_terminate_backend(pg_backend_pid())",
-                                logger: logger
-                            ) {}
-                        } catch {
-                            // The server's 57P01: expected.
-                        }
-                        try await connection.closeFuture.get()
+                        try await endOwnBackend(connection, logger: logger)
                         return 1
                     }
                     finished.withLock { $0 = .success(value) }
@@ -173,15 +165,7 @@ struct PostgresOutageTests {
         let logger = Logger(label: "test")
         try await TestPostgres.withConnection(location) { connection in
             try await connection.query("CREATE TABLE copied (x BIGINT)", logger: logger)
-            do {
-                for try await _ in try await connection.query(
-                    "SELECT pg_terminate_backend(pg_backend_pid())",
-                    logger: logger
-                ) {}
-            } catch {
-                // The server's 57P01: expected.
-            }
-            try await connection.closeFuture.get()
+            try await endOwnBackend(connection, logger: logger)
             let started = ContinuousClock.now
             await #expect(throws: PostgresConnectionClosed.self) {
                 try await connection.copyFrom(table: "copied", columns: ["x"], logger: logger) { writer in
@@ -190,6 +174,20 @@ struct PostgresOutageTests {
             }
             #expect(ContinuousClock.now - started < .seconds(5))
         }
+    }
+
+    /// Ends the connection's backend from the server's side (as a fast shutdown ends every backend) and waits
+    /// until PostgresNIO has torn the connection down.
+    private func endOwnBackend(_ connection: PostgresConnection, logger: Logger) async throws {
+        do {
+            for try await _ in try await connection.query(
+                "SELECT pg_terminate_backend(pg_backend_pid())",
+                logger: logger
+            ) {}
+        } catch {
+            // The server's 57P01: expected.
+        }
+        try await connection.closeFuture.get()
     }
 
     /// Polls `condition` every 100 ms until it holds or `seconds` pass.
