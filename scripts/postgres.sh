@@ -7,6 +7,9 @@
 #   scripts/postgres.sh stop DIR           stops it (fast shutdown) and leaves DIR for the next start
 #   scripts/postgres.sh url DIR            prints the URL of the server running in DIR
 #
+# QUILL_POSTGRES_OPTIONS adds server options to `start` (scripts/test.sh turns off the syncs of its throwaway
+# server); without it the server keeps PostgreSQL's defaults, which the benchmarks rely on and check.
+#
 # Installs Debian's `postgresql` when it is missing (as root). Without root, DIR must be writable by the caller,
 # who runs the server themselves.
 set -euo pipefail
@@ -66,7 +69,7 @@ start)
     fi
     # Many connections: three replicas and the test suites each keep a pool.
     as_owner "$bin/pg_ctl" start --pgdata="$data" --wait --timeout=60 --log="$dir/server.log" \
-        --options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=400 -c shared_buffers=256MB" \
+        --options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=400 -c shared_buffers=256MB ${QUILL_POSTGRES_OPTIONS:-}" \
         >/dev/null || {
         tail -20 "$dir/server.log" >&2
         echo "error: PostgreSQL did not start on 127.0.0.1:$port (log above; is the port taken?)" >&2

@@ -65,17 +65,31 @@ public enum TestPostgres: Sendable {
         return configuration
     }
 
+    /// A connection of its own to `location`, tried three times when connecting fails (on a loaded machine,
+    /// with dozens of suites starting at once, one try can time out).
+    package static func connect(_ location: PostgresLocation) async throws -> PostgresConnection {
+        var tries = 1
+        while true {
+            do {
+                return try await PostgresConnection.connect(
+                    configuration: connectionConfiguration(location),
+                    id: 1,
+                    logger: logger
+                )
+            } catch let error as PSQLError where error.code == .connectionError && tries < 3 {
+                tries += 1
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
     /// Runs `body` on a connection of its own to `location` (no store, no migration), closed afterwards.
     @discardableResult
     package static func withConnection<Result: Sendable>(
         _ location: PostgresLocation,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        let connection = try await PostgresConnection.connect(
-            configuration: connectionConfiguration(location),
-            id: 1,
-            logger: logger
-        )
+        let connection = try await connect(location)
         do {
             let result = try await body(connection)
             // A body may end its own connection (the outage tests): closing it again is no failure.
