@@ -54,6 +54,27 @@ enum MetricChunk {
         var index: Int64
     }
 
+    /// The range of indexes a batch touches in each series: the chunks overlapping them are the ones it reads
+    /// or rewrites (`c.last_idx >= lo AND c.first_idx <= hi`).
+    struct IndexRanges {
+        private var ranges: [Int64: ClosedRange<Int64>] = [:]
+
+        /// Widens `series`' range to hold `index`.
+        mutating func include(series: Int64, index: Int64) {
+            ranges[series] =
+                ranges[series].map { min($0.lowerBound, index)...max($0.upperBound, index) } ?? index...index
+        }
+
+        var isEmpty: Bool { ranges.isEmpty }
+
+        /// The series, lowest and highest indexes as three arrays, in the order of the series (bound as
+        /// `unnest(series, lo, hi)`).
+        var columns: (series: [Int64], low: [Int64], high: [Int64]) {
+            let sorted = ranges.sorted { $0.key < $1.key }
+            return (sorted.map(\.key), sorted.map(\.value.lowerBound), sorted.map(\.value.upperBound))
+        }
+    }
+
     /// A chunk to insert: its bounds, and the 1-based positions of its first and last points in the flat
     /// arrays bound with it.
     struct Bounds: Sendable, Equatable {

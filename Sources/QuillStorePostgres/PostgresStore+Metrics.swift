@@ -258,24 +258,21 @@ extension PostgresStore {
         }
         // Points the store may have already: those sent with an index at most their key's largest. A re-sent
         // batch asks here (the indexes of the chunks around them); a batch of new points does not.
-        var maybeStored: [Int64: ClosedRange<Int64>] = [:]
+        var maybeStored = MetricChunk.IndexRanges()
         for metric in metrics {
             guard let index = metric.index, let series = seriesOf[metric.key],
                 index <= stored[metric.key]?.lastIndex ?? -1
             else { continue }
-            let index64 = Int64(index)
-            maybeStored[series] =
-                maybeStored[series].map { min($0.lowerBound, index64)...max($0.upperBound, index64) }
-                ?? index64...index64
+            maybeStored.include(series: series, index: Int64(index))
         }
         var existing = Set<SeriesIndex>()
         if !maybeStored.isEmpty {
-            let ranges = maybeStored.sorted { $0.key < $1.key }
+            let ranges = maybeStored.columns
             let rows = try await connection.query(
                 """
                 SELECT c.series, p.idx
-                FROM unnest(\(ranges.map(\.key))::bigint[], \(ranges.map(\.value.lowerBound))::bigint[],
-                    \(ranges.map(\.value.upperBound))::bigint[]) AS r(series, lo, hi)
+                FROM unnest(\(ranges.series)::bigint[], \(ranges.low)::bigint[], \(ranges.high)::bigint[])
+                    AS r(series, lo, hi)
                 JOIN metric_chunks c ON c.series = r.series AND c.last_idx >= r.lo AND c.first_idx <= r.hi
                 CROSS JOIN LATERAL unnest(c.idx) AS p(idx)
                 WHERE p.idx BETWEEN r.lo AND r.hi
@@ -337,20 +334,16 @@ extension PostgresStore {
     /// adds their points to `write` (a stored point wins over a new one of the same index): written again,
     /// re-chunked, the series' chunks do not overlap.
     private func mergeStoredChunks(_ connection: PostgresConnection, into write: inout MetricWrite) async throws {
-        var ranges: [Int64: ClosedRange<Int64>] = [:]
-        for point in write.points {
-            ranges[point.series] =
-                ranges[point.series].map { min($0.lowerBound, point.index)...max($0.upperBound, point.index) }
-                ?? point.index...point.index
-        }
-        let sorted = ranges.sorted { $0.key < $1.key }
+        var touched = MetricChunk.IndexRanges()
+        for point in write.points { touched.include(series: point.series, index: point.index) }
+        let ranges = touched.columns
         // Points are decoded one per row: PostgresNIO decodes no array holding NULLs (NaN values).
         let rows = try await connection.query(
             """
             WITH gone AS (
                 DELETE FROM metric_chunks c
-                USING unnest(\(sorted.map(\.key))::bigint[], \(sorted.map(\.value.lowerBound))::bigint[],
-                    \(sorted.map(\.value.upperBound))::bigint[]) AS r(series, lo, hi)
+                USING unnest(\(ranges.series)::bigint[], \(ranges.low)::bigint[], \(ranges.high)::bigint[])
+                    AS r(series, lo, hi)
                 WHERE c.series = r.series AND c.last_idx >= r.lo AND c.first_idx <= r.hi
                 RETURNING c.series, c.idx, c.step, c.value, c.ts
             )
