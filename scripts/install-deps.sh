@@ -17,6 +17,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # The SLURM tests (issue 16) run jobs on a real one-node cluster that scripts/slurm.sh starts.
 { command -v slurmctld >/dev/null 2>&1 || [ -x /usr/sbin/slurmctld ]; } || need+=(slurm-wlm)
 command -v munge >/dev/null 2>&1 || need+=(munge)
+# scripts/test.sh dumps the threads of a test process that hangs past its phase's limit with gdb.
+command -v gdb >/dev/null 2>&1 || need+=(gdb)
 # GRDB (the embedded SQLite store) builds against the system SQLite.
 [ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev)
 

@@ -106,6 +106,64 @@ cat .build/venv-mlflow.log
 export QUILL_TEST_MLFLOW_PYTHON="$PWD/.build/venv-mlflow-skinny/bin/python"
 export QUILL_TEST_MLFLOW_FULL_PYTHON="$PWD/.build/venv-mlflow-full/bin/python"
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
+# swift_test_phase NAME LIMIT_SECONDS ARGS...: `swift test ARGS` with its whole output appended to
+# .build/test-output.txt and shown without the build's progress lines and the tests' "started" lines. Past
+# LIMIT_SECONDS it is stopped: the threads of the test process are dumped (gdb, .build/test-hang-NAME.txt, its
+# frames of Quill's own code shown here), the tests that started and did not end are listed, and it fails.
+swift_test_phase() {
+    local name=$1 limit=$2
+    shift 2
+    local log=.build/test-output-$name.txt
+    : > "$log"
+    # Line-buffered: a test process stopped past the limit loses no finished line to a full buffer.
+    stdbuf -oL -eL swift test --skip-build --disable-xctest "$@" > "$log" 2>&1 &
+    local tests=$!
+    tail -n +1 -f --pid="$tests" "$log" | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^◇ Test .* started' &
+    local shown=$!
+    local began=$SECONDS hung=0
+    while kill -0 "$tests" 2>/dev/null; do
+        if [ $((SECONDS - began)) -ge "$limit" ]; then
+            hung=1
+            break
+        fi
+        sleep 2
+    done
+    if [ "$hung" -eq 1 ]; then
+        local runner
+        runner=$(pgrep -P "$tests" -f 'PackageTests\.xctest' | head -n 1 || true)
+        echo "==> error: the $name phase ran past its limit of $limit s; stopping it"
+        if [ -n "$runner" ] && command -v gdb >/dev/null 2>&1; then
+            gdb -p "$runner" -batch -ex 'thread apply all bt 40' 2>/dev/null | swift demangle --simplified \
+                > ".build/test-hang-$name.txt" || true
+            echo "--- threads of the test process in Quill's own code (whole dump: .build/test-hang-$name.txt)"
+            grep -E '^Thread |Quill|Tests\.' ".build/test-hang-$name.txt" | cut -c1-220 | head -300
+        fi
+        echo "--- tests that started and did not end:"
+        python3 - "$log" <<'PYTHON'
+import re, sys
+pending = {}
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    started = re.match(r"◇ Test (.*) started\.$", line.rstrip("\n"))
+    ended = re.match(r"[✔✘➜] Test (.*?)(?: with \d+ test cases?)? (?:passed|failed|skipped)", line)
+    if started and started.group(1) != "run":
+        pending[started.group(1)] = pending.get(started.group(1), 0) + 1
+    elif ended and pending.get(ended.group(1)):
+        pending[ended.group(1)] -= 1
+for test, count in pending.items():
+    if count > 0:
+        print("    " + test)
+PYTHON
+        pkill -KILL -P "$tests" 2>/dev/null
+        [ -n "$runner" ] && kill -KILL "$runner" 2>/dev/null
+        kill -KILL "$tests" 2>/dev/null
+    fi
+    wait "$tests"
+    local code=$?
+    wait "$shown" 2>/dev/null
+    cat "$log" >> .build/test-output.txt
+    [ "$hung" -eq 0 ] && return "$code"
+    return 1
+}
 echo "==> testing"
 set +e
 # Suites that measure time, or that hold the cooperative thread pool on purpose, run after the rest and one
@@ -120,11 +178,14 @@ set +e
 # PostgresOutageTests starts and stops PostgreSQL servers of its own and times how soon the store notices: in the
 # parallel run a return was noticed only after 17 s (the stop's CI, 30 Nov), the machine being busy, not the store.
 timed='QuillJobsTests|PostgresOutageTests|StepHeartbeatTests|SlurmJobTests|ReplicaTests|QuillStepsTests\.StepTests/|WriterTests|SlowClientTests|RunEventStreamTests|WriteStallTests|SupervisionTests|RunCommandTests|RunCommandTerminalTests|DatabaseErrorTests|JobCommandsTests|JobRaceTests|RemoteArtifactTests|SweepCommandTests|QueuedRunCommandsTests|WaitCommandTests|MLflowServerImportTests|MLflowImportTests|WhirrImportTests|MLflowCompatTests|MLflowClientTests|MLflowHistoryClientTests'
-swift test --skip-build --disable-xctest --skip "$timed" 2>&1 | tee .build/test-output.txt | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^◇ Test .* started'
-status=${PIPESTATUS[0]}
+# Each phase has a limit (about four times what it takes on a quiet machine): a phase past it is stopped, and
+# what hung is named instead of CI's clock running out in silence (the stop's CI, 1 Dec: the parallel phase
+# printed nothing after 61 s for over an hour).
+: > .build/test-output.txt
+swift_test_phase parallel "${QUILL_TEST_PARALLEL_LIMIT:-1200}" --skip "$timed"
+status=$?
 echo "==> testing the timed suites one test at a time"
-swift test --skip-build --disable-xctest --no-parallel --filter "$timed" 2>&1 | tee -a .build/test-output.txt | grep --line-buffered -vE '^\[[0-9]+/[0-9]+\] |^◇ Test .* started'
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+swift_test_phase serial "${QUILL_TEST_SERIAL_LIMIT:-2100}" --no-parallel --filter "$timed" || status=1
 echo "==> testing the Python package (python/tests, pytest) against .build/debug/libQuillC.so"
 if wait "$python_venv"; then
     cat .build/venv-python.log
