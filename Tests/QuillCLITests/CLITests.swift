@@ -275,7 +275,7 @@ struct CrashTests {
         let quill = QuillBinary()
         let process = try await startLongDemo(quill, name: "victim", rows: 20)
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await process.ended()
         let run = try quill.store.resolve("victim")
         #expect(run.meta.status == .crashed)
         #expect(try run.directory.readMeta().status == .crashed)
@@ -292,7 +292,7 @@ struct CrashTests {
         let quill = QuillBinary()
         let process = try await startLongDemo(quill, name: "stopped", rows: 5)
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        await process.ended()
         #expect(process.terminationReason == .uncaughtSignal)
         #expect(process.terminationStatus == SIGTERM)
         let meta = try quill.store.resolve("stopped").meta

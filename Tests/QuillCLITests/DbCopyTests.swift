@@ -566,7 +566,7 @@ struct DbCopyTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await process.ended()
         #expect(seen > 0, "the copy never reached the metrics table")
         let present = try await DbFixture.copiedRows(copy.location)
         let resumed = try await copy.copy()

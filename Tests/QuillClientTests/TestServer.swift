@@ -48,13 +48,9 @@ final class TestServer: @unchecked Sendable {
         return id
     }
 
-    /// Stops the server with SIGTERM and waits for it.
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
+    /// Stops the server with SIGTERM and waits until it has ended (not for Foundation's exit notice, which another
+    /// test's process can delay: ``Foundation/Process/stop(grace:)``).
+    func stop() { process.stop() }
 
     deinit { stop() }
 }

@@ -128,13 +128,13 @@ struct LocalRunStoreTests {
     }
 
     @Test("a running run whose process is gone reads as crashed, and the first reader records it")
-    func deadProcess() throws {
+    func deadProcess() async throws {
         let temp = TemporaryDirectory()
         let home = QuillHome(path: temp.path)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/true")
         try process.run()
-        process.waitUntilExit()
+        await process.ended()
         let directory = try makeRun(home, name: "dead", host: host(pid: process.processIdentifier))
         let store = LocalRunStore(home: home)
         let loaded = try store.load(directory, repair: false)
@@ -182,13 +182,13 @@ struct LocalRunStoreTests {
     }
 
     @Test("a queued run (a job's, as a server reads it) is never crashed or stale, and not final")
-    func queuedIsNeverCrashed() throws {
+    func queuedIsNeverCrashed() async throws {
         let temp = TemporaryDirectory()
         let home = QuillHome(path: temp.path)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/true")
         try process.run()
-        process.waitUntilExit()
+        await process.ended()
         let dead = try makeRun(home, name: "dead", host: host(pid: process.processIdentifier))
         let stale = try makeRun(
             home,

@@ -17,7 +17,7 @@ struct SHA256CryptoTests {
     }()
 
     @Test("a file larger than the read buffer matches coreutils sha256sum, and the bytes hashed in memory")
-    func largeFile() throws {
+    func largeFile() async throws {
         let temp = TemporaryDirectory("quill-sha-large")
         let path = temp.file("large.bin")
         #expect(FileManager.default.createFile(atPath: path, contents: Data(Self.bytes)))
@@ -25,16 +25,9 @@ struct SHA256CryptoTests {
         #expect(result.size == Int64(Self.bytes.count))
         #expect(result.sha256 == SHA256.hex(of: Self.bytes))
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sha256sum", path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        #expect(String(decoding: output, as: UTF8.self).prefix(64) == result.sha256)
+        let output = try await BuiltProducts.run("/usr/bin/env", ["sha256sum", path])
+        #expect(output.status == 0)
+        #expect(output.stdout.prefix(64) == result.sha256)
     }
 
     @Test("arrays, Data, slices and non-contiguous sequences give one digest; byteCount counts every byte")

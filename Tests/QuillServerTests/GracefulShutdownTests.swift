@@ -74,7 +74,7 @@ struct GracefulShutdownTests {
         let response = connection.receiveAll(seconds: 10)
         #expect(response.hasPrefix("HTTP/1.1 200"), "\(response)")
         #expect(response.contains("\"metrics_written\":1"))
-        server.process.waitUntilExit()
+        await server.process.ended()
         #expect(server.process.terminationReason == .exit)
         #expect(server.process.terminationStatus == 0)
 

@@ -57,12 +57,9 @@ final class ServerProcess: @unchecked Sendable {
         }
     }
 
-    deinit {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
+    /// Stops the server without waiting for Foundation's exit notice, which another test's process can delay
+    /// (``Foundation/Process/stop(grace:)``).
+    deinit { process.stop() }
 
     /// Creates a user with `quill users create` on the server's store (its data folder, or its `--store`) and
     /// returns the user's API key.
@@ -89,9 +86,10 @@ final class ServerProcess: @unchecked Sendable {
         return key
     }
 
+    /// Sends a signal and waits until the process has ended (not for Foundation to notice it).
     func kill(_ signal: Int32) {
         Platform.kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        process.waitForEnd(timeout: 60)
     }
 
     /// Sends a request and returns the status and the parsed JSON body (nil when empty).

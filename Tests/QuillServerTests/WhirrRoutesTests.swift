@@ -295,7 +295,7 @@ struct WhirrRoutesTests {
         try worker.run()
         defer {
             Platform.kill(worker.processIdentifier, SIGKILL)
-            worker.waitUntilExit()
+            worker.waitForEnd(timeout: 30)
         }
         let deadline = Date().addingTimeInterval(120)
         var status: String?

@@ -47,7 +47,7 @@ struct StepProcessTests {
             processes.append(process)
         }
         for process in processes { try process.run() }
-        for process in processes { process.waitUntilExit() }
+        for process in processes { await process.ended() }
         let results = processes.indices.map { index in
             BuiltProducts.Result(
                 status: processes[index].terminationStatus,
@@ -82,7 +82,7 @@ struct StepProcessTests {
         while creates(temp).isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(creates(temp) == ["Dataset"])
         kill(holder.processIdentifier, SIGKILL)
-        holder.waitUntilExit()
+        await holder.ended()
 
         environment["QUILL_EXAMPLE_SLEEP_MS"] = "0"
         let taker = try await BuiltProducts.run(example, ["--steps", "20"], environment: environment)
@@ -149,7 +149,7 @@ struct StepProcessTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         kill(runner.processIdentifier, SIGTERM)
-        runner.waitUntilExit()
+        await runner.ended()
         return runner.terminationStatus
     }
 

@@ -59,14 +59,8 @@ final class ClientTestServer: @unchecked Sendable {
     }
 
     func stop() {
-        for worker in workers where worker.isRunning {
-            worker.terminate()
-            worker.waitUntilExit()
-        }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        for worker in workers { worker.stop() }
+        process.stop()
     }
 
     deinit { stop() }
@@ -266,10 +260,7 @@ struct ClientTests {
         _ = try await client.cancel(long.id)
         let stopped = try await client.wait(for: long.id, pollInterval: .milliseconds(100), timeout: .seconds(60))
         #expect(stopped.status == "cancelled")
-        for worker in server.workers {
-            worker.terminate()
-            worker.waitUntilExit()
-        }
+        for worker in server.workers { worker.stop() }
         let after = try await client.status()
         #expect(after.workers.total == 1)
         #expect(after.workers.offline == 1)

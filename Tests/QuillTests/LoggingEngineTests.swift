@@ -225,28 +225,24 @@ struct ArtifactTests {
 
 @Suite("SDK: environment capture and system metrics")
 struct CaptureTests {
-    func git(_ arguments: [String], in directory: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments =
-            ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "git \(arguments)")
+    func git(_ arguments: [String], in directory: String) async throws {
+        let result = try await BuiltProducts.run(
+            "/usr/bin/env",
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"] + arguments,
+            directory: directory
+        )
+        #expect(result.status == 0, "git \(arguments): \(result.stderr)")
     }
 
     @Test("git commit, branch, dirty flag, remote and the uncommitted diff are recorded")
-    func gitCapture() throws {
+    func gitCapture() async throws {
         let temp = TemporaryDirectory()
         let repo = TemporaryDirectory("quill-repo")
-        try git(["init", "-q"], in: repo.path)
+        try await git(["init", "-q"], in: repo.path)
         try repo.write("train.py", "print(1)\n")
-        try git(["add", "."], in: repo.path)
-        try git(["commit", "-q", "-m", "first"], in: repo.path)
-        try git(["remote", "add", "origin", "https://example.org/repo.git"], in: repo.path)
+        try await git(["add", "."], in: repo.path)
+        try await git(["commit", "-q", "-m", "first"], in: repo.path)
+        try await git(["remote", "add", "origin", "https://example.org/repo.git"], in: repo.path)
         try repo.write("train.py", "print(2)\n")
         var options = testOptions(temp)
         options.captureGit = true
