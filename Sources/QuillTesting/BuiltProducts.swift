@@ -1,4 +1,5 @@
 public import Foundation
+import QuillCore
 
 /// Finds and runs the executables SwiftPM built next to the test bundle (`quill`), as real processes.
 public enum BuiltProducts: Sendable {
@@ -38,38 +39,57 @@ public enum BuiltProducts: Sendable {
     }
 
     /// Runs an executable with arguments and extra environment variables, and waits for it.
+    ///
+    /// It is started with ``Spawn`` (only standard input, output and error pass on) and waited for with `waitpid`,
+    /// not with Foundation's `Process`: Foundation learns of a child's end through a socket that a process another
+    /// test starts at the same moment may inherit, and the wait then lasts as long as that other process
+    /// (``Foundation/Process/stop(grace:)``). The output pipes are close-on-exec, so no other child holds them open.
     public static func run(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String] = [:],
         directory: String? = nil
     ) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let out = try OutputPipe()
+        let err = try OutputPipe()
+        let input = Platform.open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { _ = Platform.close(input) }
+        let pid: pid_t
+        do {
+            pid = try Spawn.start(
+                [executable] + arguments,
+                environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+                options: Spawn.Options(
+                    standardOutput: out.write,
+                    standardError: err.write,
+                    inheritedIgnored: [],
+                    standardInput: input,
+                    workingDirectory: directory
+                )
+            )
+        } catch {
+            out.closeBoth()
+            err.closeBoth()
+            throw QuillError(.process, "could not start \(executable): errno \(error.code)")
+        }
+        out.closeWrite()
+        err.closeWrite()
         let group = DispatchGroup()
         let collected = OutputBox()
         for (pipe, isError) in [(out, false), (err, true)] {
             group.enter()
             DispatchQueue.global().async {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                collected.set(String(decoding: data, as: UTF8.self), isError: isError)
+                collected.set(String(decoding: pipe.readToEnd(), as: UTF8.self), isError: isError)
                 group.leave()
             }
         }
-        process.waitUntilExit()
+        var raw: Int32 = 0
+        while waitpid(pid, &raw, 0) < 0, errno == EINTR {}
         group.wait()
+        let status = WaitStatus(raw: raw)
         return Result(
-            status: process.terminationStatus,
-            signalled: process.terminationReason == .uncaughtSignal,
+            status: status.terminationSignal ?? status.exitCode,
+            signalled: status.terminationSignal != nil,
             stdout: collected.stdout,
             stderr: collected.stderr
         )
@@ -135,5 +155,44 @@ private final class OutputBox: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return err
+    }
+}
+
+/// A pipe for a child's output: both ends close-on-exec (the child gets its end through `dup2`), read to the end
+/// by the parent.
+private final class OutputPipe: @unchecked Sendable {
+    // @unchecked Sendable: the descriptors are set in init; `write` is closed by the spawning thread before the
+    // reading thread starts, and `read` is used by that one thread only.
+    let read: Int32
+    let write: Int32
+
+    init() throws {
+        var descriptors: [Int32] = [-1, -1]
+        guard pipe(&descriptors) == 0 else { throw QuillError(.io, "pipe failed: errno \(errno)") }
+        for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        read = descriptors[0]
+        write = descriptors[1]
+    }
+
+    func closeWrite() { _ = Platform.close(write) }
+
+    func closeBoth() {
+        _ = Platform.close(write)
+        _ = Platform.close(read)
+    }
+
+    /// Reads until end of file, then closes the read end.
+    func readToEnd() -> [UInt8] {
+        defer { _ = Platform.close(read) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Platform.read(read, $0.baseAddress, $0.count) }
+            if count > 0 {
+                bytes.append(contentsOf: buffer[0..<count])
+            } else if count == 0 || errno != EINTR {
+                return bytes
+            }
+        }
     }
 }

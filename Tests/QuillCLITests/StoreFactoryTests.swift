@@ -212,6 +212,7 @@ struct StoreFactoryTests {
         #expect(FileManager.default.fileExists(atPath: recent))
         #expect(try await status(server, "/api/v1/projects") == 200)
         server.stop()
+        await server.process.ended()
         #expect(server.process.terminationReason == .exit)
         #expect(server.process.terminationStatus == 0)
     }

@@ -22,7 +22,8 @@
 #   filter on a metric and a param and an order_by, pages of 1,000 until the last, and `get_metric_history` of
 #   all 100,000 points. Medians; the ratio is MLflow's time over Quill's, per repeat, then the median.
 # - The client's own cost: the fluent and batch calls against bench/mlflow/noop_server.py, which answers `{}`
-#   at once: no server can be faster through this client.
+#   at once, and the search and history calls against the same server replaying Quill's answers from memory:
+#   no server can be faster through this client.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export QUILL_EXTRAS=1
@@ -50,7 +51,7 @@ while [ $# -gt 0 ]; do
         --runs) runs="$2"; shift ;;
         --points) points="$2"; shift ;;
         --out) out="$2"; shift ;;
-        -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -66,7 +67,8 @@ source bench/lib.sh
 bench_workdir mlflow
 mlflow_pid=""
 noop_pid=""
-trap 'stop_server; for p in $mlflow_pid $noop_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+replay_pid=""
+trap 'stop_server; for p in $mlflow_pid $noop_pid $replay_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
 if [ -z "$python" ]; then
     echo "==> installing mlflow $mlflow_version from PyPI into a throwaway virtualenv" >&2
@@ -133,6 +135,22 @@ for _ in $(seq 100); do grep -q listening "$work/noop.log" 2>/dev/null && break;
 for repeat in $(seq "$repeats"); do
     workload --url "http://127.0.0.1:$noop_port" --phase noop --steps "$steps" --batches "$batches"
 done > "$work/noop.json"
+echo "==> the client's own cost of the reads: search and history against a server replaying Quill's answers" >&2
+replay_port=$(free_port)
+"$python" bench/mlflow/noop_server.py "$replay_port" --replay "$quill_url" > "$work/replay.log" 2>&1 &
+replay_pid=$!
+for _ in $(seq 100); do grep -q listening "$work/replay.log" 2>/dev/null && break; sleep 0.1; done
+exp=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["experiment_id"])' "$work/quill-fill.json")
+expected=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["expected"])' "$work/quill-fill.json")
+run=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["run_id"])' "$work/quill-history-fill.json")
+replay_url="http://127.0.0.1:$replay_port"
+# The first pass records Quill's answers (not counted); then --repeats passes from memory.
+workload --url "$replay_url" --phase search --experiment "$exp" --expected "$expected" --repeats 1 > /dev/null
+workload --url "$replay_url" --phase history --run "$run" --points "$points" --repeats 1 > /dev/null
+{
+    workload --url "$replay_url" --phase search --experiment "$exp" --expected "$expected" --repeats "$repeats"
+    workload --url "$replay_url" --phase history --run "$run" --points "$points" --repeats "$repeats"
+} > "$work/replay.json"
 
 python3 - "$work" "$repeats" "$mlflow_version" "$steps" "$batches" "$runs" "$points" "$out" <<'PY'
 import json, statistics, sys
@@ -182,6 +200,16 @@ print(f"| call | client alone ms | through Quill ms | through MLflow ms | best p
 print("|---|---:|---:|---:|---:|")
 print(f"| `log_metric` (one call) | {floor_call:.2f} | {q_call:.2f} | {m_call:.2f} | {m_call / floor_call:.1f}x |")
 print(f"| `log_batch` of 1,000 metrics | {floor_batch:.1f} | {q_batch:.1f} | {m_batch:.1f} | {m_batch / floor_batch:.1f}x |")
+replay = {row["phase"]: row for row in rows(f"{work}/replay.json")}
+print()
+print("The client's own cost of the reads (the same calls against a server replaying Quill's answers from memory):")
+print("| call | client alone s | through Quill s | through MLflow s | best possible ratio |")
+print("|---|---:|---:|---:|---:|")
+for key, label in (("search", "`search_runs`, every page"), ("history", f"`get_metric_history` of {points:,} points")):
+    floor = replay[key]["seconds"]
+    result[key]["client_alone_s"] = floor
+    print(f"| {label} | {floor:.3f} | {result[key]['quill_s']:.3f} | {result[key]['mlflow_s']:.3f} | "
+          f"{result[key]['mlflow_s'] / floor:.1f}x |")
 print()
 print(f"setup (not timed): search fill Quill {fill['quill']['seconds']:.0f} s through the client, MLflow "
       f"{fill['mlflow']['seconds']:.0f} s through its store; history fill Quill {hfill['quill']['seconds']:.0f} s, "
@@ -189,6 +217,6 @@ print(f"setup (not timed): search fill Quill {fill['quill']['seconds']:.0f} s th
 loads = [r["load_average"] for t in (q, m) for k in t for r in t[k] if "load_average" in r]
 print(f"load average (1 min) at the timed phases: {min(loads):.2f} to {max(loads):.2f}, median {med(loads):.2f}")
 if out:
-    json.dump({"quill": q, "mlflow": m, "noop": noop, "fill": fill, "history_fill": hfill, "summary": result},
+    json.dump({"quill": q, "mlflow": m, "noop": noop, "replay": replay, "fill": fill, "history_fill": hfill, "summary": result},
               open(out, "w"), indent=1)
 PY
