@@ -148,23 +148,36 @@ public enum StepRunner: Sendable {
         let reference = try step.record(options: options)
         if !(try step.exists(options: options)) {
             let program = executable ?? ProcessCapture.currentExecutable()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = ["quill-step", "run", reference.description]
             var environment = ProcessInfo.processInfo.environment
             environment["QUILL_STEPS_ROOT"] = options.root
-            process.environment = environment
-            try process.run()
-            await withCheckedContinuation { continuation in
+            // Spawn and waitpid, not Foundation's Process: its waitUntilExit spins a core for as long as the
+            // step computes, and it notices the end late when another child inherited its notice socket.
+            let pid: pid_t
+            do {
+                pid = try Spawn.start(
+                    [program, "quill-step", "run", reference.description],
+                    environment: environment,
+                    options: Spawn.Options(
+                        standardOutput: 1,
+                        standardError: 2,
+                        inheritedIgnored: Spawn.ignoredSignals()
+                    )
+                )
+            } catch {
+                throw QuillError(.process, "could not start \(program): \(String(cString: strerror(error.code)))")
+            }
+            let status = await withCheckedContinuation { continuation in
                 DispatchQueue.global().async {
-                    process.waitUntilExit()
-                    continuation.resume()
+                    var raw: Int32 = 0
+                    while waitpid(pid, &raw, 0) < 0, errno == EINTR {}
+                    continuation.resume(returning: WaitStatus(raw: raw))
                 }
             }
-            if process.terminationStatus != 0 {
+            if !status.exited || status.exitCode != 0 {
+                let ended = status.terminationSignal.map { "was killed by signal \($0)" } ?? "exited with status \(status.exitCode)"
                 throw QuillError(
                     .process,
-                    "\(program) quill-step run \(reference) exited with status \(process.terminationStatus); see \(StepDirectory(try step.directory(options: options)).state)"
+                    "\(program) quill-step run \(reference) \(ended); see \(StepDirectory(try step.directory(options: options)).state)"
                 )
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import QuillCore
+import QuillSteps
 import QuillTesting
 import Testing
 
@@ -178,5 +179,28 @@ struct StepProcessTests {
         let refused = try await BuiltProducts.run(example, ["quill-step", "run", other], environment: fast)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("QUILL_STEP_PREEMPT_MAX"))
+    }
+
+    @Test("a child that fails or is killed is one error naming its status or signal, and the step is not made")
+    func failingChild() async throws {
+        let temp = TemporaryDirectory("quill-steps-child")
+        let probe = Probe(log: temp.file("log"))
+        // `false` ignores its arguments and exits 1; `sh -c 'kill -KILL $$'` dies by SIGKILL.
+        for (program, expected) in [("/bin/false", "exited with status 1"), ("/bin/kill-self", "killed by signal 9")] {
+            var executable = program
+            if program == "/bin/kill-self" {
+                executable = temp.file("kill-self")
+                try "#!/bin/sh\nkill -KILL $$\n".write(toFile: executable, atomically: true, encoding: .utf8)
+                chmod(executable, 0o755)
+            }
+            do {
+                _ = try await StepRunner.loadOrCreateInChildProcess(probe, executable: executable, options: options(temp))
+                Issue.record("\(program): no error")
+            } catch let error as QuillError {
+                #expect(error.message.contains(expected), "\(error.message)")
+                #expect(error.message.contains("quill-step run"), "\(error.message)")
+            }
+            #expect(try !probe.exists(options: options(temp)))
+        }
     }
 }
