@@ -174,7 +174,9 @@ public enum StepRunner: Sendable {
                 }
             }
             if !status.exited || status.exitCode != 0 {
-                let ended = status.terminationSignal.map { "was killed by signal \($0)" } ?? "exited with status \(status.exitCode)"
+                let ended =
+                    status.terminationSignal.map { "was killed by signal \($0)" }
+                    ?? "exited with status \(status.exitCode)"
                 throw QuillError(
                     .process,
                     "\(program) quill-step run \(reference) \(ended); see \(StepDirectory(try step.directory(options: options)).state)"

@@ -194,7 +194,11 @@ struct StepProcessTests {
                 chmod(executable, 0o755)
             }
             do {
-                _ = try await StepRunner.loadOrCreateInChildProcess(probe, executable: executable, options: options(temp))
+                _ = try await StepRunner.loadOrCreateInChildProcess(
+                    probe,
+                    executable: executable,
+                    options: options(temp)
+                )
                 Issue.record("\(program): no error")
             } catch let error as QuillError {
                 #expect(error.message.contains(expected), "\(error.message)")
