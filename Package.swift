@@ -217,6 +217,7 @@ let package = Package(
             dependencies: [
                 "QuillCore", "QuillStore", "QuillStorePostgres", "QuillSlurm",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 package import PostgresNIO
 import QuillCore
 public import QuillStore
@@ -65,18 +66,33 @@ public enum TestPostgres: Sendable {
         return configuration
     }
 
+    /// The event loop of the tests' own connections: a thread of their own, so that setting up a connection does
+    /// not queue behind the rows that dozens of stores decode on the shared loops at the start of a parallel run
+    /// (connects timed out there after 10 s: fresh-clone CI runs, 30 Nov and 1 Dec).
+    private static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     /// A connection of its own to `location`, tried three times when connecting fails (on a loaded machine,
     /// with dozens of suites starting at once, one try can time out).
+    ///
+    /// - Throws: ``QuillError`` with code ``QuillError/Code/unavailable`` and PostgreSQL's whole error after the
+    ///   last try (`PSQLError` describes itself only as "Generic description").
     package static func connect(_ location: PostgresLocation) async throws -> PostgresConnection {
         var tries = 1
         while true {
             do {
                 return try await PostgresConnection.connect(
+                    on: eventLoops.next(),
                     configuration: connectionConfiguration(location),
                     id: 1,
                     logger: logger
                 )
-            } catch let error as PSQLError where error.code == .connectionError && tries < 3 {
+            } catch let error as PSQLError where error.code == .connectionError {
+                guard tries < 3 else {
+                    throw QuillError(
+                        .unavailable,
+                        "the test connection to \(location) failed \(tries) times: \(String(reflecting: error))"
+                    )
+                }
                 tries += 1
                 try await Task.sleep(for: .milliseconds(500))
             }

@@ -304,8 +304,7 @@ final class PostgresJobDatabase: Sendable {
 
     /// How many `jobs` notifications the database delivers while `body` runs, heard on a connection of its own.
     func notifications(_ body: () async throws -> Void) async throws -> Int {
-        let configuration = TestPostgres.connectionConfiguration(location)
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 9, logger: Self.logger)
+        let connection = try await TestPostgres.connect(location)
         let marker = "marker-\(UInt32.random(in: 0...UInt32.max))"
         do {
             let result = try await withThrowingTaskGroup(of: Int?.self) { group in
