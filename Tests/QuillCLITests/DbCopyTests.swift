@@ -346,7 +346,10 @@ enum DbFixture {
         executable: String = BuiltProducts.path("quill")
     ) async throws -> JSONValue {
         let result = try await quill(binary, arguments, executable: executable)
-        #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        #expect(
+            result.status == 0,
+            "\(arguments): status \(result.status), stdout \(result.stdout), stderr \(result.stderr)"
+        )
         return try JSONParser.parse(result.stdout)
     }
 
