@@ -167,11 +167,7 @@ public enum StepRunner: Sendable {
                 throw QuillError(.process, "could not start \(program): \(String(cString: strerror(error.code)))")
             }
             let status = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
-                    var raw: Int32 = 0
-                    while waitpid(pid, &raw, 0) < 0, errno == EINTR {}
-                    continuation.resume(returning: WaitStatus(raw: raw))
-                }
+                DispatchQueue.global().async { continuation.resume(returning: Spawn.wait(pid)) }
             }
             if !status.exited || status.exitCode != 0 {
                 let ended =

@@ -83,10 +83,8 @@ public enum BuiltProducts: Sendable {
                 group.leave()
             }
         }
-        var raw: Int32 = 0
-        while waitpid(pid, &raw, 0) < 0, errno == EINTR {}
+        let status = Spawn.wait(pid)
         group.wait()
-        let status = WaitStatus(raw: raw)
         return Result(
             status: status.terminationSignal ?? status.exitCode,
             signalled: status.terminationSignal != nil,

@@ -185,21 +185,18 @@ struct StepProcessTests {
     func failingChild() async throws {
         let temp = TemporaryDirectory("quill-steps-child")
         let probe = Probe(log: temp.file("log"))
-        // `false` ignores its arguments and exits 1; `sh -c 'kill -KILL $$'` dies by SIGKILL.
-        for (program, expected) in [("/bin/false", "exited with status 1"), ("/bin/kill-self", "killed by signal 9")] {
-            var executable = program
-            if program == "/bin/kill-self" {
-                executable = temp.file("kill-self")
-                try "#!/bin/sh\nkill -KILL $$\n".write(toFile: executable, atomically: true, encoding: .utf8)
-                chmod(executable, 0o755)
-            }
+        // `false` ignores its arguments and exits 1; the script kills itself with SIGKILL.
+        let killSelf = temp.file("kill-self")
+        try "#!/bin/sh\nkill -KILL $$\n".write(toFile: killSelf, atomically: true, encoding: .utf8)
+        chmod(killSelf, 0o755)
+        for (executable, expected) in [("/bin/false", "exited with status 1"), (killSelf, "killed by signal 9")] {
             do {
                 _ = try await StepRunner.loadOrCreateInChildProcess(
                     probe,
                     executable: executable,
                     options: options(temp)
                 )
-                Issue.record("\(program): no error")
+                Issue.record("\(executable): no error")
             } catch let error as QuillError {
                 #expect(error.message.contains(expected), "\(error.message)")
                 #expect(error.message.contains("quill-step run"), "\(error.message)")

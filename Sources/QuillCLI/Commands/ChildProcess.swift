@@ -97,7 +97,7 @@ enum ChildProcess {
         quillMayStop: @escaping @Sendable () -> Bool
     ) -> WaitStatus {
         var wake: [Int32] = [-1, -1]
-        guard pipe(&wake) == 0 else { return waitBlocking(pid) }
+        guard pipe(&wake) == 0 else { return Spawn.wait(pid) }
         defer {
             close(wake[0])
             close(wake[1])
@@ -149,13 +149,7 @@ enum ChildProcess {
             }
         }
         if let ended { return ended }
-        return waitBlocking(pid)
-    }
-
-    private static func waitBlocking(_ pid: pid_t) -> WaitStatus {
-        var raw: Int32 = 0
-        while waitpid(pid, &raw, 0) < 0, errno == EINTR {}
-        return WaitStatus(raw: raw)
+        return Spawn.wait(pid)
     }
 }
 

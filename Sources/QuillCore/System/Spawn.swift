@@ -118,6 +118,15 @@ package enum Spawn {
     }
 }
 
+extension Spawn {
+    /// Blocks until the child `pid` ends (`waitpid`, retried when a signal interrupts it) and returns its status.
+    package static func wait(_ pid: pid_t) -> WaitStatus {
+        var raw: Int32 = 0
+        while waitpid(pid, &raw, 0) < 0, errno == EINTR {}
+        return WaitStatus(raw: raw)
+    }
+}
+
 /// glibc functions the Swift `Glibc` module does not declare (they need `_GNU_SOURCE` or `_XOPEN_SOURCE`),
 /// looked up once at run time; `nil` where the C library lacks them.
 package enum PlatformSymbols {
